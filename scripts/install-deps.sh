@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs the Debian packages facenet builds, tests and demos with, if any
+# is missing.  Needs root (apt-get) only when something is actually missing.
+set -euo pipefail
+BUILD_PKGS="gcc make pkg-config xz-utils ca-certificates
+  libjpeg62-turbo-dev libpng-dev zlib1g-dev libsqlite3-dev libcjson-dev
+  libdnnl-dev libopenblas-dev nodejs npm"
+EXTRA_PKGS="${EXTRA_PKGS:-}"   # e.g. python3-torch for `make bench`
+missing=()
+for p in $BUILD_PKGS $EXTRA_PKGS; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "installing missing packages: ${missing[*]}"
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

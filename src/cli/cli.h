@@ -1,0 +1,19 @@
+/* cli.h — the subcommands of the facenet CLI, one file each (cmd_*.c).
+ * Each run() gets argv starting at the verb, returns the process exit code
+ * (0 ok, 1 failure, 2 usage), prints one clear line on stderr on failure.
+ */
+#ifndef FN_CLI_H
+#define FN_CLI_H
+
+typedef struct fn_cli_command {
+    const char *name, *summary;
+    int (*run)(int argc, char **argv);
+} fn_cli_command;
+
+int fn_cmd_version(int argc, char **argv);
+
+/* Add a line here when adding a cmd_*.c file. */
+#define FN_CLI_COMMANDS \
+    { "version", "print the version and the compute backends", fn_cmd_version },
+
+#endif
