@@ -71,7 +71,9 @@ fn_status fn_weights_add(fn_weights *w, const char *name, size_t name_len, int n
         t->shape[d] = shape[d];
         t->numel *= shape[d];
     }
-    t->data = fn_arena_alloc(&w->arena, (size_t)t->numel * sizeof(float));
+    /* An empty tensor takes no room but still gets a valid aligned pointer. */
+    t->data = t->numel ? fn_arena_alloc(&w->arena, (size_t)t->numel * sizeof(float))
+                       : (float *)(void *)(w->arena.base + w->arena.used);
     if (!t->data) return fn_fail(FN_ERR_INTERNAL, "%s: weights arena was sized too small for tensor %s", w->path, t->name);
     w->count++;
     *data = t->data;
