@@ -401,7 +401,7 @@ static void head(exec *e, const fn_tensor *x, float *emb, float *logits)
 
 static fn_status forward(exec *e, const float *input_nchw, float *emb, float *logits)
 {
-    char blk[16];
+    char blk[24];
     fn_tensor x = at(e, BUF_IN, 3, FN_IRV1_SIZE, FN_IRV1_SIZE);
     if (running(e)) {
         fn_tensor src = x;
@@ -525,7 +525,7 @@ fn_status fn_irv1_embed_debug(fn_irv1 *m, const fn_weights *ref, const float *in
 {
     if (!m || !input_nchw || !emb || n <= 0)
         return fn_fail(FN_ERR_ARG, "InceptionResnetV1: embed needs a model, input, output and n > 0 (n = %d)", n);
-    irv1_ws *ws;
+    irv1_ws *ws = NULL;
     FN_TRY(ws_acquire(m, n < CHUNK ? n : CHUNK, &ws));
     const size_t in_per = (size_t)3 * FN_IRV1_SIZE * FN_IRV1_SIZE;
     fn_status st = FN_OK;
