@@ -13,6 +13,7 @@
 #include "t.h"
 #include "core/error.h"
 #include "image/image.h"
+#include "image/codec.h"
 
 /* ---------- small writers (libjpeg/libpng to memory) ---------- */
 
@@ -409,6 +410,19 @@ static void test_bad_input(void)
     n = png_header_only(hdr, 90, 90);
     expect_fail("caller limit", fn_image_decode(hdr, n, "lim.png", &small, &im), FN_ERR_LIMIT, "more than the limit of 5000 pixels");
 
+    /* a JPEG whose SOF0 claims 60000x60000: refused before decoding */
+    uint8_t *q = pattern_rgb(16, 16);
+    membuf jb = make_jpeg(q, 16, 16, 3, 90, 0);
+    for (size_t i = 2; i + 9 < jb.n; i++)
+        if (jb.p[i] == 0xFF && jb.p[i + 1] == 0xC0) {
+            jb.p[i + 5] = jb.p[i + 7] = 60000 >> 8, jb.p[i + 6] = jb.p[i + 8] = 60000 & 255;
+            break;
+        }
+    expect_fail("huge JPEG header", fn_image_decode(jb.p, jb.n, "huge.jpg", NULL, &im), FN_ERR_LIMIT,
+                "huge.jpg: image is 60000x60000, more than the limit of 30000 pixels per side");
+    free(jb.p);
+    free(q);
+
     uint8_t junk[1000];
     uint32_t x = 12345;
     for (size_t i = 0; i < sizeof junk; i++) x = x * 1103515245u + 12345u, junk[i] = (uint8_t)(x >> 16);
@@ -425,6 +439,65 @@ static void test_bad_input(void)
     expect_fail("unwritable PNG", fn_image_save_png("/nonexistent-dir/x.png", &one), FN_ERR_IO, "/nonexistent-dir/x.png: cannot create");
 }
 
+/* Malformed EXIF never reads outside its payload and never invents a turn. */
+static void test_exif_parser(void)
+{
+    uint8_t e[64];
+    size_t n = exif_payload(e, 6, 0);
+    T_CHECK(fn_exif_orientation(e, n) == 6, "LE orientation 6 -> %d", fn_exif_orientation(e, n));
+    n = exif_payload(e, 8, 1);
+    T_CHECK(fn_exif_orientation(e, n) == 8, "BE orientation 8 -> %d", fn_exif_orientation(e, n));
+    T_CHECK(fn_exif_orientation(e, 20) == 1, "cut payload gave a turn");
+    n = exif_payload(e, 0, 0);
+    T_CHECK(fn_exif_orientation(e, n) == 1, "orientation 0 (seen in the Film photos) is no turn");
+    n = exif_payload(e, 6, 0);
+    e[14] = 0xFF, e[15] = 0xFF;   /* 65535 entries */
+    T_CHECK(fn_exif_orientation(e, n) == 1, "entry count past the payload accepted");
+    n = exif_payload(e, 6, 0);
+    e[10] = 0xF0;                 /* IFD offset past the end */
+    T_CHECK(fn_exif_orientation(e, n) == 1, "IFD offset past the payload accepted");
+}
+
+/* Random byte damage to a valid JPEG and PNG: every outcome is a clean
+ * success or a clean error (ASan/UBSan watch the decoders' error paths). */
+static void test_mutations(void)
+{
+    uint8_t *p = pattern_rgb(40, 30);
+    membuf src[2] = {make_jpeg(p, 40, 30, 3, 85, 6), make_png(p, 40, 30, PNG_COLOR_TYPE_RGB, 8, 0, NULL, 0, NULL, 0)};
+    uint32_t x = 2024;
+    int ok = 0, failed = 0, unclear = 0;
+    for (int k = 0; k < 2; k++) {
+        uint8_t *b = malloc(src[k].n);
+        for (int it = 0; it < 300; it++) {
+            memcpy(b, src[k].p, src[k].n);
+            for (int m = 0; m < 1 + it % 4; m++) {
+                x = x * 1103515245u + 12345u;
+                size_t at = 2 + (x >> 8) % (src[k].n - 2);
+                x = x * 1103515245u + 12345u;
+                b[at] = (uint8_t)(x >> 16);
+            }
+            x = x * 1103515245u + 12345u;
+            size_t len = it % 3 == 0 ? (x >> 8) % src[k].n : src[k].n;
+            fn_image im;
+            fn_clear_error();
+            fn_status s = fn_image_decode(b, len, "mutant", NULL, &im);
+            if (s == FN_OK) {
+                ok++;
+                T_CHECK(im.data && im.w > 0 && im.h > 0, "success without pixels");
+            } else {
+                failed++;
+                unclear += strncmp(fn_last_error(), "mutant: ", 8) != 0 || im.data != NULL;
+            }
+            fn_image_free(&im);
+        }
+        free(b);
+        free(src[k].p);
+    }
+    printf("mutations: %d decoded, %d refused, %d refused without a proper sentence\n", ok, failed, unclear);
+    T_CHECK(unclear == 0, "%d failures lacked the file name or left pixels", unclear);
+    free(p);
+}
+
 int main(void)
 {
     test_png_roundtrip();
@@ -435,5 +508,7 @@ int main(void)
     test_exif();
     test_png_kinds();
     test_bad_input();
+    test_exif_parser();
+    test_mutations();
     return T_DONE();
 }
