@@ -219,6 +219,21 @@ static void test_jpeg_rgb(void)
     s = fn_image_load(tmp("w.jpg"), NULL, &im);
     T_CHECK(s == FN_OK && im.w == w && im.h == h && px_eq(&im, 3, 3, 0, 255, 40, 6), "jpeg writer round trip");
     fn_image_free(&im);
+    /* gray images go out as 1-component JPEGs and come back as equal RGB */
+    fn_image g;
+    fn_image_alloc(&g, w, h, 1);
+    fn_image_to_gray(&src, &g);
+    T_CHECK(fn_image_save_jpeg(tmp("g.jpg"), &g, 100) == FN_OK, "save gray jpeg: %s", fn_last_error());
+    s = fn_image_load(tmp("g.jpg"), NULL, &im);
+    int gworst = 0;
+    for (int i = 0; s == FN_OK && i < w * h; i++) {
+        int d = abs(im.data[3 * i] - g.data[i]);
+        if (d > gworst) gworst = d;
+        if (im.data[3 * i] != im.data[3 * i + 1] || im.data[3 * i] != im.data[3 * i + 2]) gworst = 999;
+    }
+    T_CHECK(s == FN_OK && gworst <= 2, "gray JPEG writer round trip worst %d", gworst);
+    fn_image_free(&im);
+    fn_image_free(&g);
     free(m.p);
     free(p);
 }
