@@ -222,7 +222,7 @@ static fn_status add_locked(fn_gallery *g, const fn_gallery_face *f, fn_gallery_
     FN_TRY(writable(g));
     FN_TRY(check_face(g, f));
     /* memory first, so nothing can fail after the commit */
-    FN_TRY(fn_gindex_reserve(&g->index, g->index.n + 1));
+    FN_TRY(fn_gindex_make_room(&g->index));
     FN_TRY(reserve_person(g));
     char *name = strdup(f->person);
     if (!name) return fn_fail(FN_ERR_NOMEM, "%s: out of memory", g->path);

@@ -64,9 +64,15 @@ int fn_l2_normalize_checked(float *v, int n)
     return 1;
 }
 
+fn_status fn_gindex_make_room(fn_gindex *x)
+{
+    /* doubling: n appends cost O(n) copies, not O(n^2) */
+    return x->n < x->cap ? FN_OK : fn_gindex_reserve(x, x->cap ? x->cap * 2 : 256);
+}
+
 fn_status fn_gindex_append(fn_gindex *x, int64_t image_id, int64_t person_id, const float *v)
 {
-    if (x->n == x->cap) FN_TRY(fn_gindex_reserve(x, x->cap ? x->cap * 2 : 256));
+    FN_TRY(fn_gindex_make_room(x));
     float *row = x->vec + x->n * (size_t)x->dim;
     memcpy(row, v, (size_t)x->dim * sizeof(float));
     if (!fn_l2_normalize_checked(row, x->dim))

@@ -22,6 +22,8 @@ fn_status fn_gindex_init(fn_gindex *x, int dim);
 void fn_gindex_release(fn_gindex *x);
 /* Grow storage to at least cap rows (never shrinks). */
 fn_status fn_gindex_reserve(fn_gindex *x, size_t cap);
+/* Room for one more row (grows by doubling). */
+fn_status fn_gindex_make_room(fn_gindex *x);
 /* Appends a row, L2-normalised; FN_ERR_ARG if v has a non-finite entry or zero norm. */
 fn_status fn_gindex_append(fn_gindex *x, int64_t image_id, int64_t person_id, const float *v);
 /* Drops every row of a person, keeping the others in order; returns rows removed. */
