@@ -35,7 +35,7 @@ fn_trust fn_calib_trust(size_t n_genuine, size_t n_impostor, double target_far)
                  "expected) and %zu genuine pairs (>= %zu)", n_impostor, t.need_impostor, target_far,
                  (double)n_impostor * target_far, n_genuine, t.need_genuine);
     else
-        snprintf(t.why, sizeof t.why, "not reliable: FAR %g needs >= %zu impostor pairs (%d false accepts expected) "
+        snprintf(t.why, sizeof t.why, "not reliable: FAR %g needs >= %zu impostor pairs (so that about %d false accepts are expected) "
                  "and >= %zu genuine pairs; have %zu impostor and %zu genuine; with no false accept seen the "
                  "true FAR could still be up to %.2g (95%%)", target_far, t.need_impostor,
                  FN_CALIB_MIN_FALSE_ACCEPTS, t.need_genuine, n_impostor, n_genuine, t.far_upper95);
@@ -236,16 +236,18 @@ fn_status fn_histogram_text(const fn_histogram *h, double thr, int bar_width, ch
     snprintf(a, sizeof a, "%.*f", dec, h->lo);
     snprintf(b, sizeof b, "%.*f", dec, h->hi);
     int numw = (int)(strlen(a) > strlen(b) ? strlen(a) : strlen(b));
+    int col = 2 * numw + 1 > 8 ? 2 * numw + 1 : 8;   /* at least "distance" */
     size_t gmax = max_count(h->genuine, h->bins), imax = max_count(h->impostor, h->bins);
     int mark = isnan(thr) ? -1 : bin_of(h, thr);
     fn_textbuf tb = {0};
-    char gl[64], il[64];
+    char gl[64], il[64], range[160];
     snprintf(gl, sizeof gl, "genuine (n=%zu)", h->n_genuine);
     snprintf(il, sizeof il, "impostor (n=%zu)", h->n_impostor);
-    fn_tb_printf(&tb, "%-*s  %-*s %-*s\n", 2 * numw + 1, "distance", bar_width + 10, gl, bar_width + 10, il);
+    fn_tb_printf(&tb, "%-*s  %-*s  %s\n", col, "distance", bar_width + 8, gl, il);
     for (int i = 0; i < h->bins; i++) {
         double lo = h->lo + i * h->width;
-        fn_tb_printf(&tb, "%*.*f-%-*.*f |", numw, dec, lo, numw, dec, lo + h->width);
+        snprintf(range, sizeof range, "%*.*f-%-*.*f", numw, dec, lo, numw, dec, lo + h->width);
+        fn_tb_printf(&tb, "%-*s |", col, range);
         int gb = bar_len(h->genuine[i], gmax, bar_width), ib = bar_len(h->impostor[i], imax, bar_width);
         fn_tb_repeat(&tb, '#', gb);
         fn_tb_repeat(&tb, ' ', bar_width - gb);
