@@ -494,6 +494,35 @@ static void test_pairs_wellformed(void)
     }
 }
 
+/* A full-size View 2 file built in memory: 10 sets of 300 same + 300 different. */
+static void test_pairs_view2_full(void)
+{
+    size_t cap = 10 * 600 * 48 + 16, len = 0;
+    char *text = malloc(cap);
+    len += (size_t)snprintf(text + len, cap - len, "10\t300\n");
+    for (int set = 0; set < 10; set++)
+        for (int i = 0; i < 600; i++)
+            len += (size_t)(i < 300 ? snprintf(text + len, cap - len, "P%d_%d\t%d\t%d\n", set, i, i + 1, i + 2)
+                                    : snprintf(text + len, cap - len, "P%d_%d\t%d\tQ%d\t%d\n", set, i, 1, i, 9999));
+    fn_pairs *p;
+    T_CHECK(fn_pairs_parse(text, len, "pairs.txt", &p) == FN_OK, "view 2 full: %s", fn_last_error());
+    if (p) {
+        size_t same_per_fold[10] = {0}, wrong = 0;
+        for (size_t i = 0; i < p->n; i++) {
+            if (p->items[i].fold < 0 || p->items[i].fold > 9) { wrong++; continue; }
+            same_per_fold[p->items[i].fold] += p->items[i].same;
+            wrong += p->items[i].fold != (int)(i / 600) || p->items[i].same != (i % 600 < 300);
+        }
+        for (int k = 0; k < 10; k++) wrong += same_per_fold[k] != 300;
+        T_CHECK(p->view == 2 && p->nfolds == 10 && p->n == 6000 && wrong == 0, "view %d folds %d n %zu, %zu wrong",
+                p->view, p->nfolds, p->n, wrong);
+        T_CHECK(!strcmp(p->items[5999].path1, "P9_599/P9_599_0001.jpg") && !strcmp(p->items[5999].path2, "Q599/Q599_9999.jpg"),
+                "last pair %s %s", p->items[5999].path1, p->items[5999].path2);
+        fn_pairs_free(p);
+    }
+    free(text);
+}
+
 static void expect_format_error(const char *text, const char *needle1, const char *needle2)
 {
     fn_pairs *p = NULL;
@@ -680,6 +709,7 @@ int main(void)
     test_histogram();
     test_svg();
     test_pairs_wellformed();
+    test_pairs_view2_full();
     test_pairs_malformed();
     test_cache();
     test_pairs_lfw();   /* last: skips the binary when ../shared is absent */

@@ -158,24 +158,35 @@ static void finite_range(const double *v, size_t n, double *mn, double *mx)
     }
 }
 
+/* The 1-2-5 step after w. */
+static double next_nice(double w)
+{
+    double mag = pow(10.0, floor(log10(w) + 1e-9)), f = w / mag;
+    return (f < 1.5 ? 2.0 : f < 3.5 ? 5.0 : 10.0) * mag;
+}
+
+/* Bins of a 1-2-5 width starting at a multiple of it just below the
+ * smallest value, as few steps as reach the largest within `bins`. */
 static void auto_range(const double *g, size_t ng, const double *im, size_t ni, int bins, fn_histogram *h)
 {
     double mn = INFINITY, mx = -INFINITY;
     finite_range(g, ng, &mn, &mx);
     finite_range(im, ni, &mn, &mx);
     if (mn > mx) { mn = 0.0; mx = 1.0; }
-    double lo = mn < 0.0 ? mn : 0.0;
-    if (mx <= lo) mx = lo + 1.0;
-    double w = fn_nice_step(mx - lo, bins);
-    h->lo = floor(lo / w) * w;
-    /* Enough bins to reach the largest value (it may sit on the last edge,
-     * which counts into the last bin), never more than asked. */
-    int nb = (int)ceil((mx - h->lo) / w - 1e-9);
-    if (nb > bins) nb = bins;
-    if (nb < 1) nb = 1;
-    h->bins = nb;
+    if (mx <= mn) mx = mn + 1.0;
+    double w = fn_nice_step(mx - mn, bins), lo;
+    int nb;
+    for (;;) {
+        lo = floor(mn / w) * w;
+        /* the largest value may sit on the last edge: it counts into the last bin */
+        nb = (int)ceil((mx - lo) / w - 1e-9);
+        if (nb <= bins) break;
+        w = next_nice(w);
+    }
+    h->lo = lo;
+    h->bins = nb < 1 ? 1 : nb;
     h->width = w;
-    h->hi = h->lo + nb * w;
+    h->hi = lo + h->bins * w;
 }
 
 static int bin_of(const fn_histogram *h, double v)

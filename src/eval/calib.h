@@ -66,9 +66,10 @@ typedef struct fn_histogram {
     size_t genuine[FN_HIST_MAX_BINS], impostor[FN_HIST_MAX_BINS];
     size_t n_genuine, n_impostor;
 } fn_histogram;
-/* lo >= hi picks the range: from min(0, smallest) to the largest value,
- * with a 1-2-5 bin width giving at most `bins` bins. Infinite values are
- * left out of the automatic range. */
+/* lo >= hi picks the range: a 1-2-5 bin width (0.01, 0.02, 0.05, 0.1 ...),
+ * the first edge the multiple of it at or below the smallest value, at most
+ * `bins` bins to reach the largest.  Infinite values are left out of the
+ * automatic range (and counted in the end bins). */
 fn_status fn_histogram_compute(const double *genuine, size_t n_genuine, const double *impostor, size_t n_impostor,
                                int bins, double lo, double hi, fn_histogram *h);
 /* Side-by-side text bars, each side scaled to its own tallest bin (the two

@@ -98,7 +98,7 @@ static void axis_labels(fn_textbuf *b, const frame *f, const char *xl, const cha
     fn_tb_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" transform=\"rotate(-90 %.1f %.1f)\">%s</text>\n",
                  f->px - 46, cy, f->px - 46, cy, yl);
     fn_tb_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-weight=\"bold\">%s</text>\n",
-                 cx, f->py - 16, title);
+                 cx, f->py - 22, title);
 }
 
 static void roc_ticks(fn_textbuf *b, const frame *f)
@@ -137,10 +137,14 @@ static void roc_curve(fn_textbuf *b, const frame *f, const fn_roc *r)
     fn_tb_printf(b, "\"/>\n");
 }
 
-static void marker(fn_textbuf *b, double x, double y, const char *color, const char *label)
+/* A point on the curve, explained in a key at the bottom right of the plot
+ * (where a ROC never is), so labels of nearby points cannot collide. */
+static void marker(fn_textbuf *b, const frame *f, double x, double y, int slot, const char *color, const char *label)
 {
+    double kx = f->px + PLOT_W - 250, ky = f->py + PLOT_H - 16 - 18 * slot;
     fn_tb_printf(b, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"4\" fill=\"%s\"/>\n", x, y, color);
-    fn_tb_printf(b, "<text x=\"%.2f\" y=\"%.2f\" fill=\"%s\">%s</text>\n", x + 7, y + 14, color, label);
+    fn_tb_printf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"%s\"/>\n", kx, ky - 4, color);
+    fn_tb_printf(b, "<text x=\"%.1f\" y=\"%.1f\">%s</text>\n", kx + 10, ky, label);
 }
 
 static void roc_panel(fn_textbuf *b, const fn_svg_plot *p)
@@ -158,12 +162,12 @@ static void roc_panel(fn_textbuf *b, const fn_svg_plot *p)
     char label[96];
     if (p->show_eer) {
         fn_eer e = fn_roc_eer(r);
-        snprintf(label, sizeof label, "EER %.4f", e.eer);
-        marker(b, fx(&f, e.eer), fy(&f, 1.0 - e.eer), "#762a83", label);
+        snprintf(label, sizeof label, "EER %.4f, threshold %.4f", e.eer, e.thr);
+        marker(b, &f, fx(&f, e.eer), fy(&f, 1.0 - e.eer), p->mark ? 1 : 0, "#762a83", label);
     }
     if (p->mark) {
-        snprintf(label, sizeof label, "TAR %.4f @ FAR %.2g", p->mark->tar, p->mark->far);
-        marker(b, fx(&f, p->mark->far), fy(&f, p->mark->tar), "#e08214", label);
+        snprintf(label, sizeof label, "TAR %.4f @ FAR %.2g, threshold %.4f", p->mark->tar, p->mark->far, p->mark->thr);
+        marker(b, &f, fx(&f, p->mark->far), fy(&f, p->mark->tar), 0, "#e08214", label);
     }
     snprintf(label, sizeof label, "ROC (AUC %.4f, %zu genuine, %zu impostor)", fn_roc_auc(r), r->n_genuine, r->n_impostor);
     axis_labels(b, &f, f.logx ? "false accept rate (log scale)" : "false accept rate", "true accept rate", label);
@@ -201,7 +205,7 @@ static void hist_ticks(fn_textbuf *b, const frame *f)
     double xs = fn_nice_step(f->x1 - f->x0, 6), ys = fn_nice_step(f->y1 - f->y0, 5);
     int xd = xs >= 1 ? 0 : (int)ceil(-log10(xs) - 1e-9), yd = ys >= 1 ? 0 : (int)ceil(-log10(ys) - 1e-9);
     for (double v = ceil(f->x0 / xs - 1e-9) * xs; v <= f->x1 + xs * 1e-6; v += xs) {
-        snprintf(label, sizeof label, "%.*f", xd, v);
+        snprintf(label, sizeof label, "%.*f", xd, fabs(v) < xs * 1e-6 ? 0.0 : v);
         x_tick(b, fx(f, v), f->py + PLOT_H, label);
     }
     for (double v = 0.0; v <= f->y1 + ys * 1e-6; v += ys) {
@@ -211,13 +215,17 @@ static void hist_ticks(fn_textbuf *b, const frame *f)
     }
 }
 
+/* The key sits on the axis-label line, outside the bars it explains. */
 static void legend(fn_textbuf *b, const frame *f, const fn_histogram *h)
 {
-    double x = f->px + PLOT_W - 150, y = f->py + 10;
-    fn_tb_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\" fill=\"%s\" fill-opacity=\"0.45\"/>\n", x, y, GENUINE_COLOR);
-    fn_tb_printf(b, "<text x=\"%.1f\" y=\"%.1f\">genuine (%zu)</text>\n", x + 18, y + 11, h->n_genuine);
-    fn_tb_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\" fill=\"%s\" fill-opacity=\"0.45\"/>\n", x, y + 18, IMPOSTOR_COLOR);
-    fn_tb_printf(b, "<text x=\"%.1f\" y=\"%.1f\">impostor (%zu)</text>\n", x + 18, y + 29, h->n_impostor);
+    double y = f->py + PLOT_H + 30;
+    fn_tb_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\" fill=\"%s\" fill-opacity=\"0.45\"/>\n",
+                 f->px - 40, y, GENUINE_COLOR);
+    fn_tb_printf(b, "<text x=\"%.1f\" y=\"%.1f\">genuine (%zu)</text>\n", f->px - 24, y + 10, h->n_genuine);
+    fn_tb_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\" fill=\"%s\" fill-opacity=\"0.45\"/>\n",
+                 f->px + PLOT_W - 12, y, IMPOSTOR_COLOR);
+    fn_tb_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">impostor (%zu)</text>\n", f->px + PLOT_W - 16,
+                 y + 10, h->n_impostor);
 }
 
 static void hist_panel(fn_textbuf *b, const fn_svg_plot *p, double offset_x)
@@ -233,7 +241,7 @@ static void hist_panel(fn_textbuf *b, const fn_svg_plot *p, double offset_x)
         double x = fx(&f, p->thr);
         fn_tb_printf(b, "<line class=\"threshold\" x1=\"%.2f\" y1=\"%.1f\" x2=\"%.2f\" y2=\"%.1f\" stroke=\"#000\" "
                      "stroke-width=\"1.5\" stroke-dasharray=\"6 3\"/>\n", x, f.py, x, f.py + PLOT_H);
-        fn_tb_printf(b, "<text x=\"%.2f\" y=\"%.1f\">threshold %.4f</text>\n", x + 4, f.py + 14, p->thr);
+        fn_tb_printf(b, "<text x=\"%.2f\" y=\"%.1f\" text-anchor=\"middle\">threshold %.4f</text>\n", x, f.py - 5, p->thr);
     }
     legend(b, &f, h);
     axis_labels(b, &f, "distance", "share of pairs per bin", "distance distributions");
