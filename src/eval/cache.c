@@ -94,6 +94,8 @@ fn_status fn_cache_open(const char *path, fn_cache **out)
     else if ((st = init_schema(c)) == FN_OK)
         st = prepare(c);
     if (st != FN_OK) { cache_release(c); return st; }
+    /* Two evaluations sharing a cache wait for each other instead of failing. */
+    sqlite3_busy_timeout(c->db, 5000);
     /* A cache can be rebuilt, so durability is traded for speed. */
     sqlite3_exec(c->db, "PRAGMA synchronous = OFF", NULL, NULL, NULL);
     *out = c;

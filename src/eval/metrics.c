@@ -76,13 +76,8 @@ fn_status fn_roc_compute(const double *dist, const unsigned char *same, size_t n
     if (!s) return fn_fail(FN_ERR_NOMEM, "roc: out of memory for %zu distances", n);
     for (size_t i = 0; i < n; i++) { s[i].d = dist[i]; s[i].same = same[i] != 0; }
     qsort(s, n, sizeof *s, cmp_scored);
-    size_t ng = out->n_genuine, ni = out->n_impostor;
     fn_status st = roc_alloc(out, n + 1);
-    if (st == FN_OK) {
-        out->n_genuine = ng;
-        out->n_impostor = ni;
-        roc_sweep(s, n, out);
-    }
+    if (st == FN_OK) roc_sweep(s, n, out);
     free(s);
     return st;
 }

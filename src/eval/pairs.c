@@ -122,11 +122,10 @@ static fn_status parse_pair_line(parser *ps, span line, int same, fn_pair *pair,
     int want = same ? 3 : 4;
     if (n != want) {
         char got[64];
-        span all = line;
         return fn_fail(FN_ERR_FORMAT, "%s:%zu: expected a %s line '%s', got %d field%s: %s", ps->name, ps->lineno,
                        same ? "same-person" : "different-person",
                        same ? "Name<TAB>n1<TAB>n2" : "Name1<TAB>n1<TAB>Name2<TAB>n2",
-                       n > MAX_FIELDS ? MAX_FIELDS : n, n == 1 ? "" : "s", show(all, got, sizeof got));
+                       n > MAX_FIELDS ? MAX_FIELDS : n, n == 1 ? "" : "s", show(line, got, sizeof got));
     }
     pair->same = same;
     if (same) {
