@@ -11,9 +11,13 @@ typedef struct fn_cli_command {
 } fn_cli_command;
 
 int fn_cmd_version(int argc, char **argv);
+int fn_cmd_embed(int argc, char **argv);
+int fn_cmd_compare(int argc, char **argv);
 
 /* Add a line here when adding a cmd_*.c file. */
 #define FN_CLI_COMMANDS \
+    { "embed", "embed every face of images (or aligned crops)", fn_cmd_embed }, \
+    { "compare", "distance between the faces of two images", fn_cmd_compare }, \
     { "version", "print the version and the compute backends", fn_cmd_version },
 
 #endif
