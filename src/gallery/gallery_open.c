@@ -181,7 +181,7 @@ static fn_status read_identity(fn_gallery *g)
         g->dim = atoi(dim);
         if (g->dim <= 0 || g->dim > 65536) s = fn_fail(FN_ERR_DB, "%s: stored embedding dimension '%s' is invalid", g->path, dim);
     }
-    if (s == FN_ERR_NOT_FOUND) s = fn_fail_prefix(FN_ERR_DB, "%s: not a facenet gallery (metadata incomplete)", g->path);
+    if (s == FN_ERR_NOT_FOUND) s = FN_ERR_DB;   /* the sentence already names the missing key */
     free(ver);
     free(dim);
     return s;
