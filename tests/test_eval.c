@@ -573,6 +573,11 @@ static void test_pairs_malformed(void)
         fn_pairs_free(p);
     }
     fn_pairs *p;
+    /* oversized: refused from the length alone, before a byte is read */
+    T_CHECK(fn_pairs_parse("1\n", (size_t)FN_PAIRS_MAX_BYTES + 1, "big.txt", &p) == FN_ERR_LIMIT && strstr(fn_last_error(), "big.txt"),
+            "oversized: %s", fn_last_error());
+    T_CHECK(fn_pairs_parse("1\nA\0\t1\t2\n", 10, "nul.txt", &p) == FN_ERR_FORMAT && strstr(fn_last_error(), "NUL"), "NUL byte: %s",
+            fn_last_error());
     T_CHECK(fn_pairs_load("/nonexistent/pairs.txt", &p) == FN_ERR_IO && strstr(fn_last_error(), "/nonexistent/pairs.txt"),
             "missing file: %s", fn_last_error());
 }

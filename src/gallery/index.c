@@ -10,6 +10,24 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+
+#define HUGE_PAGE ((size_t)2 << 20)
+
+/* The matrix is the one big allocation: on huge pages, first touch costs
+ * 512x fewer page faults (loading 1M rows faulted ~250k 4 KiB pages, the
+ * bulk of the open time on a VM) and a scan misses the TLB less. */
+static float *alloc_rows(size_t bytes)
+{
+    if (bytes < 2 * HUGE_PAGE) return fn_aligned_alloc(bytes);
+    void *p = NULL;
+    bytes = (bytes + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+    if (posix_memalign(&p, HUGE_PAGE, bytes) != 0) return NULL;
+#ifdef MADV_HUGEPAGE
+    madvise(p, bytes, MADV_HUGEPAGE);   /* advice only: failure just means small pages */
+#endif
+    return p;
+}
 
 fn_status fn_gindex_init(fn_gindex *x, int dim)
 {
@@ -34,7 +52,7 @@ fn_status fn_gindex_reserve(fn_gindex *x, size_t cap)
     if (cap <= x->cap) return FN_OK;
     if (cap > SIZE_MAX / sizeof(float) / (size_t)x->dim)
         return fn_fail(FN_ERR_LIMIT, "gallery index: %zu rows of %d floats do not fit in memory", cap, x->dim);
-    float *v = fn_aligned_alloc(cap * (size_t)x->dim * sizeof(float));
+    float *v = alloc_rows(cap * (size_t)x->dim * sizeof(float));
     int64_t *img = malloc(cap * sizeof *img), *per = malloc(cap * sizeof *per);
     if (!v || !img || !per) {
         fn_aligned_free(v); free(img); free(per);
