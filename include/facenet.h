@@ -131,6 +131,9 @@ fn_status fn_align_face(fn_engine *e, const fn_image *img, const fn_face *face, 
  * resized to size x size (PIL antialiased bilinear).  out is allocated. */
 fn_status fn_crop_face(const fn_image *img, const float box[4], int size, float margin, fn_image *out);
 
+/* Draw a face's box with label under it (green when known, red otherwise). */
+void fn_image_draw_face(fn_image *img, const fn_face *f, const char *label, int known);
+
 /* Euclidean and cosine distance of two L2-normalised embeddings. */
 float fn_distance(const float *a, const float *b, int dim);
 float fn_cosine_distance(const float *a, const float *b, int dim);
