@@ -38,7 +38,8 @@ void fn_gallery_close(fn_gallery *g);
 fn_gallery_model fn_gallery_model_of(const fn_gallery *g);
 
 /* Explicit transaction around several adds/removes: all or nothing.  Without
- * one, every add/remove/rename commits on its own. */
+ * one, every add/remove/rename commits on its own.  A failed commit rolls the
+ * batch back; searches on this handle see a batch's rows before its commit. */
 fn_status fn_gallery_begin(fn_gallery *g);
 fn_status fn_gallery_commit(fn_gallery *g);
 fn_status fn_gallery_rollback(fn_gallery *g);
@@ -73,7 +74,8 @@ typedef struct fn_gallery_image {
     int64_t added_unix;
 } fn_gallery_image;
 /* Visit people in name order; a non-zero return from fn stops the walk.
- * The pointers in the record are valid only during the call. */
+ * The pointers in the record are valid only during the call, and fn must
+ * not call back into g (the handle is locked while it runs). */
 fn_status fn_gallery_list(fn_gallery *g, int (*fn)(void *ctx, const fn_gallery_person *p), void *ctx);
 /* Visit one person's images (all people when person is NULL) in id order. */
 fn_status fn_gallery_list_images(fn_gallery *g, const char *person,
