@@ -282,8 +282,11 @@ static fn_status read_tensor(pt_ctx *c, pt_tensor *t, int node, int depth)
         return fn_fail(FN_ERR_FORMAT, "%s: entry %.*s is a %s, not a tensor; a state_dict (a dict of tensors) is needed",
                        c->path, name_len_for_msg(t->name_len), t->name, fn_pk_kind_name(n->kind));
     int64_t fn = pk->nodes[n->a].i, off;
-    if (fn == G_REBUILD_PARAMETER && depth == 0)
-        return read_tensor(c, t, fn_pk_tuple_item(pk, n->b, 0) < 0 ? node : fn_pk_tuple_item(pk, n->b, 0), 1);
+    if (fn == G_REBUILD_PARAMETER && depth == 0) {
+        int inner = fn_pk_tuple_item(pk, n->b, 0);
+        if (inner < 0) return bad_record(c, t, "Parameter record holds no tensor");
+        return read_tensor(c, t, inner, 1);
+    }
     if (fn != G_REBUILD_TENSOR_V2 && fn != G_REBUILD_TENSOR)
         return bad_record(c, t, "is built by a call that does not make a tensor");
     int args = n->b, count = pk->nodes[args].count;
