@@ -109,6 +109,26 @@ static void flips(const char *rel, size_t dense_until, size_t dense_tail)
     free(b);
 }
 
+/* The zip's data.pkl is CRC-checked, so even a flip that would still parse
+ * (here a letter of a tensor name) is caught there. */
+static void zip_pickle_crc(void)
+{
+    size_t len;
+    unsigned char *b = slurp(t_shared("fixtures/mtcnn/pnet_zipformat.pt"), &len);
+    unsigned char *name = memmem(b, len, "conv1.weight", 12);
+    T_CHECK(name != NULL, "no tensor name in the zip fixture");
+    if (name) {
+        name[0] = 'k';
+        fn_weights *w = NULL;
+        fn_status s = fn_weights_load_pt(scratch(b, len), &w);
+        T_CHECK(s == FN_ERR_FORMAT && strstr(fn_last_error(), "data.pkl is corrupt (CRC-32 mismatch)"), "renamed tensor: %s",
+                s ? fn_last_error() : "loaded");
+        printf("zip tensor name flipped -> %s\n", fn_last_error());
+        fn_weights_free(w);
+    }
+    free(b);
+}
+
 static void odd_files(void)
 {
     tally t = {0};
@@ -147,6 +167,7 @@ int main(void)
     truncations("fixtures/mtcnn/pnet_zipformat.pt", 1500, 1200);
     flips("fixtures/mtcnn/pnet.pt", 2100, 0);
     flips("fixtures/mtcnn/pnet_zipformat.pt", 1500, 1200);   /* the central directory is at the end */
+    zip_pickle_crc();
     odd_files();
     if (scratch_fd >= 0) close(scratch_fd);
     return T_DONE();
