@@ -30,6 +30,8 @@ typedef struct fn_weights {
     int capacity;               /* tensors reserved by fn_weights_create */
     int *by_name;               /* indices sorted by name (NULL: linear search) */
     char *names_next, *names_end;
+    void *map;                  /* the arena's own mapping when it is large (else NULL) */
+    size_t map_len;
 } fn_weights;
 
 /* PyTorch state_dict, legacy (protocol-2 pickle + raw storages) or zip format. */
