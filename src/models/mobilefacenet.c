@@ -13,6 +13,7 @@
 
 #include "core/arena.h"
 #include "core/error.h"
+#include "nn/fast.h"
 #include "nn/nn.h"
 
 /* Inverted-residual stages: the first block of a stage has the stride. */
@@ -119,12 +120,15 @@ typedef struct mfn_conv {
     int in_h, in_w, out_h, out_w;
     float *w, *b, *slope;        /* OIHW weight, bias, PReLU slopes or NULL */
     int residual;
+    fn_conv *fast;               /* NHWC oneDNN conv with PReLU / residual sum fused */
 } mfn_conv;
 
 struct fn_mfn {
     mfn_conv conv[FN_MFN_LAYERS];
     fn_arena arena;              /* parameters and activation buffers */
     float *buf[3], *pad;         /* one image's activations, padded input */
+    fn_nn *nn;
+    fn_nn_ws *ws;                /* this handle's stream and scratchpad */
 };
 
 /* TensorFlow SAME: out = ceil(in / s), the extra pad (if odd) goes after. */
@@ -207,6 +211,58 @@ static void plan_shapes(fn_mfn *m, const fn_mfn_layer *layers, size_t *act, size
     }
 }
 
+static int asymmetric(const mfn_conv *c) { return c->pad_t != c->pad_b || c->pad_l != c->pad_r; }
+
+/* The oneDNN twin of a layer.  Its padding is symmetric, so asymmetric
+ * SAME layers get an explicitly padded input instead. */
+static void fast_spec(const mfn_conv *c, fn_conv_spec *s)
+{
+    memset(s, 0, sizeof *s);
+    s->d = c->d;
+    if (!asymmetric(c)) { s->d.ph = c->pad_t; s->d.pw = c->pad_l; }
+    s->weight = c->w;
+    s->bias = c->b;
+    s->act = c->slope ? FN_ACT_PRELU : FN_ACT_NONE;
+    s->prelu = c->slope;
+    s->nprelu = c->slope ? c->d.cout : 0;
+    s->accumulate = c->residual;
+    s->layout = FN_NHWC;
+    s->hint_n = 1;
+    s->hint_h = c->in_h + (asymmetric(c) ? c->pad_t + c->pad_b : 0);
+    s->hint_w = c->in_w + (asymmetric(c) ? c->pad_l + c->pad_r : 0);
+}
+
+static fn_status fast_bytes(fn_nn *nn, fn_mfn *m, const fn_mfn_layer *layers, size_t *bytes)
+{
+    /* Sizing reads only the geometry; the parameters are not bound yet. */
+    static const float unbound = 0.0f;
+    *bytes = 0;
+    for (int i = 0; i < FN_MFN_LAYERS; i++) {
+        fn_conv_spec s;
+        size_t b;
+        fast_spec(&m->conv[i], &s);
+        s.weight = &unbound;
+        if (layers[i].slope[0]) { s.act = FN_ACT_PRELU; s.prelu = &unbound; s.nprelu = s.d.cout; }
+        FN_TRY(fn_conv_arena_bytes(nn, &s, &b));
+        *bytes += fn_arena_round(b);
+    }
+    return FN_OK;
+}
+
+/* Make every layer's oneDNN conv and build its one-image plan now, so that
+ * embedding allocates nothing. */
+static fn_status make_fast(fn_mfn *m)
+{
+    for (int i = 0; i < FN_MFN_LAYERS; i++) {
+        mfn_conv *c = &m->conv[i];
+        fn_conv_spec s;
+        fast_spec(c, &s);
+        FN_TRY(fn_conv_new(m->nn, &s, &m->arena, &c->fast));
+        FN_TRY(fn_conv_prepare(c->fast, m->ws, 1, s.hint_h, s.hint_w));
+    }
+    return FN_OK;
+}
+
 fn_status fn_mfn_new(const fn_weights *w, fn_mfn **out)
 {
     *out = NULL;
@@ -217,18 +273,25 @@ fn_status fn_mfn_new(const fn_weights *w, fn_mfn **out)
     if (!m) return fn_fail(FN_ERR_NOMEM, "%s: out of memory for MobileFaceNet", w->path);
     for (int i = 0; i < FN_MFN_LAYERS; i++) {
         const fn_mfn_layer *l = &layers[i];
-        m->conv[i].d = (fn_conv_desc){l->cin, l->cout, l->k, l->k, l->stride, l->stride, 0, 0, 1};
+        m->conv[i].d = (fn_conv_desc){l->cin, l->cout, l->k, l->k, l->stride, l->stride, 0, 0, l->depthwise ? l->cin : 1};
     }
-    size_t act, pad;
+    size_t act, pad, fast = 0;
     plan_shapes(m, layers, &act, &pad);
-    size_t bytes = params_bytes(layers) + 3 * fn_arena_round(act * sizeof(float)) + fn_arena_round(pad * sizeof(float));
-    fn_status s = fn_arena_init(&m->arena, bytes);
-    if (s != FN_OK) { free(m); return s; }
+    fn_status s = fn_nn_new(&m->nn);
+    if (s == FN_OK) s = fn_nn_ws_new(m->nn, &m->ws);
+    for (int i = 0; i < FN_MFN_LAYERS; i++) {   /* what sizing the fast layers needs */
+        m->conv[i].slope = NULL;
+        m->conv[i].residual = layers[i].residual;
+    }
+    if (s == FN_OK) s = fast_bytes(m->nn, m, layers, &fast);
+    size_t bytes = params_bytes(layers) + fast + 3 * fn_arena_round(act * sizeof(float)) + fn_arena_round(pad * sizeof(float));
+    if (s == FN_OK) s = fn_arena_init(&m->arena, bytes);
     for (int i = 0; i < FN_MFN_LAYERS && s == FN_OK; i++) s = bind_layer(w, &layers[i], &m->conv[i], &m->arena);
     for (int i = 0; i < 3; i++) m->buf[i] = fn_arena_alloc(&m->arena, act * sizeof(float));
     m->pad = fn_arena_alloc(&m->arena, pad * sizeof(float));
     if (s == FN_OK && (!m->buf[0] || !m->buf[1] || !m->buf[2] || !m->pad))
         s = fn_fail(FN_ERR_INTERNAL, "%s: MobileFaceNet arena too small", w->path);
+    if (s == FN_OK) s = make_fast(m);
     if (s != FN_OK) { fn_mfn_free(m); return fn_fail_prefix(s, "MobileFaceNet"); }
     *out = m;
     return FN_OK;
@@ -237,6 +300,9 @@ fn_status fn_mfn_new(const fn_weights *w, fn_mfn **out)
 void fn_mfn_free(fn_mfn *m)
 {
     if (!m) return;
+    for (int i = 0; i < FN_MFN_LAYERS; i++) fn_conv_free(m->conv[i].fast);
+    fn_nn_ws_free(m->ws);
+    fn_nn_free(m->nn);
     fn_arena_release(&m->arena);
     free(m);
 }
@@ -312,9 +378,74 @@ fn_status fn_mfn_embed_ref(fn_mfn *m, const float *input, int n, float *emb, int
     return FN_OK;
 }
 
+/* ---- fast forward pass (NHWC on oneDNN, one image at a time) ----------- */
+
+/* Zero border of an asymmetric SAME layer around an NHWC image. */
+static void pad_nhwc(const mfn_conv *c, const fn_tensor *in, float *dst, fn_tensor *out)
+{
+    int ph = in->h + c->pad_t + c->pad_b, pw = in->w + c->pad_l + c->pad_r;
+    size_t row = (size_t)pw * in->c, px = (size_t)in->c;
+    for (int y = 0; y < ph; y++) {
+        float *d = dst + (size_t)y * row;
+        int sy = y - c->pad_t;
+        if (sy < 0 || sy >= in->h) { memset(d, 0, row * sizeof(float)); continue; }
+        memset(d, 0, (size_t)c->pad_l * px * sizeof(float));
+        memcpy(d + c->pad_l * px, in->data + (size_t)sy * in->w * px, (size_t)in->w * px * sizeof(float));
+        memset(d + (size_t)(c->pad_l + in->w) * px, 0, (size_t)c->pad_r * px * sizeof(float));
+    }
+    *out = (fn_tensor){1, in->c, ph, pw, dst};
+}
+
+static fn_status fast_conv(fn_mfn *m, const mfn_conv *c, const fn_tensor *in, fn_tensor *out, const fn_tensor *shortcut)
+{
+    fn_tensor src = *in;
+    if (asymmetric(c)) pad_nhwc(c, in, m->pad, &src);
+    fn_conv_out_shape(c->fast, &src, out);
+    if (shortcut) memcpy(out->data, shortcut->data, fn_tensor_numel(out) * sizeof(float));  /* fused sum */
+    return fn_conv_run(c->fast, m->ws, &src, out);
+}
+
+static fn_status fast_forward(fn_mfn *m, const float *input, float *emb)
+{
+    fn_tensor x = {1, 3, FN_MFN_SIZE, FN_MFN_SIZE, (float *)input}, t, u;
+    fn_nchw_to_nhwc(&x, m->buf[0]);
+    x.data = m->buf[0];
+    int i = 0;
+    for (; i < 3; i++) {
+        t.data = m->buf[(i + 1) % 2];
+        FN_TRY(fast_conv(m, &m->conv[i], &x, &t, NULL));
+        x = t;
+    }
+    float *xb = m->buf[1], *tb = m->buf[0], *ub = m->buf[2];
+    for (; i < FN_MFN_LAYERS - 4; i += 3) {
+        t.data = tb; u.data = ub;
+        FN_TRY(fast_conv(m, &m->conv[i], &x, &t, NULL));
+        FN_TRY(fast_conv(m, &m->conv[i + 1], &t, &u, NULL));
+        t.data = tb;
+        FN_TRY(fast_conv(m, &m->conv[i + 2], &u, &t, m->conv[i + 2].residual ? &x : NULL));
+        float *old = xb; xb = tb; tb = old;
+        x = t;
+    }
+    for (; i < FN_MFN_LAYERS; i++) {
+        t.data = tb;
+        FN_TRY(fast_conv(m, &m->conv[i], &x, &t, NULL));
+        float *old = xb; xb = tb; tb = old;
+        x = t;
+    }
+    memcpy(emb, x.data, FN_MFN_DIM * sizeof(float));   /* 1x1x192: NHWC = flat */
+    return FN_OK;
+}
+
 fn_status fn_mfn_embed(fn_mfn *m, const float *input, int n, float *emb)
 {
-    return fn_mfn_embed_ref(m, input, n, emb, 0);
+    FN_TRY(check_args(m, input, n, emb));
+    const size_t per = (size_t)3 * FN_MFN_SIZE * FN_MFN_SIZE;
+    for (int i = 0; i < n; i++) {
+        fn_status s = fast_forward(m, input + i * per, emb + (size_t)i * FN_MFN_DIM);
+        if (s != FN_OK) return fn_fail_prefix(s, "MobileFaceNet");
+    }
+    fn_fast_l2_normalize(emb, n, FN_MFN_DIM);
+    return FN_OK;
 }
 
 void fn_mfn_standardize(const uint8_t *pixels, int stride, int bgr, float *out)
