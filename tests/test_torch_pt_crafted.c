@@ -467,6 +467,26 @@ static void test_hostile_pickles(void)
         fn_weights *w = NULL;
         expect_error(cases[i].what, fn_weights_load_pt(path, &w), cases[i].want, path, cases[i].needle);
     }
+    /* Two million empty dicts, or MARKs, or copies of one memo entry: each
+     * table stops at its cap instead of growing with the file. */
+    static const char *const floods[] = {"}", "(", "h\x00"};
+    static const char *const flood_names[] = {"objects", "marks", "stack entries"};
+    for (int f = 0; f < 3; f++) {
+        buf b = {0};
+        put(&b, legacy_magic, sizeof legacy_magic);
+        put(&b, "\x80\x02\x4d\xe9\x03\x2e", 6);
+        put_str(&b, "\x80\x02}.\x80\x02}q");
+        put1(&b, 0);
+        size_t unit = f == 2 ? 2 : 1;
+        for (int i = 0; i < 2000000; i++) put(&b, floods[f], unit);
+        put1(&b, '.');
+        const char *path = save(&b, "flood.pt");
+        free(b.p);
+        fn_weights *w = NULL;
+        char what[64];
+        snprintf(what, sizeof what, "flood of %s", flood_names[f]);
+        expect_error(what, fn_weights_load_pt(path, &w), FN_ERR_LIMIT, path, flood_names[f]);
+    }
 }
 
 int main(void)

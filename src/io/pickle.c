@@ -4,9 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Node, cell, stack and memo indices are ints; a pickle this long would be
- * absurd for a state_dict and could overflow them. */
-#define PK_MAX_BYTES ((size_t)1 << 30)
+/* A state_dict needs a few dozen objects per tensor (IRv1: 12k in all).
+ * Capping every table keeps a hostile pickle -- say 100 MB of EMPTY_DICT --
+ * from costing gigabytes, and keeps indices well inside int. */
+#define PK_MAX_ITEMS ((size_t)1 << 20)
 
 typedef struct parser {
     fn_pickle *pk;
@@ -47,6 +48,12 @@ static fn_status corrupt(parser *p, const char *what)
 static fn_status nomem(parser *p)
 {
     return fn_fail(FN_ERR_NOMEM, "%s: out of memory while reading the pickle", p->where);
+}
+
+static fn_status too_many(parser *p, const char *what)
+{
+    return fn_fail(FN_ERR_LIMIT, "%s: pickle at byte %zu: more than %zu %s; not a plausible state_dict", p->where,
+                   p->base + p->op_at, PK_MAX_ITEMS, what);
 }
 
 /* Grow *arr (elements of size el) to hold at least need; capacity doubles. */
@@ -92,6 +99,7 @@ static fn_status new_node(parser *p, int kind, int *id)
 {
     fn_pickle *pk = p->pk;
     size_t cap = (size_t)pk->cap_nodes;
+    if ((size_t)pk->nnodes >= PK_MAX_ITEMS) return too_many(p, "objects");
     if (!grow((void **)&pk->nodes, &cap, (size_t)pk->nnodes + 1, sizeof *pk->nodes)) return nomem(p);
     pk->cap_nodes = (int)cap;
     *id = pk->nnodes++;
@@ -103,6 +111,7 @@ static fn_status new_node(parser *p, int kind, int *id)
 
 static fn_status push(parser *p, int node)
 {
+    if (p->sp >= PK_MAX_ITEMS) return too_many(p, "stack entries");
     if (!grow((void **)&p->stack, &p->cap_stack, p->sp + 1, sizeof *p->stack)) return nomem(p);
     p->stack[p->sp++] = node;
     return FN_OK;
@@ -145,6 +154,7 @@ static fn_status add_cell(parser *p, int container, int key, int value)
 {
     fn_pickle *pk = p->pk;
     size_t cap = (size_t)pk->cap_cells;
+    if ((size_t)pk->ncells >= PK_MAX_ITEMS) return too_many(p, "container items");
     if (!grow((void **)&pk->cells, &cap, (size_t)pk->ncells + 1, sizeof *pk->cells)) return nomem(p);
     pk->cap_cells = (int)cap;
     int c = pk->ncells++;
@@ -319,7 +329,7 @@ static fn_status op_stack_global(parser *p)
  * two bytes, so an index beyond the bytes read so far is hostile. */
 static fn_status memo_put(parser *p, uint64_t idx)
 {
-    if (idx > p->pos) return fn_fail(FN_ERR_LIMIT, "%s: pickle at byte %zu: memo index %llu is implausibly large",
+    if (idx > p->pos || idx >= PK_MAX_ITEMS) return fn_fail(FN_ERR_LIMIT, "%s: pickle at byte %zu: memo index %llu is implausibly large",
                                      p->where, p->base + p->op_at, (unsigned long long)idx);
     int node;
     FN_TRY(top(p, &node));
@@ -352,6 +362,7 @@ static fn_status op_get(parser *p, int bytes)
 
 static fn_status op_mark(parser *p)
 {
+    if (p->nmarks >= PK_MAX_ITEMS) return too_many(p, "marks");
     if (!grow((void **)&p->marks, &p->cap_marks, p->nmarks + 1, sizeof *p->marks)) return nomem(p);
     p->marks[p->nmarks++] = (int)p->sp;
     return FN_OK;
@@ -466,7 +477,6 @@ static fn_status step(parser *p, int op)
 
 static fn_status run(parser *p)
 {
-    if (p->len > PK_MAX_BYTES) p->len = PK_MAX_BYTES;   /* a longer pickle fails as truncated */
     while (p->pos < p->len) {
         p->op_at = p->pos;
         int op = p->buf[p->pos++];

@@ -28,15 +28,18 @@ static fn_status reserve(fn_weights *w, size_t total)
     return FN_OK;
 }
 
+/* What fn_arena_alloc takes for a block, zero-sized ones included. */
+static size_t block(size_t bytes) { return fn_arena_round(bytes ? bytes : 1); }
+
 fn_status fn_weights_create(const char *path, int count, size_t data_bytes, size_t name_bytes,
                             fn_weights **out)
 {
     *out = NULL;
     if (count < 0) return fn_fail(FN_ERR_ARG, "%s: negative tensor count", path);
     size_t plen = strlen(path) + 1;
-    size_t table = fn_arena_round((size_t)count * sizeof(fn_wtensor));
-    size_t index = fn_arena_round((size_t)count * sizeof(int));
-    size_t total = table + index + fn_arena_round(name_bytes) + fn_arena_round(plen) + data_bytes;
+    size_t table = block((size_t)count * sizeof(fn_wtensor));
+    size_t index = block((size_t)count * sizeof(int));
+    size_t total = table + index + block(name_bytes) + block(plen) + data_bytes;
     if (total < data_bytes) return fn_fail(FN_ERR_LIMIT, "%s: tensors are too large to hold in memory", path);
     fn_weights *w = calloc(1, sizeof *w);
     if (!w) return fn_fail(FN_ERR_NOMEM, "%s: out of memory", path);
@@ -59,6 +62,8 @@ fn_status fn_weights_add(fn_weights *w, const char *name, size_t name_len, int n
 {
     if (w->count >= w->capacity || name_len + 1 > (size_t)(w->names_end - w->names_next) || ndim < 0 || ndim > FN_MAX_DIMS)
         return fn_fail(FN_ERR_INTERNAL, "%s: weights were sized for fewer tensors than added", w->path);
+    for (int d = 0; d < ndim; d++)
+        if (shape[d] < 0) return fn_fail(FN_ERR_ARG, "%s: tensor %.*s has a negative dimension", w->path, (int)name_len, name);
     fn_wtensor *t = &w->tensors[w->count];
     memset(t, 0, sizeof *t);
     t->name = w->names_next;
