@@ -14,7 +14,11 @@
 #include "core/error.h"
 #include "gallery/sha256.h"
 #include "io/weights.h"
+#include "detect/mtcnn.h"
+#include "io/mtcnn_bundle.h"
+#include "io/tflite.h"
 #include "models/inception_resnet_v1.h"
+#include "models/mobilefacenet.h"
 
 /* FaceNet's published VGGFace2 model separates LFW pairs near 1.1 on the
  * Euclidean distance of normalised embeddings; a user's own checkpoint can
@@ -73,11 +77,73 @@ static fn_status load_facenet(fn_engine *e, const char *path)
     return FN_OK;
 }
 
+/* Threshold of the bundled MobileFaceNet on the Euclidean distance of
+ * normalised embeddings: the best-accuracy threshold on LFW DevTrain
+ * (README: "Choosing the threshold"). */
+#define MOBILEFACENET_DEFAULT_THRESHOLD MFN_LFW_DEVTRAIN_THRESHOLD
+#define MFN_LFW_DEVTRAIN_THRESHOLD 1.1f
+
+static fn_status model_path(const fn_engine *e, const char *file, char *out, size_t cap)
+{
+    if (!e->opts.models_dir)
+        return fn_fail(FN_ERR_ARG, "no models directory given for %s (run `make models`)", file);
+    snprintf(out, cap, "%s/%s", e->opts.models_dir, file);
+    return FN_OK;
+}
+
+static fn_status load_mobilefacenet(fn_engine *e)
+{
+    char path[4096];
+    FN_TRY(model_path(e, "MobileFaceNet.tflite", path, sizeof path));
+    fn_weights *w = NULL;
+    fn_status s = fn_weights_load_tflite(path, &w);
+    if (s != FN_OK) return fn_fail_prefix(s, "default model (fetch it with `make models`)");
+    s = fn_mfn_new(w, &e->mfn);
+    fn_weights_free(w);
+    if (s != FN_OK) return s;
+    char hex[65];
+    FN_TRY(fn_hash_file(path, hex));
+    snprintf(e->model_id, sizeof e->model_id, "mobilefacenet-192@%.16s", hex);
+    snprintf(e->preprocess_id, sizeof e->preprocess_id, "arcface112-umeyama-rgb-(x-127.5)/128");
+    e->kind = FN_MODEL_MOBILEFACENET;
+    e->dim = FN_MFN_DIM;
+    e->input_size = FN_MFN_SIZE;
+    e->threshold = MOBILEFACENET_DEFAULT_THRESHOLD;
+    return FN_OK;
+}
+
 static fn_status load_model(fn_engine *e)
 {
     const char *m = e->opts.model ? e->opts.model : "mobilefacenet";
     if (ends_with(m, ".pt") || ends_with(m, ".pth")) return load_facenet(e, m);
+    if (!strcmp(m, "mobilefacenet")) return load_mobilefacenet(e);
     return fn_fail(FN_ERR_ARG, "unknown model '%s' (use mobilefacenet or a facenet-pytorch .pt file)", m);
+}
+
+/* One MTCNN stage's weights: pnet.pt etc. from mtcnn_dir, else the bundle. */
+static fn_status load_stage(const fn_engine *e, const char *stage, fn_weights **w)
+{
+    char path[4096];
+    if (e->opts.mtcnn_dir) {
+        snprintf(path, sizeof path, "%s/%s.pt", e->opts.mtcnn_dir, stage);
+        return fn_weights_load_pt(path, w);
+    }
+    char file[32];
+    snprintf(file, sizeof file, "%s.tflite", stage);
+    FN_TRY(model_path(e, file, path, sizeof path));
+    fn_status s = fn_mtcnn_bundle_load(path, w);
+    return s == FN_OK ? s : fn_fail_prefix(s, "detector (fetch it with `make models`)");
+}
+
+static fn_status load_detector(fn_engine *e)
+{
+    fn_weights *w[3] = {NULL, NULL, NULL};
+    static const char *stages[3] = {"pnet", "rnet", "onet"};
+    fn_status s = FN_OK;
+    for (int i = 0; i < 3 && s == FN_OK; i++) s = load_stage(e, stages[i], &w[i]);
+    if (s == FN_OK) s = fn_mtcnn_new(w[0], w[1], w[2], &e->mtcnn);
+    for (int i = 0; i < 3; i++) fn_weights_free(w[i]);
+    return s;
 }
 
 fn_status fn_engine_new(const fn_options *o, fn_engine **out)
@@ -88,7 +154,9 @@ fn_status fn_engine_new(const fn_options *o, fn_engine **out)
     if (o) e->opts = *o;
     else fn_options_init(&e->opts);
     pthread_mutex_init(&e->lock, NULL);
-    fn_status s = e->opts.detector_only ? FN_OK : load_model(e);
+    pthread_mutex_init(&e->detect_lock, NULL);
+    fn_status s = load_detector(e);
+    if (s == FN_OK && !e->opts.detector_only) s = load_model(e);
     if (s != FN_OK) {
         fn_engine_free(e);
         return s;
@@ -101,10 +169,13 @@ void fn_engine_free(fn_engine *e)
 {
     if (!e) return;
     if (e->irv1) fn_irv1_free(e->irv1);
+    if (e->mfn) fn_mfn_free(e->mfn);
+    if (e->mtcnn) fn_mtcnn_free(e->mtcnn);
     fn_resize_scratch_free(&e->resize);
     fn_image_free(&e->crop);
     fn_aligned_free(e->input);
     pthread_mutex_destroy(&e->lock);
+    pthread_mutex_destroy(&e->detect_lock);
     free(e);
 }
 
@@ -131,6 +202,7 @@ static fn_status run_model(fn_engine *e, int n, float *emb)
 {
     switch (e->kind) {
     case FN_MODEL_FACENET: return fn_irv1_embed(e->irv1, e->input, n, emb, NULL);
+    case FN_MODEL_MOBILEFACENET: return fn_mfn_embed(e->mfn, e->input, n, emb);
     default: return fn_fail(FN_ERR_ARG, "this engine was created without an embedding model");
     }
 }
@@ -227,14 +299,27 @@ float fn_cosine_distance(const float *a, const float *b, int dim)
     return den > 0 ? (float)(1.0 - dot / den) : 1.0f;
 }
 
-/* Until the MTCNN stage is wired in. */
+
 fn_status fn_detect(fn_engine *e, const fn_image *img, fn_face *faces, int max, int *n)
 {
     *n = 0;
-    return fn_fail(FN_ERR_UNSUPPORTED, "detection is not available in this build");
+    if (img->c != 3) return fn_fail(FN_ERR_ARG, "faces can only be detected in RGB images");
+    fn_mtcnn_params p = fn_mtcnn_params_default();
+    p.min_face = e->opts.min_face;
+    for (int i = 0; i < 3; i++) p.thresholds[i] = e->opts.thresholds[i];
+    /* 0.709 as a double, exactly the reference's Python float, when the
+     * caller kept the default: the pyramid sizes depend on it. */
+    p.factor = fabsf(e->opts.factor - 0.709f) < 1e-7f ? 0.709 : e->opts.factor;
+    pthread_mutex_lock(&e->detect_lock);
+    fn_status s = fn_mtcnn_detect_rgb(e->mtcnn, img->data, img->w, img->h, (size_t)img->w * 3, &p, faces, max, n);
+    pthread_mutex_unlock(&e->detect_lock);
+    return s;
 }
 
 int fn_select_face(const fn_face *faces, int n, fn_select how, int img_w, int img_h)
 {
-    return n > 0 ? 0 : -1;
+    fn_face_pick pick = how == FN_SELECT_LARGEST ? FN_PICK_LARGEST
+                        : how == FN_SELECT_CENTER ? FN_PICK_CENTER_WEIGHTED
+                                                  : FN_PICK_PROBABILITY;
+    return fn_mtcnn_pick(faces, n, img_w, img_h, pick);
 }

@@ -28,6 +28,7 @@ struct fn_engine {
     /* Alignment scratch (crop, resize, network input), reused across calls;
      * the lock keeps concurrent callers of one engine off each other's. */
     pthread_mutex_t lock;
+    pthread_mutex_t detect_lock;   /* an fn_mtcnn serves one thread at a time */
     fn_resize_scratch resize;
     fn_image crop;
     float *input;       /* batch x 3 x size x size */
