@@ -11,6 +11,7 @@ typedef struct fn_cli_command {
 } fn_cli_command;
 
 int fn_cmd_version(int argc, char **argv);
+int fn_cmd_detect(int argc, char **argv);
 int fn_cmd_embed(int argc, char **argv);
 int fn_cmd_compare(int argc, char **argv);
 int fn_cmd_enroll(int argc, char **argv);
@@ -20,6 +21,7 @@ int fn_cmd_gallery(int argc, char **argv);
 
 /* Add a line here when adding a cmd_*.c file. */
 #define FN_CLI_COMMANDS \
+    { "detect", "find faces, boxes and landmarks (MTCNN)", fn_cmd_detect }, \
     { "embed", "embed every face of images (or aligned crops)", fn_cmd_embed }, \
     { "compare", "distance between the faces of two images", fn_cmd_compare }, \
     { "enroll", "add a folder-per-person tree of photos to a gallery", fn_cmd_enroll }, \
