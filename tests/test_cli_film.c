@@ -40,7 +40,16 @@ static void test_enroll_identify(const char *models)
     cJSON_Delete(sum);
     t_run_free(&r);
 
-    t_facenet(&r, "identify --models-dir %s --gallery %s --json '%s/Predict'", models, gallery, film);
+#if defined(__SANITIZE_ADDRESS__)
+    /* Under the sanitizers one person's photos keep the run short; the
+     * optimised build checks all 100. */
+    const char *probe = "Predict/Mohanlal";
+    const int expect_n = 10, expect_correct = 9;
+#else
+    const char *probe = "Predict";
+    const int expect_n = 100, expect_correct = 98;
+#endif
+    t_facenet(&r, "identify --models-dir %s --gallery %s --json '%s/%s'", models, gallery, film, probe);
     T_CHECK(r.status == 0, "identify exit %d: %s", r.status, r.err);
     int n = 0, correct = 0;
     char last[1024] = "";
@@ -60,9 +69,9 @@ static void test_enroll_identify(const char *models)
                     cJSON_GetNumberValue(cJSON_GetObjectItem(j, "distance")));
         cJSON_Delete(j);
     }
-    printf("Film: %d of %d Predict images identified correctly (%.1f %%)\n", correct, n, 100.0 * correct / n);
-    T_CHECK(n == 100, "%d Predict images seen", n);
-    T_CHECK(correct >= 98, "accuracy %d/100 below 98 %%", correct);
+    printf("Film: %d of %d %s images identified correctly (%.1f %%)\n", correct, n, probe, 100.0 * correct / n);
+    T_CHECK(n == expect_n, "%d images seen, expected %d", n, expect_n);
+    T_CHECK(correct >= expect_correct, "accuracy %d/%d below %d", correct, n, expect_correct);
     t_run_free(&r);
 
     /* Re-enrolling the same files adds nothing. */
@@ -89,11 +98,11 @@ static void test_wrong_galleries(const char *models)
     const char *tmp = t_tmpdir();
     t_run r;
     /* A gallery built by another model. */
-    char ckpt[512], cmd[2048];
+    char ckpt[512], cmd[4096];
     snprintf(ckpt, sizeof ckpt, "%s/irv1.pt", tmp);
     snprintf(cmd, sizeof cmd, "xz -dc '%s' > '%s'", t_shared("fixtures/facenet_random/irv1_random_legacy.pt.xz"), ckpt);
     T_CHECK(system(cmd) == 0, "xz");
-    t_facenet(&r, "identify --models-dir %s --model %s --gallery %s '%s/Predict/Mohanlal/1.jpg'", models, ckpt,
+    t_facenet(&r, "identify --models-dir %s --model %s --gallery %s '%s/Predict/Mohanlal/1.jpeg'", models, ckpt,
               gallery, film);
     printf("another model's gallery -> exit %d: %s", r.status, r.err);
     T_CHECK(r.status != 0 && strstr(r.err, "built with model"), "mismatch: %s", r.err);
@@ -112,12 +121,12 @@ static void test_wrong_galleries(const char *models)
     t_run_free(&r);
 
     /* A person folder whose only file is not an image, and an unreadable one. */
-    char root[512];
+    char root[400];
     snprintf(root, sizeof root, "%s/people", tmp);
     snprintf(cmd, sizeof cmd, "mkdir -p '%s/Ghost' '%s/Solo' && echo hello > '%s/Ghost/a.jpg' && "
              "cp '%s/Film/Test/Mohanlal/1.jpg' '%s/Solo/1.jpg'", root, root, root, film, root);
     T_CHECK(system(cmd) == 0, "mkdir");
-    char g2[512];
+    char g2[600];
     snprintf(g2, sizeof g2, "%s/g2.db", tmp);
     t_facenet(&r, "enroll --models-dir %s --gallery %s '%s'", models, g2, root);
     printf("unusable person folder -> exit %d: %s%s", r.status, r.out, r.err);
@@ -126,7 +135,7 @@ static void test_wrong_galleries(const char *models)
     t_facenet(&r, "gallery --gallery %s remove Solo", g2);
     T_CHECK(r.status == 0, "remove: %s", r.err);
     t_run_free(&r);
-    t_facenet(&r, "identify --models-dir %s --gallery %s '%s/Predict/Mohanlal/1.jpg'", models, g2, film);
+    t_facenet(&r, "identify --models-dir %s --gallery %s '%s/Predict/Mohanlal/1.jpeg'", models, g2, film);
     printf("empty gallery -> exit %d: %s", r.status, r.err);
     T_CHECK(r.status != 0 && strstr(r.err, "empty"), "empty: %s", r.err);
     t_run_free(&r);

@@ -51,7 +51,8 @@ static void report(enroll_ctx *c, const char *person, const char *path, const ch
         fn_cli_emit(o);
     } else if (strcmp(status, "added") && strcmp(status, "duplicate")) {
         fn_progress_end(&c->prog);
-        fprintf(stderr, "warning: %s: %s%s%s\n", *path ? path : person, status, detail ? ": " : "", detail ? detail : "");
+        if (!strcmp(status, "error")) fprintf(stderr, "warning: skipped: %s\n", detail);
+        else fprintf(stderr, "warning: %s: %s%s%s\n", *path ? path : person, status, detail ? ": " : "", detail ? detail : "");
     }
 }
 
