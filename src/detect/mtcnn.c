@@ -182,6 +182,12 @@ static fn_status plan_scales(fn_mtcnn *m, int w, int h, const fn_mtcnn_params *p
     return FN_OK;
 }
 
+/* Resampling scratch for one thread: rows up to w wide, crops up to 48. */
+static size_t area_scratch_bytes(int w)
+{
+    return fn_arena_round(mt_area_scratch(w, w > 48 ? w : 48) * sizeof(uint32_t));
+}
+
 typedef struct src_ctx { const mt_rgb *img; const mt_scale *sc; uint32_t *colsum; } src_ctx;
 
 static void pyramid_row(void *ctx, int y, float *row)
@@ -236,7 +242,7 @@ static fn_status run_pnet(fn_mtcnn *m, const mt_rgb *img, const mt_scale *sc, in
         for (int r = 0; r < sc[i].oh; r += BAND_ROWS)
             items[k++] = (mt_item){i, r, r + BAND_ROWS < sc[i].oh ? r + BAND_ROWS : sc[i].oh, 0, 0, 0};
     size_t per_thread = fn_arena_round(fn_pnet_scratch_floats(sc[0].ws) * sizeof(float)) +
-                        fn_arena_round((size_t)img->w * 3 * sizeof(uint32_t));
+                        area_scratch_bytes(img->w);
     FN_TRY(buf_need(&m->thread_scratch, per_thread * nthreads));
     for (int t = 0; t < nthreads; t++) { m->cands[t].n = 0; m->cands[t].failed = 0; }
 
@@ -244,7 +250,7 @@ static fn_status run_pnet(fn_mtcnn *m, const mt_rgb *img, const mt_scale *sc, in
     for (int k = 0; k < nitems; k++) {
         int t = thread_num();
         unsigned char *mem = (unsigned char *)m->thread_scratch.p + per_thread * t;
-        uint32_t *colsum = (uint32_t *)(mem + per_thread - fn_arena_round((size_t)img->w * 3 * sizeof(uint32_t)));
+        uint32_t *colsum = (uint32_t *)(mem + per_thread - area_scratch_bytes(img->w));
         const mt_scale *s = &sc[items[k].scale];
         src_ctx src = {img, s, colsum};
         sink_ctx sink = {&m->cands[t], (float)s->scale, thr};
@@ -326,7 +332,7 @@ static fn_status make_crops(fn_mtcnn *m, const mt_rgb *img, mt_box *b, int *n, i
     }
     *n = kept;
     size_t crop_floats = (size_t)size * size * 3;
-    size_t colsum_bytes = fn_arena_round((size_t)img->w * 3 * sizeof(uint32_t));
+    size_t colsum_bytes = area_scratch_bytes(img->w);
     FN_TRY(buf_need(&m->crops, (size_t)kept * crop_floats * sizeof(float) + 64));
     FN_TRY(buf_need(&m->thread_scratch, colsum_bytes * nthreads));
     float *crops = m->crops.p;
