@@ -26,6 +26,12 @@ typedef struct fn_weights {
     int count;
     char *path;                 /* the file they came from, for messages */
     fn_arena arena;             /* holds all tensor data (and names) */
+    /* Filled by the builder below; loaders need not touch them. */
+    int capacity;               /* tensors reserved by fn_weights_create */
+    int *by_name;               /* indices sorted by name (NULL: linear search) */
+    char *names_next, *names_end;
+    void *map;                  /* the arena's own mapping when it is large (else NULL) */
+    size_t map_len;
 } fn_weights;
 
 /* PyTorch state_dict, legacy (protocol-2 pickle + raw storages) or zip format. */
@@ -37,5 +43,16 @@ const fn_wtensor *fn_weights_find(const fn_weights *w, const char *name);
 fn_status fn_weights_get(const fn_weights *w, const char *name, int ndim,
                          const int64_t *shape, const fn_wtensor **out);
 void fn_weights_free(fn_weights *w);
+
+/* For loaders: size everything first, then fill, so that one arena holds it
+ * all.  data_bytes is the sum of fn_arena_round(numel * sizeof(float)) over
+ * the tensors, name_bytes the sum of (name length + 1). */
+fn_status fn_weights_create(const char *path, int count, size_t data_bytes, size_t name_bytes,
+                            fn_weights **out);
+/* Append a tensor (ndim 0..FN_MAX_DIMS) and get its aligned, uninitialised data. */
+fn_status fn_weights_add(fn_weights *w, const char *name, size_t name_len, int ndim,
+                         const int64_t *shape, float **data);
+/* Index the names for lookup; fails (FN_ERR_FORMAT) if a name repeats. */
+fn_status fn_weights_seal(fn_weights *w);
 
 #endif
