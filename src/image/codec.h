@@ -1,0 +1,25 @@
+/* codec.h — internals shared by the decoders in src/image (not public API).
+ * Owns: the per-format entry points, the header size check every decoder
+ * runs before allocating, and EXIF orientation parsing and application.
+ */
+#ifndef FN_IMAGE_CODEC_H
+#define FN_IMAGE_CODEC_H
+
+#include "image/image.h"
+
+fn_status fn_jpeg_decode(const uint8_t *buf, size_t len, const char *name,
+                         const fn_image_limits *lim, fn_image *out);
+fn_status fn_png_decode(const uint8_t *buf, size_t len, const char *name,
+                        const fn_image_limits *lim, fn_image *out);
+
+/* FN_ERR_LIMIT with "name: image is WxH, more than the limit of ..." if too big. */
+fn_status fn_image_check_limits(const char *name, long w, long h, const fn_image_limits *lim);
+
+/* EXIF orientation (1..8) from an APP1 payload starting "Exif\0\0";
+ * 1 when absent, malformed or out of range (nothing to undo). */
+int fn_exif_orientation(const uint8_t *app1, size_t len);
+/* Rotate/flip img so it displays upright for the given EXIF orientation
+ * (as PIL's ImageOps.exif_transpose); replaces img->data. */
+fn_status fn_image_apply_orientation(fn_image *img, int orientation);
+
+#endif

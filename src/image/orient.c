@@ -1,0 +1,75 @@
+/* orient.c — EXIF orientation: find tag 0x0112 in IFD0 and undo it.
+ * Cameras store pixels as the sensor saw them and record how to turn them;
+ * detection must see faces upright, so decoding applies the turn. */
+#include "image/codec.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+
+static unsigned rd16(const uint8_t *p, int big) { return big ? (p[0] << 8 | p[1]) : (p[1] << 8 | p[0]); }
+static uint32_t rd32(const uint8_t *p, int big)
+{
+    return big ? ((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3])
+               : ((uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0]);
+}
+
+int fn_exif_orientation(const uint8_t *app1, size_t len)
+{
+    if (!app1 || len < 6 + 8 || memcmp(app1, "Exif\0\0", 6) != 0) return 1;
+    const uint8_t *t = app1 + 6;     /* TIFF header: offsets are relative to it */
+    size_t n = len - 6;
+    int big;
+    if (!memcmp(t, "II*\0", 4)) big = 0;
+    else if (!memcmp(t, "MM\0*", 4)) big = 1;
+    else return 1;
+    uint32_t ifd = rd32(t + 4, big);
+    if (ifd > n || n - ifd < 2) return 1;
+    unsigned count = rd16(t + ifd, big);
+    if ((n - ifd - 2) / 12 < count) return 1;
+    for (unsigned i = 0; i < count; i++) {
+        const uint8_t *e = t + ifd + 2 + 12 * i;
+        if (rd16(e, big) != 0x0112) continue;
+        unsigned type = rd16(e + 2, big);
+        if (type != 3 || rd32(e + 4, big) < 1) return 1;    /* SHORT, value inline */
+        unsigned v = rd16(e + 8, big);
+        return v >= 1 && v <= 8 ? (int)v : 1;
+    }
+    return 1;
+}
+
+/* Source pixel for output (ox, oy) of an image that was w x h before turning.
+ * Orientations 5..8 swap the axes. */
+static void source_of(int o, int w, int h, int ox, int oy, int *sx, int *sy)
+{
+    switch (o) {
+    case 2: *sx = w - 1 - ox; *sy = oy; break;              /* mirror */
+    case 3: *sx = w - 1 - ox; *sy = h - 1 - oy; break;      /* rotate 180 */
+    case 4: *sx = ox; *sy = h - 1 - oy; break;              /* flip */
+    case 5: *sx = oy; *sy = ox; break;                      /* transpose */
+    case 6: *sx = oy; *sy = h - 1 - ox; break;              /* rotate 90 clockwise */
+    case 7: *sx = w - 1 - oy; *sy = h - 1 - ox; break;      /* transverse */
+    case 8: *sx = w - 1 - oy; *sy = ox; break;              /* rotate 90 counter-clockwise */
+    default: *sx = ox; *sy = oy; break;
+    }
+}
+
+fn_status fn_image_apply_orientation(fn_image *img, int o)
+{
+    if (o <= 1 || o > 8) return FN_OK;
+    int ow = o >= 5 ? img->h : img->w, oh = o >= 5 ? img->w : img->h, c = img->c;
+    fn_image out;
+    FN_TRY(fn_image_alloc(&out, ow, oh, c));
+    for (int oy = 0; oy < oh; oy++) {
+        uint8_t *d = fn_image_px(&out, 0, oy);
+        for (int ox = 0; ox < ow; ox++, d += c) {
+            int sx, sy;
+            source_of(o, img->w, img->h, ox, oy, &sx, &sy);
+            memcpy(d, fn_image_px(img, sx, sy), (size_t)c);
+        }
+    }
+    fn_image_free(img);
+    *img = out;
+    return FN_OK;
+}
