@@ -11,9 +11,21 @@ typedef struct fn_cli_command {
 } fn_cli_command;
 
 int fn_cmd_version(int argc, char **argv);
+int fn_cmd_embed(int argc, char **argv);
+int fn_cmd_compare(int argc, char **argv);
+int fn_cmd_enroll(int argc, char **argv);
+int fn_cmd_identify(int argc, char **argv);
+int fn_cmd_verify(int argc, char **argv);
+int fn_cmd_gallery(int argc, char **argv);
 
 /* Add a line here when adding a cmd_*.c file. */
 #define FN_CLI_COMMANDS \
+    { "embed", "embed every face of images (or aligned crops)", fn_cmd_embed }, \
+    { "compare", "distance between the faces of two images", fn_cmd_compare }, \
+    { "enroll", "add a folder-per-person tree of photos to a gallery", fn_cmd_enroll }, \
+    { "identify", "name the faces in photos from a gallery", fn_cmd_identify }, \
+    { "verify", "are two photos the same person?", fn_cmd_verify }, \
+    { "gallery", "list, remove, rename or check a gallery's people", fn_cmd_gallery }, \
     { "version", "print the version and the compute backends", fn_cmd_version },
 
 #endif

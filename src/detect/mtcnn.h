@@ -29,11 +29,7 @@ typedef struct fn_mtcnn_params {
 
 fn_mtcnn_params fn_mtcnn_params_default(void);
 
-typedef struct fn_face {
-    float box[4];           /* x1, y1, x2, y2 in pixels of the image; may reach outside it */
-    float prob;             /* O-Net face probability */
-    float landmarks[5][2];  /* (x, y): left eye, right eye, nose, mouth left, mouth right */
-} fn_face;
+/* fn_face (box, prob, 5 landmarks) is public: include/facenet.h. */
 
 /* Pack facenet-pytorch's pnet/rnet/onet tensors (names and shapes checked);
  * the fn_weights may be freed afterwards. */

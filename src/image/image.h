@@ -10,18 +10,7 @@
 #include <stdint.h>
 #include "facenet.h"
 
-/* Interleaved 8-bit pixels, rows packed (stride = w*c); c = 3 (RGB) or 1 (gray).
- * data is owned by the image: release with fn_image_free. */
-typedef struct fn_image {
-    int w, h, c;
-    uint8_t *data;
-} fn_image;
-
-/* Checked from the file header before any pixel memory is allocated. */
-typedef struct fn_image_limits {
-    int max_side;        /* widest/tallest side accepted */
-    int64_t max_pixels;  /* w*h accepted */
-} fn_image_limits;
+/* fn_image and fn_image_limits are public (include/facenet.h). */
 
 /* Defaults: a 12000x8000 (96 Mpx) photo loads, a 100000x100000 header is refused. */
 #define FN_IMAGE_MAX_SIDE 30000
@@ -29,23 +18,15 @@ typedef struct fn_image_limits {
 
 /* Allocate w*h*c bytes (uninitialised); out is left empty on failure. */
 fn_status fn_image_alloc(fn_image *out, int w, int h, int c);
-/* Frees data and zeroes the struct; safe on a zeroed or freed image. */
-void fn_image_free(fn_image *img);
 static inline uint8_t *fn_image_px(const fn_image *img, int x, int y)
 {
     return img->data + ((size_t)y * img->w + x) * img->c;
 }
 
-/* Decode a JPEG or PNG file into RGB8 (EXIF orientation applied).
- * lim NULL = defaults.  On failure *out is empty and fn_last_error() names path. */
-fn_status fn_image_load(const char *path, const fn_image_limits *lim, fn_image *out);
-/* The same from memory; name_for_errors starts every error sentence. */
+/* Decode from memory (as fn_image_load); name_for_errors starts every error sentence. */
 fn_status fn_image_decode(const void *buf, size_t len, const char *name_for_errors,
                           const fn_image_limits *lim, fn_image *out);
 
-/* Write RGB or gray 8-bit images.  A failed write removes the partial file. */
-fn_status fn_image_save_png(const char *path, const fn_image *img);
-fn_status fn_image_save_jpeg(const char *path, const fn_image *img, int quality);
 
 /* RGB -> 1-channel gray with OpenCV's cvtColor(RGB2GRAY) fixed point:
  * (4899 R + 9617 G + 1868 B + 8192) >> 14.  dst must be w x h x 1 (allocated). */

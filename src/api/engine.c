@@ -1,0 +1,240 @@
+/* engine.c — the public recognition engine: loads the detector and the
+ * embedding model a caller names, and aligns each face the way its model
+ * was trained (FaceNet: facenet-pytorch's box crop; MobileFaceNet: the
+ * ArcFace 5-point warp). */
+#include "api/engine_impl.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "align/align.h"
+#include "core/arena.h"
+#include "core/error.h"
+#include "gallery/sha256.h"
+#include "io/weights.h"
+#include "models/inception_resnet_v1.h"
+
+/* FaceNet's published VGGFace2 model separates LFW pairs near 1.1 on the
+ * Euclidean distance of normalised embeddings; a user's own checkpoint can
+ * be calibrated (`facenet calibrate`) and the gallery then keeps its own. */
+#define FACENET_DEFAULT_THRESHOLD 1.1f
+
+void fn_options_init(fn_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->model = "mobilefacenet";
+    o->min_face = 20.0f;
+    o->thresholds[0] = 0.6f;
+    o->thresholds[1] = 0.7f;
+    o->thresholds[2] = 0.7f;
+    o->factor = 0.709f;
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && !strcmp(s + n - m, suffix);
+}
+
+/* The identity of a FaceNet checkpoint: a digest of its final layers, which
+ * differ between any two trainings, so loading it costs no full-file hash. */
+static fn_status facenet_identity(const fn_weights *w, char *out, size_t cap)
+{
+    static const char *keys[] = {"last_linear.weight", "last_bn.weight", "last_bn.bias",
+                                 "last_bn.running_mean", "last_bn.running_var"};
+    fn_sha256 h;
+    fn_sha256_init(&h);
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        const fn_wtensor *t = fn_weights_find(w, keys[i]);
+        if (t) fn_sha256_update(&h, t->data, (size_t)t->numel * sizeof(float));
+    }
+    unsigned char d[32];
+    fn_sha256_final(&h, d);
+    int len = snprintf(out, cap, "facenet-irv1-512@");
+    for (int i = 0; i < 8 && (size_t)len + 2 < cap; i++) len += snprintf(out + len, cap - len, "%02x", d[i]);
+    return FN_OK;
+}
+
+static fn_status load_facenet(fn_engine *e, const char *path)
+{
+    fn_weights *w = NULL;
+    FN_TRY(fn_weights_load_pt(path, &w));
+    fn_status s = fn_irv1_new(w, &e->irv1);
+    if (s == FN_OK) facenet_identity(w, e->model_id, sizeof e->model_id);
+    fn_weights_free(w);
+    if (s != FN_OK) return s;
+    e->kind = FN_MODEL_FACENET;
+    e->dim = FN_IRV1_DIM;
+    e->input_size = FN_IRV1_SIZE;
+    e->threshold = FACENET_DEFAULT_THRESHOLD;
+    snprintf(e->preprocess_id, sizeof e->preprocess_id, "crop160-margin0-pil-bilinear-(x-127.5)/128");
+    return FN_OK;
+}
+
+static fn_status load_model(fn_engine *e)
+{
+    const char *m = e->opts.model ? e->opts.model : "mobilefacenet";
+    if (ends_with(m, ".pt") || ends_with(m, ".pth")) return load_facenet(e, m);
+    return fn_fail(FN_ERR_ARG, "unknown model '%s' (use mobilefacenet or a facenet-pytorch .pt file)", m);
+}
+
+fn_status fn_engine_new(const fn_options *o, fn_engine **out)
+{
+    *out = NULL;
+    fn_engine *e = calloc(1, sizeof *e);
+    if (!e) return fn_fail(FN_ERR_NOMEM, "out of memory creating an engine");
+    if (o) e->opts = *o;
+    else fn_options_init(&e->opts);
+    pthread_mutex_init(&e->lock, NULL);
+    fn_status s = e->opts.detector_only ? FN_OK : load_model(e);
+    if (s != FN_OK) {
+        fn_engine_free(e);
+        return s;
+    }
+    *out = e;
+    return FN_OK;
+}
+
+void fn_engine_free(fn_engine *e)
+{
+    if (!e) return;
+    if (e->irv1) fn_irv1_free(e->irv1);
+    fn_resize_scratch_free(&e->resize);
+    fn_image_free(&e->crop);
+    fn_aligned_free(e->input);
+    pthread_mutex_destroy(&e->lock);
+    free(e);
+}
+
+int fn_engine_dim(const fn_engine *e) { return e->dim; }
+int fn_engine_input_size(const fn_engine *e) { return e->input_size; }
+const char *fn_engine_model_id(const fn_engine *e) { return e->model_id; }
+const char *fn_engine_preprocess_id(const fn_engine *e) { return e->preprocess_id; }
+float fn_engine_threshold(const fn_engine *e) { return e->threshold; }
+
+/* Grow the network-input buffer to n faces (under e->lock). */
+static fn_status reserve_input(fn_engine *e, int n)
+{
+    if (n <= e->input_cap) return FN_OK;
+    size_t per = (size_t)3 * e->input_size * e->input_size;
+    float *p = fn_aligned_alloc((size_t)n * per * sizeof(float));
+    if (!p) return fn_fail(FN_ERR_NOMEM, "out of memory for %d face inputs", n);
+    fn_aligned_free(e->input);
+    e->input = p;
+    e->input_cap = n;
+    return FN_OK;
+}
+
+static fn_status run_model(fn_engine *e, int n, float *emb)
+{
+    switch (e->kind) {
+    case FN_MODEL_FACENET: return fn_irv1_embed(e->irv1, e->input, n, emb, NULL);
+    default: return fn_fail(FN_ERR_ARG, "this engine was created without an embedding model");
+    }
+}
+
+static fn_status check_model(const fn_engine *e)
+{
+    if (e->kind == FN_MODEL_NONE) return fn_fail(FN_ERR_ARG, "this engine was created without an embedding model");
+    return FN_OK;
+}
+
+/* Standardise one aligned RGB crop into slot i of the input batch. */
+static void put_input(fn_engine *e, int i, const fn_image *crop)
+{
+    size_t per = (size_t)3 * e->input_size * e->input_size;
+    fn_standardize_chw(crop, e->input + (size_t)i * per);
+}
+
+fn_status fn_embed_aligned(fn_engine *e, const fn_image *crops, int n, float *emb)
+{
+    FN_TRY(check_model(e));
+    for (int i = 0; i < n; i++)
+        if (crops[i].w != e->input_size || crops[i].h != e->input_size || crops[i].c != 3)
+            return fn_fail(FN_ERR_ARG, "aligned face %d is %dx%d (%d channels); this model takes %dx%d RGB crops",
+                           i, crops[i].w, crops[i].h, crops[i].c, e->input_size, e->input_size);
+    pthread_mutex_lock(&e->lock);
+    fn_status s = reserve_input(e, n);
+    for (int i = 0; s == FN_OK && i < n; i++) put_input(e, i, &crops[i]);
+    if (s == FN_OK && n > 0) s = run_model(e, n, emb);
+    pthread_mutex_unlock(&e->lock);
+    return s;
+}
+
+/* Align one face into e->crop (under e->lock). */
+static fn_status align_locked(fn_engine *e, const fn_image *img, const fn_face *f)
+{
+    if (!e->crop.data) FN_TRY(fn_image_alloc(&e->crop, e->input_size, e->input_size, 3));
+    if (e->kind == FN_MODEL_FACENET) return fn_extract_face(img, f->box, 0.0f, &e->crop, &e->resize);
+    return fn_align_arcface(img, f->landmarks, &e->crop, NULL);
+}
+
+fn_status fn_align_face(fn_engine *e, const fn_image *img, const fn_face *face, fn_image *out)
+{
+    FN_TRY(check_model(e));
+    memset(out, 0, sizeof *out);
+    pthread_mutex_lock(&e->lock);
+    fn_status s = align_locked(e, img, face);
+    if (s == FN_OK) s = fn_image_alloc(out, e->crop.w, e->crop.h, 3);
+    if (s == FN_OK) memcpy(out->data, e->crop.data, (size_t)out->w * out->h * 3);
+    pthread_mutex_unlock(&e->lock);
+    return s;
+}
+
+fn_status fn_embed_faces(fn_engine *e, const fn_image *img, const fn_face *faces, int n, float *emb)
+{
+    FN_TRY(check_model(e));
+    if (img->c != 3) return fn_fail(FN_ERR_ARG, "faces can only be embedded from RGB images");
+    pthread_mutex_lock(&e->lock);
+    fn_status s = reserve_input(e, n);
+    for (int i = 0; s == FN_OK && i < n; i++) {
+        s = align_locked(e, img, &faces[i]);
+        if (s == FN_OK) put_input(e, i, &e->crop);
+    }
+    if (s == FN_OK && n > 0) s = run_model(e, n, emb);
+    pthread_mutex_unlock(&e->lock);
+    return s;
+}
+
+fn_status fn_crop_face(const fn_image *img, const float box[4], int size, float margin, fn_image *out)
+{
+    memset(out, 0, sizeof *out);
+    if (size < 1 || size > 4096) return fn_fail(FN_ERR_ARG, "crop size %d is outside 1..4096", size);
+    FN_TRY(fn_image_alloc(out, size, size, 3));
+    fn_status s = fn_extract_face(img, box, margin, out, NULL);
+    if (s != FN_OK) fn_image_free(out);
+    return s;
+}
+
+float fn_distance(const float *a, const float *b, int dim)
+{
+    double acc = 0.0;
+    for (int i = 0; i < dim; i++) acc += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
+    return (float)sqrt(acc);
+}
+
+float fn_cosine_distance(const float *a, const float *b, int dim)
+{
+    double dot = 0.0, na = 0.0, nb = 0.0;
+    for (int i = 0; i < dim; i++) {
+        dot += (double)a[i] * b[i];
+        na += (double)a[i] * a[i];
+        nb += (double)b[i] * b[i];
+    }
+    double den = sqrt(na) * sqrt(nb);
+    return den > 0 ? (float)(1.0 - dot / den) : 1.0f;
+}
+
+/* Until the MTCNN stage is wired in. */
+fn_status fn_detect(fn_engine *e, const fn_image *img, fn_face *faces, int max, int *n)
+{
+    *n = 0;
+    return fn_fail(FN_ERR_UNSUPPORTED, "detection is not available in this build");
+}
+
+int fn_select_face(const fn_face *faces, int n, fn_select how, int img_w, int img_h)
+{
+    return n > 0 ? 0 : -1;
+}

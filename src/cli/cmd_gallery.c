@@ -1,0 +1,97 @@
+/* facenet gallery — look after a gallery: list, remove, rename, check. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/common.h"
+#include "cli/gallery_open.h"
+
+static const char *usage =
+    "usage: facenet gallery --gallery G.db [--json] list | remove NAME | rename OLD NEW | check\n"
+    "  list               people, their image counts, and the model the gallery was built with\n"
+    "  remove NAME        forget a person with all their images\n"
+    "  rename OLD NEW     rename a person\n"
+    "  check              verify the database and its embeddings\n"
+    "\nexample: facenet gallery --gallery film.db rename Nazriya \"Nazriya Nazim\"\n";
+
+enum { OPT_GALLERY = 1, OPT_JSON, OPT_HELP };
+
+typedef struct list_ctx { int json, count; } list_ctx;
+
+static int print_person(void *ctx, const fn_gallery_person *p)
+{
+    list_ctx *c = ctx;
+    c->count++;
+    if (c->json) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "name", p->name);
+        cJSON_AddNumberToObject(o, "images", (double)p->n_images);
+        fn_cli_emit(o);
+    } else {
+        printf("%-32s %lld image(s)\n", p->name, (long long)p->n_images);
+    }
+    return 0;
+}
+
+static int do_list(fn_gallery *g, int json)
+{
+    list_ctx c = {json, 0};
+    fn_status s = fn_gallery_list(g, print_person, &c);
+    if (s != FN_OK) return fn_cli_fail("gallery", s);
+    if (!json) {
+        fn_gallery_model m = fn_gallery_model_of(g);
+        int64_t people = 0, images = 0;
+        fn_gallery_count(g, &people, &images);
+        printf("%lld people, %lld images; model %s (%d-d)\n", (long long)people, (long long)images,
+               m.model_id ? m.model_id : "?", m.dim);
+    }
+    return 0;
+}
+
+int fn_cmd_gallery(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"gallery", required_argument, 0, OPT_GALLERY},
+        {"json", no_argument, 0, OPT_JSON},
+        {"help", no_argument, 0, OPT_HELP},
+        {0, 0, 0, 0}};
+    const char *gpath = NULL;
+    int json = 0, opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        if (opt == OPT_GALLERY) gpath = optarg;
+        else if (opt == OPT_JSON) json = 1;
+        else if (opt == OPT_HELP) { fputs(usage, stdout); return 0; }
+        else return fn_cli_usage_error("gallery", "bad option");
+    }
+    if (!gpath) return fn_cli_usage_error("gallery", "--gallery G.db is required");
+    if (optind >= argc) return fn_cli_usage_error("gallery", "wants list, remove NAME, rename OLD NEW or check");
+    const char *verb = argv[optind];
+    int nargs = argc - optind - 1;
+    int readonly = !strcmp(verb, "list") || !strcmp(verb, "check");
+    if ((!strcmp(verb, "list") || !strcmp(verb, "check")) && nargs != 0) return fn_cli_usage_error("gallery", "%s takes no argument", verb);
+    if (!strcmp(verb, "remove") && nargs != 1) return fn_cli_usage_error("gallery", "remove wants one NAME");
+    if (!strcmp(verb, "rename") && nargs != 2) return fn_cli_usage_error("gallery", "rename wants OLD NEW");
+    if (strcmp(verb, "list") && strcmp(verb, "check") && strcmp(verb, "remove") && strcmp(verb, "rename"))
+        return fn_cli_usage_error("gallery", "unknown action '%s'", verb);
+    fn_gallery *g = NULL;
+    if (fn_cli_gallery_open("gallery", gpath, NULL, readonly ? FN_GALLERY_READONLY : 0, &g)) return 1;
+    int rc = 0;
+    fn_status s = FN_OK;
+    if (!strcmp(verb, "list")) rc = do_list(g, json);
+    else if (!strcmp(verb, "check")) {
+        s = fn_gallery_check(g);
+        if (s == FN_OK) printf("%s: ok\n", gpath);
+    } else if (!strcmp(verb, "remove")) {
+        int64_t n = 0;
+        s = fn_gallery_remove_person(g, argv[optind + 1], &n);
+        if (s == FN_OK) printf("removed %s (%lld image(s))\n", argv[optind + 1], (long long)n);
+    } else {
+        s = fn_gallery_rename_person(g, argv[optind + 1], argv[optind + 2]);
+        if (s == FN_OK) printf("renamed %s to %s\n", argv[optind + 1], argv[optind + 2]);
+    }
+    if (s != FN_OK) rc = fn_cli_fail("gallery", s);
+    fn_gallery_close(g);
+    return rc;
+}

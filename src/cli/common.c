@@ -1,0 +1,179 @@
+#include "cli/common.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+double fn_cli_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+int fn_pathlist_add(fn_pathlist *l, const char *path)
+{
+    if (l->count == l->cap) {
+        int cap = l->cap ? l->cap * 2 : 64;
+        char **items = realloc(l->items, (size_t)cap * sizeof *items);
+        if (!items) return -1;
+        l->items = items;
+        l->cap = cap;
+    }
+    l->items[l->count] = strdup(path);
+    return l->items[l->count] ? (l->count++, 0) : -1;
+}
+
+void fn_pathlist_free(fn_pathlist *l)
+{
+    for (int i = 0; i < l->count; i++) free(l->items[i]);
+    free(l->items);
+    memset(l, 0, sizeof *l);
+}
+
+static int has_image_ext(const char *name)
+{
+    const char *dot = strrchr(name, '.');
+    if (!dot) return 0;
+    char ext[8] = {0};
+    for (int i = 0; i < 7 && dot[i + 1]; i++) ext[i] = (char)tolower((unsigned char)dot[i + 1]);
+    return !strcmp(ext, "jpg") || !strcmp(ext, "jpeg") || !strcmp(ext, "png");
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static int collect_dir(const char *dir, fn_pathlist *out, int depth)
+{
+    if (depth > 32) return 0;  /* symlink loops end here rather than recursing forever */
+    DIR *d = opendir(dir);
+    if (!d) {
+        fprintf(stderr, "facenet: cannot read directory %s: %s\n", dir, strerror(errno));
+        return -1;
+    }
+    fn_pathlist names = {0};
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.') continue;
+        fn_pathlist_add(&names, e->d_name);
+    }
+    closedir(d);
+    qsort(names.items, names.count, sizeof(char *), cmp_str);
+    int rc = 0;
+    for (int i = 0; i < names.count && rc == 0; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, names.items[i]);
+        struct stat st;
+        if (stat(path, &st) != 0) continue;
+        if (S_ISDIR(st.st_mode)) rc = collect_dir(path, out, depth + 1);
+        else if (S_ISREG(st.st_mode) && has_image_ext(path)) rc = fn_pathlist_add(out, path);
+    }
+    fn_pathlist_free(&names);
+    return rc;
+}
+
+int fn_cli_collect_images(char **args, int nargs, fn_pathlist *out)
+{
+    for (int i = 0; i < nargs; i++) {
+        struct stat st;
+        if (stat(args[i], &st) != 0) {
+            fprintf(stderr, "facenet: %s: %s\n", args[i], strerror(errno));
+            return -1;
+        }
+        if (S_ISDIR(st.st_mode)) {
+            char path[4096];
+            snprintf(path, sizeof path, "%s", args[i]);
+            size_t n = strlen(path);
+            while (n > 1 && path[n - 1] == '/') path[--n] = '\0';
+            if (collect_dir(path, out, 0) != 0) return -1;
+        } else if (fn_pathlist_add(out, args[i]) != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void fn_cli_emit(cJSON *obj)
+{
+    char *s = cJSON_PrintUnformatted(obj);
+    if (s) {
+        fputs(s, stdout);
+        fputc('\n', stdout);
+        fflush(stdout);
+    }
+    free(s);
+    cJSON_Delete(obj);
+}
+
+static double round_sig(double v, int digits)
+{
+    if (v == 0.0 || !isfinite(v)) return v;
+    char buf[32];
+    snprintf(buf, sizeof buf, "%.*g", digits, v);
+    return strtod(buf, NULL);
+}
+
+cJSON *fn_cli_float_array(const float *v, int n)
+{
+    cJSON *arr = cJSON_CreateArray();
+    for (int i = 0; i < n; i++) cJSON_AddItemToArray(arr, cJSON_CreateNumber(round_sig(v[i], 7)));
+    return arr;
+}
+
+cJSON *fn_cli_box(const float box[4])
+{
+    cJSON *arr = cJSON_CreateArray();
+    for (int i = 0; i < 4; i++) cJSON_AddItemToArray(arr, cJSON_CreateNumber(round_sig(box[i], 6)));
+    return arr;
+}
+
+void fn_progress_start(fn_progress *p, const char *label, int total)
+{
+    p->label = label;
+    p->total = total;
+    p->done = 0;
+    p->enabled = isatty(STDERR_FILENO) && total > 1;
+    p->start = fn_cli_now();
+}
+
+void fn_progress_step(fn_progress *p, const char *item)
+{
+    p->done++;
+    if (!p->enabled) return;
+    double el = fn_cli_now() - p->start;
+    double eta = p->done ? el / p->done * (p->total - p->done) : 0;
+    const char *base = item ? strrchr(item, '/') : NULL;
+    base = base ? base + 1 : (item ? item : "");
+    fprintf(stderr, "\r\033[K%s %d/%d (%.0f%%) %.1fs left  %.40s", p->label, p->done, p->total,
+            100.0 * p->done / p->total, eta, base);
+    fflush(stderr);
+}
+
+void fn_progress_end(fn_progress *p)
+{
+    if (p->enabled) fprintf(stderr, "\r\033[K");
+}
+
+int fn_cli_fail(const char *verb, fn_status s)
+{
+    const char *msg = fn_last_error();
+    fprintf(stderr, "facenet %s: %s\n", verb, msg && *msg ? msg : fn_status_name(s));
+    return 1;
+}
+
+int fn_cli_usage_error(const char *verb, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "facenet %s: ", verb);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n(see `facenet %s --help`)\n", verb);
+    va_end(ap);
+    return 2;
+}

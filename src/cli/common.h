@@ -1,0 +1,48 @@
+/* common.h — what every subcommand shares: finding image files, JSON Lines
+ * output, progress on a terminal (quiet in pipes), and error reporting.
+ * The CLI talks to the library only through include/facenet.h.
+ */
+#ifndef FN_CLI_COMMON_H
+#define FN_CLI_COMMON_H
+
+#include <stdio.h>
+#include <cjson/cJSON.h>
+
+#include "facenet.h"
+
+/* A growable list of paths (owned strings). */
+typedef struct fn_pathlist {
+    char **items;
+    int count, cap;
+} fn_pathlist;
+
+/* Expand files and directories (recursively, sorted) into image paths
+ * (.jpg .jpeg .png, any case).  A missing path is an error naming it. */
+int fn_cli_collect_images(char **args, int nargs, fn_pathlist *out);
+int fn_pathlist_add(fn_pathlist *l, const char *path);
+void fn_pathlist_free(fn_pathlist *l);
+
+/* Print one JSON object as a single line on stdout and free it. */
+void fn_cli_emit(cJSON *obj);
+/* A JSON array of n floats, rounded to 7 significant digits. */
+cJSON *fn_cli_float_array(const float *v, int n);
+cJSON *fn_cli_box(const float box[4]);
+
+/* Progress line on stderr, only when stderr is a terminal. */
+typedef struct fn_progress {
+    const char *label;
+    int total, done, enabled;
+    double start;
+} fn_progress;
+void fn_progress_start(fn_progress *p, const char *label, int total);
+void fn_progress_step(fn_progress *p, const char *item);
+void fn_progress_end(fn_progress *p);
+
+/* "facenet VERB: <library sentence>" on stderr; returns exit code 1. */
+int fn_cli_fail(const char *verb, fn_status s);
+/* "facenet VERB: message" on stderr; returns exit code 2 (usage). */
+int fn_cli_usage_error(const char *verb, const char *fmt, ...);
+
+double fn_cli_now(void);
+
+#endif

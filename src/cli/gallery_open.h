@@ -1,0 +1,17 @@
+/* gallery_open.h — opening a gallery for the engine a command runs, so
+ * that every command checks the model identity the same way.
+ */
+#ifndef FN_CLI_GALLERY_OPEN_H
+#define FN_CLI_GALLERY_OPEN_H
+
+#include "facenet.h"
+#include "gallery/gallery.h"
+
+/* flags: FN_GALLERY_CREATE / FN_GALLERY_READONLY.  e may be NULL (tools
+ * that never embed).  Prints the error and returns 1 on failure. */
+int fn_cli_gallery_open(const char *verb, const char *path, fn_engine *e, int flags, fn_gallery **out);
+/* The threshold to use: explicit (>= 0), else the gallery's calibrated
+ * one, else the model's default.  *source says which. */
+float fn_cli_threshold(fn_gallery *g, fn_engine *e, float explicit_t, const char **source);
+
+#endif

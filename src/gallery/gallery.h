@@ -1,0 +1,17 @@
+/* gallery.h — the face gallery: who is enrolled, from which image files, and
+ * their embeddings, in one SQLite file; plus nearest-person search in memory.
+ * Owns: the .db schema, enrol/remove transactions and the search index.  It
+ * never decodes images or runs networks: callers bring embeddings and hashes.
+ */
+#ifndef FN_GALLERY_H
+#define FN_GALLERY_H
+
+#include <stdint.h>
+#include "facenet.h"
+#include "gallery/sha256.h"
+
+/* The gallery's public API (handles, enrolment, search) is declared in
+ * include/facenet.h; this header adds what only the library shares. */
+#define FN_GALLERY_SCHEMA 1         /* bump with a migration when the tables change */
+
+#endif

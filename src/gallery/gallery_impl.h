@@ -1,0 +1,46 @@
+/* gallery_impl.h — the gallery handle and the SQL helpers its files share.
+ * Owns: struct fn_gallery.  Private to src/gallery/; callers use gallery.h.
+ */
+#ifndef FN_GALLERY_IMPL_H
+#define FN_GALLERY_IMPL_H
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include "gallery/gallery.h"
+#include "gallery/index.h"
+
+#define FN_GALLERY_APP_ID 0x464E4741   /* "FNGA" in PRAGMA application_id: marks our files */
+
+typedef struct fn_gperson { int64_t id; char *name; } fn_gperson;
+
+struct fn_gallery {
+    char *path;
+    sqlite3 *db;
+    int readonly, in_tx;
+    int index_ok;              /* 0 after a failed reload: search refuses until reopened */
+    char *model_id, *preprocess_id;
+    int dim;
+    fn_gindex index;           /* every embedding, kept in step with the file */
+    fn_gperson *people;        /* sorted by id (ids only grow), for names in results */
+    size_t n_people, cap_people;
+    float *rowbuf;             /* dim floats: the blob being written */
+    int64_t data_version;      /* PRAGMA data_version when the index was loaded */
+    /* Searches take it shared; everything touching the connection or the
+     * index takes it exclusive.  Never held across calls. */
+    pthread_rwlock_t lock;
+};
+
+/* FN_ERR_DB with "path: what (sqlite's message)". */
+fn_status fn_gdb_fail(fn_gallery *g, const char *what);
+fn_status fn_gdb_exec(fn_gallery *g, const char *sql);
+fn_status fn_gdb_prepare(fn_gallery *g, const char *sql, sqlite3_stmt **st);
+/* Single integer / text result of a one-row query; FN_ERR_NOT_FOUND on no row. */
+fn_status fn_gdb_int(fn_gallery *g, const char *sql, int64_t *out);
+fn_status fn_gdb_meta(fn_gallery *g, const char *key, char **value_out);  /* malloc'd */
+
+/* Reload people and the index from the file (after rollback or an outside change). */
+fn_status fn_gallery_reload(fn_gallery *g);
+/* The person's name for id, or NULL. */
+const char *fn_gallery_person_name(const fn_gallery *g, int64_t id);
+
+#endif

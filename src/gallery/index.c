@@ -1,0 +1,334 @@
+/* The search index.  Scores are cosines of L2-normalised vectors; they are
+ * turned into Euclidean distances, sqrt(max(0, 2 - 2 cos)), only at the end.
+ * Ordering everywhere is (higher cosine, then lower image id), a total order,
+ * so results do not depend on row order, block size or thread count. */
+#include "gallery/index.h"
+#include "core/arena.h"
+#include "core/error.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#define HUGE_PAGE ((size_t)2 << 20)
+
+/* The matrix is the one big allocation: on huge pages, first touch costs
+ * 512x fewer page faults (loading 1M rows faulted ~250k 4 KiB pages, the
+ * bulk of the open time on a VM) and a scan misses the TLB less. */
+static float *alloc_rows(size_t bytes)
+{
+    if (bytes < 2 * HUGE_PAGE) return fn_aligned_alloc(bytes);
+    void *p = NULL;
+    bytes = (bytes + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+    if (posix_memalign(&p, HUGE_PAGE, bytes) != 0) return NULL;
+#ifdef MADV_HUGEPAGE
+    madvise(p, bytes, MADV_HUGEPAGE);   /* advice only: failure just means small pages */
+#endif
+    return p;
+}
+
+fn_status fn_gindex_init(fn_gindex *x, int dim)
+{
+    memset(x, 0, sizeof *x);
+    if (dim <= 0 || dim > 65536) return fn_fail(FN_ERR_ARG, "embedding dimension %d is out of range (1..65536)", dim);
+    x->dim = dim;
+    return FN_OK;
+}
+
+void fn_gindex_release(fn_gindex *x)
+{
+    fn_aligned_free(x->vec);
+    free(x->image_id);
+    free(x->person_id);
+    int dim = x->dim;
+    memset(x, 0, sizeof *x);
+    x->dim = dim;
+}
+
+fn_status fn_gindex_reserve(fn_gindex *x, size_t cap)
+{
+    if (cap <= x->cap) return FN_OK;
+    if (cap > SIZE_MAX / sizeof(float) / (size_t)x->dim)
+        return fn_fail(FN_ERR_LIMIT, "gallery index: %zu rows of %d floats do not fit in memory", cap, x->dim);
+    float *v = alloc_rows(cap * (size_t)x->dim * sizeof(float));
+    int64_t *img = malloc(cap * sizeof *img), *per = malloc(cap * sizeof *per);
+    if (!v || !img || !per) {
+        fn_aligned_free(v); free(img); free(per);
+        return fn_fail(FN_ERR_NOMEM, "gallery index: cannot allocate %zu rows of %d floats (%.1f MiB)",
+                       cap, x->dim, (double)cap * x->dim * 4 / 1048576.0);
+    }
+    if (x->n) {
+        memcpy(v, x->vec, x->n * (size_t)x->dim * sizeof(float));
+        memcpy(img, x->image_id, x->n * sizeof *img);
+        memcpy(per, x->person_id, x->n * sizeof *per);
+    }
+    fn_aligned_free(x->vec); free(x->image_id); free(x->person_id);
+    x->vec = v; x->image_id = img; x->person_id = per; x->cap = cap;
+    return FN_OK;
+}
+
+int fn_l2_normalize_checked(float *v, int n)
+{
+    double ss = 0;   /* double: a 512-d sum of squares loses nothing, and a huge entry cannot overflow */
+    for (int i = 0; i < n; i++) {
+        if (!isfinite(v[i])) return 0;
+        ss += (double)v[i] * v[i];
+    }
+    if (!(ss > 0) || !isfinite(ss)) return 0;
+    float inv = (float)(1.0 / sqrt(ss));
+    for (int i = 0; i < n; i++) v[i] *= inv;
+    return 1;
+}
+
+fn_status fn_gindex_make_room(fn_gindex *x)
+{
+    /* doubling: n appends cost O(n) copies, not O(n^2) */
+    return x->n < x->cap ? FN_OK : fn_gindex_reserve(x, x->cap ? x->cap * 2 : 256);
+}
+
+fn_status fn_gindex_append(fn_gindex *x, int64_t image_id, int64_t person_id, const float *v)
+{
+    FN_TRY(fn_gindex_make_room(x));
+    float *row = x->vec + x->n * (size_t)x->dim;
+    memcpy(row, v, (size_t)x->dim * sizeof(float));
+    if (!fn_l2_normalize_checked(row, x->dim))
+        return fn_fail(FN_ERR_ARG, "embedding of image %lld is zero or has a non-finite value", (long long)image_id);
+    x->image_id[x->n] = image_id;
+    x->person_id[x->n] = person_id;
+    x->n++;
+    return FN_OK;
+}
+
+size_t fn_gindex_remove_person(fn_gindex *x, int64_t person_id)
+{
+    size_t w = 0, d = (size_t)x->dim;
+    for (size_t r = 0; r < x->n; r++) {
+        if (x->person_id[r] == person_id) continue;
+        if (w != r) {
+            memcpy(x->vec + w * d, x->vec + r * d, d * sizeof(float));
+            x->image_id[w] = x->image_id[r];
+            x->person_id[w] = x->person_id[r];
+        }
+        w++;
+    }
+    size_t removed = x->n - w;
+    x->n = w;
+    return removed;
+}
+
+void fn_gindex_clear(fn_gindex *x) { x->n = 0; }
+
+fn_status fn_gscratch_new(int dim, int max_queries, fn_gallery_scratch **out)
+{
+    *out = NULL;
+    if (dim <= 0 || max_queries <= 0 || max_queries > FN_GINDEX_MAX_QUERIES)
+        return fn_fail(FN_ERR_ARG, "search scratch: max_queries %d is out of range (1..%d)", max_queries,
+                       FN_GINDEX_MAX_QUERIES);
+    fn_gallery_scratch *s = calloc(1, sizeof *s);
+    if (!s) return fn_fail(FN_ERR_NOMEM, "search scratch: out of memory");
+    s->dim = dim;
+    s->max_queries = max_queries;
+    s->queries = fn_aligned_alloc((size_t)max_queries * dim * sizeof(float));
+    s->scores = fn_aligned_alloc((size_t)max_queries * FN_GINDEX_BLOCK * sizeof(float));
+    if (!s->queries || !s->scores) {
+        fn_gallery_scratch_free(s);
+        return fn_fail(FN_ERR_NOMEM, "search scratch: cannot allocate for %d queries of dim %d", max_queries, dim);
+    }
+    *out = s;
+    return FN_OK;
+}
+
+void fn_gallery_scratch_free(fn_gallery_scratch *s)
+{
+    if (!s) return;
+    fn_aligned_free(s->queries);
+    fn_aligned_free(s->scores);
+    free(s);
+}
+
+/* ---- selection ---- */
+
+/* While scanning, a hit's distance field holds the cosine; finish() converts. */
+static int better(float sa, int64_t ia, float sb, int64_t ib) { return sa > sb || (sa == sb && ia < ib); }
+static int hit_better(const fn_gallery_hit *a, const fn_gallery_hit *b)
+{
+    return better(a->distance, a->image_id, b->distance, b->image_id);
+}
+
+static const fn_gallery_hit NO_HIT = {-1, -1, -INFINITY};
+
+/* Per-query state: a heap of the k best rows whose root is the worst kept,
+ * and the running best two people. */
+typedef struct qstate {
+    fn_gallery_hit *heap;   /* k slots in the caller's topk array, or NULL */
+    int k, used;
+    fn_gallery_hit best, second;
+} qstate;
+
+static void heap_sift_down(fn_gallery_hit *h, int n, int i)
+{
+    for (;;) {
+        int w = i, l = 2 * i + 1, r = l + 1;
+        if (l < n && hit_better(&h[w], &h[l])) w = l;   /* the worse child goes up */
+        if (r < n && hit_better(&h[w], &h[r])) w = r;
+        if (w == i) return;
+        fn_gallery_hit t = h[i]; h[i] = h[w]; h[w] = t;
+        i = w;
+    }
+}
+
+static void heap_offer(qstate *q, const fn_gallery_hit *c)
+{
+    if (q->used < q->k) {
+        int i = q->used++;
+        q->heap[i] = *c;
+        while (i > 0 && hit_better(&q->heap[(i - 1) / 2], &q->heap[i])) {
+            int p = (i - 1) / 2;
+            fn_gallery_hit t = q->heap[p]; q->heap[p] = q->heap[i]; q->heap[i] = t;
+            i = p;
+        }
+    } else if (hit_better(c, &q->heap[0])) {
+        q->heap[0] = *c;
+        heap_sift_down(q->heap, q->k, 0);
+    }
+}
+
+/* Best two distinct people, streaming: best is the best row seen; second is
+ * the best row of anyone else.  When a new person overtakes best, the old
+ * best (which beats everything else seen) becomes second. */
+static void people_offer(qstate *q, const fn_gallery_hit *c)
+{
+    if (c->person_id == q->best.person_id) {
+        if (hit_better(c, &q->best)) q->best = *c;
+    } else if (hit_better(c, &q->best)) {
+        q->second = q->best;
+        q->best = *c;
+    } else if (hit_better(c, &q->second)) {
+        q->second = *c;
+    }
+}
+
+static void scan_scores(qstate *q, const fn_gindex *x, size_t r0, size_t rn, const float *sc)
+{
+    for (size_t r = 0; r < rn; r++) {
+        float s = sc[r];
+        /* >= keeps ties for the id comparison; most rows fail both tests */
+        int to_heap = q->k > 0 && (q->used < q->k || s >= q->heap[0].distance);
+        if (!to_heap && s < q->second.distance) continue;
+        fn_gallery_hit c = {x->image_id[r0 + r], x->person_id[r0 + r], s};
+        if (to_heap) heap_offer(q, &c);
+        if (s >= q->second.distance) people_offer(q, &c);
+    }
+}
+
+static float to_distance(float cosine) { return cosine == -INFINITY ? INFINITY : sqrtf(fmaxf(0.0f, 2.0f - 2.0f * cosine)); }
+
+static void finish(qstate *q, fn_gallery_match *m)
+{
+    if (q->k > 0) {
+        for (int n = q->used; n > 1; n--) {   /* heapsort: the worst goes last */
+            fn_gallery_hit t = q->heap[0]; q->heap[0] = q->heap[n - 1]; q->heap[n - 1] = t;
+            heap_sift_down(q->heap, n - 1, 0);
+        }
+        for (int i = 0; i < q->k; i++) {
+            if (i >= q->used) q->heap[i] = NO_HIT;
+            q->heap[i].distance = to_distance(q->heap[i].distance);
+        }
+    }
+    if (m) {
+        memset(m, 0, sizeof *m);
+        m->best = q->best;
+        m->second = q->second;
+        m->best.distance = to_distance(q->best.distance);
+        m->second.distance = to_distance(q->second.distance);
+    }
+}
+
+static void qstate_init(qstate *q, fn_gallery_hit *topk, int k)
+{
+    q->heap = topk;
+    q->k = topk ? k : 0;
+    q->used = 0;
+    q->best = q->second = NO_HIT;
+}
+
+/* Copies a chunk of queries into scratch, normalised; rejects bad ones. */
+static fn_status load_queries(fn_gallery_scratch *s, const float *q, int q0, int qn)
+{
+    size_t d = (size_t)s->dim;
+    memcpy(s->queries, q + (size_t)q0 * d, (size_t)qn * d * sizeof(float));
+    for (int i = 0; i < qn; i++)
+        if (!fn_l2_normalize_checked(s->queries + i * d, s->dim))
+            return fn_fail(FN_ERR_ARG, "query %d is zero or has a non-finite value", q0 + i);
+    return FN_OK;
+}
+
+static fn_status check_args(const fn_gindex *x, const fn_gallery_scratch *s, const float *q, int nq, int k,
+                            const fn_gallery_hit *topk)
+{
+    if (!s || !q || nq < 0 || k < 0) return fn_fail(FN_ERR_ARG, "search: scratch and queries are required, nq and k >= 0");
+    if (s->dim != x->dim)
+        return fn_fail(FN_ERR_ARG, "search: scratch was made for dim %d, the gallery has dim %d", s->dim, x->dim);
+    if (topk && k == 0) return fn_fail(FN_ERR_ARG, "search: topk given with k = 0");
+    if (x->n == 0) return fn_fail(FN_ERR_NOT_FOUND, "gallery is empty (no enrolled faces to search)");
+    return FN_OK;
+}
+
+typedef void (*score_fn)(const fn_gindex *x, const float *queries, int qn, size_t r0, size_t rn, float *scores);
+
+/* scores[i * rn + r] = <query i, row r0 + r> */
+static void score_blas(const fn_gindex *x, const float *queries, int qn, size_t r0, size_t rn, float *scores)
+{
+    const float *rows = x->vec + r0 * (size_t)x->dim;
+    if (qn == 1)
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)rn, x->dim, 1.0f, rows, x->dim, queries, 1, 0.0f, scores, 1);
+    else
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, qn, (int)rn, x->dim, 1.0f, queries, x->dim,
+                    rows, x->dim, 0.0f, scores, (int)rn);
+}
+
+static void score_ref(const fn_gindex *x, const float *queries, int qn, size_t r0, size_t rn, float *scores)
+{
+    size_t d = (size_t)x->dim;
+    for (int i = 0; i < qn; i++)
+        for (size_t r = 0; r < rn; r++) {
+            const float *a = queries + i * d, *b = x->vec + (r0 + r) * d;
+            float acc = 0;
+            for (size_t j = 0; j < d; j++) acc += a[j] * b[j];
+            scores[i * rn + r] = acc;
+        }
+}
+
+static fn_status search_with(score_fn score, const fn_gindex *x, fn_gallery_scratch *s, const float *q, int nq,
+                             int k, fn_gallery_match *matches, fn_gallery_hit *topk)
+{
+    FN_TRY(check_args(x, s, q, nq, k, topk));
+    qstate st[FN_GINDEX_MAX_QUERIES];   /* per-query state lives on the stack, chunk by chunk */
+    int chunk = s->max_queries;
+    for (int q0 = 0; q0 < nq; q0 += chunk) {
+        int qn = nq - q0 < chunk ? nq - q0 : chunk;
+        FN_TRY(load_queries(s, q, q0, qn));
+        for (int i = 0; i < qn; i++) qstate_init(&st[i], topk ? topk + (size_t)(q0 + i) * k : NULL, k);
+        for (size_t r0 = 0; r0 < x->n; r0 += FN_GINDEX_BLOCK) {
+            size_t rn = x->n - r0 < FN_GINDEX_BLOCK ? x->n - r0 : FN_GINDEX_BLOCK;
+            score(x, s->queries, qn, r0, rn, s->scores);
+            for (int i = 0; i < qn; i++) scan_scores(&st[i], x, r0, rn, s->scores + (size_t)i * rn);
+        }
+        for (int i = 0; i < qn; i++) finish(&st[i], matches ? matches + q0 + i : NULL);
+    }
+    return FN_OK;
+}
+
+fn_status fn_gindex_search(const fn_gindex *x, fn_gallery_scratch *s, const float *q, int nq, int k,
+                           fn_gallery_match *matches, fn_gallery_hit *topk)
+{
+    return search_with(score_blas, x, s, q, nq, k, matches, topk);
+}
+
+fn_status fn_gindex_search_ref(const fn_gindex *x, fn_gallery_scratch *s, const float *q, int nq, int k,
+                               fn_gallery_match *matches, fn_gallery_hit *topk)
+{
+    return search_with(score_ref, x, s, q, nq, k, matches, topk);
+}
