@@ -7,6 +7,7 @@ the reference in the same run, and to debug parity stage by stage.
 
   mtcnn_peer.py time SHARED [--threads 2]     timings as JSON lines
   mtcnn_peer.py detect SHARED IMAGE...|@LIST  detections as JSON lines
+  mtcnn_peer.py refine SHARED IMAGE X1 Y1 X2 Y2  O-Net alone on one box
 """
 import json
 import os
@@ -234,6 +235,20 @@ def detect(img_u8, nets, min_face=20.0, thr=(0.6, 0.7, 0.7), factor=0.709):
     return b[keep].numpy(), pts[keep].numpy()
 
 
+def refine(img_u8, nets, box):
+    """O-Net on one box from elsewhere, squared as MTCNN squares candidates."""
+    img = torch.as_tensor(img_u8).unsqueeze(0).permute(0, 3, 1, 2).float()
+    b = square(torch.tensor([list(box) + [0.0]], dtype=torch.float32))
+    data, kept = crops(img, b, 48)
+    reg, pts, prob = nets[2]((data - 127.5) * 0.0078125)
+    bw = b[:, 2] - b[:, 0] + 1
+    bh = b[:, 3] - b[:, 1] + 1
+    px = bw[:, None] * pts[:, :5] + b[:, 0:1] - 1
+    py = bh[:, None] * pts[:, 5:] + b[:, 1:2] - 1
+    out = regress(b, reg)
+    return out[0, :4].tolist(), float(prob[0, 1]), torch.stack([px, py], 2)[0].tolist()
+
+
 def load_rgb(path, short=None):
     im = Image.open(path).convert("RGB")
     if short:
@@ -288,6 +303,10 @@ def main(argv):
         sys.exit(__doc__)
     if argv[1] == "detect":
         cmd_detect(argv[2], argv[3:])
+    elif argv[1] == "refine":
+        with torch.no_grad():
+            box, prob, pts = refine(load_rgb(argv[3]), load_nets(argv[2]), [float(v) for v in argv[4:8]])
+        print(json.dumps({"box": box, "prob": prob, "landmarks": pts}))
     elif argv[1] == "time":
         threads = int(argv[argv.index("--threads") + 1]) if "--threads" in argv else 2
         reps = int(argv[argv.index("--reps") + 1]) if "--reps" in argv else 5

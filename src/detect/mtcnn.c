@@ -288,6 +288,7 @@ static fn_status merge_proposals(fn_mtcnn *m, int nscales, int nitems, int *nout
     for (int s = 0, k = 0; s < nscales; s++) {
         int n = 0;
         for (; k < nitems && items[k].scale == s; k++) {
+            if (items[k].count == 0) continue;   /* its thread may have no buffer yet */
             memcpy(scale_boxes + n, m->cands[items[k].thread].b + items[k].start, items[k].count * sizeof(mt_box));
             n += (int)items[k].count;
         }
@@ -373,7 +374,7 @@ static fn_status run_rnet(fn_mtcnn *m, const mt_rgb *img, float thr, int nthread
         mt_square(&out[i]);
     }
     /* back into boxes[0] for the next stage */
-    memcpy(b, out, (size_t)kept * sizeof(mt_box));
+    if (kept > 0) memcpy(b, out, (size_t)kept * sizeof(mt_box));
     *n = kept;
     return FN_OK;
 }
@@ -476,6 +477,26 @@ fn_status fn_mtcnn_refine_rgb(fn_mtcnn *m, const uint8_t *rgb, int width, int he
     mt_regress(b);
     to_face(b, face);
     return FN_OK;
+}
+
+static fn_status check_rgb(const fn_image *img)
+{
+    if (!img || img->c != 3) return fn_fail(FN_ERR_ARG, "mtcnn: faces can only be found in RGB images");
+    return FN_OK;
+}
+
+fn_status fn_mtcnn_detect(fn_mtcnn *m, const fn_image *img, const fn_mtcnn_params *p,
+                          fn_face *faces, int max_faces, int *nfaces)
+{
+    if (nfaces) *nfaces = 0;
+    FN_TRY(check_rgb(img));
+    return fn_mtcnn_detect_rgb(m, img->data, img->w, img->h, (size_t)img->w * 3, p, faces, max_faces, nfaces);
+}
+
+fn_status fn_mtcnn_refine(fn_mtcnn *m, const fn_image *img, const float box[4], fn_face *face)
+{
+    FN_TRY(check_rgb(img));
+    return fn_mtcnn_refine_rgb(m, img->data, img->w, img->h, (size_t)img->w * 3, box, face);
 }
 
 int fn_mtcnn_pick(const fn_face *faces, int n, int width, int height, fn_face_pick how)
