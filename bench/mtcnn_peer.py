@@ -5,8 +5,10 @@ plain PyTorch (torchvision is not needed; its NMS is reproduced here).
 Written from the algorithm's description to measure the C detector against
 the reference in the same run, and to debug parity stage by stage.
 
-  mtcnn_peer.py time SHARED [--threads 2]     timings as JSON lines
+  mtcnn_peer.py time SHARED [--threads 2] [--reps 5]   timings, key=value lines
+  mtcnn_peer.py big SHARED [--threads 2]      12000x8000 image: time, peak RSS
   mtcnn_peer.py detect SHARED IMAGE...|@LIST  detections as JSON lines
+  mtcnn_peer.py refine SHARED IMAGE X1 Y1 X2 Y2  O-Net alone on one box
 """
 import json
 import os
@@ -98,25 +100,26 @@ def load_nets(shared):
 
 
 def nms_union(boxes, scores, thr):
-    """torchvision.ops.nms semantics: areas without +1, suppress IoU > thr."""
-    order = torch.sort(scores, descending=True, stable=True)[1]
-    x1, y1, x2, y2 = boxes.unbind(1)
+    """torchvision.ops.nms semantics in float32: visit by descending score
+    (ties: earlier first), areas without +1, drop IoU > thr."""
+    b = boxes.numpy()
+    s = scores.numpy()
+    order = np.argsort(-s, kind="stable")
+    x1, y1, x2, y2 = (b[order, k] for k in range(4))
     areas = (x2 - x1) * (y2 - y1)
-    suppressed = torch.zeros(len(order), dtype=torch.bool)
+    alive = np.ones(len(order), dtype=bool)
     keep = []
-    o = order.tolist()
-    for a in range(len(o)):
-        i = o[a]
-        if suppressed[i]:
+    for a in range(len(order)):
+        if not alive[a]:
             continue
-        keep.append(i)
-        rest = order[a + 1:]
-        w = (torch.minimum(x2[i], x2[rest]) - torch.maximum(x1[i], x1[rest])).clamp(min=0)
-        h = (torch.minimum(y2[i], y2[rest]) - torch.maximum(y1[i], y1[rest])).clamp(min=0)
+        keep.append(order[a])
+        r = slice(a + 1, None)
+        w = np.maximum(np.float32(0), np.minimum(x2[a], x2[r]) - np.maximum(x1[a], x1[r]))
+        h = np.maximum(np.float32(0), np.minimum(y2[a], y2[r]) - np.maximum(y1[a], y1[r]))
         inter = w * h
-        iou = inter / (areas[i] + areas[rest] - inter)
-        suppressed[rest[iou > thr]] = True
-    return torch.tensor(keep, dtype=torch.long)
+        iou = inter / (areas[a] + areas[r] - inter)
+        alive[r] &= ~(iou > thr)
+    return torch.tensor(np.array(keep, dtype=np.int64))
 
 
 def nms_min(boxes, scores, thr):
@@ -234,12 +237,22 @@ def detect(img_u8, nets, min_face=20.0, thr=(0.6, 0.7, 0.7), factor=0.709):
     return b[keep].numpy(), pts[keep].numpy()
 
 
-def load_rgb(path, short=None):
-    im = Image.open(path).convert("RGB")
-    if short:
-        f = short / min(im.size)
-        im = im.resize((round(im.size[0] * f), round(im.size[1] * f)), Image.BILINEAR)
-    return np.array(im, dtype=np.uint8)
+def refine(img_u8, nets, box):
+    """O-Net on one box from elsewhere, squared as MTCNN squares candidates."""
+    img = torch.as_tensor(img_u8).unsqueeze(0).permute(0, 3, 1, 2).float()
+    b = square(torch.tensor([list(box) + [0.0]], dtype=torch.float32))
+    data, kept = crops(img, b, 48)
+    reg, pts, prob = nets[2]((data - 127.5) * 0.0078125)
+    bw = b[:, 2] - b[:, 0] + 1
+    bh = b[:, 3] - b[:, 1] + 1
+    px = bw[:, None] * pts[:, :5] + b[:, 0:1] - 1
+    py = bh[:, None] * pts[:, 5:] + b[:, 1:2] - 1
+    out = regress(b, reg)
+    return out[0, :4].tolist(), float(prob[0, 1]), torch.stack([px, py], 2)[0].tolist()
+
+
+def load_rgb(path):
+    return resized(path)
 
 
 def cmd_detect(shared, paths):
@@ -263,24 +276,56 @@ def best_of(fn, reps):
     return best
 
 
+def resized(path, size=None, short=None):
+    im = Image.open(path).convert("RGB")
+    if short:
+        f = short / min(im.size)
+        size = (round(im.size[0] * f), round(im.size[1] * f))
+    if size:
+        im = im.resize(size, Image.BILINEAR)
+    return np.array(im, dtype=np.uint8)
+
+
 def cmd_time(shared, threads, reps):
+    """The cases bench_mtcnn.c measures, as key=value lines."""
     torch.set_num_threads(threads)
     nets = load_nets(shared)
     fx = os.path.join(shared, "fixtures/images")
+    total = 0.0
     with torch.no_grad():
         for name in ("angelina_jolie", "kate_siegel", "paul_rudd", "shea_whigham"):
-            img = load_rgb(os.path.join(fx, name + ".jpg"), short=512)
+            img = resized(os.path.join(fx, name + ".jpg"), short=512)
             detect(img, nets)
             t = best_of(lambda: detect(img, nets), reps)
-            print(json.dumps({"case": "portrait512/" + name, "ms": t * 1e3, "size": list(img.shape[1::-1])}))
-        img = load_rgb(os.path.join(fx, "multiface.jpg"))
+            total += t
+            print("portrait512_%s_ms=%.2f  (%dx%d, %d faces)" % (name, t * 1e3, img.shape[1], img.shape[0],
+                                                                 len(detect(img, nets)[0])))
+        print("portrait512_mean_ms=%.2f" % (total / 4 * 1e3))
+        img = resized(os.path.join(fx, "multiface.jpg"))
         detect(img, nets)
         t = best_of(lambda: detect(img, nets), reps)
-        print(json.dumps({"case": "multiface", "ms": t * 1e3, "size": list(img.shape[1::-1])}))
-        frame = np.asarray(Image.open(os.path.join(fx, "multiface.jpg")).convert("RGB")
-                           .resize((1920, 1080), Image.BILINEAR), dtype=np.uint8)
-        t = best_of(lambda: detect(frame, nets), max(1, reps // 2))
-        print(json.dumps({"case": "frame1080", "ms": t * 1e3, "per_s": 1.0 / t}))
+        print("multiface_ms=%.2f  (%dx%d, %d faces)" % (t * 1e3, img.shape[1], img.shape[0], len(detect(img, nets)[0])))
+        img = resized(os.path.join(fx, "multiface.jpg"), size=(1920, 1080))
+        detect(img, nets)
+        t = best_of(lambda: detect(img, nets), max(1, reps // 2))
+        n = len(detect(img, nets)[0])
+        print("frame1080_ms=%.2f  (%d faces)" % (t * 1e3, n))
+        print("frame1080_frames_per_s=%.2f" % (1.0 / t))
+        print("frame1080_detections_per_s=%.1f" % (n / t))
+
+
+def cmd_big(shared, threads):
+    """One detection on a 12000x8000 image; peak RSS of the whole process."""
+    import resource
+    torch.set_num_threads(threads)
+    nets = load_nets(shared)
+    img = resized(os.path.join(shared, "fixtures/images/multiface.jpg"), size=(12000, 8000))
+    t0 = time.perf_counter()
+    with torch.no_grad():
+        n = len(detect(img, nets)[0])
+    t = time.perf_counter() - t0
+    print("big12000x8000_ms=%.0f  (%d faces)" % (t * 1e3, n))
+    print("big12000x8000_peak_rss_mb=%.0f" % (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
 
 
 def main(argv):
@@ -288,10 +333,17 @@ def main(argv):
         sys.exit(__doc__)
     if argv[1] == "detect":
         cmd_detect(argv[2], argv[3:])
-    elif argv[1] == "time":
+    elif argv[1] == "refine":
+        with torch.no_grad():
+            box, prob, pts = refine(load_rgb(argv[3]), load_nets(argv[2]), [float(v) for v in argv[4:8]])
+        print(json.dumps({"box": box, "prob": prob, "landmarks": pts}))
+    elif argv[1] in ("time", "big"):
         threads = int(argv[argv.index("--threads") + 1]) if "--threads" in argv else 2
         reps = int(argv[argv.index("--reps") + 1]) if "--reps" in argv else 5
-        cmd_time(argv[2], threads, reps)
+        if argv[1] == "time":
+            cmd_time(argv[2], threads, reps)
+        else:
+            cmd_big(argv[2], threads)
     else:
         sys.exit(__doc__)
 

@@ -182,6 +182,12 @@ static fn_status plan_scales(fn_mtcnn *m, int w, int h, const fn_mtcnn_params *p
     return FN_OK;
 }
 
+/* Resampling scratch for one thread: rows up to w wide, crops up to 48. */
+static size_t area_scratch_bytes(int w)
+{
+    return fn_arena_round(mt_area_scratch(w, w > 48 ? w : 48) * sizeof(uint32_t));
+}
+
 typedef struct src_ctx { const mt_rgb *img; const mt_scale *sc; uint32_t *colsum; } src_ctx;
 
 static void pyramid_row(void *ctx, int y, float *row)
@@ -236,7 +242,7 @@ static fn_status run_pnet(fn_mtcnn *m, const mt_rgb *img, const mt_scale *sc, in
         for (int r = 0; r < sc[i].oh; r += BAND_ROWS)
             items[k++] = (mt_item){i, r, r + BAND_ROWS < sc[i].oh ? r + BAND_ROWS : sc[i].oh, 0, 0, 0};
     size_t per_thread = fn_arena_round(fn_pnet_scratch_floats(sc[0].ws) * sizeof(float)) +
-                        fn_arena_round((size_t)img->w * 3 * sizeof(uint32_t));
+                        area_scratch_bytes(img->w);
     FN_TRY(buf_need(&m->thread_scratch, per_thread * nthreads));
     for (int t = 0; t < nthreads; t++) { m->cands[t].n = 0; m->cands[t].failed = 0; }
 
@@ -244,7 +250,7 @@ static fn_status run_pnet(fn_mtcnn *m, const mt_rgb *img, const mt_scale *sc, in
     for (int k = 0; k < nitems; k++) {
         int t = thread_num();
         unsigned char *mem = (unsigned char *)m->thread_scratch.p + per_thread * t;
-        uint32_t *colsum = (uint32_t *)(mem + per_thread - fn_arena_round((size_t)img->w * 3 * sizeof(uint32_t)));
+        uint32_t *colsum = (uint32_t *)(mem + per_thread - area_scratch_bytes(img->w));
         const mt_scale *s = &sc[items[k].scale];
         src_ctx src = {img, s, colsum};
         sink_ctx sink = {&m->cands[t], (float)s->scale, thr};
@@ -282,6 +288,7 @@ static fn_status merge_proposals(fn_mtcnn *m, int nscales, int nitems, int *nout
     for (int s = 0, k = 0; s < nscales; s++) {
         int n = 0;
         for (; k < nitems && items[k].scale == s; k++) {
+            if (items[k].count == 0) continue;   /* its thread may have no buffer yet */
             memcpy(scale_boxes + n, m->cands[items[k].thread].b + items[k].start, items[k].count * sizeof(mt_box));
             n += (int)items[k].count;
         }
@@ -326,7 +333,7 @@ static fn_status make_crops(fn_mtcnn *m, const mt_rgb *img, mt_box *b, int *n, i
     }
     *n = kept;
     size_t crop_floats = (size_t)size * size * 3;
-    size_t colsum_bytes = fn_arena_round((size_t)img->w * 3 * sizeof(uint32_t));
+    size_t colsum_bytes = area_scratch_bytes(img->w);
     FN_TRY(buf_need(&m->crops, (size_t)kept * crop_floats * sizeof(float) + 64));
     FN_TRY(buf_need(&m->thread_scratch, colsum_bytes * nthreads));
     float *crops = m->crops.p;
@@ -367,7 +374,7 @@ static fn_status run_rnet(fn_mtcnn *m, const mt_rgb *img, float thr, int nthread
         mt_square(&out[i]);
     }
     /* back into boxes[0] for the next stage */
-    memcpy(b, out, (size_t)kept * sizeof(mt_box));
+    if (kept > 0) memcpy(b, out, (size_t)kept * sizeof(mt_box));
     *n = kept;
     return FN_OK;
 }
@@ -470,6 +477,26 @@ fn_status fn_mtcnn_refine_rgb(fn_mtcnn *m, const uint8_t *rgb, int width, int he
     mt_regress(b);
     to_face(b, face);
     return FN_OK;
+}
+
+static fn_status check_rgb(const fn_image *img)
+{
+    if (!img || img->c != 3) return fn_fail(FN_ERR_ARG, "mtcnn: faces can only be found in RGB images");
+    return FN_OK;
+}
+
+fn_status fn_mtcnn_detect(fn_mtcnn *m, const fn_image *img, const fn_mtcnn_params *p,
+                          fn_face *faces, int max_faces, int *nfaces)
+{
+    if (nfaces) *nfaces = 0;
+    FN_TRY(check_rgb(img));
+    return fn_mtcnn_detect_rgb(m, img->data, img->w, img->h, (size_t)img->w * 3, p, faces, max_faces, nfaces);
+}
+
+fn_status fn_mtcnn_refine(fn_mtcnn *m, const fn_image *img, const float box[4], fn_face *face)
+{
+    FN_TRY(check_rgb(img));
+    return fn_mtcnn_refine_rgb(m, img->data, img->w, img->h, (size_t)img->w * 3, box, face);
 }
 
 int fn_mtcnn_pick(const fn_face *faces, int n, int width, int height, fn_face_pick how)

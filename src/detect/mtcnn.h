@@ -44,12 +44,18 @@ void fn_mtcnn_free(fn_mtcnn *m);
 fn_status fn_mtcnn_detect_rgb(fn_mtcnn *m, const uint8_t *rgb, int width, int height, size_t stride,
                               const fn_mtcnn_params *p, fn_face *faces, int max_faces, int *nfaces);
 
+/* The same on an fn_image (RGB, c == 3). */
+fn_status fn_mtcnn_detect(fn_mtcnn *m, const fn_image *img, const fn_mtcnn_params *p,
+                          fn_face *faces, int max_faces, int *nfaces);
+
 /* O-Net alone on one box from elsewhere (e.g. a Haar detector): the box is
  * squared as MTCNN squares its candidates, then O-Net gives its probability,
  * refined box and landmarks (no threshold applied).  FN_ERR_ARG if the box
  * does not overlap the image. */
 fn_status fn_mtcnn_refine_rgb(fn_mtcnn *m, const uint8_t *rgb, int width, int height, size_t stride,
                               const float box[4], fn_face *face);
+
+fn_status fn_mtcnn_refine(fn_mtcnn *m, const fn_image *img, const float box[4], fn_face *face);
 
 /* Which one face to keep, as facenet-pytorch's MTCNN.select_boxes. */
 typedef enum fn_face_pick {
