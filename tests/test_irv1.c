@@ -3,6 +3,7 @@
  * after every named layer; the reference-kernel path as a second oracle;
  * and wrong checkpoints rejected with a sentence naming file and tensor. */
 #include <math.h>
+#include <pthread.h>
 #include <string.h>
 #include "t.h"
 #include "core/error.h"
@@ -182,6 +183,39 @@ static void test_bad_checkpoints(const fn_weights *w)
     T_CHECK(fn_irv1_new(NULL, &m) == FN_ERR_ARG, "NULL weights accepted");
 }
 
+/* Two threads on one model at once: each gets its own workspace and must
+ * reproduce the single-threaded embeddings. */
+typedef struct job { fn_irv1 *m; const float *in; int n; float emb[2 * FN_IRV1_DIM]; fn_status st; } job;
+
+static void *run_job(void *arg)
+{
+    job *j = arg;
+    for (int rep = 0; rep < 2 && j->st == FN_OK; rep++) j->st = fn_irv1_embed(j->m, j->in, j->n, j->emb, NULL);
+    return NULL;
+}
+
+static void test_threads(fn_irv1 *m)
+{
+    t_npy in;
+    if (t_npy_load(t_shared("fixtures/facenet_random/input.npy"), &in) != 0) { T_CHECK(0, "input.npy"); return; }
+    static job jobs[2];
+    float serial[2][2 * FN_IRV1_DIM];
+    for (int k = 0; k < 2; k++) {
+        jobs[k] = (job){m, in.data + (size_t)k * 2 * IN_PER, SANITIZED ? 1 : 2, {0}, FN_OK};
+        T_CHECK(fn_irv1_embed(m, jobs[k].in, jobs[k].n, serial[k], NULL) == FN_OK, "serial: %s", fn_last_error());
+    }
+    pthread_t th[2];
+    for (int k = 0; k < 2; k++) pthread_create(&th[k], NULL, run_job, &jobs[k]);
+    for (int k = 0; k < 2; k++) pthread_join(th[k], NULL);
+    for (int k = 0; k < 2; k++) {
+        long where = 0;
+        float d = t_max_abs_diff(jobs[k].emb, serial[k], (long)jobs[k].n * FN_IRV1_DIM, &where);
+        printf("thread %d (%d images): status %d, max|d| vs serial %.3e\n", k, jobs[k].n, jobs[k].st, d);
+        T_CHECK(jobs[k].st == FN_OK && d <= 1e-6f, "thread %d differs by %g (status %d)", k, d, jobs[k].st);
+    }
+    t_npy_free(&in);
+}
+
 static void test_bad_calls(fn_irv1 *m)
 {
     float x[4] = {0}, e[FN_IRV1_DIM];
@@ -198,6 +232,7 @@ int main(void)
     T_CHECK(st == FN_OK, "fn_irv1_new: %s", fn_last_error());
     if (st == FN_OK) {
         test_parity(m, w);
+        test_threads(m);
         test_bad_calls(m);
     }
     test_bad_checkpoints(w);

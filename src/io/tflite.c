@@ -177,7 +177,7 @@ static fn_status fb_vector_table(const fb *b, size_t start, uint32_t i, const ch
 enum { MODEL_VERSION = 0, MODEL_OPCODES = 1, MODEL_SUBGRAPHS = 2, MODEL_BUFFERS = 4 };
 enum { OPCODE_DEPRECATED_BUILTIN = 0, OPCODE_CUSTOM = 1, OPCODE_VERSION = 2, OPCODE_BUILTIN = 3 };
 enum { SG_TENSORS = 0, SG_INPUTS = 1, SG_OUTPUTS = 2, SG_OPERATORS = 3 };
-enum { TENSOR_SHAPE = 0, TENSOR_TYPE = 1, TENSOR_BUFFER = 2, TENSOR_NAME = 3, TENSOR_QUANT = 4 };
+enum { TENSOR_SHAPE = 0, TENSOR_TYPE = 1, TENSOR_BUFFER = 2, TENSOR_NAME = 3, TENSOR_QUANT = 4, TENSOR_SPARSITY = 6 };
 enum { QUANT_SCALE = 2, QUANT_ZERO_POINT = 3, QUANT_DIM = 6 };
 enum { BUFFER_DATA = 0, BUFFER_OFFSET = 1, BUFFER_SIZE = 2 };
 enum { OP_OPCODE = 0, OP_INPUTS = 1, OP_OUTPUTS = 2, OP_OPTIONS_TYPE = 3, OP_OPTIONS = 4 };
@@ -308,7 +308,13 @@ static fn_status parse_tensor(parse_ctx *c, const fb_table *t, int index, fn_tfl
     out->type = type;
     if (buf >= c->nbufs && buf != 0)
         return fn_fail(FN_ERR_FORMAT, "%s: tensor %s refers to buffer %u of %u", c->b.label, out->name, buf, c->nbufs);
+    size_t sparsity;
+    FN_TRY(fb_field(&c->b, t, TENSOR_SPARSITY, 4, &sparsity));
     if (buf < c->nbufs && c->bufs[buf].bytes) {
+        /* Sparse constants are stored compressed; reading them as dense
+         * would give wrong numbers, so refuse them by name. */
+        if (sparsity)
+            return fn_fail(FN_ERR_UNSUPPORTED, "%s: tensor %s is stored sparse (not supported)", c->b.label, out->name);
         out->data = c->bufs[buf].data;
         out->bytes = c->bufs[buf].bytes;
     }
@@ -500,16 +506,18 @@ void fn_tfl_free(fn_tfl_model *m)
     free(m);
 }
 
-fn_status fn_tfl_parse(const void *bytes, size_t size, const char *label, fn_tfl_model **out)
+/* Parse a buffer the model takes ownership of (freed with the model, also
+ * on failure). */
+static fn_status parse_owned(uint8_t *file, size_t size, const char *label, fn_tfl_model **out)
 {
-    *out = NULL;
-    if (!bytes && size) return fn_fail(FN_ERR_ARG, "fn_tfl_parse: NULL bytes");
     fn_tfl_model *m = calloc(1, sizeof *m);
-    if (!m) return fn_fail(FN_ERR_NOMEM, "%s: out of memory", label);
-    m->path = strdup(label ? label : "<memory>");
-    m->file = malloc(size ? size : 1);
-    if (!m->path || !m->file) { fn_tfl_free(m); return fn_fail(FN_ERR_NOMEM, "%s: out of memory for %zu bytes", label, size); }
-    if (size) memcpy(m->file, bytes, size);
+    if (m) m->path = strdup(label);
+    if (!m || !m->path) {
+        free(file);
+        if (m) free(m);
+        return fn_fail(FN_ERR_NOMEM, "%s: out of memory", label);
+    }
+    m->file = file;
     m->size = size;
     parse_ctx c = { { m->file, size, m->path }, m, NULL, 0, NULL, 0 };
     fn_status s = parse_model(&c);
@@ -519,6 +527,17 @@ fn_status fn_tfl_parse(const void *bytes, size_t size, const char *label, fn_tfl
     if (s != FN_OK) { fn_tfl_free(m); return s; }
     *out = m;
     return FN_OK;
+}
+
+fn_status fn_tfl_parse(const void *bytes, size_t size, const char *label, fn_tfl_model **out)
+{
+    *out = NULL;
+    if (!label) label = "<memory>";
+    if (!bytes && size) return fn_fail(FN_ERR_ARG, "%s: NULL bytes", label);
+    uint8_t *copy = malloc(size ? size : 1);
+    if (!copy) return fn_fail(FN_ERR_NOMEM, "%s: out of memory for %zu bytes", label, size);
+    if (size) memcpy(copy, bytes, size);
+    return parse_owned(copy, size, label, out);
 }
 
 #define MAX_FILE ((size_t)1 << 31)   /* TFLite flatbuffers are < 2 GiB */
@@ -537,9 +556,7 @@ fn_status fn_tfl_open(const char *path, fn_tfl_model **out)
     size_t got = fread(buf, 1, (size_t)len, f);
     fclose(f);
     if (got != (size_t)len) { free(buf); return fn_fail(FN_ERR_IO, "%s: read %zu of %ld bytes", path, got, len); }
-    fn_status s = fn_tfl_parse(buf, got, path, out);
-    free(buf);
-    return s;
+    return parse_owned(buf, got, path, out);   /* no second copy of the file */
 }
 
 /* ---- constant tensors as float32 weights ------------------------------ */

@@ -175,8 +175,6 @@ static fn_status bind_layer(const fn_weights *w, const fn_mfn_layer *l, mfn_conv
                 }
     memcpy(c->b, bias, (size_t)l->cout * sizeof(float));
     for (int o = 0; mul && o < l->cout; o++) c->slope[o] = 2.0f * mul[o];
-    c->d = (fn_conv_desc){l->cin, l->cout, k, k, l->stride, l->stride, 0, 0, l->depthwise ? l->cin : 1};
-    c->residual = l->residual;
     return FN_OK;
 }
 
@@ -191,15 +189,19 @@ static size_t params_bytes(const fn_mfn_layer *layers)
     return total;
 }
 
-/* Walk the shapes from 112x112 to size the activation and padding buffers. */
+/* Geometry of every layer, walking the shapes from 112x112; also the
+ * largest activation and padded input, to size the buffers. */
 static void plan_shapes(fn_mfn *m, const fn_mfn_layer *layers, size_t *act, size_t *pad)
 {
     int h = FN_MFN_SIZE, w = FN_MFN_SIZE;
     *act = (size_t)3 * h * w;
     *pad = 0;
     for (int i = 0; i < FN_MFN_LAYERS; i++) {
+        const fn_mfn_layer *l = &layers[i];
         mfn_conv *c = &m->conv[i];
-        int same = layers[i].same;
+        int same = l->same;
+        c->d = (fn_conv_desc){l->cin, l->cout, l->k, l->k, l->stride, l->stride, 0, 0, l->depthwise ? l->cin : 1};
+        c->residual = l->residual;
         c->in_h = h; c->in_w = w;
         tf_padding(h, c->d.kh, c->d.sh, same, &c->pad_t, &c->pad_b, &c->out_h);
         tf_padding(w, c->d.kw, c->d.sw, same, &c->pad_l, &c->pad_r, &c->out_w);
@@ -271,18 +273,12 @@ fn_status fn_mfn_new(const fn_weights *w, fn_mfn **out)
     fn_mfn_describe(layers);
     fn_mfn *m = calloc(1, sizeof *m);
     if (!m) return fn_fail(FN_ERR_NOMEM, "%s: out of memory for MobileFaceNet", w->path);
-    for (int i = 0; i < FN_MFN_LAYERS; i++) {
-        const fn_mfn_layer *l = &layers[i];
-        m->conv[i].d = (fn_conv_desc){l->cin, l->cout, l->k, l->k, l->stride, l->stride, 0, 0, l->depthwise ? l->cin : 1};
-    }
     size_t act, pad, fast = 0;
     plan_shapes(m, layers, &act, &pad);
     fn_status s = fn_nn_new(&m->nn);
     if (s == FN_OK) s = fn_nn_ws_new(m->nn, &m->ws);
-    for (int i = 0; i < FN_MFN_LAYERS; i++) {   /* what sizing the fast layers needs */
-        m->conv[i].slope = NULL;
-        m->conv[i].residual = layers[i].residual;
-    }
+    /* One arena: OIHW parameters (reference path), oneDNN's reordered
+     * copies (fast path), three activation buffers and the padded input. */
     if (s == FN_OK) s = fast_bytes(m->nn, m, layers, &fast);
     size_t bytes = params_bytes(layers) + fast + 3 * fn_arena_round(act * sizeof(float)) + fn_arena_round(pad * sizeof(float));
     if (s == FN_OK) s = fn_arena_init(&m->arena, bytes);

@@ -434,6 +434,9 @@ static fn_status check_input(const fn_conv *c, const fn_tensor *in)
     if (!in->data || in->n <= 0 || in->c != d->cin || in->h <= 0 || in->w <= 0)
         return fn_fail(FN_ERR_ARG, "conv: input %dx%dx%dx%d does not fit a %d-channel convolution",
                        in->n, in->c, in->h, in->w, d->cin);
+    if ((double)in->n * in->c * in->h * in->w > (double)(1u << 31) ||
+        (double)in->n * d->cout * in->h * in->w > (double)(1u << 31))
+        return fn_fail(FN_ERR_LIMIT, "conv: input %dx%dx%dx%d is too large", in->n, in->c, in->h, in->w);
     if (out_h(d, in->h) <= 0 || out_w(d, in->w) <= 0)
         return fn_fail(FN_ERR_ARG, "conv: input %dx%d is smaller than the %dx%d kernel", in->h, in->w, d->kh, d->kw);
     return FN_OK;

@@ -129,11 +129,25 @@ void fn_fast_prelu(fn_tensor *x, const float *slope, int nslope, fn_layout l)
     if (l == FN_NHWC) {
         size_t px = (size_t)x->n * hw;
         int C = x->c;
+        /* pos + a*(v - pos) with pos = (v + |v|)/2 = max(v, 0): no branch,
+         * so it vectorises (a ternary here compiles to a branch, and with
+         * unpredictable signs that cost more than the convolution before
+         * it).  Bit-exact with the reference for |v| < FLT_MAX/2. */
         for (size_t i = 0; i < px; i++) {
             float *p = x->data + i * C;
-            for (int c = 0; c < C; c++) {
-                float a = slope[nslope == 1 ? 0 : c];
-                p[c] = p[c] < 0.0f ? p[c] * a : p[c];
+            if (nslope == 1) {
+                const float a = slope[0];
+#pragma omp simd
+                for (int c = 0; c < C; c++) {
+                    float v = p[c], pos = (v + fabsf(v)) * 0.5f;
+                    p[c] = pos + a * (v - pos);
+                }
+            } else {
+#pragma omp simd
+                for (int c = 0; c < C; c++) {
+                    float v = p[c], pos = (v + fabsf(v)) * 0.5f;
+                    p[c] = pos + slope[c] * (v - pos);
+                }
             }
         }
         return;
