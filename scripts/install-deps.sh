@@ -4,11 +4,17 @@
 set -euo pipefail
 BUILD_PKGS="gcc make pkg-config xz-utils ca-certificates
   libjpeg62-turbo-dev libpng-dev zlib1g-dev libsqlite3-dev libcjson-dev
-  libdnnl-dev libopenblas-dev nodejs npm"
+  libdnnl-dev libopenblas-dev"
+# Tools that may come from elsewhere than Debian's package of that name
+# (Node.js's own packages bundle npm): present as a command is enough.
+TOOL_PKGS="node:nodejs npm:npm openssl:openssl"
 EXTRA_PKGS="${EXTRA_PKGS:-}"   # e.g. python3-torch for `make bench`
 missing=()
 for p in $BUILD_PKGS $EXTRA_PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+for tp in $TOOL_PKGS; do
+  command -v "${tp%%:*}" >/dev/null 2>&1 || missing+=("${tp#*:}")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 echo "installing missing packages: ${missing[*]}"
