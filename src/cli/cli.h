@@ -31,6 +31,7 @@ int fn_cmd_calibrate(int argc, char **argv);
     { "gallery", "list, remove, rename or check a gallery's people", fn_cmd_gallery }, \
     { "eval", "identification accuracy of a gallery folder against probe folders", fn_cmd_eval }, \
     { "eval-pairs", "LFW-style verification accuracy on a pairs file", fn_cmd_eval_pairs }, \
+    { "calibrate", "choose and store a gallery's threshold for a false accept rate", fn_cmd_calibrate }, \
     { "version", "print the version and the compute backends", fn_cmd_version },
 
 #endif
