@@ -212,6 +212,17 @@ fn_status fn_gallery_list(fn_gallery *g, int (*fn)(void *ctx, const fn_gallery_p
 fn_status fn_gallery_list_images(fn_gallery *g, const char *person,
                                  int (*fn)(void *ctx, const fn_gallery_image *im), void *ctx);
 fn_status fn_gallery_count(fn_gallery *g, int64_t *people, int64_t *images);
+/* Visit every enrolled embedding (as the search index holds it:
+ * L2-normalised) with its person, in enrolment order; a non-zero return
+ * stops the walk.  Pointers are valid only during the call, and fn must not
+ * call back into g.  For calibration and evaluation over a whole gallery. */
+typedef struct fn_gallery_embedding {
+    int64_t image_id, person_id;
+    const char *person;
+    const float *embedding;
+    int dim;
+} fn_gallery_embedding;
+fn_status fn_gallery_embeddings(fn_gallery *g, int (*fn)(void *ctx, const fn_gallery_embedding *e), void *ctx);
 
 /* The decision threshold on Euclidean distance (of L2-normalised embeddings)
  * stored with the gallery, e.g. from calibration.  get: FN_ERR_NOT_FOUND when

@@ -18,6 +18,9 @@ int fn_cmd_enroll(int argc, char **argv);
 int fn_cmd_identify(int argc, char **argv);
 int fn_cmd_verify(int argc, char **argv);
 int fn_cmd_gallery(int argc, char **argv);
+int fn_cmd_eval(int argc, char **argv);
+int fn_cmd_eval_pairs(int argc, char **argv);
+int fn_cmd_calibrate(int argc, char **argv);
 
 /* Add a line here when adding a cmd_*.c file. */
 #define FN_CLI_COMMANDS \
@@ -28,6 +31,9 @@ int fn_cmd_gallery(int argc, char **argv);
     { "identify", "name the faces in photos from a gallery", fn_cmd_identify }, \
     { "verify", "are two photos the same person?", fn_cmd_verify }, \
     { "gallery", "list, remove, rename or check a gallery's people", fn_cmd_gallery }, \
+    { "eval", "identification accuracy of a gallery folder against probe folders", fn_cmd_eval }, \
+    { "eval-pairs", "LFW-style verification accuracy on a pairs file", fn_cmd_eval_pairs }, \
+    { "calibrate", "choose and store a gallery's threshold for a false accept rate", fn_cmd_calibrate }, \
     { "version", "print the version and the compute backends", fn_cmd_version },
 
 #endif

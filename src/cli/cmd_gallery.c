@@ -45,6 +45,9 @@ static int do_list(fn_gallery *g, int json)
         fn_gallery_count(g, &people, &images);
         printf("%lld people, %lld images; model %s (%d-d)\n", (long long)people, (long long)images,
                m.model_id ? m.model_id : "?", m.dim);
+        float t;
+        if (fn_gallery_get_threshold(g, &t) == FN_OK) printf("threshold %.4f (calibrated)\n", t);
+        else printf("threshold: none stored (identify uses the model's default)\n");
     }
     return 0;
 }

@@ -39,3 +39,20 @@ fn_status fn_gallery_search(fn_gallery *g, fn_gallery_scratch *s, const float *q
     if (st != FN_OK) st = fn_fail_prefix(st, "%s", g->path);
     return st;
 }
+
+fn_status fn_gallery_embeddings(fn_gallery *g, int (*fn)(void *ctx, const fn_gallery_embedding *e), void *ctx)
+{
+    if (!g || !fn) return fn_fail(FN_ERR_ARG, "fn_gallery_embeddings: gallery and callback are required");
+    pthread_rwlock_rdlock(&g->lock);
+    fn_status st = FN_OK;
+    if (!g->index_ok)
+        st = fn_fail(FN_ERR_DB, "%s: the search index could not be reloaded; reopen the gallery", g->path);
+    for (size_t i = 0; st == FN_OK && i < g->index.n; i++) {
+        fn_gallery_embedding e = {g->index.image_id[i], g->index.person_id[i],
+                                  fn_gallery_person_name(g, g->index.person_id[i]),
+                                  g->index.vec + i * (size_t)g->index.dim, g->index.dim};
+        if (fn(ctx, &e)) break;
+    }
+    pthread_rwlock_unlock(&g->lock);
+    return st;
+}

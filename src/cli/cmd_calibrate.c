@@ -1,0 +1,187 @@
+/* facenet calibrate — choose a gallery's decision threshold from its own
+ * embeddings (genuine = same-person pairs, impostor = cross-person pairs)
+ * for a target false accept rate, store it, and say whether to trust it. */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli/cli.h"
+#include "cli/common.h"
+#include "cli/gallery_open.h"
+#include "core/error.h"
+#include "eval/calib.h"
+#include "eval/svg.h"
+
+static const char *usage =
+    "usage: facenet calibrate --gallery G.db [--far F] [--dry-run] [--json] [--plot F.svg]\n"
+    "Every pair of enrolled embeddings is a genuine pair (same person) or an impostor\n"
+    "pair (different people).  The threshold accepting the most genuine pairs with a\n"
+    "false accept rate <= F is stored in the gallery, where identify then uses it.\n"
+    "Prints both distance histograms, and warns when the gallery is too small for the\n"
+    "figure to mean much (about 10/F impostor pairs and 20 genuine pairs are needed).\n\n"
+    "  --gallery G.db     the gallery (built by `facenet enroll`)\n"
+    "  --far F            target false accept rate (1e-3)\n"
+    "  --dry-run          report, but do not store the threshold\n"
+    "  --plot F.svg       ROC and histograms as SVG\n"
+    "  --json             one summary object\n"
+    "\nexample: facenet calibrate --gallery film.db --far 1e-2\n";
+
+enum { OPT_GALLERY = 1, OPT_FAR, OPT_DRY_RUN, OPT_JSON, OPT_PLOT, OPT_HELP };
+
+/* The gallery's embeddings as rows with dense person labels. */
+typedef struct rows {
+    float *emb;
+    int *label;
+    size_t n, cap;
+    int dim;
+    int64_t *pid;   /* label -> person id */
+    int npeople;
+    fn_status err;
+} rows;
+
+static int take_row(void *vr, const fn_gallery_embedding *e)
+{
+    rows *r = vr;
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? 2 * r->cap : 256;
+        float *emb = realloc(r->emb, sizeof(float) * cap * (size_t)e->dim);
+        if (emb) r->emb = emb;
+        int *label = realloc(r->label, sizeof(int) * cap);
+        if (label) r->label = label;
+        int64_t *pid = realloc(r->pid, sizeof(int64_t) * cap);
+        if (pid) r->pid = pid;
+        if (!emb || !label || !pid) {
+            r->err = fn_fail(FN_ERR_NOMEM, "out of memory for %zu embeddings", cap);
+            return 1;
+        }
+        r->cap = cap;
+    }
+    r->dim = e->dim;
+    int k = 0;
+    while (k < r->npeople && r->pid[k] != e->person_id) k++;
+    if (k == r->npeople) r->pid[r->npeople++] = e->person_id;
+    memcpy(r->emb + r->n * (size_t)e->dim, e->embedding, sizeof(float) * (size_t)e->dim);
+    r->label[r->n++] = k;
+    return 0;
+}
+
+static void rows_free(rows *r)
+{
+    free(r->emb);
+    free(r->label);
+    free(r->pid);
+}
+
+static int write_plot(const char *path, const fn_calib *c, const fn_histogram *h)
+{
+    size_t n = c->n_genuine + c->n_impostor;
+    double *d = malloc(sizeof *d * (n + 1));
+    unsigned char *same = malloc(n + 1);
+    fn_roc roc = {0};
+    fn_status s = d && same ? FN_OK : fn_fail(FN_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; s == FN_OK && i < n; i++) {
+        int g = i < c->n_genuine;
+        d[i] = g ? c->genuine[i] : c->impostor[i - c->n_genuine];
+        same[i] = (unsigned char)g;
+    }
+    if (s == FN_OK) s = fn_roc_compute(d, same, n, &roc);
+    fn_op mark = c->op;
+    fn_svg_plot p = {"facenet calibrate", &roc, 1, &mark, 1, h, c->op.thr};
+    if (s == FN_OK) s = fn_svg_write(path, &p);
+    fn_roc_free(&roc);
+    free(d);
+    free(same);
+    return s == FN_OK ? 0 : fn_cli_fail("calibrate", s);
+}
+
+static void report(const char *gpath, const rows *r, const fn_calib *c, int stored, const char *hist, int json)
+{
+    if (json) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "gallery", gpath);
+        cJSON_AddNumberToObject(o, "people", r->npeople);
+        cJSON_AddNumberToObject(o, "embeddings", (double)r->n);
+        cJSON_AddNumberToObject(o, "genuine_pairs", (double)c->n_genuine);
+        cJSON_AddNumberToObject(o, "impostor_pairs", (double)c->n_impostor);
+        cJSON_AddNumberToObject(o, "far_target", c->target_far);
+        cJSON_AddNumberToObject(o, "threshold", c->op.thr);
+        cJSON_AddNumberToObject(o, "tar", c->op.tar);
+        cJSON_AddNumberToObject(o, "far", c->op.far);
+        cJSON_AddNumberToObject(o, "eer", c->eer.eer);
+        cJSON_AddNumberToObject(o, "eer_threshold", c->eer.thr);
+        cJSON_AddBoolToObject(o, "reliable", c->trust.reliable);
+        cJSON_AddStringToObject(o, "trust", c->trust.why);
+        cJSON_AddBoolToObject(o, "stored", stored);
+        fn_cli_emit(o);
+        return;
+    }
+    printf("%s: %d people, %zu embeddings: %zu genuine pairs, %zu impostor pairs\n", gpath, r->npeople, r->n,
+           c->n_genuine, c->n_impostor);
+    printf("distance histograms, genuine | impostor:\n%s", hist);
+    printf("threshold %.4f for FAR <= %g: TAR %.2f %%, FAR %.4f %% here; EER %.2f %% at %.4f\n", c->op.thr,
+           c->target_far, 100 * c->op.tar, 100 * c->op.far, 100 * c->eer.eer, c->eer.thr);
+    printf(stored ? "stored in the gallery: identify uses it from now on\n" : "not stored (--dry-run)\n");
+}
+
+int fn_cmd_calibrate(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"gallery", required_argument, 0, OPT_GALLERY},
+        {"far", required_argument, 0, OPT_FAR},
+        {"dry-run", no_argument, 0, OPT_DRY_RUN},
+        {"json", no_argument, 0, OPT_JSON},
+        {"plot", required_argument, 0, OPT_PLOT},
+        {"help", no_argument, 0, OPT_HELP},
+        {0, 0, 0, 0}};
+    const char *gpath = NULL, *plot = NULL;
+    double far = FN_CALIB_DEFAULT_FAR;
+    int json = 0, dry = 0, opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        if (opt == OPT_GALLERY) gpath = optarg;
+        else if (opt == OPT_FAR) {
+            char *end;
+            far = strtod(optarg, &end);
+            if (*end || end == optarg || !(far > 0 && far <= 1))
+                return fn_cli_usage_error("calibrate", "--far wants a rate in (0, 1], got '%s'", optarg);
+        } else if (opt == OPT_DRY_RUN) dry = 1;
+        else if (opt == OPT_JSON) json = 1;
+        else if (opt == OPT_PLOT) plot = optarg;
+        else if (opt == OPT_HELP) { fputs(usage, stdout); return 0; }
+        else return fn_cli_usage_error("calibrate", "bad option");
+    }
+    if (!gpath) return fn_cli_usage_error("calibrate", "--gallery G.db is required");
+    if (optind < argc) return fn_cli_usage_error("calibrate", "unexpected argument '%s'", argv[optind]);
+    struct stat st;
+    if (stat(gpath, &st) != 0) {
+        fprintf(stderr, "facenet calibrate: %s: no such gallery (create one with `facenet enroll`)\n", gpath);
+        return 1;
+    }
+    fn_gallery *g = NULL;
+    if (fn_cli_gallery_open("calibrate", gpath, NULL, dry ? FN_GALLERY_READONLY : 0, &g)) return 1;
+    rows r = {0};
+    fn_calib c = {0};
+    fn_histogram *h = calloc(1, sizeof *h);
+    char *hist = NULL;
+    fn_status s = h ? fn_gallery_embeddings(g, take_row, &r) : fn_fail(FN_ERR_NOMEM, "out of memory");
+    if (s == FN_OK) s = r.err;
+    if (s == FN_OK)
+        s = fn_calib_from_embeddings(r.emb, r.label, r.n, r.dim, FN_DIST_EUCLIDEAN, far, &c);
+    if (s != FN_OK) s = fn_fail_prefix(s, "%s", gpath);
+    if (s == FN_OK) s = fn_histogram_compute(c.genuine, c.n_genuine, c.impostor, c.n_impostor, 24, 0, 0, h);
+    if (s == FN_OK) s = fn_histogram_text(h, c.op.thr, 30, &hist);
+    if (s == FN_OK && !dry) s = fn_gallery_set_threshold(g, (float)c.op.thr);
+    int rc = s == FN_OK ? 0 : fn_cli_fail("calibrate", s);
+    if (!rc && !c.trust.reliable) fprintf(stderr, "warning: %s\n", c.trust.why);
+    if (!rc) report(gpath, &r, &c, !dry, hist, json);
+    if (!rc && plot) rc = write_plot(plot, &c, h);
+    free(hist);
+    free(h);
+    fn_calib_free(&c);
+    rows_free(&r);
+    fn_gallery_close(g);
+    return rc;
+}

@@ -1,0 +1,209 @@
+#include "cli/eval_embed.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "align/align.h"
+#include "core/error.h"
+#include "image/image.h"
+
+const char *fn_select_name(fn_select s)
+{
+    return s == FN_SELECT_CENTER ? "center" : s == FN_SELECT_LARGEST ? "largest" : "prob";
+}
+
+/* mkdir -p for the directories above path's last component. */
+static void make_parents(char *path)
+{
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        mkdir(path, 0777);
+        *p = '/';
+    }
+}
+
+static fn_status open_cache(fn_eval_embedder *x)
+{
+    char path[4096];
+    const char *env = getenv("FACENET_CACHE"), *home = getenv("HOME");
+    if (env && *env) snprintf(path, sizeof path, "%s", env);
+    else if (home && *home) snprintf(path, sizeof path, "%s/.cache/facenet/embeddings.db", home);
+    else return fn_fail(FN_ERR_IO, "no cache location: set FACENET_CACHE or HOME, or pass --no-cache");
+    make_parents(path);
+    return fn_cache_open(path, &x->cache);
+}
+
+/* Everything that changes which face is chosen or what its embedding is:
+ * weights and preprocessing, detector settings, selection, flip. */
+static void make_keys(fn_eval_embedder *x, const fn_options *o)
+{
+    fn_engine *e = x->e;
+    snprintf(x->key_plain, sizeof x->key_plain, "%s|%s|sel=%s|mtcnn=%s,%g,%g,%g,%g,%g", fn_engine_model_id(e),
+             fn_engine_preprocess_id(e), fn_select_name(x->select), o->mtcnn_dir ? o->mtcnn_dir : "bundle",
+             o->min_face, o->thresholds[0], o->thresholds[1], o->thresholds[2], o->factor);
+    snprintf(x->key_flip, sizeof x->key_flip, "%s|flip", x->key_plain);
+}
+
+fn_status fn_eval_embedder_init(fn_eval_embedder *x, fn_engine *e, const fn_options *o, fn_select select,
+                                int flip, fn_miss_policy miss, int use_cache)
+{
+    memset(x, 0, sizeof *x);
+    x->e = e;
+    x->select = select;
+    x->flip = flip;
+    x->miss = miss;
+    x->dim = fn_engine_dim(e);
+    if (x->dim <= 0 || x->dim > FN_CACHE_MAX_DIM) return fn_fail(FN_ERR_ARG, "the engine has no embedding model");
+    make_keys(x, o);
+    return use_cache ? open_cache(x) : FN_OK;
+}
+
+/* A stand-in face when the detector finds none: the central box of
+ * FN_MISS_BOX_FRACTION of the shorter side, with ArcFace's template
+ * landmarks scaled into it (the template spans roughly a detector box). */
+static fn_face center_face(int w, int h)
+{
+    fn_face f;
+    memset(&f, 0, sizeof f);
+    float side = FN_MISS_BOX_FRACTION * (float)(w < h ? w : h);
+    float x0 = 0.5f * ((float)w - side), y0 = 0.5f * ((float)h - side);
+    f.box[0] = x0;
+    f.box[1] = y0;
+    f.box[2] = x0 + side;
+    f.box[3] = y0 + side;
+    for (int i = 0; i < 5; i++) {
+        f.landmarks[i][0] = x0 + (float)(fn_arcface_template_112[i][0] / 112.0) * side;
+        f.landmarks[i][1] = y0 + (float)(fn_arcface_template_112[i][1] / 112.0) * side;
+    }
+    return f;
+}
+
+static void normalize(float *v, int n)
+{
+    double s = 0;
+    for (int i = 0; i < n; i++) s += (double)v[i] * v[i];
+    float inv = s > 0 ? (float)(1.0 / sqrt(s)) : 0.0f;
+    for (int i = 0; i < n; i++) v[i] *= inv;
+}
+
+/* Align face, embed it and (with flip) its mirror image: emb gets the plain
+ * embedding, emb_flip the normalised sum of both (FaceNet's flip trick). */
+static fn_status embed_face(fn_eval_embedder *x, const fn_image *img, const fn_face *face, float *emb,
+                            float *emb_flip)
+{
+    float *both = malloc(sizeof(float) * 2 * (size_t)x->dim);
+    if (!both) return fn_fail(FN_ERR_NOMEM, "out of memory for embeddings");
+    fn_status s = fn_align_face(x->e, img, face, &x->crops[0]);
+    int n = 1;
+    if (s == FN_OK && x->flip) {
+        s = fn_image_alloc(&x->crops[1], x->crops[0].w, x->crops[0].h, 3);
+        if (s == FN_OK) {
+            memcpy(x->crops[1].data, x->crops[0].data, (size_t)x->crops[0].w * x->crops[0].h * 3);
+            fn_image_flip_h(&x->crops[1]);
+            n = 2;
+        }
+    }
+    if (s == FN_OK) s = fn_embed_aligned(x->e, x->crops, n, both);
+    if (s == FN_OK) {
+        memcpy(emb, both, sizeof(float) * (size_t)x->dim);
+        if (n == 2) {
+            for (int i = 0; i < x->dim; i++) emb_flip[i] = both[i] + both[x->dim + i];
+            normalize(emb_flip, x->dim);
+        }
+    }
+    fn_image_free(&x->crops[0]);
+    fn_image_free(&x->crops[1]);
+    free(both);
+    return s;
+}
+
+static int cached(fn_eval_embedder *x, const char *hash, fn_eval_result *r, float *emb, float *emb_flip)
+{
+    if (!x->cache) return 0;
+    fn_cache_entry ce, cf;
+    if (fn_cache_get(x->cache, hash, x->key_plain, &ce, emb, x->dim) != FN_OK) return 0;
+    if (ce.has_face && ce.dim != x->dim) return 0;
+    if (x->flip && ce.has_face && fn_cache_get(x->cache, hash, x->key_flip, &cf, emb_flip, x->dim) != FN_OK)
+        return 0;
+    memset(r, 0, sizeof *r);
+    r->has_face = r->has_emb = ce.has_face;
+    memcpy(r->face.box, ce.box, sizeof ce.box);
+    r->face.prob = ce.prob;
+    return 1;
+}
+
+static fn_status store(fn_eval_embedder *x, const char *hash, const fn_eval_result *r, const float *emb,
+                       const float *emb_flip)
+{
+    if (!x->cache) return FN_OK;
+    fn_cache_entry ce;
+    memset(&ce, 0, sizeof ce);
+    ce.has_face = r->has_face;
+    if (r->has_face) {
+        memcpy(ce.box, r->face.box, sizeof ce.box);
+        ce.prob = r->face.prob;
+        ce.dim = x->dim;
+    }
+    FN_TRY(fn_cache_put(x->cache, hash, x->key_plain, &ce, r->has_face ? emb : NULL));
+    if (x->flip && r->has_face) FN_TRY(fn_cache_put(x->cache, hash, x->key_flip, &ce, emb_flip));
+    return FN_OK;
+}
+
+/* Detect and choose a face; r->has_face says whether there was one. */
+static fn_status detect_one(fn_eval_embedder *x, const fn_image *img, fn_eval_result *r)
+{
+    int n = 0, max = (int)(sizeof x->faces / sizeof x->faces[0]);
+    FN_TRY(fn_detect(x->e, img, x->faces, max, &n));
+    if (n > max) n = max;
+    int k = fn_select_face(x->faces, n, x->select, img->w, img->h);
+    memset(r, 0, sizeof *r);
+    if (k >= 0) {
+        r->face = x->faces[k];
+        r->has_face = 1;
+    }
+    return FN_OK;
+}
+
+fn_status fn_eval_embed(fn_eval_embedder *x, const char *path, fn_eval_result *r, float *emb, float *emb_flip)
+{
+    char hash[65];
+    FN_TRY(fn_hash_file(path, hash));
+    int hit = cached(x, hash, r, emb, emb_flip);
+    memcpy(r->hash, hash, sizeof hash);
+    if (hit && (r->has_face || x->miss == FN_MISS_SKIP)) {
+        x->hits++;
+        return FN_OK;
+    }
+    fn_image img = {0};
+    FN_TRY(fn_image_load(path, NULL, &img));
+    fn_status s = FN_OK;
+    if (!hit) {
+        s = detect_one(x, &img, r);
+        memcpy(r->hash, hash, sizeof hash);
+        if (s == FN_OK && r->has_face) s = embed_face(x, &img, &r->face, emb, emb_flip);
+        if (s == FN_OK) s = store(x, hash, r, emb, emb_flip);
+        x->computed++;
+    } else {
+        x->hits++;
+    }
+    /* The fallback is not cached: the cache records what the detector saw. */
+    if (s == FN_OK && !r->has_face && x->miss == FN_MISS_CENTER_CROP) {
+        r->face = center_face(img.w, img.h);
+        s = embed_face(x, &img, &r->face, emb, emb_flip);
+    }
+    if (s == FN_OK) r->has_emb = r->has_face || x->miss == FN_MISS_CENTER_CROP;
+    fn_image_free(&img);
+    return s == FN_OK ? s : fn_fail_prefix(s, "%s", path);
+}
+
+fn_status fn_eval_embedder_close(fn_eval_embedder *x)
+{
+    fn_status s = fn_cache_close(x->cache);
+    x->cache = NULL;
+    return s;
+}
