@@ -323,7 +323,7 @@ static void test_fixture_parity(void)
     for (int i = 0; i < total; i++) {
         const cJSON *im = cJSON_GetArrayItem(images, i);
         const char *file = cJSON_GetObjectItem(im, "file")->valuestring;
-        if (SANITIZED && i % 16 != 0) continue;
+        if (SANITIZED && i % 16 != 0 && !strstr(file, "Hritik Roshan/2.jpg")) continue;   /* + a border face */
         char rel[512];
         snprintf(rel, sizeof rel, "fixtures/%s", file);
         fn_image img = {0};

@@ -1,7 +1,8 @@
 /* Fast NHWC kernels for P-, R- and O-Net.  Output channels are vectorised
  * (16 floats, GCC vector extensions), input values are broadcast; a tile of
  * NP pixels x NV vectors of accumulators stays in registers.  Built for
- * AVX-512, AVX2+FMA and baseline x86-64, picked at load time by the loader. */
+ * AVX-512 (wide tiles for 32 registers), AVX2+FMA and baseline x86-64
+ * (narrow tiles); fn_mk_conv_pack picks one for the running CPU. */
 #pragma GCC optimize("fp-contract=fast")   /* a*b+c as one FMA: faster, and more exact */
 #include "models/mtcnn_kernels.h"
 
@@ -16,11 +17,18 @@ typedef int v16i __attribute__((vector_size(64)));
 /* Lane-wise mask ? a : b (C has no ?: on vectors); compiles to a blend. */
 #define SELECT(mask, a, b) ((v16)(((mask) & (v16i)(a)) | (~(mask) & (v16i)(b))))
 
-#if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__)
+#if defined(__x86_64__)
+#define FN_MK_X86 1
+#else
+#define FN_MK_X86 0
+#endif
+#if FN_MK_X86 && !defined(__SANITIZE_ADDRESS__)   /* ifunc resolvers and ASan do not mix well */
 #define FN_MK_CLONES __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default")))
 #else
 #define FN_MK_CLONES
 #endif
+
+static fn_mk_row_fn pick_row_fn(void);
 
 size_t fn_mk_conv_floats(int cin, int cout, int k)
 {
@@ -51,6 +59,7 @@ void fn_mk_conv_pack(fn_mk_conv *c, float *mem, int cin, int cout, int k,
     }
     c->cin = cin; c->cout = cout; c->cout_pad = cp; c->k = k;
     c->w = w; c->bias = b; c->slope = slope ? a : NULL;
+    c->row = pick_row_fn();
 }
 
 /* NP output pixels x NV vectors of output channels starting at vector v0.
@@ -95,7 +104,6 @@ void fn_mk_conv_pack(fn_mk_conv *c, float *mem, int cin, int cout, int k,
  * ow (recomputing a few pixels identically) so there is no tail code. */
 #define DEF_ROW(NP, NV)                                                                          \
     DEF_TILE(NP, NV)                                                                             \
-    DEF_TILE(1, NV)                                                                              \
     ALWAYS_INLINE void row_##NP##_##NV(const fn_mk_conv *c, const float *const *rows, int in_pix, \
                                        float *out, int ow, int v0)                               \
     {                                                                                            \
@@ -111,28 +119,112 @@ void fn_mk_conv_pack(fn_mk_conv *c, float *mem, int cin, int cout, int k,
         }                                                                                        \
     }
 
+DEF_TILE(1, 1)
+DEF_ROW(1, 2)
+DEF_ROW(1, 3)
+DEF_ROW(1, 4)
+/* Tile widths per vector count: wide ones for P-Net's long rows, and ones
+ * that divide R-/O-Net's short rows (22, 9, 3; 46, 21, 8, 3) so that shifted
+ * last tiles do not recompute most of a row. */
 DEF_ROW(12, 1)
 DEF_ROW(8, 2)
+DEF_ROW(11, 2)
+DEF_ROW(12, 2)
 DEF_ROW(8, 3)
+DEF_ROW(9, 3)
+DEF_ROW(3, 4)
+DEF_ROW(4, 4)
 DEF_ROW(6, 4)
+DEF_ROW(7, 4)
+/* narrow shapes for AVX2 and SSE2 */
+DEF_ROW(6, 1)
+DEF_ROW(3, 1)
+DEF_ROW(3, 2)
+DEF_ROW(2, 3)
 
-FN_MK_CLONES
+/* The tile width (among the instantiated ones) computing fewest pixels for
+ * a row of ow; ties go to the wider tile. */
+static int pick_np(const int *nps, int count, int ow)
+{
+    int best = nps[0], best_cost = 1 << 30;
+    for (int i = 0; i < count; i++) {
+        int np = nps[i], cost = ow < np ? 4 * ow : (ow + np - 1) / np * np;   /* narrow rows: 1-pixel tiles, slow */
+        if (cost < best_cost || (cost == best_cost && np > best)) { best = np; best_cost = cost; }
+    }
+    return best;
+}
+
+/* One block of up to 4 output vectors over a row, per instruction set:
+ * every tile shape of a set is inlined once into its function. */
+#define ROW_BLOCK_ARGS const fn_mk_conv *c, const float *const *rows, int in_pix, float *out, int ow, int v0, int nv
+
+#if FN_MK_X86
+__attribute__((target("avx512f"), noinline))
+static void row_block_avx512(ROW_BLOCK_ARGS)
+{
+    static const int np2[] = {8, 11, 12}, np3[] = {8, 9}, np4[] = {3, 4, 6, 7};
+    switch (nv) {
+    case 1: row_12_1(c, rows, in_pix, out, ow, v0); return;
+    case 2:
+        switch (pick_np(np2, 3, ow)) {
+        case 11: row_11_2(c, rows, in_pix, out, ow, v0); return;
+        case 12: row_12_2(c, rows, in_pix, out, ow, v0); return;
+        default: row_8_2(c, rows, in_pix, out, ow, v0); return;
+        }
+    case 3:
+        if (pick_np(np3, 2, ow) == 9) row_9_3(c, rows, in_pix, out, ow, v0);
+        else row_8_3(c, rows, in_pix, out, ow, v0);
+        return;
+    default:
+        switch (pick_np(np4, 4, ow)) {
+        case 3: row_3_4(c, rows, in_pix, out, ow, v0); return;
+        case 4: row_4_4(c, rows, in_pix, out, ow, v0); return;
+        case 7: row_7_4(c, rows, in_pix, out, ow, v0); return;
+        default: row_6_4(c, rows, in_pix, out, ow, v0); return;
+        }
+    }
+}
+
+/* 16 ymm registers: a vector of 16 floats takes two. */
+__attribute__((target("arch=x86-64-v3"), noinline))
+static void row_block_avx2(ROW_BLOCK_ARGS)
+{
+    switch (nv) {
+    case 1: row_6_1(c, rows, in_pix, out, ow, v0); return;
+    case 2: row_3_2(c, rows, in_pix, out, ow, v0); return;
+    case 3: row_2_3(c, rows, in_pix, out, ow, v0); return;
+    default: row_1_4(c, rows, in_pix, out, ow, v0); return;
+    }
+}
+#endif
+
+/* Baseline SSE2: a vector takes four of 16 xmm registers. */
+__attribute__((noinline))
+static void row_block_generic(ROW_BLOCK_ARGS)
+{
+    switch (nv) {
+    case 1: row_3_1(c, rows, in_pix, out, ow, v0); return;
+    case 2: row_1_2(c, rows, in_pix, out, ow, v0); return;
+    case 3: row_1_3(c, rows, in_pix, out, ow, v0); return;
+    default: row_1_4(c, rows, in_pix, out, ow, v0); return;
+    }
+}
+
+static fn_mk_row_fn pick_row_fn(void)
+{
+#if FN_MK_X86
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f")) return row_block_avx512;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return row_block_avx2;
+#endif
+    return row_block_generic;
+}
+
 void fn_mk_conv_row(const fn_mk_conv *c, const float *const *rows, int in_pix,
                     float *out, int ow)
 {
     int nv = c->cout_pad / FN_MK_VEC;
-    switch (nv) {
-    case 1: row_12_1(c, rows, in_pix, out, ow, 0); return;
-    case 2: row_8_2(c, rows, in_pix, out, ow, 0); return;
-    case 3: row_8_3(c, rows, in_pix, out, ow, 0); return;
-    default:
-        for (int v0 = 0; v0 < nv; v0 += 4) {
-            if (nv - v0 >= 4) row_6_4(c, rows, in_pix, out, ow, v0);
-            else if (nv - v0 == 3) row_8_3(c, rows, in_pix, out, ow, v0);
-            else if (nv - v0 == 2) row_8_2(c, rows, in_pix, out, ow, v0);
-            else row_12_1(c, rows, in_pix, out, ow, v0);
-        }
-    }
+    for (int v0 = 0; v0 < nv; v0 += 4) c->row(c, rows, in_pix, out, ow, v0, nv - v0 < 4 ? nv - v0 : 4);
 }
 
 FN_MK_CLONES

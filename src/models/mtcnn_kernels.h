@@ -14,12 +14,19 @@
 
 static inline int fn_mk_pad(int c) { return (c + FN_MK_VEC - 1) / FN_MK_VEC * FN_MK_VEC; }
 
+typedef struct fn_mk_conv fn_mk_conv;
+/* Computes output vectors [v0, v0+nv) (nv <= 4) of one row. */
+typedef void (*fn_mk_row_fn)(const fn_mk_conv *c, const float *const *rows, int in_pix, float *out,
+                             int ow, int v0, int nv);
+
 /* A conv layer packed for the fast path: weights [ky][kx][ci][cout_pad],
- * bias and PReLU slope [cout_pad] (slope NULL: no activation). */
-typedef struct fn_mk_conv {
+ * bias and PReLU slope [cout_pad] (slope NULL: no activation), and the row
+ * kernel for the instruction set of the CPU it was packed on. */
+struct fn_mk_conv {
     int cin, cout, cout_pad, k;
     const float *w, *bias, *slope;
-} fn_mk_conv;
+    fn_mk_row_fn row;
+};
 
 /* Floats the packed layer needs (weights + bias + slope), each 64-aligned. */
 size_t fn_mk_conv_floats(int cin, int cout, int k);
