@@ -235,6 +235,10 @@ static void test_nms(void)
     n = mt_nms_min(d, 2, 0.7f, keep, order);
     T_CHECK(n == 1 && keep[0] == 1, "min tie: kept %d", keep[0]);
     /* pad(): truncation toward zero, clamp to 1..w, 0-based half-open window */
+    /* keep_top: the 2 most probable of 4, in their original order */
+    mt_box g[4] = {box(0, 0, 1, 1, 0.2f), box(0, 0, 1, 1, 0.9f), box(0, 0, 1, 1, 0.5f), box(0, 0, 1, 1, 0.7f)};
+    n = mt_keep_top(g, 4, 2, order);
+    T_CHECK(n == 2 && g[0].score == 0.9f && g[1].score == 0.7f, "keep_top: %d kept, %g %g", n, g[0].score, g[1].score);
     mt_box e = box(-3.7f, 2.9f, 120.2f, 40.99f, 1);
     int x0, y0, x1, y1;
     T_CHECK(mt_crop_window(&e, 100, 30, &x0, &y0, &x1, &y1) && x0 == 0 && y0 == 1 && x1 == 100 && y1 == 30,

@@ -23,6 +23,11 @@
 #define MAX_SCALES 256
 #define MAX_SCALE_PIXELS ((double)(1 << 28))
 #define BAND_ROWS 32   /* P-Net output rows per work item: small enough to share out */
+/* NMS is quadratic: past this many P-Net proposals in one scale, or after
+ * the per-scale NMS, only the most probable are kept, so that no image can
+ * make detection hang.  Real photos stay far below (a 1080p frame: ~550 in
+ * its largest scale, ~1000 in all); the reference has no such cap. */
+#define MAX_PROPOSALS 10000
 
 /* A scratch buffer that only grows (contents are not kept across growth). */
 typedef struct mt_buf { void *p; size_t cap; } mt_buf;
@@ -292,9 +297,11 @@ static fn_status merge_proposals(fn_mtcnn *m, int nscales, int nitems, int *nout
             memcpy(scale_boxes + n, m->cands[items[k].thread].b + items[k].start, items[k].count * sizeof(mt_box));
             n += (int)items[k].count;
         }
+        n = mt_keep_top(scale_boxes, n, MAX_PROPOSALS, order);
         int kept = mt_nms_union(scale_boxes, n, 0.5, keep, order);
         for (int i = 0; i < kept; i++) all[nall++] = scale_boxes[keep[i]];
     }
+    nall = mt_keep_top(all, nall, MAX_PROPOSALS, order);
     int kept = mt_nms_union(all, nall, 0.7, keep, order);
     FN_TRY(buf_need(&m->boxes[0], ((size_t)kept + 1) * sizeof(mt_box)));
     mt_box *out = m->boxes[0].p;
