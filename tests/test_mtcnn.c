@@ -76,6 +76,14 @@ static void map_row(void *ctx, int y, const float *head, int ow)
     }
 }
 
+/* Make every layer of the test's packed networks use row kernel k. */
+static void use_row_kernel(fn_mk_row_fn k)
+{
+    fn_mk_conv *layers[] = {&PN.conv1, &PN.conv2, &PN.conv3, &PN.head, &RN.conv1, &RN.conv2, &RN.conv3,
+                            &RN.dense4, &RN.head, &ON.conv1, &ON.conv2, &ON.conv3, &ON.conv4, &ON.dense5, &ON.head};
+    for (size_t i = 0; i < sizeof layers / sizeof layers[0]; i++) layers[i]->row = k;
+}
+
 static void test_pnet_fast(void)
 {
     static const int sizes[][2] = {{12, 12}, {13, 29}, {37, 53}, {64, 41}, {100, 15}};
@@ -103,7 +111,7 @@ static void test_pnet_fast(void)
         free(in);
         for (int k = 0; k < 2; k++) { free(prob[k]); free(reg[k]); }
     }
-    printf("pnet fast vs reference, 5 input sizes in two bands: worst |diff| %.3g\n", worst);
+    printf("  pnet fast vs reference, 5 input sizes in two bands: worst |diff| %.3g\n", worst);
 }
 
 /* n random crops of size s: NHWC for the fast path, NCHW for the reference. */
@@ -145,7 +153,7 @@ static void test_rnet_onet_fast(void)
                 float d = fabsf(ref[i * FN_MTCNN_HEAD + j] - fast[0][i * FN_MTCNN_HEAD + j]);
                 if (d > worst) { worst = d; wi = i; wj = j; }
             }
-        printf("%s fast vs reference, %d crops: worst |diff| %.3g (crop %d, output %d)\n",
+        printf("  %s fast vs reference, %d crops: worst |diff| %.3g (crop %d, output %d)\n",
                which ? "onet" : "rnet", N, worst, wi, wj);
         T_CHECK(worst < 1e-4f, "%s fast path differs by %g", which ? "onet" : "rnet", worst);
         T_CHECK(memcmp(fast[0], fast[1], sizeof fast[0]) == 0, "%s: 1 and 2 threads differ", which ? "onet" : "rnet");
@@ -227,6 +235,10 @@ static void test_nms(void)
     n = mt_nms_min(d, 2, 0.7f, keep, order);
     T_CHECK(n == 1 && keep[0] == 1, "min tie: kept %d", keep[0]);
     /* pad(): truncation toward zero, clamp to 1..w, 0-based half-open window */
+    /* keep_top: the 2 most probable of 4, in their original order */
+    mt_box g[4] = {box(0, 0, 1, 1, 0.2f), box(0, 0, 1, 1, 0.9f), box(0, 0, 1, 1, 0.5f), box(0, 0, 1, 1, 0.7f)};
+    n = mt_keep_top(g, 4, 2, order);
+    T_CHECK(n == 2 && g[0].score == 0.9f && g[1].score == 0.7f, "keep_top: %d kept, %g %g", n, g[0].score, g[1].score);
     mt_box e = box(-3.7f, 2.9f, 120.2f, 40.99f, 1);
     int x0, y0, x1, y1;
     T_CHECK(mt_crop_window(&e, 100, 30, &x0, &y0, &x1, &y1) && x0 == 0 && y0 == 1 && x1 == 100 && y1 == 30,
@@ -493,8 +505,15 @@ static void test_pick(void)
 int main(void)
 {
     load_models();
-    test_pnet_fast();
-    test_rnet_onet_fast();
+    fn_mk_row_fn kernels[4];
+    const char *names[4];
+    int nk = fn_mk_row_kernels(kernels, names, 4);
+    for (int k = nk - 1; k >= 0; k--) {   /* the packed default (k = 0) last: later tests use it */
+        printf("row kernel %s:\n", names[k]);
+        use_row_kernel(kernels[k]);
+        test_pnet_fast();
+        test_rnet_onet_fast();
+    }
     test_area_resample();
     test_nms();
     test_pick();

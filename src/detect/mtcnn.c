@@ -23,6 +23,11 @@
 #define MAX_SCALES 256
 #define MAX_SCALE_PIXELS ((double)(1 << 28))
 #define BAND_ROWS 32   /* P-Net output rows per work item: small enough to share out */
+/* NMS is quadratic: past this many P-Net proposals in one scale, or after
+ * the per-scale NMS, only the most probable are kept, so that no image can
+ * make detection hang.  Real photos stay far below (a 1080p frame: ~550 in
+ * its largest scale, ~1000 in all); the reference has no such cap. */
+#define MAX_PROPOSALS 10000
 
 /* A scratch buffer that only grows (contents are not kept across growth). */
 typedef struct mt_buf { void *p; size_t cap; } mt_buf;
@@ -45,7 +50,7 @@ struct fn_mtcnn {
     fn_onet onet;
     int nthreads;
     mt_cands *cands;          /* nthreads */
-    mt_buf scales, windows, items, thread_scratch, boxes[2], ints, crops, work, heads;
+    mt_buf scales, windows, items, thread_scratch, boxes[2], ints, heads;
 };
 
 fn_mtcnn_params fn_mtcnn_params_default(void)
@@ -99,7 +104,7 @@ void fn_mtcnn_free(fn_mtcnn *m)
     fn_arena_release(&m->arena);
     free_cands(m);
     mt_buf *bufs[] = {&m->scales, &m->windows, &m->items, &m->thread_scratch, &m->boxes[0],
-                      &m->boxes[1], &m->ints, &m->crops, &m->work, &m->heads};
+                      &m->boxes[1], &m->ints, &m->heads};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) fn_aligned_free(bufs[i]->p);
     free(m);
 }
@@ -292,9 +297,11 @@ static fn_status merge_proposals(fn_mtcnn *m, int nscales, int nitems, int *nout
             memcpy(scale_boxes + n, m->cands[items[k].thread].b + items[k].start, items[k].count * sizeof(mt_box));
             n += (int)items[k].count;
         }
+        n = mt_keep_top(scale_boxes, n, MAX_PROPOSALS, order);
         int kept = mt_nms_union(scale_boxes, n, 0.5, keep, order);
         for (int i = 0; i < kept; i++) all[nall++] = scale_boxes[keep[i]];
     }
+    nall = mt_keep_top(all, nall, MAX_PROPOSALS, order);
     int kept = mt_nms_union(all, nall, 0.7, keep, order);
     FN_TRY(buf_need(&m->boxes[0], ((size_t)kept + 1) * sizeof(mt_box)));
     mt_box *out = m->boxes[0].p;
@@ -319,9 +326,28 @@ static void resample_crop(const mt_rgb *img, int x0, int y0, int x1, int y1, int
         mt_area_row(img, x0, y0 + ylo[i], y0 + yhi[i], xlo, xhi, size, colsum, out + (size_t)i * size * 3);
 }
 
+/* R-Net or O-Net as one stage: its crop size and chunk forward pass. */
+typedef struct mt_stage {
+    int size;
+    size_t chunk_floats;
+    void (*forward)(const fn_mtcnn *m, const float *crops, int n, float *out, float *work);
+} mt_stage;
+
+static void rnet_chunk(const fn_mtcnn *m, const float *crops, int n, float *out, float *work)
+{
+    fn_rnet_forward_chunk(&m->rnet, crops, n, out, work);
+}
+
+static void onet_chunk(const fn_mtcnn *m, const float *crops, int n, float *out, float *work)
+{
+    fn_onet_forward_chunk(&m->onet, crops, n, out, work);
+}
+
 /* Crop every box with a non-empty window (the others are dropped; the
- * reference would fail on them), compacting b[] to the cropped ones. */
-static fn_status make_crops(fn_mtcnn *m, const mt_rgb *img, mt_box *b, int *n, int size, int nthreads)
+ * reference would fail on them) and run the stage's network on the crops:
+ * each thread resamples and runs whole chunks, one parallel region. */
+static fn_status run_stage(fn_mtcnn *m, const mt_rgb *img, mt_box *b, int *n, const mt_stage *st,
+                           int nthreads, float **heads_out)
 {
     int kept = 0;
     FN_TRY(buf_need(&m->ints, ((size_t)*n * 4 + 4) * sizeof(int)));
@@ -332,28 +358,37 @@ static fn_status make_crops(fn_mtcnn *m, const mt_rgb *img, mt_box *b, int *n, i
         b[kept++] = b[i];
     }
     *n = kept;
-    size_t crop_floats = (size_t)size * size * 3;
-    size_t colsum_bytes = area_scratch_bytes(img->w);
-    FN_TRY(buf_need(&m->crops, (size_t)kept * crop_floats * sizeof(float) + 64));
-    FN_TRY(buf_need(&m->thread_scratch, colsum_bytes * nthreads));
-    float *crops = m->crops.p;
-#pragma omp parallel for num_threads(nthreads) schedule(dynamic, 4)
-    for (int i = 0; i < kept; i++) {
-        uint32_t *colsum = (uint32_t *)((unsigned char *)m->thread_scratch.p + colsum_bytes * thread_num());
-        const int *wk = win + 4 * i;
-        resample_crop(img, wk[0], wk[1], wk[2], wk[3], size, colsum, crops + (size_t)i * crop_floats);
+    size_t crop_floats = (size_t)st->size * st->size * 3;
+    size_t area_bytes = area_scratch_bytes(img->w);
+    size_t per_thread = fn_arena_round(FN_MTCNN_CHUNK * crop_floats * sizeof(float)) +
+                        fn_arena_round(st->chunk_floats * sizeof(float)) + area_bytes;
+    FN_TRY(buf_need(&m->thread_scratch, per_thread * nthreads));
+    FN_TRY(buf_need(&m->heads, ((size_t)kept * FN_MTCNN_HEAD + 16) * sizeof(float)));
+    float *heads = m->heads.p;
+    int nchunks = (kept + FN_MTCNN_CHUNK - 1) / FN_MTCNN_CHUNK;
+#pragma omp parallel for num_threads(nthreads) schedule(dynamic, 1)
+    for (int k = 0; k < nchunks; k++) {
+        unsigned char *mem = (unsigned char *)m->thread_scratch.p + per_thread * thread_num();
+        float *crops = (float *)mem;
+        float *work = (float *)(mem + fn_arena_round(FN_MTCNN_CHUNK * crop_floats * sizeof(float)));
+        uint32_t *area = (uint32_t *)(mem + per_thread - area_bytes);
+        int i0 = k * FN_MTCNN_CHUNK, cn = kept - i0 < FN_MTCNN_CHUNK ? kept - i0 : FN_MTCNN_CHUNK;
+        for (int i = 0; i < cn; i++) {
+            const int *wk = win + 4 * (i0 + i);
+            resample_crop(img, wk[0], wk[1], wk[2], wk[3], st->size, area, crops + (size_t)i * crop_floats);
+        }
+        st->forward(m, crops, cn, heads + (size_t)i0 * FN_MTCNN_HEAD, work);
     }
+    *heads_out = heads;
     return FN_OK;
 }
 
 static fn_status run_rnet(fn_mtcnn *m, const mt_rgb *img, float thr, int nthreads, int *n)
 {
+    mt_stage st = {24, fn_rnet_chunk_floats(), rnet_chunk};
     mt_box *b = m->boxes[0].p;
-    FN_TRY(make_crops(m, img, b, n, 24, nthreads));
-    FN_TRY(buf_need(&m->work, fn_rnet_work_floats(*n, nthreads) * sizeof(float) + 64));
-    FN_TRY(buf_need(&m->heads, ((size_t)*n * FN_MTCNN_HEAD + 16) * sizeof(float)));
-    float *heads = m->heads.p;
-    fn_rnet_forward(&m->rnet, m->crops.p, *n, heads, m->work.p, nthreads);
+    float *heads;
+    FN_TRY(run_stage(m, img, b, n, &st, nthreads, &heads));
     int pass = 0;
     for (int i = 0; i < *n; i++) {
         const float *h = heads + (size_t)i * FN_MTCNN_HEAD;
@@ -392,12 +427,10 @@ static void place_landmarks(mt_box *b, const float *pts)
 
 static fn_status run_onet(fn_mtcnn *m, const mt_rgb *img, float thr, int nthreads, int *n)
 {
+    mt_stage st = {48, fn_onet_chunk_floats(), onet_chunk};
     mt_box *b = m->boxes[0].p;
-    FN_TRY(make_crops(m, img, b, n, 48, nthreads));
-    FN_TRY(buf_need(&m->work, fn_onet_work_floats(*n, nthreads) * sizeof(float) + 64));
-    FN_TRY(buf_need(&m->heads, ((size_t)*n * FN_MTCNN_HEAD + 16) * sizeof(float)));
-    float *heads = m->heads.p;
-    fn_onet_forward(&m->onet, m->crops.p, *n, heads, m->work.p, nthreads);
+    float *heads;
+    FN_TRY(run_stage(m, img, b, n, &st, nthreads, &heads));
     int pass = 0;
     for (int i = 0; i < *n; i++) {
         const float *h = heads + (size_t)i * FN_MTCNN_HEAD;
@@ -463,14 +496,12 @@ fn_status fn_mtcnn_refine_rgb(fn_mtcnn *m, const uint8_t *rgb, int width, int he
     b->x1 = box[0]; b->y1 = box[1]; b->x2 = box[2]; b->y2 = box[3];
     mt_square(b);
     int n = 1;
-    FN_TRY(make_crops(m, &img, b, &n, 48, 1));
+    mt_stage st = {48, fn_onet_chunk_floats(), onet_chunk};
+    float *h;
+    FN_TRY(run_stage(m, &img, b, &n, &st, 1, &h));
     if (n == 0)
         return fn_fail(FN_ERR_ARG, "mtcnn: box (%g, %g, %g, %g) does not overlap the %dx%d image",
                        box[0], box[1], box[2], box[3], width, height);
-    FN_TRY(buf_need(&m->work, fn_onet_work_floats(1, 1) * sizeof(float) + 64));
-    FN_TRY(buf_need(&m->heads, (FN_MTCNN_HEAD + 16) * sizeof(float)));
-    float *h = m->heads.p;
-    fn_onet_forward(&m->onet, m->crops.p, 1, h, m->work.p, 1);
     b->score = h[1];
     memcpy(b->reg, h + 2, sizeof b->reg);
     place_landmarks(b, h + 6);

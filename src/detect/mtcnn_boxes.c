@@ -128,3 +128,18 @@ int mt_crop_window(const mt_box *b, int w, int h, int *x0, int *y0, int *x1, int
     *x0 = x - 1; *y0 = y - 1; *x1 = ex; *y1 = ey;
     return ey > y - 1 && ex > x - 1;
 }
+
+static int int_asc(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
+int mt_keep_top(mt_box *b, int n, int cap, int *order)
+{
+    if (n <= cap) return n;
+    sort_order(b, n, order, 0);
+    qsort(order, (size_t)cap, sizeof *order, int_asc);   /* back to their original order */
+    for (int i = 0; i < cap; i++) b[i] = b[order[i]];     /* order[i] >= i: never overwrites a source */
+    return cap;
+}

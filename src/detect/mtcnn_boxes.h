@@ -23,6 +23,10 @@ int mt_nms_union(const mt_box *b, int n, double thr, int *keep, int *order);
  * Ties in score: the later box first (numpy's argsort, last element). */
 int mt_nms_min(const mt_box *b, int n, float thr, int *keep, int *order);
 
+/* Keep the cap most probable of n boxes (ties: the earlier), in their
+ * original order; returns the new count.  order: 3n ints of scratch. */
+int mt_keep_top(mt_box *b, int n, int cap, int *order);
+
 /* Stage-1 regression: offsets scaled by width/height without +1. */
 void mt_regress_pnet(mt_box *b);
 /* bbreg: offsets scaled by width/height with +1. */

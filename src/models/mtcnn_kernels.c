@@ -210,6 +210,20 @@ static void row_block_generic(ROW_BLOCK_ARGS)
     }
 }
 
+int fn_mk_row_kernels(fn_mk_row_fn *fns, const char **names, int max)
+{
+    int n = 0;
+#define ADD(fn, name) do { if (n < max) { fns[n] = fn; names[n] = name; } n++; } while (0)
+#if FN_MK_X86
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f")) ADD(row_block_avx512, "avx512");
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) ADD(row_block_avx2, "avx2");
+#endif
+    ADD(row_block_generic, "generic");
+#undef ADD
+    return n < max ? n : max;
+}
+
 static fn_mk_row_fn pick_row_fn(void)
 {
 #if FN_MK_X86

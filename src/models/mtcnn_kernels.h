@@ -28,6 +28,10 @@ struct fn_mk_conv {
     fn_mk_row_fn row;
 };
 
+/* The row kernels this CPU can run, fastest first (the one packing picks),
+ * with short names; returns how many.  For tests of every path. */
+int fn_mk_row_kernels(fn_mk_row_fn *fns, const char **names, int max);
+
 /* Floats the packed layer needs (weights + bias + slope), each 64-aligned. */
 size_t fn_mk_conv_floats(int cin, int cout, int k);
 

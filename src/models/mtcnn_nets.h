@@ -47,8 +47,16 @@ void fn_pnet_band(const fn_pnet *net, int ih, int iw, int r0, int r1,
 
 /* ---- R-Net (24x24 crops) and O-Net (48x48 crops), batched ----
  * crops: n x S x S x 3 normalised floats (NHWC); out: n x FN_MTCNN_HEAD.
- * work: fn_?net_work_floats(n, nthreads) floats; threads split the crops,
- * and results do not depend on how many there are. */
+ * A chunk (up to FN_MTCNN_CHUNK crops) is what one thread runs at a time,
+ * in fn_?net_chunk_floats() of work; a crop's result never depends on
+ * which chunk or thread it ran in. */
+#define FN_MTCNN_CHUNK 16
+size_t fn_rnet_chunk_floats(void);
+void fn_rnet_forward_chunk(const fn_rnet *net, const float *crops, int n, float *out, float *work);
+size_t fn_onet_chunk_floats(void);
+void fn_onet_forward_chunk(const fn_onet *net, const float *crops, int n, float *out, float *work);
+/* Whole batches, chunks shared between nthreads threads; work holds
+ * fn_?net_work_floats(n, nthreads) floats. */
 size_t fn_rnet_work_floats(int n, int nthreads);
 void fn_rnet_forward(const fn_rnet *net, const float *crops, int n, float *out,
                      float *work, int nthreads);

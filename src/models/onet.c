@@ -38,9 +38,9 @@ fn_status fn_onet_pack(fn_onet *net, const fn_weights *w, fn_arena *a)
     return st;
 }
 
-size_t fn_onet_work_floats(int n, int nthreads)
+size_t fn_onet_chunk_floats(void)
 {
-    return (size_t)n * (O_FEAT + O_HID) + (size_t)nthreads * (O_A + O_B);
+    return (size_t)FN_MTCNN_CHUNK * (O_FEAT + O_HID) + O_A + O_B;
 }
 
 static void onet_features(const fn_onet *net, const float *crop, float *a, float *b, float *feat)
@@ -54,34 +54,33 @@ static void onet_features(const fn_onet *net, const float *crop, float *a, float
     mn_conv_layer(&net->conv4, b, 4, 4, 64, feat);       /* 3x3x128, NHWC flat */
 }
 
-static void dense_batch(const fn_mk_conv *c, const float *in, int n, float *out, int nthreads)
+void fn_onet_forward_chunk(const fn_onet *net, const float *crops, int n, float *out, float *work)
 {
-    enum { CHUNK = 24 };
-    int nchunks = (n + CHUNK - 1) / CHUNK;
-#pragma omp parallel for num_threads(nthreads) schedule(dynamic)
-    for (int i = 0; i < nchunks; i++) {
-        int i0 = i * CHUNK, m = n - i0 < CHUNK ? n - i0 : CHUNK;
-        const float *row = in + (size_t)i0 * c->cin;
-        fn_mk_conv_row(c, &row, c->cin, out + (size_t)i0 * c->cout_pad, m);
-    }
+    float *feat = work, *hid = feat + FN_MTCNN_CHUNK * O_FEAT, *a = hid + FN_MTCNN_CHUNK * O_HID, *b = a + O_A;
+    for (int i = 0; i < n; i++) onet_features(net, crops + (size_t)i * 48 * 48 * 3, a, b, feat + (size_t)i * O_FEAT);
+    fn_mk_conv_row(&net->dense5, (const float *const *)&feat, O_FEAT, hid, n);
+    fn_mk_conv_row(&net->head, (const float *const *)&hid, O_HID, out, n);
+    for (int i = 0; i < n; i++) mn_softmax2(out + (size_t)i * FN_MTCNN_HEAD);
+}
+
+size_t fn_onet_work_floats(int n, int nthreads)
+{
+    return (size_t)nthreads * fn_onet_chunk_floats();
 }
 
 void fn_onet_forward(const fn_onet *net, const float *crops, int n, float *out,
                      float *work, int nthreads)
 {
-    float *feat = work, *hid = feat + (size_t)n * O_FEAT, *scratch = hid + (size_t)n * O_HID;
-#pragma omp parallel for num_threads(nthreads) schedule(dynamic)
-    for (int i = 0; i < n; i++) {
-        int t = 0;
+    int nchunks = (n + FN_MTCNN_CHUNK - 1) / FN_MTCNN_CHUNK;
+#pragma omp parallel for num_threads(nthreads) schedule(dynamic, 1)
+    for (int k = 0; k < nchunks; k++) {
+        int i0 = k * FN_MTCNN_CHUNK, m = n - i0 < FN_MTCNN_CHUNK ? n - i0 : FN_MTCNN_CHUNK, t = 0;
 #ifdef _OPENMP
         t = omp_get_thread_num();
 #endif
-        float *a = scratch + (size_t)t * (O_A + O_B);
-        onet_features(net, crops + (size_t)i * 48 * 48 * 3, a, a + O_A, feat + (size_t)i * O_FEAT);
+        fn_onet_forward_chunk(net, crops + (size_t)i0 * 48 * 48 * 3, m, out + (size_t)i0 * FN_MTCNN_HEAD,
+                              work + (size_t)t * fn_onet_chunk_floats());
     }
-    dense_batch(&net->dense5, feat, n, hid, nthreads);
-    dense_batch(&net->head, hid, n, out, nthreads);
-    for (int i = 0; i < n; i++) mn_softmax2(out + (size_t)i * FN_MTCNN_HEAD);
 }
 
 fn_status fn_onet_forward_ref(const fn_weights *w, const fn_tensor *in, float *out)

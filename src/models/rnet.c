@@ -34,9 +34,9 @@ fn_status fn_rnet_pack(fn_rnet *net, const fn_weights *w, fn_arena *a)
     return mn_pack_heads(&net->head, w, a, 2, heads, couts, R_HID, 0);
 }
 
-size_t fn_rnet_work_floats(int n, int nthreads)
+size_t fn_rnet_chunk_floats(void)
 {
-    return (size_t)n * (R_FEAT + R_HID) + (size_t)nthreads * (R_A + R_B);
+    return (size_t)FN_MTCNN_CHUNK * (R_FEAT + R_HID) + R_A + R_B;
 }
 
 static void rnet_features(const fn_rnet *net, const float *crop, float *a, float *b, float *feat)
@@ -48,35 +48,34 @@ static void rnet_features(const fn_rnet *net, const float *crop, float *a, float
     mn_conv_layer(&net->conv3, b, 4, 4, 48, feat);       /* 3x3x64, NHWC flat */
 }
 
-/* A Linear layer over a batch is a 1x1 conv over a row of n "pixels". */
-static void dense_batch(const fn_mk_conv *c, const float *in, int n, float *out, int nthreads)
+void fn_rnet_forward_chunk(const fn_rnet *net, const float *crops, int n, float *out, float *work)
 {
-    enum { CHUNK = 48 };
-    int nchunks = (n + CHUNK - 1) / CHUNK;
-#pragma omp parallel for num_threads(nthreads) schedule(dynamic)
-    for (int i = 0; i < nchunks; i++) {
-        int i0 = i * CHUNK, m = n - i0 < CHUNK ? n - i0 : CHUNK;
-        const float *row = in + (size_t)i0 * c->cin;
-        fn_mk_conv_row(c, &row, c->cin, out + (size_t)i0 * c->cout_pad, m);
-    }
+    float *feat = work, *hid = feat + FN_MTCNN_CHUNK * R_FEAT, *a = hid + FN_MTCNN_CHUNK * R_HID, *b = a + R_A;
+    for (int i = 0; i < n; i++) rnet_features(net, crops + (size_t)i * 24 * 24 * 3, a, b, feat + (size_t)i * R_FEAT);
+    /* the dense layers are 1x1 convs over a row of n "pixels" */
+    fn_mk_conv_row(&net->dense4, (const float *const *)&feat, R_FEAT, hid, n);
+    fn_mk_conv_row(&net->head, (const float *const *)&hid, R_HID, out, n);
+    for (int i = 0; i < n; i++) mn_softmax2(out + (size_t)i * FN_MTCNN_HEAD);
+}
+
+size_t fn_rnet_work_floats(int n, int nthreads)
+{
+    return (size_t)nthreads * fn_rnet_chunk_floats();
 }
 
 void fn_rnet_forward(const fn_rnet *net, const float *crops, int n, float *out,
                      float *work, int nthreads)
 {
-    float *feat = work, *hid = feat + (size_t)n * R_FEAT, *scratch = hid + (size_t)n * R_HID;
-#pragma omp parallel for num_threads(nthreads) schedule(dynamic, 4)
-    for (int i = 0; i < n; i++) {
-        int t = 0;
+    int nchunks = (n + FN_MTCNN_CHUNK - 1) / FN_MTCNN_CHUNK;
+#pragma omp parallel for num_threads(nthreads) schedule(dynamic, 1)
+    for (int k = 0; k < nchunks; k++) {
+        int i0 = k * FN_MTCNN_CHUNK, m = n - i0 < FN_MTCNN_CHUNK ? n - i0 : FN_MTCNN_CHUNK, t = 0;
 #ifdef _OPENMP
         t = omp_get_thread_num();
 #endif
-        float *a = scratch + (size_t)t * (R_A + R_B);
-        rnet_features(net, crops + (size_t)i * 24 * 24 * 3, a, a + R_A, feat + (size_t)i * R_FEAT);
+        fn_rnet_forward_chunk(net, crops + (size_t)i0 * 24 * 24 * 3, m, out + (size_t)i0 * FN_MTCNN_HEAD,
+                              work + (size_t)t * fn_rnet_chunk_floats());
     }
-    dense_batch(&net->dense4, feat, n, hid, nthreads);
-    dense_batch(&net->head, hid, n, out, nthreads);
-    for (int i = 0; i < n; i++) mn_softmax2(out + (size_t)i * FN_MTCNN_HEAD);
 }
 
 fn_status fn_rnet_forward_ref(const fn_weights *w, const fn_tensor *in, float *out)
