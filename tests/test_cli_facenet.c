@@ -107,10 +107,55 @@ static void test_bad_input(const char *ckpt)
                    t_shared("fixtures/images/multiface.jpg"));
 }
 
+/* Max |a - b| between the "embedding" arrays of two JSON lines. */
+static float embedding_gap(cJSON *a, cJSON *b)
+{
+    cJSON *ea = cJSON_GetObjectItem(a, "embedding"), *eb = cJSON_GetObjectItem(b, "embedding");
+    int n = cJSON_GetArraySize(ea);
+    if (n != 512 || cJSON_GetArraySize(eb) != 512) return INFINITY;
+    float worst = 0;
+    for (int k = 0; k < n; k++) {
+        float d = fabsf((float)(cJSON_GetArrayItem(ea, k)->valuedouble - cJSON_GetArrayItem(eb, k)->valuedouble));
+        if (d > worst) worst = d;
+    }
+    return worst;
+}
+
+/* The whole pipeline (detect with facenet-pytorch's MTCNN weights, crop,
+ * embed) gives the embedding of facenet-pytorch's own crop of each
+ * portrait's most probable face (fixtures/mtcnn_crops/NAME_0.png). */
+static void test_pipeline_matches_reference_crops(const char *ckpt)
+{
+    static const char *portraits[4] = {"angelina_jolie", "kate_siegel", "paul_rudd", "shea_whigham"};
+    const char *mtcnn = t_shared("fixtures/mtcnn/pnet.pt");
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s", mtcnn);
+    *strrchr(dir, '/') = '\0';
+    for (int i = 0; i < 4; i++) {
+        char img[128], crop[128];
+        snprintf(img, sizeof img, "fixtures/images/%s.jpg", portraits[i]);
+        snprintf(crop, sizeof crop, "fixtures/mtcnn_crops/%s_0.png", portraits[i]);
+        t_run full, ref;
+        t_facenet(&full, "embed --model %s --mtcnn-dir %s --json %s", ckpt, dir, t_shared(img));
+        t_facenet(&ref, "embed --model %s --aligned --json %s", ckpt, t_shared(crop));
+        cJSON *a = t_json_line(full.out, 0), *b = t_json_line(ref.out, 0);
+        float gap = embedding_gap(a, b);
+        printf("%s: pipeline vs reference crop: max |delta| %.3g\n", portraits[i], gap);
+        T_CHECK(full.status == 0 && ref.status == 0, "%s: exit %d/%d %s %s", portraits[i], full.status, ref.status,
+                full.err, ref.err);
+        T_CHECK(gap <= 1e-3f, "%s: max |delta| %g > 1e-3", portraits[i], gap);
+        cJSON_Delete(a);
+        cJSON_Delete(b);
+        t_run_free(&full);
+        t_run_free(&ref);
+    }
+}
+
 int main(void)
 {
     const char *ckpt = checkpoint();
     test_embed_json(ckpt);
+    test_pipeline_matches_reference_crops(ckpt);
     test_bad_input(ckpt);
     return T_DONE();
 }
