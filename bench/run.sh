@@ -18,4 +18,13 @@ for b in "$dir"/bench/bench_*; do
   fi
   echo
 done
+# Driver scripts with no binary of their own (end-to-end CLI benchmarks).
+for s in bench/*.sh; do
+  name=$(basename "$s" .sh)
+  [ "$name" = run ] && continue
+  [ -e "$dir/bench/bench_$name" ] && continue
+  echo "== $name"
+  bash "$s" "$dir" || status=1
+  echo
+done
 exit $status
