@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # The main job end to end on the Film set: enroll Film/Test (20 images),
 # identify Predict (100 images), wall time through the CLI with the default
-# model bundle.  No peer runs TFLite here, so the ratio printed is against
-# the PyTorch MTCNN peer's detection time alone for the same images (what a
-# facenet-pytorch user pays before any embedding).
+# model bundle.  There is no peer: nothing on this machine runs TFLite; the
+# per-stage peers are in mtcnn.sh (detection) and irv1.sh (embedding).
 set -eu
 cd "$(dirname "$0")/.."
 BUILD=${1:-build/opt}
