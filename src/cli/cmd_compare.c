@@ -20,25 +20,6 @@ static const char *usage =
 
 enum { OPT_ALIGNED = OPT_FIRST_LOCAL, OPT_JSON, OPT_HELP };
 
-/* Embed the chosen face of path into emb (dim floats); 1 on failure. */
-static int embed_one(fn_engine *e, const char *path, int aligned, fn_select sel, float *emb, fn_face *face)
-{
-    fn_cli_faces f = {0};
-    fn_status s = fn_cli_faces_run(e, path, aligned, 1, &f);
-    int rc = 0;
-    if (s != FN_OK) rc = fn_cli_fail("compare", s);
-    else if (f.n == 0) {
-        fprintf(stderr, "facenet compare: %s: no face found\n", path);
-        rc = 1;
-    } else {
-        int k = fn_select_face(f.faces, f.n, sel, f.img.w, f.img.h);
-        memcpy(emb, f.emb + (size_t)k * fn_engine_dim(e), sizeof(float) * fn_engine_dim(e));
-        *face = f.faces[k];
-    }
-    fn_cli_faces_free(&f);
-    return rc;
-}
-
 int fn_cmd_compare(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -63,9 +44,8 @@ int fn_cmd_compare(int argc, char **argv)
     if (fn_cli_engine_open(&ce, "compare", &e)) return 1;
     int dim = fn_engine_dim(e);
     float *a = calloc((size_t)dim * 2, sizeof(float)), *b = a + dim;
-    fn_face fa, fb;
-    int rc = !a || embed_one(e, argv[optind], aligned, ce.select, a, &fa) ||
-             embed_one(e, argv[optind + 1], aligned, ce.select, b, &fb);
+    int rc = !a || fn_cli_chosen_embedding("compare", e, argv[optind], aligned, ce.select, a) ||
+             fn_cli_chosen_embedding("compare", e, argv[optind + 1], aligned, ce.select, b);
     if (!rc) {
         float d = fn_distance(a, b, dim), cd = fn_cosine_distance(a, b, dim);
         if (json) {

@@ -21,23 +21,6 @@ static const char *usage =
 
 enum { OPT_THRESHOLD = OPT_FIRST_LOCAL, OPT_JSON, OPT_HELP };
 
-static int chosen_embedding(fn_engine *e, const char *path, fn_select sel, float *emb)
-{
-    fn_cli_faces f = {0};
-    fn_status s = fn_cli_faces_run(e, path, 0, 1, &f);
-    int rc = 0;
-    if (s != FN_OK) rc = fn_cli_fail("verify", s);
-    else if (f.n == 0) {
-        fprintf(stderr, "facenet verify: %s: no face found\n", path);
-        rc = 1;
-    } else {
-        int k = fn_select_face(f.faces, f.n, sel, f.img.w, f.img.h);
-        memcpy(emb, f.emb + (size_t)k * fn_engine_dim(e), sizeof(float) * fn_engine_dim(e));
-    }
-    fn_cli_faces_free(&f);
-    return rc;
-}
-
 int fn_cmd_verify(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -67,7 +50,8 @@ int fn_cmd_verify(int argc, char **argv)
     if (fn_cli_engine_open(&ce, "verify", &e)) return 1;
     int dim = fn_engine_dim(e);
     float *a = calloc((size_t)dim * 2, sizeof(float)), *b = a + dim;
-    int rc = chosen_embedding(e, argv[optind], ce.select, a) || chosen_embedding(e, argv[optind + 1], ce.select, b);
+    int rc = !a || fn_cli_chosen_embedding("verify", e, argv[optind], 0, ce.select, a) ||
+             fn_cli_chosen_embedding("verify", e, argv[optind + 1], 0, ce.select, b);
     if (!rc) {
         float t = threshold >= 0 ? threshold : fn_engine_threshold(e);
         float d = fn_distance(a, b, dim);

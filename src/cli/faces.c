@@ -1,8 +1,10 @@
 #include "cli/faces.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/common.h"
 #include "core/error.h"
 
 static fn_status reserve_emb(fn_cli_faces *f, int n, int dim)
@@ -49,4 +51,22 @@ void fn_cli_faces_free(fn_cli_faces *f)
     fn_cli_faces_clear(f);
     free(f->emb);
     memset(f, 0, sizeof *f);
+}
+
+int fn_cli_chosen_embedding(const char *verb, fn_engine *e, const char *path, int aligned, fn_select sel,
+                            float *emb)
+{
+    fn_cli_faces f = {0};
+    fn_status s = fn_cli_faces_run(e, path, aligned, 1, &f);
+    int rc = 0;
+    if (s != FN_OK) rc = fn_cli_fail(verb, s);
+    else if (f.n == 0) {
+        fprintf(stderr, "facenet %s: %s: no face found\n", verb, path);
+        rc = 1;
+    } else {
+        int k = fn_select_face(f.faces, f.n, sel, f.img.w, f.img.h);
+        memcpy(emb, f.emb + (size_t)k * fn_engine_dim(e), sizeof(float) * fn_engine_dim(e));
+    }
+    fn_cli_faces_free(&f);
+    return rc;
 }
