@@ -86,7 +86,8 @@ typedef struct haar_optfeat { int ofs[HAAR_MAX_RECTS][4]; float weight[HAAR_MAX_
 typedef struct haar_fstump {
     int ofs[HAAR_MAX_RECTS][4];
     float weight[HAAR_MAX_RECTS];
-    float threshold, left, right;
+    float threshold;
+    float leaf[2];            /* [0] when value < threshold, [1] otherwise */
 } haar_fstump;
 
 /* Everything about the cascade that depends on the integral stride. */

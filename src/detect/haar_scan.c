@@ -46,8 +46,8 @@ void haar_plan_build(const fn_haar *h, int stride, void *mem, haar_plan *pl)
         memcpy(s->ofs, pl->feat[nd->feature].ofs, sizeof s->ofs);
         memcpy(s->weight, pl->feat[nd->feature].weight, sizeof s->weight);
         s->threshold = nd->threshold;
-        s->left = lv[-nd->left];    /* leaf indices are stored as -index */
-        s->right = lv[-nd->right];
+        s->leaf[0] = lv[-nd->left];    /* leaf indices are stored as -index */
+        s->leaf[1] = lv[-nd->right];
     }
 }
 
@@ -148,14 +148,24 @@ size_t haar_scan_work_bytes(int w)
     return fn_arena_round((size_t)(w + 1) * sizeof(float));
 }
 
+/* feature_value without the branch on the third weight: an unused third
+ * rect is empty (sum 0, weight 0) and adding +0 never changes a comparison. */
+static inline float feature_value3(const haar_fstump *sp, const uint32_t *p)
+{
+    float r = sp->weight[0] * (float)rect_sum(p, sp->ofs[0]) + sp->weight[1] * (float)rect_sum(p, sp->ofs[1]);
+    return r + sp->weight[2] * (float)rect_sum(p, sp->ofs[2]);
+}
+
+/* The stump cascade without data-dependent branches inside a stage: a
+ * mispredicted branch per stump costs more than the feature itself. */
 static int stump_stages(const fn_haar *h, const haar_fstump *sp, const uint32_t *p, float vnf)
 {
     for (int s = 0; s < h->nstages; s++) {
         const haar_stage *st = &h->stages[s];
         double sum = 0.0;
         for (int t = 0; t < st->ntrees; t++, sp++) {
-            float v = feature_value(sp->ofs, sp->weight, p) * vnf;
-            sum += v < sp->threshold ? sp->left : sp->right;
+            float v = feature_value3(sp, p) * vnf;
+            sum += sp->leaf[!(v < sp->threshold)];
         }
         if (sum < st->threshold) return -s;
     }
