@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 #include <jpeglib.h>
 #include <setjmp.h>
+#include <pthread.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -282,6 +283,42 @@ static void test_fast_vs_ref(fn_haar *h, const unsigned char *g, int w, int hh, 
     free(b);
 }
 
+/* One handle used from several threads at once: each call takes its own
+ * scratch from the pool, so every thread must see the single-thread answer. */
+typedef struct conc_job { fn_haar *h; const unsigned char *g; int w, hh, n, ok; fn_rect want[64]; } conc_job;
+
+static void *conc_worker(void *arg)
+{
+    conc_job *j = arg;
+    fn_rect got[64];
+    j->ok = 1;
+    for (int it = 0; it < 2; it++) {
+        int n = 0;
+        if (fn_haar_detect(j->h, j->g, j->w, j->hh, j->w, NULL, got, 64, &n) != FN_OK || !same_rects(got, n, j->want, j->n))
+            j->ok = 0;
+    }
+    return NULL;
+}
+
+static void test_concurrent(fn_haar *h, const unsigned char *g, int w, int hh)
+{
+    conc_job jobs[3];
+    int n = 0;
+    fn_rect want[64];
+    T_CHECK(fn_haar_detect(h, g, w, hh, w, NULL, want, 64, &n) == FN_OK && n <= 64, "single call failed");
+    pthread_t th[3];
+    for (int i = 0; i < 3; i++) {
+        jobs[i].h = h; jobs[i].g = g; jobs[i].w = w; jobs[i].hh = hh; jobs[i].n = n;
+        memcpy(jobs[i].want, want, sizeof want);
+        pthread_create(&th[i], NULL, conc_worker, &jobs[i]);
+    }
+    for (int i = 0; i < 3; i++) {
+        pthread_join(th[i], NULL);
+        T_CHECK(jobs[i].ok, "thread %d got a different answer from a shared handle", i);
+    }
+    printf("3 threads sharing one handle: %s\n", jobs[0].ok && jobs[1].ok && jobs[2].ok ? "same answers" : "DIFFERENT");
+}
+
 static void test_parity(fn_haar *h)
 {
     const char *json_path = t_shared("fixtures/haar_expected.json");
@@ -306,7 +343,11 @@ static void test_parity(fn_haar *h)
         unsigned char *g = load_gray(t_shared(rel), &w, &hh);
         T_CHECK(g != NULL, "cannot decode %s", rel);
         if (!g) continue;
-        if (fast_checked < (ASAN_BUILD ? 1 : 3) && (long)w * hh < 800000) { test_fast_vs_ref(h, g, w, hh, file); fast_checked++; }
+        if (fast_checked < (ASAN_BUILD ? 1 : 3) && (long)w * hh < 800000) {
+            test_fast_vs_ref(h, g, w, hh, file);
+            if (fast_checked == 0) test_concurrent(h, g, w, hh);
+            fast_checked++;
+        }
         fn_rect got[256];
         int n = 0;
         fn_status st = fn_haar_detect(h, g, w, hh, w, NULL, got, 256, &n);
