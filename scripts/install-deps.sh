@@ -4,7 +4,8 @@
 set -euo pipefail
 BUILD_PKGS="gcc make pkg-config xz-utils ca-certificates
   libjpeg62-turbo-dev libpng-dev zlib1g-dev libsqlite3-dev libcjson-dev
-  libdnnl-dev libopenblas-dev nodejs npm opencv-data"
+  libdnnl-dev libopenblas-dev nodejs npm opencv-data
+  libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libavdevice-dev ffmpeg libsdl2-dev"
 EXTRA_PKGS="${EXTRA_PKGS:-}"   # e.g. python3-torch for `make bench`
 missing=()
 for p in $BUILD_PKGS $EXTRA_PKGS; do
