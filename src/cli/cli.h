@@ -17,6 +17,7 @@ int fn_cmd_enroll(int argc, char **argv);
 int fn_cmd_identify(int argc, char **argv);
 int fn_cmd_verify(int argc, char **argv);
 int fn_cmd_gallery(int argc, char **argv);
+int fn_cmd_watch(int argc, char **argv);
 
 /* Add a line here when adding a cmd_*.c file. */
 #define FN_CLI_COMMANDS \
@@ -26,6 +27,7 @@ int fn_cmd_gallery(int argc, char **argv);
     { "identify", "name the faces in photos from a gallery", fn_cmd_identify }, \
     { "verify", "are two photos the same person?", fn_cmd_verify }, \
     { "gallery", "list, remove, rename or check a gallery's people", fn_cmd_gallery }, \
+    { "watch", "name the people in a video, camera or stream as they come and go", fn_cmd_watch }, \
     { "version", "print the version and the compute backends", fn_cmd_version },
 
 #endif

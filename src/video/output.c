@@ -167,7 +167,8 @@ static fn_status keep_error(fn_video_writer *vw, fn_status s)
 fn_status fn_video_writer_write(fn_video_writer *vw, const fn_image *frame)
 {
     if (vw->err != FN_OK) return fn_fail(vw->err, "%s", vw->err_msg);
-    if (frame->w != vw->w || frame->h != vw->h || frame->c != 3)
+    /* An odd-sized source loses its last column/row: 4:2:0 needs even sides. */
+    if (frame->w < vw->w || frame->w > vw->w + 1 || frame->h < vw->h || frame->h > vw->h + 1 || frame->c != 3)
         return fn_fail(FN_ERR_ARG, "%s: frame is %dx%d (%d channels), the video is %dx%d RGB", vw->path, frame->w,
                        frame->h, frame->c, vw->w, vw->h);
     /* The encoder may still hold a reference to the previous frame's planes. */

@@ -8,7 +8,15 @@
 
 #include "video/video.h"
 
-enum { FN_TRACK_MAX = 64, FN_TRACK_VOTES = 9 };
+enum { FN_TRACK_MAX = 64, FN_TRACK_VOTES = 9, FN_THUMB = 16, FN_TRACK_EMB_MAX = 512 };
+
+/* What the tracker needs of a face besides its box: how good the view is,
+ * and a tiny normalised gray thumbnail to tell a different face in the same
+ * place (a cut) from the same face moving. */
+typedef struct fn_view {
+    float quality;
+    float thumb[FN_THUMB * FN_THUMB];   /* zero mean, unit variance */
+} fn_view;
 
 typedef struct fn_vote {
     char label[FN_GALLERY_NAME_MAX];   /* person, or "" for unknown */
@@ -21,8 +29,9 @@ typedef struct fn_track {
     float vel[2];            /* landmark centre motion, pixels per second */
     double first_t, last_t;
     float best_quality;      /* of the best view embedded so far (0: none yet) */
-    float quality;           /* of the current view */
+    fn_view view;            /* the current view */
     int want_embed;          /* set by fn_tracker_update for this frame */
+    float emb[FN_TRACK_EMB_MAX];  /* the last embedding (n_votes > 0) */
     fn_vote votes[FN_TRACK_VOTES];
     int n_votes, next_vote;
     int identified, known;
@@ -46,9 +55,12 @@ void fn_tracker_begin(fn_tracker *tr);
 /* Assign the frame's faces (with their view quality) to tracks, start tracks
  * for new faces, end tracks unseen for max_gone.  Tracks that should be
  * embedded now get want_embed = 1. */
-void fn_tracker_update(fn_tracker *tr, const fn_face *faces, const float *quality, int n, double t);
+void fn_tracker_update(fn_tracker *tr, const fn_face *faces, const fn_view *views, int n, double t);
 /* A track was embedded and matched: label "" = unknown. */
 void fn_tracker_vote(fn_tracker *tr, fn_track *trk, const char *label, float distance, double t);
+/* The track turned out to be someone else (its new embedding is far from
+ * its last): it leaves and a fresh track takes its place. */
+void fn_tracker_split(fn_tracker *tr, fn_track *trk, double t);
 /* Every remaining track leaves. */
 void fn_tracker_finish(fn_tracker *tr, double t);
 /* Box of a track moved to time t by its motion. */
@@ -56,8 +68,10 @@ void fn_tracker_predict(const fn_track *trk, double t, float box[4]);
 
 /* Overlap (intersection over union) of two x1,y1,x2,y2 boxes. */
 float fn_box_iou(const float a[4], const float b[4]);
-/* How good a view is for recognition: size x frontality x sharpness.
- * rgb is the frame (w x h x 3). */
-float fn_view_quality(const fn_face *f, const uint8_t *rgb, int w, int h);
+/* The view of face f in an RGB frame (w x h x 3): quality for recognition
+ * (size x frontality x sharpness) and the thumbnail. */
+void fn_view_of(const fn_face *f, const uint8_t *rgb, int w, int h, fn_view *v);
+/* Normalised correlation of two thumbnails: 1 same picture, ~0 unrelated. */
+float fn_thumb_similarity(const fn_view *a, const fn_view *b);
 
 #endif

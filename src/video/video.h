@@ -39,7 +39,8 @@ typedef struct fn_video_writer fn_video_writer;
 /* Container from the file name (.mp4, .mkv, .avi); H.264 when the FFmpeg
  * build has an encoder for it, else MPEG-4 part 2. */
 fn_status fn_video_writer_open(const char *path, int w, int h, double fps, fn_video_writer **out);
-/* frame must be w x h RGB. */
+/* frame must be w x h RGB, or one pixel wider/taller (an odd-sized source:
+ * the extra column/row is left out). */
 fn_status fn_video_writer_write(fn_video_writer *vw, const fn_image *frame);
 /* Flushes and finishes the file; returns the first error of the whole run. */
 fn_status fn_video_writer_close(fn_video_writer *vw);
@@ -54,6 +55,7 @@ typedef struct fn_track_event {
     int track;                        /* id, from 1 */
     double t;                         /* seconds */
     float box[4];
+    int identified;                   /* the track has a voted name (known or unknown) */
     int known;                        /* name is a gallery person (else unknown) */
     char name[FN_GALLERY_NAME_MAX];   /* the voted name ("" until identified) */
     float distance;                   /* best distance among the votes for name */
@@ -73,6 +75,7 @@ typedef struct fn_watch_params {
     fn_detector_kind detector;
     int every;               /* MTCNN: full detection every N frames, tracking between (1 = every frame) */
     const char *cascade;     /* Haar cascade XML; NULL = Debian's frontal face cascade */
+    double haar_scale;       /* Haar pyramid step (1.2: O-Net refines the boxes, so a coarse scan does) */
     float threshold;         /* distance above which a match is unknown */
     float min_prob;          /* O-Net probability a face needs to be kept (0.8) */
     int min_face;            /* smallest face side in pixels (Haar: also the smallest window) */
@@ -94,8 +97,9 @@ fn_status fn_watcher_frame(fn_watcher *w, const fn_image *frame, double t, const
 void fn_watcher_finish(fn_watcher *w, double t, const fn_track_event **events, int *n);
 /* The live (currently seen) tracks; *views valid until the next call. */
 int fn_watcher_tracks(fn_watcher *w, const fn_track_view **views);
-/* Boxes and names onto frame (in place). */
-void fn_watcher_draw(fn_watcher *w, fn_image *frame);
+/* Boxes and names onto frame (in place); mirror: frame is the watched
+ * frame flipped left-right (a webcam shown as a mirror), so boxes flip too. */
+void fn_watcher_draw(fn_watcher *w, fn_image *frame, int mirror);
 /* Totals: tracks started, embeddings computed, identity changes after the first. */
 void fn_watcher_stats(const fn_watcher *w, int *tracks, int *embeddings, int *switches);
 

@@ -23,13 +23,13 @@ struct fn_watcher {
     fn_gallery_scratch *scratch;
     fn_watch_params p;
     fn_haar *haar;
-    uint8_t *gray;
+    uint8_t *gray, *small;       /* full-size gray; box-reduced copy for big frames */
     int gray_w, gray_h;
     int64_t frame_no;
     fn_tracker tr;
     fn_face raw[MAX_RAW];
     fn_face faces[FN_TRACK_MAX];
-    float quality[FN_TRACK_MAX];
+    fn_view fview[FN_TRACK_MAX];
     fn_rect rects[MAX_RAW];
     float boxes[MAX_RAW][4];
     fn_face to_embed[FN_TRACK_MAX];
@@ -48,13 +48,15 @@ void fn_watch_params_init(fn_watch_params *p)
     p->min_prob = 0.8f;
     p->min_face = 40;
     p->max_gone = 0.5;
+    p->haar_scale = 1.2;
 }
 
 fn_status fn_watcher_new(fn_engine *e, fn_gallery *g, const fn_watch_params *p, fn_watcher **out)
 {
     *out = NULL;
     int dim = fn_engine_dim(e);
-    if (dim <= 0) return fn_fail(FN_ERR_ARG, "watching needs an engine with an embedding model");
+    if (dim <= 0 || dim > FN_TRACK_EMB_MAX)
+        return fn_fail(FN_ERR_ARG, "watching needs an engine with an embedding model of at most %d values", FN_TRACK_EMB_MAX);
     if (p->every < 1 || p->min_face < 12) return fn_fail(FN_ERR_ARG, "watch: every %d < 1 or min_face %d < 12", p->every, p->min_face);
     fn_watcher *w = calloc(1, sizeof *w);
     if (!w) return fn_fail(FN_ERR_NOMEM, "out of memory for a watcher");
@@ -81,6 +83,7 @@ void fn_watcher_free(fn_watcher *w)
     fn_haar_free(w->haar);
     fn_gallery_scratch_free(w->scratch);
     free(w->gray);
+    free(w->small);
     free(w->emb);
     free(w);
 }
@@ -89,8 +92,10 @@ static fn_status ensure_gray(fn_watcher *w, int width, int height)
 {
     if (w->gray && w->gray_w == width && w->gray_h == height) return FN_OK;
     free(w->gray);
+    free(w->small);
     w->gray = malloc((size_t)width * height);
-    if (!w->gray) return fn_fail(FN_ERR_NOMEM, "out of memory for a %dx%d gray frame", width, height);
+    w->small = malloc((size_t)width * height);
+    if (!w->gray || !w->small) return fn_fail(FN_ERR_NOMEM, "out of memory for a %dx%d gray frame", width, height);
     w->gray_w = width;
     w->gray_h = height;
     return FN_OK;
@@ -120,21 +125,50 @@ static fn_status refine_boxes(fn_watcher *w, const fn_image *frame, const float 
     return FN_OK;
 }
 
+/* Haar runs on frames reduced by a whole factor to about 640x480: its cost
+ * grows with the pixels.  The price: on a reduced frame the smallest face
+ * found is the cascade's 24-pixel window times the factor (48 on 1080p). */
+static int haar_reduction(int width, int height)
+{
+    int s = width / 640 < height / 480 ? width / 640 : height / 480;
+    return s < 1 ? 1 : s;
+}
+
+static void box_reduce(const uint8_t *src, int width, int height, int s, uint8_t *dst, int dw, int dh)
+{
+    int area = s * s;
+    for (int y = 0; y < dh; y++)
+        for (int x = 0; x < dw; x++) {
+            int sum = 0;
+            for (int j = 0; j < s; j++)
+                for (int i = 0; i < s; i++) sum += src[(size_t)(y * s + j) * width + x * s + i];
+            dst[(size_t)y * dw + x] = (uint8_t)((sum + area / 2) / area);
+        }
+    (void)height;
+}
+
 static fn_status find_haar(fn_watcher *w, const fn_image *frame, int *n)
 {
     FN_TRY(ensure_gray(w, frame->w, frame->h));
     fn_haar_rgb_to_gray(frame->data, frame->w, frame->h, frame->w * 3, w->gray, frame->w);
+    int s = haar_reduction(frame->w, frame->h), gw = frame->w / s, gh = frame->h / s;
+    const uint8_t *gray = w->gray;
+    if (s > 1) {
+        box_reduce(w->gray, frame->w, frame->h, s, w->small, gw, gh);
+        gray = w->small;
+    }
     fn_haar_params hp = fn_haar_default_params();
-    hp.min_w = hp.min_h = w->p.min_face;
+    hp.scale_factor = w->p.haar_scale;
+    hp.min_w = hp.min_h = w->p.min_face / s < 24 ? 24 : w->p.min_face / s;
     int nr = 0;
-    FN_TRY(fn_haar_detect(w->haar, w->gray, frame->w, frame->h, frame->w, &hp, w->rects, MAX_RAW, &nr));
+    FN_TRY(fn_haar_detect(w->haar, gray, gw, gh, gw, &hp, w->rects, MAX_RAW, &nr));
     if (nr > MAX_RAW) nr = MAX_RAW;
     float (*boxes)[4] = w->boxes;
     for (int i = 0; i < nr; i++) {
-        boxes[i][0] = (float)w->rects[i].x;
-        boxes[i][1] = (float)w->rects[i].y;
-        boxes[i][2] = (float)(w->rects[i].x + w->rects[i].w);
-        boxes[i][3] = (float)(w->rects[i].y + w->rects[i].h);
+        boxes[i][0] = (float)(w->rects[i].x * s);
+        boxes[i][1] = (float)(w->rects[i].y * s);
+        boxes[i][2] = (float)((w->rects[i].x + w->rects[i].w) * s);
+        boxes[i][3] = (float)((w->rects[i].y + w->rects[i].h) * s);
     }
     return refine_boxes(w, frame, (const float (*)[4])boxes, nr, n);
 }
@@ -178,10 +212,17 @@ static fn_status embed_and_vote(fn_watcher *w, const fn_image *frame, double t)
     if (k == 0) return FN_OK;
     FN_TRY(fn_embed_faces(w->engine, frame, w->to_embed, k, w->emb));
     FN_TRY(fn_gallery_search(w->gallery, w->scratch, w->emb, k, 1, w->matches, NULL));
+    int dim = fn_engine_dim(w->engine);
     for (int i = 0; i < k; i++) {
         const fn_gallery_match *m = &w->matches[i];
+        const float *emb = w->emb + (size_t)i * dim;
+        fn_track *trk = w->embed_track[i];
+        /* A cut the thumbnails missed: the same person's views stay well
+         * within the recognition threshold of each other. */
+        if (trk->n_votes > 0 && fn_distance(trk->emb, emb, dim) > w->p.threshold) fn_tracker_split(&w->tr, trk, t);
+        memcpy(trk->emb, emb, sizeof(float) * dim);
         int known = m->best.person_id >= 0 && m->best.distance <= w->p.threshold;
-        fn_tracker_vote(&w->tr, w->embed_track[i], known ? m->best_name : "", m->best.distance, t);
+        fn_tracker_vote(&w->tr, trk, known ? m->best_name : "", m->best.distance, t);
     }
     return FN_OK;
 }
@@ -196,8 +237,8 @@ fn_status fn_watcher_frame(fn_watcher *w, const fn_image *frame, double t, const
     fn_status s = find_faces(w, frame, t, &nf);
     w->frame_no++;
     if (s != FN_OK) return s;
-    for (int i = 0; i < nf; i++) w->quality[i] = fn_view_quality(&w->faces[i], frame->data, frame->w, frame->h);
-    fn_tracker_update(&w->tr, w->faces, w->quality, nf, t);
+    for (int i = 0; i < nf; i++) fn_view_of(&w->faces[i], frame->data, frame->w, frame->h, &w->fview[i]);
+    fn_tracker_update(&w->tr, w->faces, w->fview, nf, t);
     s = embed_and_vote(w, frame, t);
     *n = w->tr.n_events;
     return s;
@@ -228,7 +269,7 @@ int fn_watcher_tracks(fn_watcher *w, const fn_track_view **views)
     return n;
 }
 
-void fn_watcher_draw(fn_watcher *w, fn_image *frame)
+void fn_watcher_draw(fn_watcher *w, fn_image *frame, int mirror)
 {
     const fn_track_view *v;
     int n = fn_watcher_tracks(w, &v);
@@ -237,7 +278,12 @@ void fn_watcher_draw(fn_watcher *w, fn_image *frame)
         if (!v[i].identified) snprintf(label, sizeof label, "#%d ...", v[i].id);
         else if (v[i].known) snprintf(label, sizeof label, "#%d %s %.2f", v[i].id, v[i].name, v[i].distance);
         else snprintf(label, sizeof label, "#%d unknown", v[i].id);
-        fn_image_draw_face(frame, &v[i].face, label, v[i].known);
+        fn_face f = v[i].face;
+        if (mirror) {
+            f.box[0] = (float)frame->w - v[i].face.box[2];
+            f.box[2] = (float)frame->w - v[i].face.box[0];
+        }
+        fn_image_draw_face(frame, &f, label, v[i].known);
     }
 }
 
