@@ -148,6 +148,8 @@ static fn_status encode(fn_video_writer *vw, AVFrame *f)
         r = avcodec_receive_packet(vw->enc, vw->pkt);
         if (r == AVERROR(EAGAIN) || r == AVERROR_EOF) return FN_OK;
         if (r < 0) return w_fail(vw, FN_ERR_INTERNAL, "encoding failed", r);
+        /* Without a duration the last frame gets none and players drop it. */
+        if (vw->pkt->duration <= 0) vw->pkt->duration = 1;
         av_packet_rescale_ts(vw->pkt, vw->enc->time_base, vw->st->time_base);
         vw->pkt->stream_index = vw->st->index;
         r = av_interleaved_write_frame(vw->fmt, vw->pkt);
