@@ -31,12 +31,13 @@ static const char *usage =
     "  --output FILE      write the annotated video (.mp4, .mkv, .avi)\n"
     "  --headless         no window (the default when there is no display)\n"
     "  --realtime         read a file at its own frame rate, dropping frames like a camera\n"
+    "  --max-frames N     stop after N frames\n"
     FN_ENGINE_HELP
     "\nexample: facenet watch --gallery film.db --json --headless --output out.mp4 clip.mp4\n";
 
 enum {
     OPT_GALLERY = OPT_FIRST_LOCAL, OPT_DETECTOR, OPT_EVERY, OPT_THRESHOLD, OPT_CASCADE, OPT_JSON, OPT_OUTPUT,
-    OPT_HEADLESS, OPT_REALTIME, OPT_HELP
+    OPT_HEADLESS, OPT_REALTIME, OPT_MAX_FRAMES, OPT_HELP
 };
 
 typedef struct watch_args {
@@ -45,6 +46,7 @@ typedef struct watch_args {
     const char *gallery, *output, *source;
     float threshold;
     int json, headless, realtime;
+    long long max_frames;   /* 0: all */
 } watch_args;
 
 static volatile sig_atomic_t interrupted;
@@ -63,6 +65,7 @@ static int parse_args(int argc, char **argv, watch_args *a)
         {"output", required_argument, 0, OPT_OUTPUT},
         {"headless", no_argument, 0, OPT_HEADLESS},
         {"realtime", no_argument, 0, OPT_REALTIME},
+        {"max-frames", required_argument, 0, OPT_MAX_FRAMES},
         {"help", no_argument, 0, OPT_HELP},
         {0, 0, 0, 0}};
     int opt;
@@ -88,6 +91,12 @@ static int parse_args(int argc, char **argv, watch_args *a)
         else if (opt == OPT_OUTPUT) a->output = optarg;
         else if (opt == OPT_HEADLESS) a->headless = 1;
         else if (opt == OPT_REALTIME) a->realtime = 1;
+        else if (opt == OPT_MAX_FRAMES) {
+            long long v = strtoll(optarg, &end, 10);
+            if (*end || end == optarg || v < 1)
+                return fn_cli_usage_error("watch", "--max-frames wants a frame count >= 1, got '%s'", optarg);
+            a->max_frames = v;
+        }
         else if (opt == OPT_HELP) { fputs(usage, stdout); return -1; }
         else if (opt == '?') return fn_cli_usage_error("watch", "bad option");
         else if (fn_cli_engine_option(&a->ce, "watch", opt, optarg)) return 2;
@@ -213,7 +222,7 @@ static int run_loop(watch_args *a, watch_run *r, int64_t *frames, double *last_t
 {
     double start = fn_cli_now();
     for (;;) {
-        if (interrupted) break;
+        if (interrupted || (a->max_frames && *frames >= a->max_frames)) break;
         const fn_image *frame;
         double t;
         int eof;
