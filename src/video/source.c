@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,7 +47,8 @@ struct fn_video_source {
     int64_t dropped;
     int64_t frames;               /* handed out by the unthreaded reader */
 
-    int threaded, stop, realtime;
+    int threaded, realtime;
+    atomic_int stop;              /* close asked the reader to end; also aborts blocking reads */
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t cond;
@@ -66,6 +68,10 @@ static fn_status av_fail(fn_status code, const char *url, const char *what, int 
     av_strerror(err, buf, sizeof buf);
     return fn_fail(code, "%s: %s (%s)", url, what, buf);
 }
+
+/* FFmpeg polls this during blocking I/O: closing a source stuck on a
+ * silent camera or stream returns at once. */
+static int interrupted(void *opaque) { return atomic_load(&((fn_video_source *)opaque)->stop); }
 
 static int is_device(const char *url) { return !strncmp(url, "/dev/video", 10); }
 static int is_network(const char *url) { return strstr(url, "://") != NULL && strncmp(url, "file:", 5) != 0; }
@@ -88,6 +94,13 @@ static fn_status open_input(fn_video_source *v)
         if (stat(v->url, &st) != 0) return fn_fail(FN_ERR_IO, "%s: no such file", v->url);
         if (S_ISDIR(st.st_mode)) return fn_fail(FN_ERR_ARG, "%s: is a directory, not a video", v->url);
     }
+    v->fmt = avformat_alloc_context();
+    if (!v->fmt) {
+        av_dict_free(&opt);
+        return fn_fail(FN_ERR_NOMEM, "%s: out of memory", v->url);
+    }
+    v->fmt->interrupt_callback.callback = interrupted;
+    v->fmt->interrupt_callback.opaque = v;
     int r = avformat_open_input(&v->fmt, v->url, ifmt, &opt);
     av_dict_free(&opt);
     if (r < 0) {
@@ -220,9 +233,9 @@ static void *reader(void *arg)
     double t0 = now_s();
     for (;;) {
         pthread_mutex_lock(&v->lock);
-        int stop = v->stop, back = v->back;
+        int back = v->back;
         pthread_mutex_unlock(&v->lock);
-        if (stop) break;
+        if (atomic_load(&v->stop)) break;
         double t = 0;
         int eof = 0;
         fn_status s = decode_next(v, &v->buf[back], &t, &eof);
@@ -327,9 +340,7 @@ void fn_video_close(fn_video_source *v)
 {
     if (!v) return;
     if (v->threaded) {
-        pthread_mutex_lock(&v->lock);
-        v->stop = 1;
-        pthread_mutex_unlock(&v->lock);
+        atomic_store(&v->stop, 1);
         pthread_join(v->thread, NULL);
     }
     for (int i = 0; i < 3; i++) fn_image_free(&v->buf[i]);
