@@ -137,8 +137,8 @@ static int sanitised(void) { return strstr(t_facenet_bin(), "asan") != NULL; }
 static void check_fixture_clip(void)
 {
     t_run r;
-    const char *limit = sanitised() ? "--max-frames 25" : "";
-    t_facenet(&r, "watch --models-dir '%s' --gallery '%s' --headless --json %s '%s'", models_dir, gallery, limit,
+    const char *limit = sanitised() ? " --max-frames 25" : "";
+    t_facenet(&r, "watch --models-dir '%s' --gallery '%s' --headless --json%s '%s'", models_dir, gallery, limit,
               t_shared("fixtures/video/video.mp4"));
     T_CHECK(r.status == 0, "video.mp4: exit %d: %s", r.status, r.err);
     track_summary tr[128];
