@@ -118,6 +118,11 @@ float fn_engine_threshold(const fn_engine *e);
 /* Faces in img, most probable first; at most max are written to faces and
  * *n receives how many there are in all (may exceed max). */
 fn_status fn_detect(fn_engine *e, const fn_image *img, fn_face *faces, int max, int *n);
+/* O-Net alone on a box found elsewhere (a Haar detector, a tracked face's
+ * last box): face gets O-Net's probability, refined box and 5 landmarks, so
+ * the face can be aligned like an MTCNN detection.  No threshold is applied;
+ * FN_ERR_ARG when the box does not overlap the image. */
+fn_status fn_refine_face(fn_engine *e, const fn_image *img, const float box[4], fn_face *face);
 /* Align each face as the model expects (FaceNet: facenet-pytorch's crop of the
  * box; MobileFaceNet: 5-point warp) and embed: emb gets n x dim floats,
  * L2-normalised. */

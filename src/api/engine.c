@@ -325,3 +325,12 @@ int fn_select_face(const fn_face *faces, int n, fn_select how, int img_w, int im
                                                   : FN_PICK_PROBABILITY;
     return fn_mtcnn_pick(faces, n, img_w, img_h, pick);
 }
+
+fn_status fn_refine_face(fn_engine *e, const fn_image *img, const float box[4], fn_face *face)
+{
+    if (img->c != 3) return fn_fail(FN_ERR_ARG, "faces can only be refined in RGB images");
+    pthread_mutex_lock(&e->detect_lock);
+    fn_status s = fn_mtcnn_refine_rgb(e->mtcnn, img->data, img->w, img->h, (size_t)img->w * 3, box, face);
+    pthread_mutex_unlock(&e->detect_lock);
+    return s;
+}

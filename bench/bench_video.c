@@ -1,0 +1,115 @@
+/* Video benchmark: end-to-end frames per second of the watch loop (decode,
+ * detect/track, embed new and better views, gallery vote) on slideshows of
+ * three Film people at 640x480 and 1280x720, Haar (every frame) and MTCNN
+ * (every 5 frames, O-Net tracking between).  Targets: 30 fps Haar and 15 fps
+ * MTCNN at 640x480.  Clips are made with the ffmpeg CLI, the gallery with
+ * the facenet CLI beside this binary (build/opt/facenet).
+ * Usage: bench_video [models_dir]   (SHARED=../shared) */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "facenet.h"
+#include "video/video.h"
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static int make_clip(const char *shared, int w, int h, const char *out)
+{
+    static const char *photos[3] = {"Mohanlal/8.jpeg", "Deepika Padukone/5.jpg", "Shobana/7.jpeg"};
+    char cmd[8192], part[1024], inputs[4096] = "", filters[2048] = "";
+    for (int i = 0; i < 3; i++) {
+        snprintf(part, sizeof part, " -loop 1 -t 1 -i '%s/fixtures/film/Predict/%s'", shared, photos[i]);
+        strcat(inputs, part);
+        snprintf(part, sizeof part, "[%d]scale=%d:%d:force_original_aspect_ratio=decrease,pad=%d:%d:(ow-iw)/2:(oh-ih)/2,"
+                                    "setsar=1,fps=30[v%d];", i, w, h, w, h, i);
+        strcat(filters, part);
+    }
+    snprintf(cmd, sizeof cmd, "ffmpeg -v error -y%s -filter_complex \"%s[v0][v1][v2]concat=n=3:v=1:a=0,format=yuv420p[v]\" "
+                              "-map '[v]' -c:v libx264 -preset veryfast '%s'", inputs, filters, out);
+    return system(cmd);
+}
+
+static fn_status run(fn_engine *e, fn_gallery *g, const char *clip, fn_detector_kind det, double *fps, int *frames)
+{
+    fn_watch_params p;
+    fn_watch_params_init(&p);
+    p.detector = det;
+    p.threshold = fn_engine_threshold(e);
+    fn_video_source *src = NULL;
+    fn_watcher *w = NULL;
+    fn_status s = fn_video_open(clip, 0, &src);
+    if (s == FN_OK) s = fn_watcher_new(e, g, &p, &w);
+    *frames = 0;
+    double t0 = now();
+    while (s == FN_OK) {
+        const fn_image *frame;
+        const fn_track_event *ev;
+        double t;
+        int eof, n;
+        s = fn_video_read(src, &frame, &t, &eof);
+        if (s != FN_OK || eof) break;
+        s = fn_watcher_frame(w, frame, t, &ev, &n);
+        (*frames)++;
+    }
+    *fps = *frames / (now() - t0);
+    fn_watcher_free(w);
+    fn_video_close(src);
+    return s;
+}
+
+int main(int argc, char **argv)
+{
+    const char *models = argc > 1 ? argv[1] : "models";
+    const char *shared = getenv("SHARED") ? getenv("SHARED") : "../shared";
+    char tmp[] = "/tmp/fn-bench-video-XXXXXX", cmd[4096], db[128], clip[2][128];
+    if (!mkdtemp(tmp)) return 1;
+    snprintf(db, sizeof db, "%s/film.db", tmp);
+    snprintf(cmd, sizeof cmd, "build/opt/facenet enroll --models-dir '%s' --gallery '%s' '%s/fixtures/film/Film/Test' >/dev/null 2>&1",
+             models, db, shared);
+    int sizes[2][2] = {{640, 480}, {1280, 720}};
+    int ok = system(cmd) == 0;
+    for (int i = 0; ok && i < 2; i++) {
+        snprintf(clip[i], sizeof clip[i], "%s/clip%d.mp4", tmp, sizes[i][0]);
+        ok = make_clip(shared, sizes[i][0], sizes[i][1], clip[i]) == 0;
+    }
+    fn_options o;
+    fn_options_init(&o);
+    o.models_dir = models;
+    fn_engine *e = NULL;
+    fn_gallery *g = NULL;
+    if (!ok || fn_engine_new(&o, &e) != FN_OK || fn_gallery_open(db, NULL, FN_GALLERY_READONLY, &g) != FN_OK) {
+        printf("bench_video: skipped (needs models in %s, %s, ffmpeg and build/opt/facenet): %s\n", models, shared,
+               fn_last_error());
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
+        if (system(cmd)) {}
+        return 0;
+    }
+    printf("watch loop, end to end (decode + detect/track + embed + vote), 90-frame clips, %ld cpus\n",
+           sysconf(_SC_NPROCESSORS_ONLN));
+    static const char *names[2] = {"haar", "mtcnn/5"};
+    static const double target[2] = {30, 15};
+    for (int i = 0; i < 2; i++)
+        for (int d = 0; d < 2; d++) {
+            double fps;
+            int frames;
+            fn_status s = run(e, g, clip[i], d == 0 ? FN_DETECTOR_HAAR : FN_DETECTOR_MTCNN, &fps, &frames);
+            if (s != FN_OK) printf("%s %dx%d: failed: %s\n", names[d], sizes[i][0], sizes[i][1], fn_last_error());
+            else if (i == 0)
+                printf("%-8s %4dx%-4d %6.1f fps  (%d frames; target %.0f fps: %.2fx)\n", names[d], sizes[i][0],
+                       sizes[i][1], fps, frames, target[d], fps / target[d]);
+            else printf("%-8s %4dx%-4d %6.1f fps  (%d frames)\n", names[d], sizes[i][0], sizes[i][1], fps, frames);
+        }
+    fn_gallery_close(g);
+    fn_engine_free(e);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
+    if (system(cmd)) {}
+    return 0;
+}

@@ -1,0 +1,355 @@
+/* source.c — FFmpeg input.  Every frame is decoded once and converted once
+ * into one of three RGB buffers allocated at open; a live source decodes on
+ * its own thread and a frame the caller has not taken when the next one is
+ * ready is overwritten (dropped), so a slow caller always gets the newest. */
+#include "video/video.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <libavcodec/avcodec.h>
+#include <libavdevice/avdevice.h>
+#include <libavformat/avformat.h>
+#include <libavutil/imgutils.h>
+#include <libswscale/swscale.h>
+
+#include "core/error.h"
+#include "image/image.h"
+
+/* Decoded frames larger than this are refused (a hostile header). */
+#define MAX_SIDE 8192
+
+struct fn_video_source {
+    char url[1024];
+    AVFormatContext *fmt;
+    AVCodecContext *dec;
+    AVPacket *pkt;
+    AVFrame *frm;
+    struct SwsContext *sws;
+    int stream;
+    double time_base, start;
+    fn_video_info info;
+    int sws_fmt, sws_w, sws_h;    /* what sws was made for (the stream may change) */
+
+    /* Frame buffers: front (the caller's), ready (newest decoded), back (decoding). */
+    fn_image buf[3];
+    double buf_t[3];
+    int front, ready, back;
+    int have_ready, eof;
+    fn_status err;                /* the reader thread's failure, sentence in err_msg */
+    char err_msg[512];
+    int64_t dropped;
+    int64_t frames;               /* handed out by the unthreaded reader */
+
+    int threaded, realtime;
+    atomic_int stop;              /* close asked the reader to end; also aborts blocking reads */
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+};
+
+/* Once per process: FFmpeg's own logging off (the library never prints;
+ * failures come back as sentences) and its capture devices known. */
+static void quiet_and_register(void)
+{
+    av_log_set_level(AV_LOG_QUIET);
+    avdevice_register_all();
+}
+
+static fn_status av_fail(fn_status code, const char *url, const char *what, int err)
+{
+    char buf[AV_ERROR_MAX_STRING_SIZE] = "";
+    av_strerror(err, buf, sizeof buf);
+    return fn_fail(code, "%s: %s (%s)", url, what, buf);
+}
+
+/* FFmpeg polls this during blocking I/O: closing a source stuck on a
+ * silent camera or stream returns at once. */
+static int interrupted(void *opaque) { return atomic_load(&((fn_video_source *)opaque)->stop); }
+
+static int is_device(const char *url) { return !strncmp(url, "/dev/video", 10); }
+static int is_network(const char *url) { return strstr(url, "://") != NULL && strncmp(url, "file:", 5) != 0; }
+
+static fn_status open_input(fn_video_source *v)
+{
+    const AVInputFormat *ifmt = NULL;
+    AVDictionary *opt = NULL;
+    if (is_device(v->url)) {
+        struct stat st;
+        if (stat(v->url, &st) != 0)
+            return fn_fail(FN_ERR_NOT_FOUND, "%s: no such video device (is the camera connected?)", v->url);
+        ifmt = av_find_input_format("video4linux2");
+        if (!ifmt) return fn_fail(FN_ERR_UNSUPPORTED, "%s: this FFmpeg has no V4L2 input", v->url);
+    } else if (is_network(v->url)) {
+        av_dict_set(&opt, "rw_timeout", "5000000", 0);   /* microseconds: a dead server must not hang us */
+        av_dict_set(&opt, "timeout", "5000000", 0);
+    } else if (!strchr(v->url, '%')) {
+        struct stat st;
+        if (stat(v->url, &st) != 0) return fn_fail(FN_ERR_IO, "%s: no such file", v->url);
+        if (S_ISDIR(st.st_mode)) return fn_fail(FN_ERR_ARG, "%s: is a directory, not a video", v->url);
+    }
+    v->fmt = avformat_alloc_context();
+    if (!v->fmt) {
+        av_dict_free(&opt);
+        return fn_fail(FN_ERR_NOMEM, "%s: out of memory", v->url);
+    }
+    v->fmt->interrupt_callback.callback = interrupted;
+    v->fmt->interrupt_callback.opaque = v;
+    int r = avformat_open_input(&v->fmt, v->url, ifmt, &opt);
+    av_dict_free(&opt);
+    if (r < 0) {
+        v->fmt = NULL;
+        return av_fail(r == AVERROR_INVALIDDATA ? FN_ERR_FORMAT : FN_ERR_IO, v->url, "cannot open as a video", r);
+    }
+    r = avformat_find_stream_info(v->fmt, NULL);
+    if (r < 0) return av_fail(FN_ERR_FORMAT, v->url, "cannot read the stream layout", r);
+    return FN_OK;
+}
+
+static fn_status open_decoder(fn_video_source *v)
+{
+    const AVCodec *codec = NULL;
+    int r = av_find_best_stream(v->fmt, AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0);
+    if (r == AVERROR_STREAM_NOT_FOUND) return fn_fail(FN_ERR_FORMAT, "%s: has no video stream", v->url);
+    if (r == AVERROR_DECODER_NOT_FOUND || !codec)
+        return fn_fail(FN_ERR_UNSUPPORTED, "%s: no decoder for its video codec", v->url);
+    if (r < 0) return av_fail(FN_ERR_FORMAT, v->url, "no usable video stream", r);
+    v->stream = r;
+    AVStream *st = v->fmt->streams[r];
+    v->dec = avcodec_alloc_context3(codec);
+    if (!v->dec) return fn_fail(FN_ERR_NOMEM, "%s: out of memory for a decoder", v->url);
+    avcodec_parameters_to_context(v->dec, st->codecpar);
+    v->dec->thread_count = 2;
+    r = avcodec_open2(v->dec, codec, NULL);
+    if (r < 0) return av_fail(FN_ERR_UNSUPPORTED, v->url, "cannot open the video decoder", r);
+    int w = v->dec->width, h = v->dec->height;
+    if (w <= 0 || h <= 0 || w > MAX_SIDE || h > MAX_SIDE)
+        return fn_fail(FN_ERR_FORMAT, "%s: video size %dx%d is not usable (1..%d)", v->url, w, h, MAX_SIDE);
+    v->time_base = av_q2d(st->time_base);
+    v->start = st->start_time != AV_NOPTS_VALUE ? (double)st->start_time * v->time_base : 0.0;
+    AVRational fr = av_guess_frame_rate(v->fmt, st, NULL);
+    v->info.w = w;
+    v->info.h = h;
+    v->info.fps = fr.num > 0 && fr.den > 0 ? av_q2d(fr) : 25.0;
+    return FN_OK;
+}
+
+static fn_status alloc_buffers(fn_video_source *v)
+{
+    v->pkt = av_packet_alloc();
+    v->frm = av_frame_alloc();
+    if (!v->pkt || !v->frm) return fn_fail(FN_ERR_NOMEM, "%s: out of memory for frames", v->url);
+    for (int i = 0; i < 3; i++) FN_TRY(fn_image_alloc(&v->buf[i], v->info.w, v->info.h, 3));
+    v->front = 0;
+    v->ready = 1;
+    v->back = 2;
+    return FN_OK;
+}
+
+/* Convert the decoded frame into dst.  A stream whose size changes midway
+ * is scaled to the size announced at open, so the buffers never move. */
+static fn_status convert(fn_video_source *v, fn_image *dst)
+{
+    AVFrame *f = v->frm;
+    if (!v->sws || v->sws_fmt != f->format || v->sws_w != f->width || v->sws_h != f->height) {
+        v->sws = sws_getCachedContext(v->sws, f->width, f->height, f->format, dst->w, dst->h, AV_PIX_FMT_RGB24,
+                                      SWS_BILINEAR, NULL, NULL, NULL);
+        if (!v->sws) return fn_fail(FN_ERR_UNSUPPORTED, "%s: cannot convert its pixel format to RGB", v->url);
+        v->sws_fmt = f->format;
+        v->sws_w = f->width;
+        v->sws_h = f->height;
+    }
+    uint8_t *data[4] = {dst->data, NULL, NULL, NULL};
+    int lines[4] = {dst->w * 3, 0, 0, 0};
+    sws_scale(v->sws, (const uint8_t *const *)f->data, f->linesize, 0, f->height, data, lines);
+    return FN_OK;
+}
+
+static double frame_time(const fn_video_source *v)
+{
+    int64_t pts = v->frm->best_effort_timestamp;
+    if (pts == AV_NOPTS_VALUE) return -1.0;
+    return (double)pts * v->time_base - v->start;
+}
+
+/* Decode the next frame into dst.  *eof = 1 when the input has ended. */
+static fn_status decode_next(fn_video_source *v, fn_image *dst, double *t, int *eof)
+{
+    *eof = 0;
+    for (;;) {
+        int r = avcodec_receive_frame(v->dec, v->frm);
+        if (r == 0) {
+            *t = frame_time(v);
+            fn_status s = convert(v, dst);
+            av_frame_unref(v->frm);
+            return s;
+        }
+        if (r == AVERROR_EOF) { *eof = 1; return FN_OK; }
+        if (r != AVERROR(EAGAIN)) return av_fail(FN_ERR_FORMAT, v->url, "video data cannot be decoded", r);
+        r = av_read_frame(v->fmt, v->pkt);
+        if (r == AVERROR_EOF) {
+            avcodec_send_packet(v->dec, NULL);   /* drain the decoder's delayed frames */
+            continue;
+        }
+        if (r < 0) return av_fail(FN_ERR_IO, v->url, "reading failed", r);
+        if (v->pkt->stream_index == v->stream) {
+            r = avcodec_send_packet(v->dec, v->pkt);
+            /* A damaged packet loses one frame, not the stream. */
+            if (r < 0 && r != AVERROR(EAGAIN) && r != AVERROR_INVALIDDATA) {
+                av_packet_unref(v->pkt);
+                return av_fail(FN_ERR_FORMAT, v->url, "video data cannot be decoded", r);
+            }
+        }
+        av_packet_unref(v->pkt);
+    }
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* A file read as if live waits until each frame's time has come. */
+static void pace(fn_video_source *v, double t, double t0_wall)
+{
+    if (!v->realtime || t < 0) return;
+    double wait = t0_wall + t - now_s();
+    if (wait <= 0) return;
+    struct timespec ts = {(time_t)wait, (long)((wait - (double)(time_t)wait) * 1e9)};
+    nanosleep(&ts, NULL);
+}
+
+static void *reader(void *arg)
+{
+    fn_video_source *v = arg;
+    double t0 = now_s();
+    for (;;) {
+        pthread_mutex_lock(&v->lock);
+        int back = v->back;
+        pthread_mutex_unlock(&v->lock);
+        if (atomic_load(&v->stop)) break;
+        double t = 0;
+        int eof = 0;
+        fn_status s = decode_next(v, &v->buf[back], &t, &eof);
+        if (s == FN_OK && !eof) pace(v, t, t0);
+        pthread_mutex_lock(&v->lock);
+        if (s != FN_OK || eof) {
+            v->err = s;
+            if (s != FN_OK) snprintf(v->err_msg, sizeof v->err_msg, "%s", fn_last_error());
+            v->eof = 1;
+        } else {
+            if (v->have_ready) v->dropped++;
+            v->buf_t[back] = t;
+            v->back = v->ready;
+            v->ready = back;
+            v->have_ready = 1;
+        }
+        pthread_cond_broadcast(&v->cond);
+        pthread_mutex_unlock(&v->lock);
+        if (s != FN_OK || eof) break;
+    }
+    return NULL;
+}
+
+fn_status fn_video_open(const char *url, int realtime, fn_video_source **out)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    *out = NULL;
+    if (!url || !*url) return fn_fail(FN_ERR_ARG, "no video source given");
+    pthread_once(&once, quiet_and_register);
+    fn_video_source *v = calloc(1, sizeof *v);
+    if (!v) return fn_fail(FN_ERR_NOMEM, "%s: out of memory", url);
+    snprintf(v->url, sizeof v->url, "%s", url);
+    pthread_mutex_init(&v->lock, NULL);
+    pthread_cond_init(&v->cond, NULL);
+    v->realtime = realtime;
+    v->info.live = realtime || is_device(url) || is_network(url);
+    fn_status s = open_input(v);
+    if (s == FN_OK) s = open_decoder(v);
+    if (s == FN_OK) s = alloc_buffers(v);
+    if (s == FN_OK && v->info.live) {
+        if (pthread_create(&v->thread, NULL, reader, v) != 0) s = fn_fail(FN_ERR_INTERNAL, "%s: cannot start the reader thread", url);
+        else v->threaded = 1;
+    }
+    if (s != FN_OK) {
+        fn_video_close(v);
+        return s;
+    }
+    *out = v;
+    return FN_OK;
+}
+
+static fn_status read_threaded(fn_video_source *v, const fn_image **frame, double *t, int *eof)
+{
+    pthread_mutex_lock(&v->lock);
+    while (!v->have_ready && !v->eof) pthread_cond_wait(&v->cond, &v->lock);
+    fn_status s = FN_OK;
+    if (v->have_ready) {
+        int f = v->front;
+        v->front = v->ready;
+        v->ready = f;
+        v->have_ready = 0;
+        *frame = &v->buf[v->front];
+        *t = v->buf_t[v->front];
+    } else if (v->err != FN_OK) {
+        s = fn_fail(v->err, "%s", v->err_msg);
+    } else {
+        *eof = 1;
+    }
+    pthread_mutex_unlock(&v->lock);
+    return s;
+}
+
+fn_status fn_video_read(fn_video_source *v, const fn_image **frame, double *t, int *eof)
+{
+    *frame = NULL;
+    *t = 0;
+    *eof = 0;
+    if (v->threaded) return read_threaded(v, frame, t, eof);
+    double ft = -1.0;
+    FN_TRY(decode_next(v, &v->buf[v->front], &ft, eof));
+    if (*eof) return FN_OK;
+    /* Without timestamps (some image sequences), time follows the frame rate. */
+    if (ft < 0) ft = (double)v->frames / v->info.fps;
+    v->frames++;
+    *frame = &v->buf[v->front];
+    *t = ft;
+    return FN_OK;
+}
+
+fn_video_info fn_video_source_info(const fn_video_source *v) { return v->info; }
+
+int64_t fn_video_dropped(const fn_video_source *v)
+{
+    fn_video_source *m = (fn_video_source *)v;
+    pthread_mutex_lock(&m->lock);
+    int64_t d = v->dropped;
+    pthread_mutex_unlock(&m->lock);
+    return d;
+}
+
+void fn_video_close(fn_video_source *v)
+{
+    if (!v) return;
+    if (v->threaded) {
+        atomic_store(&v->stop, 1);
+        pthread_join(v->thread, NULL);
+    }
+    for (int i = 0; i < 3; i++) fn_image_free(&v->buf[i]);
+    sws_freeContext(v->sws);
+    av_frame_free(&v->frm);
+    av_packet_free(&v->pkt);
+    avcodec_free_context(&v->dec);
+    avformat_close_input(&v->fmt);
+    pthread_cond_destroy(&v->cond);
+    pthread_mutex_destroy(&v->lock);
+    free(v);
+}

@@ -1,0 +1,106 @@
+/* video.h — recognition on moving pictures: FFmpeg input (files, V4L2 devices,
+ * network URLs, image sequences) decoded once into a reused RGB8 frame, face
+ * tracks with identity votes, and annotated video output.  Owns no model: the
+ * caller's fn_engine detects and embeds, the caller's gallery names.
+ */
+#ifndef FN_VIDEO_H
+#define FN_VIDEO_H
+
+#include <stdint.h>
+
+#include "facenet.h"
+
+/* ------------------------------------------------------------- input */
+
+typedef struct fn_video_source fn_video_source;
+
+typedef struct fn_video_info {
+    int w, h;
+    double fps;        /* nominal frame rate (25 when the source does not say) */
+    int live;          /* device or network stream: frames are dropped, not queued */
+} fn_video_info;
+
+/* url: a file, /dev/videoN, rtsp:// http(s):// URL, or an image sequence
+ * pattern (img%03d.jpg).  realtime = 1 treats a file like a live source
+ * (read at its own frame rate, frames dropped when the caller is slower). */
+fn_status fn_video_open(const char *url, int realtime, fn_video_source **out);
+/* The next frame: *frame is borrowed (valid until the next read or close),
+ * *t its time in seconds from the start.  *eof = 1 at the end (no frame). */
+fn_status fn_video_read(fn_video_source *v, const fn_image **frame, double *t, int *eof);
+fn_video_info fn_video_source_info(const fn_video_source *v);
+/* Frames decoded but never handed out because the caller was busy. */
+int64_t fn_video_dropped(const fn_video_source *v);
+void fn_video_close(fn_video_source *v);
+
+/* ------------------------------------------------------------ output */
+
+typedef struct fn_video_writer fn_video_writer;
+
+/* Container from the file name (.mp4, .mkv, .avi); H.264 when the FFmpeg
+ * build has an encoder for it, else MPEG-4 part 2. */
+fn_status fn_video_writer_open(const char *path, int w, int h, double fps, fn_video_writer **out);
+/* frame must be w x h RGB, or one pixel wider/taller (an odd-sized source:
+ * the extra column/row is left out). */
+fn_status fn_video_writer_write(fn_video_writer *vw, const fn_image *frame);
+/* Flushes and finishes the file; returns the first error of the whole run. */
+fn_status fn_video_writer_close(fn_video_writer *vw);
+const char *fn_video_writer_codec(const fn_video_writer *vw);
+
+/* ---------------------------------------------------------- tracking */
+
+typedef enum fn_track_event_kind { FN_TRACK_APPEARED, FN_TRACK_IDENTIFIED, FN_TRACK_LEFT } fn_track_event_kind;
+
+typedef struct fn_track_event {
+    fn_track_event_kind kind;
+    int track;                        /* id, from 1 */
+    double t;                         /* seconds */
+    float box[4];
+    int identified;                   /* the track has a voted name (known or unknown) */
+    int known;                        /* name is a gallery person (else unknown) */
+    char name[FN_GALLERY_NAME_MAX];   /* the voted name ("" until identified) */
+    float distance;                   /* best distance among the votes for name */
+} fn_track_event;
+
+typedef struct fn_track_view {        /* what the drawing needs of a live track */
+    int id;
+    fn_face face;
+    int identified, known;
+    const char *name;
+    float distance;
+} fn_track_view;
+
+typedef enum fn_detector_kind { FN_DETECTOR_HAAR, FN_DETECTOR_MTCNN } fn_detector_kind;
+
+typedef struct fn_watch_params {
+    fn_detector_kind detector;
+    int every;               /* MTCNN: full detection every N frames, tracking between (1 = every frame) */
+    const char *cascade;     /* Haar cascade XML; NULL = Debian's frontal face cascade */
+    double haar_scale;       /* Haar pyramid step (1.2: O-Net refines the boxes, so a coarse scan does) */
+    float threshold;         /* distance above which a match is unknown */
+    float min_prob;          /* O-Net probability a face needs to be kept (0.8) */
+    int min_face;            /* smallest face side in pixels (Haar: also the smallest window) */
+    double max_gone;         /* seconds unseen before a track has left (0.5) */
+} fn_watch_params;
+
+void fn_watch_params_init(fn_watch_params *p);
+
+typedef struct fn_watcher fn_watcher;
+
+/* e and g are borrowed and must outlive the watcher. */
+fn_status fn_watcher_new(fn_engine *e, fn_gallery *g, const fn_watch_params *p, fn_watcher **out);
+void fn_watcher_free(fn_watcher *w);
+/* Detect/track the faces of one frame, embed new tracks and better views,
+ * and vote on names.  *events points at this frame's events (n of them),
+ * valid until the next call. */
+fn_status fn_watcher_frame(fn_watcher *w, const fn_image *frame, double t, const fn_track_event **events, int *n);
+/* End of input: every live track leaves. */
+void fn_watcher_finish(fn_watcher *w, double t, const fn_track_event **events, int *n);
+/* The live (currently seen) tracks; *views valid until the next call. */
+int fn_watcher_tracks(fn_watcher *w, const fn_track_view **views);
+/* Boxes and names onto frame (in place); mirror: frame is the watched
+ * frame flipped left-right (a webcam shown as a mirror), so boxes flip too. */
+void fn_watcher_draw(fn_watcher *w, fn_image *frame, int mirror);
+/* Totals: tracks started, embeddings computed, identity changes after the first. */
+void fn_watcher_stats(const fn_watcher *w, int *tracks, int *embeddings, int *switches);
+
+#endif

@@ -1,0 +1,295 @@
+/* watch.c — the per-frame recognition loop: find faces (Haar every frame, or
+ * MTCNN every N frames with O-Net following the tracks between), feed the
+ * tracker, embed the views it asks for and vote on their gallery matches.
+ * Every buffer is sized at creation or on the first frame of a size. */
+#include "video/video.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "detect/haar.h"
+#include "image/image.h"
+#include "video/track.h"
+
+#define DEFAULT_CASCADE "/usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml"
+#define MAX_RAW 256   /* detector hits considered per frame */
+
+struct fn_watcher {
+    fn_engine *engine;
+    fn_gallery *gallery;
+    fn_gallery_scratch *scratch;
+    fn_watch_params p;
+    fn_haar *haar;
+    uint8_t *gray, *small;       /* full-size gray; box-reduced copy for big frames */
+    int gray_w, gray_h;
+    int64_t frame_no;
+    fn_tracker tr;
+    fn_face raw[MAX_RAW];
+    fn_face faces[FN_TRACK_MAX];
+    fn_view fview[FN_TRACK_MAX];
+    fn_rect rects[MAX_RAW];
+    float boxes[MAX_RAW][4];
+    fn_face to_embed[FN_TRACK_MAX];
+    fn_track *embed_track[FN_TRACK_MAX];
+    float *emb;                           /* FN_TRACK_MAX x dim */
+    fn_gallery_match matches[FN_TRACK_MAX];
+    fn_track_view views[FN_TRACK_MAX];
+};
+
+void fn_watch_params_init(fn_watch_params *p)
+{
+    memset(p, 0, sizeof *p);
+    p->detector = FN_DETECTOR_HAAR;
+    p->every = 5;
+    p->threshold = 1.1f;
+    p->min_prob = 0.8f;
+    p->min_face = 40;
+    p->max_gone = 0.5;
+    p->haar_scale = 1.2;
+}
+
+fn_status fn_watcher_new(fn_engine *e, fn_gallery *g, const fn_watch_params *p, fn_watcher **out)
+{
+    *out = NULL;
+    int dim = fn_engine_dim(e);
+    if (dim <= 0 || dim > FN_TRACK_EMB_MAX)
+        return fn_fail(FN_ERR_ARG, "watching needs an engine with an embedding model of at most %d values", FN_TRACK_EMB_MAX);
+    if (p->every < 1 || p->min_face < 12) return fn_fail(FN_ERR_ARG, "watch: every %d < 1 or min_face %d < 12", p->every, p->min_face);
+    fn_watcher *w = calloc(1, sizeof *w);
+    if (!w) return fn_fail(FN_ERR_NOMEM, "out of memory for a watcher");
+    w->engine = e;
+    w->gallery = g;
+    w->p = *p;
+    fn_tracker_init(&w->tr, p->max_gone);
+    fn_status s = FN_OK;
+    w->emb = malloc(sizeof(float) * FN_TRACK_MAX * (size_t)dim);
+    if (!w->emb) s = fn_fail(FN_ERR_NOMEM, "out of memory for embeddings");
+    if (s == FN_OK) s = fn_gallery_scratch_new(g, FN_TRACK_MAX, &w->scratch);
+    if (s == FN_OK && p->detector == FN_DETECTOR_HAAR) s = fn_haar_load(p->cascade ? p->cascade : DEFAULT_CASCADE, &w->haar);
+    if (s != FN_OK) {
+        fn_watcher_free(w);
+        return s;
+    }
+    *out = w;
+    return FN_OK;
+}
+
+void fn_watcher_free(fn_watcher *w)
+{
+    if (!w) return;
+    fn_haar_free(w->haar);
+    fn_gallery_scratch_free(w->scratch);
+    free(w->gray);
+    free(w->small);
+    free(w->emb);
+    free(w);
+}
+
+static fn_status ensure_gray(fn_watcher *w, int width, int height)
+{
+    if (w->gray && w->gray_w == width && w->gray_h == height) return FN_OK;
+    free(w->gray);
+    free(w->small);
+    w->gray = malloc((size_t)width * height);
+    w->small = malloc((size_t)width * height);
+    if (!w->gray || !w->small) return fn_fail(FN_ERR_NOMEM, "out of memory for a %dx%d gray frame", width, height);
+    w->gray_w = width;
+    w->gray_h = height;
+    return FN_OK;
+}
+
+/* Keep a refined face unless O-Net doubts it or it repeats a kept one
+ * (two Haar hits, or two tracks, converging on one face). */
+static int keep_face(fn_watcher *w, const fn_face *f, int n)
+{
+    if (f->prob < w->p.min_prob) return 0;
+    if (f->box[2] - f->box[0] < w->p.min_face * 0.7f) return 0;
+    for (int i = 0; i < n; i++)
+        if (fn_box_iou(f->box, w->faces[i].box) > 0.5f) return 0;
+    return 1;
+}
+
+static fn_status refine_boxes(fn_watcher *w, const fn_image *frame, const float (*boxes)[4], int nb, int *n)
+{
+    *n = 0;
+    for (int i = 0; i < nb && *n < FN_TRACK_MAX; i++) {
+        fn_face f;
+        fn_status s = fn_refine_face(w->engine, frame, boxes[i], &f);
+        if (s == FN_ERR_ARG) continue;   /* the box left the image */
+        FN_TRY(s);
+        if (keep_face(w, &f, *n)) w->faces[(*n)++] = f;
+    }
+    return FN_OK;
+}
+
+/* Haar runs on frames reduced by a whole factor to about 640x480: its cost
+ * grows with the pixels.  The price: on a reduced frame the smallest face
+ * found is the cascade's 24-pixel window times the factor (48 on 1080p). */
+static int haar_reduction(int width, int height)
+{
+    int s = width / 640 < height / 480 ? width / 640 : height / 480;
+    return s < 1 ? 1 : s;
+}
+
+static void box_reduce(const uint8_t *src, int width, int height, int s, uint8_t *dst, int dw, int dh)
+{
+    int area = s * s;
+    for (int y = 0; y < dh; y++)
+        for (int x = 0; x < dw; x++) {
+            int sum = 0;
+            for (int j = 0; j < s; j++)
+                for (int i = 0; i < s; i++) sum += src[(size_t)(y * s + j) * width + x * s + i];
+            dst[(size_t)y * dw + x] = (uint8_t)((sum + area / 2) / area);
+        }
+    (void)height;
+}
+
+static fn_status find_haar(fn_watcher *w, const fn_image *frame, int *n)
+{
+    FN_TRY(ensure_gray(w, frame->w, frame->h));
+    fn_haar_rgb_to_gray(frame->data, frame->w, frame->h, frame->w * 3, w->gray, frame->w);
+    int s = haar_reduction(frame->w, frame->h), gw = frame->w / s, gh = frame->h / s;
+    const uint8_t *gray = w->gray;
+    if (s > 1) {
+        box_reduce(w->gray, frame->w, frame->h, s, w->small, gw, gh);
+        gray = w->small;
+    }
+    fn_haar_params hp = fn_haar_default_params();
+    hp.scale_factor = w->p.haar_scale;
+    hp.min_w = hp.min_h = w->p.min_face / s < 24 ? 24 : w->p.min_face / s;
+    int nr = 0;
+    FN_TRY(fn_haar_detect(w->haar, gray, gw, gh, gw, &hp, w->rects, MAX_RAW, &nr));
+    if (nr > MAX_RAW) nr = MAX_RAW;
+    float (*boxes)[4] = w->boxes;
+    for (int i = 0; i < nr; i++) {
+        boxes[i][0] = (float)(w->rects[i].x * s);
+        boxes[i][1] = (float)(w->rects[i].y * s);
+        boxes[i][2] = (float)((w->rects[i].x + w->rects[i].w) * s);
+        boxes[i][3] = (float)((w->rects[i].y + w->rects[i].h) * s);
+    }
+    return refine_boxes(w, frame, (const float (*)[4])boxes, nr, n);
+}
+
+static fn_status find_mtcnn(fn_watcher *w, const fn_image *frame, int *n)
+{
+    int nr = 0;
+    FN_TRY(fn_detect(w->engine, frame, w->raw, MAX_RAW, &nr));
+    if (nr > MAX_RAW) nr = MAX_RAW;
+    *n = 0;
+    for (int i = 0; i < nr && *n < FN_TRACK_MAX; i++)
+        if (w->raw[i].box[2] - w->raw[i].box[0] >= w->p.min_face * 0.7f) w->faces[(*n)++] = w->raw[i];
+    return FN_OK;
+}
+
+/* Between MTCNN frames: O-Net on where each track should be now. */
+static fn_status follow_tracks(fn_watcher *w, const fn_image *frame, double t, int *n)
+{
+    float (*boxes)[4] = w->boxes;
+    int nb = w->tr.n;
+    for (int i = 0; i < nb; i++) fn_tracker_predict(&w->tr.tracks[i], t, boxes[i]);
+    return refine_boxes(w, frame, (const float (*)[4])boxes, nb, n);
+}
+
+static fn_status find_faces(fn_watcher *w, const fn_image *frame, double t, int *n)
+{
+    if (w->p.detector == FN_DETECTOR_HAAR) return find_haar(w, frame, n);
+    if (w->frame_no % w->p.every == 0) return find_mtcnn(w, frame, n);
+    return follow_tracks(w, frame, t, n);
+}
+
+static fn_status embed_and_vote(fn_watcher *w, const fn_image *frame, double t)
+{
+    int k = 0;
+    for (int i = 0; i < w->tr.n; i++) {
+        fn_track *trk = &w->tr.tracks[i];
+        if (!trk->want_embed || trk->last_t != t) continue;
+        w->to_embed[k] = trk->face;
+        w->embed_track[k++] = trk;
+    }
+    if (k == 0) return FN_OK;
+    FN_TRY(fn_embed_faces(w->engine, frame, w->to_embed, k, w->emb));
+    FN_TRY(fn_gallery_search(w->gallery, w->scratch, w->emb, k, 1, w->matches, NULL));
+    int dim = fn_engine_dim(w->engine);
+    for (int i = 0; i < k; i++) {
+        const fn_gallery_match *m = &w->matches[i];
+        const float *emb = w->emb + (size_t)i * dim;
+        fn_track *trk = w->embed_track[i];
+        /* A cut the thumbnails missed: the same person's views stay well
+         * within the recognition threshold of each other. */
+        if (trk->n_votes > 0 && fn_distance(trk->emb, emb, dim) > w->p.threshold) fn_tracker_split(&w->tr, trk, t);
+        memcpy(trk->emb, emb, sizeof(float) * dim);
+        int known = m->best.person_id >= 0 && m->best.distance <= w->p.threshold;
+        fn_tracker_vote(&w->tr, trk, known ? m->best_name : "", m->best.distance, t);
+    }
+    return FN_OK;
+}
+
+fn_status fn_watcher_frame(fn_watcher *w, const fn_image *frame, double t, const fn_track_event **events, int *n)
+{
+    *events = w->tr.events;
+    *n = 0;
+    fn_tracker_begin(&w->tr);
+    if (frame->c != 3) return fn_fail(FN_ERR_ARG, "watch: frames must be RGB");
+    int nf = 0;
+    fn_status s = find_faces(w, frame, t, &nf);
+    w->frame_no++;
+    if (s != FN_OK) return s;
+    for (int i = 0; i < nf; i++) fn_view_of(&w->faces[i], frame->data, frame->w, frame->h, &w->fview[i]);
+    fn_tracker_update(&w->tr, w->faces, w->fview, nf, t);
+    s = embed_and_vote(w, frame, t);
+    *n = w->tr.n_events;
+    return s;
+}
+
+void fn_watcher_finish(fn_watcher *w, double t, const fn_track_event **events, int *n)
+{
+    fn_tracker_begin(&w->tr);
+    fn_tracker_finish(&w->tr, t);
+    *events = w->tr.events;
+    *n = w->tr.n_events;
+}
+
+int fn_watcher_tracks(fn_watcher *w, const fn_track_view **views)
+{
+    int n = 0;
+    for (int i = 0; i < w->tr.n; i++) {
+        const fn_track *trk = &w->tr.tracks[i];
+        fn_track_view *v = &w->views[n++];
+        v->id = trk->id;
+        v->face = trk->face;
+        v->identified = trk->identified;
+        v->known = trk->known;
+        v->name = trk->name;
+        v->distance = trk->distance;
+    }
+    *views = w->views;
+    return n;
+}
+
+void fn_watcher_draw(fn_watcher *w, fn_image *frame, int mirror)
+{
+    const fn_track_view *v;
+    int n = fn_watcher_tracks(w, &v);
+    for (int i = 0; i < n; i++) {
+        char label[FN_GALLERY_NAME_MAX + 32];
+        if (!v[i].identified) snprintf(label, sizeof label, "#%d ...", v[i].id);
+        else if (v[i].known) snprintf(label, sizeof label, "#%d %s %.2f", v[i].id, v[i].name, v[i].distance);
+        else snprintf(label, sizeof label, "#%d unknown", v[i].id);
+        fn_face f = v[i].face;
+        if (mirror) {
+            f.box[0] = (float)frame->w - v[i].face.box[2];
+            f.box[2] = (float)frame->w - v[i].face.box[0];
+        }
+        fn_image_draw_face(frame, &f, label, v[i].known);
+    }
+}
+
+void fn_watcher_stats(const fn_watcher *w, int *tracks, int *embeddings, int *switches)
+{
+    *tracks = w->tr.started;
+    *embeddings = w->tr.embeddings;
+    *switches = w->tr.switches;
+}

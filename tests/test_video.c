@@ -1,0 +1,213 @@
+/* facenet watch on videos made here: a slideshow of three Film people (2 s
+ * each) must give, for each segment, a track named after the right person
+ * with both detectors; the annotated output decodes back; the fixture clip
+ * runs through; bad sources fail with a clear line and no crash.
+ * Oracle: which photo was shown when (the slideshow is built from them). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli_util.h"
+#include "t.h"
+
+#define SEGMENT_S 2.0
+static const char *people[3] = {"Mohanlal", "Deepika Padukone", "Shobana"};
+static const char *photos[3] = {"Mohanlal/8.jpeg", "Deepika Padukone/5.jpg", "Shobana/7.jpeg"};
+
+static char models_dir[512], gallery[600], tmp[256];
+
+static int sh(const char *cmd)
+{
+    int st = system(cmd);
+    return st == 0 ? 0 : -1;
+}
+
+static void setup(void)
+{
+    if (!t_models("MobileFaceNet.tflite")) T_SKIP("models are absent (run `make models`, or set MODELS=dir)");
+    snprintf(models_dir, sizeof models_dir, "%s", getenv("MODELS") ? getenv("MODELS") : "models");
+    if (sh("command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null")) T_SKIP("ffmpeg/ffprobe CLI absent");
+    snprintf(tmp, sizeof tmp, "%s", t_tmpdir());
+    snprintf(gallery, sizeof gallery, "%s/film.db", tmp);
+    t_run r;
+    t_facenet(&r, "enroll --models-dir '%s' --gallery '%s' '%s'", models_dir, gallery, t_shared("fixtures/film/Film/Test"));
+    T_CHECK(r.status == 0, "enroll exit %d: %s", r.status, r.err);
+    t_run_free(&r);
+    if (t_failures) exit(T_DONE());
+}
+
+/* 640x480 slideshow at 10 fps, each photo scaled to fit and padded. */
+static void make_slideshow(const char *out)
+{
+    char cmd[8192], inputs[2048] = "", filters[2048] = "";
+    for (int i = 0; i < 3; i++) {
+        char rel[256], part[512];
+        snprintf(rel, sizeof rel, "fixtures/film/Predict/%s", photos[i]);
+        snprintf(part, sizeof part, " -loop 1 -t %.0f -i '%s'", SEGMENT_S, t_shared(rel));
+        strcat(inputs, part);
+        snprintf(part, sizeof part, "[%d]scale=640:480:force_original_aspect_ratio=decrease,"
+                                    "pad=640:480:(ow-iw)/2:(oh-ih)/2,setsar=1,fps=10[v%d];", i, i);
+        strcat(filters, part);
+    }
+    snprintf(cmd, sizeof cmd, "ffmpeg -v error -y%s -filter_complex \"%s[v0][v1][v2]concat=n=3:v=1:a=0,format=yuv420p[v]\" "
+                              "-map '[v]' -c:v mpeg4 -q:v 3 '%s'", inputs, filters, out);
+    if (sh(cmd)) T_SKIP("ffmpeg could not build the slideshow");
+}
+
+typedef struct track_summary {
+    int id;
+    double first_t;
+    char name[128];     /* last identified name ("" unknown / none) */
+    int identified;     /* identified events */
+} track_summary;
+
+/* Collect per-track names from watch's JSON Lines. */
+static int summarise(const char *out, track_summary *tr, int cap, int *switches)
+{
+    int n = 0, lines = t_count_lines(out);
+    *switches = 0;
+    for (int k = 0; k < lines; k++) {
+        cJSON *j = t_json_line(out, k);
+        if (!j) continue;
+        int id = (int)cJSON_GetNumberValue(cJSON_GetObjectItem(j, "track"));
+        const char *ev = cJSON_GetStringValue(cJSON_GetObjectItem(j, "event"));
+        cJSON *name = cJSON_GetObjectItem(j, "name");
+        track_summary *t = NULL;
+        for (int i = 0; i < n; i++)
+            if (tr[i].id == id) t = &tr[i];
+        if (!t && n < cap) {
+            t = &tr[n++];
+            memset(t, 0, sizeof *t);
+            t->id = id;
+            t->first_t = cJSON_GetNumberValue(cJSON_GetObjectItem(j, "t"));
+        }
+        if (t && ev && !strcmp(ev, "identified")) {
+            if (t->identified++) (*switches)++;
+            snprintf(t->name, sizeof t->name, "%s", cJSON_IsString(name) ? name->valuestring : "");
+        }
+        cJSON_Delete(j);
+    }
+    return n;
+}
+
+static void check_segments(const char *detector, const char *video)
+{
+    t_run r;
+    char outvid[600];
+    snprintf(outvid, sizeof outvid, "%s/annotated-%s.mp4", tmp, detector);
+    t_facenet(&r, "watch --models-dir '%s' --gallery '%s' --detector %s --headless --json --output '%s' '%s'",
+              models_dir, gallery, detector, outvid, video);
+    T_CHECK(r.status == 0, "%s: watch exit %d: %s", detector, r.status, r.err);
+    track_summary tr[64];
+    int switches, n = summarise(r.out, tr, 64, &switches);
+    printf("%s: %d tracks, %d identity switches; %s", detector, n, switches, r.err);
+    for (int s = 0; s < 3; s++) {
+        int right = 0, wrong = 0;
+        for (int i = 0; i < n; i++) {
+            if (tr[i].first_t < s * SEGMENT_S - 0.01 || tr[i].first_t >= (s + 1) * SEGMENT_S - 0.01) continue;
+            if (!strcmp(tr[i].name, people[s])) right++;
+            else wrong++;
+            printf("  segment %d (%s): track %d from %.2f s named '%s'\n", s, people[s], tr[i].id, tr[i].first_t,
+                   tr[i].name[0] ? tr[i].name : "unknown");
+        }
+        T_CHECK(right >= 1 && wrong == 0, "%s: segment %d (%s): %d right, %d wrong tracks", detector, s, people[s], right, wrong);
+    }
+    T_CHECK(switches == 0, "%s: %d identity switches on still photos", detector, switches);
+    t_run_free(&r);
+
+    /* The annotated video decodes back at the source's size, frame for frame. */
+    char cmd[2000], probe[600];
+    snprintf(probe, sizeof probe, "%s/probe.txt", tmp);
+    snprintf(cmd, sizeof cmd, "ffprobe -v error -count_frames -select_streams v -show_entries "
+                              "stream=width,height,nb_read_frames -of csv=p=0 '%s' > '%s'", outvid, probe);
+    T_CHECK(sh(cmd) == 0, "%s: ffprobe failed on the output", detector);
+    FILE *f = fopen(probe, "r");
+    int w = 0, h = 0, frames = 0;
+    if (f) {
+        if (fscanf(f, "%d,%d,%d", &w, &h, &frames) != 3) w = h = frames = 0;
+        fclose(f);
+    }
+    printf("%s: output %dx%d, %d frames (source: 60)\n", detector, w, h, frames);
+    T_CHECK(w == 640 && h == 480 && frames == 60, "%s: output %dx%d with %d frames", detector, w, h, frames);
+}
+
+/* The sanitised build is ~10x slower: it watches the first second only. */
+static int sanitised(void) { return strstr(t_facenet_bin(), "asan") != NULL; }
+
+static void check_fixture_clip(void)
+{
+    t_run r;
+    const char *limit = sanitised() ? " --max-frames 25" : "";
+    t_facenet(&r, "watch --models-dir '%s' --gallery '%s' --headless --json%s '%s'", models_dir, gallery, limit,
+              t_shared("fixtures/video/video.mp4"));
+    T_CHECK(r.status == 0, "video.mp4: exit %d: %s", r.status, r.err);
+    track_summary tr[128];
+    int switches, n = summarise(r.out, tr, 128, &switches);
+    int named = 0;
+    for (int i = 0; i < n; i++) named += tr[i].name[0] != '\0';
+    printf("video.mp4 (haar%s): %d tracks, %d named from the Film gallery, %d identity switches; %s", limit, n, named,
+           switches, r.err);
+    T_CHECK(n >= 1, "video.mp4: no track at all");
+    t_run_free(&r);
+}
+
+/* A file read as if live: every frame is either processed or dropped. */
+static void check_realtime(const char *video)
+{
+    t_run r;
+    t_facenet(&r, "watch --models-dir '%s' --gallery '%s' --detector mtcnn --every 1 --headless --json --realtime '%s'",
+              models_dir, gallery, video);
+    T_CHECK(r.status == 0, "realtime: exit %d: %s", r.status, r.err);
+    long long done = -1, dropped = -1;
+    const char *p = strstr(r.err, " frames in ");
+    const char *q = strstr(r.err, "identity switches, ");
+    if (p && q) {
+        while (p > r.err && p[-1] != '\n') p--;
+        done = atoll(p);
+        dropped = atoll(q + strlen("identity switches, "));
+    }
+    printf("realtime: %lld frames processed + %lld dropped (source: 60)\n", done, dropped);
+    T_CHECK(done >= 1 && dropped >= 0 && done + dropped == 60, "realtime: %lld processed + %lld dropped != 60", done, dropped);
+    t_run_free(&r);
+}
+
+static void expect_failure(const char *what, const char *needle, const char *source)
+{
+    t_run r;
+    t_facenet(&r, "watch --models-dir '%s' --gallery '%s' --headless --json '%s'", models_dir, gallery, source);
+    T_CHECK(r.status > 0 && r.status < 128, "%s: exit %d", what, r.status);
+    T_CHECK(strstr(r.err, needle) != NULL, "%s: message '%s' lacks '%s'", what, r.err, needle);
+    T_CHECK(strstr(r.err, "Sanitizer") == NULL, "%s: sanitizer report", what);
+    printf("%s -> exit %d: %s", what, r.status, r.err);
+    t_run_free(&r);
+}
+
+static void check_bad_sources(void)
+{
+    char missing[600], garbage[600], audio[600], cmd[1400];
+    snprintf(missing, sizeof missing, "%s/nope.mp4", tmp);
+    expect_failure("missing file", "no such file", missing);
+    snprintf(garbage, sizeof garbage, "%s/garbage.mp4", tmp);
+    snprintf(cmd, sizeof cmd, "head -c 65536 /dev/urandom > '%s'", garbage);
+    T_CHECK(sh(cmd) == 0, "urandom");
+    expect_failure("random bytes", "garbage.mp4", garbage);
+    snprintf(audio, sizeof audio, "%s/tone.m4a", tmp);
+    snprintf(cmd, sizeof cmd, "ffmpeg -v error -y -f lavfi -i sine=frequency=440:duration=1 '%s'", audio);
+    T_CHECK(sh(cmd) == 0, "ffmpeg audio");
+    expect_failure("audio only", "no video stream", audio);
+    expect_failure("missing camera", "no such video device", "/dev/video9");
+}
+
+int main(void)
+{
+    setup();
+    char video[600];
+    snprintf(video, sizeof video, "%s/slideshow.mp4", tmp);
+    make_slideshow(video);
+    check_segments("haar", video);
+    check_segments("mtcnn", video);
+    check_realtime(video);
+    check_fixture_clip();
+    check_bad_sources();
+    return T_DONE();
+}
