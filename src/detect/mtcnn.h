@@ -6,7 +6,12 @@
  * Threads: one fn_mtcnn may be used by one thread at a time (it keeps its
  * scratch buffers, grown to the largest image seen); use one handle per
  * calling thread.  Inside a call, work is split over OpenMP threads
- * (OMP_NUM_THREADS); the result does not depend on how many.
+ * (OMP_NUM_THREADS); the result does not depend on how many (it may differ
+ * in the last bits between CPUs: AVX-512, AVX2 and baseline kernels round
+ * differently).
+ *
+ * Memory: pyramid rows are resampled on demand inside P-Net's row stream,
+ * so beyond the image itself a 12000x8000 photo needs about 30 MB.
  */
 #ifndef FN_DETECT_MTCNN_H
 #define FN_DETECT_MTCNN_H
@@ -40,7 +45,10 @@ void fn_mtcnn_free(fn_mtcnn *m);
 /* Detect faces in an interleaved RGB8 image (stride bytes between rows).
  * faces gets up to max_faces faces by descending probability; *nfaces is
  * how many were found (may exceed max_faces).  p NULL means the defaults.
- * An image too small for min_face, or without faces, gives *nfaces = 0. */
+ * An image too small for min_face, or without faces, gives *nfaces = 0.
+ * Departure from the reference, only on pathological input: past 10000
+ * P-Net proposals (per scale, or after per-scale NMS) the most probable are
+ * kept, so that quadratic NMS stays bounded (real photos: ~1000). */
 fn_status fn_mtcnn_detect_rgb(fn_mtcnn *m, const uint8_t *rgb, int width, int height, size_t stride,
                               const fn_mtcnn_params *p, fn_face *faces, int max_faces, int *nfaces);
 
