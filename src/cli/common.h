@@ -1,6 +1,8 @@
 /* common.h — what every subcommand shares: finding image files, JSON Lines
  * output, progress on a terminal (quiet in pipes), and error reporting.
- * The CLI talks to the library only through include/facenet.h.
+ * Recognition goes through include/facenet.h; the evaluation and video
+ * modules are still used through their internal headers (src/eval,
+ * src/video) until their APIs are made public.
  */
 #ifndef FN_CLI_COMMON_H
 #define FN_CLI_COMMON_H
