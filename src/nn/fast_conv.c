@@ -12,8 +12,24 @@
 
 #include "core/error.h"
 
+/* Primitive descriptors already made, keyed by everything that shapes one
+ * (nthr: oneDNN sizes a descriptor for the caller's thread count). */
+typedef struct pd_key {
+    fn_conv_desc d;
+    int layout, accumulate, act, n, h, w, nthr, has_wei;
+} pd_key;
+
+typedef struct pd_memo {
+    pd_key k;
+    dnnl_memory_desc_t wei;       /* when has_wei */
+    dnnl_primitive_desc_t pd;
+    struct pd_memo *next;
+} pd_memo;
+
 struct fn_nn {
     dnnl_engine_t engine;
+    pthread_mutex_t lock;
+    pd_memo *memo;
 };
 
 struct fn_nn_ws {
@@ -76,6 +92,7 @@ fn_status fn_nn_new(fn_nn **out)
     if (!nn) return fn_fail(FN_ERR_NOMEM, "nn: out of memory for the engine");
     dnnl_status_t st = dnnl_engine_create(&nn->engine, dnnl_cpu, 0);
     if (st != dnnl_success) { free(nn); return dnnl_fail(st, "creating the CPU engine"); }
+    pthread_mutex_init(&nn->lock, NULL);
     *out = nn;
     return FN_OK;
 }
@@ -83,6 +100,8 @@ fn_status fn_nn_new(fn_nn **out)
 void fn_nn_free(fn_nn *nn)
 {
     if (!nn) return;
+    for (pd_memo *m = nn->memo, *nx; m; m = nx) { nx = m->next; dnnl_primitive_desc_destroy(m->pd); free(m); }
+    pthread_mutex_destroy(&nn->lock);
     dnnl_engine_destroy(nn->engine);
     free(nn);
 }
@@ -144,7 +163,7 @@ static int out_w(const fn_conv_desc *d, int w) { return fn_out_dim(w, d->kw, d->
 
 /* Builds the primitive descriptor for one input shape.  wei_md NULL lets
  * oneDNN pick the weight format (used once, at creation). */
-static fn_status make_pd(fn_nn *nn, const fn_conv_desc *d, fn_layout l, int accumulate, fn_act act,
+static fn_status make_pd_fresh(fn_nn *nn, const fn_conv_desc *d, fn_layout l, int accumulate, fn_act act,
                          int n, int h, int w, const dnnl_memory_desc_t *wei_md, dnnl_primitive_desc_t *pd)
 {
     dnnl_memory_desc_t src, dst, wei, bias;
@@ -176,6 +195,41 @@ static fn_status make_pd(fn_nn *nn, const fn_conv_desc *d, fn_layout l, int accu
 
 static fn_status reorder_between(fn_nn *nn, const dnnl_memory_desc_t *from_md, const float *from,
                                  const dnnl_memory_desc_t *to_md, float *to, const float *oscale, int cout);
+
+static int threads_now(void) { return omp_in_parallel() ? 1 : omp_get_max_threads(); }
+
+/* make_pd_fresh through a memo of descriptors (cloned out).  A network
+ * repeats its blocks (InceptionResnetV1: 132 layers, few distinct shapes)
+ * and loading asks for each layer's format twice: in bench_irv1 (load,
+ * batch 1, batch 16) 625 requests need only 97 creations. */
+static fn_status make_pd(fn_nn *nn, const fn_conv_desc *d, fn_layout l, int accumulate, fn_act act,
+                         int n, int h, int w, const dnnl_memory_desc_t *wei_md, dnnl_primitive_desc_t *pd)
+{
+    pd_key k;
+    memset(&k, 0, sizeof k);   /* padding too: keys are compared with memcmp */
+    k.d = *d; k.layout = l; k.accumulate = accumulate; k.act = act;
+    k.n = n; k.h = h; k.w = w; k.nthr = threads_now(); k.has_wei = wei_md != NULL;
+    dnnl_status_t cs = dnnl_success;
+    int found = 0;
+    pthread_mutex_lock(&nn->lock);
+    for (pd_memo *m = nn->memo; m && !found; m = m->next)
+        if (memcmp(&m->k, &k, sizeof k) == 0 && (!wei_md || dnnl_memory_desc_equal(&m->wei, wei_md))) {
+            cs = dnnl_primitive_desc_clone(pd, m->pd);
+            found = 1;
+        }
+    pthread_mutex_unlock(&nn->lock);
+    if (found) return cs == dnnl_success ? FN_OK : dnnl_fail(cs, "copying a convolution descriptor");
+    FN_TRY(make_pd_fresh(nn, d, l, accumulate, act, n, h, w, wei_md, pd));
+    pd_memo *m = calloc(1, sizeof *m);
+    if (!m || dnnl_primitive_desc_clone(&m->pd, *pd) != dnnl_success) { free(m); return FN_OK; }   /* memo is optional */
+    m->k = k;
+    if (wei_md) m->wei = *wei_md;
+    pthread_mutex_lock(&nn->lock);
+    m->next = nn->memo;
+    nn->memo = m;
+    pthread_mutex_unlock(&nn->lock);
+    return FN_OK;
+}
 
 static fn_status check_spec(const fn_conv_spec *s)
 {
@@ -420,7 +474,7 @@ static fn_status plan_pd(fn_conv *c, int n, int h, int w, dnnl_primitive_desc_t 
  * OpenMP team size, or 1 inside a parallel region (where a caller splits a
  * batch across threads itself).  A plan made in one setting is not reused
  * in the other, so that neither runs with the wrong split. */
-static int plan_threads(void) { return omp_in_parallel() ? 1 : omp_get_max_threads(); }
+static int plan_threads(void) { return threads_now(); }
 
 static fn_status plan_build(fn_conv *c, int n, int h, int w, conv_plan **out)
 {
