@@ -224,6 +224,33 @@ static void test_bad_calls(fn_irv1 *m)
     T_CHECK(fn_irv1_embed(m, x, 1, NULL, NULL) == FN_ERR_ARG, "NULL output accepted");
 }
 
+static void count_tap(void *user, const char *layer, const fn_tensor *act)
+{
+    (void)layer; (void)act;
+    ++*(int *)user;
+}
+
+/* A batch is split into per-thread shares of whole images (one parallel
+ * region per call); a tap forces the other schedule, every layer split
+ * across the threads.  Both must give the fixture's embeddings, so they
+ * must agree; two images, so this runs under the sanitisers too. */
+static void test_batch_split(fn_irv1 *m)
+{
+    t_npy in;
+    T_CHECK(t_npy_load(t_shared("fixtures/facenet_random/input.npy"), &in) == 0, "input.npy");
+    if (in.shape[0] < 2) { t_npy_free(&in); return; }
+    float split[2 * FN_IRV1_DIM], layered[2 * FN_IRV1_DIM];
+    int taps = 0;
+    T_CHECK(fn_irv1_embed(m, in.data, 2, split, NULL) == FN_OK, "split batch: %s", fn_last_error());
+    T_CHECK(fn_irv1_embed_debug(m, NULL, in.data, 2, layered, NULL, count_tap, &taps) == FN_OK,
+            "layer-split batch: %s", fn_last_error());
+    long where;
+    float d = t_max_abs_diff(split, layered, 2 * FN_IRV1_DIM, &where);
+    printf("batch of 2, split by image vs by layer: max|d| %.3e at %ld (%d taps)\n", d, where, taps);
+    T_CHECK(d <= 1e-5f && taps > 0, "schedules differ by %g", d);
+    t_npy_free(&in);
+}
+
 int main(void)
 {
     fn_weights *w = load_checkpoint();
@@ -233,6 +260,7 @@ int main(void)
     if (st == FN_OK) {
         test_parity(m, w);
         test_threads(m);
+        test_batch_split(m);
         test_bad_calls(m);
     }
     test_bad_checkpoints(w);

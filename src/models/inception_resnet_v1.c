@@ -5,6 +5,7 @@
 #include "models/inception_resnet_v1.h"
 
 #include <math.h>
+#include <omp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,8 @@
 #include "nn/fast.h"
 
 #define CHUNK 16            /* images per pass: bounds workspace memory */
+#define SPLIT_CHUNK 4       /* images per pass when each thread runs its own share */
+#define SPLIT_MAX 64        /* threads a batch is split across, at most */
 #define BN_EPS 1e-3f        /* BasicConv2d and last_bn both use eps=0.001 */
 #define FEAT 1792
 
@@ -535,23 +538,63 @@ static void ws_release(fn_irv1 *m, irv1_ws *ws)
     pthread_mutex_unlock(&m->lock);
 }
 
-fn_status fn_irv1_embed_debug(fn_irv1 *m, const fn_weights *ref, const float *input_nchw, int n,
+/* Images [0, n) in passes of at most `chunk` on one workspace. */
+static fn_status embed_passes(fn_irv1 *m, const fn_weights *ref, const float *input_nchw, int n, int chunk,
                               float *emb, float *logits, fn_irv1_tap tap, void *user)
 {
-    if (!m || !input_nchw || !emb || n <= 0)
-        return fn_fail(FN_ERR_ARG, "InceptionResnetV1: embed needs a model, input, output and n > 0 (n = %d)", n);
     irv1_ws *ws = NULL;
-    FN_TRY(ws_acquire(m, n < CHUNK ? n : CHUNK, &ws));
+    FN_TRY(ws_acquire(m, n < chunk ? n : chunk, &ws));
     const size_t in_per = (size_t)3 * FN_IRV1_SIZE * FN_IRV1_SIZE;
     fn_status st = FN_OK;
-    for (int i = 0; i < n && st == FN_OK; i += CHUNK) {
-        int k = n - i < CHUNK ? n - i : CHUNK;
+    for (int i = 0; i < n && st == FN_OK; i += chunk) {
+        int k = n - i < chunk ? n - i : chunk;
         exec e = {ref ? M_REF : M_FAST, m, ref, ws, k, 0, 0, tap, user, FN_OK};
         st = forward(&e, input_nchw + i * in_per, emb + (size_t)i * FN_IRV1_DIM,
                      logits ? logits + (size_t)i * m->classes : NULL);
     }
     ws_release(m, ws);
     return st;
+}
+
+/* A batch is split into one share of whole images per thread, and each
+ * thread runs the network on its share alone (oneDNN runs single-threaded
+ * inside a parallel region).  One parallel region per call instead of one
+ * per layer: no barrier between the ~150 steps, so a thread that another
+ * process delays holds up only its own share, and no thread spin-waits
+ * between layers.  Measured at batch 16 on 2 busy cores: ~2x faster than
+ * splitting every layer across both threads. */
+static fn_status embed_split(fn_irv1 *m, const float *input_nchw, int n, int threads, float *emb, float *logits)
+{
+    fn_status st[SPLIT_MAX];
+    char msg[SPLIT_MAX][256];
+    const size_t in_per = (size_t)3 * FN_IRV1_SIZE * FN_IRV1_SIZE;
+    for (int t = 0; t < threads; t++) st[t] = FN_OK;
+#pragma omp parallel num_threads(threads)
+    {
+        int t = omp_get_thread_num(), k = omp_get_num_threads();
+        int lo = (int)((long)n * t / k), hi = (int)((long)n * (t + 1) / k);
+        if (hi > lo) {
+            st[t] = embed_passes(m, NULL, input_nchw + lo * in_per, hi - lo, SPLIT_CHUNK,
+                                 emb + (size_t)lo * FN_IRV1_DIM, logits ? logits + (size_t)lo * m->classes : NULL,
+                                 NULL, NULL);
+            if (st[t] != FN_OK) snprintf(msg[t], sizeof msg[t], "%s", fn_last_error());   /* thread-local */
+        }
+    }
+    for (int t = 0; t < threads; t++)
+        if (st[t] != FN_OK) return fn_fail(st[t], "%s", msg[t]);
+    return FN_OK;
+}
+
+fn_status fn_irv1_embed_debug(fn_irv1 *m, const fn_weights *ref, const float *input_nchw, int n,
+                              float *emb, float *logits, fn_irv1_tap tap, void *user)
+{
+    if (!m || !input_nchw || !emb || n <= 0)
+        return fn_fail(FN_ERR_ARG, "InceptionResnetV1: embed needs a model, input, output and n > 0 (n = %d)", n);
+    int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
+    if (threads > SPLIT_MAX) threads = SPLIT_MAX;
+    if (threads > n) threads = n;
+    if (!ref && !tap && threads > 1) return embed_split(m, input_nchw, n, threads, emb, logits);
+    return embed_passes(m, ref, input_nchw, n, CHUNK, emb, logits, tap, user);
 }
 
 fn_status fn_irv1_embed(fn_irv1 *m, const float *input_nchw, int n, float *emb, float *logits)

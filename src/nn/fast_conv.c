@@ -12,8 +12,24 @@
 
 #include "core/error.h"
 
+/* Primitive descriptors already made, keyed by everything that shapes one
+ * (nthr: oneDNN sizes a descriptor for the caller's thread count). */
+typedef struct pd_key {
+    fn_conv_desc d;
+    int layout, accumulate, act, n, h, w, nthr, has_wei;
+} pd_key;
+
+typedef struct pd_memo {
+    pd_key k;
+    dnnl_memory_desc_t wei;       /* when has_wei */
+    dnnl_primitive_desc_t pd;
+    struct pd_memo *next;
+} pd_memo;
+
 struct fn_nn {
     dnnl_engine_t engine;
+    pthread_mutex_t lock;
+    pd_memo *memo;
 };
 
 struct fn_nn_ws {
@@ -27,14 +43,22 @@ struct fn_nn_ws {
  * data handles are re-pointed on every call.  Used by one caller at a time. */
 typedef struct conv_plan {
     int n, h, w;
+    int nthr;                /* threads oneDNN sized the primitive for */
     int busy;
     dnnl_primitive_t prim;
     dnnl_memory_t src, dst, wei, bias, scratch;
     size_t scratch_bytes;
-    dnnl_memory_desc_t wei_md;   /* when the plan needs its own weight copy */
-    void *own_wei;
     struct conv_plan *next;
 } conv_plan;
+
+/* The weights in another format, for shapes whose fast implementation does
+ * not take the load-time one; made once and shared by every plan that needs
+ * that format. */
+typedef struct wei_alt {
+    dnnl_memory_desc_t md;
+    void *data;
+    struct wei_alt *next;
+} wei_alt;
 
 struct fn_conv {
     fn_nn *nn;
@@ -48,6 +72,7 @@ struct fn_conv {
     void *own;
     pthread_mutex_t lock;
     conv_plan *plans;
+    wei_alt *alts;
     char impl[64];
 };
 
@@ -67,6 +92,7 @@ fn_status fn_nn_new(fn_nn **out)
     if (!nn) return fn_fail(FN_ERR_NOMEM, "nn: out of memory for the engine");
     dnnl_status_t st = dnnl_engine_create(&nn->engine, dnnl_cpu, 0);
     if (st != dnnl_success) { free(nn); return dnnl_fail(st, "creating the CPU engine"); }
+    pthread_mutex_init(&nn->lock, NULL);
     *out = nn;
     return FN_OK;
 }
@@ -74,6 +100,8 @@ fn_status fn_nn_new(fn_nn **out)
 void fn_nn_free(fn_nn *nn)
 {
     if (!nn) return;
+    for (pd_memo *m = nn->memo, *nx; m; m = nx) { nx = m->next; dnnl_primitive_desc_destroy(m->pd); free(m); }
+    pthread_mutex_destroy(&nn->lock);
     dnnl_engine_destroy(nn->engine);
     free(nn);
 }
@@ -135,7 +163,7 @@ static int out_w(const fn_conv_desc *d, int w) { return fn_out_dim(w, d->kw, d->
 
 /* Builds the primitive descriptor for one input shape.  wei_md NULL lets
  * oneDNN pick the weight format (used once, at creation). */
-static fn_status make_pd(fn_nn *nn, const fn_conv_desc *d, fn_layout l, int accumulate, fn_act act,
+static fn_status make_pd_fresh(fn_nn *nn, const fn_conv_desc *d, fn_layout l, int accumulate, fn_act act,
                          int n, int h, int w, const dnnl_memory_desc_t *wei_md, dnnl_primitive_desc_t *pd)
 {
     dnnl_memory_desc_t src, dst, wei, bias;
@@ -167,6 +195,41 @@ static fn_status make_pd(fn_nn *nn, const fn_conv_desc *d, fn_layout l, int accu
 
 static fn_status reorder_between(fn_nn *nn, const dnnl_memory_desc_t *from_md, const float *from,
                                  const dnnl_memory_desc_t *to_md, float *to, const float *oscale, int cout);
+
+static int threads_now(void) { return omp_in_parallel() ? 1 : omp_get_max_threads(); }
+
+/* make_pd_fresh through a memo of descriptors (cloned out).  A network
+ * repeats its blocks (InceptionResnetV1: 132 layers, few distinct shapes)
+ * and loading asks for each layer's format twice: in bench_irv1 (load,
+ * batch 1, batch 16) 625 requests need only 97 creations. */
+static fn_status make_pd(fn_nn *nn, const fn_conv_desc *d, fn_layout l, int accumulate, fn_act act,
+                         int n, int h, int w, const dnnl_memory_desc_t *wei_md, dnnl_primitive_desc_t *pd)
+{
+    pd_key k;
+    memset(&k, 0, sizeof k);   /* padding too: keys are compared with memcmp */
+    k.d = *d; k.layout = l; k.accumulate = accumulate; k.act = act;
+    k.n = n; k.h = h; k.w = w; k.nthr = threads_now(); k.has_wei = wei_md != NULL;
+    dnnl_status_t cs = dnnl_success;
+    int found = 0;
+    pthread_mutex_lock(&nn->lock);
+    for (pd_memo *m = nn->memo; m && !found; m = m->next)
+        if (memcmp(&m->k, &k, sizeof k) == 0 && (!wei_md || dnnl_memory_desc_equal(&m->wei, wei_md))) {
+            cs = dnnl_primitive_desc_clone(pd, m->pd);
+            found = 1;
+        }
+    pthread_mutex_unlock(&nn->lock);
+    if (found) return cs == dnnl_success ? FN_OK : dnnl_fail(cs, "copying a convolution descriptor");
+    FN_TRY(make_pd_fresh(nn, d, l, accumulate, act, n, h, w, wei_md, pd));
+    pd_memo *m = calloc(1, sizeof *m);
+    if (!m || dnnl_primitive_desc_clone(&m->pd, *pd) != dnnl_success) { free(m); return FN_OK; }   /* memo is optional */
+    m->k = k;
+    if (wei_md) m->wei = *wei_md;
+    pthread_mutex_lock(&nn->lock);
+    m->next = nn->memo;
+    nn->memo = m;
+    pthread_mutex_unlock(&nn->lock);
+    return FN_OK;
+}
 
 static fn_status check_spec(const fn_conv_spec *s)
 {
@@ -276,7 +339,6 @@ static void plan_free(conv_plan *p)
     dnnl_memory_t *m[] = {&p->src, &p->dst, &p->wei, &p->bias, &p->scratch};
     for (size_t i = 0; i < sizeof m / sizeof *m; i++) if (*m[i]) dnnl_memory_destroy(*m[i]);
     if (p->prim) dnnl_primitive_destroy(p->prim);
-    fn_aligned_free(p->own_wei);
     free(p);
 }
 
@@ -284,6 +346,7 @@ void fn_conv_free(fn_conv *c)
 {
     if (!c) return;
     for (conv_plan *p = c->plans, *nx; p; p = nx) { nx = p->next; plan_free(p); }
+    for (wei_alt *a = c->alts, *nx; a; a = nx) { nx = a->next; fn_aligned_free(a->data); free(a); }
     pthread_mutex_destroy(&c->lock);
     fn_aligned_free(c->own);
     free(c);
@@ -347,10 +410,50 @@ static fn_status reorder_between(fn_nn *nn, const dnnl_memory_desc_t *from_md, c
     return st;
 }
 
+/* The weights in format md, converted through the plain OIHW layout:
+ * oneDNN's direct reorder between two blocked formats is its generic loop
+ * (~50 ms for a 896x256 layer), the two steps are JIT-compiled (well under
+ * 1 ms).  Caller holds c->lock. */
+static fn_status alt_make(fn_conv *c, const dnnl_memory_desc_t *md, wei_alt **out)
+{
+    dnnl_memory_desc_t plain;
+    user_wei_md(&plain, &c->d, 0);
+    wei_alt *a = calloc(1, sizeof *a);
+    float *tmp = fn_aligned_alloc(dnnl_memory_desc_get_size(&plain));
+    if (a) a->data = fn_aligned_alloc(dnnl_memory_desc_get_size(md));
+    fn_status st = a && tmp && a->data ? FN_OK : fn_fail(FN_ERR_NOMEM, "conv: out of memory for plan weights");
+    if (st == FN_OK) st = reorder_between(c->nn, &c->wei_md, c->wei, &plain, tmp, NULL, 0);
+    if (st == FN_OK) st = reorder_between(c->nn, &plain, tmp, md, a->data, NULL, 0);
+    fn_aligned_free(tmp);
+    if (st != FN_OK) {
+        if (a) fn_aligned_free(a->data);
+        free(a);
+        return st;
+    }
+    a->md = *md;
+    a->next = c->alts;
+    c->alts = a;
+    *out = a;
+    return FN_OK;
+}
+
+/* The weights in format md: the load-time copy, or a shared converted one. */
+static fn_status weights_in(fn_conv *c, const dnnl_memory_desc_t *md, void **data)
+{
+    if (dnnl_memory_desc_equal(md, &c->wei_md)) { *data = c->wei; return FN_OK; }
+    pthread_mutex_lock(&c->lock);
+    wei_alt *a = c->alts;
+    while (a && !dnnl_memory_desc_equal(md, &a->md)) a = a->next;
+    fn_status st = a ? FN_OK : alt_make(c, md, &a);
+    pthread_mutex_unlock(&c->lock);
+    if (st == FN_OK) *data = a->data;
+    return st;
+}
+
 /* The primitive for one shape: the load-time weight format when a real
  * (non-reference) implementation accepts it; otherwise oneDNN's own choice,
- * with a private copy of the weights in that format. */
-static fn_status plan_pd(fn_conv *c, conv_plan *p, int n, int h, int w, dnnl_primitive_desc_t *out)
+ * with the weights converted to that format (see weights_in). */
+static fn_status plan_pd(fn_conv *c, int n, int h, int w, dnnl_primitive_desc_t *out)
 {
     dnnl_primitive_desc_t pd;
     FN_TRY(make_pd(c->nn, &c->d, c->layout, c->accumulate, c->act, n, h, w, &c->wei_md, &pd));
@@ -363,32 +466,37 @@ static fn_status plan_pd(fn_conv *c, conv_plan *p, int n, int h, int w, dnnl_pri
         return FN_OK;
     }
     dnnl_primitive_desc_destroy(pd);
-    const dnnl_memory_desc_t *wmd = dnnl_primitive_desc_query_md(any, dnnl_query_weights_md, 0);
-    p->wei_md = *wmd;
-    p->own_wei = fn_aligned_alloc(dnnl_memory_desc_get_size(wmd));
-    fn_status st = p->own_wei ? reorder_between(c->nn, &c->wei_md, c->wei, wmd, p->own_wei, NULL, 0)
-                              : fn_fail(FN_ERR_NOMEM, "conv: out of memory for plan weights");
-    if (st != FN_OK) { dnnl_primitive_desc_destroy(any); return st; }
     *out = any;
     return FN_OK;
 }
+
+/* oneDNN fixes a primitive's thread count when it is created: the caller's
+ * OpenMP team size, or 1 inside a parallel region (where a caller splits a
+ * batch across threads itself).  A plan made in one setting is not reused
+ * in the other, so that neither runs with the wrong split. */
+static int plan_threads(void) { return threads_now(); }
 
 static fn_status plan_build(fn_conv *c, int n, int h, int w, conv_plan **out)
 {
     conv_plan *p = calloc(1, sizeof *p);
     if (!p) return fn_fail(FN_ERR_NOMEM, "conv: out of memory for a plan");
-    p->n = n; p->h = h; p->w = w;
+    p->n = n; p->h = h; p->w = w; p->nthr = plan_threads();
     dnnl_primitive_desc_t pd = NULL;
-    fn_status fs = plan_pd(c, p, n, h, w, &pd);
-    if (fs != FN_OK) { plan_free(p); return fs; }
+    void *wei = NULL;
+    fn_status fs = plan_pd(c, n, h, w, &pd);
+    if (fs == FN_OK) fs = weights_in(c, dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0), &wei);
+    if (fs != FN_OK) {
+        if (pd) dnnl_primitive_desc_destroy(pd);
+        plan_free(p);
+        return fs;
+    }
     dnnl_engine_t e = c->nn->engine;
     const dnnl_memory_desc_t *smd = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
     p->scratch_bytes = smd ? dnnl_memory_desc_get_size(smd) : 0;
     dnnl_status_t st = dnnl_primitive_create(&p->prim, pd);
     if (st == dnnl_success) st = dnnl_memory_create(&p->src, dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0), e, DNNL_MEMORY_NONE);
     if (st == dnnl_success) st = dnnl_memory_create(&p->dst, dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0), e, DNNL_MEMORY_NONE);
-    if (st == dnnl_success) st = p->own_wei ? dnnl_memory_create(&p->wei, &p->wei_md, e, p->own_wei)
-                                            : dnnl_memory_create(&p->wei, &c->wei_md, e, c->wei);
+    if (st == dnnl_success) st = dnnl_memory_create(&p->wei, dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0), e, wei);
     if (st == dnnl_success) st = dnnl_memory_create(&p->bias, dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 1), e, c->bias);
     if (st == dnnl_success && p->scratch_bytes) st = dnnl_memory_create(&p->scratch, smd, e, DNNL_MEMORY_NONE);
     if (st == dnnl_success) snprintf(c->impl, sizeof c->impl, "%s", impl_of(pd));
@@ -401,9 +509,10 @@ static fn_status plan_build(fn_conv *c, int n, int h, int w, conv_plan **out)
 /* Check out a free plan for this shape, building one if none is free. */
 static fn_status plan_acquire(fn_conv *c, int n, int h, int w, conv_plan **out)
 {
+    int nthr = plan_threads();
     pthread_mutex_lock(&c->lock);
     for (conv_plan *p = c->plans; p; p = p->next)
-        if (!p->busy && p->n == n && p->h == h && p->w == w) {
+        if (!p->busy && p->n == n && p->h == h && p->w == w && p->nthr == nthr) {
             p->busy = 1;
             pthread_mutex_unlock(&c->lock);
             *out = p;
