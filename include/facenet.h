@@ -93,6 +93,7 @@ typedef struct fn_options {
     float thresholds[3];      /* P-, R-, O-Net thresholds (0.6, 0.7, 0.7) */
     float factor;             /* pyramid scale factor (0.709) */
     int detector_only;        /* 1: load no embedding model */
+    int embedder_only;        /* 1: load no detector (only aligned crops will be embedded) */
 } fn_options;
 
 void fn_options_init(fn_options *o);

@@ -99,7 +99,7 @@ static fn_status load_mobilefacenet(fn_engine *e)
     FN_TRY(model_path(e, "MobileFaceNet.tflite", path, sizeof path));
     fn_weights *w = NULL;
     fn_status s = fn_weights_load_tflite(path, &w);
-    if (s != FN_OK) return fn_fail_prefix(s, "default model (fetch it with `make models`)");
+    if (s != FN_OK) return fn_fail_prefix(s, "MobileFaceNet");
     s = fn_mfn_new(w, &e->mfn);
     fn_weights_free(w);
     if (s != FN_OK) return s;
@@ -134,7 +134,7 @@ static fn_status load_stage(const fn_engine *e, const char *stage, fn_weights **
     snprintf(file, sizeof file, "%s.tflite", stage);
     FN_TRY(model_path(e, file, path, sizeof path));
     fn_status s = fn_mtcnn_bundle_load(path, w);
-    return s == FN_OK ? s : fn_fail_prefix(s, "detector (fetch it with `make models`)");
+    return s == FN_OK ? s : fn_fail_prefix(s, "MTCNN detector");
 }
 
 static fn_status load_detector(fn_engine *e)
@@ -157,7 +157,7 @@ fn_status fn_engine_new(const fn_options *o, fn_engine **out)
     else fn_options_init(&e->opts);
     pthread_mutex_init(&e->lock, NULL);
     pthread_mutex_init(&e->detect_lock, NULL);
-    fn_status s = load_detector(e);
+    fn_status s = e->opts.embedder_only ? FN_OK : load_detector(e);
     if (s == FN_OK && !e->opts.detector_only) s = load_model(e);
     if (s != FN_OK) {
         fn_engine_free(e);
@@ -306,6 +306,7 @@ fn_status fn_detect(fn_engine *e, const fn_image *img, fn_face *faces, int max, 
 {
     *n = 0;
     if (img->c != 3) return fn_fail(FN_ERR_ARG, "faces can only be detected in RGB images");
+    if (!e->mtcnn) return fn_fail(FN_ERR_ARG, "this engine was created without a detector (embedder_only)");
     fn_mtcnn_params p = fn_mtcnn_params_default();
     p.min_face = e->opts.min_face;
     for (int i = 0; i < 3; i++) p.thresholds[i] = e->opts.thresholds[i];
@@ -329,6 +330,7 @@ int fn_select_face(const fn_face *faces, int n, fn_select how, int img_w, int im
 fn_status fn_refine_face(fn_engine *e, const fn_image *img, const float box[4], fn_face *face)
 {
     if (img->c != 3) return fn_fail(FN_ERR_ARG, "faces can only be refined in RGB images");
+    if (!e->mtcnn) return fn_fail(FN_ERR_ARG, "this engine was created without a detector (embedder_only)");
     pthread_mutex_lock(&e->detect_lock);
     fn_status s = fn_mtcnn_refine_rgb(e->mtcnn, img->data, img->w, img->h, (size_t)img->w * 3, box, face);
     pthread_mutex_unlock(&e->detect_lock);

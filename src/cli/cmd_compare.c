@@ -41,6 +41,7 @@ int fn_cmd_compare(int argc, char **argv)
     }
     if (argc - optind != 2) return fn_cli_usage_error("compare", "wants exactly two images");
     fn_engine *e = NULL;
+    ce.opts.embedder_only = aligned;   /* crops need no detector, nor the bundle */
     if (fn_cli_engine_open(&ce, "compare", &e)) return 1;
     int dim = fn_engine_dim(e);
     float *a = calloc((size_t)dim * 2, sizeof(float)), *b = a + dim;

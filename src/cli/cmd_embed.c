@@ -64,6 +64,7 @@ int fn_cmd_embed(int argc, char **argv)
     fn_pathlist files = {0};
     if (fn_cli_collect_images(argv + optind, argc - optind, &files)) return 1;
     fn_engine *e = NULL;
+    ce.opts.embedder_only = aligned;   /* crops need no detector, nor the bundle */
     if (fn_cli_engine_open(&ce, "embed", &e)) { fn_pathlist_free(&files); return 1; }
     int dim = fn_engine_dim(e), failures = 0;
     fn_cli_faces f = {0};
