@@ -68,6 +68,10 @@ int xml_count_children(const xml_doc *d, int node);
 void haar_resize_linear_exact(const uint8_t *src, int sw, int sh, int sstride,
                               uint8_t *dst, int dw, int dh, int dstride,
                               int *xofs, uint16_t *xcoef, uint16_t *line0, uint16_t *line1);
+/* The same for destination rows dy0 <= dy < dy1 only, written from dst's first row. */
+void haar_resize_rows(const uint8_t *src, int sw, int sh, int sstride,
+                      uint8_t *dst, int dw, int dh, int dy0, int dy1, int dstride,
+                      int *xofs, uint16_t *xcoef, uint16_t *line0, uint16_t *line1);
 /* Sum and squared-sum integral images, (w+1) x (h+1), row pitch stride entries.
  * Unsigned 32-bit with wrap-around, as OpenCV's CV_32S buffers: only
  * differences over a window are used, and those fit. */
