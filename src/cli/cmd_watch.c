@@ -155,6 +155,7 @@ typedef struct watch_run {
     fn_display *disp;
     fn_image canvas;   /* the frame with annotations, one buffer for the run */
     int mirror;
+    fn_latency *lat;
 } watch_run;
 
 static int open_all(watch_args *a, watch_run *r)
@@ -236,12 +237,28 @@ static int run_loop(watch_args *a, watch_run *r, int64_t *frames, double *last_t
         emit_all(ev, n, a->json);
         (*frames)++;
         *last_t = t;
-        if (!r->canvas.data) continue;
-        paint(r, frame, (double)*frames / (fn_cli_now() - start + 1e-9));
-        if (r->out && (s = fn_video_writer_write(r->out, &r->canvas)) != FN_OK) return fn_cli_fail("watch", s);
-        if (r->disp && fn_display_show(r->disp, &r->canvas)) break;   /* the user closed it */
+        int quit = 0;
+        if (r->canvas.data) {
+            paint(r, frame, (double)*frames / (fn_cli_now() - start + 1e-9));
+            if (r->out && (s = fn_video_writer_write(r->out, &r->canvas)) != FN_OK) return fn_cli_fail("watch", s);
+            if (r->disp) quit = fn_display_show(r->disp, &r->canvas);   /* the user closed it */
+        }
+        fn_latency_frame(r->lat, fn_video_frame_wall(r->src), fn_video_now(), ev, n);
+        if (quit) break;
     }
     return 0;
+}
+
+/* The summary's latency line: p50/p95 of frame -> picture and appearance -> name. */
+static void print_latency(fn_latency *l)
+{
+    int nf, nn;
+    double f50 = fn_latency_percentile(l, 0, 50, &nf), f95 = fn_latency_percentile(l, 0, 95, &nf);
+    double n50 = fn_latency_percentile(l, 1, 50, &nn), n95 = fn_latency_percentile(l, 1, 95, &nn);
+    if (nf == 0) return;
+    fprintf(stderr, "latency: frame to picture p50 %.1f ms, p95 %.1f ms", f50 * 1e3, f95 * 1e3);
+    if (nn > 0) fprintf(stderr, "; appearance to name p50 %.1f ms, p95 %.1f ms (%d tracks)", n50 * 1e3, n95 * 1e3, nn);
+    fprintf(stderr, "\n");
 }
 
 int fn_cmd_watch(int argc, char **argv)
@@ -262,6 +279,12 @@ int fn_cmd_watch(int argc, char **argv)
     memset(&r, 0, sizeof r);
     int64_t frames = 0;
     double last_t = 0, start = fn_cli_now();
+    r.lat = malloc(sizeof *r.lat);
+    if (!r.lat) {
+        fprintf(stderr, "facenet watch: out of memory\n");
+        return 1;
+    }
+    fn_latency_init(r.lat);
     rc = open_all(&a, &r);
     if (!rc) {
         signal(SIGINT, on_signal);
@@ -282,7 +305,9 @@ int fn_cmd_watch(int argc, char **argv)
         fprintf(stderr, "%lld frames in %.1f s (%.1f fps), %d tracks, %d embeddings, %d identity switches, "
                         "%lld frames dropped\n", (long long)frames, secs, (double)frames / (secs + 1e-9), tracks,
                 embeddings, switches, (long long)fn_video_dropped(r.src));
+        print_latency(r.lat);
     }
     close_all(&r);
+    free(r.lat);
     return rc;
 }
