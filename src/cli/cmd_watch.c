@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "cli/cli.h"
 #include "cli/common.h"
@@ -32,12 +35,14 @@ static const char *usage =
     "  --headless         no window (the default when there is no display)\n"
     "  --realtime         read a file at its own frame rate, dropping frames like a camera\n"
     "  --max-frames N     stop after N frames\n"
+    "  --threads N        compute threads (1: a frame is many short parallel steps, and on\n"
+    "                     busy cores each can wait a time slice for its second thread)\n"
     FN_ENGINE_HELP
     "\nexample: facenet watch --gallery film.db --json --headless --output out.mp4 clip.mp4\n";
 
 enum {
     OPT_GALLERY = OPT_FIRST_LOCAL, OPT_DETECTOR, OPT_EVERY, OPT_THRESHOLD, OPT_CASCADE, OPT_JSON, OPT_OUTPUT,
-    OPT_HEADLESS, OPT_REALTIME, OPT_MAX_FRAMES, OPT_HELP
+    OPT_HEADLESS, OPT_REALTIME, OPT_MAX_FRAMES, OPT_THREADS, OPT_HELP
 };
 
 typedef struct watch_args {
@@ -45,7 +50,7 @@ typedef struct watch_args {
     fn_watch_params wp;
     const char *gallery, *output, *source;
     float threshold;
-    int json, headless, realtime;
+    int json, headless, realtime, threads;
     long long max_frames;   /* 0: all */
 } watch_args;
 
@@ -66,6 +71,7 @@ static int parse_args(int argc, char **argv, watch_args *a)
         {"headless", no_argument, 0, OPT_HEADLESS},
         {"realtime", no_argument, 0, OPT_REALTIME},
         {"max-frames", required_argument, 0, OPT_MAX_FRAMES},
+        {"threads", required_argument, 0, OPT_THREADS},
         {"help", no_argument, 0, OPT_HELP},
         {0, 0, 0, 0}};
     int opt;
@@ -96,6 +102,12 @@ static int parse_args(int argc, char **argv, watch_args *a)
             if (*end || end == optarg || v < 1)
                 return fn_cli_usage_error("watch", "--max-frames wants a frame count >= 1, got '%s'", optarg);
             a->max_frames = v;
+        }
+        else if (opt == OPT_THREADS) {
+            long v = strtol(optarg, &end, 10);
+            if (*end || end == optarg || v < 1 || v > 256)
+                return fn_cli_usage_error("watch", "--threads wants 1..256, got '%s'", optarg);
+            a->threads = (int)v;
         }
         else if (opt == OPT_HELP) { fputs(usage, stdout); return -1; }
         else if (opt == '?') return fn_cli_usage_error("watch", "bad option");
@@ -268,8 +280,13 @@ int fn_cmd_watch(int argc, char **argv)
     fn_cli_engine_init(&a.ce);
     fn_watch_params_init(&a.wp);
     a.threshold = -1;
+    a.threads = 1;
     int rc = parse_args(argc, argv, &a);
     if (rc) return rc < 0 ? 0 : rc;
+#ifdef _OPENMP
+    /* Before the engine exists: oneDNN fixes a primitive's thread count when it is made. */
+    omp_set_num_threads(a.threads);
+#endif
     struct stat st;
     if (stat(a.gallery, &st) != 0) {
         fprintf(stderr, "facenet watch: %s: no such gallery (create one with `facenet enroll`)\n", a.gallery);
