@@ -35,6 +35,8 @@ static const char *usage =
     "  --headless         no window (the default when there is no display)\n"
     "  --realtime         read a file at its own frame rate, dropping frames like a camera\n"
     "  --max-frames N     stop after N frames\n"
+    "  --min-face N       here: smallest face tracked, and Haar's smallest window (40 px: live\n"
+    "                     video rarely needs smaller faces, and each smaller pyramid level costs)\n"
     "  --threads N        compute threads (1: a frame is many short parallel steps, and on\n"
     "                     busy cores each can wait a time slice for its second thread)\n"
     FN_ENGINE_HELP
