@@ -80,6 +80,21 @@ static double time_ours(fn_haar *h, const unsigned char *g, int w, int hh, int i
     return t[iters / 2];
 }
 
+static double time_params(fn_haar *h, const unsigned char *g, int w, int hh, int iters, const fn_haar_params *p)
+{
+    fn_rect r[256];
+    double t[64];
+    int n;
+    fn_haar_detect(h, g, w, hh, w, p, r, 256, &n);
+    for (int i = 0; i < iters; i++) {
+        double t0 = now_ms();
+        fn_haar_detect(h, g, w, hh, w, p, r, 256, &n);
+        t[i] = now_ms() - t0;
+    }
+    qsort(t, (size_t)iters, sizeof *t, cmp_double);
+    return t[iters / 2];
+}
+
 static double time_peer(const unsigned char *g, int w, int hh, int iters, int threads, int *faces)
 {
     char pgm[128], cmd[512];
@@ -127,7 +142,8 @@ int main(void)
         haar_resize_linear_exact(src, sw, sh, sw, g, w, hh, w, xofs, xc, l0, l1);
         int nf = 0, pf = 0;
         double ours = time_ours(h, g, w, hh, iters, &nf);
-        printf("haar %dx%d (multiface.jpg resized, 1.1/3): ours %.2f ms/frame (%d faces, %d threads)", w, hh, ours, nf, threads);
+        printf("haar %dx%d (multiface.jpg resized, 1.1/3): ours %.2f ms/frame (%d faces, %d threads, %s)", w, hh, ours, nf,
+               threads, haar_kernel_name(h->kernel));
         if (peer_ok) {
             double peer = time_peer(g, w, hh, iters, threads, &pf);
             if (peer > 0)
@@ -137,6 +153,20 @@ int main(void)
         } else {
             printf(", OpenCV peer skipped (python3-opencv not installed)\n");
         }
+        /* Every scan kernel the CPU has, same frame, same run. */
+        haar_kernel best = h->kernel;
+        printf("  kernels:");
+        for (int k = HAAR_KERNEL_SCALAR; k <= HAAR_KERNEL_AVX512; k++) {
+            if (!haar_kernel_supported((haar_kernel)k)) continue;
+            h->kernel = (haar_kernel)k;
+            printf(" %s %.2f ms", haar_kernel_name((haar_kernel)k), time_ours(h, g, w, hh, iters, &nf));
+        }
+        h->kernel = best;
+        /* Live video settings (facenet watch): 1.2 step, 40-pixel smallest face. */
+        fn_haar_params lp = fn_haar_default_params();
+        lp.scale_factor = 1.2;
+        lp.min_w = lp.min_h = 40;
+        printf("\n  watch settings (1.2, min 40 px): %.2f ms/frame\n", time_params(h, g, w, hh, iters, &lp));
         free(g); free(xofs); free(xc); free(l0); free(l1);
     }
     fn_haar_free(h);

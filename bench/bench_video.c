@@ -10,6 +10,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "facenet.h"
 #include "video/video.h"
@@ -19,6 +22,17 @@ static double now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static const char *loadavg(char *buf, size_t cap)
+{
+    FILE *f = fopen("/proc/loadavg", "r");
+    snprintf(buf, cap, "?");
+    if (f) {
+        if (fgets(buf, (int)cap, f)) buf[strcspn(buf, " ")] = 0;
+        fclose(f);
+    }
+    return buf;
 }
 
 static int make_clip(const char *shared, int w, int h, const char *out)
@@ -37,8 +51,10 @@ static int make_clip(const char *shared, int w, int h, const char *out)
     return system(cmd);
 }
 
-static fn_status run(fn_engine *e, fn_gallery *g, const char *clip, fn_detector_kind det, double *fps, int *frames)
+static fn_status run(fn_engine *e, fn_gallery *g, const char *clip, fn_detector_kind det, double *fps, int *frames,
+                     fn_latency *lat)
 {
+    fn_latency_init(lat);
     fn_watch_params p;
     fn_watch_params_init(&p);
     p.detector = det;
@@ -57,6 +73,7 @@ static fn_status run(fn_engine *e, fn_gallery *g, const char *clip, fn_detector_
         s = fn_video_read(src, &frame, &t, &eof);
         if (s != FN_OK || eof) break;
         s = fn_watcher_frame(w, frame, t, &ev, &n);
+        fn_latency_frame(lat, fn_video_frame_wall(src), fn_video_now(), ev, n);
         (*frames)++;
     }
     *fps = *frames / (now() - t0);
@@ -80,35 +97,55 @@ int main(int argc, char **argv)
         snprintf(clip[i], sizeof clip[i], "%s/clip%d.mp4", tmp, sizes[i][0]);
         ok = make_clip(shared, sizes[i][0], sizes[i][1], clip[i]) == 0;
     }
-    fn_options o;
-    fn_options_init(&o);
-    o.models_dir = models;
-    fn_engine *e = NULL;
+    fn_latency *lat = malloc(sizeof *lat);
     fn_gallery *g = NULL;
-    if (!ok || fn_engine_new(&o, &e) != FN_OK || fn_gallery_open(db, NULL, FN_GALLERY_READONLY, &g) != FN_OK) {
+    if (!ok || !lat || fn_gallery_open(db, NULL, FN_GALLERY_READONLY, &g) != FN_OK) {
         printf("bench_video: skipped (needs models in %s, %s, ffmpeg and build/opt/facenet): %s\n", models, shared,
                fn_last_error());
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
         if (system(cmd)) {}
+        free(lat);
         return 0;
     }
-    printf("watch loop, end to end (decode + detect/track + embed + vote), 90-frame clips, %ld cpus\n",
-           sysconf(_SC_NPROCESSORS_ONLN));
+    printf("watch loop, end to end (decode + detect/track + embed + vote), 90-frame clips, %ld cpus, load %s\n"
+           "latency: frame decoded -> its events known; name: a face's first frame decoded -> its name known\n",
+           sysconf(_SC_NPROCESSORS_ONLN), loadavg(cmd, sizeof cmd));
     static const char *names[2] = {"haar", "mtcnn/5"};
     static const double target[2] = {30, 15};
-    for (int i = 0; i < 2; i++)
-        for (int d = 0; d < 2; d++) {
-            double fps;
-            int frames;
-            fn_status s = run(e, g, clip[i], d == 0 ? FN_DETECTOR_HAAR : FN_DETECTOR_MTCNN, &fps, &frames);
-            if (s != FN_OK) printf("%s %dx%d: failed: %s\n", names[d], sizes[i][0], sizes[i][1], fn_last_error());
-            else if (i == 0)
-                printf("%-8s %4dx%-4d %6.1f fps  (%d frames; target %.0f fps: %.2fx)\n", names[d], sizes[i][0],
-                       sizes[i][1], fps, frames, target[d], fps / target[d]);
-            else printf("%-8s %4dx%-4d %6.1f fps  (%d frames)\n", names[d], sizes[i][0], sizes[i][1], fps, frames);
+    /* 1 thread is what facenet watch uses; 2 for comparison (a new engine:
+     * oneDNN fixes a primitive's thread count when it is made). */
+    for (int threads = 1; threads <= 2; threads++) {
+#ifdef _OPENMP
+        omp_set_num_threads(threads);
+#endif
+        fn_options o;
+        fn_options_init(&o);
+        o.models_dir = models;
+        fn_engine *e = NULL;
+        if (fn_engine_new(&o, &e) != FN_OK) {
+            printf("bench_video: engine: %s\n", fn_last_error());
+            break;
         }
+        for (int i = 0; i < 2; i++)
+            for (int d = 0; d < 2; d++) {
+                double fps;
+                int frames, nf, nn;
+                fn_status s = run(e, g, clip[i], d == 0 ? FN_DETECTOR_HAAR : FN_DETECTOR_MTCNN, &fps, &frames, lat);
+                if (s != FN_OK) {
+                    printf("%s %dx%d: failed: %s\n", names[d], sizes[i][0], sizes[i][1], fn_last_error());
+                    continue;
+                }
+                printf("%d thr %-8s %4dx%-4d %6.1f fps", threads, names[d], sizes[i][0], sizes[i][1], fps);
+                if (i == 0) printf(" (target %.0f: %.2fx)", target[d], fps / target[d]);
+                double f50 = fn_latency_percentile(lat, 0, 50, &nf), f95 = fn_latency_percentile(lat, 0, 95, &nf);
+                double n50 = fn_latency_percentile(lat, 1, 50, &nn), n95 = fn_latency_percentile(lat, 1, 95, &nn);
+                printf("  latency p50 %.1f p95 %.1f ms, name p50 %.1f p95 %.1f ms (%d tracks)\n", f50 * 1e3, f95 * 1e3,
+                       n50 * 1e3, n95 * 1e3, nn);
+            }
+        fn_engine_free(e);
+    }
+    free(lat);
     fn_gallery_close(g);
-    fn_engine_free(e);
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
     if (system(cmd)) {}
     return 0;

@@ -5,7 +5,8 @@ set -euo pipefail
 BUILD_PKGS="gcc make pkg-config xz-utils ca-certificates
   libjpeg62-turbo-dev libpng-dev zlib1g-dev libsqlite3-dev libcjson-dev
   libdnnl-dev libopenblas-dev opencv-data
-  libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libavdevice-dev ffmpeg libsdl2-dev"
+  libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libavdevice-dev ffmpeg libsdl2-dev
+  xvfb xauth xdotool"
 # Tools that may come from elsewhere than Debian's package of that name
 # (Node.js's own packages bundle npm): present as a command is enough.
 TOOL_PKGS="node:nodejs npm:npm openssl:openssl"

@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "cli/cli.h"
 #include "cli/common.h"
@@ -32,12 +35,16 @@ static const char *usage =
     "  --headless         no window (the default when there is no display)\n"
     "  --realtime         read a file at its own frame rate, dropping frames like a camera\n"
     "  --max-frames N     stop after N frames\n"
+    "  --min-face N       here: smallest face tracked, and Haar's smallest window (40 px: live\n"
+    "                     video rarely needs smaller faces, and each smaller pyramid level costs)\n"
+    "  --threads N        compute threads (1: a frame is many short parallel steps, and on\n"
+    "                     busy cores each can wait a time slice for its second thread)\n"
     FN_ENGINE_HELP
     "\nexample: facenet watch --gallery film.db --json --headless --output out.mp4 clip.mp4\n";
 
 enum {
     OPT_GALLERY = OPT_FIRST_LOCAL, OPT_DETECTOR, OPT_EVERY, OPT_THRESHOLD, OPT_CASCADE, OPT_JSON, OPT_OUTPUT,
-    OPT_HEADLESS, OPT_REALTIME, OPT_MAX_FRAMES, OPT_HELP
+    OPT_HEADLESS, OPT_REALTIME, OPT_MAX_FRAMES, OPT_THREADS, OPT_HELP
 };
 
 typedef struct watch_args {
@@ -45,7 +52,7 @@ typedef struct watch_args {
     fn_watch_params wp;
     const char *gallery, *output, *source;
     float threshold;
-    int json, headless, realtime;
+    int json, headless, realtime, threads;
     long long max_frames;   /* 0: all */
 } watch_args;
 
@@ -66,6 +73,7 @@ static int parse_args(int argc, char **argv, watch_args *a)
         {"headless", no_argument, 0, OPT_HEADLESS},
         {"realtime", no_argument, 0, OPT_REALTIME},
         {"max-frames", required_argument, 0, OPT_MAX_FRAMES},
+        {"threads", required_argument, 0, OPT_THREADS},
         {"help", no_argument, 0, OPT_HELP},
         {0, 0, 0, 0}};
     int opt;
@@ -96,6 +104,12 @@ static int parse_args(int argc, char **argv, watch_args *a)
             if (*end || end == optarg || v < 1)
                 return fn_cli_usage_error("watch", "--max-frames wants a frame count >= 1, got '%s'", optarg);
             a->max_frames = v;
+        }
+        else if (opt == OPT_THREADS) {
+            long v = strtol(optarg, &end, 10);
+            if (*end || end == optarg || v < 1 || v > 256)
+                return fn_cli_usage_error("watch", "--threads wants 1..256, got '%s'", optarg);
+            a->threads = (int)v;
         }
         else if (opt == OPT_HELP) { fputs(usage, stdout); return -1; }
         else if (opt == '?') return fn_cli_usage_error("watch", "bad option");
@@ -155,6 +169,7 @@ typedef struct watch_run {
     fn_display *disp;
     fn_image canvas;   /* the frame with annotations, one buffer for the run */
     int mirror;
+    fn_latency *lat;
 } watch_run;
 
 static int open_all(watch_args *a, watch_run *r)
@@ -236,12 +251,28 @@ static int run_loop(watch_args *a, watch_run *r, int64_t *frames, double *last_t
         emit_all(ev, n, a->json);
         (*frames)++;
         *last_t = t;
-        if (!r->canvas.data) continue;
-        paint(r, frame, (double)*frames / (fn_cli_now() - start + 1e-9));
-        if (r->out && (s = fn_video_writer_write(r->out, &r->canvas)) != FN_OK) return fn_cli_fail("watch", s);
-        if (r->disp && fn_display_show(r->disp, &r->canvas)) break;   /* the user closed it */
+        int quit = 0;
+        if (r->canvas.data) {
+            paint(r, frame, (double)*frames / (fn_cli_now() - start + 1e-9));
+            if (r->out && (s = fn_video_writer_write(r->out, &r->canvas)) != FN_OK) return fn_cli_fail("watch", s);
+            if (r->disp) quit = fn_display_show(r->disp, &r->canvas);   /* the user closed it */
+        }
+        fn_latency_frame(r->lat, fn_video_frame_wall(r->src), fn_video_now(), ev, n);
+        if (quit) break;
     }
     return 0;
+}
+
+/* The summary's latency line: p50/p95 of frame -> picture and appearance -> name. */
+static void print_latency(fn_latency *l)
+{
+    int nf, nn;
+    double f50 = fn_latency_percentile(l, 0, 50, &nf), f95 = fn_latency_percentile(l, 0, 95, &nf);
+    double n50 = fn_latency_percentile(l, 1, 50, &nn), n95 = fn_latency_percentile(l, 1, 95, &nn);
+    if (nf == 0) return;
+    fprintf(stderr, "latency: frame to picture p50 %.1f ms, p95 %.1f ms", f50 * 1e3, f95 * 1e3);
+    if (nn > 0) fprintf(stderr, "; appearance to name p50 %.1f ms, p95 %.1f ms (%d tracks)", n50 * 1e3, n95 * 1e3, nn);
+    fprintf(stderr, "\n");
 }
 
 int fn_cmd_watch(int argc, char **argv)
@@ -251,8 +282,13 @@ int fn_cmd_watch(int argc, char **argv)
     fn_cli_engine_init(&a.ce);
     fn_watch_params_init(&a.wp);
     a.threshold = -1;
+    a.threads = 1;
     int rc = parse_args(argc, argv, &a);
     if (rc) return rc < 0 ? 0 : rc;
+#ifdef _OPENMP
+    /* Before the engine exists: oneDNN fixes a primitive's thread count when it is made. */
+    omp_set_num_threads(a.threads);
+#endif
     struct stat st;
     if (stat(a.gallery, &st) != 0) {
         fprintf(stderr, "facenet watch: %s: no such gallery (create one with `facenet enroll`)\n", a.gallery);
@@ -262,6 +298,12 @@ int fn_cmd_watch(int argc, char **argv)
     memset(&r, 0, sizeof r);
     int64_t frames = 0;
     double last_t = 0, start = fn_cli_now();
+    r.lat = malloc(sizeof *r.lat);
+    if (!r.lat) {
+        fprintf(stderr, "facenet watch: out of memory\n");
+        return 1;
+    }
+    fn_latency_init(r.lat);
     rc = open_all(&a, &r);
     if (!rc) {
         signal(SIGINT, on_signal);
@@ -282,7 +324,9 @@ int fn_cmd_watch(int argc, char **argv)
         fprintf(stderr, "%lld frames in %.1f s (%.1f fps), %d tracks, %d embeddings, %d identity switches, "
                         "%lld frames dropped\n", (long long)frames, secs, (double)frames / (secs + 1e-9), tracks,
                 embeddings, switches, (long long)fn_video_dropped(r.src));
+        print_latency(r.lat);
     }
     close_all(&r);
+    free(r.lat);
     return rc;
 }

@@ -76,14 +76,21 @@ void haar_resize_linear_exact(const uint8_t *src, int sw, int sh, int sstride,
                               uint8_t *dst, int dw, int dh, int dstride,
                               int *xofs, uint16_t *xcoef, uint16_t *line0, uint16_t *line1)
 {
+    haar_resize_rows(src, sw, sh, sstride, dst, dw, dh, 0, dh, dstride, xofs, xcoef, line0, line1);
+}
+
+void haar_resize_rows(const uint8_t *src, int sw, int sh, int sstride,
+                      uint8_t *dst, int dw, int dh, int dy0, int dy1, int dstride,
+                      int *xofs, uint16_t *xcoef, uint16_t *line0, uint16_t *line1)
+{
     int xlo, xhi;
     axis_coeffs(sw, dw, xofs, xcoef, &xlo, &xhi);
     int row0 = -1, row1 = -1;   /* source rows currently held in line0 / line1 */
     double scale = 1.0 / ((double)dh / sh);
-    for (int dy = 0; dy < dh; dy++) {
+    for (int dy = dy0; dy < dy1; dy++) {
         double f = scale * ((double)dy + 0.5) - 0.5;
         int iy = (int)floor(f);
-        uint8_t *d = dst + (size_t)dy * dstride;
+        uint8_t *d = dst + (size_t)(dy - dy0) * dstride;
         if (iy < 0 || sh == 1 || iy >= sh - 1) {
             int r = (iy < 0 || sh == 1) ? 0 : sh - 1;
             if (row0 != r) { hline(src + (size_t)r * sstride, dw, xofs, xcoef, xlo, xhi, line0); row0 = r; }
@@ -131,7 +138,12 @@ typedef struct haar_thread_buf {
     haar_hits hits;
 } haar_thread_buf;
 
-typedef struct haar_scale { float scale; int w, h, win_w, win_h, thread, first, count; } haar_scale;
+typedef struct haar_scale { float scale; int w, h, win_w, win_h; } haar_scale;
+/* A band of one level: window origins y0 <= y < y1 (level pixels).  Big
+ * levels are cut into bands so both threads share them; a band resizes and
+ * integrates only its own rows (window sums are differences, so an integral
+ * started at the band's top row gives the same sums). */
+typedef struct haar_task { int level, y0, y1, thread, first, count; } haar_task;
 
 struct haar_scratch {
     haar_scratch *next;
@@ -140,6 +152,7 @@ struct haar_scratch {
     haar_plan plan;
     haar_thread_buf *tb;
     haar_scale *scales;
+    haar_task *tasks; int tasks_cap;
     fn_rect *rects; int rects_cap;
     void *group_work; size_t group_cap;
 };
@@ -160,6 +173,7 @@ static void scratch_free(haar_scratch *s)
     free(s->tb);
     fn_aligned_free(s->plan_mem);
     free(s->scales);
+    free(s->tasks);
     free(s->rects);
     fn_aligned_free(s->group_work);
     free(s);
@@ -257,28 +271,59 @@ static int list_scales(const fn_haar *h, int w, int hgt, const fn_haar_params *p
     return n;
 }
 
-static fn_status scan_scale(const fn_haar *h, haar_scratch *s, int i, const uint8_t *gray, int w, int hgt,
-                            int stride, int tid, int use_ref)
+static fn_status scan_task(const fn_haar *h, haar_scratch *s, haar_task *tk, const uint8_t *gray, int w, int hgt,
+                           int stride, int tid, int use_ref)
 {
-    haar_scale *sc = &s->scales[i];
+    const haar_scale *sc = &s->scales[tk->level];
     haar_thread_buf *b = &s->tb[tid];
-    haar_resize_linear_exact(gray, w, hgt, stride, b->level, sc->w, sc->h, sc->w,
-                             b->xofs, b->xcoef, b->line0, b->line1);
-    haar_integral(b->level, sc->w, sc->h, sc->w, b->sum, b->sqsum, s->plan.stride);
-    haar_level lv = {b->sum, b->sqsum, s->plan.stride, sc->w, sc->h, sc->scale >= 2.0f ? 1 : 2, sc->scale};
-    sc->thread = tid;
-    sc->first = b->hits.n;
+    int rows = sc->h - tk->y0 < tk->y1 - tk->y0 + h->win_h - 1 ? sc->h - tk->y0 : tk->y1 - tk->y0 + h->win_h - 1;
+    haar_resize_rows(gray, w, hgt, stride, b->level, sc->w, sc->h, tk->y0, tk->y0 + rows, sc->w,
+                     b->xofs, b->xcoef, b->line0, b->line1);
+    haar_integral(b->level, sc->w, rows, sc->w, b->sum, b->sqsum, s->plan.stride);
+    haar_level lv = {b->sum, b->sqsum, s->plan.stride, sc->w, rows, sc->scale >= 2.0f ? 1 : 2, sc->scale};
+    tk->thread = tid;
+    tk->first = b->hits.n;
     fn_status st = use_ref ? haar_scan_level_ref(h, &s->plan, &lv, &b->hits)
                            : haar_scan_level_fast(h, &s->plan, &lv, &b->hits, b->scan_work);
-    sc->count = b->hits.n - sc->first;
+    tk->count = b->hits.n - tk->first;
     return st;
 }
 
+/* Window-origin rows per band: a multiple of both steps. */
+#define BAND_ROWS 48
+
+/* Cuts every level into bands; -1 when out of memory. */
+static int plan_tasks(const fn_haar *h, haar_scratch *s, int nscales)
+{
+    int n = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        n = 0;
+        for (int i = 0; i < nscales; i++) {
+            int origins = s->scales[i].h - h->win_h + 1;
+            for (int y0 = 0; y0 < origins; y0 += BAND_ROWS, n++) {
+                if (pass == 0) continue;
+                haar_task *tk = &s->tasks[n];
+                tk->level = i;
+                tk->y0 = y0;
+                tk->y1 = y0 + BAND_ROWS < origins ? y0 + BAND_ROWS : origins;
+                tk->count = 0;
+            }
+        }
+        if (pass == 0 && n > s->tasks_cap) {
+            haar_task *t = realloc(s->tasks, (size_t)n * sizeof *t);
+            if (!t) return -1;
+            s->tasks = t;
+            s->tasks_cap = n;
+        }
+    }
+    return n;
+}
+
 /* Raw candidate windows of every level in image pixels, level by level. */
-static fn_status collect(const fn_haar *h, haar_scratch *s, int nscales, int *ncand)
+static fn_status collect(haar_scratch *s, int ntasks, int *ncand)
 {
     int total = 0;
-    for (int i = 0; i < nscales; i++) total += s->scales[i].count;
+    for (int i = 0; i < ntasks; i++) total += s->tasks[i].count;
     if (total > s->rects_cap) {
         fn_rect *r = realloc(s->rects, (size_t)total * sizeof *r);
         if (!r) return fn_fail(FN_ERR_NOMEM, "haar: no memory for %d candidates", total);
@@ -286,12 +331,13 @@ static fn_status collect(const fn_haar *h, haar_scratch *s, int nscales, int *nc
         s->rects_cap = total;
     }
     int n = 0;
-    for (int i = 0; i < nscales; i++) {
-        const haar_scale *sc = &s->scales[i];
-        const int *xy = s->tb[sc->thread].hits.xy + 2 * sc->first;
-        for (int k = 0; k < sc->count; k++, n++) {
+    for (int i = 0; i < ntasks; i++) {
+        const haar_task *tk = &s->tasks[i];
+        const haar_scale *sc = &s->scales[tk->level];
+        const int *xy = s->tb[tk->thread].hits.xy + 2 * tk->first;
+        for (int k = 0; k < tk->count; k++, n++) {
             s->rects[n].x = (int)lrintf((float)xy[2 * k] * sc->scale);
-            s->rects[n].y = (int)lrintf((float)xy[2 * k + 1] * sc->scale);
+            s->rects[n].y = (int)lrintf((float)(xy[2 * k + 1] + tk->y0) * sc->scale);
             s->rects[n].w = sc->win_w;
             s->rects[n].h = sc->win_h;
         }
@@ -351,18 +397,19 @@ fn_status haar_detect_impl(fn_haar *h, const uint8_t *gray, int w, int hgt, int 
     if (st != FN_OK) { scratch_free(s); return st; }
     int nscales = list_scales(h, w, hgt, &p, s->scales);
     for (int t = 0; t < s->nthreads; t++) s->tb[t].hits.n = 0;
-    int failed = 0;
+    int ntasks = plan_tasks(h, s, nscales);
+    int failed = ntasks < 0;
     #pragma omp parallel for schedule(dynamic, 1) num_threads(nthreads) reduction(| : failed)
-    for (int i = 0; i < nscales; i++) {
+    for (int i = 0; i < ntasks; i++) {
         int tid = 0;
 #ifdef _OPENMP
         tid = omp_get_thread_num();
 #endif
-        if (scan_scale(h, s, i, gray, w, hgt, stride, tid, use_ref) != FN_OK) failed = 1;
+        if (scan_task(h, s, &s->tasks[i], gray, w, hgt, stride, tid, use_ref) != FN_OK) failed = 1;
     }
     int ncand = 0;
     if (failed) st = fn_fail(FN_ERR_NOMEM, "haar: no memory for detections");
-    if (st == FN_OK) st = collect(h, s, nscales, &ncand);
+    if (st == FN_OK) st = collect(s, ntasks, &ncand);
     if (st == FN_OK) {
         int k = haar_group_rects(s->rects, ncand, p.min_neighbors, GROUP_EPS, s->group_work);
         k = clip_rects(s->rects, k, w, hgt);

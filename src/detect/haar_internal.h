@@ -26,10 +26,14 @@ typedef struct haar_stage { int tree0, ntrees; float threshold; } haar_stage;
 
 typedef struct haar_scratch haar_scratch;
 
+/* Which window-scan code runs: the scalar stump loop, or 8/16 windows at once. */
+typedef enum haar_kernel { HAAR_KERNEL_SCALAR, HAAR_KERNEL_AVX2, HAAR_KERNEL_AVX512 } haar_kernel;
+
 struct fn_haar {
     int win_w, win_h;
     int nstages, ntrees, nnodes, nleaves, nfeatures;
     int stumps_only;              /* every tree is a single node (OpenCV's stump path) */
+    haar_kernel kernel;           /* set at load to the best the CPU has; tests may lower it */
     haar_stage *stages;
     haar_tree *trees;
     haar_node *nodes;
@@ -64,6 +68,10 @@ int xml_count_children(const xml_doc *d, int node);
 void haar_resize_linear_exact(const uint8_t *src, int sw, int sh, int sstride,
                               uint8_t *dst, int dw, int dh, int dstride,
                               int *xofs, uint16_t *xcoef, uint16_t *line0, uint16_t *line1);
+/* The same for destination rows dy0 <= dy < dy1 only, written from dst's first row. */
+void haar_resize_rows(const uint8_t *src, int sw, int sh, int sstride,
+                      uint8_t *dst, int dw, int dh, int dy0, int dy1, int dstride,
+                      int *xofs, uint16_t *xcoef, uint16_t *line0, uint16_t *line1);
 /* Sum and squared-sum integral images, (w+1) x (h+1), row pitch stride entries.
  * Unsigned 32-bit with wrap-around, as OpenCV's CV_32S buffers: only
  * differences over a window are used, and those fit. */
@@ -120,6 +128,20 @@ size_t haar_scan_work_bytes(int w);
 fn_status haar_scan_level_ref(const fn_haar *h, const haar_plan *pl, const haar_level *lv, haar_hits *out);
 fn_status haar_scan_level_fast(const fn_haar *h, const haar_plan *pl, const haar_level *lv,
                                haar_hits *out, void *work);
+
+/* The stump cascade from stage s on for one window (pl->stumps needed):
+ * 1 accepted, -k rejected at stage k. */
+int haar_stump_stages_from(const fn_haar *h, const haar_plan *pl, int s, const uint32_t *p, float vnf);
+
+/* ---- Vectorised rows (haar_simd.c). */
+int haar_kernel_supported(haar_kernel k);
+haar_kernel haar_kernel_best(void);
+const char *haar_kernel_name(haar_kernel k);
+/* Row y of lv (n windows) with kernel k, hits appended as the scalar scan
+ * would: 0 done, -1 out of memory, 1 when k cannot take this row (scalar
+ * kernel or a row narrower than a vector). */
+int haar_scan_row_simd(haar_kernel k, const fn_haar *h, const haar_plan *pl, const haar_level *lv, int y, int n,
+                       haar_hits *out);
 
 /* ---- Grouping (haar_group.c): OpenCV's groupRectangles(rects, thr, eps).
  * Rewrites r in place, returns the new count.  work: haar_group_work_bytes(n). */

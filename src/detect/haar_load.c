@@ -309,6 +309,7 @@ fn_status fn_haar_load_mem(const char *name, const char *xml, size_t len, fn_haa
         st = read_cascade(&ld);
         xml_free(&doc);
     }
+    h->kernel = haar_kernel_best();
     if (st == FN_OK && pthread_mutex_init(&h->pool_lock, NULL) != 0)
         st = fn_fail(FN_ERR_INTERNAL, "%s: cannot create a mutex", name);
     if (st != FN_OK) {

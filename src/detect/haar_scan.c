@@ -158,9 +158,10 @@ static inline float feature_value3(const haar_fstump *sp, const uint32_t *p)
 
 /* The stump cascade without data-dependent branches inside a stage: a
  * mispredicted branch per stump costs more than the feature itself. */
-static int stump_stages(const fn_haar *h, const haar_fstump *sp, const uint32_t *p, float vnf)
+int haar_stump_stages_from(const fn_haar *h, const haar_plan *pl, int s0, const uint32_t *p, float vnf)
 {
-    for (int s = 0; s < h->nstages; s++) {
+    const haar_fstump *sp = pl->stumps + (s0 < h->nstages ? h->stages[s0].tree0 : 0);
+    for (int s = s0; s < h->nstages; s++) {
         const haar_stage *st = &h->stages[s];
         double sum = 0.0;
         for (int t = 0; t < st->ntrees; t++, sp++) {
@@ -187,7 +188,7 @@ static int scan_row(const fn_haar *h, const haar_plan *pl, const haar_level *lv,
     }
     for (int k = 0; k < n; k++) {
         if (vnf[k] == 0.0f) continue;
-        int r = stump_stages(h, pl->stumps, ps + k * step, vnf[k]);
+        int r = haar_stump_stages_from(h, pl, 0, ps + k * step, vnf[k]);
         if (r > 0 && haar_hits_push(out, k * step, y)) return -1;
         if (r == 0) k++;
     }
@@ -199,7 +200,11 @@ fn_status haar_scan_level_fast(const fn_haar *h, const haar_plan *pl, const haar
 {
     if (!h->stumps_only || !pl->stumps) return haar_scan_level_ref(h, pl, lv, out);
     int cols = level_cols(h, lv), rows = lv->h >= h->win_h ? lv->h - h->win_h + 1 : 0;
-    for (int y = 0; y < rows; y += lv->ystep)
-        if (scan_row(h, pl, lv, y, cols, work, out)) return fn_fail(FN_ERR_NOMEM, "haar: no memory for detections");
+    int n = (cols + lv->ystep - 1) / lv->ystep;   /* windows per row */
+    for (int y = 0; y < rows; y += lv->ystep) {
+        int r = haar_scan_row_simd(h->kernel, h, pl, lv, y, n, out);
+        if (r == 1) r = scan_row(h, pl, lv, y, cols, work, out);
+        if (r) return fn_fail(FN_ERR_NOMEM, "haar: no memory for detections");
+    }
     return FN_OK;
 }

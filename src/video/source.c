@@ -40,6 +40,8 @@ struct fn_video_source {
     /* Frame buffers: front (the caller's), ready (newest decoded), back (decoding). */
     fn_image buf[3];
     double buf_t[3];
+    double buf_wall[3];           /* monotonic time each buffer's frame became available */
+    double front_wall;
     int front, ready, back;
     int have_ready, eof;
     fn_status err;                /* the reader thread's failure, sentence in err_msg */
@@ -240,6 +242,7 @@ static void *reader(void *arg)
         int eof = 0;
         fn_status s = decode_next(v, &v->buf[back], &t, &eof);
         if (s == FN_OK && !eof) pace(v, t, t0);
+        double wall = now_s();
         pthread_mutex_lock(&v->lock);
         if (s != FN_OK || eof) {
             v->err = s;
@@ -248,6 +251,7 @@ static void *reader(void *arg)
         } else {
             if (v->have_ready) v->dropped++;
             v->buf_t[back] = t;
+            v->buf_wall[back] = wall;
             v->back = v->ready;
             v->ready = back;
             v->have_ready = 1;
@@ -299,6 +303,7 @@ static fn_status read_threaded(fn_video_source *v, const fn_image **frame, doubl
         v->have_ready = 0;
         *frame = &v->buf[v->front];
         *t = v->buf_t[v->front];
+        v->front_wall = v->buf_wall[v->front];
     } else if (v->err != FN_OK) {
         s = fn_fail(v->err, "%s", v->err_msg);
     } else {
@@ -317,6 +322,7 @@ fn_status fn_video_read(fn_video_source *v, const fn_image **frame, double *t, i
     double ft = -1.0;
     FN_TRY(decode_next(v, &v->buf[v->front], &ft, eof));
     if (*eof) return FN_OK;
+    v->front_wall = now_s();
     /* Without timestamps (some image sequences), time follows the frame rate. */
     if (ft < 0) ft = (double)v->frames / v->info.fps;
     v->frames++;
@@ -326,6 +332,10 @@ fn_status fn_video_read(fn_video_source *v, const fn_image **frame, double *t, i
 }
 
 fn_video_info fn_video_source_info(const fn_video_source *v) { return v->info; }
+
+double fn_video_frame_wall(const fn_video_source *v) { return v->front_wall; }
+
+double fn_video_now(void) { return now_s(); }
 
 int64_t fn_video_dropped(const fn_video_source *v)
 {

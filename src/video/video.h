@@ -28,6 +28,11 @@ fn_status fn_video_open(const char *url, int realtime, fn_video_source **out);
  * *t its time in seconds from the start.  *eof = 1 at the end (no frame). */
 fn_status fn_video_read(fn_video_source *v, const fn_image **frame, double *t, int *eof);
 fn_video_info fn_video_source_info(const fn_video_source *v);
+/* When the frame last handed out became available (decoded; for a paced
+ * file, when its time came), on the fn_video_now clock: where latency starts. */
+double fn_video_frame_wall(const fn_video_source *v);
+/* Monotonic clock in seconds. */
+double fn_video_now(void);
 /* Frames decoded but never handed out because the caller was busy. */
 int64_t fn_video_dropped(const fn_video_source *v);
 void fn_video_close(fn_video_source *v);
@@ -102,5 +107,30 @@ int fn_watcher_tracks(fn_watcher *w, const fn_track_view **views);
 void fn_watcher_draw(fn_watcher *w, fn_image *frame, int mirror);
 /* Totals: tracks started, embeddings computed, identity changes after the first. */
 void fn_watcher_stats(const fn_watcher *w, int *tracks, int *embeddings, int *switches);
+
+/* ----------------------------------------------------------- latency */
+
+/* Two delays of the watch loop, each kept as its last FN_LATENCY_RING samples:
+ * frame latency, from a frame becoming available to its annotated picture
+ * being shown (or written, or its events printed when there is no picture);
+ * name latency, from the frame a track appeared in becoming available to the
+ * picture that first shows the track's name.  Fixed size: no allocation. */
+enum { FN_LATENCY_RING = 2048, FN_LATENCY_PENDING = 64 };
+
+typedef struct fn_latency_ring { double s[FN_LATENCY_RING]; int n, next; } fn_latency_ring;
+
+typedef struct fn_latency {
+    fn_latency_ring frame, name;
+    struct { int track; double wall; } pending[FN_LATENCY_PENDING];   /* tracks not yet named */
+    int n_pending;
+    double sorted[FN_LATENCY_RING];   /* scratch for percentiles */
+} fn_latency;
+
+void fn_latency_init(fn_latency *l);
+/* One frame: available at avail_wall, shown at shown_wall, with these events. */
+void fn_latency_frame(fn_latency *l, double avail_wall, double shown_wall, const fn_track_event *ev, int n);
+/* Percentile p (0..100) in seconds of the frame (which = 0) or name (1) samples;
+ * -1 when there are none.  *count: how many samples. */
+double fn_latency_percentile(fn_latency *l, int which, double p, int *count);
 
 #endif

@@ -51,6 +51,22 @@ void fn_watch_params_init(fn_watch_params *p)
     p->haar_scale = 1.2;
 }
 
+/* Run O-Net and the embedding once on a blank picture: their one-time setup
+ * (tens of ms) would otherwise land on the first real face and delay the
+ * first name on screen.  The answers are thrown away. */
+static fn_status warm_up(fn_watcher *w)
+{
+    fn_image img = {0};
+    FN_TRY(fn_image_alloc(&img, 96, 96, 3));
+    memset(img.data, 128, (size_t)96 * 96 * 3);
+    fn_face f = {{16, 16, 80, 80}, 1.0f, {{36, 40}, {60, 40}, {48, 52}, {38, 66}, {58, 66}}};
+    fn_face refined;
+    fn_status s = fn_refine_face(w->engine, &img, f.box, &refined);
+    if (s == FN_OK || s == FN_ERR_ARG) s = fn_embed_faces(w->engine, &img, &f, 1, w->emb);
+    fn_image_free(&img);
+    return s;
+}
+
 fn_status fn_watcher_new(fn_engine *e, fn_gallery *g, const fn_watch_params *p, fn_watcher **out)
 {
     *out = NULL;
@@ -69,6 +85,7 @@ fn_status fn_watcher_new(fn_engine *e, fn_gallery *g, const fn_watch_params *p, 
     if (!w->emb) s = fn_fail(FN_ERR_NOMEM, "out of memory for embeddings");
     if (s == FN_OK) s = fn_gallery_scratch_new(g, FN_TRACK_MAX, &w->scratch);
     if (s == FN_OK && p->detector == FN_DETECTOR_HAAR) s = fn_haar_load(p->cascade ? p->cascade : DEFAULT_CASCADE, &w->haar);
+    if (s == FN_OK) s = warm_up(w);
     if (s != FN_OK) {
         fn_watcher_free(w);
         return s;
