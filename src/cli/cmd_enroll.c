@@ -9,6 +9,7 @@
 #include <dirent.h>
 
 #include "cli/cli.h"
+#include "cli/enroll_camera.h"
 #include "cli/common.h"
 #include "cli/engine_opts.h"
 #include "cli/faces.h"
@@ -16,16 +17,24 @@
 
 static const char *usage =
     "usage: facenet enroll --gallery G.db [--model M] [--json] DIR\n"
+    "       facenet enroll --gallery G.db --name NAME --camera SOURCE [--frames K] [--seconds S] [--save DIR]\n"
     "DIR holds one folder per person (the folder name is the person's name); every\n"
     "image in a person's folder is enrolled.  An image with several faces enrolls its\n"
     "most probable face (with a warning); an image with no face is skipped.  Enrolling\n"
-    "the same file again is a no-op.  The gallery is created if missing.\n\n"
+    "the same file again is a no-op.  The gallery is created if missing.\n"
+    "With --camera, NAME is enrolled from K good frames of a camera (/dev/video0), stream\n"
+    "URL, video file or image sequence: one clearly visible face, a new view each time.\n\n"
+    "  --name NAME        the person (with --camera)\n"
+    "  --camera SOURCE    capture from this source instead of reading DIR\n"
+    "  --frames K         frames to capture (5)\n"
+    "  --seconds S        give up after S seconds of video (30)\n"
+    "  --save DIR         keep the captured frames as JPEGs in DIR\n"
     "  --gallery G.db     the gallery file\n"
     "  --json             JSON Lines: one object per image, then a summary object\n"
     FN_ENGINE_HELP
     "\nexample: facenet enroll --gallery film.db Film/Test\n";
 
-enum { OPT_GALLERY = OPT_FIRST_LOCAL, OPT_JSON, OPT_HELP };
+enum { OPT_GALLERY = OPT_FIRST_LOCAL, OPT_JSON, OPT_NAME, OPT_CAMERA, OPT_FRAMES, OPT_SECONDS, OPT_SAVE, OPT_HELP };
 
 typedef struct enroll_stats {
     int people, people_empty, images, added, duplicates, no_face, multi_face, errors;
@@ -160,22 +169,56 @@ int fn_cmd_enroll(int argc, char **argv)
         FN_ENGINE_LONGOPTS,
         {"gallery", required_argument, 0, OPT_GALLERY},
         {"json", no_argument, 0, OPT_JSON},
+        {"name", required_argument, 0, OPT_NAME},
+        {"camera", required_argument, 0, OPT_CAMERA},
+        {"frames", required_argument, 0, OPT_FRAMES},
+        {"seconds", required_argument, 0, OPT_SECONDS},
+        {"save", required_argument, 0, OPT_SAVE},
         {"help", no_argument, 0, OPT_HELP},
         {0, 0, 0, 0}};
     fn_cli_engine ce;
     fn_cli_engine_init(&ce);
     const char *gpath = NULL;
+    fn_camera_enroll cam = {NULL, NULL, 5, 30.0, NULL, 0};
     enroll_ctx c = {0};
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         if (opt == OPT_GALLERY) gpath = optarg;
-        else if (opt == OPT_JSON) c.json = 1;
+        else if (opt == OPT_JSON) c.json = cam.json = 1;
+        else if (opt == OPT_NAME) cam.name = optarg;
+        else if (opt == OPT_CAMERA) cam.source = optarg;
+        else if (opt == OPT_SAVE) cam.save_dir = optarg;
+        else if (opt == OPT_FRAMES) {
+            cam.frames = atoi(optarg);
+            if (cam.frames < 1 || cam.frames > 100) return fn_cli_usage_error("enroll", "--frames wants 1..100, got '%s'", optarg);
+        } else if (opt == OPT_SECONDS) {
+            cam.seconds = strtod(optarg, NULL);
+            if (!(cam.seconds > 0)) return fn_cli_usage_error("enroll", "--seconds wants a positive number, got '%s'", optarg);
+        }
         else if (opt == OPT_HELP) { fputs(usage, stdout); return 0; }
         else if (opt == '?') return fn_cli_usage_error("enroll", "bad option");
         else if (fn_cli_engine_option(&ce, "enroll", opt, optarg)) return 2;
     }
     if (!gpath) return fn_cli_usage_error("enroll", "--gallery G.db is required");
+    if (cam.source || cam.name) {
+        if (!cam.source || !cam.name || !*cam.name) return fn_cli_usage_error("enroll", "--camera and --name go together");
+        if (optind != argc) return fn_cli_usage_error("enroll", "--camera takes no directory");
+        struct stat sd;
+        if (cam.save_dir && mkdir(cam.save_dir, 0777) != 0 && (stat(cam.save_dir, &sd) != 0 || !S_ISDIR(sd.st_mode))) {
+            fprintf(stderr, "facenet enroll: cannot create the directory %s\n", cam.save_dir);
+            return 1;
+        }
+        if (fn_cli_engine_open(&ce, "enroll", &c.e)) return 1;
+        if (fn_cli_gallery_open("enroll", gpath, c.e, FN_GALLERY_CREATE, &c.g)) {
+            fn_engine_free(c.e);
+            return 1;
+        }
+        int rc = fn_cli_enroll_camera(c.e, c.g, &cam);
+        fn_gallery_close(c.g);
+        fn_engine_free(c.e);
+        return rc;
+    }
     if (argc - optind != 1) return fn_cli_usage_error("enroll", "wants one directory holding a folder per person");
     const char *root = argv[optind];
     if (!is_dir(root)) {

@@ -14,7 +14,6 @@
 #include "image/image.h"
 #include "video/track.h"
 
-#define DEFAULT_CASCADE "/usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml"
 #define MAX_RAW 256   /* detector hits considered per frame */
 
 struct fn_watcher {
@@ -84,7 +83,7 @@ fn_status fn_watcher_new(fn_engine *e, fn_gallery *g, const fn_watch_params *p, 
     w->emb = malloc(sizeof(float) * FN_TRACK_MAX * (size_t)dim);
     if (!w->emb) s = fn_fail(FN_ERR_NOMEM, "out of memory for embeddings");
     if (s == FN_OK) s = fn_gallery_scratch_new(g, FN_TRACK_MAX, &w->scratch);
-    if (s == FN_OK && p->detector == FN_DETECTOR_HAAR) s = fn_haar_load(p->cascade ? p->cascade : DEFAULT_CASCADE, &w->haar);
+    if (s == FN_OK && p->detector == FN_DETECTOR_HAAR) s = fn_haar_load(p->cascade ? p->cascade : FN_HAAR_DEFAULT_CASCADE, &w->haar);
     if (s == FN_OK) s = warm_up(w);
     if (s != FN_OK) {
         fn_watcher_free(w);
