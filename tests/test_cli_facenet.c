@@ -151,11 +151,40 @@ static void test_pipeline_matches_reference_crops(const char *ckpt)
     }
 }
 
+/* `facenet eval --model PATH.pt` runs the FaceNet path end to end (a smoke
+ * test: random weights recognise nobody in particular). */
+static void test_eval_smoke(const char *ckpt)
+{
+    const char *models = t_models("pnet.tflite");
+    if (!models) {
+        printf("eval smoke test skipped: the model bundle is absent (make models)\n");
+        return;
+    }
+    char mdir[512], probes[512], cmd[2048];
+    snprintf(mdir, sizeof mdir, "%s", models);
+    *strrchr(mdir, '/') = '\0';
+    snprintf(probes, sizeof probes, "%s/probes", t_tmpdir());
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s' && ln -sf '%s' '%s/Mohanlal'", probes, t_shared("fixtures/film/Predict/Mohanlal"),
+             probes);
+    T_CHECK(system(cmd) == 0, "probe dir");
+    t_run r;
+    t_facenet(&r, "eval --no-cache --models-dir %s --model %s --gallery-dir '%s' --probe-dir %s --json", mdir, ckpt,
+              t_shared("fixtures/film/Film/Test"), probes);
+    cJSON *j = t_json_line(r.out, t_count_lines(r.out) - 1);
+    cJSON *acc = cJSON_GetObjectItem(j, "accuracy");
+    printf("eval --model irv1 (random weights) on Mohanlal's 10 photos: exit %d, accuracy %s\n", r.status,
+           cJSON_IsNumber(acc) ? "present" : "missing");
+    T_CHECK(r.status == 0 && cJSON_IsNumber(acc), "eval --model .pt: exit %d %s", r.status, r.err);
+    cJSON_Delete(j);
+    t_run_free(&r);
+}
+
 int main(void)
 {
     const char *ckpt = checkpoint();
     test_embed_json(ckpt);
     test_pipeline_matches_reference_crops(ckpt);
+    test_eval_smoke(ckpt);
     test_bad_input(ckpt);
     return T_DONE();
 }
