@@ -7,6 +7,11 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "models/mtcnn_nets.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 size_t mn_layer_bytes(int cin, int cout, int k)
 {
@@ -160,5 +165,20 @@ void mn_ref_heads(const float *const *parts, const int *widths, int nparts, int 
         for (; j < FN_MTCNN_HEAD; j++) o[j] = 0.0f;
         fn_tensor logits = {1, 2, 1, 1, o};   /* softmax over dim 1 of [n, 2] */
         fn_ref_softmax_channels(&logits);
+    }
+}
+
+void mn_forward_chunks(mn_chunk_fn chunk, const void *net, int side, size_t chunk_floats, const float *crops, int n,
+                       float *out, float *work, int nthreads)
+{
+    int nchunks = (n + FN_MTCNN_CHUNK - 1) / FN_MTCNN_CHUNK;
+#pragma omp parallel for num_threads(nthreads) schedule(dynamic, 1)
+    for (int k = 0; k < nchunks; k++) {
+        int i0 = k * FN_MTCNN_CHUNK, m = n - i0 < FN_MTCNN_CHUNK ? n - i0 : FN_MTCNN_CHUNK, t = 0;
+#ifdef _OPENMP
+        t = omp_get_thread_num();
+#endif
+        chunk(net, crops + (size_t)i0 * side * side * 3, m, out + (size_t)i0 * FN_MTCNN_HEAD,
+              work + (size_t)t * chunk_floats);
     }
 }

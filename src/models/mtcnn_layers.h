@@ -30,6 +30,12 @@ void mn_conv_layer(const fn_mk_conv *c, const float *in, int ih, int iw, int in_
 void mn_pool_layer(const float *in, int ih, int iw, int cp, int k, int s, float *out);
 /* Two-way softmax of head logits [0], [1] in place, as torch's softmax. */
 void mn_softmax2(float *head);
+/* Run n crops (side x side x 3 each) through a chunk function in chunks of
+ * FN_MTCNN_CHUNK shared by nthreads threads; thread t works in
+ * work + t * chunk_floats.  A crop's result never depends on the split. */
+typedef void (*mn_chunk_fn)(const void *net, const float *crops, int n, float *out, float *work);
+void mn_forward_chunks(mn_chunk_fn chunk, const void *net, int side, size_t chunk_floats, const float *crops, int n,
+                       float *out, float *work, int nthreads);
 
 /* Reference steps (NCHW).  out->data must hold the result; dims are set. */
 fn_status mn_ref_conv(const fn_weights *w, const char *name, const char *prelu, int cout, int k,

@@ -3,9 +3,6 @@
  * 1152->256 PReLU, heads: face probability (2, softmax), box regression (4)
  * and five landmarks (10: x1..x5, y1..y5, relative to the crop). */
 #include <stdlib.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 #include "core/error.h"
 #include "models/mtcnn_layers.h"
@@ -68,19 +65,15 @@ size_t fn_onet_work_floats(int n, int nthreads)
     return (size_t)nthreads * fn_onet_chunk_floats();
 }
 
+static void onet_chunk(const void *net, const float *crops, int n, float *out, float *work)
+{
+    fn_onet_forward_chunk(net, crops, n, out, work);
+}
+
 void fn_onet_forward(const fn_onet *net, const float *crops, int n, float *out,
                      float *work, int nthreads)
 {
-    int nchunks = (n + FN_MTCNN_CHUNK - 1) / FN_MTCNN_CHUNK;
-#pragma omp parallel for num_threads(nthreads) schedule(dynamic, 1)
-    for (int k = 0; k < nchunks; k++) {
-        int i0 = k * FN_MTCNN_CHUNK, m = n - i0 < FN_MTCNN_CHUNK ? n - i0 : FN_MTCNN_CHUNK, t = 0;
-#ifdef _OPENMP
-        t = omp_get_thread_num();
-#endif
-        fn_onet_forward_chunk(net, crops + (size_t)i0 * 48 * 48 * 3, m, out + (size_t)i0 * FN_MTCNN_HEAD,
-                              work + (size_t)t * fn_onet_chunk_floats());
-    }
+    mn_forward_chunks(onet_chunk, net, 48, fn_onet_chunk_floats(), crops, n, out, work, nthreads);
 }
 
 fn_status fn_onet_forward_ref(const fn_weights *w, const fn_tensor *in, float *out)

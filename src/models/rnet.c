@@ -3,9 +3,6 @@
  * probability (2, softmax) and box regression (4).  Crops are split between
  * threads; the dense layers then run over the whole batch. */
 #include <stdlib.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 #include "core/error.h"
 #include "models/mtcnn_layers.h"
@@ -63,19 +60,15 @@ size_t fn_rnet_work_floats(int n, int nthreads)
     return (size_t)nthreads * fn_rnet_chunk_floats();
 }
 
+static void rnet_chunk(const void *net, const float *crops, int n, float *out, float *work)
+{
+    fn_rnet_forward_chunk(net, crops, n, out, work);
+}
+
 void fn_rnet_forward(const fn_rnet *net, const float *crops, int n, float *out,
                      float *work, int nthreads)
 {
-    int nchunks = (n + FN_MTCNN_CHUNK - 1) / FN_MTCNN_CHUNK;
-#pragma omp parallel for num_threads(nthreads) schedule(dynamic, 1)
-    for (int k = 0; k < nchunks; k++) {
-        int i0 = k * FN_MTCNN_CHUNK, m = n - i0 < FN_MTCNN_CHUNK ? n - i0 : FN_MTCNN_CHUNK, t = 0;
-#ifdef _OPENMP
-        t = omp_get_thread_num();
-#endif
-        fn_rnet_forward_chunk(net, crops + (size_t)i0 * 24 * 24 * 3, m, out + (size_t)i0 * FN_MTCNN_HEAD,
-                              work + (size_t)t * fn_rnet_chunk_floats());
-    }
+    mn_forward_chunks(rnet_chunk, net, 24, fn_rnet_chunk_floats(), crops, n, out, work, nthreads);
 }
 
 fn_status fn_rnet_forward_ref(const fn_weights *w, const fn_tensor *in, float *out)
