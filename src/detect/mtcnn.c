@@ -383,24 +383,56 @@ static fn_status run_stage(fn_mtcnn *m, const mt_rgb *img, mt_box *b, int *n, co
     return FN_OK;
 }
 
+/* Landmarks relative to the (squared, unregressed) box, as the reference:
+ * x = (x2 - x1 + 1) * p + x1 - 1. */
+static void place_landmarks(mt_box *b, const float *pts)
+{
+    float w = b->x2 - b->x1 + 1, h = b->y2 - b->y1 + 1;
+    for (int i = 0; i < 5; i++) {
+        b->pts[i] = w * pts[i] + b->x1 - 1;
+        b->pts[5 + i] = h * pts[5 + i] + b->y1 - 1;
+    }
+}
+
+/* Keep the boxes whose stage probability passes thr, in order, with the
+ * stage's score and regression; O-Net's also get landmarks (placed on the
+ * unregressed box, as the reference) and are regressed here. */
+static int keep_passing(mt_box *b, const float *heads, int n, float thr, int onet)
+{
+    int pass = 0;
+    for (int i = 0; i < n; i++) {
+        const float *h = heads + (size_t)i * FN_MTCNN_HEAD;
+        if (!(h[1] > thr)) continue;
+        mt_box c = b[i];
+        c.score = h[1];
+        memcpy(c.reg, h + 2, sizeof c.reg);
+        if (onet) {
+            place_landmarks(&c, h + 6);
+            mt_regress(&c);
+        }
+        b[pass++] = c;
+    }
+    return pass;
+}
+
+/* Room for NMS over n boxes: the output boxes and its keep/order lists. */
+static fn_status reserve_nms(fn_mtcnn *m, int n, int **keep, int **order)
+{
+    FN_TRY(buf_need(&m->boxes[1], ((size_t)n + 1) * sizeof(mt_box)));
+    FN_TRY(buf_need(&m->ints, ((size_t)n * 4 + 4) * sizeof(int)));
+    *keep = m->ints.p;
+    *order = *keep + n + 1;
+    return FN_OK;
+}
+
 static fn_status run_rnet(fn_mtcnn *m, const mt_rgb *img, float thr, int nthreads, int *n)
 {
     mt_stage st = {24, fn_rnet_chunk_floats(), rnet_chunk};
     mt_box *b = m->boxes[0].p;
     float *heads;
     FN_TRY(run_stage(m, img, b, n, &st, nthreads, &heads));
-    int pass = 0;
-    for (int i = 0; i < *n; i++) {
-        const float *h = heads + (size_t)i * FN_MTCNN_HEAD;
-        if (!(h[1] > thr)) continue;
-        mt_box c = b[i];
-        c.score = h[1];
-        memcpy(c.reg, h + 2, sizeof c.reg);
-        b[pass++] = c;
-    }
-    FN_TRY(buf_need(&m->boxes[1], ((size_t)pass + 1) * sizeof(mt_box)));
-    FN_TRY(buf_need(&m->ints, ((size_t)pass * 4 + 4) * sizeof(int)));
-    int *keep = m->ints.p, *order = keep + pass + 1;
+    int pass = keep_passing(b, heads, *n, thr, 0), *keep, *order;
+    FN_TRY(reserve_nms(m, pass, &keep, &order));
     int kept = mt_nms_union(b, pass, 0.7, keep, order);
     mt_box *out = m->boxes[1].p;
     for (int i = 0; i < kept; i++) {
@@ -414,37 +446,14 @@ static fn_status run_rnet(fn_mtcnn *m, const mt_rgb *img, float thr, int nthread
     return FN_OK;
 }
 
-/* Landmarks relative to the (squared, unregressed) box, as the reference:
- * x = (x2 - x1 + 1) * p + x1 - 1. */
-static void place_landmarks(mt_box *b, const float *pts)
-{
-    float w = b->x2 - b->x1 + 1, h = b->y2 - b->y1 + 1;
-    for (int i = 0; i < 5; i++) {
-        b->pts[i] = w * pts[i] + b->x1 - 1;
-        b->pts[5 + i] = h * pts[5 + i] + b->y1 - 1;
-    }
-}
-
 static fn_status run_onet(fn_mtcnn *m, const mt_rgb *img, float thr, int nthreads, int *n)
 {
     mt_stage st = {48, fn_onet_chunk_floats(), onet_chunk};
     mt_box *b = m->boxes[0].p;
     float *heads;
     FN_TRY(run_stage(m, img, b, n, &st, nthreads, &heads));
-    int pass = 0;
-    for (int i = 0; i < *n; i++) {
-        const float *h = heads + (size_t)i * FN_MTCNN_HEAD;
-        if (!(h[1] > thr)) continue;
-        mt_box c = b[i];
-        c.score = h[1];
-        memcpy(c.reg, h + 2, sizeof c.reg);
-        place_landmarks(&c, h + 6);
-        mt_regress(&c);
-        b[pass++] = c;
-    }
-    FN_TRY(buf_need(&m->boxes[1], ((size_t)pass + 1) * sizeof(mt_box)));
-    FN_TRY(buf_need(&m->ints, ((size_t)pass * 4 + 4) * sizeof(int)));
-    int *keep = m->ints.p, *order = keep + pass + 1;
+    int pass = keep_passing(b, heads, *n, thr, 1), *keep, *order;
+    FN_TRY(reserve_nms(m, pass, &keep, &order));
     int kept = mt_nms_min(b, pass, 0.7f, keep, order);
     mt_box *out = m->boxes[1].p;
     for (int i = 0; i < kept; i++) out[i] = b[keep[i]];
