@@ -12,7 +12,7 @@
 #include "align/align.h"
 #include "core/arena.h"
 #include "core/error.h"
-#include "gallery/sha256.h"
+#include "core/sha256.h"
 #include "io/weights.h"
 #include "detect/mtcnn.h"
 #include "io/mtcnn_bundle.h"

@@ -6,7 +6,7 @@
 
 #include "cli/common.h"
 #include "cli/faces.h"
-#include "gallery/sha256.h"
+#include "core/sha256.h"
 #include "video/video.h"
 
 /* A frame is worth keeping when exactly one face is clearly in view, big

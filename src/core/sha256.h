@@ -2,8 +2,8 @@
  * Owns: the FIPS 180-4 compression and a streaming file reader.  It knows
  * nothing about images or the database; callers store the hex digest.
  */
-#ifndef FN_GALLERY_SHA256_H
-#define FN_GALLERY_SHA256_H
+#ifndef FN_CORE_SHA256_H
+#define FN_CORE_SHA256_H
 
 #include <stddef.h>
 #include <stdint.h>
