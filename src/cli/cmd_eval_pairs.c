@@ -368,7 +368,7 @@ int fn_cmd_eval_pairs(int argc, char **argv)
     args a;
     int rc = parse(argc, argv, &a);
     if (rc) return rc < 0 ? 0 : rc;
-    double t0 = fn_cli_now();
+    double t0 = fn_now();
     fn_pairs *test = NULL, *train = NULL;
     fn_status st = fn_pairs_load(a.pairs, &test);
     if (st == FN_OK && a.train) st = fn_pairs_load(a.train, &train);
@@ -395,7 +395,7 @@ int fn_cmd_eval_pairs(int argc, char **argv)
         if (!rc && (st = compute(test, &lt[v], train ? &ltr[v] : NULL, &fig[v], &roc[v])) != FN_OK)
             rc = fn_cli_fail("eval-pairs", st);
     }
-    if (!rc) report(&a, e, test, train, &s, &fig[0], a.flip ? &fig[1] : NULL, &x, fn_cli_now() - t0);
+    if (!rc) report(&a, e, test, train, &s, &fig[0], a.flip ? &fig[1] : NULL, &x, fn_now() - t0);
     if (!rc && a.plot) rc = write_plot(a.plot, &lt[a.flip], &roc[a.flip], &fig[a.flip]);
     if (x.e && (st = fn_eval_embedder_close(&x)) != FN_OK && !rc) rc = fn_cli_fail("eval-pairs", st);
     for (int v = 0; v < 2; v++) {

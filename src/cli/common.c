@@ -11,13 +11,6 @@
 #include <time.h>
 #include <unistd.h>
 
-double fn_cli_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 int fn_pathlist_add(fn_pathlist *l, const char *path)
 {
     if (l->count == l->cap) {
@@ -139,14 +132,14 @@ void fn_progress_start(fn_progress *p, const char *label, int total)
     p->total = total;
     p->done = 0;
     p->enabled = isatty(STDERR_FILENO) && total > 1;
-    p->start = fn_cli_now();
+    p->start = fn_now();
 }
 
 void fn_progress_step(fn_progress *p, const char *item)
 {
     p->done++;
     if (!p->enabled) return;
-    double el = fn_cli_now() - p->start;
+    double el = fn_now() - p->start;
     double eta = p->done ? el / p->done * (p->total - p->done) : 0;
     const char *base = item ? strrchr(item, '/') : NULL;
     base = base ? base + 1 : (item ? item : "");

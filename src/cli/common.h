@@ -45,6 +45,4 @@ int fn_cli_fail(const char *verb, fn_status s);
 /* "facenet VERB: message" on stderr; returns exit code 2 (usage). */
 int fn_cli_usage_error(const char *verb, const char *fmt, ...);
 
-double fn_cli_now(void);
-
 #endif

@@ -83,14 +83,6 @@ static fn_face center_face(int w, int h)
     return f;
 }
 
-static void normalize(float *v, int n)
-{
-    double s = 0;
-    for (int i = 0; i < n; i++) s += (double)v[i] * v[i];
-    float inv = s > 0 ? (float)(1.0 / sqrt(s)) : 0.0f;
-    for (int i = 0; i < n; i++) v[i] *= inv;
-}
-
 /* Align face, embed it and (with flip) its mirror image: emb gets the plain
  * embedding, emb_flip the normalised sum of both (FaceNet's flip trick). */
 static fn_status embed_face(fn_eval_embedder *x, const fn_image *img, const fn_face *face, float *emb,
@@ -113,7 +105,7 @@ static fn_status embed_face(fn_eval_embedder *x, const fn_image *img, const fn_f
         memcpy(emb, both, sizeof(float) * (size_t)x->dim);
         if (n == 2) {
             for (int i = 0; i < x->dim; i++) emb_flip[i] = both[i] + both[x->dim + i];
-            normalize(emb_flip, x->dim);
+            fn_l2_normalize(emb_flip, 1, x->dim);
         }
     }
     fn_image_free(&x->crops[0]);

@@ -29,10 +29,8 @@ fn_status fn_video_open(const char *url, int realtime, fn_video_source **out);
 fn_status fn_video_read(fn_video_source *v, const fn_image **frame, double *t, int *eof);
 fn_video_info fn_video_source_info(const fn_video_source *v);
 /* When the frame last handed out became available (decoded; for a paced
- * file, when its time came), on the fn_video_now clock: where latency starts. */
+ * file, when its time came), on the fn_now() clock: where latency starts. */
 double fn_video_frame_wall(const fn_video_source *v);
-/* Monotonic clock in seconds. */
-double fn_video_now(void);
 /* Frames decoded but never handed out because the caller was busy. */
 int64_t fn_video_dropped(const fn_video_source *v);
 void fn_video_close(fn_video_source *v);
@@ -74,20 +72,24 @@ typedef struct fn_track_view {        /* what the drawing needs of a live track 
     float distance;
 } fn_track_view;
 
-typedef enum fn_detector_kind { FN_DETECTOR_HAAR, FN_DETECTOR_MTCNN } fn_detector_kind;
-
 typedef struct fn_watch_params {
-    fn_detector_kind detector;
-    int every;               /* MTCNN: full detection every N frames, tracking between (1 = every frame) */
-    const char *cascade;     /* Haar cascade XML; NULL = Debian's frontal face cascade */
-    double haar_scale;       /* Haar pyramid step (1.2: O-Net refines the boxes, so a coarse scan does) */
+    int every;               /* MTCNN engine: full detection every N frames, O-Net following the tracks
+                                between (1 = every frame); a Haar engine detects every frame */
     float threshold;         /* distance above which a match is unknown */
     float min_prob;          /* O-Net probability a face needs to be kept (0.8) */
-    int min_face;            /* smallest face side in pixels (Haar: also the smallest window) */
+    int min_face;            /* smallest face side tracked, in pixels (a Haar engine's smallest
+                                window is fn_options.min_face: set both) */
     double max_gone;         /* seconds unseen before a track has left (0.5) */
 } fn_watch_params;
 
 void fn_watch_params_init(fn_watch_params *p);
+/* Engine options tuned for watching video with a Haar engine: detector
+ * FN_DETECTOR_HAAR, haar_scale 1.2 (O-Net refines the boxes, so a coarse scan
+ * does), haar_reduce 1 (scan at about 640x480), haar_refined_box 1 (track on
+ * O-Net's box).  Other fields are left as they are; set min_face to the
+ * watcher's fn_watch_params.min_face (40) so the cascade's smallest window
+ * matches the smallest face tracked. */
+void fn_watch_engine_options(fn_options *o);
 
 typedef struct fn_watcher fn_watcher;
 
