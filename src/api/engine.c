@@ -338,6 +338,11 @@ fn_status fn_detect(fn_engine *e, const fn_image *img, fn_face *faces, int max, 
     return s;
 }
 
+const char *fn_select_name(fn_select s)
+{
+    return s == FN_SELECT_CENTER ? "center" : s == FN_SELECT_LARGEST ? "largest" : "prob";
+}
+
 int fn_select_face(const fn_face *faces, int n, fn_select how, int img_w, int img_h)
 {
     fn_face_pick pick = how == FN_SELECT_LARGEST ? FN_PICK_LARGEST

@@ -6,10 +6,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cli/cli.h"
-#include "cli/common.h"
-#include "cli/engine_opts.h"
-#include "cli/faces.h"
+#include "cli.h"
+#include "common.h"
+#include "engine_opts.h"
+#include "faces.h"
 
 
 static const char *usage =
@@ -40,7 +40,7 @@ static cJSON *face_json(const fn_face *f)
     return o;
 }
 
-static void print_faces(const char *file, const fn_cli_faces *f, int json)
+static void print_faces(const char *file, const fn_faces *f, int json)
 {
     if (json) {
         cJSON *o = cJSON_CreateObject();
@@ -59,7 +59,7 @@ static void print_faces(const char *file, const fn_cli_faces *f, int json)
                f->faces[i].box[3], f->faces[i].prob);
 }
 
-static int write_crops(const char *dir, const char *file, const fn_cli_faces *f, int size, float margin)
+static int write_crops(const char *dir, const char *file, const fn_faces *f, int size, float margin)
 {
     const char *base = strrchr(file, '/');
     base = base ? base + 1 : file;
@@ -125,12 +125,12 @@ int fn_cmd_detect(int argc, char **argv)
     if (fn_cli_collect_images(argv + optind, argc - optind, &files)) return 1;
     fn_engine *e = NULL;
     if (fn_cli_engine_open(&ce, "detect", &e)) { fn_pathlist_free(&files); return 1; }
-    fn_cli_faces f = {0};
+    fn_faces f = {0};
     fn_progress prog;
     fn_progress_start(&prog, "detecting", files.count);
     int failures = 0;
     for (int i = 0; i < files.count; i++) {
-        fn_status s = fn_cli_faces_run(e, files.items[i], 0, 0, &f);
+        fn_status s = fn_faces_run(e, files.items[i], 0, 0, &f);
         fn_progress_step(&prog, files.items[i]);
         if (s != FN_OK) {
             fn_progress_end(&prog);
@@ -142,7 +142,7 @@ int fn_cmd_detect(int argc, char **argv)
         if (crops && write_crops(crops, files.items[i], &f, size, margin)) failures++;
     }
     fn_progress_end(&prog);
-    fn_cli_faces_free(&f);
+    fn_faces_free(&f);
     fn_engine_free(e);
     fn_pathlist_free(&files);
     return failures ? 1 : 0;

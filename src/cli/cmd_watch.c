@@ -12,13 +12,11 @@
 #include <omp.h>
 #endif
 
-#include "cli/cli.h"
-#include "cli/common.h"
-#include "cli/display.h"
-#include "cli/engine_opts.h"
-#include "cli/gallery_open.h"
-#include "image/image.h"
-#include "video/video.h"
+#include "cli.h"
+#include "common.h"
+#include "display.h"
+#include "engine_opts.h"
+#include "gallery_open.h"
 
 static const char *usage =
     "usage: facenet watch --gallery G.db [--detector haar|mtcnn] [--every N] [--json] [--headless]\n"

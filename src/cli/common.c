@@ -1,4 +1,4 @@
-#include "cli/common.h"
+#include "common.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -92,6 +92,18 @@ int fn_cli_collect_images(char **args, int nargs, fn_pathlist *out)
     return 0;
 }
 
+const char *fn_cli_cache_path(const char *verb, char *buf, size_t cap)
+{
+    const char *env = getenv("FACENET_CACHE"), *home = getenv("HOME");
+    if (env && *env) snprintf(buf, cap, "%s", env);
+    else if (home && *home) snprintf(buf, cap, "%s/.cache/facenet/embeddings.db", home);
+    else {
+        fprintf(stderr, "facenet %s: no cache location: set FACENET_CACHE or HOME, or pass --no-cache\n", verb);
+        return NULL;
+    }
+    return buf;
+}
+
 void fn_cli_emit(cJSON *obj)
 {
     char *s = cJSON_PrintUnformatted(obj);
@@ -157,6 +169,17 @@ int fn_cli_fail(const char *verb, fn_status s)
 {
     const char *msg = fn_last_error();
     fprintf(stderr, "facenet %s: %s\n", verb, msg && *msg ? msg : fn_status_name(s));
+    return 1;
+}
+
+int fn_cli_error(const char *verb, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "facenet %s: ", verb);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
     return 1;
 }
 
