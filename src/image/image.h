@@ -34,6 +34,11 @@ fn_status fn_image_to_gray(const fn_image *src, fn_image *dst);
 /* Copy the rectangle [x, x+w) x [y, y+h) (must lie inside src) into dst,
  * which must already be allocated as w x h x src->c. */
 fn_status fn_image_crop(const fn_image *src, int x, int y, int w, int h, fn_image *dst);
+/* Copy the w x h pixels at src (rows stride bytes apart, dst->c channels)
+ * into dst turned upright for EXIF orientation o (1..8, as PIL's
+ * ImageOps.exif_transpose); dst must be allocated at the turned size
+ * (w and h swapped for 5..8).  Decoders and the video source share it. */
+void fn_image_orient_copy(const uint8_t *src, int w, int h, size_t stride, int o, fn_image *dst);
 /* Mirror left-right in place (test-time augmentation, selfie views). */
 void fn_image_flip_h(fn_image *img);
 

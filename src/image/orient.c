@@ -55,20 +55,39 @@ static void source_of(int o, int w, int h, int ox, int oy, int *sx, int *sy)
     }
 }
 
+/* Source step per output column, in pixels along x and y of the source. */
+static void column_step(int o, int *dx, int *dy)
+{
+    static const int step[9][2] = {{1, 0}, {1, 0}, {-1, 0}, {-1, 0}, {1, 0}, {0, 1}, {0, -1}, {0, -1}, {0, 1}};
+    int k = o >= 1 && o <= 8 ? o : 1;
+    *dx = step[k][0], *dy = step[k][1];
+}
+
+void fn_image_orient_copy(const uint8_t *src, int w, int h, size_t stride, int o, fn_image *dst)
+{
+    int c = dst->c, dx, dy;
+    column_step(o, &dx, &dy);
+    ptrdiff_t step = (ptrdiff_t)dx * c + (ptrdiff_t)dy * (ptrdiff_t)stride;
+    for (int oy = 0; oy < dst->h; oy++) {
+        uint8_t *d = fn_image_px(dst, 0, oy);
+        int sx, sy;
+        source_of(o, w, h, 0, oy, &sx, &sy);
+        const uint8_t *s = src + (size_t)sy * stride + (size_t)sx * c;
+        if (step == c) {
+            memcpy(d, s, (size_t)dst->w * c);
+            continue;
+        }
+        for (int ox = 0; ox < dst->w; ox++, d += c, s += step)
+            for (int k = 0; k < c; k++) d[k] = s[k];
+    }
+}
+
 fn_status fn_image_apply_orientation(fn_image *img, int o)
 {
     if (o <= 1 || o > 8) return FN_OK;
-    int ow = o >= 5 ? img->h : img->w, oh = o >= 5 ? img->w : img->h, c = img->c;
     fn_image out;
-    FN_TRY(fn_image_alloc(&out, ow, oh, c));
-    for (int oy = 0; oy < oh; oy++) {
-        uint8_t *d = fn_image_px(&out, 0, oy);
-        for (int ox = 0; ox < ow; ox++, d += c) {
-            int sx, sy;
-            source_of(o, img->w, img->h, ox, oy, &sx, &sy);
-            memcpy(d, fn_image_px(img, sx, sy), (size_t)c);
-        }
-    }
+    FN_TRY(fn_image_alloc(&out, o >= 5 ? img->h : img->w, o >= 5 ? img->w : img->h, img->c));
+    fn_image_orient_copy(img->data, img->w, img->h, (size_t)img->w * img->c, o, &out);
     fn_image_free(img);
     *img = out;
     return FN_OK;

@@ -1,5 +1,6 @@
 /* video.h — recognition on moving pictures: FFmpeg input (files, V4L2 devices,
- * network URLs, image sequences) decoded once into a reused RGB8 frame, face
+ * network URLs, image sequences) decoded once into a reused RGB8 frame turned
+ * upright by the stream's rotation (display matrix), face
  * tracks with identity votes, and annotated video output.  Owns no model: the
  * caller's fn_engine detects and embeds, the caller's gallery names.
  */
@@ -18,6 +19,8 @@ typedef struct fn_video_info {
     int w, h;
     double fps;        /* nominal frame rate (25 when the source does not say) */
     int live;          /* device or network stream: frames are dropped, not queued */
+    int orientation;   /* how stored frames were turned upright, from the stream's display
+                          matrix, as an EXIF orientation (1 = as stored; 6 = a phone's 90) */
 } fn_video_info;
 
 /* url: a file, /dev/videoN, rtsp:// http(s):// URL, or an image sequence
@@ -35,6 +38,15 @@ double fn_video_frame_wall(const fn_video_source *v);
 double fn_video_now(void);
 /* Frames decoded but never handed out because the caller was busy. */
 int64_t fn_video_dropped(const fn_video_source *v);
+/* Frames decoded so far, and the frames the container announces (its frame
+ * count, else duration x frame rate; 0 when it says neither). */
+void fn_video_frame_counts(const fn_video_source *v, int64_t *read, int64_t *expected);
+/* At the end of input: a sentence when the video was usable but damaged
+ * ("" if not) — a file that ends before its container says (cut-short copy
+ * or recording) is read to its end, not refused, and this says how much was
+ * there: "clip.mp4: the video ends after 12 of the 60 frames its container
+ * announces (20 %); ...".  The string lives until the next call or close. */
+const char *fn_video_warning(fn_video_source *v);
 void fn_video_close(fn_video_source *v);
 
 /* ------------------------------------------------------------ output */
