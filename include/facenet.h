@@ -54,6 +54,16 @@ typedef struct fn_image_limits {
  * means the defaults (a 12000x8000 photo loads, a 100000x100000 header is
  * refused).  On failure *out is empty and fn_last_error() names the file. */
 fn_status fn_image_load(const char *path, const fn_image_limits *lim, fn_image *out);
+/* What a decode noticed besides the pixels. */
+typedef struct fn_image_notes {
+    int orientation;     /* EXIF orientation found (1..8; 1 = none) and undone */
+    char warning[512];   /* damage repaired, "" if none; e.g. "x.jpg: JPEG lacks its
+                            end marker (EOI); all image data is present and was used"
+                            (deeper truncation is still FN_ERR_FORMAT) */
+} fn_image_notes;
+/* fn_image_load that also fills notes (may be NULL): callers that report
+ * warnings (the CLI prints notes->warning when it is not empty). */
+fn_status fn_image_load_ex(const char *path, const fn_image_limits *lim, fn_image *out, fn_image_notes *notes);
 fn_status fn_image_save_png(const char *path, const fn_image *img);
 fn_status fn_image_save_jpeg(const char *path, const fn_image *img, int quality);
 /* Frees data and zeroes the struct; safe on a zeroed or freed image. */
@@ -80,6 +90,11 @@ typedef enum fn_select {
 
 /* Index of the chosen face, or -1 when n == 0. */
 int fn_select_face(const fn_face *faces, int n, fn_select how, int img_w, int img_h);
+/* 1 when all 5 landmarks lie inside a w x h image, 0 when any lies outside
+ * (a face cut by the border, found by the edge retry: its box and landmarks
+ * are in the image's coordinates but may pass its edges; alignment still
+ * works, filling what is outside with black). */
+int fn_face_landmarks_inside(const fn_face *face, int w, int h);
 
 /* ---------------------------------------------------------------- engine */
 
@@ -92,11 +107,19 @@ typedef struct fn_options {
     float min_face;           /* MTCNN minimum face size in pixels (20) */
     float thresholds[3];      /* P-, R-, O-Net thresholds (0.6, 0.7, 0.7) */
     float factor;             /* pyramid scale factor (0.709) */
+    int edge_retry;           /* 1 (default): when MTCNN finds no face, look once more in the image
+                                 padded around its border (FN_EDGE_PAD of its short side), so a
+                                 close-up filling the frame or a face cut by the border is found;
+                                 0: the reference's single pass */
     int detector_only;        /* 1: load no embedding model */
     int embedder_only;        /* 1: load no detector (only aligned crops will be embedded) */
 } fn_options;
 
 void fn_options_init(fn_options *o);
+
+/* The edge retry's pad on each side, as a fraction of the image's short
+ * side (measured on Film close-ups and border-cut faces: tests/test_edge_faces.c). */
+#define FN_EDGE_PAD 0.25
 
 /* Detector + embedding model + their alignment.  Thread-safe: one engine
  * may serve several threads at once. */

@@ -26,6 +26,9 @@ static inline uint8_t *fn_image_px(const fn_image *img, int x, int y)
 /* Decode from memory (as fn_image_load); name_for_errors starts every error sentence. */
 fn_status fn_image_decode(const void *buf, size_t len, const char *name_for_errors,
                           const fn_image_limits *lim, fn_image *out);
+/* The same, telling what the decoder noticed (notes may be NULL). */
+fn_status fn_image_decode_ex(const void *buf, size_t len, const char *name_for_errors,
+                             const fn_image_limits *lim, fn_image *out, fn_image_notes *notes);
 
 
 /* RGB -> 1-channel gray with OpenCV's cvtColor(RGB2GRAY) fixed point:
