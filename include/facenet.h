@@ -108,7 +108,7 @@ typedef struct fn_options {
     float thresholds[3];      /* P-, R-, O-Net thresholds (0.6, 0.7, 0.7) */
     float factor;             /* pyramid scale factor (0.709) */
     int edge_retry;           /* 1 (default): when MTCNN finds no face, look once more in the image
-                                 padded around its border (FN_EDGE_PAD of its short side), so a
+                                 padded with mid-gray (FN_EDGE_PAD of its short side), so a
                                  close-up filling the frame or a face cut by the border is found;
                                  0: the reference's single pass */
     int detector_only;        /* 1: load no embedding model */

@@ -32,7 +32,7 @@ typedef struct fn_mtcnn_params {
     double factor;          /* pyramid step (0.709) */
     double edge_pad;        /* 0 (default: the reference): one pass.  > 0: when the pass finds no
                                face, run once more on the image padded on every side by
-                               edge_pad x its short side (edge pixels replicated), and map the
+                               edge_pad x its short side (mid-gray), and map the
                                faces back; boxes and landmarks may then lie outside the image
                                (faces with under a quarter of their box inside are dropped) */
 } fn_mtcnn_params;
