@@ -209,7 +209,7 @@ static void check_landmarks_inside(void)
 
 /* How FN_EDGE_PAD was chosen: cases found (at the right face) per pad, with
  * the reference's P/R/O-Net weights. */
-static void measure_pads(edge_case *cases, int n)
+static __attribute__((unused)) void measure_pads(edge_case *cases, int n)
 {
     static const char *names[3] = {"pnet", "rnet", "onet"};
     fn_weights *w[3] = {0};
