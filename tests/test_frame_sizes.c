@@ -11,6 +11,11 @@
  *
  * - images (PNG and JPEG, RGB and gray, written here) of all sizes through
  *   one `detect` and one `identify` run: exit 0, every file reported;
+ * - every PNG layout libpng expands into our rows (gray 1/2/4/8/16 bit, gray
+ *   + alpha, RGB(A) 8/16, palette 1/2/4/8 bit with transparency; Adam7 and
+ *   not) and every JPEG kind libjpeg fills (gray, 4:2:0, 4:4:4, CMYK) at all
+ *   sizes up to 64 (large sizes: one layout each, in turn) decoded
+ *   in-process against the samples written;
  * - videos of all sizes (3 frames of YUV4MPEG2 written here: 4:4:4, 4:2:0
  *   and gray, so no process per size) read in-process by the video source
  *   (FFmpeg demuxes and decodes them, swscale converts): size, frame count
@@ -29,6 +34,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <jpeglib.h>
+#include <png.h>
 
 #include "cli_util.h"
 #include "facenet.h"
@@ -130,6 +138,193 @@ static void check_images(void)
         if (k == 0) T_CHECK(lines == written, "detect: %d JSON lines for %d images", lines, written);
         t_run_free(&r);
     }
+}
+
+/* --------------------------------------------- codec layouts, in-process */
+
+typedef struct membuf { uint8_t *p; size_t n, cap; } membuf;
+
+static void mem_write(png_structp png, png_bytep d, png_size_t n)
+{
+    membuf *m = png_get_io_ptr(png);
+    if (m->n + n > m->cap) {
+        m->cap = (m->n + n) * 2;
+        m->p = realloc(m->p, m->cap);
+    }
+    memcpy(m->p + m->n, d, n);
+    m->n += n;
+}
+static void mem_flush(png_structp png) { (void)png; }
+
+typedef struct png_kind { int type, depth; } png_kind;
+static const png_kind png_kinds[] = {
+    {PNG_COLOR_TYPE_GRAY, 1}, {PNG_COLOR_TYPE_GRAY, 2}, {PNG_COLOR_TYPE_GRAY, 4}, {PNG_COLOR_TYPE_GRAY, 8},
+    {PNG_COLOR_TYPE_GRAY, 16}, {PNG_COLOR_TYPE_GRAY_ALPHA, 8}, {PNG_COLOR_TYPE_GRAY_ALPHA, 16},
+    {PNG_COLOR_TYPE_RGB, 8}, {PNG_COLOR_TYPE_RGB, 16}, {PNG_COLOR_TYPE_RGBA, 8}, {PNG_COLOR_TYPE_RGBA, 16},
+    {PNG_COLOR_TYPE_PALETTE, 1}, {PNG_COLOR_TYPE_PALETTE, 2}, {PNG_COLOR_TYPE_PALETTE, 4}, {PNG_COLOR_TYPE_PALETTE, 8},
+};
+#define NPNG (int)(sizeof png_kinds / sizeof png_kinds[0])
+
+/* Sample value (0 .. 2^depth - 1) of channel c at (x, y). */
+static unsigned sample(int x, int y, int c, int depth)
+{
+    unsigned v = (unsigned)(x * 37 + y * 91 + c * 53 + ((x ^ y) & 7) * 29) * 2654435761u;
+    return (v >> 7) & ((1u << depth) - 1);
+}
+
+static uint8_t pal_rgb(unsigned i, int c) { return (uint8_t)(i * 53 + c * 90 + 7); }
+
+/* What the decoder must give for the sample at (x, y): RGB8. */
+static void png_expected(const png_kind *k, int x, int y, uint8_t out[3])
+{
+    int d = k->depth;
+    if (k->type == PNG_COLOR_TYPE_PALETTE) {
+        for (int c = 0; c < 3; c++) out[c] = pal_rgb(sample(x, y, 0, d), c);
+        return;
+    }
+    int colour = k->type & PNG_COLOR_MASK_COLOR;
+    for (int c = 0; c < 3; c++) {
+        unsigned v = sample(x, y, colour ? c : 0, d);
+        /* 16 bit: the high byte; 1/2/4 bit: scaled to 0..255 (libpng's expansion) */
+        out[c] = (uint8_t)(d == 16 ? v >> 8 : d == 8 ? v : v * 255 / ((1u << d) - 1));
+    }
+}
+
+static membuf make_png(const png_kind *k, int w, int h, int interlace)
+{
+    membuf m = {0};
+    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+    png_infop info = png_create_info_struct(png);
+    if (setjmp(png_jmpbuf(png))) {
+        png_destroy_write_struct(&png, &info);
+        free(m.p);
+        return (membuf){0};
+    }
+    png_set_write_fn(png, &m, mem_write, mem_flush);
+    png_set_IHDR(png, info, (png_uint_32)w, (png_uint_32)h, k->depth, k->type,
+                 interlace ? PNG_INTERLACE_ADAM7 : PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    png_byte trns[256];
+    if (k->type == PNG_COLOR_TYPE_PALETTE) {
+        png_color pal[256];
+        int n = 1 << k->depth;
+        for (int i = 0; i < n; i++) pal[i] = (png_color){pal_rgb((unsigned)i, 0), pal_rgb((unsigned)i, 1), pal_rgb((unsigned)i, 2)};
+        png_set_PLTE(png, info, pal, n);
+        for (int i = 0; i < n; i++) trns[i] = (png_byte)(i * 40);
+        png_set_tRNS(png, info, trns, n, NULL);
+    }
+    png_write_info(png, info);
+    int ch = png_get_channels(png, info), bits = k->depth * ch;
+    size_t rowbytes = ((size_t)w * bits + 7) / 8;
+    png_bytep *rows = malloc(sizeof *rows * (size_t)h);
+    for (int y = 0; y < h; y++) {
+        rows[y] = calloc(1, rowbytes);
+        for (int x = 0; x < w; x++)
+            for (int c = 0; c < ch; c++) {
+                unsigned v = sample(x, y, c, k->depth);
+                size_t bit = ((size_t)x * ch + c) * k->depth;
+                if (k->depth == 16) rows[y][bit / 8] = (png_byte)(v >> 8), rows[y][bit / 8 + 1] = (png_byte)v;
+                else if (k->depth == 8) rows[y][bit / 8] = (png_byte)v;
+                else rows[y][bit / 8] |= (png_byte)(v << (8 - k->depth - bit % 8));
+            }
+    }
+    png_write_image(png, rows);
+    png_write_end(png, info);
+    for (int y = 0; y < h; y++) free(rows[y]);
+    free(rows);
+    png_destroy_write_struct(&png, &info);
+    return m;
+}
+
+enum { JPEG_GRAY, JPEG_420, JPEG_444, JPEG_CMYK, NJPEG };
+static const char *jpeg_names[NJPEG] = {"gray", "4:2:0", "4:4:4", "CMYK"};
+
+static membuf make_jpeg(const fn_image *rgb, int kind)
+{
+    struct jpeg_compress_struct ci;
+    struct jpeg_error_mgr err;
+    ci.err = jpeg_std_error(&err);
+    jpeg_create_compress(&ci);
+    unsigned char *out = NULL;
+    unsigned long outlen = 0;
+    jpeg_mem_dest(&ci, &out, &outlen);
+    ci.image_width = (JDIMENSION)rgb->w, ci.image_height = (JDIMENSION)rgb->h;
+    ci.input_components = kind == JPEG_CMYK ? 4 : 3;
+    ci.in_color_space = kind == JPEG_CMYK ? JCS_CMYK : JCS_RGB;
+    jpeg_set_defaults(&ci);
+    if (kind == JPEG_GRAY) jpeg_set_colorspace(&ci, JCS_GRAYSCALE);
+    jpeg_set_quality(&ci, 100, TRUE);
+    if (kind == JPEG_444)
+        for (int c = 0; c < 3; c++) ci.comp_info[c].h_samp_factor = ci.comp_info[c].v_samp_factor = 1;
+    jpeg_start_compress(&ci, TRUE);
+    uint8_t *row = malloc((size_t)rgb->w * 4);
+    while (ci.next_scanline < ci.image_height) {
+        const uint8_t *src = fn_image_px(rgb, 0, (int)ci.next_scanline);
+        for (int x = 0; x < rgb->w; x++)
+            for (int c = 0; c < ci.input_components; c++) row[x * ci.input_components + c] = c < 3 ? src[3 * x + c] : 0;
+        JSAMPROW r = row;
+        jpeg_write_scanlines(&ci, &r, 1);
+    }
+    free(row);
+    jpeg_finish_compress(&ci);
+    jpeg_destroy_compress(&ci);
+    return (membuf){out, outlen, outlen};
+}
+
+/* PNG: exact against the samples.  JPEG: the size, and for gray/4:4:4 at
+ * quality 100 the pixels within 6 levels of what was coded (gray: of its
+ * luma); 4:2:0 and CMYK (values checked in test_image) only the size. */
+static void check_codec_layouts(void)
+{
+    int png_ok = 0, png_n = 0, jpeg_ok = 0, jpeg_n = 0, worst = 0;
+    for (int i = 0; i < nsizes; i++) {
+        int w = sizes[i].w, h = sizes[i].h, small = w <= 64 && h <= 64;
+        for (int k = 0; k < NPNG; k++) {
+            if (!small && k != i % NPNG) continue;
+            int interlace = (i + k) & 1;
+            membuf m = make_png(&png_kinds[k], w, h, interlace);
+            fn_image im;
+            fn_status s = fn_image_decode(m.p, m.n, "layout.png", NULL, &im);
+            int bad = s != FN_OK || im.w != w || im.h != h;
+            for (int y = 0; !bad && y < h; y++)
+                for (int x = 0; x < w && !bad; x++) {
+                    uint8_t e[3];
+                    png_expected(&png_kinds[k], x, y, e);
+                    bad = memcmp(fn_image_px(&im, x, y), e, 3) != 0;
+                }
+            T_CHECK(!bad, "PNG type %d depth %d%s %dx%d: %s", png_kinds[k].type, png_kinds[k].depth,
+                    interlace ? " Adam7" : "", w, h, s != FN_OK ? fn_last_error() : "pixels differ");
+            png_ok += !bad, png_n++;
+            fn_image_free(&im);
+            free(m.p);
+        }
+        fn_image src;
+        fn_image_alloc(&src, w, h, 3);
+        fill_pattern(&src, i);
+        for (int k = 0; k < NJPEG; k++) {
+            if (!small && k != i % NJPEG) continue;
+            membuf m = make_jpeg(&src, k);
+            fn_image im;
+            fn_status s = fn_image_decode(m.p, m.n, "layout.jpg", NULL, &im);
+            int bad = s != FN_OK || im.w != w || im.h != h;
+            for (int y = 0; !bad && (k == JPEG_GRAY || k == JPEG_444) && y < h; y++)
+                for (int x = 0; x < w; x++) {
+                    const uint8_t *a = fn_image_px(&src, x, y), *b = fn_image_px(&im, x, y);
+                    int luma = (a[0] * 299 + a[1] * 587 + a[2] * 114 + 500) / 1000;
+                    for (int c = 0; c < 3; c++) {
+                        int d = abs(b[c] - (k == JPEG_GRAY ? luma : a[c]));
+                        if (d > worst) worst = d;
+                        bad |= d > 6;
+                    }
+                }
+            T_CHECK(!bad, "JPEG %s %dx%d: %s", jpeg_names[k], w, h, s != FN_OK ? fn_last_error() : "pixels off by more than 6");
+            jpeg_ok += !bad, jpeg_n++;
+            fn_image_free(&im);
+            free(m.p);
+        }
+        fn_image_free(&src);
+    }
+    printf("codec layouts in-process: PNG %d of %d exact (15 layouts x Adam7/not), JPEG %d of %d (gray, 4:2:0, 4:4:4, "
+           "CMYK; worst gray/4:4:4 deviation %d levels)\n", png_ok, png_n, jpeg_ok, jpeg_n, worst);
 }
 
 /* YUV4MPEG2 written here (no process per size): chroma 4:4:4, 4:2:0 (odd
@@ -282,6 +477,7 @@ int main(void)
 {
     setup();
     check_images();
+    check_codec_layouts();
     check_videos();
     check_cli_videos();
     printf("sweep: %d sizes\n", nsizes);
