@@ -2,7 +2,6 @@
  * folder-per-person gallery into a temporary gallery, identify every probe
  * image's face, and report who was taken for whom. */
 #include <dirent.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,35 +18,52 @@
 #include "eval/metrics.h"
 #include "eval/openset.h"
 #include "eval/svg.h"
+#include "outputs.h"
 
-static const char *usage =
-    "usage: facenet eval --gallery-dir DIR --probe-dir DIR [--unknown-dir DIR] [--threshold T] [--json] [--plot F.svg]\n"
-    "Identification accuracy.  Both directories hold one folder per person; the gallery\n"
-    "folders are enrolled (most probable face per image) into a temporary gallery and\n"
-    "every probe image's face is identified as the nearest enrolled person.  Prints the\n"
-    "accuracy (a probe without a detected face counts as wrong), per-person accuracy,\n"
-    "every misidentified file with the distance and the margin to the second-best person,\n"
-    "and the images where no face was found.  With --unknown-dir (images of people not in\n"
-    "the gallery): open-set figures at the threshold (FIR, FNR) and the threshold that\n"
-    "balances them.\n\n"
-    "  --gallery-dir DIR  DIR/<person>/*.jpg to enrol\n"
-    "  --probe-dir DIR    DIR/<person>/*.jpg to identify\n"
-    "  --unknown-dir DIR  images of people who are not enrolled (any layout)\n"
-    "  --threshold T      open-set decision threshold (default: the model's)\n"
-    "  --plot F.svg       ROC and distance histograms (probe to own person vs to others)\n"
-    "  --json             one summary object\n"
-    FN_CLI_CACHE_HELP
-    FN_ENGINE_HELP
-    "\nexample: facenet eval --gallery-dir Film/Test --probe-dir Predict\n";
+static const fn_cli_use uses[] = {
+    {FN_O_GALLERY_DIR, FN_USE_REQUIRED, NULL, NULL, NULL},
+    {FN_O_PROBE_DIR, FN_USE_REQUIRED, NULL, NULL, NULL},
+    {FN_O_UNKNOWN_DIR, 0, NULL, NULL, NULL},
+    {FN_O_THRESHOLD, 0, NULL, "the model's", "open-set decision threshold: farther faces are unknown"},
+    {FN_O_PLOT, 0, NULL, NULL, "ROC and distance histograms (probe to own person vs to others)"},
+    {FN_O_OVERWRITE, 0, NULL, NULL, NULL},
+    {FN_O_JSON, 0, NULL, NULL, "one summary object"},
+    {FN_O_NO_CACHE, 0, NULL, NULL, NULL},
+    FN_CLI_ENGINE_USES,
+    {FN_O_NONE, 0, NULL, NULL, NULL}};
 
-enum { OPT_GALLERY_DIR = OPT_FIRST_LOCAL, OPT_PROBE_DIR, OPT_UNKNOWN_DIR, OPT_THRESHOLD, OPT_JSON, OPT_PLOT,
-       OPT_NO_CACHE, OPT_HELP };
+static const fn_cli_spec spec = {
+    .verb = "eval",
+    .usage = (const char *const[]){
+        "--gallery-dir DIR --probe-dir DIR [--unknown-dir DIR] [--threshold T] [--json] [--plot F.svg]", NULL},
+    .description =
+        "Identification accuracy.  Both directories hold one folder per person; the gallery\n"
+        "folders are enrolled (most probable face per image) into a temporary gallery and\n"
+        "every probe image's face is identified as the nearest enrolled person.  Prints the\n"
+        "accuracy (a probe without a detected face counts as wrong), per-person accuracy,\n"
+        "every misidentified file with the distance and the margin to the second-best person,\n"
+        "and the images where no face was found.  With --unknown-dir (images of people not in\n"
+        "the gallery): open-set figures at the threshold (FIR, FNR) and the threshold that\n"
+        "balances them.",
+    .opts = uses,
+    .min_args = 0,
+    .max_args = 0,
+    .examples = (const char *const[]){"facenet eval --gallery-dir Film/Test --probe-dir Predict",
+                                      "facenet eval --gallery-dir Film/Test --probe-dir Predict --unknown-dir strangers "
+                                      "--plot eval.svg",
+                                      NULL},
+    .exits = (const fn_cli_exit[]){{1, "failure: nothing could be enrolled, a folder or image could not be read, "
+                                       "the model could not be opened, or the plot could not be written (named on "
+                                       "stderr)"},
+                                   {0, NULL}},
+};
 
 typedef struct args {
     const char *gallery_dir, *probe_dir, *unknown_dir, *plot;
     float threshold;
     int json, cache;
     fn_cli_engine ce;
+    fn_outputs outs;   /* the plot: never an input, not replaced without --overwrite */
 } args;
 
 /* One probe image after identification. */
@@ -111,7 +127,7 @@ static int enrol_person(ctx *c, const char *name, fn_progress *prog, float *emb)
     snprintf(dir, sizeof dir, "%s/%s", c->a.gallery_dir, name);
     fn_pathlist files = {0};
     char *arg[1] = {dir};
-    if (fn_cli_collect_images(arg, 1, &files)) return 1;
+    if (fn_cli_collect_images(arg, 1, &files, NULL)) return 1;
     int rc = 0;
     for (int i = 0; !rc && i < files.count; i++) {
         fn_eval_result r;
@@ -197,7 +213,7 @@ static int gather_probes(ctx *c)
         snprintf(dir, sizeof dir, "%s/%s", c->a.probe_dir, names.items[i]);
         fn_pathlist files = {0};
         char *arg[1] = {dir};
-        rc = fn_cli_collect_images(arg, 1, &files);
+        rc = fn_cli_collect_images(arg, 1, &files, NULL);
         for (int k = 0; !rc && k < files.count; k++) rc = add_probe(c, files.items[k], names.items[i]);
         fn_pathlist_free(&files);
     }
@@ -205,7 +221,7 @@ static int gather_probes(ctx *c)
     if (!rc && c->a.unknown_dir) {
         fn_pathlist files = {0};
         char *arg[1] = {(char *)c->a.unknown_dir};
-        rc = fn_cli_collect_images(arg, 1, &files);
+        rc = fn_cli_collect_images(arg, 1, &files, NULL);
         for (int k = 0; !rc && k < files.count; k++) rc = add_probe(c, files.items[k], NULL);
         fn_pathlist_free(&files);
     }
@@ -438,8 +454,8 @@ static int write_plot(ctx *c, float thr)
         free(im);
     }
     fn_svg_plot plot = {"facenet eval: probe to own person vs to others", &roc, 1, NULL, 1, h, thr};
-    if (s == FN_OK) s = fn_svg_write(c->a.plot, &plot);
-    if (s != FN_OK) rc = fn_cli_fail("eval", s);
+    if (s == FN_OK) rc = fn_cli_save_svg("eval", &c->a.outs, c->a.plot, &plot);
+    else rc = fn_cli_fail("eval", s);
     fn_roc_free(&roc);
     free(h);
     free(d);
@@ -452,48 +468,35 @@ static int write_plot(ctx *c, float thr)
 
 static int parse(int argc, char **argv, args *a)
 {
-    static const struct option longopts[] = {
-        FN_ENGINE_LONGOPTS,
-        {"gallery-dir", required_argument, 0, OPT_GALLERY_DIR},
-        {"probe-dir", required_argument, 0, OPT_PROBE_DIR},
-        {"unknown-dir", required_argument, 0, OPT_UNKNOWN_DIR},
-        {"threshold", required_argument, 0, OPT_THRESHOLD},
-        {"json", no_argument, 0, OPT_JSON},
-        {"plot", required_argument, 0, OPT_PLOT},
-        {"no-cache", no_argument, 0, OPT_NO_CACHE},
-        {"help", no_argument, 0, OPT_HELP},
-        {0, 0, 0, 0}};
     memset(a, 0, sizeof *a);
-    a->cache = 1;
-    a->threshold = -1;
+    fn_cli_args o;
+    int rc = fn_cli_parse(&spec, argc, argv, &o);
+    if (rc) return rc;
     fn_cli_engine_init(&a->ce);
-    int opt;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        if (opt == OPT_GALLERY_DIR) a->gallery_dir = optarg;
-        else if (opt == OPT_PROBE_DIR) a->probe_dir = optarg;
-        else if (opt == OPT_UNKNOWN_DIR) a->unknown_dir = optarg;
-        else if (opt == OPT_THRESHOLD) {
-            char *end;
-            a->threshold = strtof(optarg, &end);
-            if (*end || end == optarg || !(a->threshold >= 0))
-                return fn_cli_usage_error("eval", "--threshold wants a distance >= 0, got '%s'", optarg);
-        } else if (opt == OPT_JSON) a->json = 1;
-        else if (opt == OPT_PLOT) a->plot = optarg;
-        else if (opt == OPT_NO_CACHE) a->cache = 0;
-        else if (opt == OPT_HELP) { fputs(usage, stdout); return -1; }
-        else if (opt == '?') return fn_cli_usage_error("eval", "bad option");
-        else if (fn_cli_engine_option(&a->ce, "eval", opt, optarg)) return 2;
-    }
-    if (!a->gallery_dir) return fn_cli_usage_error("eval", "--gallery-dir DIR is required");
-    if (!a->probe_dir) return fn_cli_usage_error("eval", "--probe-dir DIR is required");
-    if (optind < argc) return fn_cli_usage_error("eval", "unexpected argument '%s'", argv[optind]);
+    fn_cli_engine_from_args(&a->ce, &o);
+    a->gallery_dir = fn_cli_str(&o, FN_O_GALLERY_DIR);
+    a->probe_dir = fn_cli_str(&o, FN_O_PROBE_DIR);
+    a->unknown_dir = fn_cli_str(&o, FN_O_UNKNOWN_DIR);
+    a->threshold = (float)fn_cli_float(&o, FN_O_THRESHOLD, -1);
+    a->plot = fn_cli_str(&o, FN_O_PLOT);
+    a->json = fn_cli_flag(&o, FN_O_JSON);
+    a->cache = !fn_cli_flag(&o, FN_O_NO_CACHE);
     const char *dirs[3] = {a->gallery_dir, a->probe_dir, a->unknown_dir};
     for (int i = 0; i < 3; i++)
         if (dirs[i] && !is_dir(dirs[i])) {
             fprintf(stderr, "facenet eval: %s: no such directory\n", dirs[i]);
             return 1;
         }
+    if (!a->plot) return 0;
+    /* The inputs are folders: the plot may not land on any file below them. */
+    char err[4600];
+    char *in[3] = {(char *)a->gallery_dir, (char *)a->probe_dir, (char *)(a->unknown_dir ? a->unknown_dir : a->probe_dir)};
+    if (fn_outputs_init(&a->outs, NULL, in, 3, NULL, 0, fn_cli_flag(&o, FN_O_OVERWRITE), err, sizeof err) ||
+        fn_outputs_claim(&a->outs, a->plot, err, sizeof err)) {
+        fprintf(stderr, "facenet eval: %s\n", err);
+        fn_outputs_free(&a->outs);
+        return 1;
+    }
     return 0;
 }
 
@@ -564,5 +567,6 @@ int fn_cmd_eval(int argc, char **argv)
     fn_gallery_close(c.g);
     remove_temp_gallery(&c);
     fn_engine_free(c.e);
+    fn_outputs_free(&c.a.outs);
     return rc;
 }

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -49,7 +50,7 @@ static int has_image_ext(const char *name)
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
-static int collect_dir(const char *dir, fn_pathlist *out, int depth)
+static int collect_dir(const char *dir, fn_pathlist *out, fn_pathlist *skipped, int depth)
 {
     if (depth > 32) return 0;  /* symlink loops end here rather than recursing forever */
     DIR *d = opendir(dir);
@@ -71,14 +72,15 @@ static int collect_dir(const char *dir, fn_pathlist *out, int depth)
         snprintf(path, sizeof path, "%s/%s", dir, names.items[i]);
         struct stat st;
         if (stat(path, &st) != 0) continue;
-        if (S_ISDIR(st.st_mode)) rc = collect_dir(path, out, depth + 1);
+        if (S_ISDIR(st.st_mode)) rc = collect_dir(path, out, skipped, depth + 1);
         else if (S_ISREG(st.st_mode) && has_image_ext(path)) rc = fn_pathlist_add(out, path);
+        else if (S_ISREG(st.st_mode) && skipped) rc = fn_pathlist_add(skipped, path);
     }
     fn_pathlist_free(&names);
     return rc;
 }
 
-int fn_cli_collect_images(char **args, int nargs, fn_pathlist *out)
+int fn_cli_collect_images(char **args, int nargs, fn_pathlist *out, fn_pathlist *skipped)
 {
     for (int i = 0; i < nargs; i++) {
         struct stat st;
@@ -91,7 +93,7 @@ int fn_cli_collect_images(char **args, int nargs, fn_pathlist *out)
             snprintf(path, sizeof path, "%s", args[i]);
             size_t n = strlen(path);
             while (n > 1 && path[n - 1] == '/') path[--n] = '\0';
-            if (collect_dir(path, out, 0) != 0) return -1;
+            if (collect_dir(path, out, skipped, 0) != 0) return -1;
         } else if (fn_pathlist_add(out, args[i]) != 0) {
             return -1;
         }
@@ -167,13 +169,36 @@ int fn_cli_fail(const char *verb, fn_status s)
     return 1;
 }
 
-int fn_cli_usage_error(const char *verb, const char *fmt, ...)
+const char *fn_cli_load_status(const char *path)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "facenet %s: ", verb);
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\n(see `facenet %s --help`)\n", verb);
-    va_end(ap);
-    return 2;
+    static const uint8_t jpeg[3] = {0xFF, 0xD8, 0xFF}, png[8] = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A};
+    uint8_t head[8] = {0};
+    FILE *f = fopen(path, "rb");
+    size_t n = f ? fread(head, 1, sizeof head, f) : 0;
+    if (f) fclose(f);
+    if (n == 0) return FN_ST_UNREADABLE;   /* cannot open, or empty */
+    if ((n >= 3 && !memcmp(head, jpeg, 3)) || (n == 8 && !memcmp(head, png, 8))) return FN_ST_UNREADABLE;
+    return FN_ST_UNSUPPORTED;
+}
+
+cJSON *fn_cli_file_record(const char *file, const char *status, const char *error)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "file", file);
+    cJSON_AddStringToObject(o, "status", status);
+    if (error) cJSON_AddStringToObject(o, "error", error);
+    return o;
+}
+
+void fn_cli_report_skipped(const char *verb, const fn_pathlist *skipped, int json, int verbose)
+{
+    for (int i = 0; i < skipped->count; i++) {
+        if (json) fn_cli_emit(fn_cli_file_record(skipped->items[i], FN_ST_UNSUPPORTED,
+                                                 "not a .jpg, .jpeg or .png file; skipped"));
+        else if (verbose) fprintf(stderr, "facenet %s: %s: skipped: not a .jpg, .jpeg or .png file\n", verb,
+                                  skipped->items[i]);
+    }
+    if (!json && !verbose && skipped->count)
+        fprintf(stderr, "facenet %s: note: skipped %d file(s) in the folders that are not .jpg, .jpeg or .png "
+                        "(--verbose names them)\n", verb, skipped->count);
 }

@@ -9,10 +9,6 @@
 #include "facenet.h"
 #include "eval/cache.h"
 
-#define FN_CLI_CACHE_HELP \
-    "  --no-cache         do not read or write the embedding cache\n" \
-    "                     ($FACENET_CACHE, else ~/.cache/facenet/embeddings.db)\n"
-
 /* What to do when the detector finds no face. */
 typedef enum fn_miss_policy {
     FN_MISS_SKIP = 0,     /* no embedding (eval: listed as "no face") */

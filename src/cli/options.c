@@ -424,6 +424,30 @@ int fn_cli_parse(const fn_cli_spec *spec, int argc, char **argv, fn_cli_args *a)
 
 /* ---- --help -------------------------------------------------------------- */
 
+/* text after a column of `indent` already printed on the first line,
+ * wrapped at word boundaries to lines of at most `width` characters. */
+static void wrapped(FILE *f, const char *text, int indent, int width)
+{
+    int col = indent;
+    const char *p = text;
+    while (*p) {
+        const char *sp = strchr(p, ' ');
+        int len = sp ? (int)(sp - p) : (int)strlen(p);
+        if (col > indent && col + 1 + len > width) {
+            fprintf(f, "\n%*s", indent, "");
+            col = indent;
+        } else if (col > indent) {
+            fputc(' ', f);
+            col++;
+        }
+        fwrite(p, 1, (size_t)len, f);
+        col += len;
+        p += len;
+        while (*p == ' ') p++;
+    }
+    fputc('\n', f);
+}
+
 static void option_help(const fn_cli_use *u, FILE *f)
 {
     const fn_cli_option *o = &fn_cli_options[u->id];
@@ -432,9 +456,10 @@ static void option_help(const fn_cli_use *u, FILE *f)
                           : snprintf(head, sizeof head, "    --%s", o->name);
     if (o->kind != FN_ARG_FLAG && w > 0 && (size_t)w < sizeof head)
         snprintf(head + w, sizeof head - (size_t)w, " %s", o->metavar);
-    fprintf(f, "  %-24s %s", head, u->help ? u->help : o->help);
-    if (u->flags & FN_USE_REQUIRED) fputs(" (required)", f);
-    fputc('\n', f);
+    char line[640];
+    snprintf(line, sizeof line, "%s%s", u->help ? u->help : o->help, (u->flags & FN_USE_REQUIRED) ? " (required)" : "");
+    fprintf(f, "  %-24s ", head);
+    wrapped(f, line, 27, 100);
     char extra[400] = "";
     size_t n = 0;
     if (o->kind == FN_ARG_INT || o->kind == FN_ARG_FLOAT || o->kind == FN_ARG_FLOATS) {
@@ -450,7 +475,10 @@ static void option_help(const fn_cli_use *u, FILE *f)
     }
     const char *def = u->def ? u->def : u->def_text;
     if (def && n < sizeof extra) snprintf(extra + n, sizeof extra - n, "%sdefault: %s", n ? "; " : "", def);
-    if (extra[0]) fprintf(f, "  %-24s (%s)\n", "", extra);
+    if (extra[0]) {
+        fprintf(f, "%27s", "");
+        wrapped(f, extra, 27, 100);
+    }
 }
 
 void fn_cli_help(const fn_cli_spec *s, FILE *f)
@@ -477,8 +505,12 @@ void fn_cli_help(const fn_cli_spec *s, FILE *f)
         const char *m = standard[k].meaning;
         for (const fn_cli_exit *e = s->exits; e && e->meaning; e++)
             if (e->code == standard[k].code) m = e->meaning;
-        fprintf(f, "  %d  %s\n", standard[k].code, m);
+        fprintf(f, "  %d  ", standard[k].code);
+        wrapped(f, m, 5, 100);
     }
     for (const fn_cli_exit *e = s->exits; e && e->meaning; e++)
-        if (e->code > 2) fprintf(f, "  %d  %s\n", e->code, e->meaning);
+        if (e->code > 2) {
+            fprintf(f, "  %d  ", e->code);
+            wrapped(f, e->meaning, 5, 100);
+        }
 }

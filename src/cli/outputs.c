@@ -1,5 +1,7 @@
 #include "outputs.h"
 
+#include "eval/svg.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -344,4 +346,70 @@ int fn_outputs_write(const fn_outputs *o, const char *path, fn_output_writer wri
         return -1;
     }
     return fn_outputs_commit(o, tmp, path, err, errlen);
+}
+
+/* ---- for the subcommands ------------------------------------------------ */
+
+int fn_cli_plan_outputs(const char *verb, fn_outputs *o, char *const *files, int n, char **paths)
+{
+    int refused = 0;
+    char out[PATH_MAX + 256], err[PATH_MAX + 512];
+    for (int i = 0; i < n; i++) {
+        paths[i] = NULL;
+        if (fn_outputs_path(o, files[i], NULL, NULL, out, sizeof out, err, sizeof err) != 0) {
+            if (refused++ < 5) fprintf(stderr, "facenet %s: %s\n", verb, err);
+            continue;
+        }
+        if (!(paths[i] = strdup(out))) {
+            fprintf(stderr, "facenet %s: out of memory\n", verb);
+            refused++;
+        }
+    }
+    if (refused > 5) fprintf(stderr, "facenet %s: ... and %d more outputs refused\n", verb, refused - 5);
+    if (refused) fprintf(stderr, "facenet %s: nothing was written\n", verb);
+    return refused ? 1 : 0;
+}
+
+int fn_cli_claim_output(const char *verb, fn_outputs *o, const char *path)
+{
+    char err[PATH_MAX + 512];
+    if (fn_outputs_claim(o, path, err, sizeof err) == 0) return 0;
+    fprintf(stderr, "facenet %s: %s\n", verb, err);
+    return 1;
+}
+
+int fn_cli_write_output(const char *verb, const fn_outputs *o, const char *path, fn_output_writer write, void *ctx)
+{
+    char err[PATH_MAX + 512];
+    if (fn_outputs_write(o, path, write, ctx, err, sizeof err) == 0) return 0;
+    fprintf(stderr, "facenet %s: %s\n", verb, err);
+    return 1;
+}
+
+static int write_image(const char *tmp, void *ctx, char *err, size_t errlen)
+{
+    const fn_image *img = ctx;
+    const char *dot = strrchr(tmp, '.');
+    int png = dot && (!strcmp(dot, ".png") || !strcmp(dot, ".PNG"));
+    fn_status s = png ? fn_image_save_png(tmp, img) : fn_image_save_jpeg(tmp, img, 90);
+    if (s == FN_OK) return 0;
+    snprintf(err, errlen, "%s", fn_last_error());
+    return -1;
+}
+
+int fn_cli_save_image(const char *verb, const fn_outputs *o, const char *path, const fn_image *img)
+{
+    return fn_cli_write_output(verb, o, path, write_image, (void *)img);
+}
+
+static int write_svg(const char *tmp, void *ctx, char *err, size_t errlen)
+{
+    if (fn_svg_write(tmp, ctx) == FN_OK) return 0;
+    snprintf(err, errlen, "%s", fn_last_error());
+    return -1;
+}
+
+int fn_cli_save_svg(const char *verb, const fn_outputs *o, const char *path, const struct fn_svg_plot *plot)
+{
+    return fn_cli_write_output(verb, o, path, write_svg, (void *)plot);
 }

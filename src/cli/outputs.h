@@ -70,4 +70,23 @@ int fn_outputs_write(const fn_outputs *o, const char *path, fn_output_writer wri
 /* 1 when path names the same file as one of the inputs (device + inode). */
 int fn_outputs_is_input(const fn_outputs *o, const char *path);
 
+
+/* ---- for the subcommands: the same, printing "facenet VERB: ..." ---- */
+#include "facenet.h"
+
+/* Plan one output per file below o's directory (same name and format);
+ * paths[i] gets a malloc'd name.  Every refusal is printed (the first few,
+ * then a count); returns 0, or 1 when any was refused (nothing written). */
+int fn_cli_plan_outputs(const char *verb, fn_outputs *o, char *const *files, int n, char **paths);
+/* Claim one named output (--output, --plot); prints the refusal; 0 or 1. */
+int fn_cli_claim_output(const char *verb, fn_outputs *o, const char *path);
+/* Save img atomically at a claimed path: PNG for .png, else JPEG (quality
+ * 90).  Prints the failure; 0 or 1. */
+int fn_cli_save_image(const char *verb, const fn_outputs *o, const char *path, const fn_image *img);
+/* Write an SVG plot atomically at a claimed path; prints the failure; 0 or 1. */
+struct fn_svg_plot;
+int fn_cli_save_svg(const char *verb, const fn_outputs *o, const char *path, const struct fn_svg_plot *plot);
+/* Write through fn_outputs_write; prints the failure; 0 or 1. */
+int fn_cli_write_output(const char *verb, const fn_outputs *o, const char *path, fn_output_writer write, void *ctx);
+
 #endif
