@@ -17,13 +17,13 @@
 #include "outputs.h"
 
 static const fn_cli_use uses[] = {
-    {FN_O_GALLERY, FN_USE_REQUIRED, NULL, NULL, "the gallery (built by `facenet enroll`)"},
-    {FN_O_FAR, 0, NULL, "1e-3", NULL},
-    {FN_O_DRY_RUN, 0, NULL, NULL, "report, but do not store the threshold"},
-    {FN_O_PLOT, 0, NULL, NULL, "write ROC and histograms as SVG (not replacing a file without --overwrite)"},
-    {FN_O_OVERWRITE, 0, NULL, NULL, NULL},
-    {FN_O_JSON, 0, NULL, NULL, "one summary object"},
-    {FN_O_NONE, 0, NULL, NULL, NULL}};
+    FN_USE_REQ(FN_O_GALLERY, "the gallery (built by `facenet enroll`)"),
+    FN_USE_T(FN_O_FAR, "1e-3", NULL),
+    FN_USE_H(FN_O_DRY_RUN, "report, but do not store the threshold"),
+    FN_USE_H(FN_O_PLOT, "write ROC and histograms as SVG (not replacing a file without --overwrite)"),
+    FN_USE(FN_O_OVERWRITE),
+    FN_USE_H(FN_O_JSON, "one summary object"),
+    FN_USE_END};
 
 static const fn_cli_spec spec = {
     .verb = "calibrate",
@@ -34,9 +34,7 @@ static const fn_cli_spec spec = {
         "false accept rate <= F is stored in the gallery, where identify then uses it.\n"
         "Prints both distance histograms, and warns when the gallery is too small for the\n"
         "figure to mean much (about 10/F impostor pairs and 20 genuine pairs are needed).",
-    .opts = uses,
-    .min_args = 0,
-    .max_args = 0,
+    .opts = uses, .min_args = 0, .max_args = 0,
     .examples = (const char *const[]){"facenet calibrate --gallery film.db --far 1e-2", NULL},
     .exits = (const fn_cli_exit[]){{1, "failure: the gallery could not be opened or has too few people or images "
                                        "to calibrate, or the plot could not be written (named on stderr)"},
@@ -141,20 +139,14 @@ static void report(const char *gpath, const rows *r, const fn_calib *c, int stor
 int fn_cmd_calibrate(int argc, char **argv)
 {
     fn_cli_args a;
-    int prc = fn_cli_parse(&spec, argc, argv, &a);
-    if (prc) return prc < 0 ? 0 : prc;
+    int prc;
+    if (fn_cli_parse(&spec, argc, argv, &a, &prc)) return prc;
     const char *gpath = fn_cli_str(&a, FN_O_GALLERY), *plot = fn_cli_str(&a, FN_O_PLOT);
     double far = fn_cli_float(&a, FN_O_FAR, FN_CALIB_DEFAULT_FAR);
     int json = fn_cli_flag(&a, FN_O_JSON), dry = fn_cli_flag(&a, FN_O_DRY_RUN);
     fn_outputs outs = {0};
-    char err[4600];
     char *in[1] = {(char *)gpath};
-    if (plot && (fn_outputs_init(&outs, NULL, in, 1, in, 1, fn_cli_flag(&a, FN_O_OVERWRITE), err, sizeof err) ||
-                 fn_outputs_claim(&outs, plot, err, sizeof err))) {
-        fprintf(stderr, "facenet calibrate: %s\n", err);
-        fn_outputs_free(&outs);
-        return 1;
-    }
+    if (plot && fn_cli_output_file("calibrate", &outs, plot, in, 1, fn_cli_flag(&a, FN_O_OVERWRITE))) return 1;
     struct stat st;
     if (stat(gpath, &st) != 0) {
         fprintf(stderr, "facenet calibrate: %s: no such gallery (create one with `facenet enroll`)\n", gpath);

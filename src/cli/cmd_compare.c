@@ -9,20 +9,17 @@
 #include "cli/faces.h"
 
 static const fn_cli_use uses[] = {
-    {FN_O_ALIGNED, 0, NULL, NULL, "A and B are aligned face crops; no detection"},
-    {FN_O_JSON, 0, NULL, NULL, "one JSON object: {a, b, distance, cosine_distance, model}"},
+    FN_USE_H(FN_O_ALIGNED, "A and B are aligned face crops; no detection"),
+    FN_USE_H(FN_O_JSON, "one JSON object: {a, b, distance, cosine_distance, model}"),
     FN_CLI_ENGINE_USES,
-    {FN_O_NONE, 0, NULL, NULL, NULL}};
+    FN_USE_END};
 
 static const fn_cli_spec spec = {
     .verb = "compare",
     .usage = (const char *const[]){"[--model M] [--aligned] [--json] A B", NULL},
     .description = "Prints the Euclidean and cosine distance between the face of image A and the\n"
                    "face of image B (the face chosen by --select; with --aligned the images are crops).",
-    .opts = uses,
-    .min_args = 2,
-    .max_args = 2,
-    .args_name = "A B (two images)",
+    .opts = uses, .min_args = 2, .max_args = 2, .args_name = "A B (two images)",
     .examples = (const char *const[]){"facenet compare a.jpg b.jpg",
                                       "facenet compare --model vggface2.pt --aligned a.png b.png", NULL},
 };
@@ -30,11 +27,9 @@ static const fn_cli_spec spec = {
 int fn_cmd_compare(int argc, char **argv)
 {
     fn_cli_args args;
-    int c = fn_cli_parse(&spec, argc, argv, &args);
-    if (c) return c < 0 ? 0 : c;
     fn_cli_engine ce;
-    fn_cli_engine_init(&ce);
-    fn_cli_engine_from_args(&ce, &args);
+    int c;
+    if (fn_cli_engine_parse(&ce, &spec, argc, argv, &args, &c)) return c;
     int aligned = fn_cli_flag(&args, FN_O_ALIGNED), json = fn_cli_flag(&args, FN_O_JSON);
     char **pos = args.pos;
     fn_engine *e = NULL;

@@ -13,18 +13,17 @@
 #include "outputs.h"
 
 static const fn_cli_use uses[] = {
-    {FN_O_DETECTOR, 0, "mtcnn", NULL, NULL},
-    {FN_O_CASCADE, 0, NULL, FN_HAAR_DEFAULT_CASCADE, "Haar cascade (with --detector haar)"},
-    {FN_O_JSON, 0, NULL, NULL,
-     "JSON Lines: one object per file {file, status, width, height, faces: [{box, prob, landmarks}]}"},
-    {FN_O_CROPS, 0, NULL, NULL,
-     "write each face's crop (facenet-pytorch's extract_face) as DIR/<path below the inputs' folder>_<k>.png"},
-    {FN_O_SIZE, 0, "160", NULL, NULL},
-    {FN_O_MARGIN, 0, "0", NULL, NULL},
-    {FN_O_OVERWRITE, 0, NULL, NULL, NULL},
-    {FN_O_VERBOSE, 0, NULL, NULL, NULL},
+    FN_USE_D(FN_O_DETECTOR, "mtcnn", NULL),
+    FN_USE_T(FN_O_CASCADE, FN_HAAR_DEFAULT_CASCADE, "Haar cascade (with --detector haar)"),
+    FN_USE_H(FN_O_JSON, "JSON Lines: one object per file "
+                        "{file, status, width, height, faces: [{box, prob, landmarks}]}"),
+    FN_USE_H(FN_O_CROPS, "write each face's crop (facenet-pytorch's extract_face) as "
+                         "DIR/<path below the inputs' folder>_<k>.png"),
+    FN_USE_D(FN_O_SIZE, "160", NULL),
+    FN_USE_D(FN_O_MARGIN, "0", NULL),
+    FN_USE(FN_O_OVERWRITE), FN_USE(FN_O_VERBOSE),
     FN_CLI_ENGINE_USES,
-    {FN_O_NONE, 0, NULL, NULL, NULL}};
+    FN_USE_END};
 
 static const fn_cli_spec spec = {
     .verb = "detect",
@@ -36,10 +35,7 @@ static const fn_cli_spec spec = {
         "from the Haar cascade, each with O-Net's probability and landmarks for that box.\n"
         "Every input file is accounted for (faces, no face, or an error naming it); files in\n"
         "the folders that are not .jpg, .jpeg or .png are reported as skipped.",
-    .opts = uses,
-    .min_args = 1,
-    .max_args = -1,
-    .args_name = "IMAGE|DIR...",
+    .opts = uses, .min_args = 1, .max_args = -1, .args_name = "IMAGE|DIR...",
     .examples = (const char *const[]){"facenet detect --json --crops faces/ group.jpg",
                                       "facenet detect --detector haar --min-face 40 photos/", NULL},
 };
@@ -126,11 +122,9 @@ static int write_crops(fn_outputs *out, const char *file, const fn_cli_faces *f,
 int fn_cmd_detect(int argc, char **argv)
 {
     fn_cli_args a;
-    int rc = fn_cli_parse(&spec, argc, argv, &a);
-    if (rc) return rc < 0 ? 0 : rc;
     fn_cli_engine ce;
-    fn_cli_engine_init(&ce);
-    fn_cli_engine_from_args(&ce, &a);
+    int rc;
+    if (fn_cli_engine_parse(&ce, &spec, argc, argv, &a, &rc)) return rc;
     ce.opts.detector_only = 1;
     const char *crops = fn_cli_str(&a, FN_O_CROPS), *cascade = fn_cli_str(&a, FN_O_CASCADE);
     if (!cascade) cascade = FN_HAAR_DEFAULT_CASCADE;

@@ -8,13 +8,13 @@
 #include "cli/faces.h"
 
 static const fn_cli_use uses[] = {
-    {FN_O_ALIGNED, 0, NULL, NULL, NULL},
-    {FN_O_JSON, 0, NULL, NULL,
-     "JSON Lines: one object per face {file, status: \"ok\", face, box, prob, embedding}; one per file "
-     "without a face or unreadable {file, status, error}"},
-    {FN_O_VERBOSE, 0, NULL, NULL, NULL},
+    FN_USE(FN_O_ALIGNED),
+    FN_USE_H(FN_O_JSON, "JSON Lines: one object per face {file, status: \"ok\", face, box, prob, embedding}; "
+                        "one per file "
+     "without a face or unreadable {file, status, error}"),
+    FN_USE(FN_O_VERBOSE),
     FN_CLI_ENGINE_USES,
-    {FN_O_NONE, 0, NULL, NULL, NULL}};
+    FN_USE_END};
 
 static const fn_cli_spec spec = {
     .verb = "embed",
@@ -24,10 +24,7 @@ static const fn_cli_spec spec = {
         "image is taken as an already aligned face crop (160x160 for FaceNet, 112x112\n"
         "for MobileFaceNet).  Every input file is accounted for (faces, no face, or an\n"
         "error naming it); files in the folders that are not images are reported as skipped.",
-    .opts = uses,
-    .min_args = 1,
-    .max_args = -1,
-    .args_name = "IMAGE|DIR...",
+    .opts = uses, .min_args = 1, .max_args = -1, .args_name = "IMAGE|DIR...",
     .examples = (const char *const[]){
         "facenet embed --json photos/",
         "facenet embed --model ~/.cache/torch/checkpoints/20180402-114759-vggface2.pt --aligned --json crop.png",
@@ -57,11 +54,9 @@ static void print_face(const char *file, const fn_cli_faces *f, int i, int dim, 
 int fn_cmd_embed(int argc, char **argv)
 {
     fn_cli_args a;
-    int rc = fn_cli_parse(&spec, argc, argv, &a);
-    if (rc) return rc < 0 ? 0 : rc;
     fn_cli_engine ce;
-    fn_cli_engine_init(&ce);
-    fn_cli_engine_from_args(&ce, &a);
+    int rc;
+    if (fn_cli_engine_parse(&ce, &spec, argc, argv, &a, &rc)) return rc;
     int aligned = fn_cli_flag(&a, FN_O_ALIGNED), json = fn_cli_flag(&a, FN_O_JSON);
     fn_pathlist files = {0}, skipped = {0};
     if (fn_cli_collect_images(a.pos, a.npos, &files, &skipped)) return 1;

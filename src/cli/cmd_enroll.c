@@ -15,18 +15,17 @@
 #include "cli/gallery_open.h"
 
 static const fn_cli_use uses[] = {
-    {FN_O_GALLERY, FN_USE_REQUIRED, NULL, NULL, "the gallery file (created if missing)"},
-    {FN_O_JSON, 0, NULL, NULL,
-     "JSON Lines: one object per file {person, file, status, detail}, then a summary object"},
-    {FN_O_VERBOSE, 0, NULL, NULL, NULL},
-    {FN_O_NAME, 0, NULL, NULL, "the person (with --camera)"},
-    {FN_O_CAMERA, 0, NULL, NULL, "capture from SOURCE (/dev/video0, a stream URL, a video file, an image sequence) "
-                                 "instead of reading DIR"},
-    {FN_O_FRAMES, 0, "5", NULL, NULL},
-    {FN_O_SECONDS, 0, "30", NULL, NULL},
-    {FN_O_SAVE, 0, NULL, NULL, NULL},
+    FN_USE_REQ(FN_O_GALLERY, "the gallery file (created if missing)"),
+    FN_USE_H(FN_O_JSON, "JSON Lines: one object per file {person, file, status, detail}, then a summary object"),
+    FN_USE(FN_O_VERBOSE),
+    FN_USE_H(FN_O_NAME, "the person (with --camera)"),
+    FN_USE_H(FN_O_CAMERA, "capture from SOURCE (/dev/video0, a stream URL, a video file, an image sequence) "
+                                 "instead of reading DIR"),
+    FN_USE_D(FN_O_FRAMES, "5", NULL),
+    FN_USE_D(FN_O_SECONDS, "30", NULL),
+    FN_USE(FN_O_SAVE),
     FN_CLI_ENGINE_USES,
-    {FN_O_NONE, 0, NULL, NULL, NULL}};
+    FN_USE_END};
 
 static const fn_cli_spec spec = {
     .verb = "enroll",
@@ -42,10 +41,7 @@ static const fn_cli_spec spec = {
         ".jpg, .jpeg or .png are reported as skipped.\n"
         "With --camera, NAME is enrolled from K good frames of a camera (/dev/video0), stream\n"
         "URL, video file or image sequence: one clearly visible face, a new view each time.",
-    .opts = uses,
-    .min_args = 0,
-    .max_args = 1,
-    .args_name = "DIR (one folder per person)",
+    .opts = uses, .min_args = 0, .max_args = 1, .args_name = "DIR (one folder per person)",
     .examples = (const char *const[]){"facenet enroll --gallery film.db Film/Test",
                                       "facenet enroll --gallery home.db --name Alice --camera /dev/video0 --frames 8",
                                       NULL},
@@ -186,11 +182,9 @@ static void summary(enroll_ctx *c)
 int fn_cmd_enroll(int argc, char **argv)
 {
     fn_cli_args a;
-    int rc = fn_cli_parse(&spec, argc, argv, &a);
-    if (rc) return rc < 0 ? 0 : rc;
     fn_cli_engine ce;
-    fn_cli_engine_init(&ce);
-    fn_cli_engine_from_args(&ce, &a);
+    int rc;
+    if (fn_cli_engine_parse(&ce, &spec, argc, argv, &a, &rc)) return rc;
     const char *gpath = fn_cli_str(&a, FN_O_GALLERY);
     enroll_ctx c = {0};
     c.json = fn_cli_flag(&a, FN_O_JSON);

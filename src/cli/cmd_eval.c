@@ -21,16 +21,16 @@
 #include "outputs.h"
 
 static const fn_cli_use uses[] = {
-    {FN_O_GALLERY_DIR, FN_USE_REQUIRED, NULL, NULL, NULL},
-    {FN_O_PROBE_DIR, FN_USE_REQUIRED, NULL, NULL, NULL},
-    {FN_O_UNKNOWN_DIR, 0, NULL, NULL, NULL},
-    {FN_O_THRESHOLD, 0, NULL, "the model's", "open-set decision threshold: farther faces are unknown"},
-    {FN_O_PLOT, 0, NULL, NULL, "ROC and distance histograms (probe to own person vs to others)"},
-    {FN_O_OVERWRITE, 0, NULL, NULL, NULL},
-    {FN_O_JSON, 0, NULL, NULL, "one summary object"},
-    {FN_O_NO_CACHE, 0, NULL, NULL, NULL},
+    FN_USE_REQ(FN_O_GALLERY_DIR, NULL),
+    FN_USE_REQ(FN_O_PROBE_DIR, NULL),
+    FN_USE(FN_O_UNKNOWN_DIR),
+    FN_USE_T(FN_O_THRESHOLD, "the model's", "open-set decision threshold: farther faces are unknown"),
+    FN_USE_H(FN_O_PLOT, "ROC and distance histograms (probe to own person vs to others)"),
+    FN_USE(FN_O_OVERWRITE),
+    FN_USE_H(FN_O_JSON, "one summary object"),
+    FN_USE(FN_O_NO_CACHE),
     FN_CLI_ENGINE_USES,
-    {FN_O_NONE, 0, NULL, NULL, NULL}};
+    FN_USE_END};
 
 static const fn_cli_spec spec = {
     .verb = "eval",
@@ -45,9 +45,7 @@ static const fn_cli_spec spec = {
         "and the images where no face was found.  With --unknown-dir (images of people not in\n"
         "the gallery): open-set figures at the threshold (FIR, FNR) and the threshold that\n"
         "balances them.",
-    .opts = uses,
-    .min_args = 0,
-    .max_args = 0,
+    .opts = uses, .min_args = 0, .max_args = 0,
     .examples = (const char *const[]){"facenet eval --gallery-dir Film/Test --probe-dir Predict",
                                       "facenet eval --gallery-dir Film/Test --probe-dir Predict --unknown-dir strangers "
                                       "--plot eval.svg",
@@ -470,10 +468,8 @@ static int parse(int argc, char **argv, args *a)
 {
     memset(a, 0, sizeof *a);
     fn_cli_args o;
-    int rc = fn_cli_parse(&spec, argc, argv, &o);
-    if (rc) return rc;
-    fn_cli_engine_init(&a->ce);
-    fn_cli_engine_from_args(&a->ce, &o);
+    int code;
+    if (fn_cli_engine_parse(&a->ce, &spec, argc, argv, &o, &code)) return code ? code : -1;
     a->gallery_dir = fn_cli_str(&o, FN_O_GALLERY_DIR);
     a->probe_dir = fn_cli_str(&o, FN_O_PROBE_DIR);
     a->unknown_dir = fn_cli_str(&o, FN_O_UNKNOWN_DIR);
@@ -487,17 +483,9 @@ static int parse(int argc, char **argv, args *a)
             fprintf(stderr, "facenet eval: %s: no such directory\n", dirs[i]);
             return 1;
         }
-    if (!a->plot) return 0;
     /* The inputs are folders: the plot may not land on any file below them. */
-    char err[4600];
     char *in[3] = {(char *)a->gallery_dir, (char *)a->probe_dir, (char *)(a->unknown_dir ? a->unknown_dir : a->probe_dir)};
-    if (fn_outputs_init(&a->outs, NULL, in, 3, NULL, 0, fn_cli_flag(&o, FN_O_OVERWRITE), err, sizeof err) ||
-        fn_outputs_claim(&a->outs, a->plot, err, sizeof err)) {
-        fprintf(stderr, "facenet eval: %s\n", err);
-        fn_outputs_free(&a->outs);
-        return 1;
-    }
-    return 0;
+    return a->plot && fn_cli_output_file("eval", &a->outs, a->plot, in, 3, fn_cli_flag(&o, FN_O_OVERWRITE));
 }
 
 static int open_temp_gallery(ctx *c)

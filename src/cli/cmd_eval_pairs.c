@@ -18,23 +18,18 @@
 #include "outputs.h"
 
 static const fn_cli_use uses[] = {
-    {FN_O_PAIRS, FN_USE_REQUIRED, NULL, NULL, "the pairs to report on (pairs.txt, pairsDevTest.txt)"},
-    {FN_O_IMAGES, FN_USE_REQUIRED, NULL, NULL, "LFW image root: DIR/<Name>/<Name>_<NNNN>.jpg"},
-    {FN_O_TRAIN_PAIRS, 0, NULL, NULL, "View 1: choose the threshold on these pairs (pairsDevTrain.txt)"},
-    {FN_O_FLIP, 0, NULL, NULL,
-     "also embed the mirrored face and add it before normalising; reports both with and without"},
-    {FN_O_PLOT, 0, NULL, NULL, "write the ROC and the distance histograms (not replacing a file without --overwrite)"},
-    {FN_O_OVERWRITE, 0, NULL, NULL, NULL},
-    {FN_O_JSON, 0, NULL, NULL, "one JSON object with every figure"},
-    {FN_O_NO_CACHE, 0, NULL, NULL, NULL},
-    {FN_O_MODEL, 0, NULL, "mobilefacenet", NULL},
-    {FN_O_MODELS_DIR, 0, NULL, "$FACENET_MODELS, else ./models, else models/ beside the executable", NULL},
-    {FN_O_MTCNN_DIR, 0, NULL, "the bundle's MTCNN", NULL},
-    {FN_O_MIN_FACE, 0, NULL, "20", NULL},
-    {FN_O_THRESHOLDS, 0, NULL, "0.6,0.7,0.7", NULL},
-    {FN_O_FACTOR, 0, NULL, "0.709", NULL},
-    {FN_O_SELECT, 0, "center", NULL, "which face of an image: FaceNet's LFW evaluation takes the one nearest the centre"},
-    {FN_O_NONE, 0, NULL, NULL, NULL}};
+    FN_USE_REQ(FN_O_PAIRS, "the pairs to report on (pairs.txt, pairsDevTest.txt)"),
+    FN_USE_REQ(FN_O_IMAGES, "LFW image root: DIR/<Name>/<Name>_<NNNN>.jpg"),
+    FN_USE_H(FN_O_TRAIN_PAIRS, "View 1: choose the threshold on these pairs (pairsDevTrain.txt)"),
+    FN_USE_H(FN_O_FLIP, "also embed the mirrored face and add it before normalising; reports both with and without"),
+    FN_USE_H(FN_O_PLOT, "write the ROC and the distance histograms (not replacing a file without --overwrite)"),
+    FN_USE(FN_O_OVERWRITE),
+    FN_USE_H(FN_O_JSON, "one JSON object with every figure"),
+    FN_USE(FN_O_NO_CACHE),
+    FN_CLI_MODEL_USES, FN_USE_T(FN_O_MIN_FACE, "20", NULL), FN_CLI_MTCNN_USES,
+    FN_USE_D(FN_O_SELECT, "center",
+             "which face of an image: FaceNet's LFW evaluation takes the one nearest the centre"),
+    FN_USE_END};
 
 static const fn_cli_spec spec = {
     .verb = "eval-pairs",
@@ -50,9 +45,7 @@ static const fn_cli_spec spec = {
         "the central box of 0.6 x the shorter side is embedded instead (FaceNet's LFW\n"
         "evaluation has no answer for such pairs either; keeping them keeps the protocol's\n"
         "pair count); these images are counted as missed_faces.",
-    .opts = uses,
-    .min_args = 0,
-    .max_args = 0,
+    .opts = uses, .min_args = 0, .max_args = 0,
     .examples = (const char *const[]){
         "facenet eval-pairs --pairs lfw/pairsDevTest.txt --train-pairs lfw/pairsDevTrain.txt --images lfw/images --flip",
         NULL},
@@ -311,10 +304,8 @@ static int parse(int argc, char **argv, args *a)
 {
     memset(a, 0, sizeof *a);
     fn_cli_args o;
-    int rc = fn_cli_parse(&spec, argc, argv, &o);
-    if (rc) return rc;
-    fn_cli_engine_init(&a->ce);
-    fn_cli_engine_from_args(&a->ce, &o);
+    int code;
+    if (fn_cli_engine_parse(&a->ce, &spec, argc, argv, &o, &code)) return code ? code : -1;
     a->pairs = fn_cli_str(&o, FN_O_PAIRS);
     a->images = fn_cli_str(&o, FN_O_IMAGES);
     a->train = fn_cli_str(&o, FN_O_TRAIN_PAIRS);
@@ -322,16 +313,8 @@ static int parse(int argc, char **argv, args *a)
     a->flip = fn_cli_flag(&o, FN_O_FLIP);
     a->json = fn_cli_flag(&o, FN_O_JSON);
     a->cache = !fn_cli_flag(&o, FN_O_NO_CACHE);
-    if (!a->plot) return 0;
-    char err[4600];
     char *in[2] = {(char *)a->pairs, (char *)(a->train ? a->train : a->pairs)};
-    if (fn_outputs_init(&a->outs, NULL, in, 2, in, 2, fn_cli_flag(&o, FN_O_OVERWRITE), err, sizeof err) ||
-        fn_outputs_claim(&a->outs, a->plot, err, sizeof err)) {
-        fprintf(stderr, "facenet eval-pairs: %s\n", err);
-        fn_outputs_free(&a->outs);
-        return 1;
-    }
-    return 0;
+    return a->plot && fn_cli_output_file("eval-pairs", &a->outs, a->plot, in, 2, fn_cli_flag(&o, FN_O_OVERWRITE));
 }
 
 static void report(const args *a, fn_engine *e, const fn_pairs *test, const fn_pairs *train, const image_set *s,

@@ -8,9 +8,9 @@
 #include "options.h"
 
 static const fn_cli_use uses[] = {
-    {FN_O_GALLERY, FN_USE_REQUIRED, NULL, NULL, NULL},
-    {FN_O_JSON, 0, NULL, NULL, "list: one object per person {name, images}"},
-    {FN_O_NONE, 0, NULL, NULL, NULL}};
+    FN_USE_REQ(FN_O_GALLERY, NULL),
+    FN_USE_H(FN_O_JSON, "list: one object per person {name, images}"),
+    FN_USE_END};
 
 static const fn_cli_spec spec = {
     .verb = "gallery",
@@ -19,10 +19,7 @@ static const fn_cli_spec spec = {
                    "  remove NAME        forget a person with all their images\n"
                    "  rename OLD NEW     rename a person\n"
                    "  check              verify the database and its embeddings",
-    .opts = uses,
-    .min_args = 1,
-    .max_args = 3,
-    .args_name = "an action: list, remove NAME, rename OLD NEW or check",
+    .opts = uses, .min_args = 1, .max_args = 3, .args_name = "an action: list, remove NAME, rename OLD NEW or check",
     .examples = (const char *const[]){"facenet gallery --gallery film.db list",
                                       "facenet gallery --gallery film.db rename Nazriya \"Nazriya Nazim\"", NULL},
     .exits = (const fn_cli_exit[]){{1, "failure: the gallery could not be opened, the person is not there, or "
@@ -68,8 +65,8 @@ static int do_list(fn_gallery *g, int json)
 int fn_cmd_gallery(int argc, char **argv)
 {
     fn_cli_args a;
-    int prc = fn_cli_parse(&spec, argc, argv, &a);
-    if (prc) return prc < 0 ? 0 : prc;
+    int prc;
+    if (fn_cli_parse(&spec, argc, argv, &a, &prc)) return prc;
     const char *gpath = fn_cli_str(&a, FN_O_GALLERY);
     int json = fn_cli_flag(&a, FN_O_JSON);
     char **pos = a.pos;

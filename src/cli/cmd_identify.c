@@ -13,18 +13,17 @@
 #include "outputs.h"
 
 static const fn_cli_use uses[] = {
-    {FN_O_GALLERY, FN_USE_REQUIRED, NULL, NULL, "the gallery (built by `facenet enroll` with the same model)"},
-    {FN_O_THRESHOLD, 0, NULL, "the gallery's calibrated one, else the model's",
-     "Euclidean distance above which a face is unknown"},
-    {FN_O_ANNOTATE, 0, NULL, NULL,
-     "write each image with boxes and names drawn into DIR, mirroring the inputs' folders"},
-    {FN_O_OVERWRITE, 0, NULL, NULL, NULL},
-    {FN_O_JSON, 0, NULL, NULL,
-     "JSON Lines: one object per face {file, status: \"ok\", box, prob, name, distance, nearest, second}; "
-     "one per file without a face or unreadable {file, status, error}"},
-    {FN_O_VERBOSE, 0, NULL, NULL, NULL},
+    FN_USE_REQ(FN_O_GALLERY, "the gallery (built by `facenet enroll` with the same model)"),
+    FN_USE_T(FN_O_THRESHOLD, "the gallery's calibrated one, else the model's",
+             "Euclidean distance above which a face is unknown"),
+    FN_USE_H(FN_O_ANNOTATE, "write each image with boxes and names drawn into DIR, mirroring the inputs' folders"),
+    FN_USE(FN_O_OVERWRITE),
+    FN_USE_H(FN_O_JSON, "JSON Lines: one object per face "
+                        "{file, status: \"ok\", box, prob, name, distance, nearest, second}; "
+     "one per file without a face or unreadable {file, status, error}"),
+    FN_USE(FN_O_VERBOSE),
     FN_CLI_ENGINE_USES,
-    {FN_O_NONE, 0, NULL, NULL, NULL}};
+    FN_USE_END};
 
 static const fn_cli_spec spec = {
     .verb = "identify",
@@ -36,10 +35,7 @@ static const fn_cli_spec spec = {
         "are reported as skipped.  Every input file is accounted for: a face line, \"no face\",\n"
         "or an error naming it.  --annotate never writes over an input nor replaces a file\n"
         "(without --overwrite): DIR/<path below the inputs' common folder>.",
-    .opts = uses,
-    .min_args = 1,
-    .max_args = -1,
-    .args_name = "IMAGE|DIR...",
+    .opts = uses, .min_args = 1, .max_args = -1, .args_name = "IMAGE|DIR...",
     .examples = (const char *const[]){"facenet identify --gallery film.db --annotate out/ Predict/",
                                       "facenet identify --gallery film.db --json --threshold 0.9 photo.jpg", NULL},
     .exits = (const fn_cli_exit[]){{1, "failure: a file was unreadable or not an image, an annotated copy could "
@@ -101,11 +97,9 @@ static void report_failure(const char *file, const fn_cli_faces *f, int json)
 int fn_cmd_identify(int argc, char **argv)
 {
     fn_cli_args a;
-    int rc = fn_cli_parse(&spec, argc, argv, &a);
-    if (rc) return rc < 0 ? 0 : rc;
     fn_cli_engine ce;
-    fn_cli_engine_init(&ce);
-    fn_cli_engine_from_args(&ce, &a);
+    int rc;
+    if (fn_cli_engine_parse(&ce, &spec, argc, argv, &a, &rc)) return rc;
     const char *gpath = fn_cli_str(&a, FN_O_GALLERY), *annotate = fn_cli_str(&a, FN_O_ANNOTATE);
     float threshold = (float)fn_cli_float(&a, FN_O_THRESHOLD, -1);
     int json = fn_cli_flag(&a, FN_O_JSON);

@@ -9,20 +9,17 @@
 #include "cli/faces.h"
 
 static const fn_cli_use uses[] = {
-    {FN_O_THRESHOLD, 0, NULL, "the model's, chosen on LFW DevTrain", "Euclidean distance at or below which faces match"},
-    {FN_O_JSON, 0, NULL, NULL, "one JSON object: {a, b, same, distance, threshold}"},
+    FN_USE_T(FN_O_THRESHOLD, "the model's, chosen on LFW DevTrain", "Euclidean distance at or below which faces match"),
+    FN_USE_H(FN_O_JSON, "one JSON object: {a, b, same, distance, threshold}"),
     FN_CLI_ENGINE_USES,
-    {FN_O_NONE, 0, NULL, NULL, NULL}};
+    FN_USE_END};
 
 static const fn_cli_spec spec = {
     .verb = "verify",
     .usage = (const char *const[]){"[--model M] [--threshold T] [--json] A B", NULL},
     .description = "Same person or not: the distance between the chosen face of A and of B against\n"
                    "the threshold (the model's default, chosen on LFW DevTrain, unless given).",
-    .opts = uses,
-    .min_args = 2,
-    .max_args = 2,
-    .args_name = "A B (two images)",
+    .opts = uses, .min_args = 2, .max_args = 2, .args_name = "A B (two images)",
     .examples = (const char *const[]){"facenet verify --select center a.jpg b.jpg", NULL},
     .exits = (const fn_cli_exit[]){{0, "the same person"},
                                    {1, "failure: an image unreadable or without a face, or the model could not be "
@@ -34,11 +31,9 @@ static const fn_cli_spec spec = {
 int fn_cmd_verify(int argc, char **argv)
 {
     fn_cli_args args;
-    int rc0 = fn_cli_parse(&spec, argc, argv, &args);
-    if (rc0) return rc0 < 0 ? 0 : rc0;
     fn_cli_engine ce;
-    fn_cli_engine_init(&ce);
-    fn_cli_engine_from_args(&ce, &args);
+    int rc0;
+    if (fn_cli_engine_parse(&ce, &spec, argc, argv, &args, &rc0)) return rc0;
     float threshold = (float)fn_cli_float(&args, FN_O_THRESHOLD, -1);
     int json = fn_cli_flag(&args, FN_O_JSON);
     char **pos = args.pos;

@@ -21,31 +21,22 @@
 #include "outputs.h"
 
 static const fn_cli_use uses[] = {
-    {FN_O_GALLERY, FN_USE_REQUIRED, NULL, NULL, "the gallery (built by `facenet enroll` with the same model)"},
-    {FN_O_DETECTOR, 0, "haar", NULL, "haar (every frame) or mtcnn (every --every frames, tracked between)"},
-    {FN_O_EVERY, 0, "5", NULL, NULL},
-    {FN_O_THRESHOLD, 0, NULL, "the gallery's calibrated one, else the model's",
-     "Euclidean distance above which a face is unknown"},
-    {FN_O_CASCADE, 0, NULL, "Debian opencv-data's frontal face cascade", NULL},
-    {FN_O_JSON, 0, NULL, NULL, "JSON Lines events: {t, track, event, name, distance, box}"},
-    {FN_O_OUTPUT, 0, NULL, NULL, "write the annotated video into FILE (.mp4, .mkv, .avi)"},
-    {FN_O_OVERWRITE, 0, NULL, NULL, NULL},
-    {FN_O_HEADLESS, 0, NULL, NULL, NULL},
-    {FN_O_REALTIME, 0, NULL, NULL, NULL},
-    {FN_O_MAX_FRAMES, 0, NULL, "all", NULL},
-    {FN_O_THREADS, 0, "1", NULL,
-     "compute threads (a frame is many short parallel steps, and on busy cores each can wait a time slice for "
-     "its second thread)"},
-    {FN_O_MODEL, 0, NULL, "mobilefacenet", NULL},
-    {FN_O_MODELS_DIR, 0, NULL, "$FACENET_MODELS, else ./models, else models/ beside the executable", NULL},
-    {FN_O_MTCNN_DIR, 0, NULL, "the bundle's MTCNN", NULL},
-    {FN_O_MIN_FACE, 0, NULL, "40",
-     "smallest face tracked, and Haar's smallest window (live video rarely needs smaller faces, and each "
-     "smaller pyramid level costs)"},
-    {FN_O_THRESHOLDS, 0, NULL, "0.6,0.7,0.7", NULL},
-    {FN_O_FACTOR, 0, NULL, "0.709", NULL},
-    {FN_O_SELECT, 0, "prob", NULL, NULL},
-    {FN_O_NONE, 0, NULL, NULL, NULL}};
+    FN_USE_REQ(FN_O_GALLERY, "the gallery (built by `facenet enroll` with the same model)"),
+    FN_USE_D(FN_O_DETECTOR, "haar", "haar (every frame) or mtcnn (every --every frames, tracked between)"),
+    FN_USE_D(FN_O_EVERY, "5", NULL),
+    FN_USE_T(FN_O_THRESHOLD, "the gallery's calibrated one, else the model's",
+             "Euclidean distance above which a face is unknown"),
+    FN_USE_T(FN_O_CASCADE, "Debian opencv-data's frontal face cascade", NULL),
+    FN_USE_H(FN_O_JSON, "JSON Lines events: {t, track, event, name, distance, box}"),
+    FN_USE_H(FN_O_OUTPUT, "write the annotated video into FILE (.mp4, .mkv, .avi)"),
+    FN_USE(FN_O_OVERWRITE), FN_USE(FN_O_HEADLESS), FN_USE(FN_O_REALTIME), FN_USE_T(FN_O_MAX_FRAMES, "all", NULL),
+    FN_USE_D(FN_O_THREADS, "1", "compute threads (a frame is many short parallel steps, and on busy cores each can "
+                                "wait a time slice for its second thread)"),
+    FN_CLI_MODEL_USES,
+    FN_USE_T(FN_O_MIN_FACE, "40", "smallest face tracked, and Haar's smallest window (live video rarely needs "
+                                  "smaller faces, and each smaller pyramid level costs)"),
+    FN_CLI_MTCNN_USES, FN_USE_D(FN_O_SELECT, "prob", NULL),
+    FN_USE_END};
 
 static const fn_cli_spec spec = {
     .verb = "watch",
@@ -56,10 +47,7 @@ static const fn_cli_spec spec = {
         "image sequence such as img%03d.jpg) and names each by a vote over its best views.\n"
         "--output is written to a temporary file beside FILE and moved into place at the end;\n"
         "it never replaces the source, nor an existing file without --overwrite.",
-    .opts = uses,
-    .min_args = 1,
-    .max_args = 1,
-    .args_name = "SOURCE",
+    .opts = uses, .min_args = 1, .max_args = 1, .args_name = "SOURCE",
     .examples = (const char *const[]){"facenet watch --gallery film.db --json --headless --output out.mp4 clip.mp4",
                                       "facenet watch --gallery home.db /dev/video0", NULL},
 };
@@ -80,9 +68,8 @@ static void on_signal(int sig) { (void)sig; interrupted = 1; }
 static int parse_args(int argc, char **argv, watch_args *a)
 {
     fn_cli_args o;
-    int rc = fn_cli_parse(&spec, argc, argv, &o);
-    if (rc) return rc;
-    fn_cli_engine_from_args(&a->ce, &o);
+    int code;
+    if (fn_cli_engine_parse(&a->ce, &spec, argc, argv, &o, &code)) return code ? code : -1;
     a->gallery = fn_cli_str(&o, FN_O_GALLERY);
     a->wp.detector = fn_cli_enum(&o, FN_O_DETECTOR, 1) == 1 ? FN_DETECTOR_HAAR : FN_DETECTOR_MTCNN;
     a->wp.every = (int)fn_cli_int(&o, FN_O_EVERY, 5);
@@ -261,9 +248,8 @@ static int plan_output(const watch_args *a, watch_run *r)
     if (!a->output) return 0;
     char err[4600];
     char *src[1] = {(char *)a->source};
-    if (fn_outputs_init(&r->outs, NULL, src, 1, src, 1, a->overwrite, err, sizeof err) ||
-        fn_outputs_claim(&r->outs, a->output, err, sizeof err) ||
-        fn_outputs_begin(&r->outs, a->output, r->out_tmp, sizeof r->out_tmp, err, sizeof err)) {
+    if (fn_cli_output_file("watch", &r->outs, a->output, src, 1, a->overwrite)) return 1;
+    if (fn_outputs_begin(&r->outs, a->output, r->out_tmp, sizeof r->out_tmp, err, sizeof err)) {
         fprintf(stderr, "facenet watch: %s\n", err);
         r->out_tmp[0] = '\0';
         return 1;
@@ -296,7 +282,6 @@ int fn_cmd_watch(int argc, char **argv)
 {
     watch_args a;
     memset(&a, 0, sizeof a);
-    fn_cli_engine_init(&a.ce);
     fn_watch_params_init(&a.wp);
     a.threshold = -1;
     a.threads = 1;

@@ -28,6 +28,15 @@ void fn_cli_engine_from_args(fn_cli_engine *ce, const fn_cli_args *a)
     if (fn_cli_given(a, FN_O_SELECT)) ce->select = selects[a->v[FN_O_SELECT].e];
 }
 
+int fn_cli_engine_parse(fn_cli_engine *ce, const fn_cli_spec *spec, int argc, char **argv, fn_cli_args *a,
+                        int *exit_code)
+{
+    fn_cli_engine_init(ce);
+    if (fn_cli_parse(spec, argc, argv, a, exit_code)) return 1;
+    fn_cli_engine_from_args(ce, a);
+    return 0;
+}
+
 static int is_dir(const char *p)
 {
     struct stat st;

@@ -411,15 +411,13 @@ int fn_cli_usage(const char *verb, const char *fmt, ...)
     return 2;
 }
 
-int fn_cli_parse(const fn_cli_spec *spec, int argc, char **argv, fn_cli_args *a)
+int fn_cli_parse(const fn_cli_spec *spec, int argc, char **argv, fn_cli_args *a, int *exit_code)
 {
     int rc = fn_cli_parse_args(spec, argc, argv, a);
-    if (rc == FN_CLI_HELP) {
-        fn_cli_help(spec, stdout);
-        return -1;
-    }
-    if (rc == FN_CLI_USAGE) return fn_cli_usage(spec->verb, "%s", a->msg);
-    return 0;
+    *exit_code = 0;
+    if (rc == FN_CLI_HELP) fn_cli_help(spec, stdout);
+    else if (rc == FN_CLI_USAGE) *exit_code = fn_cli_usage(spec->verb, "%s", a->msg);
+    return rc != FN_CLI_OK;
 }
 
 /* ---- --help -------------------------------------------------------------- */

@@ -71,15 +71,24 @@ typedef struct fn_cli_use {
     const char *help;            /* this command's help line (NULL: the shared one) */
 } fn_cli_use;
 
+/* Rows of a use table: as shared; with this command's help line; with a
+ * default value; with the default in words; required; the end. */
+#define FN_USE(id) {id, 0, NULL, NULL, NULL}
+#define FN_USE_H(id, help) {id, 0, NULL, NULL, help}
+#define FN_USE_D(id, def, help) {id, 0, def, NULL, help}
+#define FN_USE_T(id, def_text, help) {id, 0, NULL, def_text, help}
+#define FN_USE_REQ(id, help) {id, FN_USE_REQUIRED, NULL, NULL, help}
+#define FN_USE_END {FN_O_NONE, 0, NULL, NULL, NULL}
+
 /* The engine's options, shared by every recognising subcommand. */
+#define FN_CLI_MODEL_USES \
+    FN_USE_T(FN_O_MODEL, "mobilefacenet", NULL), \
+    FN_USE_T(FN_O_MODELS_DIR, "$FACENET_MODELS, else ./models, else models/ beside the executable", NULL), \
+    FN_USE_T(FN_O_MTCNN_DIR, "the bundle's MTCNN", NULL)
+#define FN_CLI_MTCNN_USES \
+    FN_USE_T(FN_O_THRESHOLDS, "0.6,0.7,0.7", NULL), FN_USE_T(FN_O_FACTOR, "0.709", NULL)
 #define FN_CLI_ENGINE_USES \
-    {FN_O_MODEL, 0, NULL, "mobilefacenet", NULL}, \
-    {FN_O_MODELS_DIR, 0, NULL, "$FACENET_MODELS, else ./models, else models/ beside the executable", NULL}, \
-    {FN_O_MTCNN_DIR, 0, NULL, "the bundle's MTCNN", NULL}, \
-    {FN_O_MIN_FACE, 0, NULL, "20", NULL}, \
-    {FN_O_THRESHOLDS, 0, NULL, "0.6,0.7,0.7", NULL}, \
-    {FN_O_FACTOR, 0, NULL, "0.709", NULL}, \
-    {FN_O_SELECT, 0, "prob", NULL, NULL}
+    FN_CLI_MODEL_USES, FN_USE_T(FN_O_MIN_FACE, "20", NULL), FN_CLI_MTCNN_USES, FN_USE_D(FN_O_SELECT, "prob", NULL)
 
 typedef struct fn_cli_exit { int code; const char *meaning; } fn_cli_exit;
 
@@ -123,9 +132,10 @@ enum { FN_CLI_OK = 0, FN_CLI_HELP = 1, FN_CLI_USAGE = 2 };
  * FN_CLI_USAGE with a->msg naming the option and what is wrong. */
 int fn_cli_parse_args(const fn_cli_spec *spec, int argc, char **argv, fn_cli_args *a);
 
-/* fn_cli_parse_args, then: help printed to stdout -> -1 (the command exits 0);
- * usage error printed to stderr with a pointer to --help -> 2; else 0. */
-int fn_cli_parse(const fn_cli_spec *spec, int argc, char **argv, fn_cli_args *a);
+/* fn_cli_parse_args, then print help (stdout) or the usage error with a
+ * pointer to --help (stderr).  Returns 1 when the command is done and must
+ * return *exit_code (0 after help, 2 after a usage error); else 0. */
+int fn_cli_parse(const fn_cli_spec *spec, int argc, char **argv, fn_cli_args *a, int *exit_code);
 
 /* The generated --help: usage, description, options with defaults and
  * ranges, examples, exit codes. */

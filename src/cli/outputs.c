@@ -370,11 +370,14 @@ int fn_cli_plan_outputs(const char *verb, fn_outputs *o, char *const *files, int
     return refused ? 1 : 0;
 }
 
-int fn_cli_claim_output(const char *verb, fn_outputs *o, const char *path)
+int fn_cli_output_file(const char *verb, fn_outputs *o, const char *path, char *const *inputs, int n, int overwrite)
 {
     char err[PATH_MAX + 512];
-    if (fn_outputs_claim(o, path, err, sizeof err) == 0) return 0;
+    if (fn_outputs_init(o, NULL, inputs, n, inputs, n, overwrite, err, sizeof err) == 0 &&
+        fn_outputs_claim(o, path, err, sizeof err) == 0)
+        return 0;
     fprintf(stderr, "facenet %s: %s\n", verb, err);
+    fn_outputs_free(o);
     return 1;
 }
 

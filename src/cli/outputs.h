@@ -78,8 +78,10 @@ int fn_outputs_is_input(const fn_outputs *o, const char *path);
  * paths[i] gets a malloc'd name.  Every refusal is printed (the first few,
  * then a count); returns 0, or 1 when any was refused (nothing written). */
 int fn_cli_plan_outputs(const char *verb, fn_outputs *o, char *const *files, int n, char **paths);
-/* Claim one named output (--output, --plot); prints the refusal; 0 or 1. */
-int fn_cli_claim_output(const char *verb, fn_outputs *o, const char *path);
+/* Set o up for one named output (--output, --plot) that must be none of
+ * the inputs (files, or folders whose files it must not be), and claim it;
+ * prints the refusal and leaves o empty; 0 or 1. */
+int fn_cli_output_file(const char *verb, fn_outputs *o, const char *path, char *const *inputs, int n, int overwrite);
 /* Save img atomically at a claimed path: PNG for .png, else JPEG (quality
  * 90).  Prints the failure; 0 or 1. */
 int fn_cli_save_image(const char *verb, const fn_outputs *o, const char *path, const fn_image *img);
