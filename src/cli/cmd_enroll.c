@@ -191,7 +191,7 @@ int fn_cmd_enroll(int argc, char **argv)
     int verbose = fn_cli_flag(&a, FN_O_VERBOSE);
     fn_camera_enroll cam = {fn_cli_str(&a, FN_O_NAME), fn_cli_str(&a, FN_O_CAMERA),
                             (int)fn_cli_int(&a, FN_O_FRAMES, 5), fn_cli_float(&a, FN_O_SECONDS, 30),
-                            fn_cli_str(&a, FN_O_SAVE), c.json};
+                            fn_cli_str(&a, FN_O_SAVE), NULL, c.json};
     if (cam.source || cam.name) {
         if (!cam.source || !cam.name) return fn_cli_usage("enroll", "--camera and --name go together");
         if (a.npos) return fn_cli_usage("enroll", "--camera takes no directory (got '%s')", a.pos[0]);
@@ -200,14 +200,19 @@ int fn_cmd_enroll(int argc, char **argv)
             fprintf(stderr, "facenet enroll: cannot create the directory %s\n", cam.save_dir);
             return 1;
         }
-        if (fn_cli_engine_open(&ce, "enroll", &c.e)) return 1;
-        if (fn_cli_gallery_open("enroll", gpath, c.e, FN_GALLERY_CREATE, &c.g)) {
-            fn_engine_free(c.e);
+        fn_outputs outs = {0};
+        char err[512];
+        if (fn_outputs_init(&outs, cam.save_dir, NULL, 0, NULL, 0, 0, err, sizeof err)) {
+            fprintf(stderr, "facenet enroll: %s\n", err);
             return 1;
         }
-        rc = fn_cli_enroll_camera(c.e, c.g, &cam);
+        cam.out = &outs;
+        rc = fn_cli_engine_open(&ce, "enroll", &c.e) ||
+             fn_cli_gallery_open("enroll", gpath, c.e, FN_GALLERY_CREATE, &c.g);
+        if (!rc) rc = fn_cli_enroll_camera(c.e, c.g, &cam);
         fn_gallery_close(c.g);
         fn_engine_free(c.e);
+        fn_outputs_free(&outs);
         return rc;
     }
     if (a.npos != 1) return fn_cli_usage("enroll", "wants one directory holding a folder per person");
