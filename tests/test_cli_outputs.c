@@ -113,7 +113,9 @@ static void test_mirrored_names(void)
     /* Crops: a suffix per face and a new extension; 1.jpg and 1.png must not share a crop name. */
     T_CHECK(fn_outputs_path(&o, files[2], "_0", ".png", out, sizeof out, err, sizeof err) == 0 &&
             !strcmp(out, "out/PersonC/1_0.png"), "crop name %s", out);
-    T_CHECK(fn_outputs_path(&o, files[3], "_0", ".png", out, sizeof out, err, sizeof err) != 0 &&
+    T_CHECK(fn_outputs_path(&o, files[3], "_0", ".png", out, sizeof out, err, sizeof err) == 0 &&
+            !strcmp(out, "out/PersonC/1_png_0.png"), "1.png's crop keeps its extension in the name: %s", out);
+    T_CHECK(fn_outputs_claim(&o, "out/PersonC/1_0.png", err, sizeof err) != 0 &&
             strstr(err, "already the output of an earlier input"), "second claim of 1_0.png refused: %s", err);
     /* The same input twice: its second output is refused, not silently replaced. */
     T_CHECK(fn_outputs_path(&o, "probes/PersonA/../PersonA/1.jpg", NULL, NULL, out, sizeof out, err, sizeof err) != 0,

@@ -146,6 +146,15 @@ int fn_outputs_is_input(const fn_outputs *o, const char *path)
     return bsearch(&id, o->inputs, (size_t)o->ninputs, sizeof id, cmp_id) != NULL;
 }
 
+static int claimed(const fn_outputs *o, const char *path)
+{
+    char norm[PATH_MAX];
+    if (fn_path_normalize(path, norm, sizeof norm)) return 0;
+    for (int i = 0; i < o->nclaimed; i++)
+        if (!strcmp(o->claimed[i], norm)) return 1;
+    return 0;
+}
+
 int fn_outputs_claim(fn_outputs *o, const char *path, char *err, size_t errlen)
 {
     char norm[PATH_MAX];
@@ -158,11 +167,10 @@ int fn_outputs_claim(fn_outputs *o, const char *path, char *err, size_t errlen)
                  "(choose an output outside the inputs)", path);
         return -1;
     }
-    for (int i = 0; i < o->nclaimed; i++)
-        if (!strcmp(o->claimed[i], norm)) {
-            snprintf(err, errlen, "%s is already the output of an earlier input of this run; not replaced", path);
-            return -1;
-        }
+    if (claimed(o, path)) {
+        snprintf(err, errlen, "%s is already the output of an earlier input of this run; not replaced", path);
+        return -1;
+    }
     struct stat st;
     if (lstat(path, &st) == 0) {
         if (S_ISDIR(st.st_mode)) {
@@ -212,6 +220,11 @@ int fn_outputs_path(fn_outputs *o, const char *input, const char *suffix, const 
     if (!dot || dot == base) dot = base + strlen(base);
     int w = snprintf(out, outlen, "%s%s%.*s%s%s", o->dir, o->dir[0] ? "/" : "", (int)(dot - rel), rel,
                      suffix ? suffix : "", ext ? ext : dot);
+    /* A new extension can make x.jpg and x.png meet (crops x_0.png): the
+     * second keeps its own extension in the name (x_png_0.png). */
+    if (w > 0 && (size_t)w < outlen && ext && *dot && claimed(o, out))
+        w = snprintf(out, outlen, "%s%s%.*s_%s%s%s", o->dir, o->dir[0] ? "/" : "", (int)(dot - rel), rel, dot + 1,
+                     suffix ? suffix : "", ext);
     if (w < 0 || (size_t)w >= outlen) {
         snprintf(err, errlen, "the output name for %s is too long", input);
         return -1;
