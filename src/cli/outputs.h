@@ -43,7 +43,9 @@ int fn_path_common_root(char *const *paths, int n, char *out, size_t outlen);
 
 /* The output for input, below dir: the input's path relative to the common
  * root, its extension replaced by ext when ext is given (".png"), with
- * suffix inserted before the extension ("_0" for a face).  Then claimed:
+ * suffix inserted before the extension ("_0" for a face); when the new
+ * extension makes it meet an earlier input's output (x.jpg and x.png both
+ * giving x_0.png) the old extension stays in the name (x_png_0.png).  Then claimed:
  * fails (err says why) when it is an input, was already planned in this run,
  * or exists and overwriting is off.  0 ok, -1 refused. */
 int fn_outputs_path(fn_outputs *o, const char *input, const char *suffix, const char *ext, char *out, size_t outlen,
