@@ -14,6 +14,7 @@
 #endif
 
 #include "detect/haar.h"
+#include "image/image.h"
 #include "detect/haar_internal.h"
 
 #define CASCADE "/usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml"
@@ -47,7 +48,7 @@ static unsigned char *load_gray(const char *path, int *w, int *h)
     jpeg_destroy_decompress(&c);
     fclose(f);
     unsigned char *g = malloc((size_t)*w * *h);
-    fn_haar_rgb_to_gray(rgb, *w, *h, *w * 3, g, *w);
+    fn_rgb_to_gray(rgb, *w, *h, (size_t)*w * 3, g, (size_t)*w);
     free(rgb);
     return g;
 }

@@ -22,7 +22,7 @@ static const fn_cli_use uses[] = {
     {FN_O_DETECTOR, 0, "haar", NULL, "which detector (this command's wording)"},
     {FN_O_FAR, 0, NULL, NULL, NULL},
     {FN_O_MARGIN, 0, NULL, NULL, NULL},
-    FN_CLI_ENGINE_USES,
+    FN_CLI_MODEL_USES, FN_USE_T(FN_O_MIN_FACE, "20", NULL), FN_CLI_MTCNN_USES, FN_USE_D(FN_O_SELECT, "prob", NULL),
     {FN_O_NONE, 0, NULL, NULL, NULL}};
 
 static const fn_cli_spec spec = {

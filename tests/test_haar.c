@@ -15,6 +15,7 @@
 
 #include "t.h"
 #include "detect/haar.h"
+#include "image/image.h"
 #include "detect/haar_internal.h"
 
 #define CASCADE "/usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml"
@@ -79,7 +80,7 @@ static unsigned char *load_gray(const char *path, int *w, int *h)
     unsigned char *rgb = load_jpeg_rgb(path, w, h);
     if (!rgb) return NULL;
     unsigned char *g = malloc((size_t)*w * *h);
-    fn_haar_rgb_to_gray(rgb, *w, *h, *w * 3, g, *w);
+    fn_rgb_to_gray(rgb, *w, *h, (size_t)*w * 3, g, (size_t)*w);
     free(rgb);
     return g;
 }
@@ -98,7 +99,7 @@ static void test_gray(void)
 {
     /* (R*4899 + G*9617 + B*1868 + 8192) >> 14 */
     unsigned char rgb[9] = {255, 0, 0, 0, 255, 0, 10, 20, 30}, g[3];
-    fn_haar_rgb_to_gray(rgb, 3, 1, 9, g, 3);
+    fn_rgb_to_gray(rgb, 3, 1, 9, g, 3);
     T_CHECK(g[0] == 76 && g[1] == 150 && g[2] == 18, "gray %d %d %d, want 76 150 18", g[0], g[1], g[2]);
 }
 

@@ -4,17 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/cli.h"
-#include "cli/common.h"
-#include "cli/engine_opts.h"
-#include "cli/faces.h"
-#include "core/error.h"
-#include "detect/haar.h"
+#include "cli.h"
+#include "common.h"
+#include "engine_opts.h"
+#include "faces.h"
 #include "outputs.h"
 
 static const fn_cli_use uses[] = {
-    FN_USE_D(FN_O_DETECTOR, "mtcnn", NULL),
-    FN_USE_T(FN_O_CASCADE, FN_HAAR_DEFAULT_CASCADE, "Haar cascade (with --detector haar)"),
     FN_USE_H(FN_O_JSON, "JSON Lines: one object per file "
                         "{file, status, width, height, faces: [{box, prob, landmarks}]}"),
     FN_USE_H(FN_O_CROPS, "write each face's crop (facenet-pytorch's extract_face) as "
@@ -40,36 +36,6 @@ static const fn_cli_spec spec = {
                                       "facenet detect --detector haar --min-face 40 photos/", NULL},
 };
 
-#define MAX_HAAR_RECTS 1024
-
-/* Haar boxes for f->img (already loaded), each given O-Net's probability
- * and landmarks while keeping the cascade's own box (OpenCV parity). */
-static fn_status detect_haar(fn_engine *e, fn_haar *haar, fn_cli_faces *f)
-{
-    fn_rect *rects = malloc(MAX_HAAR_RECTS * sizeof *rects);
-    uint8_t *gray = malloc((size_t)f->img.w * f->img.h);
-    if (!rects || !gray) {
-        free(rects);
-        free(gray);
-        return fn_fail(FN_ERR_NOMEM, "out of memory for a %dx%d gray image", f->img.w, f->img.h);
-    }
-    fn_haar_rgb_to_gray(f->img.data, f->img.w, f->img.h, f->img.w * 3, gray, f->img.w);
-    int n = 0;
-    fn_status s = fn_haar_detect(haar, gray, f->img.w, f->img.h, f->img.w, NULL, rects, MAX_HAAR_RECTS, &n);
-    f->total = n;
-    f->n = 0;
-    for (int i = 0; s == FN_OK && i < n && i < MAX_HAAR_RECTS && f->n < FN_CLI_MAX_FACES; i++) {
-        float box[4] = {(float)rects[i].x, (float)rects[i].y, (float)(rects[i].x + rects[i].w),
-                        (float)(rects[i].y + rects[i].h)};
-        fn_face *face = &f->faces[f->n++];
-        s = fn_refine_face(e, &f->img, box, face);
-        memcpy(face->box, box, sizeof box);
-    }
-    free(rects);
-    free(gray);
-    return s;
-}
-
 static cJSON *face_json(const fn_face *f)
 {
     cJSON *o = cJSON_CreateObject();
@@ -81,7 +47,7 @@ static cJSON *face_json(const fn_face *f)
     return o;
 }
 
-static void print_faces(const char *file, const fn_cli_faces *f, int json)
+static void print_faces(const char *file, const fn_faces *f, int json)
 {
     if (json) {
         cJSON *o = fn_cli_file_record(file, f->n ? FN_ST_OK : FN_ST_NO_FACE, NULL);
@@ -99,7 +65,7 @@ static void print_faces(const char *file, const fn_cli_faces *f, int json)
                f->faces[i].box[3], f->faces[i].prob);
 }
 
-static int write_crops(fn_outputs *out, const char *file, const fn_cli_faces *f, int size, float margin)
+static int write_crops(fn_outputs *out, const char *file, const fn_faces *f, int size, float margin)
 {
     int failures = 0;
     for (int i = 0; i < f->n; i++) {
@@ -126,10 +92,8 @@ int fn_cmd_detect(int argc, char **argv)
     int rc;
     if (fn_cli_engine_parse(&ce, &spec, argc, argv, &a, &rc)) return rc;
     ce.opts.detector_only = 1;
-    const char *crops = fn_cli_str(&a, FN_O_CROPS), *cascade = fn_cli_str(&a, FN_O_CASCADE);
-    if (!cascade) cascade = FN_HAAR_DEFAULT_CASCADE;
+    const char *crops = fn_cli_str(&a, FN_O_CROPS);
     int json = fn_cli_flag(&a, FN_O_JSON), size = (int)fn_cli_int(&a, FN_O_SIZE, 160);
-    int use_haar = fn_cli_enum(&a, FN_O_DETECTOR, 0) == 1;
     float margin = (float)fn_cli_float(&a, FN_O_MARGIN, 0);
     if (margin >= size) return fn_cli_usage("detect", "--margin %g is not less than --size %d", margin, size);
     fn_pathlist files = {0}, skipped = {0};
@@ -147,25 +111,13 @@ int fn_cmd_detect(int argc, char **argv)
     }
     fn_cli_report_skipped("detect", &skipped, json, fn_cli_flag(&a, FN_O_VERBOSE));
     fn_engine *e = NULL;
-    fn_haar *haar = NULL;
     if (fn_cli_engine_open(&ce, "detect", &e)) rc = 1;
-    if (!rc && use_haar) {
-        fn_status hs = fn_haar_load(cascade, &haar);
-        if (hs != FN_OK) rc = fn_cli_fail("detect", hs);
-    }
-    fn_cli_faces f = {0};
+    fn_faces f = {0};
     fn_progress prog;
     fn_progress_start(&prog, "detecting", files.count);
     int failures = 0;
     for (int i = 0; !rc && i < files.count; i++) {
-        fn_status s;
-        if (use_haar) {
-            fn_cli_faces_clear(&f);
-            s = fn_image_load(files.items[i], NULL, &f.img);
-            if (s == FN_OK) s = detect_haar(e, haar, &f);
-        } else {
-            s = fn_cli_faces_run(e, files.items[i], 0, 0, &f);
-        }
+        fn_status s = fn_faces_run(e, files.items[i], 0, 0, &f);
         fn_progress_step(&prog, files.items[i]);
         if (s != FN_OK) {
             fn_progress_end(&prog);
@@ -180,8 +132,7 @@ int fn_cmd_detect(int argc, char **argv)
     }
     fn_progress_end(&prog);
     fn_outputs_free(&out);
-    fn_cli_faces_free(&f);
-    fn_haar_free(haar);
+    fn_faces_free(&f);
     fn_engine_free(e);
     fn_pathlist_free(&files);
     fn_pathlist_free(&skipped);

@@ -2,9 +2,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli/cli.h"
-#include "cli/common.h"
-#include "cli/gallery_open.h"
+#include "cli.h"
+#include "common.h"
+#include "gallery_open.h"
 #include "options.h"
 
 static const fn_cli_use uses[] = {

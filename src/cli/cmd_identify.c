@@ -5,11 +5,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cli/cli.h"
-#include "cli/common.h"
-#include "cli/engine_opts.h"
-#include "cli/faces.h"
-#include "cli/gallery_open.h"
+#include "cli.h"
+#include "common.h"
+#include "engine_opts.h"
+#include "faces.h"
+#include "gallery_open.h"
 #include "outputs.h"
 
 static const fn_cli_use uses[] = {
@@ -88,7 +88,7 @@ static int write_annotated(const fn_outputs *out, const char *path, fn_image *im
 }
 
 /* An input that could not be processed: stderr, and a record in JSON. */
-static void report_failure(const char *file, const fn_cli_faces *f, int json)
+static void report_failure(const char *file, const fn_faces *f, int json)
 {
     if (json) fn_cli_emit(fn_cli_file_record(file, f->img.data ? "error" : fn_cli_load_status(file), fn_last_error()));
     fn_cli_fail("identify", FN_ERR_IO);
@@ -126,22 +126,22 @@ int fn_cmd_identify(int argc, char **argv)
     fn_engine *e = NULL;
     fn_gallery *g = NULL;
     fn_gallery_scratch *scratch = NULL;
-    fn_gallery_match *m = calloc(FN_CLI_MAX_FACES, sizeof *m);
+    fn_gallery_match *m = calloc(FN_FACES_MAX, sizeof *m);
     if (!rc) rc = fn_cli_engine_open(&ce, "identify", &e) ||
                   fn_cli_gallery_open("identify", gpath, e, FN_GALLERY_READONLY, &g);
     if (!rc) {
-        fn_status s = fn_gallery_scratch_new(g, FN_CLI_MAX_FACES, &scratch);
+        fn_status s = fn_gallery_scratch_new(g, FN_FACES_MAX, &scratch);
         if (s != FN_OK) rc = fn_cli_fail("identify", s);
     }
     const char *tsrc = "";
     float t = rc ? 0 : fn_cli_threshold(g, e, threshold, &tsrc);
     if (!rc && !json) fprintf(stderr, "threshold %.3f (%s)\n", t, tsrc);
-    fn_cli_faces f = {0};
+    fn_faces f = {0};
     fn_progress prog;
     fn_progress_start(&prog, "identifying", files.count);
     int failures = 0;
     for (int i = 0; !rc && i < files.count; i++) {
-        fn_status s = fn_cli_faces_run(e, files.items[i], 0, 1, &f);
+        fn_status s = fn_faces_run(e, files.items[i], 0, 1, &f);
         fn_progress_step(&prog, files.items[i]);
         if (s != FN_OK) {
             fn_progress_end(&prog);
@@ -167,7 +167,7 @@ int fn_cmd_identify(int argc, char **argv)
         for (int i = 0; i < files.count; i++) free(outpaths[i]);
     free(outpaths);
     fn_outputs_free(&out);
-    fn_cli_faces_free(&f);
+    fn_faces_free(&f);
     free(m);
     fn_gallery_scratch_free(scratch);
     fn_gallery_close(g);

@@ -3,10 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/cli.h"
-#include "cli/common.h"
-#include "cli/engine_opts.h"
-#include "cli/faces.h"
+#include "cli.h"
+#include "common.h"
+#include "engine_opts.h"
+#include "faces.h"
 
 static const fn_cli_use uses[] = {
     FN_USE_T(FN_O_THRESHOLD, "the model's, chosen on LFW DevTrain", "Euclidean distance at or below which faces match"),

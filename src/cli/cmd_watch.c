@@ -11,13 +11,11 @@
 #include <omp.h>
 #endif
 
-#include "cli/cli.h"
-#include "cli/common.h"
-#include "cli/display.h"
-#include "cli/engine_opts.h"
-#include "cli/gallery_open.h"
-#include "image/image.h"
-#include "video/video.h"
+#include "cli.h"
+#include "common.h"
+#include "display.h"
+#include "engine_opts.h"
+#include "gallery_open.h"
 #include "outputs.h"
 
 static const fn_cli_use uses[] = {
@@ -69,12 +67,12 @@ static int parse_args(int argc, char **argv, watch_args *a)
 {
     fn_cli_args o;
     int code;
-    if (fn_cli_engine_parse(&a->ce, &spec, argc, argv, &o, &code)) return code ? code : -1;
+    /* Not fn_cli_engine_parse: the engine options already hold the watcher's tuning. */
+    if (fn_cli_parse(&spec, argc, argv, &o, &code)) return code ? code : -1;
+    fn_cli_engine_from_args(&a->ce, &o);
     a->gallery = fn_cli_str(&o, FN_O_GALLERY);
-    a->wp.detector = fn_cli_enum(&o, FN_O_DETECTOR, 1) == 1 ? FN_DETECTOR_HAAR : FN_DETECTOR_MTCNN;
     a->wp.every = (int)fn_cli_int(&o, FN_O_EVERY, 5);
     a->threshold = (float)fn_cli_float(&o, FN_O_THRESHOLD, -1);
-    if (fn_cli_given(&o, FN_O_CASCADE)) a->wp.cascade = fn_cli_str(&o, FN_O_CASCADE);
     a->json = fn_cli_flag(&o, FN_O_JSON);
     a->output = fn_cli_str(&o, FN_O_OUTPUT);
     a->overwrite = fn_cli_flag(&o, FN_O_OVERWRITE);
@@ -83,8 +81,10 @@ static int parse_args(int argc, char **argv, watch_args *a)
     a->max_frames = fn_cli_int(&o, FN_O_MAX_FRAMES, 0);
     a->threads = (int)fn_cli_int(&o, FN_O_THREADS, 1);
     a->source = o.pos[0];
-    /* --min-face also sets the smallest face tracked (Haar's smallest window). */
+    /* --min-face also sets the smallest face tracked; else a Haar engine's
+     * smallest window is the smallest face tracked (40). */
     if (fn_cli_given(&o, FN_O_MIN_FACE)) a->wp.min_face = (int)a->ce.opts.min_face;
+    else if (a->ce.opts.detector == FN_DETECTOR_HAAR) a->ce.opts.min_face = (float)a->wp.min_face;
     return 0;
 }
 
@@ -202,7 +202,7 @@ static void paint(watch_run *r, const fn_image *frame, double fps)
 
 static int run_loop(watch_args *a, watch_run *r, int64_t *frames, double *last_t)
 {
-    double start = fn_cli_now();
+    double start = fn_now();
     for (;;) {
         if (interrupted || (a->max_frames && *frames >= a->max_frames)) break;
         const fn_image *frame;
@@ -220,11 +220,11 @@ static int run_loop(watch_args *a, watch_run *r, int64_t *frames, double *last_t
         *last_t = t;
         int quit = 0;
         if (r->canvas.data) {
-            paint(r, frame, (double)*frames / (fn_cli_now() - start + 1e-9));
+            paint(r, frame, (double)*frames / (fn_now() - start + 1e-9));
             if (r->out && (s = fn_video_writer_write(r->out, &r->canvas)) != FN_OK) return fn_cli_fail("watch", s);
             if (r->disp) quit = fn_display_show(r->disp, &r->canvas);   /* the user closed it */
         }
-        fn_latency_frame(r->lat, fn_video_frame_wall(r->src), fn_video_now(), ev, n);
+        fn_latency_frame(r->lat, fn_video_frame_wall(r->src), fn_now(), ev, n);
         if (quit) break;
     }
     return 0;
@@ -282,7 +282,9 @@ int fn_cmd_watch(int argc, char **argv)
 {
     watch_args a;
     memset(&a, 0, sizeof a);
+    fn_cli_engine_init(&a.ce);
     fn_watch_params_init(&a.wp);
+    fn_watch_engine_options(&a.ce.opts);   /* Haar by default, tuned for video */
     a.threshold = -1;
     a.threads = 1;
     int rc = parse_args(argc, argv, &a);
@@ -299,7 +301,7 @@ int fn_cmd_watch(int argc, char **argv)
     watch_run r;
     memset(&r, 0, sizeof r);
     int64_t frames = 0;
-    double last_t = 0, start = fn_cli_now();
+    double last_t = 0, start = fn_now();
     r.lat = malloc(sizeof *r.lat);
     if (!r.lat) {
         fprintf(stderr, "facenet watch: out of memory\n");
@@ -320,7 +322,7 @@ int fn_cmd_watch(int argc, char **argv)
     if (r.w) {
         int tracks, embeddings, switches;
         fn_watcher_stats(r.w, &tracks, &embeddings, &switches);
-        double secs = fn_cli_now() - start;
+        double secs = fn_now() - start;
         fprintf(stderr, "%lld frames in %.1f s (%.1f fps), %d tracks, %d embeddings, %d identity switches, "
                         "%lld frames dropped\n", (long long)frames, secs, (double)frames / (secs + 1e-9), tracks,
                 embeddings, switches, (long long)fn_video_dropped(r.src));

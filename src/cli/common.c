@@ -1,4 +1,4 @@
-#include "cli/common.h"
+#include "common.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -11,13 +11,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-double fn_cli_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 int fn_pathlist_add(fn_pathlist *l, const char *path)
 {
@@ -101,6 +94,18 @@ int fn_cli_collect_images(char **args, int nargs, fn_pathlist *out, fn_pathlist 
     return 0;
 }
 
+const char *fn_cli_cache_path(const char *verb, char *buf, size_t cap)
+{
+    const char *env = getenv("FACENET_CACHE"), *home = getenv("HOME");
+    if (env && *env) snprintf(buf, cap, "%s", env);
+    else if (home && *home) snprintf(buf, cap, "%s/.cache/facenet/embeddings.db", home);
+    else {
+        fprintf(stderr, "facenet %s: no cache location: set FACENET_CACHE or HOME, or pass --no-cache\n", verb);
+        return NULL;
+    }
+    return buf;
+}
+
 void fn_cli_emit(cJSON *obj)
 {
     char *s = cJSON_PrintUnformatted(obj);
@@ -141,14 +146,14 @@ void fn_progress_start(fn_progress *p, const char *label, int total)
     p->total = total;
     p->done = 0;
     p->enabled = isatty(STDERR_FILENO) && total > 1;
-    p->start = fn_cli_now();
+    p->start = fn_now();
 }
 
 void fn_progress_step(fn_progress *p, const char *item)
 {
     p->done++;
     if (!p->enabled) return;
-    double el = fn_cli_now() - p->start;
+    double el = fn_now() - p->start;
     double eta = p->done ? el / p->done * (p->total - p->done) : 0;
     const char *base = item ? strrchr(item, '/') : NULL;
     base = base ? base + 1 : (item ? item : "");
@@ -166,6 +171,17 @@ int fn_cli_fail(const char *verb, fn_status s)
 {
     const char *msg = fn_last_error();
     fprintf(stderr, "facenet %s: %s\n", verb, msg && *msg ? msg : fn_status_name(s));
+    return 1;
+}
+
+int fn_cli_error(const char *verb, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "facenet %s: ", verb);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
     return 1;
 }
 

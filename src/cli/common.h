@@ -1,9 +1,8 @@
 /* common.h — what every subcommand shares: finding image files, JSON Lines
  * output and per-file statuses, progress on a terminal (quiet in pipes), and
  * error reporting.  Options are in options.h, output files in outputs.h.
- * Recognition goes through include/facenet.h; the evaluation and video
- * modules are still used through their internal headers (src/eval,
- * src/video) until their APIs are made public.
+ * Like any client of libfacenet, the CLI sees only the public headers
+ * (include/facenet.h); src/cli is compiled with -Iinclude -Isrc/cli alone.
  */
 #ifndef FN_CLI_COMMON_H
 #define FN_CLI_COMMON_H
@@ -44,6 +43,11 @@ void fn_progress_start(fn_progress *p, const char *label, int total);
 void fn_progress_step(fn_progress *p, const char *item);
 void fn_progress_end(fn_progress *p);
 
+/* The embedding cache (eval, eval-pairs): $FACENET_CACHE, else
+ * ~/.cache/facenet/embeddings.db.  Returns buf, or NULL after printing
+ * "facenet VERB: ..." when there is no location. */
+const char *fn_cli_cache_path(const char *verb, char *buf, size_t cap);
+
 /* "facenet VERB: <library sentence>" on stderr; returns exit code 1. */
 int fn_cli_fail(const char *verb, fn_status s);
 
@@ -61,7 +65,8 @@ cJSON *fn_cli_file_record(const char *file, const char *status, const char *erro
 /* Files skipped for their format: a JSON record each, or in text one note
  * with their count on stderr (each named with verbose). */
 void fn_cli_report_skipped(const char *verb, const fn_pathlist *skipped, int json, int verbose);
-
-double fn_cli_now(void);
+/* "facenet VERB: message" on stderr (the CLI's own failures, which are
+ * not the library's: no library error is set); returns exit code 1. */
+int fn_cli_error(const char *verb, const char *fmt, ...) FN_PRINTF(2, 3);
 
 #endif

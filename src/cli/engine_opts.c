@@ -1,4 +1,4 @@
-#include "cli/engine_opts.h"
+#include "engine_opts.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli/common.h"
+#include "common.h"
 
 void fn_cli_engine_init(fn_cli_engine *ce)
 {
@@ -26,6 +26,9 @@ void fn_cli_engine_from_args(fn_cli_engine *ce, const fn_cli_args *a)
     if (fn_cli_given(a, FN_O_FACTOR)) ce->opts.factor = (float)a->v[FN_O_FACTOR].f;
     if (fn_cli_given(a, FN_O_THRESHOLDS)) memcpy(ce->opts.thresholds, a->v[FN_O_THRESHOLDS].fl, sizeof(float) * 3);
     if (fn_cli_given(a, FN_O_SELECT)) ce->select = selects[a->v[FN_O_SELECT].e];
+    if (fn_cli_given(a, FN_O_DETECTOR))   /* the table's order: mtcnn, haar */
+        ce->opts.detector = a->v[FN_O_DETECTOR].e == 1 ? FN_DETECTOR_HAAR : FN_DETECTOR_MTCNN;
+    if (fn_cli_given(a, FN_O_CASCADE)) ce->opts.cascade = fn_cli_str(a, FN_O_CASCADE);
 }
 
 int fn_cli_engine_parse(fn_cli_engine *ce, const fn_cli_spec *spec, int argc, char **argv, fn_cli_args *a,

@@ -6,7 +6,7 @@
 #define FN_CLI_ENGINE_OPTS_H
 
 #include "facenet.h"
-#include "cli/options.h"
+#include "options.h"
 
 typedef struct fn_cli_engine {
     fn_options opts;

@@ -87,8 +87,12 @@ typedef struct fn_cli_use {
     FN_USE_T(FN_O_MTCNN_DIR, "the bundle's MTCNN", NULL)
 #define FN_CLI_MTCNN_USES \
     FN_USE_T(FN_O_THRESHOLDS, "0.6,0.7,0.7", NULL), FN_USE_T(FN_O_FACTOR, "0.709", NULL)
+#define FN_CLI_DETECTOR_USES \
+    FN_USE_D(FN_O_DETECTOR, "mtcnn", NULL), \
+    FN_USE_T(FN_O_CASCADE, "Debian opencv-data's frontal face cascade", "Haar cascade (with --detector haar)")
 #define FN_CLI_ENGINE_USES \
-    FN_CLI_MODEL_USES, FN_USE_T(FN_O_MIN_FACE, "20", NULL), FN_CLI_MTCNN_USES, FN_USE_D(FN_O_SELECT, "prob", NULL)
+    FN_CLI_MODEL_USES, FN_CLI_DETECTOR_USES, FN_USE_T(FN_O_MIN_FACE, "20", NULL), FN_CLI_MTCNN_USES, \
+    FN_USE_D(FN_O_SELECT, "prob", NULL)
 
 typedef struct fn_cli_exit { int code; const char *meaning; } fn_cli_exit;
 

@@ -1,6 +1,5 @@
 #include "outputs.h"
 
-#include "eval/svg.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -21,16 +21,6 @@ fn_haar_params fn_haar_default_params(void)
     return p;
 }
 
-void fn_haar_rgb_to_gray(const uint8_t *rgb, int w, int hgt, int rgb_stride, uint8_t *gray, int gray_stride)
-{
-    for (int y = 0; y < hgt; y++) {
-        const uint8_t *s = rgb + (size_t)y * rgb_stride;
-        uint8_t *d = gray + (size_t)y * gray_stride;
-        for (int x = 0; x < w; x++, s += 3)
-            d[x] = (uint8_t)((s[0] * 4899 + s[1] * 9617 + s[2] * 1868 + (1 << 13)) >> 14);
-    }
-}
-
 /* ---- OpenCV resize(INTER_LINEAR_EXACT), one 8-bit channel. */
 
 /* interpolationLinear::getCoeffs for one axis: source index and the 8-bit
