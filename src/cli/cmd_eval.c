@@ -19,7 +19,9 @@ static const fn_cli_use uses[] = {
     FN_USE_T(FN_O_THRESHOLD, "the model's", "open-set decision threshold: farther faces are unknown"),
     FN_USE_H(FN_O_PLOT, "ROC and distance histograms (probe to own person vs to others)"),
     FN_USE(FN_O_OVERWRITE),
-    FN_USE_H(FN_O_JSON, "one summary object"),
+    FN_USE_H(FN_O_JSON, "JSON Lines: a record per gallery image {file, role, status: enrolled|no_face} and per "
+                        "probe {file, role, kind, person, status: ok|no_face, nearest, distance, accepted, correct}, "
+                        "then the summary object {summary: \"eval\", ...}"),
     FN_USE(FN_O_NO_CACHE),
     FN_CLI_ENGINE_USES,
     FN_USE_END};
@@ -118,6 +120,7 @@ static int absent_people(const fn_folder_eval *r, cJSON *arr, int text)
 static void report_json(const args *a, fn_engine *e, const fn_folder_eval *r, const fn_embedder *x)
 {
     cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "summary", "eval");
     cJSON_AddStringToObject(o, "model", fn_engine_model_id(e));
     cJSON_AddNumberToObject(o, "people", r->enrolled_people);
     cJSON_AddNumberToObject(o, "gallery_images", r->gallery_images);
@@ -238,6 +241,7 @@ typedef struct progress_ctx {
     fn_progress prog;
     const char *stage;
     int json;
+    fn_pathlist gallery_files;   /* every gallery image, for its JSON record */
 } progress_ctx;
 
 static void on_progress(void *vp, const char *stage, int done, int total, const char *file)
@@ -249,7 +253,35 @@ static void on_progress(void *vp, const char *stage, int done, int total, const 
         pc->stage = stage;
     }
     fn_progress_step(&pc->prog, file);
+    if (pc->json && !strcmp(stage, "enrolling") && file) fn_pathlist_add(&pc->gallery_files, file);
     (void)done;
+}
+
+/* Every input file accounted for in JSON Lines: a record per gallery image
+ * (enrolled, or no_face) and per probe (its answer), before the summary. */
+static void file_records(const fn_folder_eval *r, const fn_pathlist *gallery)
+{
+    for (int i = 0; i < gallery->count; i++) {
+        int no_face = 0;
+        for (int k = 0; k < r->n_enrol_no_face && !no_face; k++) no_face = !strcmp(r->enrol_no_face[k], gallery->items[i]);
+        cJSON *o = fn_cli_file_record(gallery->items[i], no_face ? FN_ST_NO_FACE : "enrolled", NULL);
+        cJSON_AddStringToObject(o, "role", "gallery");
+        fn_cli_emit(o);
+    }
+    for (int i = 0; i < r->n_probes; i++) {
+        const fn_eval_probe *p = &r->probes[i];
+        cJSON *o = fn_cli_file_record(p->file, p->has_face ? FN_ST_OK : FN_ST_NO_FACE, NULL);
+        cJSON_AddStringToObject(o, "role", "probe");
+        cJSON_AddStringToObject(o, "kind", kind_name(p->kind));
+        if (p->person) cJSON_AddStringToObject(o, "person", p->person);
+        if (p->has_face) {
+            cJSON_AddStringToObject(o, "nearest", p->match.best_name);
+            cJSON_AddNumberToObject(o, "distance", p->match.best.distance);
+            cJSON_AddBoolToObject(o, "accepted", p->accepted);
+            if (p->kind == FN_PROBE_ENROLLED) cJSON_AddBoolToObject(o, "correct", p->correct);
+        }
+        fn_cli_emit(o);
+    }
 }
 
 /* ---- main ---- */
@@ -313,6 +345,7 @@ int fn_cmd_eval(int argc, char **argv)
                                 "count as people not in the gallery\n", r.people[i].name, r.people[i].probes);
     }
     if (!rc) {
+        if (a.json) file_records(&r, &pc.gallery_files);
         if (a.json) report_json(&a, e, &r, &x);
         else report_text(&a, &r);
     }
@@ -320,6 +353,7 @@ int fn_cmd_eval(int argc, char **argv)
     fn_outputs_free(&a.outs);
     if (x.e && (s = fn_embedder_close(&x)) != FN_OK && !rc) rc = fn_cli_fail("eval", s);
     fn_folder_eval_free(&r);
+    fn_pathlist_free(&pc.gallery_files);
     fn_engine_free(e);
     return rc;
 }
