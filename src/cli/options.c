@@ -372,10 +372,24 @@ static int check_positionals(const fn_cli_spec *s, fn_cli_args *a)
     return FN_CLI_OK;
 }
 
+/* A command that lists an option twice is a programming error; every
+ * --help run by the tests catches it. */
+static int check_spec(const fn_cli_spec *s, fn_cli_args *a)
+{
+    for (const fn_cli_use *u = s->opts; u && u->id != FN_O_NONE; u++)
+        for (const fn_cli_use *v = u + 1; v->id != FN_O_NONE; v++)
+            if (u->id == v->id) {
+                snprintf(a->msg, sizeof a->msg, "internal: %s lists --%s twice", s->verb, fn_cli_options[u->id].name);
+                return FN_CLI_USAGE;
+            }
+    return FN_CLI_OK;
+}
+
 int fn_cli_parse_args(const fn_cli_spec *spec, int argc, char **argv, fn_cli_args *a)
 {
     memset(a, 0, sizeof *a);
     a->spec = spec;
+    if (check_spec(spec, a)) return FN_CLI_USAGE;
     a->pos = argv + 1;
     int npos = 0, options_done = 0;
     for (int i = 1; i < argc; i++) {
