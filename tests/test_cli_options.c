@@ -261,8 +261,20 @@ static void test_table(void)
     }
 }
 
+static void test_bad_spec(void)
+{
+    static const fn_cli_use twice[] = {FN_USE(FN_O_JSON), FN_USE(FN_O_VERBOSE), FN_USE(FN_O_JSON), FN_USE_END};
+    fn_cli_spec bad = spec;
+    bad.opts = twice;
+    char *argv[] = {"identify", "a.jpg", NULL};
+    fn_cli_args a;
+    T_CHECK(fn_cli_parse_args(&bad, 2, argv, &a) == FN_CLI_USAGE && strstr(a.msg, "lists --json twice"),
+            "a spec listing --json twice is refused: %s", a.msg);
+}
+
 int main(void)
 {
+    test_bad_spec();
     test_forms();
     test_defaults_and_required();
     test_unknown_and_missing();
