@@ -36,7 +36,7 @@ static const char *predict(const char *film, const char *who, int k)
     char dir[900];
     snprintf(dir, sizeof dir, "%s/Predict/%s", film, who);
     fn_paths l = {0};
-    T_CHECK(fn_list_images(dir, &l) == FN_OK && l.n > k, "%s: %d images: %s", dir, l.n, fn_last_error());
+    T_CHECK(fn_list_images(dir, &l, NULL) == FN_OK && l.n > k, "%s: %d images: %s", dir, l.n, fn_last_error());
     snprintf(out, sizeof out, "%s", l.n > k ? l.items[k] : "/nonexistent");
     fn_paths_free(&l);
     return out;

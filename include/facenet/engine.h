@@ -45,7 +45,8 @@ const char *fn_select_name(fn_select s);
 typedef enum fn_detector {
     FN_DETECTOR_MTCNN = 0,  /* MTCNN's P-, R- and O-Net cascade (Zhang et al. 2016; facenet-pytorch parity) */
     FN_DETECTOR_HAAR        /* Viola-Jones Haar cascade (OpenCV 4.6 detectMultiScale parity), each box
-                               then given O-Net's probability and 5 landmarks; several times faster */
+                               then given O-Net's probability and 5 landmarks; cheaper than
+                               MTCNN's P-Net pyramid, hence `facenet watch`'s default */
 } fn_detector;
 
 /* Where Debian's opencv-data puts OpenCV's frontal-face cascade. */
@@ -57,7 +58,8 @@ typedef struct fn_options {
                                  unless model is a .pt and mtcnn_dir is set */
     const char *model;        /* "mobilefacenet" (default) or a facenet-pytorch .pt path */
     const char *mtcnn_dir;    /* NULL: the bundle's MTCNN; else a dir with pnet.pt, rnet.pt, onet.pt */
-    float min_face;           /* MTCNN minimum face size in pixels (20) */
+    float min_face;           /* smallest face in pixels (20); Haar: the smallest window (at least
+                                 the cascade's own, 24) */
     float thresholds[3];      /* P-, R-, O-Net thresholds (0.6, 0.7, 0.7) */
     float factor;             /* pyramid scale factor (0.709) */
     fn_detector detector;     /* FN_DETECTOR_MTCNN (default) or FN_DETECTOR_HAAR */
@@ -79,6 +81,9 @@ void fn_options_init(fn_options *o);
  * may serve several threads at once. */
 typedef struct fn_engine fn_engine;
 
+/* o NULL: fn_options_init's defaults.  FN_ERR_IO / FN_ERR_FORMAT / FN_ERR_MODEL
+ * name the model or cascade file that cannot be used; FN_ERR_ARG an option
+ * out of range (detector, haar_scale in (1, 4], haar_min_neighbors >= 0). */
 fn_status fn_engine_new(const fn_options *o, fn_engine **out);
 void fn_engine_free(fn_engine *e);
 /* Embedding length (512 FaceNet, 192 MobileFaceNet; 0 when detector_only). */

@@ -1,8 +1,6 @@
 #include "common.h"
 
 #include <ctype.h>
-#include <dirent.h>
-#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -32,62 +30,21 @@ void fn_pathlist_free(fn_pathlist *l)
     memset(l, 0, sizeof *l);
 }
 
-static int has_image_ext(const char *name)
-{
-    const char *dot = strrchr(name, '.');
-    if (!dot) return 0;
-    char ext[8] = {0};
-    for (int i = 0; i < 7 && dot[i + 1]; i++) ext[i] = (char)tolower((unsigned char)dot[i + 1]);
-    return !strcmp(ext, "jpg") || !strcmp(ext, "jpeg") || !strcmp(ext, "png");
-}
-
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-static int collect_dir(const char *dir, fn_pathlist *out, fn_pathlist *skipped, int depth)
-{
-    if (depth > 32) return 0;  /* symlink loops end here rather than recursing forever */
-    DIR *d = opendir(dir);
-    if (!d) {
-        fprintf(stderr, "facenet: cannot read directory %s: %s\n", dir, strerror(errno));
-        return -1;
-    }
-    fn_pathlist names = {0};
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.') continue;
-        fn_pathlist_add(&names, e->d_name);
-    }
-    closedir(d);
-    qsort(names.items, names.count, sizeof(char *), cmp_str);
-    int rc = 0;
-    for (int i = 0; i < names.count && rc == 0; i++) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%s", dir, names.items[i]);
-        struct stat st;
-        if (stat(path, &st) != 0) continue;
-        if (S_ISDIR(st.st_mode)) rc = collect_dir(path, out, skipped, depth + 1);
-        else if (S_ISREG(st.st_mode) && has_image_ext(path)) rc = fn_pathlist_add(out, path);
-        else if (S_ISREG(st.st_mode) && skipped) rc = fn_pathlist_add(skipped, path);
-    }
-    fn_pathlist_free(&names);
-    return rc;
-}
-
 int fn_cli_collect_images(char **args, int nargs, fn_pathlist *out, fn_pathlist *skipped)
 {
+    /* The library lists (fn_list_images: recursive, sorted, by extension);
+     * the CLI keeps its own list type for the commands. */
     for (int i = 0; i < nargs; i++) {
-        struct stat st;
-        if (stat(args[i], &st) != 0) {
-            fprintf(stderr, "facenet: %s: %s\n", args[i], strerror(errno));
-            return -1;
-        }
-        if (S_ISDIR(st.st_mode)) {
-            char path[4096];
-            snprintf(path, sizeof path, "%s", args[i]);
-            size_t n = strlen(path);
-            while (n > 1 && path[n - 1] == '/') path[--n] = '\0';
-            if (collect_dir(path, out, skipped, 0) != 0) return -1;
-        } else if (fn_pathlist_add(out, args[i]) != 0) {
+        fn_paths found = {0}, other = {0};
+        fn_status s = fn_list_images(args[i], &found, skipped ? &other : NULL);
+        for (int k = 0; s == FN_OK && k < found.n; k++)
+            if (fn_pathlist_add(out, found.items[k]) != 0) s = FN_ERR_NOMEM;
+        for (int k = 0; s == FN_OK && k < other.n; k++)
+            if (fn_pathlist_add(skipped, other.items[k]) != 0) s = FN_ERR_NOMEM;
+        fn_paths_free(&found);
+        fn_paths_free(&other);
+        if (s != FN_OK) {
+            fprintf(stderr, "facenet: %s\n", s == FN_ERR_NOMEM ? "out of memory" : fn_last_error());
             return -1;
         }
     }

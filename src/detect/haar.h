@@ -16,8 +16,7 @@ typedef struct fn_rect { int x, y, w, h; } fn_rect;
 
 typedef struct fn_haar fn_haar;
 
-/* Where Debian's opencv-data puts OpenCV's frontal-face cascade. */
-#define FN_HAAR_DEFAULT_CASCADE "/usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml"
+/* FN_HAAR_DEFAULT_CASCADE (Debian opencv-data's frontal-face cascade) is public: facenet/engine.h. */
 
 typedef struct fn_haar_params {
     double scale_factor;  /* pyramid step, > 1 (OpenCV's scaleFactor; default 1.1) */
