@@ -318,7 +318,7 @@ static void test_shared_cases(void)
 static void test_options(void)
 {
     static const char *verbs[] = {"detect", "embed", "compare", "enroll", "identify", "verify", "gallery",
-                                  "eval", "eval-pairs", "calibrate", "watch"};
+                                  "eval", "eval-pairs", "calibrate", "watch", "version"};
     t_run r;
     for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++) {
         t_facenet(&r, "%s --help", verbs[i]);
