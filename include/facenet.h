@@ -150,6 +150,22 @@ float fn_cosine_distance(const float *a, const float *b, int dim);
  * in one SQLite file, with nearest-person search in memory. */
 #define FN_GALLERY_NAME_MAX 128     /* person names: 1..127 bytes, UTF-8 */
 
+/* Person names are stored and looked up in one spelling: valid UTF-8,
+ * Unicode Normalization Form C (UAX #15, computed by utf8proc), without
+ * leading or trailing white space (Unicode White_Space, e.g. U+0020, U+00A0,
+ * U+3000, TAB), no control characters.  So "José" (NFC), "José" (NFD, as
+ * macOS names folders) and "José " are one person.  Every gallery call that
+ * takes a name applies it (add, has_image, remove, rename, list_images,
+ * file_owner); names in results are in this form.  A person stored by an
+ * older facenet under another spelling is still found (both sides are
+ * normalised when comparing) and shown normalised.
+ * out gets at most cap bytes including the NUL; *changed (may be NULL) = 1
+ * when out differs from in, so a caller can say so.  Errors (FN_ERR_ARG):
+ * invalid UTF-8 (the byte offset is named), empty or only white space, a
+ * control character; FN_ERR_LIMIT: longer than FN_GALLERY_NAME_MAX - 1
+ * bytes once normalised. */
+fn_status fn_gallery_normalize_name(const char *in, char *out, size_t cap, int *changed);
+
 typedef struct fn_gallery fn_gallery;
 typedef struct fn_gallery_scratch fn_gallery_scratch;
 
@@ -190,11 +206,46 @@ typedef struct fn_gallery_face {
     const float *embedding;    /* dim floats; stored L2-normalised */
 } fn_gallery_face;
 
-typedef enum fn_gallery_added { FN_GALLERY_ADDED = 1, FN_GALLERY_SKIPPED_DUPLICATE = 2 } fn_gallery_added;
+typedef enum fn_gallery_added {
+    FN_GALLERY_ADDED = 1,
+    FN_GALLERY_SKIPPED_DUPLICATE = 2,     /* this person already has this file */
+    FN_GALLERY_REFUSED_OTHER_PERSON = 3   /* this face of this file is enrolled under another person */
+} fn_gallery_added;
 
-/* Enrols one face.  The same person + same file hash again is not duplicated:
- * *result = FN_GALLERY_SKIPPED_DUPLICATE.  image_id may be NULL. */
+/* Two faces of one file (same SHA-256) are the same face when their boxes
+ * overlap by at least this intersection over union; different faces of one
+ * group photo may belong to different people. */
+#define FN_GALLERY_SAME_FACE_IOU 0.5
+
+enum { FN_GALLERY_ADD_ALLOW_OTHER_PERSON = 1 };   /* fn_gallery_add_ex flag */
+
+typedef struct fn_gallery_add_info {
+    fn_gallery_added result;
+    int64_t image_id;                          /* the new or existing image; 0 when refused */
+    char person[FN_GALLERY_NAME_MAX];          /* the name as stored (normalised) */
+    int name_changed;                          /* 1 when person differs from the name given */
+    char other_person[FN_GALLERY_NAME_MAX];    /* "" or who else has this face of this file */
+    int64_t other_image_id;                    /* that person's image, or 0 */
+} fn_gallery_add_info;
+
+/* Enrols one face (the name is normalised, see fn_gallery_normalize_name).
+ * The same person + same file hash again is not duplicated:
+ * FN_GALLERY_SKIPPED_DUPLICATE.  The same face of the same file already
+ * enrolled under *another* person is refused by default
+ * (FN_GALLERY_REFUSED_OTHER_PERSON, info->other_person names them, nothing is
+ * written): one photo of one face is one person, and a second label is far
+ * more often a mislabelled folder than a wish; the wrong label would make
+ * identify a tie between the two and calibration meaningless.  With
+ * FN_GALLERY_ADD_ALLOW_OTHER_PERSON it is added anyway, and other_person is
+ * still set so the caller can warn.  Refusal is not an error: FN_OK. */
+fn_status fn_gallery_add_ex(fn_gallery *g, const fn_gallery_face *f, int flags, fn_gallery_add_info *info);
+/* fn_gallery_add_ex with flags 0.  result and image_id may be NULL. */
 fn_status fn_gallery_add(fn_gallery *g, const fn_gallery_face *f, fn_gallery_added *result, int64_t *image_id);
+/* Who, other than except_person (NULL: anyone), has an image of this file
+ * hash (any face of it): the first such person by image id in other, or ""
+ * when none.  Lets an enroller report a conflict before detecting faces. */
+fn_status fn_gallery_file_owner(fn_gallery *g, const char *hash_hex, const char *except_person,
+                                char other[FN_GALLERY_NAME_MAX]);
 /* *yes = 1 when this person already has an image with this hash (lets a
  * caller skip detection and embedding for files it has already enrolled). */
 fn_status fn_gallery_has_image(fn_gallery *g, const char *person, const char *hash_hex, int *yes);
@@ -240,9 +291,27 @@ fn_status fn_gallery_set_threshold(fn_gallery *g, float threshold);
 fn_status fn_gallery_meta_get(fn_gallery *g, const char *key, char *value, size_t cap);
 fn_status fn_gallery_meta_set(fn_gallery *g, const char *key, const char *value);
 
-/* Full consistency check: SQLite's integrity_check and foreign_key_check, and
- * every image has exactly one embedding of the right size.  On failure the
- * sentence says what is wrong (FN_ERR_DB). */
+/* One image of a file enrolled under more than one person (the same face:
+ * boxes overlapping by FN_GALLERY_SAME_FACE_IOU).  Pointers are valid only
+ * during the callback. */
+typedef struct fn_gallery_conflict {
+    const char *hash_hex;   /* the file */
+    int64_t image_id;
+    const char *person;     /* normalised */
+    const char *path;       /* as enrolled */
+} fn_gallery_conflict;
+/* Visits every image involved in a conflict, grouped by file (hash order),
+ * then by image id; fn may be NULL.  *n_files (may be NULL) = how many files
+ * are enrolled under more than one person. */
+fn_status fn_gallery_conflicts(fn_gallery *g, int (*fn)(void *ctx, const fn_gallery_conflict *c), void *ctx,
+                               int64_t *n_files);
+
+/* Full consistency check: SQLite's integrity_check and foreign_key_check,
+ * every row's values (types, ranges, names, hashes, boxes), every image has
+ * exactly one embedding of the right size (FN_ERR_DB, the sentence names the
+ * table and row); then the labels: a file enrolled under two people, or two
+ * people whose names are equal once normalised (FN_ERR_MISMATCH, the
+ * sentence names the file and the people). */
 fn_status fn_gallery_check(fn_gallery *g);
 /* Reloads the in-memory index if another connection changed the file since it
  * was loaded (*reloaded = 1).  reloaded may be NULL. */

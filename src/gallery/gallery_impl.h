@@ -38,6 +38,26 @@ fn_status fn_gdb_prepare(fn_gallery *g, const char *sql, sqlite3_stmt **st);
 fn_status fn_gdb_int(fn_gallery *g, const char *sql, int64_t *out);
 fn_status fn_gdb_meta(fn_gallery *g, const char *key, char **value_out);  /* malloc'd */
 
+/* "path: table T, row R: what; ..." — a value read from the file is not what
+ * the schema promises (a hand-edited, older or damaged file).  FN_ERR_DB. */
+fn_status fn_gbad_row(fn_gallery *g, const char *table, int64_t row, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* "NULL", "an integer", "a real number", "text", "a blob" for a column type. */
+const char *fn_gdb_type_name(int sqlite_type);
+/* One images row as selected by FN_GIMAGE_COLUMNS, each value checked
+ * (types, finite box with x1 <= x2 and y1 <= y2, prob in [0, 1], 64 hex
+ * digits).  im's strings point into the statement. */
+#define FN_GIMAGE_COLUMNS "i.id, i.person_id, i.path, i.sha256, i.x1, i.y1, i.x2, i.y2, i.prob, i.added_at"
+fn_status fn_gimage_row(fn_gallery *g, sqlite3_stmt *st, fn_gallery_image *im);
+
+/* Intersection over union of two boxes x1, y1, x2, y2 (0 when either is empty). */
+double fn_gbox_iou(const float a[4], const float b[4]);
+
+/* Names (names.c): register fn_name_key() on the connection; normalise a
+ * caller's name with the gallery's path in the error sentence. */
+fn_status fn_gnames_register(fn_gallery *g);
+fn_status fn_gname(const fn_gallery *g, const char *in, char out[FN_GALLERY_NAME_MAX], int *changed);
+
 /* Reload people and the index from the file (after rollback or an outside change). */
 fn_status fn_gallery_reload(fn_gallery *g);
 /* The person's name for id, or NULL. */
