@@ -557,7 +557,7 @@ fn_status fn_gallery_meta_set(fn_gallery *g, const char *key, const char *value)
     LOCKED(g, meta_write(g, key, value));
 }
 
-static fn_status threshold_read(fn_gallery *g, float *t)
+fn_status fn_gthreshold_read(fn_gallery *g, float *t)
 {
     char buf[64], *end;
     fn_status s = meta_read(g, "threshold", buf, sizeof buf);
@@ -567,14 +567,15 @@ static fn_status threshold_read(fn_gallery *g, float *t)
     /* as fn_gallery_set_threshold accepts: distances of unit vectors lie in [0, 2] */
     if (end == buf || *end || !(*t > 0.0f && *t <= 2.0f))
         return fn_fail(FN_ERR_DB, "%s: table meta, key 'threshold': '%.40s' is not a distance threshold in (0, 2]; "
-                       "the gallery was edited outside facenet (calibrate again, or pass --threshold)", g->path, buf);
+                       "the gallery was edited outside facenet and is refused as it is (remove the value with sqlite3: "
+                       "DELETE FROM meta WHERE key = 'threshold'; then calibrate again)", g->path, buf);
     return FN_OK;
 }
 
 fn_status fn_gallery_get_threshold(fn_gallery *g, float *threshold)
 {
     if (!g || !threshold) return fn_fail(FN_ERR_ARG, "fn_gallery_get_threshold: gallery and result are required");
-    LOCKED(g, threshold_read(g, threshold));
+    LOCKED(g, fn_gthreshold_read(g, threshold));
 }
 
 fn_status fn_gallery_set_threshold(fn_gallery *g, float threshold)

@@ -50,6 +50,9 @@ const char *fn_gdb_type_name(int sqlite_type);
 #define FN_GIMAGE_COLUMNS "i.id, i.person_id, i.path, i.sha256, i.x1, i.y1, i.x2, i.y2, i.prob, i.added_at"
 fn_status fn_gimage_row(fn_gallery *g, sqlite3_stmt *st, fn_gallery_image *im);
 
+/* The stored threshold, checked to lie in (0, 2]; FN_ERR_NOT_FOUND when none. */
+fn_status fn_gthreshold_read(fn_gallery *g, float *t);
+
 /* Intersection over union of two boxes x1, y1, x2, y2 (0 when either is empty). */
 double fn_gbox_iou(const float a[4], const float b[4]);
 

@@ -298,6 +298,12 @@ static fn_status read_identity(fn_gallery *g)
                         g->path, dim);
     }
     if (s == FN_ERR_NOT_FOUND) s = FN_ERR_DB;   /* the sentence already names the missing key */
+    if (s == FN_OK) {
+        /* identify would otherwise fall back to the model's default on a damaged value without a word */
+        float t;
+        s = fn_gthreshold_read(g, &t);
+        if (s == FN_ERR_NOT_FOUND) s = FN_OK;
+    }
     free(ver);
     free(dim);
     return s;
@@ -380,31 +386,27 @@ static void floats_from_le(float *dst, const void *src, int n)
 #endif
 }
 
-/* One images row joined with its embedding, checked: ids are integers,
- * the person exists, one embedding of dim little-endian float32. */
+/* One images row joined with its embedding, checked: every column of the
+ * image (fn_gimage_row), the person exists, one embedding of dim
+ * little-endian float32, finite and not zero. */
 static fn_status index_row(fn_gallery *g, sqlite3_stmt *st, int64_t prev_image)
 {
-    int64_t row = sqlite3_column_int64(st, 0);
-    int ti = sqlite3_column_type(st, 1), tp = sqlite3_column_type(st, 2), tv = sqlite3_column_type(st, 3);
-    if (ti != SQLITE_INTEGER) return fn_gbad_row(g, "images", row, "id is %s, not an integer", fn_gdb_type_name(ti));
-    int64_t img = sqlite3_column_int64(st, 1), person = sqlite3_column_int64(st, 2);
-    if (img == prev_image)
-        return fn_gbad_row(g, "images", row, "image %lld has two rows or two embeddings", (long long)img);
-    if (tp != SQLITE_INTEGER)
-        return fn_gbad_row(g, "images", row, "person_id is %s, not an integer", fn_gdb_type_name(tp));
-    if (!fn_gallery_person_name(g, person))
-        return fn_gbad_row(g, "images", row, "person_id %lld names no person in table people (a dangling reference)",
-                           (long long)person);
-    if (sqlite3_column_type(st, 4) == SQLITE_NULL)
-        return fn_gbad_row(g, "images", row, "image %lld has no embedding in table embeddings", (long long)img);
-    int want = g->dim * (int)sizeof(float), bytes = sqlite3_column_bytes(st, 3);
+    fn_gallery_image im;
+    FN_TRY(fn_gimage_row(g, st, &im));
+    if (im.id == prev_image) return fn_gbad_row(g, "images", im.id, "image %lld has two rows or two embeddings", (long long)im.id);
+    if (!fn_gallery_person_name(g, im.person_id))
+        return fn_gbad_row(g, "images", im.id, "person_id %lld names no person in table people (a dangling reference)",
+                           (long long)im.person_id);
+    if (sqlite3_column_type(st, 11) == SQLITE_NULL)
+        return fn_gbad_row(g, "images", im.id, "image %lld has no embedding in table embeddings", (long long)im.id);
+    int tv = sqlite3_column_type(st, 10), want = g->dim * (int)sizeof(float), bytes = sqlite3_column_bytes(st, 10);
     if (tv != SQLITE_BLOB)
-        return fn_gbad_row(g, "embeddings", img, "vec is %s, not a blob of %d float32", fn_gdb_type_name(tv), g->dim);
+        return fn_gbad_row(g, "embeddings", im.id, "vec is %s, not a blob of %d float32", fn_gdb_type_name(tv), g->dim);
     if (bytes != want)
-        return fn_gbad_row(g, "embeddings", img, "vec has %d bytes, expected %d (dim %d x 4)", bytes, want, g->dim);
-    floats_from_le(g->rowbuf, sqlite3_column_blob(st, 3), g->dim);
-    if (fn_gindex_append(&g->index, img, person, g->rowbuf) != FN_OK)
-        return fn_gbad_row(g, "embeddings", img, "vec is zero or has a value that is not a finite number");
+        return fn_gbad_row(g, "embeddings", im.id, "vec has %d bytes, expected %d (dim %d x 4)", bytes, want, g->dim);
+    floats_from_le(g->rowbuf, sqlite3_column_blob(st, 10), g->dim);
+    if (fn_gindex_append(&g->index, im.id, im.person_id, g->rowbuf) != FN_OK)
+        return fn_gbad_row(g, "embeddings", im.id, "vec is zero or has a value that is not a finite number");
     return FN_OK;
 }
 
@@ -414,14 +416,14 @@ static fn_status load_index(fn_gallery *g, int64_t count)
     FN_TRY(fn_gindex_reserve(&g->index, (size_t)count));
     sqlite3_stmt *st;
     /* every image with its embedding (NULL when missing), then embeddings whose image is gone */
-    FN_TRY(fn_gdb_prepare(g, "SELECT i.rowid, i.id, i.person_id, e.vec, e.image_id FROM images i"
+    FN_TRY(fn_gdb_prepare(g, "SELECT " FN_GIMAGE_COLUMNS ", e.vec, e.image_id FROM images i"
                              " LEFT JOIN embeddings e ON e.image_id = i.id ORDER BY i.id", &st));
     fn_status s = FN_OK;
     int rc;
     int64_t prev = INT64_MIN;
     while (s == FN_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         s = index_row(g, st, prev);
-        prev = sqlite3_column_int64(st, 1);
+        prev = sqlite3_column_int64(st, 0);
     }
     if (s == FN_OK && rc != SQLITE_DONE) s = fn_gdb_fail(g, "reading embeddings");
     sqlite3_finalize(st);

@@ -46,8 +46,7 @@ fn_status fn_gallery_normalize_name(const char *in, char *out, size_t cap, int *
         return fn_fail(FN_ERR_LIMIT, "person name '%.40s...' is longer than %d bytes", in, FN_GALLERY_NAME_MAX - 1);
     long bad = invalid_at((const unsigned char *)in, (long)raw);
     if (bad >= 0)
-        return fn_fail(FN_ERR_ARG, "person name '%.*s' is not valid UTF-8 (byte 0x%02x at offset %ld); "
-                       "rename the folder or pass the name in UTF-8", (int)bad, in, (unsigned char)in[bad], bad);
+        return fn_fail(FN_ERR_ARG, "person name '%.*s' is not valid UTF-8 (byte 0x%02x at offset %ld)", (int)bad, in, (unsigned char)in[bad], bad);
     utf8proc_uint8_t *nfc = NULL;
     utf8proc_ssize_t n = utf8proc_map((const utf8proc_uint8_t *)in, (utf8proc_ssize_t)raw, &nfc,
                                       UTF8PROC_STABLE | UTF8PROC_COMPOSE);
