@@ -52,7 +52,7 @@ fn_status fn_gallery_normalize_name(const char *in, char *out, size_t cap, int *
                                       UTF8PROC_STABLE | UTF8PROC_COMPOSE);
     if (n < 0) return fn_fail(n == UTF8PROC_ERROR_NOMEM ? FN_ERR_NOMEM : FN_ERR_ARG, "person name '%s': %s", in,
                               utf8proc_errmsg(n));
-    /* trim white space at both ends, and refuse control characters inside */
+    /* trim white space at both ends */
     utf8proc_ssize_t start = -1, end = 0;
     fn_status s = FN_OK;
     for (utf8proc_ssize_t i = 0; i < n;) {
@@ -60,14 +60,19 @@ fn_status fn_gallery_normalize_name(const char *in, char *out, size_t cap, int *
         utf8proc_ssize_t k = utf8proc_iterate(nfc + i, n - i, &c);
         if (k <= 0) { s = fn_fail(FN_ERR_INTERNAL, "person name '%s': utf8proc returned invalid UTF-8", in); break; }
         if (!is_white(c)) {
-            if (utf8proc_category(c) == UTF8PROC_CATEGORY_CC) {
-                s = fn_fail(FN_ERR_ARG, "person name '%s' contains a control character (U+%04X)", in, (unsigned)c);
-                break;
-            }
             if (start < 0) start = i;
             end = i + k;
         }
         i += k;
+    }
+    /* inside: no control characters (TAB, NEL too) and no line breaks */
+    for (utf8proc_ssize_t i = start; s == FN_OK && start >= 0 && i < end;) {
+        utf8proc_int32_t c;
+        utf8proc_ssize_t k = utf8proc_iterate(nfc + i, end - i, &c);
+        utf8proc_category_t cat = utf8proc_category(c);
+        if (cat == UTF8PROC_CATEGORY_CC || cat == UTF8PROC_CATEGORY_ZL || cat == UTF8PROC_CATEGORY_ZP)
+            s = fn_fail(FN_ERR_ARG, "person name '%s' contains a control character (U+%04X)", in, (unsigned)c);
+        i += k > 0 ? k : 1;
     }
     if (s == FN_OK && start < 0)
         s = fn_fail(FN_ERR_ARG, "person name '%s' is only white space; a person's name is required", in);
