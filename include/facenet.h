@@ -278,6 +278,11 @@ typedef struct fn_gallery_embedding {
     const char *person;
     const float *embedding;
     int dim;
+    /* the lowest image id showing the same face of the same file (same
+     * SHA-256, boxes overlapping by FN_GALLERY_SAME_FACE_IOU), image_id when
+     * none: two rows with one face_id are one face enrolled twice, neither a
+     * genuine nor an impostor pair */
+    int64_t face_id;
 } fn_gallery_embedding;
 fn_status fn_gallery_embeddings(fn_gallery *g, int (*fn)(void *ctx, const fn_gallery_embedding *e), void *ctx);
 

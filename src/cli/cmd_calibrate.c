@@ -23,7 +23,7 @@ static const char *usage =
     "Prints both distance histograms, and warns when the gallery is too small for the\n"
     "figure to mean much (about 10/F impostor pairs and 20 genuine pairs are needed).\n\n"
     "  --gallery G.db     the gallery (built by `facenet enroll`)\n"
-    "  --far F            target false accept rate (1e-3)\n"
+    "  --far F            target false accept rate, 0 < F < 0.1 (1e-3)\n"
     "  --dry-run          report, but do not store the threshold\n"
     "  --plot F.svg       ROC and histograms as SVG\n"
     "  --json             one summary object\n"
@@ -35,6 +35,7 @@ enum { OPT_GALLERY = 1, OPT_FAR, OPT_DRY_RUN, OPT_JSON, OPT_PLOT, OPT_HELP };
 typedef struct rows {
     float *emb;
     int *label;
+    int64_t *face;  /* fn_gallery_embedding.face_id of each row */
     size_t n, cap;
     int dim;
     int64_t *pid;   /* label -> person id */
@@ -53,7 +54,9 @@ static int take_row(void *vr, const fn_gallery_embedding *e)
         if (label) r->label = label;
         int64_t *pid = realloc(r->pid, sizeof(int64_t) * cap);
         if (pid) r->pid = pid;
-        if (!emb || !label || !pid) {
+        int64_t *face = realloc(r->face, sizeof(int64_t) * cap);
+        if (face) r->face = face;
+        if (!emb || !label || !pid || !face) {
             r->err = fn_fail(FN_ERR_NOMEM, "out of memory for %zu embeddings", cap);
             return 1;
         }
@@ -64,6 +67,7 @@ static int take_row(void *vr, const fn_gallery_embedding *e)
     while (k < r->npeople && r->pid[k] != e->person_id) k++;
     if (k == r->npeople) r->pid[r->npeople++] = e->person_id;
     memcpy(r->emb + r->n * (size_t)e->dim, e->embedding, sizeof(float) * (size_t)e->dim);
+    r->face[r->n] = e->face_id;
     r->label[r->n++] = k;
     return 0;
 }
@@ -73,6 +77,7 @@ static void rows_free(rows *r)
     free(r->emb);
     free(r->label);
     free(r->pid);
+    free(r->face);
 }
 
 static int write_plot(const char *path, const fn_calib *c, const fn_histogram *h)
@@ -97,6 +102,7 @@ static int write_plot(const char *path, const fn_calib *c, const fn_histogram *h
     return s == FN_OK ? 0 : fn_cli_fail("calibrate", s);
 }
 
+/* What the stored threshold does on this gallery's own pairs, in counts. */
 static void report(const char *gpath, const rows *r, const fn_calib *c, int stored, const char *hist, int json)
 {
     if (json) {
@@ -106,8 +112,13 @@ static void report(const char *gpath, const rows *r, const fn_calib *c, int stor
         cJSON_AddNumberToObject(o, "embeddings", (double)r->n);
         cJSON_AddNumberToObject(o, "genuine_pairs", (double)c->n_genuine);
         cJSON_AddNumberToObject(o, "impostor_pairs", (double)c->n_impostor);
+        cJSON_AddNumberToObject(o, "same_face_pairs_left_out", (double)c->n_same_face);
         cJSON_AddNumberToObject(o, "far_target", c->target_far);
+        cJSON_AddNumberToObject(o, "far_floor", c->far_floor);
+        cJSON_AddBoolToObject(o, "far_target_below_floor", c->below_floor);
         cJSON_AddNumberToObject(o, "threshold", c->op.thr);
+        cJSON_AddNumberToObject(o, "genuine_accepted", (double)c->ta);
+        cJSON_AddNumberToObject(o, "impostor_accepted", (double)c->fa);
         cJSON_AddNumberToObject(o, "tar", c->op.tar);
         cJSON_AddNumberToObject(o, "far", c->op.far);
         cJSON_AddNumberToObject(o, "eer", c->eer.eer);
@@ -121,9 +132,23 @@ static void report(const char *gpath, const rows *r, const fn_calib *c, int stor
     printf("%s: %d people, %zu embeddings: %zu genuine pairs, %zu impostor pairs\n", gpath, r->npeople, r->n,
            c->n_genuine, c->n_impostor);
     printf("distance histograms, genuine | impostor:\n%s", hist);
-    printf("threshold %.4f for FAR <= %g: TAR %.2f %%, FAR %.4f %% here; EER %.2f %% at %.4f\n", c->op.thr,
-           c->target_far, 100 * c->op.tar, 100 * c->op.far, 100 * c->eer.eer, c->eer.thr);
+    printf("threshold %.4f (target FAR %g): in this gallery it accepts %zu of %zu genuine pairs (TAR %.2f %%) and "
+           "%zu of %zu impostor pairs (FAR %.2f %%); EER %.2f %% at %.4f\n", c->op.thr, c->target_far, c->ta,
+           c->n_genuine, 100 * c->op.tar, c->fa, c->n_impostor, 100 * c->op.far, 100 * c->eer.eer, c->eer.thr);
     printf(stored ? "stored in the gallery: identify uses it from now on\n" : "not stored (--dry-run)\n");
+}
+
+/* Warnings on stderr: each says what is true of this gallery. */
+static void warn(const fn_calib *c)
+{
+    if (c->n_same_face)
+        fprintf(stderr, "warning: %zu pair(s) of the same face of one file enrolled under two names were left out "
+                "(`facenet gallery check` names them)\n", c->n_same_face);
+    if (c->below_floor)
+        fprintf(stderr, "warning: target FAR %g is below the smallest FAR %zu impostor pairs can measure (1/%zu = "
+                "%.2g): the threshold accepts none of them, and the true FAR is only known to be below %.2g (95 %%)\n",
+                c->target_far, c->n_impostor, c->n_impostor, c->far_floor, c->trust.far_upper95);
+    if (!c->trust.reliable) fprintf(stderr, "warning: %s\n", c->trust.why);
 }
 
 int fn_cmd_calibrate(int argc, char **argv)
@@ -169,13 +194,13 @@ int fn_cmd_calibrate(int argc, char **argv)
     fn_status s = h ? fn_gallery_embeddings(g, take_row, &r) : fn_fail(FN_ERR_NOMEM, "out of memory");
     if (s == FN_OK) s = r.err;
     if (s == FN_OK)
-        s = fn_calib_from_embeddings(r.emb, r.label, r.n, r.dim, FN_DIST_EUCLIDEAN, far, &c);
+        s = fn_calib_from_embeddings_grouped(r.emb, r.label, r.face, r.n, r.dim, FN_DIST_EUCLIDEAN, far, &c);
     if (s != FN_OK) s = fn_fail_prefix(s, "%s", gpath);
     if (s == FN_OK) s = fn_histogram_compute(c.genuine, c.n_genuine, c.impostor, c.n_impostor, 24, 0, 0, h);
     if (s == FN_OK) s = fn_histogram_text(h, c.op.thr, 30, &hist);
     if (s == FN_OK && !dry) s = fn_gallery_set_threshold(g, (float)c.op.thr);
     int rc = s == FN_OK ? 0 : fn_cli_fail("calibrate", s);
-    if (!rc && !c.trust.reliable) fprintf(stderr, "warning: %s\n", c.trust.why);
+    if (!rc) warn(&c);
     if (!rc) report(gpath, &r, &c, !dry, hist, json);
     if (!rc && plot) rc = write_plot(plot, &c, h);
     free(hist);
