@@ -350,6 +350,33 @@ void fn_gallery_scratch_free(fn_gallery_scratch *s);
 fn_status fn_gallery_search(fn_gallery *g, fn_gallery_scratch *s, const float *queries, int nq, int k,
                             fn_gallery_match *matches, fn_gallery_hit *topk);
 
+/* Person-level top-k: for each of nq queries the k nearest *people*, each
+ * by their nearest image (image_id), nearest first, ties by the lower image
+ * id; people = nq x k hits, slots beyond the number of people get ids -1
+ * and distance INFINITY.  Threading and errors as fn_gallery_search. */
+fn_status fn_gallery_search_people(fn_gallery *g, fn_gallery_scratch *s, const float *queries, int nq, int k,
+                                   fn_gallery_hit *people);
+
+/* ---- naming the faces of one picture jointly ---- */
+
+/* A person appears at most once in a photo or a video frame.  Given the
+ * distances of n_faces faces to n_people people (row-major, Euclidean on
+ * L2-normalised embeddings; INFINITY = not a candidate), names are assigned
+ * so that each person names at most one face, and the total cost is least,
+ * where a face named j costs d(i, j) (only when d(i, j) <= threshold) and an
+ * unknown face costs threshold: i.e. the most total margin
+ * sum(threshold - d) over named faces.  A face displaced from its nearest
+ * person gets its next acceptable one, or unknown.  Method: the Hungarian
+ * algorithm (Kuhn 1955; Munkres 1957), O(n_faces^2 (people within the
+ * threshold of some face + n_faces)).  person_of_face[i] = column j, or -1
+ * (unknown).  Allocates nothing for up to a few dozen faces. */
+#define FN_ASSIGN_MAX_FACES 256
+fn_status fn_assign_faces(const float *dist, int n_faces, int n_people, float threshold, int *person_of_face);
+/* The same from each face's k nearest people (fn_gallery_search_people):
+ * cand = n_faces x k hits; choice[i] = the index in face i's list of the
+ * person it is named, or -1 (unknown).  Exact when k >= n_faces: a face is
+ * never pushed further down its list than the number of other faces. */
+fn_status fn_assign_candidates(const fn_gallery_hit *cand, int n_faces, int k, float threshold, int *choice);
 
 /* SHA-256 of a file's bytes as lower-case hex: the identity of an enrolled
  * image, so re-enrolling the same file under the same person is a no-op. */

@@ -41,6 +41,21 @@ fn_status fn_gallery_search(fn_gallery *g, fn_gallery_scratch *s, const float *q
     return st;
 }
 
+fn_status fn_gallery_search_people(fn_gallery *g, fn_gallery_scratch *s, const float *queries, int nq, int k,
+                                   fn_gallery_hit *people)
+{
+    if (!g) return fn_fail(FN_ERR_ARG, "fn_gallery_search_people: no gallery");
+    pthread_rwlock_rdlock(&g->lock);
+    fn_status st;
+    if (!g->index_ok)
+        st = fn_fail(FN_ERR_DB, "%s: the search index could not be reloaded; reopen the gallery", g->path);
+    else
+        st = fn_gindex_search_people(&g->index, s, queries, nq, k, people);
+    pthread_rwlock_unlock(&g->lock);
+    if (st != FN_OK) st = fn_fail_prefix(st, "%s", g->path);
+    return st;
+}
+
 /* image id -> the lowest image id of the same face of the same file, for
  * the images whose file is enrolled more than once (few): sorted by id. */
 typedef struct face_map { int64_t id, face; } face_map;
