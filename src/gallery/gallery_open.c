@@ -590,8 +590,9 @@ static fn_status check_integrity(fn_gallery *g)
     fn_status s = FN_OK;
     int rc = sqlite3_step(st);
     if (rc != SQLITE_ROW) s = fn_gdb_fail(g, "integrity check");
-    else if (strcmp((const char *)sqlite3_column_text(st, 0), "ok") != 0)
-        s = fn_fail(FN_ERR_DB, "%s: integrity check failed: %s", g->path, (const char *)sqlite3_column_text(st, 0));
+    else if (!sqlite3_column_text(st, 0) || strcmp((const char *)sqlite3_column_text(st, 0), "ok") != 0)
+        s = fn_fail(FN_ERR_DB, "%s: integrity check failed: %s", g->path,
+                    sqlite3_column_text(st, 0) ? (const char *)sqlite3_column_text(st, 0) : "(no answer)");
     sqlite3_finalize(st);
     return s;
 }
