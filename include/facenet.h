@@ -378,6 +378,23 @@ fn_status fn_assign_faces(const float *dist, int n_faces, int n_people, float th
  * never pushed further down its list than the number of other faces. */
 fn_status fn_assign_candidates(const fn_gallery_hit *cand, int n_faces, int k, float threshold, int *choice);
 
+/* The names of the faces of one picture, as identify and watch give them. */
+typedef struct fn_gallery_naming {
+    fn_gallery_match nearest;          /* the face's own nearest and second person (fn_gallery_search) */
+    fn_gallery_hit named;              /* the person it is named; person_id -1 = unknown */
+    char name[FN_GALLERY_NAME_MAX];    /* their name, "" when unknown */
+    int displaced;                     /* 1: its nearest person, within the threshold, names another face */
+} fn_gallery_naming;
+enum { FN_GALLERY_ALLOW_REPEATS = 1 };  /* each face its nearest person (mirrors, posters, twins' photo) */
+/* Names n faces of one picture (emb: n x dim) at threshold: jointly by
+ * fn_assign_candidates over each face's n nearest people (each person names
+ * at most one face), or with FN_GALLERY_ALLOW_REPEATS each face its nearest
+ * person within the threshold.  out: n results.  Threading as
+ * fn_gallery_search (scratch per thread); allocates only for more than 16
+ * faces. */
+fn_status fn_gallery_name_faces(fn_gallery *g, fn_gallery_scratch *s, const float *emb, int n, float threshold,
+                                int flags, fn_gallery_naming *out);
+
 /* SHA-256 of a file's bytes as lower-case hex: the identity of an enrolled
  * image, so re-enrolling the same file under the same person is a no-op. */
 fn_status fn_hash_file(const char *path, char out_hex[65]);

@@ -219,11 +219,59 @@ static void test_search_people(void)
     fn_gallery_close(g);
 }
 
+/* fn_gallery_name_faces on a gallery file: A = e0, B = e1, C = e2.
+ * face 0 = e0 (A at 0); face 1 = 0.6 e0 + 0.45 e1 + sqrt(0.4375) e3: A at
+ * sqrt(0.8) = 0.894, B at sqrt(1.1) = 1.049; face 2 = e5: everyone at
+ * sqrt(2).  Threshold 1.09: jointly A, B (face 1 displaced), unknown; with
+ * repeats allowed A, A, unknown. */
+static void test_name_faces(void)
+{
+    const fn_gallery_model model = {"test-net@sha256:abc", DIM, "x"};
+    char path[512];
+    snprintf(path, sizeof path, "%s/name.db", t_tmpdir());
+    fn_gallery *g = NULL;
+    T_CHECK(fn_gallery_open(path, &model, FN_GALLERY_CREATE, &g) == FN_OK, "open: %s", fn_last_error());
+    if (!g) return;
+    const char *names[3] = {"A", "B", "C"};
+    for (int p = 0; p < 3; p++) {
+        float e[DIM] = {0};
+        char hash[65];
+        e[p] = 1;
+        fn_sha256_hex(names[p], 1, hash);
+        fn_gallery_face f = {names[p], names[p], hash, {0, 0, 10, 10}, 1, e};
+        fn_gallery_add(g, &f, NULL, NULL);
+    }
+    float faces[3][DIM] = {{1}, {0.6f, 0.45f, 0, sqrtf(0.4375f)}, {0, 0, 0, 0, 0, 1}};
+    fn_gallery_scratch *s = NULL;
+    fn_gallery_scratch_new(g, 4, &s);
+    fn_gallery_naming out[3];
+    T_CHECK(fn_gallery_name_faces(g, s, &faces[0][0], 3, 1.09f, 0, out) == FN_OK, "name: %s", fn_last_error());
+    T_CHECK(!strcmp(out[0].name, "A") && !strcmp(out[1].name, "B") && out[2].name[0] == 0 && out[2].named.person_id == -1,
+            "joint: '%s' '%s' '%s'", out[0].name, out[1].name, out[2].name);
+    T_CHECK(fabsf(out[1].named.distance - sqrtf(1.1f)) < 1e-5f && !strcmp(out[1].nearest.best_name, "A") &&
+            fabsf(out[1].nearest.best.distance - sqrtf(0.8f)) < 1e-5f && out[1].displaced && !out[0].displaced,
+            "face 1: named %.4f, nearest '%s' %.4f, displaced %d", out[1].named.distance, out[1].nearest.best_name,
+            out[1].nearest.best.distance, out[1].displaced);
+    T_CHECK(fn_gallery_name_faces(g, s, &faces[0][0], 3, 1.09f, FN_GALLERY_ALLOW_REPEATS, out) == FN_OK &&
+            !strcmp(out[0].name, "A") && !strcmp(out[1].name, "A") && !out[2].name[0] && !out[1].displaced,
+            "repeats: '%s' '%s' '%s'", out[0].name, out[1].name, out[2].name);
+    /* B removed: face 1 has no other candidate within 1.09, so unknown (nearest still A) */
+    fn_gallery_remove_person(g, "B", NULL);
+    T_CHECK(fn_gallery_name_faces(g, s, &faces[0][0], 3, 1.09f, 0, out) == FN_OK && !strcmp(out[0].name, "A") &&
+            !out[1].name[0] && !strcmp(out[1].nearest.best_name, "A") && out[1].displaced, "displaced to unknown: '%s'",
+            out[1].name);
+    T_CHECK(fn_gallery_name_faces(g, s, &faces[0][0], 3, NAN, 0, out) == FN_ERR_ARG, "NaN threshold");
+    printf("name faces: jointly A, B (displaced from A at 0.894 to B at 1.049), unknown; repeats allowed: A, A\n");
+    fn_gallery_scratch_free(s);
+    fn_gallery_close(g);
+}
+
 int main(void)
 {
     test_brute_force();
     test_demo_case();
     test_candidates();
     test_search_people();
+    test_name_faces();
     return T_DONE();
 }

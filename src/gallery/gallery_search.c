@@ -2,6 +2,7 @@
 #include "gallery/gallery_impl.h"
 #include "core/error.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,6 +54,65 @@ fn_status fn_gallery_search_people(fn_gallery *g, fn_gallery_scratch *s, const f
         st = fn_gindex_search_people(&g->index, s, queries, nq, k, people);
     pthread_rwlock_unlock(&g->lock);
     if (st != FN_OK) st = fn_fail_prefix(st, "%s", g->path);
+    return st;
+}
+
+static fn_status name_locked(fn_gallery *g, fn_gallery_scratch *s, const float *emb, int n, float threshold,
+                              int flags, fn_gallery_naming *out, fn_gallery_match *m, fn_gallery_hit *cand, int *choice)
+{
+    FN_TRY(fn_gindex_search(&g->index, s, emb, n, 0, m, NULL));
+    int joint = !(flags & FN_GALLERY_ALLOW_REPEATS) && n > 1;
+    if (joint) {
+        FN_TRY(fn_gindex_search_people(&g->index, s, emb, n, n, cand));
+        FN_TRY(fn_assign_candidates(cand, n, n, threshold, choice));
+    }
+    for (int i = 0; i < n; i++) {
+        fn_gallery_naming *o = &out[i];
+        memset(o, 0, sizeof *o);
+        o->nearest = m[i];
+        copy_name(o->nearest.best_name, fn_gallery_person_name(g, m[i].best.person_id));
+        copy_name(o->nearest.second_name, fn_gallery_person_name(g, m[i].second.person_id));
+        o->named = (fn_gallery_hit){-1, -1, INFINITY};
+        if (joint) {
+            if (choice[i] >= 0) o->named = cand[(size_t)i * n + choice[i]];
+        } else if (m[i].best.person_id >= 0 && m[i].best.distance <= threshold) {
+            o->named = m[i].best;
+        }
+        copy_name(o->name, o->named.person_id >= 0 ? fn_gallery_person_name(g, o->named.person_id) : NULL);
+        o->displaced = m[i].best.person_id >= 0 && m[i].best.distance <= threshold &&
+                       o->named.person_id != m[i].best.person_id;
+    }
+    return FN_OK;
+}
+
+fn_status fn_gallery_name_faces(fn_gallery *g, fn_gallery_scratch *s, const float *emb, int n, float threshold,
+                                int flags, fn_gallery_naming *out)
+{
+    if (!g || n < 0 || (n && (!emb || !out))) return fn_fail(FN_ERR_ARG, "fn_gallery_name_faces: gallery, embeddings and output are required");
+    if (!(threshold >= 0 && threshold <= 2))
+        return fn_fail(FN_ERR_ARG, "%s: threshold %g is not a distance in [0, 2]", g->path, threshold);
+    if (n > FN_ASSIGN_MAX_FACES)
+        return fn_fail(FN_ERR_LIMIT, "%s: %d faces in one picture; at most %d are named at once", g->path, n,
+                       FN_ASSIGN_MAX_FACES);
+    if (!n) return FN_OK;
+    enum { SMALL = 16 };
+    fn_gallery_match m_small[SMALL];
+    fn_gallery_hit c_small[SMALL * SMALL];
+    int choice[FN_ASSIGN_MAX_FACES];
+    fn_gallery_match *m = n <= SMALL ? m_small : malloc((size_t)n * sizeof *m);
+    fn_gallery_hit *cand = n <= SMALL ? c_small : malloc((size_t)n * n * sizeof *cand);
+    fn_status st = m && cand ? FN_OK : fn_fail(FN_ERR_NOMEM, "%s: out of memory for %d faces", g->path, n);
+    if (st == FN_OK) {
+        pthread_rwlock_rdlock(&g->lock);
+        if (!g->index_ok)
+            st = fn_fail(FN_ERR_DB, "%s: the search index could not be reloaded; reopen the gallery", g->path);
+        else
+            st = name_locked(g, s, emb, n, threshold, flags, out, m, cand, choice);
+        pthread_rwlock_unlock(&g->lock);
+        if (st != FN_OK && !strstr(fn_last_error(), g->path)) st = fn_fail_prefix(st, "%s", g->path);
+    }
+    if (m != m_small) free(m);
+    if (cand != c_small) free(cand);
     return st;
 }
 
