@@ -85,6 +85,8 @@ typedef struct fn_watch_params {
     float min_prob;          /* O-Net probability a face needs to be kept (0.8) */
     int min_face;            /* smallest face side in pixels (Haar: also the smallest window) */
     double max_gone;         /* seconds unseen before a track has left (0.5) */
+    int allow_repeats;       /* 1: each track its nearest person, even one another track of the
+                                frame holds (0: a person names at most one track per frame) */
 } fn_watch_params;
 
 void fn_watch_params_init(fn_watch_params *p);
