@@ -139,8 +139,6 @@ static const mutation MUTATIONS[] = {
      {"table images, row 3", "person_id is NULL"}},
     {"dangling person", "PRAGMA foreign_keys=OFF; UPDATE images SET person_id = 77 WHERE id = 4;",
      {"table images, row 4", "person_id 77 names no person"}},
-    {"dangling image", "PRAGMA foreign_keys=OFF; DELETE FROM images WHERE id = 2;",
-     {"table embeddings, row 2", "names no image"}},
     {"image without embedding", "DELETE FROM embeddings WHERE image_id = 3;",
      {"table images, row 3", "no embedding"}},
     {"NaN threshold", "UPDATE meta SET value = 'nan' WHERE key = 'threshold';",
@@ -201,6 +199,28 @@ static void test_changed_after_open(void)
     printf("edited after open: listing and check refuse, naming table images, row 5\n");
 }
 
+/* An embedding whose image is gone is never read by opening or searching
+ * (finding it costs a second pass over every embedding page): the gallery
+ * opens, and the full check names the row. */
+static void test_orphan_embedding(void)
+{
+    const char *p = tpath("orphan.db");
+    make_base(p);
+    T_CHECK(alter(p, "PRAGMA foreign_keys=OFF; DELETE FROM images WHERE id = 2;"), "alter");
+    char before[65], after[65];
+    file_sha(p, before);
+    fn_gallery *g = NULL;
+    T_CHECK(fn_gallery_open(p, NULL, FN_GALLERY_READONLY, &g) == FN_OK, "orphan open: %s", fn_last_error());
+    fn_status s = g ? fn_gallery_check(g) : FN_ERR_DB;
+    T_CHECK(s == FN_ERR_DB && strstr(fn_last_error(), "table embeddings, row 2: image_id 2 names no image"),
+            "orphan check: %s", fn_last_error());
+    printf("%-34s %s\n", "dangling image (check)", fn_last_error() + strlen(p) + 2);
+    fn_gallery_close(g);
+    T_CHECK(fn_gallery_open(p, NULL, FN_GALLERY_CHECK, &g) == FN_ERR_DB && !g, "open with FN_GALLERY_CHECK refuses");
+    file_sha(p, after);
+    T_CHECK(strcmp(before, after) == 0, "orphan: the file changed");
+}
+
 /* ../shared/cases/19: people re-created without NOT NULL, a NULL name. */
 static void test_case19(void)
 {
@@ -219,6 +239,7 @@ int main(void)
 {
     test_mutations();
     test_changed_after_open();
+    test_orphan_embedding();
     test_case19();
     return T_DONE();
 }

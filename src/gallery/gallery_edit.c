@@ -107,7 +107,7 @@ static fn_status find_person(fn_gallery *g, const char *name, int64_t *id)
     static const char *const sql[] = {"SELECT id FROM people WHERE name = ?1",
                                        "SELECT id FROM people WHERE fn_name_key(name) = ?1 ORDER BY id LIMIT 1"};
     *id = 0;
-    for (int k = 0; k < 2 && !*id; k++) {
+    for (int k = 0; k < 1 + g->legacy_names && !*id; k++) {
         sqlite3_stmt *st;
         FN_TRY(fn_gdb_prepare(g, sql[k], &st));
         sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
@@ -117,39 +117,6 @@ static fn_status find_person(fn_gallery *g, const char *name, int64_t *id)
         if (rc != SQLITE_ROW && rc != SQLITE_DONE) return fn_gdb_fail(g, "looking up a person");
     }
     return FN_OK;
-}
-
-/* The first person other than `except` (0: anyone) with an image of this
- * file hash whose face box overlaps box (IoU >= FN_GALLERY_SAME_FACE_IOU;
- * box NULL: any face), by image id; other[0] = 0 when there is none. */
-static fn_status find_other_owner(fn_gallery *g, const char *hash, int64_t except, const float *box,
-                                  char other[FN_GALLERY_NAME_MAX], int64_t *other_image)
-{
-    sqlite3_stmt *st;
-    other[0] = '\0';
-    if (other_image) *other_image = 0;
-    FN_TRY(fn_gdb_prepare(g, "SELECT " FN_GIMAGE_COLUMNS ", p.name FROM images i JOIN people p ON p.id = i.person_id"
-                             " WHERE i.sha256 = ?1 AND i.person_id != ?2 ORDER BY i.id", &st));
-    sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, except);
-    fn_status s = FN_OK;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        fn_gallery_image im;
-        if ((s = fn_gimage_row(g, st, &im)) != FN_OK) break;
-        if (box && fn_gbox_iou(box, im.box) < FN_GALLERY_SAME_FACE_IOU) continue;
-        const char *stored = (const char *)sqlite3_column_text(st, 10);
-        if (fn_gallery_normalize_name(stored, other, FN_GALLERY_NAME_MAX, NULL) != FN_OK) {
-            s = fn_gbad_row(g, "people", im.person_id, "%s", fn_last_error());
-            other[0] = '\0';
-        } else if (other_image) {
-            *other_image = im.id;
-        }
-        break;
-    }
-    if (s == FN_OK && rc != SQLITE_ROW && rc != SQLITE_DONE) s = fn_gdb_fail(g, "looking up a file's owner");
-    sqlite3_finalize(st);
-    return s;
 }
 
 static fn_status find_image(fn_gallery *g, int64_t person, const char *hash, int64_t *id)
@@ -163,6 +130,39 @@ static fn_status find_image(fn_gallery *g, int64_t person, const char *hash, int
     if (rc == SQLITE_ROW) *id = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? FN_OK : fn_gdb_fail(g, "looking up an image");
+}
+
+/* Every image of this file hash, in one indexed lookup: *own = this
+ * person's image of it (0: none); other = the first other person (by image
+ * id) whose face overlaps box (IoU >= FN_GALLERY_SAME_FACE_IOU; box NULL: any
+ * face), "" when none. */
+static fn_status find_file(fn_gallery *g, const char *hash, int64_t person, const float *box, int64_t *own,
+                           char other[FN_GALLERY_NAME_MAX], int64_t *other_image)
+{
+    sqlite3_stmt *st;
+    other[0] = '\0';
+    *own = 0;
+    if (other_image) *other_image = 0;
+    FN_TRY(fn_gdb_prepare(g, "SELECT " FN_GIMAGE_COLUMNS ", p.name FROM images i JOIN people p ON p.id = i.person_id"
+                             " WHERE i.sha256 = ?1 ORDER BY i.id", &st));
+    sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+    fn_status s = FN_OK;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        fn_gallery_image im;
+        if ((s = fn_gimage_row(g, st, &im)) != FN_OK) break;
+        if (im.person_id == person) { if (!*own) *own = im.id; continue; }
+        if (other[0] || (box && fn_gbox_iou(box, im.box) < FN_GALLERY_SAME_FACE_IOU)) continue;
+        if (fn_gallery_normalize_name((const char *)sqlite3_column_text(st, 10), other, FN_GALLERY_NAME_MAX, NULL) != FN_OK) {
+            s = fn_gbad_row(g, "people", im.person_id, "%s", fn_last_error());
+            other[0] = '\0';
+            break;
+        }
+        if (other_image) *other_image = im.id;
+    }
+    if (s == FN_OK && rc != SQLITE_DONE) s = fn_gdb_fail(g, "looking up a file");
+    sqlite3_finalize(st);
+    return s;
 }
 
 /* Runs a statement whose parameters are bound by the caller to completion. */
@@ -234,9 +234,12 @@ static fn_status insert_embedding(fn_gallery *g, int64_t image)
 static fn_status add_rows(fn_gallery *g, const fn_gallery_face *f, int flags, int64_t *person, int *new_person,
                           int64_t *image, fn_gallery_add_info *info)
 {
+    if (!g->hash_index) {
+        FN_TRY(fn_gdb_exec(g, FN_GALLERY_HASH_INDEX));
+        g->hash_index = 1;
+    }
     FN_TRY(find_person(g, f->person, person));
-    if (*person) FN_TRY(find_image(g, *person, f->hash_hex, image));
-    FN_TRY(find_other_owner(g, f->hash_hex, *person, f->box, info->other_person, &info->other_image_id));
+    FN_TRY(find_file(g, f->hash_hex, *person ? *person : -1, f->box, image, info->other_person, &info->other_image_id));
     if (*image) { info->result = FN_GALLERY_SKIPPED_DUPLICATE; return FN_OK; }
     if (info->other_person[0] && !(flags & FN_GALLERY_ADD_ALLOW_OTHER_PERSON)) {
         info->result = FN_GALLERY_REFUSED_OTHER_PERSON;
@@ -310,7 +313,8 @@ static fn_status file_owner_locked(fn_gallery *g, const char *hash, const char *
         FN_TRY(fn_gname(g, except, name, NULL));
         FN_TRY(find_person(g, name, &pid));
     }
-    return find_other_owner(g, hash, pid, NULL, other, NULL);
+    int64_t own = 0;
+    return find_file(g, hash, pid ? pid : -1, NULL, &own, other, NULL);
 }
 
 fn_status fn_gallery_file_owner(fn_gallery *g, const char *hash_hex, const char *except_person,

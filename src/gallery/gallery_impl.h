@@ -18,6 +18,9 @@ struct fn_gallery {
     sqlite3 *db;
     int readonly, in_tx;
     int index_ok;              /* 0 after a failed reload: search refuses until reopened */
+    int legacy_names;          /* some stored name is not in normal form (an older facenet): lookups
+                                  then also compare normalised stored names (a scan) */
+    int hash_index;            /* images_sha256 exists (created at the first write if missing) */
     char *model_id, *preprocess_id;
     int dim;
     fn_gindex index;           /* every embedding, kept in step with the file */

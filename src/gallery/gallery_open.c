@@ -31,7 +31,8 @@ static const char *SCHEMA =
     " added_at INTEGER NOT NULL, UNIQUE(person_id, sha256));"
     /* little-endian float32 x dim, L2-normalised */
     "CREATE TABLE embeddings(image_id INTEGER PRIMARY KEY REFERENCES images(id) ON DELETE CASCADE,"
-    " vec BLOB NOT NULL);";
+    " vec BLOB NOT NULL);"
+    FN_GALLERY_HASH_INDEX ";";
 
 /* ---- SQL helpers ---- */
 
@@ -334,8 +335,10 @@ static fn_status person_row(fn_gallery *g, sqlite3_stmt *st, fn_gperson *p)
     char name[FN_GALLERY_NAME_MAX];
     /* stored by an older facenet: kept as it is in the file, shown and
      * matched in its normalised spelling */
-    if (fn_gallery_normalize_name((const char *)sqlite3_column_text(st, 2), name, sizeof name, NULL) != FN_OK)
+    int changed = 0;
+    if (fn_gallery_normalize_name((const char *)sqlite3_column_text(st, 2), name, sizeof name, &changed) != FN_OK)
         return fn_gbad_row(g, "people", row, "%s", fn_last_error());
+    if (changed) g->legacy_names = 1;
     p->id = sqlite3_column_int64(st, 1);
     p->name = strdup(name);
     return p->name ? FN_OK : fn_fail(FN_ERR_NOMEM, "%s: out of memory", g->path);
@@ -345,6 +348,7 @@ static fn_status load_people(fn_gallery *g, int64_t count)
 {
     for (size_t i = 0; i < g->n_people; i++) free(g->people[i].name);
     g->n_people = 0;
+    g->legacy_names = 0;
     if ((size_t)count > g->cap_people) {
         fn_gperson *p = realloc(g->people, (size_t)count * sizeof *p);
         if (!p) return fn_fail(FN_ERR_NOMEM, "%s: out of memory for %lld people", g->path, (long long)count);
@@ -415,7 +419,10 @@ static fn_status load_index(fn_gallery *g, int64_t count)
     fn_gindex_clear(&g->index);
     FN_TRY(fn_gindex_reserve(&g->index, (size_t)count));
     sqlite3_stmt *st;
-    /* every image with its embedding (NULL when missing), then embeddings whose image is gone */
+    /* every image with its embedding (NULL when missing).  An embedding whose
+     * image is gone is never read (searching cannot meet it); finding one
+     * means reading every embedding page a second time, so it is left to
+     * fn_gallery_check (foreign_key_check). */
     FN_TRY(fn_gdb_prepare(g, "SELECT " FN_GIMAGE_COLUMNS ", e.vec, e.image_id FROM images i"
                              " LEFT JOIN embeddings e ON e.image_id = i.id ORDER BY i.id", &st));
     fn_status s = FN_OK;
@@ -426,15 +433,6 @@ static fn_status load_index(fn_gallery *g, int64_t count)
         prev = sqlite3_column_int64(st, 0);
     }
     if (s == FN_OK && rc != SQLITE_DONE) s = fn_gdb_fail(g, "reading embeddings");
-    sqlite3_finalize(st);
-    if (s != FN_OK) return s;
-    FN_TRY(fn_gdb_prepare(g, "SELECT e.image_id FROM embeddings e LEFT JOIN images i ON i.id = e.image_id"
-                             " WHERE i.id IS NULL LIMIT 1", &st));
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        s = fn_gbad_row(g, "embeddings", sqlite3_column_int64(st, 0), "image_id %s names no image in table images "
-                        "(a dangling reference)", (const char *)sqlite3_column_text(st, 0));
-    else if (rc != SQLITE_DONE) s = fn_gdb_fail(g, "reading embeddings");
     sqlite3_finalize(st);
     return s;
 }
@@ -450,6 +448,9 @@ fn_status fn_gallery_reload(fn_gallery *g)
      * the small rows does not read every embedding page an extra time */
     if (s == FN_OK) s = fn_gdb_int(g, "SELECT count(*) FROM images", &n_emb);
     if (s == FN_OK) s = load_people(g, n_people);
+    int64_t idx = 0;
+    if (s == FN_OK) s = fn_gdb_int(g, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'images_sha256'", &idx);
+    g->hash_index = idx > 0;
     if (s == FN_OK) s = load_index(g, n_emb);
     if (s == FN_OK) s = fn_gdb_int(g, "PRAGMA data_version", &g->data_version);
     if (wrap) sqlite3_exec(g->db, s == FN_OK ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL);
@@ -473,7 +474,9 @@ const char *fn_gallery_person_name(const fn_gallery *g, int64_t id)
 static fn_status connect(fn_gallery *g, int create)
 {
     int flags = g->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
-    if (sqlite3_open_v2(g->path, &g->db, flags | SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK)
+    /* NOMUTEX: every use of the connection already holds the handle's lock exclusively, and
+     * SQLite's own per-call mutex was a seventh of the time to load the index */
+    if (sqlite3_open_v2(g->path, &g->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
         return fn_gdb_fail(g, "opening");
     sqlite3_busy_timeout(g->db, BUSY_TIMEOUT_MS);
     sqlite3_extended_result_codes(g->db, 0);
@@ -754,12 +757,29 @@ static fn_status check_rows(fn_gallery *g)
     return s;
 }
 
+/* An embedding whose image is gone: never read by a search, so only here. */
+static fn_status check_orphans(fn_gallery *g)
+{
+    sqlite3_stmt *st;
+    FN_TRY(fn_gdb_prepare(g, "SELECT e.image_id FROM embeddings e LEFT JOIN images i ON i.id = e.image_id"
+                             " WHERE i.id IS NULL LIMIT 1", &st));
+    fn_status s = FN_OK;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        s = fn_gbad_row(g, "embeddings", sqlite3_column_int64(st, 0), "image_id %s names no image in table images "
+                        "(a dangling reference)", (const char *)sqlite3_column_text(st, 0));
+    else if (rc != SQLITE_DONE) s = fn_gdb_fail(g, "reading embeddings");
+    sqlite3_finalize(st);
+    return s;
+}
+
 static fn_status check_locked(fn_gallery *g)
 {
     char sql[160];
     FN_TRY(check_integrity(g));
     FN_TRY(check_tables(g));
     FN_TRY(fn_gallery_reload(g));   /* every people and embeddings row, as the file is now */
+    FN_TRY(check_orphans(g));
     FN_TRY(expect_zero(g, "SELECT count(*) FROM pragma_foreign_key_check", "rows point at missing people or images"));
     FN_TRY(expect_zero(g, "SELECT count(*) FROM images i LEFT JOIN embeddings e ON e.image_id = i.id"
                           " WHERE e.image_id IS NULL", "images have no embedding"));
