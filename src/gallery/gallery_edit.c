@@ -109,11 +109,11 @@ static fn_status find_person(fn_gallery *g, const char *name, int64_t *id)
     *id = 0;
     for (int k = 0; k < 1 + g->legacy_names && !*id; k++) {
         sqlite3_stmt *st;
-        FN_TRY(fn_gdb_prepare(g, sql[k], &st));
+        FN_TRY(fn_gdb_cached(g, k ? FN_GST_PERSON_KEY : FN_GST_PERSON, sql[k], &st));
         sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
         int rc = sqlite3_step(st);
         if (rc == SQLITE_ROW) *id = sqlite3_column_int64(st, 0);
-        sqlite3_finalize(st);
+        fn_gdb_release(st);
         if (rc != SQLITE_ROW && rc != SQLITE_DONE) return fn_gdb_fail(g, "looking up a person");
     }
     return FN_OK;
@@ -143,8 +143,8 @@ static fn_status find_file(fn_gallery *g, const char *hash, int64_t person, cons
     other[0] = '\0';
     *own = 0;
     if (other_image) *other_image = 0;
-    FN_TRY(fn_gdb_prepare(g, "SELECT " FN_GIMAGE_COLUMNS ", p.name FROM images i JOIN people p ON p.id = i.person_id"
-                             " WHERE i.sha256 = ?1 ORDER BY i.id", &st));
+    FN_TRY(fn_gdb_cached(g, FN_GST_FILE, "SELECT " FN_GIMAGE_COLUMNS ", p.name FROM images i JOIN people p"
+                         " ON p.id = i.person_id WHERE i.sha256 = ?1 ORDER BY i.id", &st));
     sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
     fn_status s = FN_OK;
     int rc;
@@ -161,11 +161,20 @@ static fn_status find_file(fn_gallery *g, const char *hash, int64_t person, cons
         if (other_image) *other_image = im.id;
     }
     if (s == FN_OK && rc != SQLITE_DONE) s = fn_gdb_fail(g, "looking up a file");
-    sqlite3_finalize(st);
+    fn_gdb_release(st);
     return s;
 }
 
 /* Runs a statement whose parameters are bound by the caller to completion. */
+/* The same for a cached statement (fn_gdb_cached). */
+static fn_status step_release(fn_gallery *g, sqlite3_stmt *st, const char *what)
+{
+    int rc = sqlite3_step(st);
+    fn_status s = rc == SQLITE_DONE ? FN_OK : fn_gdb_fail(g, what);
+    fn_gdb_release(st);
+    return s;
+}
+
 static fn_status step_done(fn_gallery *g, sqlite3_stmt *st, const char *what)
 {
     int rc = sqlite3_step(st);
@@ -190,9 +199,9 @@ static fn_status reserve_person(fn_gallery *g)
 static fn_status insert_person(fn_gallery *g, const char *name, int64_t *id)
 {
     sqlite3_stmt *st;
-    FN_TRY(fn_gdb_prepare(g, "INSERT INTO people(name) VALUES(?1)", &st));
+    FN_TRY(fn_gdb_cached(g, FN_GST_ADD_PERSON, "INSERT INTO people(name) VALUES(?1)", &st));
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    FN_TRY(step_done(g, st, "adding a person"));
+    FN_TRY(step_release(g, st, "adding a person"));
     *id = sqlite3_last_insert_rowid(g->db);
     return FN_OK;
 }
@@ -200,15 +209,15 @@ static fn_status insert_person(fn_gallery *g, const char *name, int64_t *id)
 static fn_status insert_image(fn_gallery *g, int64_t person, const fn_gallery_face *f, int64_t *id)
 {
     sqlite3_stmt *st;
-    FN_TRY(fn_gdb_prepare(g, "INSERT INTO images(person_id, path, sha256, x1, y1, x2, y2, prob, added_at)"
-                             " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", &st));
+    FN_TRY(fn_gdb_cached(g, FN_GST_ADD_IMAGE, "INSERT INTO images(person_id, path, sha256, x1, y1, x2, y2, prob,"
+                         " added_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", &st));
     sqlite3_bind_int64(st, 1, person);
     sqlite3_bind_text(st, 2, f->image_path, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, f->hash_hex, -1, SQLITE_STATIC);
     for (int i = 0; i < 4; i++) sqlite3_bind_double(st, 4 + i, f->box[i]);
     sqlite3_bind_double(st, 8, f->prob);
     sqlite3_bind_int64(st, 9, (int64_t)time(NULL));
-    FN_TRY(step_done(g, st, "adding an image"));
+    FN_TRY(step_release(g, st, "adding an image"));
     *id = sqlite3_last_insert_rowid(g->db);
     return FN_OK;
 }
@@ -224,10 +233,10 @@ static fn_status insert_embedding(fn_gallery *g, int64_t image)
     }
 #endif
     sqlite3_stmt *st;
-    FN_TRY(fn_gdb_prepare(g, "INSERT INTO embeddings(image_id, vec) VALUES(?1, ?2)", &st));
+    FN_TRY(fn_gdb_cached(g, FN_GST_ADD_EMBEDDING, "INSERT INTO embeddings(image_id, vec) VALUES(?1, ?2)", &st));
     sqlite3_bind_int64(st, 1, image);
     sqlite3_bind_blob(st, 2, g->rowbuf, g->dim * (int)sizeof(float), SQLITE_STATIC);
-    return step_done(g, st, "adding an embedding");
+    return step_release(g, st, "adding an embedding");
 }
 
 /* The SQL half of an add, inside tx_enter/tx_leave.  f->person is normalised. */

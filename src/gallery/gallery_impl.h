@@ -13,6 +13,10 @@
 
 typedef struct fn_gperson { int64_t id; char *name; } fn_gperson;
 
+/* Statements of the enrolment path, prepared once per handle. */
+enum { FN_GST_PERSON, FN_GST_PERSON_KEY, FN_GST_FILE, FN_GST_ADD_PERSON, FN_GST_ADD_IMAGE, FN_GST_ADD_EMBEDDING,
+       FN_GST_N };
+
 struct fn_gallery {
     char *path;
     sqlite3 *db;
@@ -31,12 +35,17 @@ struct fn_gallery {
     /* Searches take it shared; everything touching the connection or the
      * index takes it exclusive.  Never held across calls. */
     pthread_rwlock_t lock;
+    sqlite3_stmt *stmt[FN_GST_N];   /* fn_gdb_cached; finalised at close */
 };
 
 /* FN_ERR_DB with "path: what (sqlite's message)". */
 fn_status fn_gdb_fail(fn_gallery *g, const char *what);
 fn_status fn_gdb_exec(fn_gallery *g, const char *sql);
 fn_status fn_gdb_prepare(fn_gallery *g, const char *sql, sqlite3_stmt **st);
+/* The handle's statement for slot (prepared on first use); give it back
+ * with fn_gdb_release, never finalise it. */
+fn_status fn_gdb_cached(fn_gallery *g, int slot, const char *sql, sqlite3_stmt **st);
+void fn_gdb_release(sqlite3_stmt *st);
 /* Single integer / text result of a one-row query; FN_ERR_NOT_FOUND on no row. */
 fn_status fn_gdb_int(fn_gallery *g, const char *sql, int64_t *out);
 fn_status fn_gdb_meta(fn_gallery *g, const char *key, char **value_out);  /* malloc'd */

@@ -68,6 +68,26 @@ fn_status fn_gdb_prepare(fn_gallery *g, const char *sql, sqlite3_stmt **st)
     return FN_OK;
 }
 
+fn_status fn_gdb_cached(fn_gallery *g, int slot, const char *sql, sqlite3_stmt **st)
+{
+    if (!g->stmt[slot] &&
+        sqlite3_prepare_v3(g->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &g->stmt[slot], NULL) != SQLITE_OK) {
+        g->stmt[slot] = NULL;
+        *st = NULL;
+        char what[96];
+        snprintf(what, sizeof what, "preparing \"%.60s\"", sql);
+        return fn_gdb_fail(g, what);
+    }
+    *st = g->stmt[slot];
+    return FN_OK;
+}
+
+void fn_gdb_release(sqlite3_stmt *st)
+{
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+}
+
 fn_status fn_gdb_int(fn_gallery *g, const char *sql, int64_t *out)
 {
     sqlite3_stmt *st;
@@ -563,6 +583,7 @@ fn_status fn_gallery_open(const char *path, const fn_gallery_model *model, int f
 void fn_gallery_close(fn_gallery *g)
 {
     if (!g) return;
+    for (int i = 0; i < FN_GST_N; i++) sqlite3_finalize(g->stmt[i]);
     if (g->db) {
         if (g->in_tx) sqlite3_exec(g->db, "ROLLBACK", NULL, NULL, NULL);   /* an unfinished batch is not kept */
         sqlite3_close_v2(g->db);
