@@ -165,6 +165,15 @@ static void test_legacy(void)
     fn_gallery_close(g);
 }
 
+typedef struct faces_seen { int n; int64_t image[8], face[8]; } faces_seen;
+static int on_embedding(void *ctx, const fn_gallery_embedding *e)
+{
+    faces_seen *f = ctx;
+    if (f->n < 8) { f->image[f->n] = e->image_id; f->face[f->n] = e->face_id; }
+    f->n++;
+    return 0;
+}
+
 typedef struct seen { int n; char text[512]; } seen;
 static int on_conflict(void *ctx, const fn_gallery_conflict *c)
 {
@@ -197,12 +206,20 @@ static void test_other_person(void)
     T_CHECK(fn_gallery_file_owner(g, hash, "PersonB", other) == FN_OK && strcmp(other, "PersonA") == 0, "owner: '%s'", other);
     T_CHECK(fn_gallery_file_owner(g, hash, "PersonA", other) == FN_OK && other[0] == 0, "no other owner: '%s'", other);
     T_CHECK(fn_gallery_check(g) == FN_OK, "check before: %s", fn_last_error());
+    faces_seen none = {0, {0}, {0}};
+    T_CHECK(fn_gallery_embeddings(g, on_embedding, &none) == FN_OK && none.n == 2 && none.face[0] == none.image[0] &&
+            none.face[1] == none.image[1], "face ids without duplicates: each its own");
     /* another face of the same group photo (no overlap) is no conflict */
     T_CHECK(add(g, "PersonC", "1.jpg", 400, 4, 0, &info) == FN_OK && info.result == FN_GALLERY_ADDED &&
             !info.other_person[0], "group photo, other face: %d '%s'", info.result, info.other_person);
     /* asked for: added, and still reported */
     T_CHECK(add(g, "PersonB", "1.jpg", 30, 0, FN_GALLERY_ADD_ALLOW_OTHER_PERSON, &info) == FN_OK &&
             info.result == FN_GALLERY_ADDED && strcmp(info.other_person, "PersonA") == 0, "allowed: %d", info.result);
+    /* images 1 (A's 1.jpg), 2 (A's other.jpg), 3 (C: another face of 1.jpg), 4 (B: A's face of 1.jpg) */
+    faces_seen fs = {0, {0}, {0}};
+    T_CHECK(fn_gallery_embeddings(g, on_embedding, &fs) == FN_OK && fs.n == 4 && fs.face[0] == 1 && fs.face[1] == 2 &&
+            fs.face[2] == 3 && fs.image[3] == 4 && fs.face[3] == 1, "face ids: %d rows, %lld %lld %lld %lld", fs.n,
+            (long long)fs.face[0], (long long)fs.face[1], (long long)fs.face[2], (long long)fs.face[3]);
     seen v = {0, {0}};
     int64_t nf = 0;
     T_CHECK(fn_gallery_conflicts(g, on_conflict, &v, &nf) == FN_OK && nf == 1 && v.n == 2 &&

@@ -163,7 +163,7 @@ static fn_status load_faces(fn_gallery *g, face_rows *f)
     }
     if (s == FN_OK && rc != SQLITE_DONE) s = fn_gdb_fail(g, "reading images");
     sqlite3_finalize(st);
-    if (s == FN_OK) qsort(f->m, f->n, sizeof *f->m, cmp_face_map);
+    if (s == FN_OK && f->n) qsort(f->m, f->n, sizeof *f->m, cmp_face_map);
     return s;
 }
 
