@@ -241,6 +241,21 @@ static void test_joint(void)
     t_facenet(&r, "identify --gallery %s --threshold 1.2 --allow-repeats --json '%s'", g, pair);
     T_CHECK(r.status == 0 && count_str(r.out, "\"name\":\"Nazriya\"") == 2, "--allow-repeats: %s %s", r.out, r.err);
     t_run_free(&r);
+
+    /* watch: the same two faces as a 1 s clip; the two tracks of a frame are named jointly too
+     * (the exit status is case 01's business: only the events are checked) */
+    const char *clip = tpath("pair.mp4");
+    snprintf(cmd, sizeof cmd, "ffmpeg -loglevel error -y -loop 1 -i '%s' -t 1 -r 10 -vf 'scale=480:-2' -pix_fmt yuv420p '%s'",
+             pair, clip);
+    T_CHECK(system(cmd) == 0, "ffmpeg made the clip");
+    t_facenet(&r, "watch --gallery %s --headless --json --detector mtcnn --threshold 1.2 '%s'", g, clip);
+    T_CHECK(count_str(r.out, "\"identified\",\"name\":\"Nazriya\"") == 1 &&
+            count_str(r.out, "\"identified\",\"name\":\"Shobana\"") == 1, "watch, joint: %s %s", r.out, r.err);
+    t_run_free(&r);
+    t_facenet(&r, "watch --gallery %s --headless --json --detector mtcnn --threshold 1.2 --allow-repeats '%s'", g, clip);
+    T_CHECK(count_str(r.out, "\"identified\",\"name\":\"Nazriya\"") == 2, "watch --allow-repeats: %s %s", r.out, r.err);
+    t_run_free(&r);
+    printf("watch: the two tracks are Nazriya and Shobana; with --allow-repeats both Nazriya\n");
 }
 
 int main(void)

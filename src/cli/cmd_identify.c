@@ -18,25 +18,33 @@ static const char *usage =
     "distance is above the threshold (the gallery's calibrated one, else the model's).\n\n"
     "  --gallery G.db     the gallery (built by `facenet enroll` with the same model)\n"
     "  --threshold T      Euclidean distance above which a face is unknown\n"
+    "  --allow-repeats    let one person name several faces of a picture (mirrors, posters);\n"
+    "                     by default the faces are named jointly, each person at most once\n"
     "  --annotate OUTDIR  write each image with boxes and names drawn into OUTDIR\n"
     "  --json             one object per face: {file, box, prob, name, distance, second}\n"
     FN_ENGINE_HELP
     "\nexample: facenet identify --gallery film.db --annotate out/ Predict/\n";
 
-enum { OPT_GALLERY = OPT_FIRST_LOCAL, OPT_THRESHOLD, OPT_ANNOTATE, OPT_JSON, OPT_HELP };
+enum { OPT_GALLERY = OPT_FIRST_LOCAL, OPT_THRESHOLD, OPT_ANNOTATE, OPT_JSON, OPT_ALLOW_REPEATS, OPT_HELP };
 
-static void emit_face(const char *file, const fn_face *f, const fn_gallery_match *m, float t, int json)
+/* known: the face's jointly assigned name (fn_gallery_name_faces); the
+ * nearest person is always reported too, for transparency. */
+static void emit_face(const char *file, const fn_face *f, const fn_gallery_naming *nm, int json)
 {
-    int known = m->best.distance <= t;
+    const fn_gallery_match *m = &nm->nearest;
+    int known = nm->named.person_id >= 0;
+    float d = known ? nm->named.distance : m->best.distance;
     if (json) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "file", file);
         cJSON_AddItemToObject(o, "box", fn_cli_box(f->box));
         cJSON_AddNumberToObject(o, "prob", f->prob);
-        if (known) cJSON_AddStringToObject(o, "name", m->best_name);
+        if (known) cJSON_AddStringToObject(o, "name", nm->name);
         else cJSON_AddNullToObject(o, "name");
-        cJSON_AddNumberToObject(o, "distance", m->best.distance);
+        cJSON_AddNumberToObject(o, "distance", d);
         cJSON_AddStringToObject(o, "nearest", m->best_name);
+        cJSON_AddNumberToObject(o, "nearest_distance", m->best.distance);
+        cJSON_AddBoolToObject(o, "nearest_names_another_face", nm->displaced);
         cJSON *sec = cJSON_CreateObject();
         if (m->second.person_id >= 0) {
             cJSON_AddStringToObject(sec, "name", m->second_name);
@@ -49,19 +57,21 @@ static void emit_face(const char *file, const fn_face *f, const fn_gallery_match
         fn_cli_emit(o);
         return;
     }
-    printf("%s: %-20s distance %.3f  box [%.0f %.0f %.0f %.0f] p=%.3f", file, known ? m->best_name : "unknown",
-           m->best.distance, f->box[0], f->box[1], f->box[2], f->box[3], f->prob);
-    if (!known) printf("  (nearest: %s)", m->best_name);
+    printf("%s: %-20s distance %.3f  box [%.0f %.0f %.0f %.0f] p=%.3f", file, known ? nm->name : "unknown", d,
+           f->box[0], f->box[1], f->box[2], f->box[3], f->prob);
+    if (nm->displaced) printf("  (nearest: %s at %.3f, who names another face here)", m->best_name, m->best.distance);
+    else if (!known) printf("  (nearest: %s)", m->best_name);
     printf("\n");
 }
 
 static int write_annotated(const char *outdir, const char *file, fn_image *img, const fn_face *faces,
-                           const fn_gallery_match *m, int n, float t)
+                           const fn_gallery_naming *nm, int n)
 {
     for (int i = 0; i < n; i++) {
         char label[160];
-        int known = m[i].best.distance <= t;
-        snprintf(label, sizeof label, "%s %.2f", known ? m[i].best_name : "unknown", m[i].best.distance);
+        int known = nm[i].named.person_id >= 0;
+        snprintf(label, sizeof label, "%s %.2f", known ? nm[i].name : "unknown",
+                 known ? nm[i].named.distance : nm[i].nearest.best.distance);
         fn_image_draw_face(img, &faces[i], label, known);
     }
     const char *base = strrchr(file, '/');
@@ -80,6 +90,7 @@ int fn_cmd_identify(int argc, char **argv)
         FN_ENGINE_LONGOPTS,
         {"gallery", required_argument, 0, OPT_GALLERY},
         {"threshold", required_argument, 0, OPT_THRESHOLD},
+        {"allow-repeats", no_argument, 0, OPT_ALLOW_REPEATS},
         {"annotate", required_argument, 0, OPT_ANNOTATE},
         {"json", no_argument, 0, OPT_JSON},
         {"help", no_argument, 0, OPT_HELP},
@@ -88,7 +99,7 @@ int fn_cmd_identify(int argc, char **argv)
     fn_cli_engine_init(&ce);
     const char *gpath = NULL, *annotate = NULL;
     float threshold = -1;
-    int json = 0, opt;
+    int json = 0, allow_repeats = 0, opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         if (opt == OPT_GALLERY) gpath = optarg;
@@ -99,6 +110,7 @@ int fn_cmd_identify(int argc, char **argv)
                 return fn_cli_usage_error("identify", "--threshold wants a distance >= 0, got '%s'", optarg);
         } else if (opt == OPT_ANNOTATE) annotate = optarg;
         else if (opt == OPT_JSON) json = 1;
+        else if (opt == OPT_ALLOW_REPEATS) allow_repeats = 1;
         else if (opt == OPT_HELP) { fputs(usage, stdout); return 0; }
         else if (opt == '?') return fn_cli_usage_error("identify", "bad option");
         else if (fn_cli_engine_option(&ce, "identify", opt, optarg)) return 2;
@@ -119,7 +131,7 @@ int fn_cmd_identify(int argc, char **argv)
     fn_engine *e = NULL;
     fn_gallery *g = NULL;
     fn_gallery_scratch *scratch = NULL;
-    fn_gallery_match *m = calloc(FN_CLI_MAX_FACES, sizeof *m);
+    fn_gallery_naming *m = calloc(FN_CLI_MAX_FACES, sizeof *m);
     int rc = fn_cli_engine_open(&ce, "identify", &e) ||
              fn_cli_gallery_open("identify", gpath, e, FN_GALLERY_READONLY, &g);
     if (!rc) {
@@ -135,7 +147,9 @@ int fn_cmd_identify(int argc, char **argv)
     int failures = 0;
     for (int i = 0; !rc && i < files.count; i++) {
         fn_status s = fn_cli_faces_run(e, files.items[i], 0, 1, &f);
-        if (s == FN_OK && f.n) s = fn_gallery_search(g, scratch, f.emb, f.n, 1, m, NULL);
+        /* a person appears once per photo: the faces are named jointly unless --allow-repeats */
+        if (s == FN_OK && f.n)
+            s = fn_gallery_name_faces(g, scratch, f.emb, f.n, t, allow_repeats ? FN_GALLERY_ALLOW_REPEATS : 0, m);
         fn_progress_step(&prog, files.items[i]);
         if (s != FN_OK) {
             fn_progress_end(&prog);
@@ -145,8 +159,8 @@ int fn_cmd_identify(int argc, char **argv)
             continue;
         }
         if (f.n == 0 && !json) printf("%s: no face\n", files.items[i]);
-        for (int k = 0; k < f.n; k++) emit_face(files.items[i], &f.faces[k], &m[k], t, json);
-        if (annotate && write_annotated(annotate, files.items[i], &f.img, f.faces, m, f.n, t)) failures++;
+        for (int k = 0; k < f.n; k++) emit_face(files.items[i], &f.faces[k], &m[k], json);
+        if (annotate && write_annotated(annotate, files.items[i], &f.img, f.faces, m, f.n)) failures++;
     }
     fn_progress_end(&prog);
     fn_cli_faces_free(&f);

@@ -33,6 +33,8 @@ static const char *usage =
     "  --json             JSON Lines events: {t, track, event, name, distance, box}\n"
     "  --output FILE      write the annotated video (.mp4, .mkv, .avi)\n"
     "  --headless         no window (the default when there is no display)\n"
+    "  --allow-repeats    let one person name several tracks of a frame (by default a person\n"
+    "                     names at most one face per frame)\n"
     "  --realtime         read a file at its own frame rate, dropping frames like a camera\n"
     "  --max-frames N     stop after N frames\n"
     "  --min-face N       here: smallest face tracked, and Haar's smallest window (40 px: live\n"
@@ -44,7 +46,7 @@ static const char *usage =
 
 enum {
     OPT_GALLERY = OPT_FIRST_LOCAL, OPT_DETECTOR, OPT_EVERY, OPT_THRESHOLD, OPT_CASCADE, OPT_JSON, OPT_OUTPUT,
-    OPT_HEADLESS, OPT_REALTIME, OPT_MAX_FRAMES, OPT_THREADS, OPT_HELP
+    OPT_HEADLESS, OPT_REALTIME, OPT_MAX_FRAMES, OPT_THREADS, OPT_ALLOW_REPEATS, OPT_HELP
 };
 
 typedef struct watch_args {
@@ -71,6 +73,7 @@ static int parse_args(int argc, char **argv, watch_args *a)
         {"json", no_argument, 0, OPT_JSON},
         {"output", required_argument, 0, OPT_OUTPUT},
         {"headless", no_argument, 0, OPT_HEADLESS},
+        {"allow-repeats", no_argument, 0, OPT_ALLOW_REPEATS},
         {"realtime", no_argument, 0, OPT_REALTIME},
         {"max-frames", required_argument, 0, OPT_MAX_FRAMES},
         {"threads", required_argument, 0, OPT_THREADS},
@@ -98,6 +101,7 @@ static int parse_args(int argc, char **argv, watch_args *a)
         else if (opt == OPT_JSON) a->json = 1;
         else if (opt == OPT_OUTPUT) a->output = optarg;
         else if (opt == OPT_HEADLESS) a->headless = 1;
+        else if (opt == OPT_ALLOW_REPEATS) a->wp.allow_repeats = 1;
         else if (opt == OPT_REALTIME) a->realtime = 1;
         else if (opt == OPT_MAX_FRAMES) {
             long long v = strtoll(optarg, &end, 10);
