@@ -89,8 +89,9 @@ fn_status fn_gallery_name_faces(fn_gallery *g, fn_gallery_scratch *s, const floa
                                 int flags, fn_gallery_naming *out)
 {
     if (!g || n < 0 || (n && (!emb || !out))) return fn_fail(FN_ERR_ARG, "fn_gallery_name_faces: gallery, embeddings and output are required");
-    if (!(threshold >= 0 && threshold <= 2))
-        return fn_fail(FN_ERR_ARG, "%s: threshold %g is not a distance in [0, 2]", g->path, threshold);
+    /* above 2 (the largest distance of unit vectors) every pair is accepted: allowed, it is the caller's rule */
+    if (!(threshold >= 0) || !isfinite(threshold))
+        return fn_fail(FN_ERR_ARG, "%s: threshold %g is not a distance (>= 0)", g->path, threshold);
     if (n > FN_ASSIGN_MAX_FACES)
         return fn_fail(FN_ERR_LIMIT, "%s: %d faces in one picture; at most %d are named at once", g->path, n,
                        FN_ASSIGN_MAX_FACES);
