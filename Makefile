@@ -22,6 +22,12 @@ HDRS      := $(shell find include src tests bench -name '*.h')
 
 # $(1)=variant (opt|asan), $(2)=flags
 define variant
+# The CLI is a client of the public API like any other: it sees include/ and
+# its own headers, never the library's internal ones (no -Isrc, no -Itests).
+$(BUILD)/$(1)/obj/src/cli/%.o: src/cli/%.c $(HDRS) Makefile
+	@mkdir -p $$(dir $$@)
+	$(CC) $(CSTD) $(WARN) $(2) -Iinclude -Isrc/cli -c $$< -o $$@
+
 $(BUILD)/$(1)/obj/%.o: %.c $(HDRS) Makefile
 	@mkdir -p $$(dir $$@)
 	$(CC) $(CSTD) $(WARN) $(2) $(INCS) -Itests -c $$< -o $$@

@@ -14,6 +14,7 @@
 #endif
 
 #include "detect/haar.h"
+#include "image/image.h"
 #include "detect/haar_internal.h"
 
 #define CASCADE "/usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml"
@@ -47,7 +48,7 @@ static unsigned char *load_gray(const char *path, int *w, int *h)
     jpeg_destroy_decompress(&c);
     fclose(f);
     unsigned char *g = malloc((size_t)*w * *h);
-    fn_haar_rgb_to_gray(rgb, *w, *h, *w * 3, g, *w);
+    fn_rgb_to_gray(rgb, *w, *h, (size_t)*w * 3, g, (size_t)*w);
     free(rgb);
     return g;
 }
@@ -139,11 +140,11 @@ int main(void)
         unsigned char *g = malloc((size_t)w * hh);
         int *xofs = malloc((size_t)w * sizeof(int));
         uint16_t *xc = malloc((size_t)w * 2), *l0 = malloc((size_t)w * 2), *l1 = malloc((size_t)w * 2);
-        haar_resize_linear_exact(src, sw, sh, sw, g, w, hh, w, xofs, xc, l0, l1);
+        fn_haar_resize_linear_exact(src, sw, sh, sw, g, w, hh, w, xofs, xc, l0, l1);
         int nf = 0, pf = 0;
         double ours = time_ours(h, g, w, hh, iters, &nf);
         printf("haar %dx%d (multiface.jpg resized, 1.1/3): ours %.2f ms/frame (%d faces, %d threads, %s)", w, hh, ours, nf,
-               threads, haar_kernel_name(h->kernel));
+               threads, fn_haar_kernel_name(h->kernel));
         if (peer_ok) {
             double peer = time_peer(g, w, hh, iters, threads, &pf);
             if (peer > 0)
@@ -157,9 +158,9 @@ int main(void)
         haar_kernel best = h->kernel;
         printf("  kernels:");
         for (int k = HAAR_KERNEL_SCALAR; k <= HAAR_KERNEL_AVX512; k++) {
-            if (!haar_kernel_supported((haar_kernel)k)) continue;
+            if (!fn_haar_kernel_supported((haar_kernel)k)) continue;
             h->kernel = (haar_kernel)k;
-            printf(" %s %.2f ms", haar_kernel_name((haar_kernel)k), time_ours(h, g, w, hh, iters, &nf));
+            printf(" %s %.2f ms", fn_haar_kernel_name((haar_kernel)k), time_ours(h, g, w, hh, iters, &nf));
         }
         h->kernel = best;
         /* Live video settings (facenet watch): 1.2 step, 40-pixel smallest face. */

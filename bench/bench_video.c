@@ -51,13 +51,11 @@ static int make_clip(const char *shared, int w, int h, const char *out)
     return system(cmd);
 }
 
-static fn_status run(fn_engine *e, fn_gallery *g, const char *clip, fn_detector_kind det, double *fps, int *frames,
-                     fn_latency *lat)
+static fn_status run(fn_engine *e, fn_gallery *g, const char *clip, double *fps, int *frames, fn_latency *lat)
 {
     fn_latency_init(lat);
     fn_watch_params p;
     fn_watch_params_init(&p);
-    p.detector = det;
     p.threshold = fn_engine_threshold(e);
     fn_video_source *src = NULL;
     fn_watcher *w = NULL;
@@ -73,7 +71,7 @@ static fn_status run(fn_engine *e, fn_gallery *g, const char *clip, fn_detector_
         s = fn_video_read(src, &frame, &t, &eof);
         if (s != FN_OK || eof) break;
         s = fn_watcher_frame(w, frame, t, &ev, &n);
-        fn_latency_frame(lat, fn_video_frame_wall(src), fn_video_now(), ev, n);
+        fn_latency_frame(lat, fn_video_frame_wall(src), fn_now(), ev, n);
         (*frames)++;
     }
     *fps = *frames / (now() - t0);
@@ -118,19 +116,30 @@ int main(int argc, char **argv)
 #ifdef _OPENMP
         omp_set_num_threads(threads);
 #endif
-        fn_options o;
-        fn_options_init(&o);
-        o.models_dir = models;
-        fn_engine *e = NULL;
-        if (fn_engine_new(&o, &e) != FN_OK) {
+        fn_engine *engines[2] = {NULL, NULL};   /* Haar, MTCNN */
+        fn_status es = FN_OK;
+        for (int d = 0; d < 2 && es == FN_OK; d++) {
+            fn_options o;
+            fn_options_init(&o);
+            o.models_dir = models;
+            if (d == 0) {
+                fn_watch_params wp;
+                fn_watch_params_init(&wp);
+                fn_watch_engine_options(&o);
+                o.min_face = (float)wp.min_face;
+            }
+            es = fn_engine_new(&o, &engines[d]);
+        }
+        if (es != FN_OK) {
             printf("bench_video: engine: %s\n", fn_last_error());
+            fn_engine_free(engines[0]);
             break;
         }
         for (int i = 0; i < 2; i++)
             for (int d = 0; d < 2; d++) {
                 double fps;
                 int frames, nf, nn;
-                fn_status s = run(e, g, clip[i], d == 0 ? FN_DETECTOR_HAAR : FN_DETECTOR_MTCNN, &fps, &frames, lat);
+                fn_status s = run(engines[d], g, clip[i], &fps, &frames, lat);
                 if (s != FN_OK) {
                     printf("%s %dx%d: failed: %s\n", names[d], sizes[i][0], sizes[i][1], fn_last_error());
                     continue;
@@ -142,7 +151,8 @@ int main(int argc, char **argv)
                 printf("  latency p50 %.1f p95 %.1f ms, name p50 %.1f p95 %.1f ms (%d tracks)\n", f50 * 1e3, f95 * 1e3,
                        n50 * 1e3, n95 * 1e3, nn);
             }
-        fn_engine_free(e);
+        fn_engine_free(engines[0]);
+        fn_engine_free(engines[1]);
     }
     free(lat);
     fn_gallery_close(g);

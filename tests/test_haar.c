@@ -15,6 +15,7 @@
 
 #include "t.h"
 #include "detect/haar.h"
+#include "image/image.h"
 #include "detect/haar_internal.h"
 
 #define CASCADE "/usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml"
@@ -79,7 +80,7 @@ static unsigned char *load_gray(const char *path, int *w, int *h)
     unsigned char *rgb = load_jpeg_rgb(path, w, h);
     if (!rgb) return NULL;
     unsigned char *g = malloc((size_t)*w * *h);
-    fn_haar_rgb_to_gray(rgb, *w, *h, *w * 3, g, *w);
+    fn_rgb_to_gray(rgb, *w, *h, (size_t)*w * 3, g, (size_t)*w);
     free(rgb);
     return g;
 }
@@ -98,7 +99,7 @@ static void test_gray(void)
 {
     /* (R*4899 + G*9617 + B*1868 + 8192) >> 14 */
     unsigned char rgb[9] = {255, 0, 0, 0, 255, 0, 10, 20, 30}, g[3];
-    fn_haar_rgb_to_gray(rgb, 3, 1, 9, g, 3);
+    fn_rgb_to_gray(rgb, 3, 1, 9, g, 3);
     T_CHECK(g[0] == 76 && g[1] == 150 && g[2] == 18, "gray %d %d %d, want 76 150 18", g[0], g[1], g[2]);
 }
 
@@ -107,20 +108,20 @@ static void test_resize_hand(void)
     int xofs[8]; uint16_t xc[8], l0[8], l1[8];
     /* Downscale 4 -> 2: centres at 0.5 and 2.5, half-way weights; 227.5 rounds up. */
     uint8_t s1[4] = {0, 100, 200, 255}, d1[2];
-    haar_resize_linear_exact(s1, 4, 1, 4, d1, 2, 1, 2, xofs, xc, l0, l1);
+    fn_haar_resize_linear_exact(s1, 4, 1, 4, d1, 2, 1, 2, xofs, xc, l0, l1);
     T_CHECK(d1[0] == 50 && d1[1] == 228, "4->2: %d %d, want 50 228", d1[0], d1[1]);
     /* Upscale 2 -> 4: borders copy, inside 12.5 -> 13 and 17.5 -> 18. */
     uint8_t s2[2] = {10, 20}, d2[4];
-    haar_resize_linear_exact(s2, 2, 1, 2, d2, 4, 1, 4, xofs, xc, l0, l1);
+    fn_haar_resize_linear_exact(s2, 2, 1, 2, d2, 4, 1, 4, xofs, xc, l0, l1);
     T_CHECK(d2[0] == 10 && d2[1] == 13 && d2[2] == 18 && d2[3] == 20, "2->4: %d %d %d %d, want 10 13 18 20",
             d2[0], d2[1], d2[2], d2[3]);
     /* 2x2 -> 1x1: both axes at 0.5: (10+20+30+40)/4 = 25. */
     uint8_t s3[4] = {10, 20, 30, 40}, d3[1];
-    haar_resize_linear_exact(s3, 2, 2, 2, d3, 1, 1, 1, xofs, xc, l0, l1);
+    fn_haar_resize_linear_exact(s3, 2, 2, 2, d3, 1, 1, 1, xofs, xc, l0, l1);
     T_CHECK(d3[0] == 25, "2x2->1: %d, want 25", d3[0]);
     /* Same size is a copy. */
     uint8_t s4[6] = {1, 2, 3, 4, 5, 6}, d4[6];
-    haar_resize_linear_exact(s4, 3, 2, 3, d4, 3, 2, 3, xofs, xc, l0, l1);
+    fn_haar_resize_linear_exact(s4, 3, 2, 3, d4, 3, 2, 3, xofs, xc, l0, l1);
     T_CHECK(memcmp(s4, d4, 6) == 0, "same-size resize changed pixels");
 }
 
@@ -128,7 +129,7 @@ static void test_integral_hand(void)
 {
     uint8_t img[4] = {1, 2, 3, 4};
     uint32_t s[9], q[9];
-    haar_integral(img, 2, 2, 2, s, q, 3);
+    fn_haar_integral(img, 2, 2, 2, s, q, 3);
     uint32_t ws[9] = {0, 0, 0, 0, 1, 3, 0, 4, 10}, wq[9] = {0, 0, 0, 0, 1, 5, 0, 10, 30};
     T_CHECK(memcmp(s, ws, sizeof s) == 0 && memcmp(q, wq, sizeof q) == 0, "integral of [1 2;3 4] wrong (sum[8]=%u sq[8]=%u)",
             s[8], q[8]);
@@ -138,19 +139,19 @@ static void test_group_hand(void)
 {
     /* Four close rects and one far: threshold 3 keeps one averaged rect. */
     fn_rect r[5] = {{100, 100, 50, 50}, {102, 101, 50, 50}, {98, 99, 52, 52}, {101, 100, 49, 49}, {400, 10, 30, 30}};
-    void *work = malloc(haar_group_work_bytes(9));   /* the largest case below */
-    int n = haar_group_rects(r, 5, 3, 0.2, work);
+    void *work = malloc(fn_haar_group_work_bytes(9));   /* the largest case below */
+    int n = fn_haar_group_rects(r, 5, 3, 0.2, work);
     /* x: (100+102+98+101)/4 = 100.25 -> 100; y: 400/4 = 100; w: 201/4 = 50.25 -> 50 */
     T_CHECK(n == 1 && r[0].x == 100 && r[0].y == 100 && r[0].w == 50 && r[0].h == 50,
             "group: n=%d first %d,%d,%d,%d", n, r[0].x, r[0].y, r[0].w, r[0].h);
     /* A strong big group swallows a weak small one inside it. */
     fn_rect r2[9] = {{100, 100, 100, 100}, {101, 100, 100, 100}, {100, 101, 100, 100}, {99, 100, 100, 100},
                      {100, 99, 100, 100}, {130, 130, 30, 30}, {131, 130, 30, 30}, {130, 131, 30, 30}, {129, 130, 30, 30}};
-    n = haar_group_rects(r2, 9, 3, 0.2, work);
+    n = fn_haar_group_rects(r2, 9, 3, 0.2, work);
     T_CHECK(n == 1 && r2[0].w == 100, "swallow: n=%d w=%d", n, r2[0].w);
     /* Threshold 0 leaves rects ungrouped, as OpenCV. */
     fn_rect r3[2] = {{1, 1, 10, 10}, {1, 1, 10, 10}};
-    T_CHECK(haar_group_rects(r3, 2, 0, 0.2, work) == 2, "threshold 0 must not group");
+    T_CHECK(fn_haar_group_rects(r3, 2, 0, 0.2, work) == 2, "threshold 0 must not group");
     free(work);
 }
 
@@ -261,17 +262,17 @@ static void test_fast_vs_ref(fn_haar *h, const unsigned char *g, int w, int hh, 
     fn_haar_params p = fn_haar_default_params();
     p.min_neighbors = 0;
     int na = 0, nb = 0;
-    T_CHECK(haar_detect_impl(h, g, w, hh, w, &p, a, CAP, &na, 1) == FN_OK, "ref scan failed: %s", fn_last_error());
+    T_CHECK(fn_haar_detect_impl(h, g, w, hh, w, &p, a, CAP, &na, 1) == FN_OK, "ref scan failed: %s", fn_last_error());
     /* Every scan kernel this CPU has, not only the one a load picks. */
     haar_kernel best = h->kernel;
     printf("%s: %d raw windows; fast == ref:", name, na);
     for (int k = HAAR_KERNEL_SCALAR; k <= HAAR_KERNEL_AVX512; k++) {
-        if (!haar_kernel_supported((haar_kernel)k)) continue;
+        if (!fn_haar_kernel_supported((haar_kernel)k)) continue;
         h->kernel = (haar_kernel)k;
-        T_CHECK(haar_detect_impl(h, g, w, hh, w, &p, b, CAP, &nb, 0) == FN_OK, "fast scan failed: %s", fn_last_error());
+        T_CHECK(fn_haar_detect_impl(h, g, w, hh, w, &p, b, CAP, &nb, 0) == FN_OK, "fast scan failed: %s", fn_last_error());
         T_CHECK(na <= CAP && same_rects(a, na, b, nb), "%s: raw windows ref %d vs %s %d differ", name, na,
-                haar_kernel_name((haar_kernel)k), nb);
-        printf(" %s %s", haar_kernel_name((haar_kernel)k), same_rects(a, na, b, nb) ? "yes" : "NO");
+                fn_haar_kernel_name((haar_kernel)k), nb);
+        printf(" %s %s", fn_haar_kernel_name((haar_kernel)k), same_rects(a, na, b, nb) ? "yes" : "NO");
     }
     printf("\n");
     h->kernel = best;

@@ -210,7 +210,7 @@ static void test_small_ops(void)
     float *a = rand_buf(3 * 512, -3, 3), *c = malloc(3 * 512 * sizeof(float));
     memcpy(c, a, 3 * 512 * sizeof(float));
     fn_ref_l2_normalize(a, 3, 512);
-    fn_fast_l2_normalize(c, 3, 512);
+    fn_l2_normalize(c, 3, 512);
     float d = t_max_abs_diff(a, c, 3 * 512, &where);
     printf("l2_normalize 3x512: max|d| %.2e at %ld\n", d, where);
     T_CHECK(d <= 1e-6f, "l2 differs by %g", d);

@@ -167,10 +167,10 @@ static void test_rnet_onet_fast(void)
 static void test_area_resample(void)
 {
     int lo[8], hi[8];
-    mt_area_windows(7, 3, lo, hi);   /* floor(i*7/3), ceil((i+1)*7/3) */
+    fn_mt_area_windows(7, 3, lo, hi);   /* floor(i*7/3), ceil((i+1)*7/3) */
     T_CHECK(lo[0] == 0 && hi[0] == 3 && lo[1] == 2 && hi[1] == 5 && lo[2] == 4 && hi[2] == 7,
             "windows 7->3: [%d,%d) [%d,%d) [%d,%d)", lo[0], hi[0], lo[1], hi[1], lo[2], hi[2]);
-    mt_area_windows(3, 5, lo, hi);   /* upsampling: windows of 1 or 2 */
+    fn_mt_area_windows(3, 5, lo, hi);   /* upsampling: windows of 1 or 2 */
     T_CHECK(lo[0] == 0 && hi[0] == 1 && lo[1] == 0 && hi[1] == 2 && lo[4] == 2 && hi[4] == 3,
             "windows 3->5: [%d,%d) [%d,%d) .. [%d,%d)", lo[0], hi[0], lo[1], hi[1], lo[4], hi[4]);
 
@@ -188,10 +188,10 @@ static void test_area_resample(void)
         int xl[16], xh[16], yl[16], yh[16];
         uint32_t scratch[256];
         float row[64];
-        mt_area_windows(IW, ow, xl, xh);
-        mt_area_windows(IH, oh, yl, yh);
+        fn_mt_area_windows(IW, ow, xl, xh);
+        fn_mt_area_windows(IH, oh, yl, yh);
         for (int i = 0; i < oh; i++) {
-            mt_area_row(&img, 0, yl[i], yh[i], xl, xh, ow, scratch, row);
+            fn_mt_area_row(&img, 0, yl[i], yh[i], xl, xh, ow, scratch, row);
             for (int j = 0; j < ow; j++)
                 for (int c = 0; c < 3; c++) {
                     double sum = 0;
@@ -220,31 +220,31 @@ static void test_nms(void)
     int keep[8], order[24];
     /* IoU of A and B = 81 / (100 + 100 - 81) = 0.68 (torchvision areas, no +1) */
     mt_box b[3] = {box(1, 1, 11, 11, 0.8f), box(0, 0, 10, 10, 0.9f), box(50, 50, 60, 60, 0.7f)};
-    int n = mt_nms_union(b, 3, 0.5, keep, order);
+    int n = fn_mt_nms_union(b, 3, 0.5, keep, order);
     T_CHECK(n == 2 && keep[0] == 1 && keep[1] == 2, "union 0.5: %d kept, first %d", n, keep[0]);
-    n = mt_nms_union(b, 3, 0.7, keep, order);
+    n = fn_mt_nms_union(b, 3, 0.7, keep, order);
     T_CHECK(n == 3 && keep[0] == 1 && keep[1] == 0 && keep[2] == 2, "union 0.7: %d kept", n);
     /* 'Min': a box inside a more probable one overlaps it fully (25/25) */
     mt_box c[2] = {box(0, 0, 9, 9, 0.9f), box(2, 2, 6, 6, 0.95f)};
-    n = mt_nms_min(c, 2, 0.7f, keep, order);
+    n = fn_mt_nms_min(c, 2, 0.7f, keep, order);
     T_CHECK(n == 1 && keep[0] == 1, "min: %d kept, first %d", n, keep[0]);
     /* equal scores: torchvision keeps the earlier, numpy's argsort the later */
     mt_box d[2] = {box(0, 0, 10, 10, 0.5f), box(1, 1, 10, 10, 0.5f)};
-    n = mt_nms_union(d, 2, 0.5, keep, order);
+    n = fn_mt_nms_union(d, 2, 0.5, keep, order);
     T_CHECK(n == 1 && keep[0] == 0, "union tie: kept %d", keep[0]);
-    n = mt_nms_min(d, 2, 0.7f, keep, order);
+    n = fn_mt_nms_min(d, 2, 0.7f, keep, order);
     T_CHECK(n == 1 && keep[0] == 1, "min tie: kept %d", keep[0]);
     /* pad(): truncation toward zero, clamp to 1..w, 0-based half-open window */
     /* keep_top: the 2 most probable of 4, in their original order */
     mt_box g[4] = {box(0, 0, 1, 1, 0.2f), box(0, 0, 1, 1, 0.9f), box(0, 0, 1, 1, 0.5f), box(0, 0, 1, 1, 0.7f)};
-    n = mt_keep_top(g, 4, 2, order);
+    n = fn_mt_keep_top(g, 4, 2, order);
     T_CHECK(n == 2 && g[0].score == 0.9f && g[1].score == 0.7f, "keep_top: %d kept, %g %g", n, g[0].score, g[1].score);
     mt_box e = box(-3.7f, 2.9f, 120.2f, 40.99f, 1);
     int x0, y0, x1, y1;
-    T_CHECK(mt_crop_window(&e, 100, 30, &x0, &y0, &x1, &y1) && x0 == 0 && y0 == 1 && x1 == 100 && y1 == 30,
+    T_CHECK(fn_mt_crop_window(&e, 100, 30, &x0, &y0, &x1, &y1) && x0 == 0 && y0 == 1 && x1 == 100 && y1 == 30,
             "crop window %d %d %d %d", x0, y0, x1, y1);
     mt_box f = box(105, 3, 130, 20, 1);   /* entirely right of a 100-wide image */
-    T_CHECK(!mt_crop_window(&f, 100, 30, &x0, &y0, &x1, &y1), "window outside the image is not empty");
+    T_CHECK(!fn_mt_crop_window(&f, 100, 30, &x0, &y0, &x1, &y1), "window outside the image is not empty");
 }
 
 /* ---- the detector against mtcnn_expected.json ---- */

@@ -12,8 +12,9 @@
 #include "align/align.h"
 #include "core/arena.h"
 #include "core/error.h"
-#include "gallery/sha256.h"
+#include "core/sha256.h"
 #include "io/weights.h"
+#include "detect/haar.h"
 #include "detect/mtcnn.h"
 #include "io/mtcnn_bundle.h"
 #include "io/tflite.h"
@@ -34,6 +35,9 @@ void fn_options_init(fn_options *o)
     o->thresholds[1] = 0.7f;
     o->thresholds[2] = 0.7f;
     o->factor = 0.709f;
+    o->detector = FN_DETECTOR_MTCNN;
+    o->haar_scale = 1.1;
+    o->haar_min_neighbors = 3;
 }
 
 static int ends_with(const char *s, const char *suffix)
@@ -157,7 +161,19 @@ fn_status fn_engine_new(const fn_options *o, fn_engine **out)
     else fn_options_init(&e->opts);
     pthread_mutex_init(&e->lock, NULL);
     pthread_mutex_init(&e->detect_lock, NULL);
-    fn_status s = e->opts.embedder_only ? FN_OK : load_detector(e);
+    fn_status s = FN_OK;
+    if (e->opts.detector != FN_DETECTOR_MTCNN && e->opts.detector != FN_DETECTOR_HAAR)
+        s = fn_fail(FN_ERR_ARG, "options: detector %d is neither FN_DETECTOR_MTCNN nor FN_DETECTOR_HAAR", (int)e->opts.detector);
+    else if (e->opts.detector == FN_DETECTOR_HAAR && !(e->opts.haar_scale > 1.0 && e->opts.haar_scale <= 4.0))
+        s = fn_fail(FN_ERR_ARG, "options: haar_scale %g is not in (1, 4]", e->opts.haar_scale);
+    else if (e->opts.detector == FN_DETECTOR_HAAR && e->opts.haar_min_neighbors < 0)
+        s = fn_fail(FN_ERR_ARG, "options: haar_min_neighbors %d is negative", e->opts.haar_min_neighbors);
+    if (s == FN_OK && !e->opts.embedder_only) s = load_detector(e);
+    /* Haar boxes get O-Net's landmarks, so the MTCNN nets load either way. */
+    if (s == FN_OK && !e->opts.embedder_only && e->opts.detector == FN_DETECTOR_HAAR) {
+        s = fn_haar_load(e->opts.cascade ? e->opts.cascade : FN_HAAR_DEFAULT_CASCADE, &e->haar);
+        e->opts.cascade = NULL;   /* the caller's string is not kept */
+    }
     if (s == FN_OK && !e->opts.detector_only) s = load_model(e);
     if (s != FN_OK) {
         fn_engine_free(e);
@@ -173,6 +189,7 @@ void fn_engine_free(fn_engine *e)
     if (e->irv1) fn_irv1_free(e->irv1);
     if (e->mfn) fn_mfn_free(e->mfn);
     if (e->mtcnn) fn_mtcnn_free(e->mtcnn);
+    fn_haar_free(e->haar);
     fn_resize_scratch_free(&e->resize);
     fn_image_free(&e->crop);
     fn_aligned_free(e->input);
@@ -186,6 +203,7 @@ int fn_engine_input_size(const fn_engine *e) { return e->input_size; }
 const char *fn_engine_model_id(const fn_engine *e) { return e->model_id; }
 const char *fn_engine_preprocess_id(const fn_engine *e) { return e->preprocess_id; }
 float fn_engine_threshold(const fn_engine *e) { return e->threshold; }
+fn_detector fn_engine_detector(const fn_engine *e) { return e->opts.detector; }
 
 /* Grow the network-input buffer to n faces (under e->lock). */
 static fn_status reserve_input(fn_engine *e, int n)
@@ -307,6 +325,7 @@ fn_status fn_detect(fn_engine *e, const fn_image *img, fn_face *faces, int max, 
     *n = 0;
     if (img->c != 3) return fn_fail(FN_ERR_ARG, "faces can only be detected in RGB images");
     if (!e->mtcnn) return fn_fail(FN_ERR_ARG, "this engine was created without a detector (embedder_only)");
+    if (e->haar) return fn_engine_detect_haar(e, img, faces, max, n);
     fn_mtcnn_params p = fn_mtcnn_params_default();
     p.min_face = e->opts.min_face;
     for (int i = 0; i < 3; i++) p.thresholds[i] = e->opts.thresholds[i];
@@ -317,6 +336,11 @@ fn_status fn_detect(fn_engine *e, const fn_image *img, fn_face *faces, int max, 
     fn_status s = fn_mtcnn_detect_rgb(e->mtcnn, img->data, img->w, img->h, (size_t)img->w * 3, &p, faces, max, n);
     pthread_mutex_unlock(&e->detect_lock);
     return s;
+}
+
+const char *fn_select_name(fn_select s)
+{
+    return s == FN_SELECT_CENTER ? "center" : s == FN_SELECT_LARGEST ? "largest" : "prob";
 }
 
 int fn_select_face(const fn_face *faces, int n, fn_select how, int img_w, int img_h)

@@ -14,6 +14,7 @@ typedef enum fn_model_kind { FN_MODEL_NONE = 0, FN_MODEL_FACENET, FN_MODEL_MOBIL
 struct fn_irv1;
 struct fn_mfn;
 struct fn_mtcnn;
+struct fn_haar;
 
 struct fn_engine {
     fn_options opts;
@@ -21,6 +22,7 @@ struct fn_engine {
     struct fn_irv1 *irv1;
     struct fn_mfn *mfn;
     struct fn_mtcnn *mtcnn;
+    struct fn_haar *haar;          /* FN_DETECTOR_HAAR: the cascade (thread-safe) */
     int dim, input_size;
     float threshold;
     char model_id[96];
@@ -34,5 +36,8 @@ struct fn_engine {
     float *input;       /* batch x 3 x size x size */
     int input_cap;      /* faces the input buffer holds */
 };
+
+/* fn_detect for FN_DETECTOR_HAAR (src/api/detect_haar.c). */
+fn_status fn_engine_detect_haar(fn_engine *e, const fn_image *img, fn_face *faces, int max, int *n);
 
 #endif

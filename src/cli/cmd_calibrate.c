@@ -8,12 +8,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cli/cli.h"
-#include "cli/common.h"
-#include "cli/gallery_open.h"
-#include "core/error.h"
-#include "eval/calib.h"
-#include "eval/svg.h"
+#include "cli.h"
+#include "common.h"
+#include "gallery_open.h"
 
 static const char *usage =
     "usage: facenet calibrate --gallery G.db [--far F] [--dry-run] [--json] [--plot F.svg]\n"
@@ -31,85 +28,25 @@ static const char *usage =
 
 enum { OPT_GALLERY = 1, OPT_FAR, OPT_DRY_RUN, OPT_JSON, OPT_PLOT, OPT_HELP };
 
-/* The gallery's embeddings as rows with dense person labels. */
-typedef struct rows {
-    float *emb;
-    int *label;
-    int64_t *face;  /* fn_gallery_embedding.face_id of each row */
-    size_t n, cap;
-    int dim;
-    int64_t *pid;   /* label -> person id */
-    int npeople;
-    fn_status err;
-} rows;
-
-static int take_row(void *vr, const fn_gallery_embedding *e)
-{
-    rows *r = vr;
-    if (r->n == r->cap) {
-        size_t cap = r->cap ? 2 * r->cap : 256;
-        float *emb = realloc(r->emb, sizeof(float) * cap * (size_t)e->dim);
-        if (emb) r->emb = emb;
-        int *label = realloc(r->label, sizeof(int) * cap);
-        if (label) r->label = label;
-        int64_t *pid = realloc(r->pid, sizeof(int64_t) * cap);
-        if (pid) r->pid = pid;
-        int64_t *face = realloc(r->face, sizeof(int64_t) * cap);
-        if (face) r->face = face;
-        if (!emb || !label || !pid || !face) {
-            r->err = fn_fail(FN_ERR_NOMEM, "out of memory for %zu embeddings", cap);
-            return 1;
-        }
-        r->cap = cap;
-    }
-    r->dim = e->dim;
-    int k = 0;
-    while (k < r->npeople && r->pid[k] != e->person_id) k++;
-    if (k == r->npeople) r->pid[r->npeople++] = e->person_id;
-    memcpy(r->emb + r->n * (size_t)e->dim, e->embedding, sizeof(float) * (size_t)e->dim);
-    r->face[r->n] = e->face_id;
-    r->label[r->n++] = k;
-    return 0;
-}
-
-static void rows_free(rows *r)
-{
-    free(r->emb);
-    free(r->label);
-    free(r->pid);
-    free(r->face);
-}
-
 static int write_plot(const char *path, const fn_calib *c, const fn_histogram *h)
 {
-    size_t n = c->n_genuine + c->n_impostor;
-    double *d = malloc(sizeof *d * (n + 1));
-    unsigned char *same = malloc(n + 1);
     fn_roc roc = {0};
-    fn_status s = d && same ? FN_OK : fn_fail(FN_ERR_NOMEM, "out of memory");
-    for (size_t i = 0; s == FN_OK && i < n; i++) {
-        int g = i < c->n_genuine;
-        d[i] = g ? c->genuine[i] : c->impostor[i - c->n_genuine];
-        same[i] = (unsigned char)g;
-    }
-    if (s == FN_OK) s = fn_roc_compute(d, same, n, &roc);
+    fn_status s = fn_calib_roc(c, &roc);
     fn_op mark = c->op;
     fn_svg_plot p = {"facenet calibrate", &roc, 1, &mark, 1, h, c->op.thr};
     if (s == FN_OK) s = fn_svg_write(path, &p);
     fn_roc_free(&roc);
-    free(d);
-    free(same);
     return s == FN_OK ? 0 : fn_cli_fail("calibrate", s);
 }
 
 /* What the stored threshold does on this gallery's own pairs, in counts. */
-static void report(const char *gpath, const rows *r, const fn_calib *c, int stored, const char *hist, int json)
+static void report(const char *gpath, const fn_calib *c, int stored, const char *hist, int json)
 {
     if (json) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "gallery", gpath);
-        cJSON_AddNumberToObject(o, "people", r->npeople);
-        cJSON_AddNumberToObject(o, "embeddings", (double)r->n);
+        cJSON_AddNumberToObject(o, "people", (double)c->n_people);
+        cJSON_AddNumberToObject(o, "embeddings", (double)c->n_embeddings);
         cJSON_AddNumberToObject(o, "genuine_pairs", (double)c->n_genuine);
         cJSON_AddNumberToObject(o, "impostor_pairs", (double)c->n_impostor);
         cJSON_AddNumberToObject(o, "same_face_pairs_left_out", (double)c->n_same_face);
@@ -129,7 +66,7 @@ static void report(const char *gpath, const rows *r, const fn_calib *c, int stor
         fn_cli_emit(o);
         return;
     }
-    printf("%s: %d people, %zu embeddings: %zu genuine pairs, %zu impostor pairs\n", gpath, r->npeople, r->n,
+    printf("%s: %zu people, %zu embeddings: %zu genuine pairs, %zu impostor pairs\n", gpath, c->n_people, c->n_embeddings,
            c->n_genuine, c->n_impostor);
     printf("distance histograms, genuine | impostor:\n%s", hist);
     printf("threshold %.4f (target FAR %g): in this gallery it accepts %zu of %zu genuine pairs (TAR %.2f %%) and "
@@ -187,26 +124,29 @@ int fn_cmd_calibrate(int argc, char **argv)
     }
     fn_gallery *g = NULL;
     if (fn_cli_gallery_open("calibrate", gpath, NULL, dry ? FN_GALLERY_READONLY : 0, &g)) return 1;
-    rows r = {0};
     fn_calib c = {0};
     fn_histogram *h = calloc(1, sizeof *h);
     char *hist = NULL;
-    fn_status s = h ? fn_gallery_embeddings(g, take_row, &r) : fn_fail(FN_ERR_NOMEM, "out of memory");
-    if (s == FN_OK) s = r.err;
-    if (s == FN_OK)
-        s = fn_calib_from_embeddings_grouped(r.emb, r.label, r.face, r.n, r.dim, FN_DIST_EUCLIDEAN, far, &c);
-    if (s != FN_OK) s = fn_fail_prefix(s, "%s", gpath);
+    int rc = 0;
+    if (!h) {
+        fprintf(stderr, "facenet calibrate: out of memory\n");
+        rc = 1;
+    }
+    fn_status s = rc ? FN_ERR_NOMEM : fn_calib_from_gallery(g, FN_DIST_EUCLIDEAN, far, &c);
+    if (!rc && s != FN_OK) {
+        fprintf(stderr, "facenet calibrate: %s: %s\n", gpath, fn_last_error());
+        rc = 1;
+    }
     if (s == FN_OK) s = fn_histogram_compute(c.genuine, c.n_genuine, c.impostor, c.n_impostor, 24, 0, 0, h);
     if (s == FN_OK) s = fn_histogram_text(h, c.op.thr, 30, &hist);
     if (s == FN_OK && !dry) s = fn_gallery_set_threshold(g, (float)c.op.thr);
-    int rc = s == FN_OK ? 0 : fn_cli_fail("calibrate", s);
+    if (!rc && s != FN_OK) rc = fn_cli_fail("calibrate", s);
     if (!rc) warn(&c);
-    if (!rc) report(gpath, &r, &c, !dry, hist, json);
+    if (!rc) report(gpath, &c, !dry, hist, json);
     if (!rc && plot) rc = write_plot(plot, &c, h);
     free(hist);
     free(h);
     fn_calib_free(&c);
-    rows_free(&r);
     fn_gallery_close(g);
     return rc;
 }

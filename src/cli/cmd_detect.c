@@ -6,12 +6,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cli/cli.h"
-#include "cli/common.h"
-#include "cli/engine_opts.h"
-#include "cli/faces.h"
-#include "core/error.h"
-#include "detect/haar.h"
+#include "cli.h"
+#include "common.h"
+#include "engine_opts.h"
+#include "faces.h"
 
 
 static const char *usage =
@@ -31,36 +29,6 @@ static const char *usage =
 
 enum { OPT_JSON = OPT_FIRST_LOCAL, OPT_CROPS, OPT_SIZE, OPT_MARGIN, OPT_DETECTOR, OPT_CASCADE, OPT_HELP };
 
-#define MAX_HAAR_RECTS 1024
-
-/* Haar boxes for f->img (already loaded), each given O-Net's probability
- * and landmarks while keeping the cascade's own box (OpenCV parity). */
-static fn_status detect_haar(fn_engine *e, fn_haar *haar, fn_cli_faces *f)
-{
-    fn_rect *rects = malloc(MAX_HAAR_RECTS * sizeof *rects);
-    uint8_t *gray = malloc((size_t)f->img.w * f->img.h);
-    if (!rects || !gray) {
-        free(rects);
-        free(gray);
-        return fn_fail(FN_ERR_NOMEM, "out of memory for a %dx%d gray image", f->img.w, f->img.h);
-    }
-    fn_haar_rgb_to_gray(f->img.data, f->img.w, f->img.h, f->img.w * 3, gray, f->img.w);
-    int n = 0;
-    fn_status s = fn_haar_detect(haar, gray, f->img.w, f->img.h, f->img.w, NULL, rects, MAX_HAAR_RECTS, &n);
-    f->total = n;
-    f->n = 0;
-    for (int i = 0; s == FN_OK && i < n && i < MAX_HAAR_RECTS && f->n < FN_CLI_MAX_FACES; i++) {
-        float box[4] = {(float)rects[i].x, (float)rects[i].y, (float)(rects[i].x + rects[i].w),
-                        (float)(rects[i].y + rects[i].h)};
-        fn_face *face = &f->faces[f->n++];
-        s = fn_refine_face(e, &f->img, box, face);
-        memcpy(face->box, box, sizeof box);
-    }
-    free(rects);
-    free(gray);
-    return s;
-}
-
 static cJSON *face_json(const fn_face *f)
 {
     cJSON *o = cJSON_CreateObject();
@@ -72,7 +40,7 @@ static cJSON *face_json(const fn_face *f)
     return o;
 }
 
-static void print_faces(const char *file, const fn_cli_faces *f, int json)
+static void print_faces(const char *file, const fn_faces *f, int json)
 {
     if (json) {
         cJSON *o = cJSON_CreateObject();
@@ -91,7 +59,7 @@ static void print_faces(const char *file, const fn_cli_faces *f, int json)
                f->faces[i].box[3], f->faces[i].prob);
 }
 
-static int write_crops(const char *dir, const char *file, const fn_cli_faces *f, int size, float margin)
+static int write_crops(const char *dir, const char *file, const fn_faces *f, int size, float margin)
 {
     const char *base = strrchr(file, '/');
     base = base ? base + 1 : file;
@@ -126,8 +94,8 @@ int fn_cmd_detect(int argc, char **argv)
     fn_cli_engine ce;
     fn_cli_engine_init(&ce);
     ce.opts.detector_only = 1;
-    const char *crops = NULL, *cascade = FN_HAAR_DEFAULT_CASCADE;
-    int json = 0, size = 160, use_haar = 0, opt;
+    const char *crops = NULL;
+    int json = 0, size = 160, opt;
     float margin = 0;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -140,9 +108,9 @@ int fn_cmd_detect(int argc, char **argv)
             margin = strtof(optarg, NULL);
             if (margin < 0 || margin >= size) return fn_cli_usage_error("detect", "--margin wants 0..size-1");
         } else if (opt == OPT_DETECTOR) {
-            if (!strcmp(optarg, "haar")) use_haar = 1;
+            if (!strcmp(optarg, "haar")) ce.opts.detector = FN_DETECTOR_HAAR;
             else if (strcmp(optarg, "mtcnn")) return fn_cli_usage_error("detect", "--detector wants mtcnn or haar, got '%s'", optarg);
-        } else if (opt == OPT_CASCADE) cascade = optarg;
+        } else if (opt == OPT_CASCADE) ce.opts.cascade = optarg;
         else if (opt == OPT_HELP) { fputs(usage, stdout); return 0; }
         else if (opt == '?') return fn_cli_usage_error("detect", "bad option");
         else if (fn_cli_engine_option(&ce, "detect", opt, optarg)) return 2;
@@ -156,29 +124,13 @@ int fn_cmd_detect(int argc, char **argv)
     fn_pathlist files = {0};
     if (fn_cli_collect_images(argv + optind, argc - optind, &files)) return 1;
     fn_engine *e = NULL;
-    fn_haar *haar = NULL;
     if (fn_cli_engine_open(&ce, "detect", &e)) { fn_pathlist_free(&files); return 1; }
-    if (use_haar) {
-        fn_status hs = fn_haar_load(cascade, &haar);
-        if (hs != FN_OK) {
-            fn_engine_free(e);
-            fn_pathlist_free(&files);
-            return fn_cli_fail("detect", hs);
-        }
-    }
-    fn_cli_faces f = {0};
+    fn_faces f = {0};
     fn_progress prog;
     fn_progress_start(&prog, "detecting", files.count);
     int failures = 0;
     for (int i = 0; i < files.count; i++) {
-        fn_status s;
-        if (use_haar) {
-            fn_cli_faces_clear(&f);
-            s = fn_image_load(files.items[i], NULL, &f.img);
-            if (s == FN_OK) s = detect_haar(e, haar, &f);
-        } else {
-            s = fn_cli_faces_run(e, files.items[i], 0, 0, &f);
-        }
+        fn_status s = fn_faces_run(e, files.items[i], 0, 0, &f);
         fn_progress_step(&prog, files.items[i]);
         if (s != FN_OK) {
             fn_progress_end(&prog);
@@ -190,8 +142,7 @@ int fn_cmd_detect(int argc, char **argv)
         if (crops && write_crops(crops, files.items[i], &f, size, margin)) failures++;
     }
     fn_progress_end(&prog);
-    fn_cli_faces_free(&f);
-    fn_haar_free(haar);
+    fn_faces_free(&f);
     fn_engine_free(e);
     fn_pathlist_free(&files);
     return failures ? 1 : 0;

@@ -3,10 +3,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli/cli.h"
-#include "cli/common.h"
-#include "cli/engine_opts.h"
-#include "cli/faces.h"
+#include "cli.h"
+#include "common.h"
+#include "engine_opts.h"
+#include "faces.h"
 
 static const char *usage =
     "usage: facenet embed [--model M] [--aligned] [--json] IMAGE|DIR...\n"
@@ -20,7 +20,7 @@ static const char *usage =
 
 enum { OPT_ALIGNED = OPT_FIRST_LOCAL, OPT_JSON, OPT_HELP };
 
-static void print_face(const char *file, const fn_cli_faces *f, int i, int dim, int aligned, int json)
+static void print_face(const char *file, const fn_faces *f, int i, int dim, int aligned, int json)
 {
     const float *v = f->emb + (size_t)i * dim;
     if (json) {
@@ -67,11 +67,11 @@ int fn_cmd_embed(int argc, char **argv)
     ce.opts.embedder_only = aligned;   /* crops need no detector, nor the bundle */
     if (fn_cli_engine_open(&ce, "embed", &e)) { fn_pathlist_free(&files); return 1; }
     int dim = fn_engine_dim(e), failures = 0;
-    fn_cli_faces f = {0};
+    fn_faces f = {0};
     fn_progress prog;
     fn_progress_start(&prog, "embedding", files.count);
     for (int i = 0; i < files.count; i++) {
-        fn_status s = fn_cli_faces_run(e, files.items[i], aligned, 1, &f);
+        fn_status s = fn_faces_run(e, files.items[i], aligned, 1, &f);
         fn_progress_step(&prog, files.items[i]);
         if (s != FN_OK) {
             fn_progress_end(&prog);
@@ -83,7 +83,7 @@ int fn_cmd_embed(int argc, char **argv)
         for (int k = 0; k < f.n; k++) print_face(files.items[i], &f, k, dim, aligned, json);
     }
     fn_progress_end(&prog);
-    fn_cli_faces_free(&f);
+    fn_faces_free(&f);
     fn_engine_free(e);
     fn_pathlist_free(&files);
     return failures ? 1 : 0;

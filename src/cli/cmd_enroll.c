@@ -8,12 +8,12 @@
 #include <sys/stat.h>
 #include <dirent.h>
 
-#include "cli/cli.h"
-#include "cli/enroll_camera.h"
-#include "cli/common.h"
-#include "cli/engine_opts.h"
-#include "cli/faces.h"
-#include "cli/gallery_open.h"
+#include "cli.h"
+#include "enroll_camera.h"
+#include "common.h"
+#include "engine_opts.h"
+#include "faces.h"
+#include "gallery_open.h"
 
 static const char *usage =
     "usage: facenet enroll --gallery G.db [--model M] [--json] DIR\n"
@@ -45,7 +45,7 @@ typedef struct enroll_ctx {
     fn_gallery *g;
     int json;
     enroll_stats st;
-    fn_cli_faces f;
+    fn_faces f;
     fn_progress prog;
     const char *name_given;   /* the folder's name when the stored name differs (NFC, trimmed) */
     const char *other;        /* for a refused file: who already has it */
@@ -81,7 +81,7 @@ static int enroll_image(enroll_ctx *c, const char *person, const char *path)
         report(c, person, path, "duplicate", "already enrolled");
         return 1;
     }
-    if (s == FN_OK) s = fn_cli_faces_run(c->e, path, 0, 1, &c->f);
+    if (s == FN_OK) s = fn_faces_run(c->e, path, 0, 1, &c->f);
     if (s != FN_OK) {
         c->st.errors++;
         report(c, person, path, "error", fn_last_error());
@@ -317,7 +317,7 @@ int fn_cmd_enroll(int argc, char **argv)
     fn_progress_end(&c.prog);
     summary(&c);
     free(files);
-    fn_cli_faces_free(&c.f);
+    fn_faces_free(&c.f);
     fn_gallery_close(c.g);
     fn_engine_free(c.e);
     fn_pathlist_free(&people);

@@ -7,15 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/cli.h"
-#include "cli/common.h"
-#include "cli/engine_opts.h"
-#include "cli/eval_embed.h"
-#include "core/error.h"
-#include "eval/calib.h"
-#include "eval/metrics.h"
-#include "eval/pairs.h"
-#include "eval/svg.h"
+#include "cli.h"
+#include "common.h"
+#include "engine_opts.h"
 
 static const char *usage =
     "usage: facenet eval-pairs --pairs PAIRS.txt --images DIR [--train-pairs TRAIN.txt] [--flip] [--json] [--plot F.svg]\n"
@@ -94,7 +88,7 @@ static void image_set_free(image_set *s)
     free(s->face);
 }
 
-static int embed_all(image_set *s, fn_eval_embedder *x, const char *root, int json)
+static int embed_all(image_set *s, fn_embedder *x, const char *root, int json)
 {
     s->dim = x->dim;
     size_t per = (size_t)s->n * s->dim;
@@ -110,8 +104,8 @@ static int embed_all(image_set *s, fn_eval_embedder *x, const char *root, int js
     for (int i = 0; i < s->n; i++) {
         char path[4096];
         snprintf(path, sizeof path, "%s/%s", root, s->rel[i]);
-        fn_eval_result r;
-        fn_status st = fn_eval_embed(x, path, &r, s->emb + (size_t)i * s->dim, s->emb_flip + (size_t)i * s->dim);
+        fn_embed_result r;
+        fn_status st = fn_embedder_run(x, path, &r, s->emb + (size_t)i * s->dim, s->emb_flip + (size_t)i * s->dim);
         fn_progress_step(&prog, s->rel[i]);
         if (st != FN_OK) {
             fn_progress_end(&prog);
@@ -183,10 +177,12 @@ static void lists_free(pair_lists *l)
     free(l->fold);
 }
 
+#define TRY(expr) do { fn_status s_ = (expr); if (s_ != FN_OK) return s_; } while (0)
+
 static fn_status compute(const fn_pairs *test, const pair_lists *t, const pair_lists *train, figures *f, fn_roc *roc)
 {
     memset(f, 0, sizeof *f);
-    FN_TRY(fn_roc_compute(t->dist, t->same, t->n, roc));
+    TRY(fn_roc_compute(t->dist, t->same, t->n, roc));
     f->auc = fn_roc_auc(roc);
     fn_eer e = fn_roc_eer(roc);
     f->eer = e.eer;
@@ -197,7 +193,7 @@ static fn_status compute(const fn_pairs *test, const pair_lists *t, const pair_l
     f->train_acc = NAN;
     if (test->view == 2 && test->nfolds > 1) {
         fn_kfold k;
-        FN_TRY(fn_kfold_eval(t->dist, t->same, t->fold, t->n, test->nfolds, 1e-3, &k));
+        TRY(fn_kfold_eval(t->dist, t->same, t->fold, t->n, test->nfolds, 1e-3, &k));
         f->protocol = "10-fold";
         f->acc_mean = k.acc_mean;
         f->acc_std = k.acc_std;
@@ -206,7 +202,7 @@ static fn_status compute(const fn_pairs *test, const pair_lists *t, const pair_l
         f->thr = m;
     } else if (train) {
         fn_train_test tt;
-        FN_TRY(fn_train_test_eval(train->dist, train->same, train->n, t->dist, t->same, t->n, &tt));
+        TRY(fn_train_test_eval(train->dist, train->same, train->n, t->dist, t->same, t->n, &tt));
         f->protocol = "train-test";
         f->acc_mean = tt.test.acc;
         f->thr = tt.thr;
@@ -324,7 +320,7 @@ static int parse(int argc, char **argv, args *a)
 }
 
 static void report(const args *a, fn_engine *e, const fn_pairs *test, const fn_pairs *train, const image_set *s,
-                   const figures *plain, const figures *flip, const fn_eval_embedder *x, double secs)
+                   const figures *plain, const figures *flip, const fn_embedder *x, double secs)
 {
     const figures *main = flip ? flip : plain;
     int missed = missed_in(s, test), train_missed = train ? missed_in(s, train) : 0;
@@ -368,7 +364,7 @@ int fn_cmd_eval_pairs(int argc, char **argv)
     args a;
     int rc = parse(argc, argv, &a);
     if (rc) return rc < 0 ? 0 : rc;
-    double t0 = fn_cli_now();
+    double t0 = fn_now();
     fn_pairs *test = NULL, *train = NULL;
     fn_status st = fn_pairs_load(a.pairs, &test);
     if (st == FN_OK && a.train) st = fn_pairs_load(a.train, &train);
@@ -378,26 +374,29 @@ int fn_cmd_eval_pairs(int argc, char **argv)
     }
     image_set s = {0};
     fn_engine *e = NULL;
-    fn_eval_embedder x = {0};
+    fn_embedder x = {0};
     pair_lists lt[2] = {{0}}, ltr[2] = {{0}};
     fn_roc roc[2] = {{0}};
     figures fig[2];
-    if (collect_images(&s, test, train)) rc = fn_cli_fail("eval-pairs", fn_fail(FN_ERR_NOMEM, "out of memory"));
+    if (collect_images(&s, test, train)) rc = fn_cli_error("eval-pairs", "out of memory");
     if (!rc) rc = fn_cli_engine_open(&a.ce, "eval-pairs", &e);
     if (!rc) {
-        st = fn_eval_embedder_init(&x, e, &a.ce.opts, a.ce.select, a.flip, FN_MISS_CENTER_CROP, a.cache);
-        if (st != FN_OK) rc = fn_cli_fail("eval-pairs", st);
+        char cache[4096];
+        const char *cpath = a.cache ? fn_cli_cache_path("eval-pairs", cache, sizeof cache) : NULL;
+        if (a.cache && !cpath) rc = 1;
+        else if ((st = fn_embedder_init(&x, e, &a.ce.opts, a.ce.select, a.flip, FN_MISS_CENTER_CROP, cpath)) != FN_OK)
+            rc = fn_cli_fail("eval-pairs", st);
     }
     if (!rc) rc = embed_all(&s, &x, a.images, a.json);
     for (int v = 0; !rc && v <= a.flip; v++) {
         if (lists_make(&lt[v], &s, test, v) || (train && lists_make(&ltr[v], &s, train, v)))
-            rc = fn_cli_fail("eval-pairs", fn_fail(FN_ERR_NOMEM, "out of memory for pair distances"));
+            rc = fn_cli_error("eval-pairs", "out of memory for pair distances");
         if (!rc && (st = compute(test, &lt[v], train ? &ltr[v] : NULL, &fig[v], &roc[v])) != FN_OK)
             rc = fn_cli_fail("eval-pairs", st);
     }
-    if (!rc) report(&a, e, test, train, &s, &fig[0], a.flip ? &fig[1] : NULL, &x, fn_cli_now() - t0);
+    if (!rc) report(&a, e, test, train, &s, &fig[0], a.flip ? &fig[1] : NULL, &x, fn_now() - t0);
     if (!rc && a.plot) rc = write_plot(a.plot, &lt[a.flip], &roc[a.flip], &fig[a.flip]);
-    if (x.e && (st = fn_eval_embedder_close(&x)) != FN_OK && !rc) rc = fn_cli_fail("eval-pairs", st);
+    if (x.e && (st = fn_embedder_close(&x)) != FN_OK && !rc) rc = fn_cli_fail("eval-pairs", st);
     for (int v = 0; v < 2; v++) {
         lists_free(&lt[v]);
         lists_free(&ltr[v]);

@@ -3,9 +3,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli/cli.h"
-#include "cli/common.h"
-#include "cli/gallery_open.h"
+#include "cli.h"
+#include "common.h"
+#include "gallery_open.h"
 
 static const char *usage =
     "usage: facenet gallery --gallery G.db [--json] list | remove NAME | rename OLD NEW | check\n"

@@ -6,11 +6,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cli/cli.h"
-#include "cli/common.h"
-#include "cli/engine_opts.h"
-#include "cli/faces.h"
-#include "cli/gallery_open.h"
+#include "cli.h"
+#include "common.h"
+#include "engine_opts.h"
+#include "faces.h"
+#include "gallery_open.h"
 
 static const char *usage =
     "usage: facenet identify --gallery G.db [--threshold T] [--annotate OUTDIR] [--json] IMAGE|DIR...\n"
@@ -131,22 +131,22 @@ int fn_cmd_identify(int argc, char **argv)
     fn_engine *e = NULL;
     fn_gallery *g = NULL;
     fn_gallery_scratch *scratch = NULL;
-    fn_gallery_naming *m = calloc(FN_CLI_MAX_FACES, sizeof *m);
+    fn_gallery_naming *m = calloc(FN_FACES_MAX, sizeof *m);
     int rc = fn_cli_engine_open(&ce, "identify", &e) ||
              fn_cli_gallery_open("identify", gpath, e, FN_GALLERY_READONLY, &g);
     if (!rc) {
-        fn_status s = fn_gallery_scratch_new(g, FN_CLI_MAX_FACES, &scratch);
+        fn_status s = fn_gallery_scratch_new(g, FN_FACES_MAX, &scratch);
         if (s != FN_OK) rc = fn_cli_fail("identify", s);
     }
     const char *tsrc = "";
     float t = rc ? 0 : fn_cli_threshold(g, e, threshold, &tsrc);
     if (!rc && !json) fprintf(stderr, "threshold %.3f (%s)\n", t, tsrc);
-    fn_cli_faces f = {0};
+    fn_faces f = {0};
     fn_progress prog;
     fn_progress_start(&prog, "identifying", files.count);
     int failures = 0;
     for (int i = 0; !rc && i < files.count; i++) {
-        fn_status s = fn_cli_faces_run(e, files.items[i], 0, 1, &f);
+        fn_status s = fn_faces_run(e, files.items[i], 0, 1, &f);
         /* a person appears once per photo: the faces are named jointly unless --allow-repeats */
         if (s == FN_OK && f.n)
             s = fn_gallery_name_faces(g, scratch, f.emb, f.n, t, allow_repeats ? FN_GALLERY_ALLOW_REPEATS : 0, m);
@@ -163,7 +163,7 @@ int fn_cmd_identify(int argc, char **argv)
         if (annotate && write_annotated(annotate, files.items[i], &f.img, f.faces, m, f.n)) failures++;
     }
     fn_progress_end(&prog);
-    fn_cli_faces_free(&f);
+    fn_faces_free(&f);
     free(m);
     fn_gallery_scratch_free(scratch);
     fn_gallery_close(g);

@@ -4,10 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/cli.h"
-#include "cli/common.h"
-#include "cli/engine_opts.h"
-#include "cli/faces.h"
+#include "cli.h"
+#include "common.h"
+#include "engine_opts.h"
+#include "faces.h"
 
 static const char *usage =
     "usage: facenet verify [--model M] [--threshold T] [--json] A B\n"

@@ -5,7 +5,7 @@
 #include <dnnl.h>
 #include <sqlite3.h>
 
-#include "cli/cli.h"
+#include "cli.h"
 
 int fn_cmd_version(int argc, char **argv)
 {

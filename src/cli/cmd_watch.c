@@ -12,13 +12,11 @@
 #include <omp.h>
 #endif
 
-#include "cli/cli.h"
-#include "cli/common.h"
-#include "cli/display.h"
-#include "cli/engine_opts.h"
-#include "cli/gallery_open.h"
-#include "image/image.h"
-#include "video/video.h"
+#include "cli.h"
+#include "common.h"
+#include "display.h"
+#include "engine_opts.h"
+#include "gallery_open.h"
 
 static const char *usage =
     "usage: facenet watch --gallery G.db [--detector haar|mtcnn] [--every N] [--json] [--headless]\n"
@@ -85,8 +83,8 @@ static int parse_args(int argc, char **argv, watch_args *a)
     while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         if (opt == OPT_GALLERY) a->gallery = optarg;
         else if (opt == OPT_DETECTOR) {
-            if (!strcmp(optarg, "haar")) a->wp.detector = FN_DETECTOR_HAAR;
-            else if (!strcmp(optarg, "mtcnn")) a->wp.detector = FN_DETECTOR_MTCNN;
+            if (!strcmp(optarg, "haar")) a->ce.opts.detector = FN_DETECTOR_HAAR;
+            else if (!strcmp(optarg, "mtcnn")) a->ce.opts.detector = FN_DETECTOR_MTCNN;
             else return fn_cli_usage_error("watch", "--detector wants haar or mtcnn, got '%s'", optarg);
         } else if (opt == OPT_EVERY) {
             long v = strtol(optarg, &end, 10);
@@ -97,7 +95,7 @@ static int parse_args(int argc, char **argv, watch_args *a)
             a->threshold = strtof(optarg, &end);
             if (*end || end == optarg || a->threshold < 0)
                 return fn_cli_usage_error("watch", "--threshold wants a distance >= 0, got '%s'", optarg);
-        } else if (opt == OPT_CASCADE) a->wp.cascade = optarg;
+        } else if (opt == OPT_CASCADE) a->ce.opts.cascade = optarg;
         else if (opt == OPT_JSON) a->json = 1;
         else if (opt == OPT_OUTPUT) a->output = optarg;
         else if (opt == OPT_HEADLESS) a->headless = 1;
@@ -124,6 +122,7 @@ static int parse_args(int argc, char **argv, watch_args *a)
     a->source = argv[optind];
     /* --min-face also sets the smallest face tracked (Haar's smallest window). */
     if (a->ce.opts.min_face != 20.0f) a->wp.min_face = (int)a->ce.opts.min_face;
+    else if (a->ce.opts.detector == FN_DETECTOR_HAAR) a->ce.opts.min_face = (float)a->wp.min_face;
     return 0;
 }
 
@@ -239,7 +238,7 @@ static void paint(watch_run *r, const fn_image *frame, double fps)
 
 static int run_loop(watch_args *a, watch_run *r, int64_t *frames, double *last_t)
 {
-    double start = fn_cli_now();
+    double start = fn_now();
     for (;;) {
         if (interrupted || (a->max_frames && *frames >= a->max_frames)) break;
         const fn_image *frame;
@@ -257,11 +256,11 @@ static int run_loop(watch_args *a, watch_run *r, int64_t *frames, double *last_t
         *last_t = t;
         int quit = 0;
         if (r->canvas.data) {
-            paint(r, frame, (double)*frames / (fn_cli_now() - start + 1e-9));
+            paint(r, frame, (double)*frames / (fn_now() - start + 1e-9));
             if (r->out && (s = fn_video_writer_write(r->out, &r->canvas)) != FN_OK) return fn_cli_fail("watch", s);
             if (r->disp) quit = fn_display_show(r->disp, &r->canvas);   /* the user closed it */
         }
-        fn_latency_frame(r->lat, fn_video_frame_wall(r->src), fn_video_now(), ev, n);
+        fn_latency_frame(r->lat, fn_video_frame_wall(r->src), fn_now(), ev, n);
         if (quit) break;
     }
     return 0;
@@ -285,6 +284,7 @@ int fn_cmd_watch(int argc, char **argv)
     memset(&a, 0, sizeof a);
     fn_cli_engine_init(&a.ce);
     fn_watch_params_init(&a.wp);
+    fn_watch_engine_options(&a.ce.opts);   /* Haar by default, tuned for video */
     a.threshold = -1;
     a.threads = 1;
     int rc = parse_args(argc, argv, &a);
@@ -301,7 +301,7 @@ int fn_cmd_watch(int argc, char **argv)
     watch_run r;
     memset(&r, 0, sizeof r);
     int64_t frames = 0;
-    double last_t = 0, start = fn_cli_now();
+    double last_t = 0, start = fn_now();
     r.lat = malloc(sizeof *r.lat);
     if (!r.lat) {
         fprintf(stderr, "facenet watch: out of memory\n");
@@ -324,7 +324,7 @@ int fn_cmd_watch(int argc, char **argv)
     if (r.w) {
         int tracks, embeddings, switches;
         fn_watcher_stats(r.w, &tracks, &embeddings, &switches);
-        double secs = fn_cli_now() - start;
+        double secs = fn_now() - start;
         fprintf(stderr, "%lld frames in %.1f s (%.1f fps), %d tracks, %d embeddings, %d identity switches, "
                         "%lld frames dropped\n", (long long)frames, secs, (double)frames / (secs + 1e-9), tracks,
                 embeddings, switches, (long long)fn_video_dropped(r.src));

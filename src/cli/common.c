@@ -1,8 +1,6 @@
-#include "cli/common.h"
+#include "common.h"
 
 #include <ctype.h>
-#include <dirent.h>
-#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -10,13 +8,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-double fn_cli_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 int fn_pathlist_add(fn_pathlist *l, const char *path)
 {
@@ -38,65 +29,34 @@ void fn_pathlist_free(fn_pathlist *l)
     memset(l, 0, sizeof *l);
 }
 
-static int has_image_ext(const char *name)
-{
-    const char *dot = strrchr(name, '.');
-    if (!dot) return 0;
-    char ext[8] = {0};
-    for (int i = 0; i < 7 && dot[i + 1]; i++) ext[i] = (char)tolower((unsigned char)dot[i + 1]);
-    return !strcmp(ext, "jpg") || !strcmp(ext, "jpeg") || !strcmp(ext, "png");
-}
-
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-static int collect_dir(const char *dir, fn_pathlist *out, int depth)
-{
-    if (depth > 32) return 0;  /* symlink loops end here rather than recursing forever */
-    DIR *d = opendir(dir);
-    if (!d) {
-        fprintf(stderr, "facenet: cannot read directory %s: %s\n", dir, strerror(errno));
-        return -1;
-    }
-    fn_pathlist names = {0};
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.') continue;
-        fn_pathlist_add(&names, e->d_name);
-    }
-    closedir(d);
-    qsort(names.items, names.count, sizeof(char *), cmp_str);
-    int rc = 0;
-    for (int i = 0; i < names.count && rc == 0; i++) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%s", dir, names.items[i]);
-        struct stat st;
-        if (stat(path, &st) != 0) continue;
-        if (S_ISDIR(st.st_mode)) rc = collect_dir(path, out, depth + 1);
-        else if (S_ISREG(st.st_mode) && has_image_ext(path)) rc = fn_pathlist_add(out, path);
-    }
-    fn_pathlist_free(&names);
-    return rc;
-}
-
 int fn_cli_collect_images(char **args, int nargs, fn_pathlist *out)
 {
+    /* The library lists (fn_list_images: recursive, sorted, by extension);
+     * the CLI keeps its own list type for the commands. */
     for (int i = 0; i < nargs; i++) {
-        struct stat st;
-        if (stat(args[i], &st) != 0) {
-            fprintf(stderr, "facenet: %s: %s\n", args[i], strerror(errno));
-            return -1;
-        }
-        if (S_ISDIR(st.st_mode)) {
-            char path[4096];
-            snprintf(path, sizeof path, "%s", args[i]);
-            size_t n = strlen(path);
-            while (n > 1 && path[n - 1] == '/') path[--n] = '\0';
-            if (collect_dir(path, out, 0) != 0) return -1;
-        } else if (fn_pathlist_add(out, args[i]) != 0) {
+        fn_paths found = {0};
+        fn_status s = fn_list_images(args[i], &found);
+        for (int k = 0; s == FN_OK && k < found.n; k++)
+            if (fn_pathlist_add(out, found.items[k]) != 0) s = FN_ERR_NOMEM;
+        fn_paths_free(&found);
+        if (s != FN_OK) {
+            fprintf(stderr, "facenet: %s\n", s == FN_ERR_NOMEM ? "out of memory" : fn_last_error());
             return -1;
         }
     }
     return 0;
+}
+
+const char *fn_cli_cache_path(const char *verb, char *buf, size_t cap)
+{
+    const char *env = getenv("FACENET_CACHE"), *home = getenv("HOME");
+    if (env && *env) snprintf(buf, cap, "%s", env);
+    else if (home && *home) snprintf(buf, cap, "%s/.cache/facenet/embeddings.db", home);
+    else {
+        fprintf(stderr, "facenet %s: no cache location: set FACENET_CACHE or HOME, or pass --no-cache\n", verb);
+        return NULL;
+    }
+    return buf;
 }
 
 void fn_cli_emit(cJSON *obj)
@@ -139,14 +99,14 @@ void fn_progress_start(fn_progress *p, const char *label, int total)
     p->total = total;
     p->done = 0;
     p->enabled = isatty(STDERR_FILENO) && total > 1;
-    p->start = fn_cli_now();
+    p->start = fn_now();
 }
 
 void fn_progress_step(fn_progress *p, const char *item)
 {
     p->done++;
     if (!p->enabled) return;
-    double el = fn_cli_now() - p->start;
+    double el = fn_now() - p->start;
     double eta = p->done ? el / p->done * (p->total - p->done) : 0;
     const char *base = item ? strrchr(item, '/') : NULL;
     base = base ? base + 1 : (item ? item : "");
@@ -164,6 +124,17 @@ int fn_cli_fail(const char *verb, fn_status s)
 {
     const char *msg = fn_last_error();
     fprintf(stderr, "facenet %s: %s\n", verb, msg && *msg ? msg : fn_status_name(s));
+    return 1;
+}
+
+int fn_cli_error(const char *verb, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "facenet %s: ", verb);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
     return 1;
 }
 

@@ -1,8 +1,7 @@
 /* common.h — what every subcommand shares: finding image files, JSON Lines
  * output, progress on a terminal (quiet in pipes), and error reporting.
- * Recognition goes through include/facenet.h; the evaluation and video
- * modules are still used through their internal headers (src/eval,
- * src/video) until their APIs are made public.
+ * Like any client of libfacenet, the CLI sees only the public headers
+ * (include/facenet.h); src/cli is compiled with -Iinclude -Isrc/cli alone.
  */
 #ifndef FN_CLI_COMMON_H
 #define FN_CLI_COMMON_H
@@ -40,11 +39,20 @@ void fn_progress_start(fn_progress *p, const char *label, int total);
 void fn_progress_step(fn_progress *p, const char *item);
 void fn_progress_end(fn_progress *p);
 
+/* The embedding cache (eval, eval-pairs): $FACENET_CACHE, else
+ * ~/.cache/facenet/embeddings.db.  Returns buf, or NULL after printing
+ * "facenet VERB: ..." when there is no location. */
+#define FN_CLI_CACHE_HELP \
+    "  --no-cache         do not read or write the embedding cache\n" \
+    "                     ($FACENET_CACHE, else ~/.cache/facenet/embeddings.db)\n"
+const char *fn_cli_cache_path(const char *verb, char *buf, size_t cap);
+
 /* "facenet VERB: <library sentence>" on stderr; returns exit code 1. */
 int fn_cli_fail(const char *verb, fn_status s);
+/* "facenet VERB: message" on stderr (the CLI's own failures, which are
+ * not the library's: no library error is set); returns exit code 1. */
+int fn_cli_error(const char *verb, const char *fmt, ...) FN_PRINTF(2, 3);
 /* "facenet VERB: message" on stderr; returns exit code 2 (usage). */
 int fn_cli_usage_error(const char *verb, const char *fmt, ...);
-
-double fn_cli_now(void);
 
 #endif

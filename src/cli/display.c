@@ -1,11 +1,10 @@
 /* display.c — SDL2 window: one streaming texture, updated per frame. */
-#include "cli/display.h"
+#include "display.h"
 
 #include <SDL2/SDL.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "image/draw.h"
 
 struct fn_display {
     SDL_Window *win;

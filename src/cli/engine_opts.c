@@ -1,4 +1,4 @@
-#include "cli/engine_opts.h"
+#include "engine_opts.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli/common.h"
+#include "common.h"
 
 void fn_cli_engine_init(fn_cli_engine *ce)
 {

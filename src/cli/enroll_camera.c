@@ -1,13 +1,11 @@
-#include "cli/enroll_camera.h"
+#include "enroll_camera.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/common.h"
-#include "cli/faces.h"
-#include "gallery/sha256.h"
-#include "video/video.h"
+#include "common.h"
+#include "faces.h"
 
 /* A frame is worth keeping when exactly one face is clearly in view, big
  * enough to carry detail, and the view is new: some time has passed and

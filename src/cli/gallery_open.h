@@ -5,13 +5,13 @@
 #define FN_CLI_GALLERY_OPEN_H
 
 #include "facenet.h"
-#include "gallery/gallery.h"
 
 /* flags: FN_GALLERY_CREATE / FN_GALLERY_READONLY.  e may be NULL (tools
  * that never embed).  Prints the error and returns 1 on failure. */
 int fn_cli_gallery_open(const char *verb, const char *path, fn_engine *e, int flags, fn_gallery **out);
-/* The threshold to use: explicit (>= 0), else the gallery's calibrated
- * one, else the model's default.  *source says which. */
+/* fn_decision_threshold (the library's rule: explicit >= 0, else the
+ * gallery's calibrated one, else the model's default); *source names it as
+ * the CLI prints it ("--threshold" for the flag). */
 float fn_cli_threshold(fn_gallery *g, fn_engine *e, float explicit_t, const char **source);
 
 #endif

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli/cli.h"
+#include "cli.h"
 
 static const fn_cli_command commands[] = {
     FN_CLI_COMMANDS

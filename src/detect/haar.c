@@ -21,16 +21,6 @@ fn_haar_params fn_haar_default_params(void)
     return p;
 }
 
-void fn_haar_rgb_to_gray(const uint8_t *rgb, int w, int hgt, int rgb_stride, uint8_t *gray, int gray_stride)
-{
-    for (int y = 0; y < hgt; y++) {
-        const uint8_t *s = rgb + (size_t)y * rgb_stride;
-        uint8_t *d = gray + (size_t)y * gray_stride;
-        for (int x = 0; x < w; x++, s += 3)
-            d[x] = (uint8_t)((s[0] * 4899 + s[1] * 9617 + s[2] * 1868 + (1 << 13)) >> 14);
-    }
-}
-
 /* ---- OpenCV resize(INTER_LINEAR_EXACT), one 8-bit channel. */
 
 /* interpolationLinear::getCoeffs for one axis: source index and the 8-bit
@@ -72,14 +62,14 @@ static void hline(const uint8_t *s, int dw, const int *xofs, const uint16_t *c1,
     for (; d < dw; d++) out[d] = last;
 }
 
-void haar_resize_linear_exact(const uint8_t *src, int sw, int sh, int sstride,
+void fn_haar_resize_linear_exact(const uint8_t *src, int sw, int sh, int sstride,
                               uint8_t *dst, int dw, int dh, int dstride,
                               int *xofs, uint16_t *xcoef, uint16_t *line0, uint16_t *line1)
 {
-    haar_resize_rows(src, sw, sh, sstride, dst, dw, dh, 0, dh, dstride, xofs, xcoef, line0, line1);
+    fn_haar_resize_rows(src, sw, sh, sstride, dst, dw, dh, 0, dh, dstride, xofs, xcoef, line0, line1);
 }
 
-void haar_resize_rows(const uint8_t *src, int sw, int sh, int sstride,
+void fn_haar_resize_rows(const uint8_t *src, int sw, int sh, int sstride,
                       uint8_t *dst, int dw, int dh, int dy0, int dy1, int dstride,
                       int *xofs, uint16_t *xcoef, uint16_t *line0, uint16_t *line1)
 {
@@ -107,7 +97,7 @@ void haar_resize_rows(const uint8_t *src, int sw, int sh, int sstride,
     }
 }
 
-void haar_integral(const uint8_t *img, int w, int h, int istride, uint32_t *sum, uint32_t *sqsum, int stride)
+void fn_haar_integral(const uint8_t *img, int w, int h, int istride, uint32_t *sum, uint32_t *sqsum, int stride)
 {
     memset(sum, 0, (size_t)(w + 1) * sizeof *sum);
     memset(sqsum, 0, (size_t)(w + 1) * sizeof *sqsum);
@@ -189,7 +179,7 @@ static fn_status thread_buf_alloc(haar_thread_buf *b, int w, int h)
     b->xcoef = fn_aligned_alloc((size_t)w * sizeof(uint16_t));
     b->line0 = fn_aligned_alloc((size_t)w * sizeof(uint16_t));
     b->line1 = fn_aligned_alloc((size_t)w * sizeof(uint16_t));
-    b->scan_work = fn_aligned_alloc(haar_scan_work_bytes(w));
+    b->scan_work = fn_aligned_alloc(fn_haar_scan_work_bytes(w));
     if (!b->level || !b->sum || !b->sqsum || !b->xofs || !b->xcoef || !b->line0 || !b->line1 || !b->scan_work)
         return fn_fail(FN_ERR_NOMEM, "haar: no memory for a %dx%d pyramid level", w, h);
     return FN_OK;
@@ -199,7 +189,7 @@ static fn_status thread_buf_alloc(haar_thread_buf *b, int w, int h)
 static fn_status scratch_fit(const fn_haar *h, haar_scratch *s, int w, int hgt, int nthreads)
 {
     if (s->w >= w && s->h >= hgt && s->nthreads >= nthreads && s->plan_mem) {
-        if (s->plan.stride != w + 1) haar_plan_build(h, w + 1, s->plan_mem, &s->plan);
+        if (s->plan.stride != w + 1) fn_haar_plan_build(h, w + 1, s->plan_mem, &s->plan);
         return FN_OK;
     }
     for (int t = 0; t < s->nthreads; t++) thread_buf_free(&s->tb[t]);
@@ -213,11 +203,11 @@ static fn_status scratch_fit(const fn_haar *h, haar_scratch *s, int w, int hgt, 
     s->nthreads = nthreads;
     for (int t = 0; t < nthreads; t++) FN_TRY(thread_buf_alloc(&s->tb[t], nw, nh));
     if (!s->plan_mem) {
-        s->plan_mem = fn_aligned_alloc(haar_plan_bytes(h));
+        s->plan_mem = fn_aligned_alloc(fn_haar_plan_bytes(h));
         if (!s->plan_mem) return fn_fail(FN_ERR_NOMEM, "haar: no memory for feature offsets");
     }
     s->w = nw; s->h = nh;
-    haar_plan_build(h, w + 1, s->plan_mem, &s->plan);
+    fn_haar_plan_build(h, w + 1, s->plan_mem, &s->plan);
     return FN_OK;
 }
 
@@ -277,14 +267,14 @@ static fn_status scan_task(const fn_haar *h, haar_scratch *s, haar_task *tk, con
     const haar_scale *sc = &s->scales[tk->level];
     haar_thread_buf *b = &s->tb[tid];
     int rows = sc->h - tk->y0 < tk->y1 - tk->y0 + h->win_h - 1 ? sc->h - tk->y0 : tk->y1 - tk->y0 + h->win_h - 1;
-    haar_resize_rows(gray, w, hgt, stride, b->level, sc->w, sc->h, tk->y0, tk->y0 + rows, sc->w,
+    fn_haar_resize_rows(gray, w, hgt, stride, b->level, sc->w, sc->h, tk->y0, tk->y0 + rows, sc->w,
                      b->xofs, b->xcoef, b->line0, b->line1);
-    haar_integral(b->level, sc->w, rows, sc->w, b->sum, b->sqsum, s->plan.stride);
+    fn_haar_integral(b->level, sc->w, rows, sc->w, b->sum, b->sqsum, s->plan.stride);
     haar_level lv = {b->sum, b->sqsum, s->plan.stride, sc->w, rows, sc->scale >= 2.0f ? 1 : 2, sc->scale};
     tk->thread = tid;
     tk->first = b->hits.n;
-    fn_status st = use_ref ? haar_scan_level_ref(h, &s->plan, &lv, &b->hits)
-                           : haar_scan_level_fast(h, &s->plan, &lv, &b->hits, b->scan_work);
+    fn_status st = use_ref ? fn_haar_scan_level_ref(h, &s->plan, &lv, &b->hits)
+                           : fn_haar_scan_level_fast(h, &s->plan, &lv, &b->hits, b->scan_work);
     tk->count = b->hits.n - tk->first;
     return st;
 }
@@ -343,7 +333,7 @@ static fn_status collect(haar_scratch *s, int ntasks, int *ncand)
         }
     }
     *ncand = n;
-    size_t need = haar_group_work_bytes(n);
+    size_t need = fn_haar_group_work_bytes(n);
     if (need > s->group_cap) {
         fn_aligned_free(s->group_work);
         s->group_work = fn_aligned_alloc(need);
@@ -381,7 +371,7 @@ static fn_status check_args(const fn_haar *h, const uint8_t *gray, int w, int hg
     return FN_OK;
 }
 
-fn_status haar_detect_impl(fn_haar *h, const uint8_t *gray, int w, int hgt, int stride,
+fn_status fn_haar_detect_impl(fn_haar *h, const uint8_t *gray, int w, int hgt, int stride,
                            const fn_haar_params *pp, fn_rect *out, int max, int *n, int use_ref)
 {
     fn_haar_params p = pp ? *pp : fn_haar_default_params();
@@ -411,7 +401,7 @@ fn_status haar_detect_impl(fn_haar *h, const uint8_t *gray, int w, int hgt, int 
     if (failed) st = fn_fail(FN_ERR_NOMEM, "haar: no memory for detections");
     if (st == FN_OK) st = collect(s, ntasks, &ncand);
     if (st == FN_OK) {
-        int k = haar_group_rects(s->rects, ncand, p.min_neighbors, GROUP_EPS, s->group_work);
+        int k = fn_haar_group_rects(s->rects, ncand, p.min_neighbors, GROUP_EPS, s->group_work);
         k = clip_rects(s->rects, k, w, hgt);
         if (k > 0 && max > 0) memcpy(out, s->rects, (size_t)(k < max ? k : max) * sizeof *out);
         *n = k;
@@ -423,5 +413,5 @@ fn_status haar_detect_impl(fn_haar *h, const uint8_t *gray, int w, int hgt, int 
 fn_status fn_haar_detect(fn_haar *h, const uint8_t *gray, int w, int hgt, int stride,
                          const fn_haar_params *p, fn_rect *out, int max, int *n)
 {
-    return haar_detect_impl(h, gray, w, hgt, stride, p, out, max, n, 0);
+    return fn_haar_detect_impl(h, gray, w, hgt, stride, p, out, max, n, 0);
 }

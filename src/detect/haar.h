@@ -16,8 +16,7 @@ typedef struct fn_rect { int x, y, w, h; } fn_rect;
 
 typedef struct fn_haar fn_haar;
 
-/* Where Debian's opencv-data puts OpenCV's frontal-face cascade. */
-#define FN_HAAR_DEFAULT_CASCADE "/usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml"
+/* FN_HAAR_DEFAULT_CASCADE (Debian opencv-data's frontal-face cascade) is public: facenet/engine.h. */
 
 typedef struct fn_haar_params {
     double scale_factor;  /* pyramid step, > 1 (OpenCV's scaleFactor; default 1.1) */
@@ -46,9 +45,6 @@ void fn_haar_window(const fn_haar *h, int *w, int *hgt);
 fn_status fn_haar_detect(fn_haar *h, const uint8_t *gray, int w, int hgt, int stride,
                          const fn_haar_params *p, fn_rect *out, int max, int *n);
 
-/* OpenCV's COLOR_RGB2GRAY for 8-bit: (R*4899 + G*9617 + B*1868 + 8192) >> 14.
- * rgb rows are rgb_stride bytes apart; gray rows gray_stride. */
-void fn_haar_rgb_to_gray(const uint8_t *rgb, int w, int hgt, int rgb_stride,
-                         uint8_t *gray, int gray_stride);
+/* The gray image the cascade wants is fn_rgb_to_gray (image/image.h). */
 
 #endif

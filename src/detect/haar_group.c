@@ -24,7 +24,7 @@ static int find_root(int *parent, int i)
     return r;
 }
 
-size_t haar_group_work_bytes(int n)
+size_t fn_haar_group_work_bytes(int n)
 {
     size_t m = n > 0 ? (size_t)n : 1;
     return fn_arena_round(3 * m * sizeof(int)) + fn_arena_round(4 * m * sizeof(int64_t)) +
@@ -69,7 +69,7 @@ static int swallowed(const fn_rect *r1, int n1, const fn_rect *cls, const int *c
     return 0;
 }
 
-int haar_group_rects(fn_rect *r, int n, int group_threshold, double eps, void *work)
+int fn_haar_group_rects(fn_rect *r, int n, int group_threshold, double eps, void *work)
 {
     if (group_threshold <= 0 || n <= 0) return n;   /* OpenCV leaves them ungrouped */
     char *w = work;

@@ -57,25 +57,25 @@ typedef struct xml_doc {
     size_t len;
 } xml_doc;
 
-fn_status xml_parse(const char *name, const char *data, size_t len, xml_doc *doc);
-void xml_free(xml_doc *doc);
+fn_status fn_xml_parse(const char *name, const char *data, size_t len, xml_doc *doc);
+void fn_xml_free(xml_doc *doc);
 /* First child element called name, or -1. */
-int xml_child(const xml_doc *d, int node, const char *name);
-int xml_count_children(const xml_doc *d, int node);
+int fn_xml_child(const xml_doc *d, int node, const char *name);
+int fn_xml_count_children(const xml_doc *d, int node);
 
 /* ---- Pyramid level (haar.c). */
 /* OpenCV's resize(INTER_LINEAR_EXACT) for one 8-bit channel. */
-void haar_resize_linear_exact(const uint8_t *src, int sw, int sh, int sstride,
+void fn_haar_resize_linear_exact(const uint8_t *src, int sw, int sh, int sstride,
                               uint8_t *dst, int dw, int dh, int dstride,
                               int *xofs, uint16_t *xcoef, uint16_t *line0, uint16_t *line1);
 /* The same for destination rows dy0 <= dy < dy1 only, written from dst's first row. */
-void haar_resize_rows(const uint8_t *src, int sw, int sh, int sstride,
+void fn_haar_resize_rows(const uint8_t *src, int sw, int sh, int sstride,
                       uint8_t *dst, int dw, int dh, int dy0, int dy1, int dstride,
                       int *xofs, uint16_t *xcoef, uint16_t *line0, uint16_t *line1);
 /* Sum and squared-sum integral images, (w+1) x (h+1), row pitch stride entries.
  * Unsigned 32-bit with wrap-around, as OpenCV's CV_32S buffers: only
  * differences over a window are used, and those fit. */
-void haar_integral(const uint8_t *img, int w, int h, int istride,
+void fn_haar_integral(const uint8_t *img, int w, int h, int istride,
                    uint32_t *sum, uint32_t *sqsum, int stride);
 
 /* ---- Window scan (haar_scan.c). */
@@ -107,50 +107,50 @@ typedef struct haar_plan {
     haar_fstump *stumps;      /* ntrees, only when the cascade is stumps_only */
 } haar_plan;
 
-size_t haar_plan_bytes(const fn_haar *h);
-/* Lays the plan out in mem (haar_plan_bytes, aligned). */
-void haar_plan_build(const fn_haar *h, int stride, void *mem, haar_plan *pl);
+size_t fn_haar_plan_bytes(const fn_haar *h);
+/* Lays the plan out in mem (fn_haar_plan_bytes, aligned). */
+void fn_haar_plan_build(const fn_haar *h, int stride, void *mem, haar_plan *pl);
 
 /* OpenCV's runAt: 1 accepted, -k rejected at stage k (0 = first stage),
  * -1 also when the window is flat or out of range. */
-int haar_run_at(const fn_haar *h, const haar_plan *pl, const haar_level *lv, int x, int y);
+int fn_haar_run_at(const fn_haar *h, const haar_plan *pl, const haar_level *lv, int x, int y);
 
 /* Growable list of window origins (x, y pairs). */
 typedef struct haar_hits { int *xy; int n, cap; } haar_hits;
-int haar_hits_push(haar_hits *hh, int x, int y);   /* 0, or -1 when out of memory */
+int fn_haar_hits_push(haar_hits *hh, int x, int y);   /* 0, or -1 when out of memory */
 
 /* Window origins (in level pixels) that pass the whole cascade, appended in scan
  * order (rows top-down, x left-right) with OpenCV's skip after a first-stage
- * rejection.  ref calls haar_run_at for each window; fast keeps the stumps
+ * rejection.  ref calls fn_haar_run_at for each window; fast keeps the stumps
  * inline and computes a row's normalisation at once.  Both must agree exactly.
- * work: haar_scan_work_bytes(lv->w). */
-size_t haar_scan_work_bytes(int w);
-fn_status haar_scan_level_ref(const fn_haar *h, const haar_plan *pl, const haar_level *lv, haar_hits *out);
-fn_status haar_scan_level_fast(const fn_haar *h, const haar_plan *pl, const haar_level *lv,
+ * work: fn_haar_scan_work_bytes(lv->w). */
+size_t fn_haar_scan_work_bytes(int w);
+fn_status fn_haar_scan_level_ref(const fn_haar *h, const haar_plan *pl, const haar_level *lv, haar_hits *out);
+fn_status fn_haar_scan_level_fast(const fn_haar *h, const haar_plan *pl, const haar_level *lv,
                                haar_hits *out, void *work);
 
 /* The stump cascade from stage s on for one window (pl->stumps needed):
  * 1 accepted, -k rejected at stage k. */
-int haar_stump_stages_from(const fn_haar *h, const haar_plan *pl, int s, const uint32_t *p, float vnf);
+int fn_haar_stump_stages_from(const fn_haar *h, const haar_plan *pl, int s, const uint32_t *p, float vnf);
 
 /* ---- Vectorised rows (haar_simd.c). */
-int haar_kernel_supported(haar_kernel k);
-haar_kernel haar_kernel_best(void);
-const char *haar_kernel_name(haar_kernel k);
+int fn_haar_kernel_supported(haar_kernel k);
+haar_kernel fn_haar_kernel_best(void);
+const char *fn_haar_kernel_name(haar_kernel k);
 /* Row y of lv (n windows) with kernel k, hits appended as the scalar scan
  * would: 0 done, -1 out of memory, 1 when k cannot take this row (scalar
  * kernel or a row narrower than a vector). */
-int haar_scan_row_simd(haar_kernel k, const fn_haar *h, const haar_plan *pl, const haar_level *lv, int y, int n,
+int fn_haar_scan_row_simd(haar_kernel k, const fn_haar *h, const haar_plan *pl, const haar_level *lv, int y, int n,
                        haar_hits *out);
 
 /* ---- Grouping (haar_group.c): OpenCV's groupRectangles(rects, thr, eps).
- * Rewrites r in place, returns the new count.  work: haar_group_work_bytes(n). */
-size_t haar_group_work_bytes(int n);
-int haar_group_rects(fn_rect *r, int n, int group_threshold, double eps, void *work);
+ * Rewrites r in place, returns the new count.  work: fn_haar_group_work_bytes(n). */
+size_t fn_haar_group_work_bytes(int n);
+int fn_haar_group_rects(fn_rect *r, int n, int group_threshold, double eps, void *work);
 
 /* ---- The whole detector with a choice of scan (haar.c); use_ref = 1 runs
- * haar_scan_level_ref on every level, for the tests. */
-fn_status haar_detect_impl(fn_haar *h, const uint8_t *gray, int w, int hgt, int stride,
+ * fn_haar_scan_level_ref on every level, for the tests. */
+fn_status fn_haar_detect_impl(fn_haar *h, const uint8_t *gray, int w, int hgt, int stride,
                            const fn_haar_params *p, fn_rect *out, int max, int *n, int use_ref);
 
 #endif

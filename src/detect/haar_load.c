@@ -70,7 +70,7 @@ static fn_status read_numbers(const loader *ld, int node, const char *what, doub
 
 static fn_status need_child(const loader *ld, int parent, const char *name, int *out)
 {
-    *out = xml_child(ld->d, parent, name);
+    *out = fn_xml_child(ld->d, parent, name);
     if (*out < 0) return fn_fail(FN_ERR_FORMAT, "%s: missing <%s>", ld->name, name);
     return FN_OK;
 }
@@ -130,7 +130,7 @@ static fn_status count_all(const loader *ld, int stages, int features, haar_coun
             FN_TRY(count_tree(ld, t, c));
         if (++c->stages > HAAR_MAX_COUNT) return bad(ld, "too many stages");
     }
-    c->features = xml_count_children(ld->d, features);
+    c->features = fn_xml_count_children(ld->d, features);
     if (c->stages == 0) return bad(ld, "<stages> is empty");
     if (c->features == 0) return bad(ld, "<features> is empty");
     if (c->features > HAAR_MAX_COUNT) return bad(ld, "too many features");
@@ -248,7 +248,7 @@ static fn_status read_features(const loader *ld, int features)
     for (int n = ld->d->nodes[features].first_child; n >= 0; n = ld->d->nodes[n].next_sibling) {
         haar_feature *f = &h->features[h->nfeatures++];
         memset(f, 0, sizeof *f);
-        int rects, tilted = xml_child(ld->d, n, "tilted");
+        int rects, tilted = fn_xml_child(ld->d, n, "tilted");
         FN_TRY(need_child(ld, n, "rects", &rects));
         int k = 0;
         for (int r = ld->d->nodes[rects].first_child; r >= 0; r = ld->d->nodes[r].next_sibling, k++) {
@@ -273,7 +273,7 @@ static fn_status read_cascade(const loader *ld)
     /* Like FileStorage::getFirstTopLevelNode: the first element inside the root. */
     int cas = d->nodes[0].first_child;
     if (cas < 0) return bad(ld, "no cascade inside the top-level element");
-    if (xml_child(d, cas, "stageType") < 0 && xml_child(d, cas, "size") >= 0)
+    if (fn_xml_child(d, cas, "stageType") < 0 && fn_xml_child(d, cas, "size") >= 0)
         return fn_fail(FN_ERR_UNSUPPORTED, "%s: old-format (opencv-haar-classifier) cascade; only the new format is supported", ld->name);
     FN_TRY(expect_word(ld, cas, "stageType", "BOOST"));
     FN_TRY(expect_word(ld, cas, "featureType", "HAAR"));
@@ -303,13 +303,13 @@ fn_status fn_haar_load_mem(const char *name, const char *xml, size_t len, fn_haa
     fn_haar *h = calloc(1, sizeof *h);
     if (!h) return fn_fail(FN_ERR_NOMEM, "%s: no memory", name);
     xml_doc doc;
-    fn_status st = xml_parse(name, xml, len, &doc);
+    fn_status st = fn_xml_parse(name, xml, len, &doc);
     if (st == FN_OK) {
         loader ld = {name, &doc, h};
         st = read_cascade(&ld);
-        xml_free(&doc);
+        fn_xml_free(&doc);
     }
-    h->kernel = haar_kernel_best();
+    h->kernel = fn_haar_kernel_best();
     if (st == FN_OK && pthread_mutex_init(&h->pool_lock, NULL) != 0)
         st = fn_fail(FN_ERR_INTERNAL, "%s: cannot create a mutex", name);
     if (st != FN_OK) {

@@ -17,13 +17,13 @@ static void rect_offsets(int x, int y, int w, int h, int stride, int o[4])
     o[3] = x + w + stride * (y + h);
 }
 
-size_t haar_plan_bytes(const fn_haar *h)
+size_t fn_haar_plan_bytes(const fn_haar *h)
 {
     return fn_arena_round((size_t)h->nfeatures * sizeof(haar_optfeat)) +
            (h->stumps_only ? fn_arena_round((size_t)h->ntrees * sizeof(haar_fstump)) : 0);
 }
 
-void haar_plan_build(const fn_haar *h, int stride, void *mem, haar_plan *pl)
+void fn_haar_plan_build(const fn_haar *h, int stride, void *mem, haar_plan *pl)
 {
     pl->stride = stride;
     rect_offsets(1, 1, h->win_w - 2, h->win_h - 2, stride, pl->nofs);
@@ -101,7 +101,7 @@ static int tree_stages(const fn_haar *h, const haar_plan *pl, const uint32_t *p,
     return 1;
 }
 
-int haar_run_at(const fn_haar *h, const haar_plan *pl, const haar_level *lv, int x, int y)
+int fn_haar_run_at(const fn_haar *h, const haar_plan *pl, const haar_level *lv, int x, int y)
 {
     if (x < 0 || y < 0 || x + h->win_w >= lv->w + 1 || y + h->win_h >= lv->h + 1) return -1;
     size_t base = (size_t)y * lv->stride + x;
@@ -110,7 +110,7 @@ int haar_run_at(const fn_haar *h, const haar_plan *pl, const haar_level *lv, int
     return tree_stages(h, pl, lv->sum + base, vnf);
 }
 
-int haar_hits_push(haar_hits *hh, int x, int y)
+int fn_haar_hits_push(haar_hits *hh, int x, int y)
 {
     if (hh->n == hh->cap) {
         int cap = hh->cap ? hh->cap * 2 : 256;
@@ -131,19 +131,19 @@ static int level_cols(const fn_haar *h, const haar_level *lv)
     return lv->w >= h->win_w ? lv->w - h->win_w + 1 : 0;
 }
 
-fn_status haar_scan_level_ref(const fn_haar *h, const haar_plan *pl, const haar_level *lv, haar_hits *out)
+fn_status fn_haar_scan_level_ref(const fn_haar *h, const haar_plan *pl, const haar_level *lv, haar_hits *out)
 {
     int cols = level_cols(h, lv), rows = lv->h >= h->win_h ? lv->h - h->win_h + 1 : 0;
     for (int y = 0; y < rows; y += lv->ystep)
         for (int x = 0; x < cols; x += lv->ystep) {
-            int r = haar_run_at(h, pl, lv, x, y);
-            if (r > 0 && haar_hits_push(out, x, y)) return fn_fail(FN_ERR_NOMEM, "haar: no memory for detections");
+            int r = fn_haar_run_at(h, pl, lv, x, y);
+            if (r > 0 && fn_haar_hits_push(out, x, y)) return fn_fail(FN_ERR_NOMEM, "haar: no memory for detections");
             if (r == 0) x += lv->ystep;   /* OpenCV skips the next window after a first-stage rejection */
         }
     return FN_OK;
 }
 
-size_t haar_scan_work_bytes(int w)
+size_t fn_haar_scan_work_bytes(int w)
 {
     return fn_arena_round((size_t)(w + 1) * sizeof(float));
 }
@@ -158,7 +158,7 @@ static inline float feature_value3(const haar_fstump *sp, const uint32_t *p)
 
 /* The stump cascade without data-dependent branches inside a stage: a
  * mispredicted branch per stump costs more than the feature itself. */
-int haar_stump_stages_from(const fn_haar *h, const haar_plan *pl, int s0, const uint32_t *p, float vnf)
+int fn_haar_stump_stages_from(const fn_haar *h, const haar_plan *pl, int s0, const uint32_t *p, float vnf)
 {
     const haar_fstump *sp = pl->stumps + (s0 < h->nstages ? h->stages[s0].tree0 : 0);
     for (int s = s0; s < h->nstages; s++) {
@@ -188,21 +188,21 @@ static int scan_row(const fn_haar *h, const haar_plan *pl, const haar_level *lv,
     }
     for (int k = 0; k < n; k++) {
         if (vnf[k] == 0.0f) continue;
-        int r = haar_stump_stages_from(h, pl, 0, ps + k * step, vnf[k]);
-        if (r > 0 && haar_hits_push(out, k * step, y)) return -1;
+        int r = fn_haar_stump_stages_from(h, pl, 0, ps + k * step, vnf[k]);
+        if (r > 0 && fn_haar_hits_push(out, k * step, y)) return -1;
         if (r == 0) k++;
     }
     return 0;
 }
 
-fn_status haar_scan_level_fast(const fn_haar *h, const haar_plan *pl, const haar_level *lv,
+fn_status fn_haar_scan_level_fast(const fn_haar *h, const haar_plan *pl, const haar_level *lv,
                                haar_hits *out, void *work)
 {
-    if (!h->stumps_only || !pl->stumps) return haar_scan_level_ref(h, pl, lv, out);
+    if (!h->stumps_only || !pl->stumps) return fn_haar_scan_level_ref(h, pl, lv, out);
     int cols = level_cols(h, lv), rows = lv->h >= h->win_h ? lv->h - h->win_h + 1 : 0;
     int n = (cols + lv->ystep - 1) / lv->ystep;   /* windows per row */
     for (int y = 0; y < rows; y += lv->ystep) {
-        int r = haar_scan_row_simd(h->kernel, h, pl, lv, y, n, out);
+        int r = fn_haar_scan_row_simd(h->kernel, h, pl, lv, y, n, out);
         if (r == 1) r = scan_row(h, pl, lv, y, cols, work, out);
         if (r) return fn_fail(FN_ERR_NOMEM, "haar: no memory for detections");
     }

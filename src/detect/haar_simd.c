@@ -20,7 +20,7 @@
 #define SCALAR_BELOW 2
 #endif
 
-int haar_kernel_supported(haar_kernel k)
+int fn_haar_kernel_supported(haar_kernel k)
 {
     if (k == HAAR_KERNEL_SCALAR) return 1;
 #ifdef HAAR_HAVE_X86
@@ -34,14 +34,14 @@ int haar_kernel_supported(haar_kernel k)
 /* AVX2 first: 16-lane chunks stay alive longer (one survivor keeps the
  * whole chunk in the vector loop), and bench_haar measured AVX-512 1.2-1.5x
  * slower than AVX2 on an AVX-512 machine. */
-haar_kernel haar_kernel_best(void)
+haar_kernel fn_haar_kernel_best(void)
 {
-    if (haar_kernel_supported(HAAR_KERNEL_AVX2)) return HAAR_KERNEL_AVX2;
-    if (haar_kernel_supported(HAAR_KERNEL_AVX512)) return HAAR_KERNEL_AVX512;
+    if (fn_haar_kernel_supported(HAAR_KERNEL_AVX2)) return HAAR_KERNEL_AVX2;
+    if (fn_haar_kernel_supported(HAAR_KERNEL_AVX512)) return HAAR_KERNEL_AVX512;
     return HAAR_KERNEL_SCALAR;
 }
 
-const char *haar_kernel_name(haar_kernel k)
+const char *fn_haar_kernel_name(haar_kernel k)
 {
     return k == HAAR_KERNEL_AVX512 ? "avx512" : k == HAAR_KERNEL_AVX2 ? "avx2" : "scalar";
 }
@@ -146,7 +146,7 @@ static T512 int scan_row16(const fn_haar *h, const haar_plan *pl, const haar_lev
         _mm512_storeu_ps(vf, vnf);
         for (; alive; alive &= alive - 1) {
             int b = __builtin_ctz(alive);
-            if (haar_stump_stages_from(h, pl, s, p + b * step, vf[b]) > 0 && haar_hits_push(out, (k0 + b) * step, y))
+            if (fn_haar_stump_stages_from(h, pl, s, p + b * step, vf[b]) > 0 && fn_haar_hits_push(out, (k0 + b) * step, y))
                 return -1;
         }
         done = k0 + 16;
@@ -244,7 +244,7 @@ static T256 int scan_row8(const fn_haar *h, const haar_plan *pl, const haar_leve
         _mm256_storeu_ps(vf, vnf);
         for (; alive; alive &= alive - 1) {
             int b = __builtin_ctz(alive);
-            if (haar_stump_stages_from(h, pl, s, p + b * step, vf[b]) > 0 && haar_hits_push(out, (k0 + b) * step, y))
+            if (fn_haar_stump_stages_from(h, pl, s, p + b * step, vf[b]) > 0 && fn_haar_hits_push(out, (k0 + b) * step, y))
                 return -1;
         }
         done = k0 + 8;
@@ -254,7 +254,7 @@ static T256 int scan_row8(const fn_haar *h, const haar_plan *pl, const haar_leve
 
 #endif /* HAAR_HAVE_X86 */
 
-int haar_scan_row_simd(haar_kernel k, const fn_haar *h, const haar_plan *pl, const haar_level *lv, int y, int n,
+int fn_haar_scan_row_simd(haar_kernel k, const fn_haar *h, const haar_plan *pl, const haar_level *lv, int y, int n,
                        haar_hits *out)
 {
 #ifdef HAAR_HAVE_X86

@@ -148,7 +148,7 @@ static fn_status parse_body(xml_parser *ps)
     return FN_OK;
 }
 
-fn_status xml_parse(const char *name, const char *data, size_t len, xml_doc *doc)
+fn_status fn_xml_parse(const char *name, const char *data, size_t len, xml_doc *doc)
 {
     memset(doc, 0, sizeof *doc);
     doc->buf = malloc(len + 1);
@@ -156,21 +156,21 @@ fn_status xml_parse(const char *name, const char *data, size_t len, xml_doc *doc
     memcpy(doc->buf, data, len);
     doc->buf[len] = '\0';   /* lets strtod stop at the end of the last text run */
     doc->len = len;
-    if (memchr(doc->buf, '\0', len)) { xml_free(doc); return fn_fail(FN_ERR_FORMAT, "%s: contains NUL bytes, not XML", name); }
+    if (memchr(doc->buf, '\0', len)) { fn_xml_free(doc); return fn_fail(FN_ERR_FORMAT, "%s: contains NUL bytes, not XML", name); }
     xml_parser ps = {name, doc->buf, doc->buf, doc->buf + len, doc};
     fn_status st = parse_body(&ps);
-    if (st != FN_OK) xml_free(doc);
+    if (st != FN_OK) fn_xml_free(doc);
     return st;
 }
 
-void xml_free(xml_doc *doc)
+void fn_xml_free(xml_doc *doc)
 {
     free(doc->nodes);
     free(doc->buf);
     memset(doc, 0, sizeof *doc);
 }
 
-int xml_child(const xml_doc *d, int node, const char *name)
+int fn_xml_child(const xml_doc *d, int node, const char *name)
 {
     if (node < 0) return -1;
     size_t n = strlen(name);
@@ -179,7 +179,7 @@ int xml_child(const xml_doc *d, int node, const char *name)
     return -1;
 }
 
-int xml_count_children(const xml_doc *d, int node)
+int fn_xml_count_children(const xml_doc *d, int node)
 {
     int k = 0;
     if (node >= 0)

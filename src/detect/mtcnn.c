@@ -180,8 +180,8 @@ static fn_status plan_scales(fn_mtcnn *m, int w, int h, const fn_mtcnn_params *p
         mt_scale *c = &sc[i];
         c->ylo = wp; c->yhi = wp + c->hs; wp += 2 * c->hs;
         c->xlo = wp; c->xhi = wp + c->ws; wp += 2 * c->ws;
-        mt_area_windows(h, c->hs, c->ylo, c->yhi);
-        mt_area_windows(w, c->ws, c->xlo, c->xhi);
+        fn_mt_area_windows(h, c->hs, c->ylo, c->yhi);
+        fn_mt_area_windows(w, c->ws, c->xlo, c->xhi);
     }
     *nscales = n;
     return FN_OK;
@@ -190,7 +190,7 @@ static fn_status plan_scales(fn_mtcnn *m, int w, int h, const fn_mtcnn_params *p
 /* Resampling scratch for one thread: rows up to w wide, crops up to 48. */
 static size_t area_scratch_bytes(int w)
 {
-    return fn_arena_round(mt_area_scratch(w, w > 48 ? w : 48) * sizeof(uint32_t));
+    return fn_arena_round(fn_mt_area_scratch(w, w > 48 ? w : 48) * sizeof(uint32_t));
 }
 
 typedef struct src_ctx { const mt_rgb *img; const mt_scale *sc; uint32_t *colsum; } src_ctx;
@@ -198,7 +198,7 @@ typedef struct src_ctx { const mt_rgb *img; const mt_scale *sc; uint32_t *colsum
 static void pyramid_row(void *ctx, int y, float *row)
 {
     const src_ctx *s = ctx;
-    mt_area_row(s->img, 0, s->sc->ylo[y], s->sc->yhi[y], s->sc->xlo, s->sc->xhi, s->sc->ws, s->colsum, row);
+    fn_mt_area_row(s->img, 0, s->sc->ylo[y], s->sc->yhi[y], s->sc->xlo, s->sc->xhi, s->sc->ws, s->colsum, row);
 }
 
 typedef struct sink_ctx { mt_cands *out; float scale, thr; } sink_ctx;
@@ -297,18 +297,18 @@ static fn_status merge_proposals(fn_mtcnn *m, int nscales, int nitems, int *nout
             memcpy(scale_boxes + n, m->cands[items[k].thread].b + items[k].start, items[k].count * sizeof(mt_box));
             n += (int)items[k].count;
         }
-        n = mt_keep_top(scale_boxes, n, MAX_PROPOSALS, order);
-        int kept = mt_nms_union(scale_boxes, n, 0.5, keep, order);
+        n = fn_mt_keep_top(scale_boxes, n, MAX_PROPOSALS, order);
+        int kept = fn_mt_nms_union(scale_boxes, n, 0.5, keep, order);
         for (int i = 0; i < kept; i++) all[nall++] = scale_boxes[keep[i]];
     }
-    nall = mt_keep_top(all, nall, MAX_PROPOSALS, order);
-    int kept = mt_nms_union(all, nall, 0.7, keep, order);
+    nall = fn_mt_keep_top(all, nall, MAX_PROPOSALS, order);
+    int kept = fn_mt_nms_union(all, nall, 0.7, keep, order);
     FN_TRY(buf_need(&m->boxes[0], ((size_t)kept + 1) * sizeof(mt_box)));
     mt_box *out = m->boxes[0].p;
     for (int i = 0; i < kept; i++) {
         out[i] = all[keep[i]];
-        mt_regress_pnet(&out[i]);
-        mt_square(&out[i]);
+        fn_mt_regress_pnet(&out[i]);
+        fn_mt_square(&out[i]);
     }
     *nout = kept;
     return FN_OK;
@@ -320,10 +320,10 @@ static fn_status merge_proposals(fn_mtcnn *m, int nscales, int nitems, int *nout
 static void resample_crop(const mt_rgb *img, int x0, int y0, int x1, int y1, int size, uint32_t *colsum, float *out)
 {
     int ylo[48], yhi[48], xlo[48], xhi[48];
-    mt_area_windows(y1 - y0, size, ylo, yhi);
-    mt_area_windows(x1 - x0, size, xlo, xhi);
+    fn_mt_area_windows(y1 - y0, size, ylo, yhi);
+    fn_mt_area_windows(x1 - x0, size, xlo, xhi);
     for (int i = 0; i < size; i++)
-        mt_area_row(img, x0, y0 + ylo[i], y0 + yhi[i], xlo, xhi, size, colsum, out + (size_t)i * size * 3);
+        fn_mt_area_row(img, x0, y0 + ylo[i], y0 + yhi[i], xlo, xhi, size, colsum, out + (size_t)i * size * 3);
 }
 
 /* R-Net or O-Net as one stage: its crop size and chunk forward pass. */
@@ -354,7 +354,7 @@ static fn_status run_stage(fn_mtcnn *m, const mt_rgb *img, mt_box *b, int *n, co
     int *win = m->ints.p;
     for (int i = 0; i < *n; i++) {
         int *wk = win + 4 * kept;
-        if (!mt_crop_window(&b[i], img->w, img->h, &wk[0], &wk[1], &wk[2], &wk[3])) continue;
+        if (!fn_mt_crop_window(&b[i], img->w, img->h, &wk[0], &wk[1], &wk[2], &wk[3])) continue;
         b[kept++] = b[i];
     }
     *n = kept;
@@ -408,7 +408,7 @@ static int keep_passing(mt_box *b, const float *heads, int n, float thr, int one
         memcpy(c.reg, h + 2, sizeof c.reg);
         if (onet) {
             place_landmarks(&c, h + 6);
-            mt_regress(&c);
+            fn_mt_regress(&c);
         }
         b[pass++] = c;
     }
@@ -433,12 +433,12 @@ static fn_status run_rnet(fn_mtcnn *m, const mt_rgb *img, float thr, int nthread
     FN_TRY(run_stage(m, img, b, n, &st, nthreads, &heads));
     int pass = keep_passing(b, heads, *n, thr, 0), *keep, *order;
     FN_TRY(reserve_nms(m, pass, &keep, &order));
-    int kept = mt_nms_union(b, pass, 0.7, keep, order);
+    int kept = fn_mt_nms_union(b, pass, 0.7, keep, order);
     mt_box *out = m->boxes[1].p;
     for (int i = 0; i < kept; i++) {
         out[i] = b[keep[i]];
-        mt_regress(&out[i]);
-        mt_square(&out[i]);
+        fn_mt_regress(&out[i]);
+        fn_mt_square(&out[i]);
     }
     /* back into boxes[0] for the next stage */
     if (kept > 0) memcpy(b, out, (size_t)kept * sizeof(mt_box));
@@ -454,7 +454,7 @@ static fn_status run_onet(fn_mtcnn *m, const mt_rgb *img, float thr, int nthread
     FN_TRY(run_stage(m, img, b, n, &st, nthreads, &heads));
     int pass = keep_passing(b, heads, *n, thr, 1), *keep, *order;
     FN_TRY(reserve_nms(m, pass, &keep, &order));
-    int kept = mt_nms_min(b, pass, 0.7f, keep, order);
+    int kept = fn_mt_nms_min(b, pass, 0.7f, keep, order);
     mt_box *out = m->boxes[1].p;
     for (int i = 0; i < kept; i++) out[i] = b[keep[i]];
     *n = kept;
@@ -503,7 +503,7 @@ fn_status fn_mtcnn_refine_rgb(fn_mtcnn *m, const uint8_t *rgb, int width, int he
     mt_box *b = m->boxes[0].p;
     memset(b, 0, sizeof *b);
     b->x1 = box[0]; b->y1 = box[1]; b->x2 = box[2]; b->y2 = box[3];
-    mt_square(b);
+    fn_mt_square(b);
     int n = 1;
     mt_stage st = {48, fn_onet_chunk_floats(), onet_chunk};
     float *h;
@@ -514,7 +514,7 @@ fn_status fn_mtcnn_refine_rgb(fn_mtcnn *m, const uint8_t *rgb, int width, int he
     b->score = h[1];
     memcpy(b->reg, h + 2, sizeof b->reg);
     place_landmarks(b, h + 6);
-    mt_regress(b);
+    fn_mt_regress(b);
     to_face(b, face);
     return FN_OK;
 }

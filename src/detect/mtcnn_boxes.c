@@ -39,7 +39,7 @@ static int kept(int *order, int n, int *keep)
     return m;
 }
 
-int mt_nms_union(const mt_box *b, int n, double thr, int *keep, int *order)
+int fn_mt_nms_union(const mt_box *b, int n, double thr, int *keep, int *order)
 {
     if (n <= 0) return 0;
     sort_order(b, n, order, 0);
@@ -62,7 +62,7 @@ int mt_nms_union(const mt_box *b, int n, double thr, int *keep, int *order)
     return kept(order, n, keep);
 }
 
-int mt_nms_min(const mt_box *b, int n, float thr, int *keep, int *order)
+int fn_mt_nms_min(const mt_box *b, int n, float thr, int *keep, int *order)
 {
     if (n <= 0) return 0;
     sort_order(b, n, order, 1);
@@ -84,7 +84,7 @@ int mt_nms_min(const mt_box *b, int n, float thr, int *keep, int *order)
     return kept(order, n, keep);
 }
 
-void mt_regress_pnet(mt_box *b)
+void fn_mt_regress_pnet(mt_box *b)
 {
     float w = b->x2 - b->x1, h = b->y2 - b->y1;
     float x1 = b->x1 + b->reg[0] * w, y1 = b->y1 + b->reg[1] * h;
@@ -92,7 +92,7 @@ void mt_regress_pnet(mt_box *b)
     b->x1 = x1; b->y1 = y1; b->x2 = x2; b->y2 = y2;
 }
 
-void mt_regress(mt_box *b)
+void fn_mt_regress(mt_box *b)
 {
     float w = b->x2 - b->x1 + 1, h = b->y2 - b->y1 + 1;
     float x1 = b->x1 + b->reg[0] * w, y1 = b->y1 + b->reg[1] * h;
@@ -100,7 +100,7 @@ void mt_regress(mt_box *b)
     b->x1 = x1; b->y1 = y1; b->x2 = x2; b->y2 = y2;
 }
 
-void mt_square(mt_box *b)
+void fn_mt_square(mt_box *b)
 {
     float h = b->y2 - b->y1, w = b->x2 - b->x1;
     float l = fmaxf(w, h);
@@ -118,7 +118,7 @@ static int trunc_int(float v)
     return (int)v;
 }
 
-int mt_crop_window(const mt_box *b, int w, int h, int *x0, int *y0, int *x1, int *y1)
+int fn_mt_crop_window(const mt_box *b, int w, int h, int *x0, int *y0, int *x1, int *y1)
 {
     int x = trunc_int(b->x1), y = trunc_int(b->y1), ex = trunc_int(b->x2), ey = trunc_int(b->y2);
     if (x < 1) x = 1;
@@ -135,7 +135,7 @@ static int int_asc(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-int mt_keep_top(mt_box *b, int n, int cap, int *order)
+int fn_mt_keep_top(mt_box *b, int n, int cap, int *order)
 {
     if (n <= cap) return n;
     sort_order(b, n, order, 0);

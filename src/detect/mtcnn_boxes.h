@@ -17,25 +17,25 @@ typedef struct mt_box {
  * drop boxes whose IoU (areas without +1) with a kept one exceeds thr.
  * keep[] gets the kept indices in visiting order; returns their count.
  * order: 3n ints of scratch. */
-int mt_nms_union(const mt_box *b, int n, double thr, int *keep, int *order);
+int fn_mt_nms_union(const mt_box *b, int n, double thr, int *keep, int *order);
 /* The reference's nms_numpy(..., 'Min'): areas with +1, overlap is
  * intersection over the smaller area, keep while overlap <= thr (as float32).
  * Ties in score: the later box first (numpy's argsort, last element). */
-int mt_nms_min(const mt_box *b, int n, float thr, int *keep, int *order);
+int fn_mt_nms_min(const mt_box *b, int n, float thr, int *keep, int *order);
 
 /* Keep the cap most probable of n boxes (ties: the earlier), in their
  * original order; returns the new count.  order: 3n ints of scratch. */
-int mt_keep_top(mt_box *b, int n, int cap, int *order);
+int fn_mt_keep_top(mt_box *b, int n, int cap, int *order);
 
 /* Stage-1 regression: offsets scaled by width/height without +1. */
-void mt_regress_pnet(mt_box *b);
+void fn_mt_regress_pnet(mt_box *b);
 /* bbreg: offsets scaled by width/height with +1. */
-void mt_regress(mt_box *b);
+void fn_mt_regress(mt_box *b);
 /* rerec: grow the shorter side to make a square around the same centre. */
-void mt_square(mt_box *b);
+void fn_mt_square(mt_box *b);
 
 /* pad(): the integer crop window of a box in a w x h image, as rows
  * [y0, y1) and columns [x0, x1) (0-based).  Returns 0 if it is empty. */
-int mt_crop_window(const mt_box *b, int w, int h, int *x0, int *y0, int *x1, int *y1);
+int fn_mt_crop_window(const mt_box *b, int w, int h, int *x0, int *y0, int *x1, int *y1);
 
 #endif

@@ -10,7 +10,7 @@
 #define FN_MR_CLONES
 #endif
 
-void mt_area_windows(int in, int n, int *lo, int *hi)
+void fn_mt_area_windows(int in, int n, int *lo, int *hi)
 {
     for (int i = 0; i < n; i++) {
         lo[i] = (int)(((int64_t)i * in) / n);
@@ -18,7 +18,7 @@ void mt_area_windows(int in, int n, int *lo, int *hi)
     }
 }
 
-size_t mt_area_scratch(int span, int ow)
+size_t fn_mt_area_scratch(int span, int ow)
 {
     return 3 * ((size_t)span + 1) + 3 * (size_t)ow;
 }
@@ -43,7 +43,7 @@ static void scale_row(float *restrict v, const float *restrict kw, float kh, siz
     for (size_t i = 0; i < n; i++) v[i] = (v[i] / kh / kw[i] - 127.5f) * 0.0078125f;
 }
 
-void mt_area_row(const mt_rgb *img, int x0, int ylo, int yhi, const int *xlo, const int *xhi,
+void fn_mt_area_row(const mt_rgb *img, int x0, int ylo, int yhi, const int *xlo, const int *xhi,
                  int ow, uint32_t *scratch, float *out)
 {
     int c0 = x0 + xlo[0], c1 = x0 + xhi[ow - 1];

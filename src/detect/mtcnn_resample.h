@@ -18,16 +18,16 @@ typedef struct mt_rgb {
 } mt_rgb;
 
 /* Windows [lo[i], hi[i]) of output i of n over an input of length in. */
-void mt_area_windows(int in, int n, int *lo, int *hi);
+void fn_mt_area_windows(int in, int n, int *lo, int *hi);
 
-/* uint32s of scratch mt_area_row needs for windows spanning span columns
+/* uint32s of scratch fn_mt_area_row needs for windows spanning span columns
  * and ow outputs. */
-size_t mt_area_scratch(int span, int ow);
+size_t fn_mt_area_scratch(int span, int ow);
 
 /* Output row of the area resampling of the image region whose columns start
  * at x0: source rows [ylo, yhi), column windows x0 + [xlo[j], xhi[j]) for
  * j < ow.  out gets ow x 3 normalised floats. */
-void mt_area_row(const mt_rgb *img, int x0, int ylo, int yhi, const int *xlo, const int *xhi,
+void fn_mt_area_row(const mt_rgb *img, int x0, int ylo, int yhi, const int *xlo, const int *xhi,
                  int ow, uint32_t *scratch, float *out);
 
 #endif

@@ -8,7 +8,7 @@
 
 #include <stdint.h>
 #include "facenet.h"
-#include "gallery/sha256.h"
+#include "core/sha256.h"
 
 /* The gallery's public API (handles, enrolment, search) is declared in
  * include/facenet.h; this header adds what only the library shares. */

@@ -77,8 +77,7 @@ int fn_l2_normalize_checked(float *v, int n)
         ss += (double)v[i] * v[i];
     }
     if (!(ss > 0) || !isfinite(ss)) return 0;
-    float inv = (float)(1.0 / sqrt(ss));
-    for (int i = 0; i < n; i++) v[i] *= inv;
+    fn_l2_normalize(v, 1, n);   /* the library's one normalisation */
     return 1;
 }
 

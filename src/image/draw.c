@@ -6,7 +6,7 @@
 static void put_color(fn_image *img, uint8_t *p, fn_rgb c)
 {
     if (img->c == 3) p[0] = c.r, p[1] = c.g, p[2] = c.b;
-    else p[0] = (uint8_t)((c.r * 4899 + c.g * 9617 + c.b * 1868 + (1 << 13)) >> 14);
+    else p[0] = fn_gray_px(c.r, c.g, c.b);
 }
 
 /* Scales beyond this would only draw off-image and risk int overflow. */

@@ -108,14 +108,20 @@ fn_status fn_image_load(const char *path, const fn_image_limits *lim, fn_image *
     return s;
 }
 
+void fn_rgb_to_gray(const uint8_t *rgb, int w, int h, size_t rgb_stride, uint8_t *gray, size_t gray_stride)
+{
+    for (int y = 0; y < h; y++) {
+        const uint8_t *s = rgb + (size_t)y * rgb_stride;
+        uint8_t *d = gray + (size_t)y * gray_stride;
+        for (int x = 0; x < w; x++, s += 3) d[x] = fn_gray_px(s[0], s[1], s[2]);
+    }
+}
+
 fn_status fn_image_to_gray(const fn_image *src, fn_image *dst)
 {
     if (!src || !dst || src->c != 3 || !dst->data || dst->c != 1 || dst->w != src->w || dst->h != src->h)
         return fn_fail(FN_ERR_ARG, "image: to_gray needs an RGB source and a gray destination of the same size");
-    size_t n = (size_t)src->w * src->h;
-    const uint8_t *s = src->data;
-    for (size_t i = 0; i < n; i++, s += 3)
-        dst->data[i] = (uint8_t)((s[0] * 4899 + s[1] * 9617 + s[2] * 1868 + (1 << 13)) >> 14);
+    fn_rgb_to_gray(src->data, src->w, src->h, (size_t)src->w * 3, dst->data, (size_t)dst->w);
     return FN_OK;
 }
 

@@ -10,31 +10,21 @@
 #include <stdint.h>
 #include "facenet.h"
 
-/* fn_image and fn_image_limits are public (include/facenet.h). */
+/* fn_image, its files, alloc, gray, crop and flip are public
+ * (include/facenet/image.h); this header adds the library's pixel helpers. */
 
-/* Defaults: a 12000x8000 (96 Mpx) photo loads, a 100000x100000 header is refused. */
-#define FN_IMAGE_MAX_SIDE 30000
-#define FN_IMAGE_MAX_PIXELS ((int64_t)128 * 1024 * 1024)
-
-/* Allocate w*h*c bytes (uninitialised); out is left empty on failure. */
-fn_status fn_image_alloc(fn_image *out, int w, int h, int c);
 static inline uint8_t *fn_image_px(const fn_image *img, int x, int y)
 {
     return img->data + ((size_t)y * img->w + x) * img->c;
 }
 
-/* Decode from memory (as fn_image_load); name_for_errors starts every error sentence. */
-fn_status fn_image_decode(const void *buf, size_t len, const char *name_for_errors,
-                          const fn_image_limits *lim, fn_image *out);
-
-
-/* RGB -> 1-channel gray with OpenCV's cvtColor(RGB2GRAY) fixed point:
- * (4899 R + 9617 G + 1868 B + 8192) >> 14.  dst must be w x h x 1 (allocated). */
-fn_status fn_image_to_gray(const fn_image *src, fn_image *dst);
-/* Copy the rectangle [x, x+w) x [y, y+h) (must lie inside src) into dst,
- * which must already be allocated as w x h x src->c. */
-fn_status fn_image_crop(const fn_image *src, int x, int y, int w, int h, fn_image *dst);
-/* Mirror left-right in place (test-time augmentation, selfie views). */
-void fn_image_flip_h(fn_image *img);
-
+/* OpenCV's cvtColor(RGB2GRAY) fixed point for one pixel:
+ * (4899 R + 9617 G + 1868 B + 8192) >> 14 — the one RGB->gray of the library
+ * (fn_image_to_gray, fn_rgb_to_gray, drawing on gray images, the Haar path). */
+static inline uint8_t fn_gray_px(unsigned r, unsigned g, unsigned b)
+{
+    return (uint8_t)((r * 4899 + g * 9617 + b * 1868 + (1u << 13)) >> 14);
+}
+/* The same over rows: rgb rows rgb_stride bytes apart, gray rows gray_stride. */
+void fn_rgb_to_gray(const uint8_t *rgb, int w, int h, size_t rgb_stride, uint8_t *gray, size_t gray_stride);
 #endif

@@ -397,7 +397,7 @@ static void head(exec *e, const fn_tensor *x, float *emb, float *logits)
                           fn_weights_find(e->w, "logits.bias")->data, m->classes, logits);
     }
     memcpy(emb, lin.data, (size_t)e->n * FN_IRV1_DIM * sizeof(float));
-    if (e->mode == M_FAST) fn_fast_l2_normalize(emb, e->n, FN_IRV1_DIM);
+    if (e->mode == M_FAST) fn_l2_normalize(emb, e->n, FN_IRV1_DIM);
     else fn_ref_l2_normalize(emb, e->n, FN_IRV1_DIM);
 }
 

@@ -440,7 +440,7 @@ fn_status fn_mfn_embed(fn_mfn *m, const float *input, int n, float *emb)
         fn_status s = fast_forward(m, input + i * per, emb + (size_t)i * FN_MFN_DIM);
         if (s != FN_OK) return fn_fail_prefix(s, "MobileFaceNet");
     }
-    fn_fast_l2_normalize(emb, n, FN_MFN_DIM);
+    fn_l2_normalize(emb, n, FN_MFN_DIM);
     return FN_OK;
 }
 

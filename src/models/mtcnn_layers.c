@@ -13,7 +13,7 @@
 #include <omp.h>
 #endif
 
-size_t mn_layer_bytes(int cin, int cout, int k)
+size_t fn_mn_layer_bytes(int cin, int cout, int k)
 {
     return fn_arena_round(fn_mk_conv_floats(cin, cout, k ? k : 1) * sizeof(float));
 }
@@ -41,7 +41,7 @@ static float *alloc_layer(fn_arena *a, int cin, int cout, int k, const char *nam
     return mem;
 }
 
-fn_status mn_pack_layer(fn_mk_conv *c, const fn_weights *w, fn_arena *a, const char *name,
+fn_status fn_mn_pack_layer(fn_mk_conv *c, const fn_weights *w, fn_arena *a, const char *name,
                         const char *prelu, int cin, int cout, int k, const int *in_perm)
 {
     const fn_wtensor *wt, *bt, *st = NULL;
@@ -55,7 +55,7 @@ fn_status mn_pack_layer(fn_mk_conv *c, const fn_weights *w, fn_arena *a, const c
     return FN_OK;
 }
 
-fn_status mn_pack_heads(fn_mk_conv *c, const fn_weights *w, fn_arena *a, int nheads,
+fn_status fn_mn_pack_heads(fn_mk_conv *c, const fn_weights *w, fn_arena *a, int nheads,
                         const char *const *names, const int *couts, int cin, int k)
 {
     int total = 0;
@@ -82,14 +82,14 @@ fn_status mn_pack_heads(fn_mk_conv *c, const fn_weights *w, fn_arena *a, int nhe
     return st;
 }
 
-void mn_whc_perm(int *perm, int fh, int fw, int fc)
+void fn_mn_whc_perm(int *perm, int fh, int fw, int fc)
 {
     for (int y = 0; y < fh; y++)
         for (int x = 0; x < fw; x++)
             for (int c = 0; c < fc; c++) perm[(y * fw + x) * fc + c] = (x * fh + y) * fc + c;
 }
 
-void mn_conv_layer(const fn_mk_conv *c, const float *in, int ih, int iw, int in_pix, float *out)
+void fn_mn_conv_layer(const fn_mk_conv *c, const float *in, int ih, int iw, int in_pix, float *out)
 {
     int oh = ih - c->k + 1, ow = iw - c->k + 1;
     const float *rows[8];
@@ -99,7 +99,7 @@ void mn_conv_layer(const fn_mk_conv *c, const float *in, int ih, int iw, int in_
     }
 }
 
-void mn_pool_layer(const float *in, int ih, int iw, int cp, int k, int s, float *out)
+void fn_mn_pool_layer(const float *in, int ih, int iw, int cp, int k, int s, float *out)
 {
     int oh = fn_out_dim(ih, k, s, 0, 1), ow = fn_out_dim(iw, k, s, 0, 1);
     const float *rows[8];
@@ -110,7 +110,7 @@ void mn_pool_layer(const float *in, int ih, int iw, int cp, int k, int s, float 
     }
 }
 
-void mn_softmax2(float *head)
+void fn_mn_softmax2(float *head)
 {
     float m = head[0] > head[1] ? head[0] : head[1];
     float e0 = expf(head[0] - m), e1 = expf(head[1] - m), sum = e0 + e1;
@@ -118,7 +118,7 @@ void mn_softmax2(float *head)
     head[1] = e1 / sum;
 }
 
-fn_status mn_ref_conv(const fn_weights *w, const char *name, const char *prelu, int cout, int k,
+fn_status fn_mn_ref_conv(const fn_weights *w, const char *name, const char *prelu, int cout, int k,
                       const fn_tensor *in, fn_tensor *out)
 {
     const fn_wtensor *wt, *bt, *st = NULL;
@@ -131,7 +131,7 @@ fn_status mn_ref_conv(const fn_weights *w, const char *name, const char *prelu, 
     return FN_OK;
 }
 
-void mn_ref_flatten_whc(const fn_tensor *in, float *out)
+void fn_mn_ref_flatten_whc(const fn_tensor *in, float *out)
 {
     for (int n = 0; n < in->n; n++)
         for (int x = 0; x < in->w; x++)
@@ -140,7 +140,7 @@ void mn_ref_flatten_whc(const fn_tensor *in, float *out)
                     *out++ = in->data[(((size_t)n * in->c + c) * in->h + y) * in->w + x];
 }
 
-fn_status mn_ref_dense(const fn_weights *w, const char *name, const char *prelu,
+fn_status fn_mn_ref_dense(const fn_weights *w, const char *name, const char *prelu,
                        const float *in, int n, int k, int m, float *out)
 {
     const fn_wtensor *wt, *bt, *st = NULL;
@@ -155,7 +155,7 @@ fn_status mn_ref_dense(const fn_weights *w, const char *name, const char *prelu,
     return FN_OK;
 }
 
-void mn_ref_heads(const float *const *parts, const int *widths, int nparts, int n, float *out)
+void fn_mn_ref_heads(const float *const *parts, const int *widths, int nparts, int n, float *out)
 {
     for (int i = 0; i < n; i++) {
         float *o = out + (size_t)i * FN_MTCNN_HEAD;
@@ -168,7 +168,7 @@ void mn_ref_heads(const float *const *parts, const int *widths, int nparts, int 
     }
 }
 
-void mn_forward_chunks(mn_chunk_fn chunk, const void *net, int side, size_t chunk_floats, const float *crops, int n,
+void fn_mn_forward_chunks(mn_chunk_fn chunk, const void *net, int side, size_t chunk_floats, const float *crops, int n,
                        float *out, float *work, int nthreads)
 {
     int nchunks = (n + FN_MTCNN_CHUNK - 1) / FN_MTCNN_CHUNK;

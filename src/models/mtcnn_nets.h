@@ -8,7 +8,7 @@
 
 #include "core/arena.h"
 #include "io/weights.h"
-#include "models/mtcnn_kernels.h"
+#include "nn/mtcnn_kernels.h"
 #include "nn/nn.h"
 
 /* Every head row is 16 floats: [0..1] softmax probabilities (no-face, face),

@@ -9,18 +9,18 @@
 
 size_t fn_pnet_packed_bytes(void)
 {
-    return mn_layer_bytes(3, 10, 3) + mn_layer_bytes(10, 16, 3) + mn_layer_bytes(16, 32, 3) +
-           mn_layer_bytes(32, 6, 1);
+    return fn_mn_layer_bytes(3, 10, 3) + fn_mn_layer_bytes(10, 16, 3) + fn_mn_layer_bytes(16, 32, 3) +
+           fn_mn_layer_bytes(32, 6, 1);
 }
 
 fn_status fn_pnet_pack(fn_pnet *net, const fn_weights *w, fn_arena *a)
 {
     static const char *const heads[] = {"conv4_1", "conv4_2"};
     static const int couts[] = {2, 4};
-    FN_TRY(mn_pack_layer(&net->conv1, w, a, "conv1", "prelu1", 3, 10, 3, NULL));
-    FN_TRY(mn_pack_layer(&net->conv2, w, a, "conv2", "prelu2", 10, 16, 3, NULL));
-    FN_TRY(mn_pack_layer(&net->conv3, w, a, "conv3", "prelu3", 16, 32, 3, NULL));
-    return mn_pack_heads(&net->head, w, a, 2, heads, couts, 32, 1);
+    FN_TRY(fn_mn_pack_layer(&net->conv1, w, a, "conv1", "prelu1", 3, 10, 3, NULL));
+    FN_TRY(fn_mn_pack_layer(&net->conv2, w, a, "conv2", "prelu2", 10, 16, 3, NULL));
+    FN_TRY(fn_mn_pack_layer(&net->conv3, w, a, "conv3", "prelu3", 16, 32, 3, NULL));
+    return fn_mn_pack_heads(&net->head, w, a, 2, heads, couts, 32, 1);
 }
 
 /* conv1 -> pool(2, 2, ceil) -> conv2 -> conv3 */
@@ -119,7 +119,7 @@ void fn_pnet_band(const fn_pnet *net, int ih, int iw, int r0, int r1,
         fn_mk_conv_row(&net->conv3, rows, 16, b.r.c3, ow);
         const float *c3 = b.r.c3;
         fn_mk_conv_row(&net->head, &c3, 32, b.r.head, ow);
-        for (int x = 0; x < ow; x++) mn_softmax2(b.r.head + (size_t)x * FN_MTCNN_HEAD);
+        for (int x = 0; x < ow; x++) fn_mn_softmax2(b.r.head + (size_t)x * FN_MTCNN_HEAD);
         sink(sink_ctx, r, b.r.head, ow);
     }
 }
@@ -134,12 +134,12 @@ fn_status fn_pnet_forward_ref(const fn_weights *w, const fn_tensor *in, float *p
     float *a = malloc(big * sizeof(float)), *b = malloc(big * sizeof(float));
     fn_status st = (a && b) ? FN_OK : fn_fail(FN_ERR_NOMEM, "pnet: out of memory (reference pass)");
     fn_tensor x = {1, 3, h, wd, in->data}, t1 = {0, 0, 0, 0, a}, t2 = {0, 0, 0, 0, b};
-    if (st == FN_OK) st = mn_ref_conv(w, "conv1", "prelu1", 10, 3, &x, &t1);
-    if (st == FN_OK) { fn_ref_maxpool2d(&t1, &t2, 2, 2, 0, 1); st = mn_ref_conv(w, "conv2", "prelu2", 16, 3, &t2, &t1); }
-    if (st == FN_OK) st = mn_ref_conv(w, "conv3", "prelu3", 32, 3, &t1, &t2);
+    if (st == FN_OK) st = fn_mn_ref_conv(w, "conv1", "prelu1", 10, 3, &x, &t1);
+    if (st == FN_OK) { fn_ref_maxpool2d(&t1, &t2, 2, 2, 0, 1); st = fn_mn_ref_conv(w, "conv2", "prelu2", 16, 3, &t2, &t1); }
+    if (st == FN_OK) st = fn_mn_ref_conv(w, "conv3", "prelu3", 32, 3, &t1, &t2);
     fn_tensor p = {0, 0, 0, 0, a}, r = {0, 0, 0, 0, reg};
-    if (st == FN_OK) st = mn_ref_conv(w, "conv4_1", NULL, 2, 1, &t2, &p);
-    if (st == FN_OK) st = mn_ref_conv(w, "conv4_2", NULL, 4, 1, &t2, &r);
+    if (st == FN_OK) st = fn_mn_ref_conv(w, "conv4_1", NULL, 2, 1, &t2, &p);
+    if (st == FN_OK) st = fn_mn_ref_conv(w, "conv4_2", NULL, 4, 1, &t2, &r);
     if (st == FN_OK) {
         fn_ref_softmax_channels(&p);
         for (int i = 0; i < oh * ow; i++) prob[i] = a[(size_t)oh * ow + i];

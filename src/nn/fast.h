@@ -103,7 +103,6 @@ void fn_fast_global_avgpool(const fn_tensor *in, float *out, fn_layout l);
 void fn_fast_relu(float *x, size_t n);
 void fn_fast_prelu(fn_tensor *x, const float *slope, int nslope, fn_layout l);
 void fn_fast_softmax_channels(fn_tensor *x, fn_layout l);
-void fn_fast_l2_normalize(float *x, int rows, int d);
 /* x = x + scale * y, then ReLU if relu != 0. */
 void fn_fast_scale_add(float *x, const float *y, float scale, size_t n, int relu);
 void fn_fast_concat_channels(const fn_tensor *parts, int nparts, fn_tensor *out, fn_layout l);

@@ -195,7 +195,7 @@ void fn_fast_softmax_channels(fn_tensor *x, fn_layout l)
         for (size_t i = 0; i < hw; i++) softmax_strided(x->data + (size_t)n * x->c * hw + i, x->c, hw);
 }
 
-void fn_fast_l2_normalize(float *x, int rows, int d)
+void fn_l2_normalize(float *x, int rows, int d)
 {
     for (int r = 0; r < rows; r++) {
         float *v = x + (size_t)r * d;

@@ -212,18 +212,12 @@ static fn_status decode_next(fn_video_source *v, fn_image *dst, double *t, int *
     }
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 /* A file read as if live waits until each frame's time has come. */
 static void pace(fn_video_source *v, double t, double t0_wall)
 {
     if (!v->realtime || t < 0) return;
-    double wait = t0_wall + t - now_s();
+    double wait = t0_wall + t - fn_now();
     if (wait <= 0) return;
     struct timespec ts = {(time_t)wait, (long)((wait - (double)(time_t)wait) * 1e9)};
     nanosleep(&ts, NULL);
@@ -232,7 +226,7 @@ static void pace(fn_video_source *v, double t, double t0_wall)
 static void *reader(void *arg)
 {
     fn_video_source *v = arg;
-    double t0 = now_s();
+    double t0 = fn_now();
     for (;;) {
         pthread_mutex_lock(&v->lock);
         int back = v->back;
@@ -242,7 +236,7 @@ static void *reader(void *arg)
         int eof = 0;
         fn_status s = decode_next(v, &v->buf[back], &t, &eof);
         if (s == FN_OK && !eof) pace(v, t, t0);
-        double wall = now_s();
+        double wall = fn_now();
         pthread_mutex_lock(&v->lock);
         if (s != FN_OK || eof) {
             v->err = s;
@@ -322,7 +316,7 @@ fn_status fn_video_read(fn_video_source *v, const fn_image **frame, double *t, i
     double ft = -1.0;
     FN_TRY(decode_next(v, &v->buf[v->front], &ft, eof));
     if (*eof) return FN_OK;
-    v->front_wall = now_s();
+    v->front_wall = fn_now();
     /* Without timestamps (some image sequences), time follows the frame rate. */
     if (ft < 0) ft = (double)v->frames / v->info.fps;
     v->frames++;
@@ -335,7 +329,6 @@ fn_video_info fn_video_source_info(const fn_video_source *v) { return v->info; }
 
 double fn_video_frame_wall(const fn_video_source *v) { return v->front_wall; }
 
-double fn_video_now(void) { return now_s(); }
 
 int64_t fn_video_dropped(const fn_video_source *v)
 {

@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "core/error.h"
-#include "detect/haar.h"
 #include "image/image.h"
 #include "video/track.h"
 
@@ -21,15 +20,11 @@ struct fn_watcher {
     fn_gallery *gallery;
     fn_gallery_scratch *scratch;
     fn_watch_params p;
-    fn_haar *haar;
-    uint8_t *gray, *small;       /* full-size gray; box-reduced copy for big frames */
-    int gray_w, gray_h;
     int64_t frame_no;
     fn_tracker tr;
     fn_face raw[MAX_RAW];
     fn_face faces[FN_TRACK_MAX];
     fn_view fview[FN_TRACK_MAX];
-    fn_rect rects[MAX_RAW];
     float boxes[MAX_RAW][4];
     fn_face to_embed[FN_TRACK_MAX];
     fn_track *embed_track[FN_TRACK_MAX];
@@ -43,13 +38,19 @@ struct fn_watcher {
 void fn_watch_params_init(fn_watch_params *p)
 {
     memset(p, 0, sizeof *p);
-    p->detector = FN_DETECTOR_HAAR;
     p->every = 5;
     p->threshold = 1.1f;
     p->min_prob = 0.8f;
     p->min_face = 40;
     p->max_gone = 0.5;
-    p->haar_scale = 1.2;
+}
+
+void fn_watch_engine_options(fn_options *o)
+{
+    o->detector = FN_DETECTOR_HAAR;
+    o->haar_scale = 1.2;
+    o->haar_reduce = 1;
+    o->haar_refined_box = 1;
 }
 
 /* Run O-Net and the embedding once on a blank picture: their one-time setup
@@ -86,7 +87,6 @@ fn_status fn_watcher_new(fn_engine *e, fn_gallery *g, const fn_watch_params *p, 
     w->seen_emb = malloc(sizeof(float) * FN_TRACK_MAX * (size_t)dim);
     if (!w->emb || !w->seen_emb) s = fn_fail(FN_ERR_NOMEM, "out of memory for embeddings");
     if (s == FN_OK) s = fn_gallery_scratch_new(g, FN_TRACK_MAX, &w->scratch);
-    if (s == FN_OK && p->detector == FN_DETECTOR_HAAR) s = fn_haar_load(p->cascade ? p->cascade : FN_HAAR_DEFAULT_CASCADE, &w->haar);
     if (s == FN_OK) s = warm_up(w);
     if (s != FN_OK) {
         fn_watcher_free(w);
@@ -99,26 +99,10 @@ fn_status fn_watcher_new(fn_engine *e, fn_gallery *g, const fn_watch_params *p, 
 void fn_watcher_free(fn_watcher *w)
 {
     if (!w) return;
-    fn_haar_free(w->haar);
     fn_gallery_scratch_free(w->scratch);
-    free(w->gray);
-    free(w->small);
     free(w->emb);
     free(w->seen_emb);
     free(w);
-}
-
-static fn_status ensure_gray(fn_watcher *w, int width, int height)
-{
-    if (w->gray && w->gray_w == width && w->gray_h == height) return FN_OK;
-    free(w->gray);
-    free(w->small);
-    w->gray = malloc((size_t)width * height);
-    w->small = malloc((size_t)width * height);
-    if (!w->gray || !w->small) return fn_fail(FN_ERR_NOMEM, "out of memory for a %dx%d gray frame", width, height);
-    w->gray_w = width;
-    w->gray_h = height;
-    return FN_OK;
 }
 
 /* Keep a refined face unless O-Net doubts it or it repeats a kept one
@@ -145,52 +129,17 @@ static fn_status refine_boxes(fn_watcher *w, const fn_image *frame, const float 
     return FN_OK;
 }
 
-/* Haar runs on frames reduced by a whole factor to about 640x480: its cost
- * grows with the pixels.  The price: on a reduced frame the smallest face
- * found is the cascade's 24-pixel window times the factor (48 on 1080p). */
-static int haar_reduction(int width, int height)
-{
-    int s = width / 640 < height / 480 ? width / 640 : height / 480;
-    return s < 1 ? 1 : s;
-}
-
-static void box_reduce(const uint8_t *src, int width, int height, int s, uint8_t *dst, int dw, int dh)
-{
-    int area = s * s;
-    for (int y = 0; y < dh; y++)
-        for (int x = 0; x < dw; x++) {
-            int sum = 0;
-            for (int j = 0; j < s; j++)
-                for (int i = 0; i < s; i++) sum += src[(size_t)(y * s + j) * width + x * s + i];
-            dst[(size_t)y * dw + x] = (uint8_t)((sum + area / 2) / area);
-        }
-    (void)height;
-}
-
+/* A Haar engine (fn_detect: the cascade, then O-Net on each rectangle):
+ * every frame, kept as refine_boxes keeps faces. */
 static fn_status find_haar(fn_watcher *w, const fn_image *frame, int *n)
 {
-    FN_TRY(ensure_gray(w, frame->w, frame->h));
-    fn_haar_rgb_to_gray(frame->data, frame->w, frame->h, frame->w * 3, w->gray, frame->w);
-    int s = haar_reduction(frame->w, frame->h), gw = frame->w / s, gh = frame->h / s;
-    const uint8_t *gray = w->gray;
-    if (s > 1) {
-        box_reduce(w->gray, frame->w, frame->h, s, w->small, gw, gh);
-        gray = w->small;
-    }
-    fn_haar_params hp = fn_haar_default_params();
-    hp.scale_factor = w->p.haar_scale;
-    hp.min_w = hp.min_h = w->p.min_face / s < 24 ? 24 : w->p.min_face / s;
     int nr = 0;
-    FN_TRY(fn_haar_detect(w->haar, gray, gw, gh, gw, &hp, w->rects, MAX_RAW, &nr));
+    FN_TRY(fn_detect(w->engine, frame, w->raw, MAX_RAW, &nr));
     if (nr > MAX_RAW) nr = MAX_RAW;
-    float (*boxes)[4] = w->boxes;
-    for (int i = 0; i < nr; i++) {
-        boxes[i][0] = (float)(w->rects[i].x * s);
-        boxes[i][1] = (float)(w->rects[i].y * s);
-        boxes[i][2] = (float)((w->rects[i].x + w->rects[i].w) * s);
-        boxes[i][3] = (float)((w->rects[i].y + w->rects[i].h) * s);
-    }
-    return refine_boxes(w, frame, (const float (*)[4])boxes, nr, n);
+    *n = 0;
+    for (int i = 0; i < nr && *n < FN_TRACK_MAX; i++)
+        if (keep_face(w, &w->raw[i], *n)) w->faces[(*n)++] = w->raw[i];
+    return FN_OK;
 }
 
 static fn_status find_mtcnn(fn_watcher *w, const fn_image *frame, int *n)
@@ -215,7 +164,7 @@ static fn_status follow_tracks(fn_watcher *w, const fn_image *frame, double t, i
 
 static fn_status find_faces(fn_watcher *w, const fn_image *frame, double t, int *n)
 {
-    if (w->p.detector == FN_DETECTOR_HAAR) return find_haar(w, frame, n);
+    if (fn_engine_detector(w->engine) == FN_DETECTOR_HAAR) return find_haar(w, frame, n);
     if (w->frame_no % w->p.every == 0) return find_mtcnn(w, frame, n);
     return follow_tracks(w, frame, t, n);
 }

@@ -1,6 +1,6 @@
 /* SHA-256 after FIPS 180-4; checked against the standard's test vectors in
  * tests/test_gallery.c. */
-#include "gallery/sha256.h"
+#include "core/sha256.h"
 #include "core/error.h"
 
 #include <errno.h>

@@ -3,8 +3,8 @@
  * max pooling and weight packing, sized for MTCNN's tiny channel counts.
  * The plain-C reference these are tested against is src/nn/ref_kernels.c.
  */
-#ifndef FN_MODELS_MTCNN_KERNELS_H
-#define FN_MODELS_MTCNN_KERNELS_H
+#ifndef FN_NN_MTCNN_KERNELS_H
+#define FN_NN_MTCNN_KERNELS_H
 
 #include <stddef.h>
 

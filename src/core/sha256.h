@@ -2,8 +2,8 @@
  * Owns: the FIPS 180-4 compression and a streaming file reader.  It knows
  * nothing about images or the database; callers store the hex digest.
  */
-#ifndef FN_GALLERY_SHA256_H
-#define FN_GALLERY_SHA256_H
+#ifndef FN_CORE_SHA256_H
+#define FN_CORE_SHA256_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -19,10 +19,6 @@ typedef struct fn_sha256 {
 void fn_sha256_init(fn_sha256 *s);
 void fn_sha256_update(fn_sha256 *s, const void *data, size_t n);
 void fn_sha256_final(fn_sha256 *s, unsigned char digest[32]);
-/* One-shot over memory, lower-case hex with a terminating NUL. */
-void fn_sha256_hex(const void *data, size_t n, char out_hex[65]);
-/* SHA-256 of a file's bytes as lower-case hex: the identity of an enrolled
- * image, so re-enrolling the same file under the same person is a no-op. */
-fn_status fn_hash_file(const char *path, char out_hex[65]);
+/* fn_sha256_hex and fn_hash_file are public (include/facenet/core.h). */
 
 #endif

@@ -1,5 +1,5 @@
-#include "cli/eval_embed.h"
-
+/* embedder.c — one embedding per image file for the evaluations (see
+ * include/facenet/eval.h): detect, choose, align, embed, through the cache. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -9,12 +9,8 @@
 
 #include "align/align.h"
 #include "core/error.h"
+#include "facenet/eval.h"
 #include "image/image.h"
-
-const char *fn_select_name(fn_select s)
-{
-    return s == FN_SELECT_CENTER ? "center" : s == FN_SELECT_LARGEST ? "largest" : "prob";
-}
 
 /* mkdir -p for the directories above path's last component. */
 static void make_parents(char *path)
@@ -27,30 +23,33 @@ static void make_parents(char *path)
     }
 }
 
-static fn_status open_cache(fn_eval_embedder *x)
+static fn_status open_cache(fn_embedder *x, const char *cache_path)
 {
     char path[4096];
-    const char *env = getenv("FACENET_CACHE"), *home = getenv("HOME");
-    if (env && *env) snprintf(path, sizeof path, "%s", env);
-    else if (home && *home) snprintf(path, sizeof path, "%s/.cache/facenet/embeddings.db", home);
-    else return fn_fail(FN_ERR_IO, "no cache location: set FACENET_CACHE or HOME, or pass --no-cache");
+    if (strlen(cache_path) >= sizeof path) return fn_fail(FN_ERR_ARG, "embedding cache path is too long: %.64s...", cache_path);
+    snprintf(path, sizeof path, "%s", cache_path);
     make_parents(path);
     return fn_cache_open(path, &x->cache);
 }
 
 /* Everything that changes which face is chosen or what its embedding is:
  * weights and preprocessing, detector settings, selection, flip. */
-static void make_keys(fn_eval_embedder *x, const fn_options *o)
+static void make_keys(fn_embedder *x, const fn_options *o)
 {
     fn_engine *e = x->e;
     snprintf(x->key_plain, sizeof x->key_plain, "%s|%s|sel=%s|mtcnn=%s,%g,%g,%g,%g,%g", fn_engine_model_id(e),
              fn_engine_preprocess_id(e), fn_select_name(x->select), o->mtcnn_dir ? o->mtcnn_dir : "bundle",
              o->min_face, o->thresholds[0], o->thresholds[1], o->thresholds[2], o->factor);
+    if (o->detector == FN_DETECTOR_HAAR) {   /* MTCNN keys stay as they were: existing caches still hit */
+        size_t n = strlen(x->key_plain);
+        snprintf(x->key_plain + n, sizeof x->key_plain - n, "|haar=%s,%g,%d,%d,%d", o->cascade ? o->cascade : "default",
+                 o->haar_scale, o->haar_min_neighbors, o->haar_reduce, o->haar_refined_box);
+    }
     snprintf(x->key_flip, sizeof x->key_flip, "%s|flip", x->key_plain);
 }
 
-fn_status fn_eval_embedder_init(fn_eval_embedder *x, fn_engine *e, const fn_options *o, fn_select select,
-                                int flip, fn_miss_policy miss, int use_cache)
+fn_status fn_embedder_init(fn_embedder *x, fn_engine *e, const fn_options *o, fn_select select, int flip,
+                           fn_miss_policy miss, const char *cache_path)
 {
     memset(x, 0, sizeof *x);
     x->e = e;
@@ -60,7 +59,7 @@ fn_status fn_eval_embedder_init(fn_eval_embedder *x, fn_engine *e, const fn_opti
     x->dim = fn_engine_dim(e);
     if (x->dim <= 0 || x->dim > FN_CACHE_MAX_DIM) return fn_fail(FN_ERR_ARG, "the engine has no embedding model");
     make_keys(x, o);
-    return use_cache ? open_cache(x) : FN_OK;
+    return cache_path ? open_cache(x, cache_path) : FN_OK;
 }
 
 /* A stand-in face when the detector finds none: the central box of
@@ -83,17 +82,9 @@ static fn_face center_face(int w, int h)
     return f;
 }
 
-static void normalize(float *v, int n)
-{
-    double s = 0;
-    for (int i = 0; i < n; i++) s += (double)v[i] * v[i];
-    float inv = s > 0 ? (float)(1.0 / sqrt(s)) : 0.0f;
-    for (int i = 0; i < n; i++) v[i] *= inv;
-}
-
 /* Align face, embed it and (with flip) its mirror image: emb gets the plain
  * embedding, emb_flip the normalised sum of both (FaceNet's flip trick). */
-static fn_status embed_face(fn_eval_embedder *x, const fn_image *img, const fn_face *face, float *emb,
+static fn_status embed_face(fn_embedder *x, const fn_image *img, const fn_face *face, float *emb,
                             float *emb_flip)
 {
     float *both = malloc(sizeof(float) * 2 * (size_t)x->dim);
@@ -113,7 +104,7 @@ static fn_status embed_face(fn_eval_embedder *x, const fn_image *img, const fn_f
         memcpy(emb, both, sizeof(float) * (size_t)x->dim);
         if (n == 2) {
             for (int i = 0; i < x->dim; i++) emb_flip[i] = both[i] + both[x->dim + i];
-            normalize(emb_flip, x->dim);
+            fn_l2_normalize(emb_flip, 1, x->dim);
         }
     }
     fn_image_free(&x->crops[0]);
@@ -122,7 +113,7 @@ static fn_status embed_face(fn_eval_embedder *x, const fn_image *img, const fn_f
     return s;
 }
 
-static int cached(fn_eval_embedder *x, const char *hash, fn_eval_result *r, float *emb, float *emb_flip)
+static int cached(fn_embedder *x, const char *hash, fn_embed_result *r, float *emb, float *emb_flip)
 {
     if (!x->cache) return 0;
     fn_cache_entry ce, cf;
@@ -137,7 +128,7 @@ static int cached(fn_eval_embedder *x, const char *hash, fn_eval_result *r, floa
     return 1;
 }
 
-static fn_status store(fn_eval_embedder *x, const char *hash, const fn_eval_result *r, const float *emb,
+static fn_status store(fn_embedder *x, const char *hash, const fn_embed_result *r, const float *emb,
                        const float *emb_flip)
 {
     if (!x->cache) return FN_OK;
@@ -155,7 +146,7 @@ static fn_status store(fn_eval_embedder *x, const char *hash, const fn_eval_resu
 }
 
 /* Detect and choose a face; r->has_face says whether there was one. */
-static fn_status detect_one(fn_eval_embedder *x, const fn_image *img, fn_eval_result *r)
+static fn_status detect_one(fn_embedder *x, const fn_image *img, fn_embed_result *r)
 {
     int n = 0, max = (int)(sizeof x->faces / sizeof x->faces[0]);
     FN_TRY(fn_detect(x->e, img, x->faces, max, &n));
@@ -169,7 +160,7 @@ static fn_status detect_one(fn_eval_embedder *x, const fn_image *img, fn_eval_re
     return FN_OK;
 }
 
-fn_status fn_eval_embed(fn_eval_embedder *x, const char *path, fn_eval_result *r, float *emb, float *emb_flip)
+fn_status fn_embedder_run(fn_embedder *x, const char *path, fn_embed_result *r, float *emb, float *emb_flip)
 {
     char hash[65];
     FN_TRY(fn_hash_file(path, hash));
@@ -201,7 +192,7 @@ fn_status fn_eval_embed(fn_eval_embedder *x, const char *path, fn_eval_result *r
     return s == FN_OK ? s : fn_fail_prefix(s, "%s", path);
 }
 
-fn_status fn_eval_embedder_close(fn_eval_embedder *x)
+fn_status fn_embedder_close(fn_embedder *x)
 {
     fn_status s = fn_cache_close(x->cache);
     x->cache = NULL;

@@ -4,7 +4,7 @@
  * AVX-512 (wide tiles for 32 registers), AVX2+FMA and baseline x86-64
  * (narrow tiles); fn_mk_conv_pack picks one for the running CPU. */
 #pragma GCC optimize("fp-contract=fast")   /* a*b+c as one FMA: faster, and more exact */
-#include "models/mtcnn_kernels.h"
+#include "nn/mtcnn_kernels.h"
 
 #include <string.h>
 

@@ -1,0 +1,180 @@
+/* Folder evaluation (fn_folder_eval_run, `facenet eval`) accounts for every
+ * probe.  Oracle: the folders themselves — how many files each holds, which
+ * person folders exist on both sides, and which gallery images hold no face
+ * (a flat gray picture made here).
+ *  1. Hand-made: gallery A (2 face photos) and B (a faceless image only);
+ *     probes A (2), B (1), C (1, no gallery folder).  B must not count as
+ *     enrolled; B's and C's probes are "not enrolled", counted in open-set
+ *     terms; every probe is in exactly one count.
+ *  2. ../shared/cases/08 (issue 9): probe folder "Person 2" vs gallery
+ *     "Person2" — its 3 probes are reported, not left out of the headline. */
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli_util.h"
+#include "facenet.h"
+#include "t.h"
+
+static char models[512];
+
+static void link_file(const char *src, const char *dir, const char *name)
+{
+    char dst[1200];
+    mkdir(dir, 0777);
+    snprintf(dst, sizeof dst, "%s/%s", dir, name);
+    T_CHECK(symlink(src, dst) == 0, "cannot link %s", dst);
+}
+
+/* The k-th image file (sorted) of a Film Predict folder. */
+static const char *predict(const char *film, const char *who, int k)
+{
+    static char out[1200];
+    char dir[900];
+    snprintf(dir, sizeof dir, "%s/Predict/%s", film, who);
+    fn_paths l = {0};
+    T_CHECK(fn_list_images(dir, &l) == FN_OK && l.n > k, "%s: %d images: %s", dir, l.n, fn_last_error());
+    snprintf(out, sizeof out, "%s", l.n > k ? l.items[k] : "/nonexistent");
+    fn_paths_free(&l);
+    return out;
+}
+
+static void test_hand_made(const char *film)
+{
+    char root[600], g[700], p[700], d[800], src[900];
+    snprintf(root, sizeof root, "%s/hand", t_tmpdir());
+    mkdir(root, 0777);
+    snprintf(g, sizeof g, "%s/gallery", root);
+    snprintf(p, sizeof p, "%s/probes", root);
+    mkdir(g, 0777);
+    mkdir(p, 0777);
+    /* gallery: A = Mohanlal (2 photos), B = a flat gray image (no face) */
+    snprintf(d, sizeof d, "%s/A", g);
+    for (int i = 1; i <= 2; i++) {
+        char name[16];
+        snprintf(src, sizeof src, "%s/Film/Test/Mohanlal/%d.jpg", film, i);
+        snprintf(name, sizeof name, "%d.jpg", i);
+        link_file(src, d, name);
+    }
+    snprintf(d, sizeof d, "%s/B", g);
+    mkdir(d, 0777);
+    fn_image gray = {0};
+    T_CHECK(fn_image_alloc(&gray, 160, 160, 3) == FN_OK, "alloc");
+    memset(gray.data, 128, (size_t)160 * 160 * 3);
+    snprintf(src, sizeof src, "%s/blank.png", d);
+    T_CHECK(fn_image_save_png(src, &gray) == FN_OK, "save %s: %s", src, fn_last_error());
+    fn_image_free(&gray);
+    /* probes: A (2 of Mohanlal), B (1 of Shobana), C (1 of Nazriya: no gallery folder) */
+    snprintf(d, sizeof d, "%s/A", p);
+    link_file(predict(film, "Mohanlal", 0), d, "1.jpg");
+    link_file(predict(film, "Mohanlal", 1), d, "2.jpg");
+    snprintf(d, sizeof d, "%s/B", p);
+    link_file(predict(film, "Shobana", 0), d, "1.jpg");
+    snprintf(d, sizeof d, "%s/C", p);
+    link_file(predict(film, "Nazriya", 0), d, "1.jpg");
+
+    fn_options o;
+    fn_options_init(&o);
+    o.models_dir = models;
+    fn_engine *e = NULL;
+    T_CHECK(fn_engine_new(&o, &e) == FN_OK, "engine: %s", fn_last_error());
+    if (!e) return;
+    fn_embedder x;
+    T_CHECK(fn_embedder_init(&x, e, &o, FN_SELECT_PROB, 0, FN_MISS_SKIP, NULL) == FN_OK, "embedder: %s",
+            fn_last_error());
+    fn_folder_eval_params prm = {g, p, NULL, -1.0f, t_tmpdir(), NULL, NULL};
+    fn_folder_eval r;
+    fn_status s = fn_folder_eval_run(&x, &prm, &r);
+    T_CHECK(s == FN_OK, "fn_folder_eval_run: %s", fn_last_error());
+    if (s == FN_OK) {
+        printf("hand-made: %d people enrolled of %d names, %d/%d gallery images enrolled, %d without a face; probes %d = "
+               "%d enrolled + %d not enrolled + %d unknown; correct %d\n",
+               r.enrolled_people, r.n_people, r.enrolled_images, r.gallery_images, r.n_enrol_no_face, r.n_probes,
+               r.n_enrolled_probes, r.n_absent_probes, r.n_unknown_probes, r.n_correct);
+        T_CHECK(r.n_people == 3 && r.enrolled_people == 1, "people %d, enrolled %d: want 3 names, 1 enrolled (A)",
+                r.n_people, r.enrolled_people);
+        T_CHECK(r.gallery_images == 3 && r.enrolled_images == 2 && r.n_enrol_no_face == 1,
+                "gallery images %d, enrolled %d, no face %d: want 3, 2, 1", r.gallery_images, r.enrolled_images,
+                r.n_enrol_no_face);
+        T_CHECK(r.n_enrol_no_face == 1 && strstr(r.enrol_no_face[0], "blank.png"), "the faceless file is named");
+        T_CHECK(r.n_probes == 4 && r.n_enrolled_probes == 2 && r.n_absent_probes == 2 && r.n_unknown_probes == 0,
+                "probes %d: %d enrolled, %d not enrolled: want 4 = 2 + 2", r.n_probes, r.n_enrolled_probes,
+                r.n_absent_probes);
+        T_CHECK(r.n_enrolled_probes + r.n_absent_probes + r.n_unknown_probes == r.n_probes, "every probe counted once");
+        T_CHECK(r.n_correct == 2, "Mohanlal's 2 probes named right: %d", r.n_correct);
+        for (int i = 0; i < r.n_probes; i++) {
+            const fn_eval_probe *q = &r.probes[i];
+            fn_probe_kind want = !strcmp(q->person, "A") ? FN_PROBE_ENROLLED : FN_PROBE_ABSENT;
+            T_CHECK(q->kind == want, "%s (folder %s): kind %d, want %d", q->file, q->person, q->kind, want);
+        }
+        /* open set over the 4 probes with a face: 2 known, 2 not enrolled */
+        T_CHECK(r.have_openset && r.at.n_known == 2 && r.at.n_unknown == 2, "open set: %d, known %zu unknown %zu",
+                r.have_openset, r.at.n_known, r.at.n_unknown);
+        /* known probes: right, wrong or rejected; unknown ones: false alarm or rejected */
+        T_CHECK(r.at.correct + r.at.misidentified + r.at.false_negative == 2 && r.at.false_alarm <= 2,
+                "open-set outcomes: %zu + %zu + %zu of 2 known, %zu false alarms", r.at.correct, r.at.misidentified,
+                r.at.false_negative, r.at.false_alarm);
+        T_CHECK(r.threshold == fn_engine_threshold(e) && r.threshold_source == FN_THRESHOLD_MODEL,
+                "threshold %.4f from the model", r.threshold);
+        printf("hand-made open set at %.3f: FIR %.3f FNR %.3f, false alarms %zu of 2 not enrolled\n", r.at.thr,
+               r.at.fir, r.at.fnr, r.at.false_alarm);
+        fn_folder_eval_free(&r);
+    }
+    fn_embedder_close(&x);
+    fn_engine_free(e);
+}
+
+static void test_case_08(void)
+{
+    const char *shared = getenv("SHARED") ? getenv("SHARED") : "../shared";
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s/cases/08", shared);
+    struct stat st;
+    if (stat(dir, &st) != 0) {
+        printf("case 08: %s is absent: skipped\n", dir);
+        return;
+    }
+    t_run r;
+    t_facenet(&r, "eval --no-cache --models-dir %s --gallery-dir '%s/gallery' --probe-dir '%s/probes' --json", models,
+              dir, dir);
+    T_CHECK(r.status == 0, "case 08: exit %d: %s", r.status, r.err);
+    cJSON *o = t_json_line(r.out, 0);
+    double all = cJSON_GetNumberValue(cJSON_GetObjectItem(o, "all_probes"));
+    double enrolled = cJSON_GetNumberValue(cJSON_GetObjectItem(o, "probes"));
+    double absent = cJSON_GetNumberValue(cJSON_GetObjectItem(o, "not_enrolled_probes"));
+    cJSON *ne = cJSON_GetObjectItem(o, "not_enrolled"), *os = cJSON_GetObjectItem(o, "open_set");
+    printf("case 08: %g probes = %g of enrolled people + %g not enrolled (%s); open set FIR %g\n", all, enrolled,
+           absent, cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(ne, 0), "person")),
+           cJSON_GetNumberValue(cJSON_GetObjectItem(os, "fir")));
+    /* 5 image files on disk: 2 under Person1, 3 under "Person 2" */
+    T_CHECK(all == 5 && enrolled == 2 && absent == 3, "case 08: %g probes (%g + %g), want 5 = 2 + 3", all, enrolled,
+            absent);
+    T_CHECK(cJSON_GetArraySize(ne) == 1 &&
+                !strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(ne, 0), "person")), "Person 2"),
+            "case 08: 'Person 2' named as not enrolled");
+    T_CHECK(os && cJSON_GetNumberValue(cJSON_GetObjectItem(os, "unknown_probes")) == 3,
+            "case 08: open set counts the 3 probes of 'Person 2'");
+    cJSON_Delete(o);
+    t_run_free(&r);
+    /* text mode: the headline says how many probes there are in all */
+    t_facenet(&r, "eval --no-cache --models-dir %s --gallery-dir '%s/gallery' --probe-dir '%s/probes'", models, dir, dir);
+    T_CHECK(r.status == 0 && strstr(r.out, "probes: 5 in all: 2 of enrolled people, 3 of people not in the gallery"),
+            "case 08 text: %s", r.out);
+    T_CHECK(strstr(r.err, "'Person 2'"), "case 08: a warning names the folder: %s", r.err);
+    t_run_free(&r);
+}
+
+int main(void)
+{
+    const char *mfn = t_models("MobileFaceNet.tflite");
+    if (!mfn) T_SKIP("no models (run `make models`)");
+    char tmp[512];
+    snprintf(tmp, sizeof tmp, "%s", mfn);
+    snprintf(models, sizeof models, "%s", dirname(tmp));
+    test_case_08();
+    test_hand_made(t_shared("fixtures/film"));
+    return T_DONE();
+}
