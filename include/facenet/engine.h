@@ -38,6 +38,11 @@ typedef enum fn_select {
 int fn_select_face(const fn_face *faces, int n, fn_select how, int img_w, int img_h);
 /* "prob", "largest" or "center". */
 const char *fn_select_name(fn_select s);
+/* 1 when all 5 landmarks lie inside a w x h image, 0 when any lies outside
+ * (a face cut by the border, found by the edge retry: its box and landmarks
+ * are in the image's coordinates but may pass its edges; alignment still
+ * works, filling what is outside with black). */
+int fn_face_landmarks_inside(const fn_face *face, int w, int h);
 
 /* ---------------------------------------------------------------- engine */
 
@@ -62,6 +67,10 @@ typedef struct fn_options {
                                  the cascade's own, 24) */
     float thresholds[3];      /* P-, R-, O-Net thresholds (0.6, 0.7, 0.7) */
     float factor;             /* pyramid scale factor (0.709) */
+    int edge_retry;           /* 1 (default): when MTCNN finds no face, look once more in the image
+                                 padded with mid-gray (FN_EDGE_PAD of its short side), so a
+                                 close-up filling the frame or a face cut by the border is found;
+                                 0: the reference's single pass */
     fn_detector detector;     /* FN_DETECTOR_MTCNN (default) or FN_DETECTOR_HAAR */
     const char *cascade;      /* Haar: cascade XML; NULL = FN_HAAR_DEFAULT_CASCADE */
     double haar_scale;        /* Haar pyramid step, > 1 (1.1, OpenCV's scaleFactor) */
@@ -76,6 +85,10 @@ typedef struct fn_options {
 } fn_options;
 
 void fn_options_init(fn_options *o);
+
+/* The edge retry's pad on each side, as a fraction of the image's short
+ * side (measured on Film close-ups and border-cut faces: tests/test_edge_faces.c). */
+#define FN_EDGE_PAD 0.25
 
 /* Detector + embedding model + their alignment.  Thread-safe: one engine
  * may serve several threads at once. */

@@ -37,6 +37,19 @@ fn_status fn_image_load(const char *path, const fn_image_limits *lim, fn_image *
 /* The same from memory; name_for_errors starts every error sentence. */
 fn_status fn_image_decode(const void *buf, size_t len, const char *name_for_errors,
                           const fn_image_limits *lim, fn_image *out);
+/* What a decode noticed besides the pixels. */
+typedef struct fn_image_notes {
+    int orientation;     /* EXIF orientation found (1..8; 1 = none) and undone */
+    char warning[512];   /* damage repaired, "" if none; e.g. "x.jpg: JPEG lacks its
+                            end marker (EOI); all image data is present and was used"
+                            (deeper truncation is still FN_ERR_FORMAT) */
+} fn_image_notes;
+/* fn_image_load / fn_image_decode that also fill notes (may be NULL): for
+ * callers that report warnings (the CLI prints notes->warning when it is not
+ * empty). */
+fn_status fn_image_load_ex(const char *path, const fn_image_limits *lim, fn_image *out, fn_image_notes *notes);
+fn_status fn_image_decode_ex(const void *buf, size_t len, const char *name_for_errors,
+                             const fn_image_limits *lim, fn_image *out, fn_image_notes *notes);
 fn_status fn_image_save_png(const char *path, const fn_image *img);
 /* quality 1..100 (libjpeg's scale). */
 fn_status fn_image_save_jpeg(const char *path, const fn_image *img, int quality);

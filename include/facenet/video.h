@@ -26,6 +26,8 @@ typedef struct fn_video_info {
     int w, h;
     double fps;        /* nominal frame rate (25 when the source does not say) */
     int live;          /* device or network stream: frames are dropped, not queued */
+    int orientation;   /* how stored frames were turned upright, from the stream's display
+                          matrix, as an EXIF orientation (1 = as stored; 6 = a phone's 90) */
 } fn_video_info;
 
 /* url: a file, /dev/videoN, rtsp:// http(s):// URL, or an image sequence
@@ -41,6 +43,15 @@ fn_video_info fn_video_source_info(const fn_video_source *v);
 double fn_video_frame_wall(const fn_video_source *v);
 /* Frames decoded but never handed out because the caller was busy. */
 int64_t fn_video_dropped(const fn_video_source *v);
+/* Frames decoded so far, and the frames the container announces (its frame
+ * count, else duration x frame rate; 0 when it says neither). */
+void fn_video_frame_counts(const fn_video_source *v, int64_t *read, int64_t *expected);
+/* At the end of input: a sentence when the video was usable but damaged
+ * ("" if not) — a file that ends before its container says (cut-short copy
+ * or recording) is read to its end, not refused, and this says how much was
+ * there: "clip.mp4: the video ends after 12 of the 60 frames its container
+ * announces (20 %); ...".  The string lives until the next call or close. */
+const char *fn_video_warning(fn_video_source *v);
 void fn_video_close(fn_video_source *v);
 
 /* ------------------------------------------------------------ output */
@@ -97,7 +108,8 @@ void fn_watch_params_init(fn_watch_params *p);
 /* Engine options tuned for watching video with a Haar engine: detector
  * FN_DETECTOR_HAAR, haar_scale 1.2 (O-Net refines the boxes, so a coarse scan
  * does), haar_reduce 1 (scan at about 640x480), haar_refined_box 1 (track on
- * O-Net's box).  Other fields are left as they are; set min_face to the
+ * O-Net's box), edge_retry 0 (an empty frame costs one pass; tracking
+ * picks up a face coming in at the border).  Other fields are left as they are; set min_face to the
  * watcher's fn_watch_params.min_face (40) so the cascade's smallest window
  * matches the smallest face tracked. */
 void fn_watch_engine_options(fn_options *o);

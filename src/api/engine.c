@@ -35,6 +35,7 @@ void fn_options_init(fn_options *o)
     o->thresholds[1] = 0.7f;
     o->thresholds[2] = 0.7f;
     o->factor = 0.709f;
+    o->edge_retry = 1;
     o->detector = FN_DETECTOR_MTCNN;
     o->haar_scale = 1.1;
     o->haar_min_neighbors = 3;
@@ -332,6 +333,7 @@ fn_status fn_detect(fn_engine *e, const fn_image *img, fn_face *faces, int max, 
     /* 0.709 as a double, exactly the reference's Python float, when the
      * caller kept the default: the pyramid sizes depend on it. */
     p.factor = fabsf(e->opts.factor - 0.709f) < 1e-7f ? 0.709 : e->opts.factor;
+    p.edge_pad = e->opts.edge_retry ? FN_EDGE_PAD : 0.0;
     pthread_mutex_lock(&e->detect_lock);
     fn_status s = fn_mtcnn_detect_rgb(e->mtcnn, img->data, img->w, img->h, (size_t)img->w * 3, &p, faces, max, n);
     pthread_mutex_unlock(&e->detect_lock);

@@ -30,6 +30,11 @@ typedef struct fn_mtcnn_params {
     double min_face;        /* smallest face to look for, pixels (20) */
     double thresholds[3];   /* P-, R-, O-Net face probability (0.6, 0.7, 0.7) */
     double factor;          /* pyramid step (0.709) */
+    double edge_pad;        /* 0 (default: the reference): one pass.  > 0: when the pass finds no
+                               face, run once more on the image padded on every side by
+                               edge_pad x its short side (mid-gray), and map the
+                               faces back; boxes and landmarks may then lie outside the image
+                               (faces with under a quarter of their box inside are dropped) */
 } fn_mtcnn_params;
 
 fn_mtcnn_params fn_mtcnn_params_default(void);

@@ -53,12 +53,19 @@ static int is_png(const uint8_t *b, size_t n) { return n >= 8 && !memcmp(b, "\x8
 fn_status fn_image_decode(const void *buf, size_t len, const char *name,
                           const fn_image_limits *lim, fn_image *out)
 {
+    return fn_image_decode_ex(buf, len, name, lim, out, NULL);
+}
+
+fn_status fn_image_decode_ex(const void *buf, size_t len, const char *name,
+                             const fn_image_limits *lim, fn_image *out, fn_image_notes *notes)
+{
     memset(out, 0, sizeof *out);
+    if (notes) memset(notes, 0, sizeof *notes), notes->orientation = 1;
     if (!name) name = "image";
     if (!buf || len == 0) return fn_fail(FN_ERR_FORMAT, "%s: file is empty", name);
     const uint8_t *b = buf;
-    if (is_jpeg(b, len)) return fn_jpeg_decode(b, len, name, lim, out);
-    if (is_png(b, len)) return fn_png_decode(b, len, name, lim, out);
+    if (is_jpeg(b, len)) return fn_jpeg_decode(b, len, name, lim, out, notes);
+    if (is_png(b, len)) return fn_png_decode(b, len, name, lim, out, notes);
     return fn_fail(FN_ERR_FORMAT, "%s: not a JPEG or PNG image", name);
 }
 
@@ -98,12 +105,18 @@ static fn_status read_file(const char *path, uint8_t **data, size_t *len)
 
 fn_status fn_image_load(const char *path, const fn_image_limits *lim, fn_image *out)
 {
+    return fn_image_load_ex(path, lim, out, NULL);
+}
+
+fn_status fn_image_load_ex(const char *path, const fn_image_limits *lim, fn_image *out, fn_image_notes *notes)
+{
     memset(out, 0, sizeof *out);
+    if (notes) memset(notes, 0, sizeof *notes), notes->orientation = 1;
     if (!path) return fn_fail(FN_ERR_ARG, "image: no path given");
     uint8_t *buf;
     size_t len;
     FN_TRY(read_file(path, &buf, &len));
-    fn_status s = fn_image_decode(buf, len, path, lim, out);
+    fn_status s = fn_image_decode_ex(buf, len, path, lim, out, notes);
     free(buf);
     return s;
 }

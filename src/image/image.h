@@ -27,4 +27,9 @@ static inline uint8_t fn_gray_px(unsigned r, unsigned g, unsigned b)
 }
 /* The same over rows: rgb rows rgb_stride bytes apart, gray rows gray_stride. */
 void fn_rgb_to_gray(const uint8_t *rgb, int w, int h, size_t rgb_stride, uint8_t *gray, size_t gray_stride);
+/* Copy the w x h pixels at src (rows stride bytes apart, dst->c channels)
+ * into dst turned upright for EXIF orientation o (1..8, as PIL's
+ * ImageOps.exif_transpose); dst must be allocated at the turned size
+ * (w and h swapped for 5..8).  Decoders and the video source share it. */
+void fn_image_orient_copy(const uint8_t *src, int w, int h, size_t stride, int o, fn_image *dst);
 #endif

@@ -1,6 +1,7 @@
 /* jpeg.c — JPEG decode (libjpeg-turbo) to RGB8 and JPEG encode.
  * libjpeg reports errors by calling exit() and warnings by printing; both are
- * rerouted here into fn_fail sentences through a setjmp error manager. */
+ * rerouted here into fn_fail sentences through a setjmp error manager.
+ * A file that lacks only its end marker (EOI) decodes, with a warning. */
 #include "image/codec.h"
 
 #include <errno.h>
@@ -20,6 +21,7 @@ typedef struct jpeg_guard {
     jmp_buf jump;
     char msg[JMSG_LENGTH_MAX];
     int truncated;
+    int strict;         /* every warning is fatal (the EOI-repaired second pass) */
 } jpeg_guard;
 
 static void guard_error_exit(j_common_ptr ci)
@@ -36,7 +38,7 @@ static void guard_emit_message(j_common_ptr ci, int level)
     jpeg_guard *g = (jpeg_guard *)ci->err;
     if (level >= 0) return;
     ci->err->num_warnings++;
-    if (ci->err->msg_code == JWRN_JPEG_EOF) {
+    if (ci->err->msg_code == JWRN_JPEG_EOF || g->strict) {
         g->truncated = 1;
         ci->err->format_message(ci, g->msg);
         longjmp(g->jump, 1);
@@ -94,6 +96,10 @@ typedef struct jpeg_job {
     int orientation;
 } jpeg_job;
 
+/* One decode of buf; *truncated = 1 when it failed because the data ended. */
+static fn_status decode_once(const uint8_t *buf, size_t len, const char *name, const fn_image_limits *lim,
+                             int strict, fn_image *out, int *orientation, int *truncated);
+
 static fn_status decode_rows(jpeg_job *j, const char *name, const fn_image_limits *lim, fn_image *out)
 {
     struct jpeg_decompress_struct *ci = &j->ci;
@@ -121,17 +127,21 @@ static fn_status decode_rows(jpeg_job *j, const char *name, const fn_image_limit
     return FN_OK;
 }
 
-fn_status fn_jpeg_decode(const uint8_t *buf, size_t len, const char *name,
-                         const fn_image_limits *lim, fn_image *out)
+static fn_status decode_once(const uint8_t *buf, size_t len, const char *name, const fn_image_limits *lim,
+                             int strict, fn_image *out, int *orientation, int *truncated)
 {
+    *truncated = 0;
+    *orientation = 1;
     jpeg_job *j = calloc(1, sizeof *j);
     if (!j) return fn_fail(FN_ERR_NOMEM, "%s: out of memory for the JPEG decoder", name);
     guard_init(&j->guard);
+    j->guard.strict = strict;
     j->ci.err = &j->guard.mgr;
     fn_status s;
     if (setjmp(j->guard.jump)) {
-        s = j->guard.truncated ? fn_fail(FN_ERR_FORMAT, "%s: JPEG data ends early (truncated file)", name)
-                               : fn_fail(FN_ERR_FORMAT, "%s: not a valid JPEG: %s", name, j->guard.msg);
+        *truncated = j->guard.truncated || strict;
+        s = *truncated ? fn_fail(FN_ERR_FORMAT, "%s: JPEG data ends early (truncated file)", name)
+                       : fn_fail(FN_ERR_FORMAT, "%s: not a valid JPEG: %s", name, j->guard.msg);
     } else {
         jpeg_create_decompress(&j->ci);
         jpeg_mem_src(&j->ci, buf, (unsigned long)len);
@@ -140,9 +150,45 @@ fn_status fn_jpeg_decode(const uint8_t *buf, size_t len, const char *name,
     }
     jpeg_destroy_decompress(&j->ci);
     free(j->row);
-    int orientation = j->orientation;
+    *orientation = j->orientation;
     free(j);
+    if (s != FN_OK) fn_image_free(out);
+    return s;
+}
+
+/* Ended early: is only the end marker missing?  Decode again with EOI
+ * appended, now treating any warning (entropy data that runs out, a restart
+ * marker not found) as truncation: success means every scan was complete,
+ * as libjpeg, PIL and ImageMagick accept such files with a warning. */
+static fn_status decode_without_eoi(const uint8_t *buf, size_t len, const char *name, const fn_image_limits *lim,
+                                    fn_image *out, int *orientation)
+{
+    uint8_t *fixed = malloc(len + 2);
+    if (!fixed) return fn_fail(FN_ERR_NOMEM, "%s: out of memory for the JPEG decoder", name);
+    memcpy(fixed, buf, len);
+    fixed[len] = 0xFF, fixed[len + 1] = 0xD9;
+    int truncated;
+    fn_status s = decode_once(fixed, len + 2, name, lim, 1, out, orientation, &truncated);
+    free(fixed);
+    return s;
+}
+
+fn_status fn_jpeg_decode(const uint8_t *buf, size_t len, const char *name,
+                         const fn_image_limits *lim, fn_image *out, fn_image_notes *notes)
+{
+    int orientation = 1, truncated = 0;
+    fn_status s = decode_once(buf, len, name, lim, 0, out, &orientation, &truncated);
+    if (s != FN_OK && truncated) {
+        char first[512];
+        snprintf(first, sizeof first, "%s", fn_last_error());
+        s = decode_without_eoi(buf, len, name, lim, out, &orientation);
+        if (s == FN_OK && notes)
+            snprintf(notes->warning, sizeof notes->warning,
+                     "%s: JPEG lacks its end marker (EOI); all image data is present and was used", name);
+        if (s != FN_OK) s = fn_fail(FN_ERR_FORMAT, "%s", first);   /* deeper truncation: the first sentence */
+    }
     if (s == FN_OK) s = fn_image_apply_orientation(out, orientation);
+    if (s == FN_OK && notes) notes->orientation = orientation;
     if (s != FN_OK) fn_image_free(out);
     return s;
 }

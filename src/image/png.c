@@ -1,6 +1,7 @@
-/* png.c — PNG decode (libpng) to RGB8 and PNG encode.
- * libpng's default handlers print and abort; ours record the sentence and
- * longjmp back, so a corrupt file is an fn_status, never a crash. */
+/* png.c — PNG decode (libpng) to RGB8, EXIF orientation (eXIf chunk before
+ * the pixels) applied, and PNG encode.  libpng's default handlers print and
+ * abort; ours record the sentence and longjmp back, so a corrupt file is an
+ * fn_status, never a crash. */
 #include "image/codec.h"
 
 #include <errno.h>
@@ -20,6 +21,7 @@ typedef struct png_job {
     char msg[256];
     png_bytep *rows;
     FILE *f;
+    int orientation;
 } png_job;
 
 static void job_error(png_structp png, png_const_charp msg)
@@ -65,11 +67,23 @@ static void to_rgb_in_place(uint8_t *buf, size_t n, int ch)
     }
 }
 
+/* EXIF orientation of an eXIf chunk read so far (1 when there is none). */
+static int exif_orientation(png_structp png, png_infop info)
+{
+#ifdef PNG_eXIf_SUPPORTED
+    png_bytep exif = NULL;
+    png_uint_32 n = 0;
+    if (png_get_eXIf_1(png, info, &n, &exif) && exif) return fn_exif_orientation_tiff(exif, n);
+#endif
+    return 1;
+}
+
 static fn_status decode_image(png_structp png, png_infop info, png_job *j, const char *name,
                               const fn_image_limits *lim, fn_image *out)
 {
     png_set_read_fn(png, j, job_read);
     png_read_info(png, info);
+    j->orientation = exif_orientation(png, info);
     long w = (long)png_get_image_width(png, info), h = (long)png_get_image_height(png, info);
     FN_TRY(fn_image_check_limits(name, w, h, lim));
     request_8bit(png, info);
@@ -100,7 +114,7 @@ static fn_status check_ihdr(const uint8_t *b, size_t len, const char *name, cons
 }
 
 fn_status fn_png_decode(const uint8_t *buf, size_t len, const char *name,
-                        const fn_image_limits *lim, fn_image *out)
+                        const fn_image_limits *lim, fn_image *out, fn_image_notes *notes)
 {
     FN_TRY(check_ihdr(buf, len, name, lim));
     png_job *j = calloc(1, sizeof *j);
@@ -118,7 +132,10 @@ fn_status fn_png_decode(const uint8_t *buf, size_t len, const char *name,
     }
     png_destroy_read_struct(&png, &info, NULL);
     free(j->rows);
+    int orientation = j->orientation;
     free(j);
+    if (s == FN_OK) s = fn_image_apply_orientation(out, orientation);
+    if (s == FN_OK && notes) notes->orientation = orientation;
     if (s != FN_OK) fn_image_free(out);
     return s;
 }

@@ -1,5 +1,7 @@
-/* output.c — annotated video out through libavcodec/libavformat.  One YUV
- * frame and one packet are allocated at open and reused for every frame. */
+/* output.c — annotated video out through libavcodec/libavformat.  One RGB
+ * and one YUV frame (both FFmpeg-allocated: swscale reads and writes whole
+ * SIMD blocks past a row's end, so it never sees our packed rows) and one
+ * packet are allocated at open and reused for every frame. */
 #include "video/video.h"
 
 #include <stdio.h>
@@ -19,6 +21,7 @@ struct fn_video_writer {
     AVCodecContext *enc;
     AVStream *st;
     AVFrame *yuv;
+    AVFrame *rgb;                /* the caller's frame copied here for swscale */
     AVPacket *pkt;
     struct SwsContext *sws;
     int w, h, header_done;
@@ -86,8 +89,13 @@ static fn_status open_file(fn_video_writer *vw)
 static fn_status alloc_frame(fn_video_writer *vw)
 {
     vw->yuv = av_frame_alloc();
+    vw->rgb = av_frame_alloc();
     vw->pkt = av_packet_alloc();
-    if (!vw->yuv || !vw->pkt) return fn_fail(FN_ERR_NOMEM, "%s: out of memory for frames", vw->path);
+    if (!vw->yuv || !vw->rgb || !vw->pkt) return fn_fail(FN_ERR_NOMEM, "%s: out of memory for frames", vw->path);
+    vw->rgb->format = AV_PIX_FMT_RGB24;
+    vw->rgb->width = vw->w;
+    vw->rgb->height = vw->h;
+    if (av_frame_get_buffer(vw->rgb, 64) < 0) return fn_fail(FN_ERR_NOMEM, "%s: out of memory for frames", vw->path);
     vw->yuv->format = AV_PIX_FMT_YUV420P;
     vw->yuv->width = vw->w;
     vw->yuv->height = vw->h;
@@ -102,6 +110,7 @@ static void writer_free(fn_video_writer *vw)
 {
     sws_freeContext(vw->sws);
     av_frame_free(&vw->yuv);
+    av_frame_free(&vw->rgb);
     av_packet_free(&vw->pkt);
     avcodec_free_context(&vw->enc);
     if (vw->fmt) {
@@ -175,9 +184,11 @@ fn_status fn_video_writer_write(fn_video_writer *vw, const fn_image *frame)
                        frame->h, frame->c, vw->w, vw->h);
     /* The encoder may still hold a reference to the previous frame's planes. */
     if (av_frame_make_writable(vw->yuv) < 0) return keep_error(vw, fn_fail(FN_ERR_NOMEM, "%s: out of memory", vw->path));
-    const uint8_t *src[4] = {frame->data, NULL, NULL, NULL};
-    int lines[4] = {frame->w * 3, 0, 0, 0};
-    sws_scale(vw->sws, src, lines, 0, vw->h, vw->yuv->data, vw->yuv->linesize);
+    for (int y = 0; y < vw->h; y++)
+        memcpy(vw->rgb->data[0] + (size_t)y * vw->rgb->linesize[0], frame->data + (size_t)y * frame->w * 3,
+               (size_t)vw->w * 3);
+    sws_scale(vw->sws, (const uint8_t *const *)vw->rgb->data, vw->rgb->linesize, 0, vw->h, vw->yuv->data,
+              vw->yuv->linesize);
     vw->yuv->pts = vw->next_pts++;
     return keep_error(vw, encode(vw, vw->yuv));
 }

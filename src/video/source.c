@@ -1,10 +1,14 @@
-/* source.c — FFmpeg input.  Every frame is decoded once and converted once
- * into one of three RGB buffers allocated at open; a live source decodes on
- * its own thread and a frame the caller has not taken when the next one is
- * ready is overwritten (dropped), so a slow caller always gets the newest. */
+/* source.c — FFmpeg input.  Every frame is decoded once, converted by
+ * swscale into an RGB frame FFmpeg allocated (aligned and padded as its SIMD
+ * code writes whole blocks past the row end) and copied from there, turned
+ * upright by the stream's display matrix, into one of three packed RGB
+ * buffers allocated at open; a live source decodes on its own thread and a
+ * frame the caller has not taken when the next one is ready is overwritten
+ * (dropped), so a slow caller always gets the newest. */
 #include "video/video.h"
 
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -16,6 +20,7 @@
 #include <libavcodec/avcodec.h>
 #include <libavdevice/avdevice.h>
 #include <libavformat/avformat.h>
+#include <libavutil/display.h>
 #include <libavutil/imgutils.h>
 #include <libswscale/swscale.h>
 
@@ -31,10 +36,19 @@ struct fn_video_source {
     AVCodecContext *dec;
     AVPacket *pkt;
     AVFrame *frm;
+    AVFrame *rgb;                 /* swscale's output, FFmpeg-allocated (stored orientation) */
     struct SwsContext *sws;
     int stream;
     double time_base, start;
     fn_video_info info;
+    int orientation;              /* EXIF-style 1..8 from the display matrix: how to turn frames upright */
+    int stored_w, stored_h;       /* the stream's size before turning */
+    int64_t expected;             /* frames the container announces (0: it does not say) */
+    int expected_exact;           /* expected is the container's frame count, not duration x rate */
+    int is_file;                  /* a file or image sequence (not a device or network stream) */
+    atomic_llong decoded;         /* frames decoded (by whichever thread reads) */
+    atomic_int ended_early;       /* reading failed after some frames: treated as the end */
+    char warning[1400];           /* what was cut short ("" if nothing), built on demand */
     int sws_fmt, sws_w, sws_h;    /* what sws was made for (the stream may change) */
 
     /* Frame buffers: front (the caller's), ready (newest decoded), back (decoding). */
@@ -114,6 +128,43 @@ static fn_status open_input(fn_video_source *v)
     return FN_OK;
 }
 
+/* EXIF-style orientation (1..8) that turns a stream's stored pixels upright,
+ * from its display matrix (phone clips: rotation 90/270/180, some mirrored).
+ * The decision is ffmpeg's own autorotate (fftools, FFmpeg 6.1): the angle is
+ * -av_display_rotation_get(); 90 is transpose "clock" (EXIF 6) or, mirrored
+ * (m[3] > 0), "cclock_flip" (5); 270 is "cclock" (8) or "clock_flip" (7);
+ * 180 is hflip when m[0] < 0 and vflip when m[4] < 0; 0 is vflip when m[4] < 0.
+ * Other angles are not quarter turns and are left as stored. */
+static int stream_orientation(const AVStream *st)
+{
+    const int32_t *m = (const int32_t *)av_stream_get_side_data(st, AV_PKT_DATA_DISPLAYMATRIX, NULL);
+    if (!m) return 1;
+    double theta = -av_display_rotation_get(m);
+    if (!isfinite(theta)) return 1;
+    theta -= 360.0 * floor(theta / 360.0 + 0.9 / 360.0);
+    if (fabs(theta - 90.0) < 1.0) return m[3] > 0 ? 5 : 6;
+    if (fabs(theta - 270.0) < 1.0) return m[3] < 0 ? 7 : 8;
+    if (fabs(theta - 180.0) < 1.0) {
+        int hflip = m[0] < 0, vflip = m[4] < 0;
+        return hflip && vflip ? 3 : hflip ? 2 : vflip ? 4 : 1;
+    }
+    if (fabs(theta) < 1.0 || fabs(theta - 360.0) < 1.0) return m[4] < 0 ? 4 : 1;
+    return 1;
+}
+
+/* Frames the container says the stream has: its frame count, else its
+ * duration times the frame rate; 0 when it says neither (live, raw). */
+static int64_t expected_frames(const fn_video_source *v, const AVStream *st)
+{
+    if (st->nb_frames > 0) return st->nb_frames;
+    double secs = 0.0;
+    if (st->duration != AV_NOPTS_VALUE && st->duration > 0) secs = (double)st->duration * av_q2d(st->time_base);
+    else if (v->fmt->duration != AV_NOPTS_VALUE && v->fmt->duration > 0) secs = (double)v->fmt->duration / AV_TIME_BASE;
+    AVRational fr = av_guess_frame_rate(v->fmt, (AVStream *)st, NULL);
+    if (secs <= 0.0 || fr.num <= 0 || fr.den <= 0 || secs > 1e7) return 0;
+    return (int64_t)llround(secs * av_q2d(fr));
+}
+
 static fn_status open_decoder(fn_video_source *v)
 {
     const AVCodec *codec = NULL;
@@ -136,9 +187,15 @@ static fn_status open_decoder(fn_video_source *v)
     v->time_base = av_q2d(st->time_base);
     v->start = st->start_time != AV_NOPTS_VALUE ? (double)st->start_time * v->time_base : 0.0;
     AVRational fr = av_guess_frame_rate(v->fmt, st, NULL);
-    v->info.w = w;
-    v->info.h = h;
+    v->stored_w = w;
+    v->stored_h = h;
+    v->orientation = stream_orientation(st);
+    v->info.w = v->orientation >= 5 ? h : w;
+    v->info.h = v->orientation >= 5 ? w : h;
     v->info.fps = fr.num > 0 && fr.den > 0 ? av_q2d(fr) : 25.0;
+    v->info.orientation = v->orientation;
+    v->expected = expected_frames(v, st);
+    v->expected_exact = st->nb_frames > 0;
     return FN_OK;
 }
 
@@ -146,7 +203,15 @@ static fn_status alloc_buffers(fn_video_source *v)
 {
     v->pkt = av_packet_alloc();
     v->frm = av_frame_alloc();
-    if (!v->pkt || !v->frm) return fn_fail(FN_ERR_NOMEM, "%s: out of memory for frames", v->url);
+    v->rgb = av_frame_alloc();
+    if (!v->pkt || !v->frm || !v->rgb) return fn_fail(FN_ERR_NOMEM, "%s: out of memory for frames", v->url);
+    /* swscale writes RGB24 rows in SIMD blocks past the last pixel: its
+     * output must be a frame FFmpeg allocated (linesize aligned, rows and
+     * planes padded), never our packed w*3 rows. */
+    v->rgb->format = AV_PIX_FMT_RGB24;
+    v->rgb->width = v->stored_w;
+    v->rgb->height = v->stored_h;
+    if (av_frame_get_buffer(v->rgb, 64) < 0) return fn_fail(FN_ERR_NOMEM, "%s: out of memory for frames", v->url);
     for (int i = 0; i < 3; i++) FN_TRY(fn_image_alloc(&v->buf[i], v->info.w, v->info.h, 3));
     v->front = 0;
     v->ready = 1;
@@ -154,22 +219,21 @@ static fn_status alloc_buffers(fn_video_source *v)
     return FN_OK;
 }
 
-/* Convert the decoded frame into dst.  A stream whose size changes midway
- * is scaled to the size announced at open, so the buffers never move. */
+/* Convert the decoded frame into dst, upright.  A stream whose size changes
+ * midway is scaled to the size announced at open, so the buffers never move. */
 static fn_status convert(fn_video_source *v, fn_image *dst)
 {
     AVFrame *f = v->frm;
     if (!v->sws || v->sws_fmt != f->format || v->sws_w != f->width || v->sws_h != f->height) {
-        v->sws = sws_getCachedContext(v->sws, f->width, f->height, f->format, dst->w, dst->h, AV_PIX_FMT_RGB24,
+        v->sws = sws_getCachedContext(v->sws, f->width, f->height, f->format, v->stored_w, v->stored_h, AV_PIX_FMT_RGB24,
                                       SWS_BILINEAR, NULL, NULL, NULL);
         if (!v->sws) return fn_fail(FN_ERR_UNSUPPORTED, "%s: cannot convert its pixel format to RGB", v->url);
         v->sws_fmt = f->format;
         v->sws_w = f->width;
         v->sws_h = f->height;
     }
-    uint8_t *data[4] = {dst->data, NULL, NULL, NULL};
-    int lines[4] = {dst->w * 3, 0, 0, 0};
-    sws_scale(v->sws, (const uint8_t *const *)f->data, f->linesize, 0, f->height, data, lines);
+    sws_scale(v->sws, (const uint8_t *const *)f->data, f->linesize, 0, f->height, v->rgb->data, v->rgb->linesize);
+    fn_image_orient_copy(v->rgb->data[0], v->stored_w, v->stored_h, (size_t)v->rgb->linesize[0], v->orientation, dst);
     return FN_OK;
 }
 
@@ -187,6 +251,7 @@ static fn_status decode_next(fn_video_source *v, fn_image *dst, double *t, int *
     for (;;) {
         int r = avcodec_receive_frame(v->dec, v->frm);
         if (r == 0) {
+            v->decoded++;
             *t = frame_time(v);
             fn_status s = convert(v, dst);
             av_frame_unref(v->frm);
@@ -197,6 +262,13 @@ static fn_status decode_next(fn_video_source *v, fn_image *dst, double *t, int *
         r = av_read_frame(v->fmt, v->pkt);
         if (r == AVERROR_EOF) {
             avcodec_send_packet(v->dec, NULL);   /* drain the decoder's delayed frames */
+            continue;
+        }
+        /* A file cut short (a copy or recording that stopped) fails its next
+         * read: what was there is the video, with a warning saying so. */
+        if (r < 0 && r != AVERROR_EXIT && atomic_load(&v->decoded) > 0 && v->is_file) {
+            atomic_store(&v->ended_early, 1);
+            avcodec_send_packet(v->dec, NULL);
             continue;
         }
         if (r < 0) return av_fail(FN_ERR_IO, v->url, "reading failed", r);
@@ -270,6 +342,7 @@ fn_status fn_video_open(const char *url, int realtime, fn_video_source **out)
     pthread_cond_init(&v->cond, NULL);
     v->realtime = realtime;
     v->info.live = realtime || is_device(url) || is_network(url);
+    v->is_file = !is_device(url) && !is_network(url);
     fn_status s = open_input(v);
     if (s == FN_OK) s = open_decoder(v);
     if (s == FN_OK) s = alloc_buffers(v);
@@ -339,6 +412,32 @@ int64_t fn_video_dropped(const fn_video_source *v)
     return d;
 }
 
+void fn_video_frame_counts(const fn_video_source *v, int64_t *read, int64_t *expected)
+{
+    if (read) *read = atomic_load(&((fn_video_source *)v)->decoded);
+    if (expected) *expected = v->expected;
+}
+
+const char *fn_video_warning(fn_video_source *v)
+{
+    int64_t got = atomic_load(&v->decoded);
+    /* A duration x rate estimate may be one frame off; a frame count is not. */
+    int short_of_count = v->expected > 0 && got < v->expected - (v->expected_exact ? 0 : 1);
+    v->warning[0] = '\0';
+    if (atomic_load(&v->ended_early) || short_of_count) {
+        if (v->expected > 0)
+            snprintf(v->warning, sizeof v->warning,
+                     "%s: the video ends after %lld of the %lld frames its container announces (%.0f %%); "
+                     "the file looks cut short, what was there was used", v->url, (long long)got,
+                     (long long)v->expected, 100.0 * (double)got / (double)v->expected);
+        else
+            snprintf(v->warning, sizeof v->warning,
+                     "%s: reading failed after %lld frames; the file looks cut short, what was there was used",
+                     v->url, (long long)got);
+    }
+    return v->warning;
+}
+
 void fn_video_close(fn_video_source *v)
 {
     if (!v) return;
@@ -349,6 +448,7 @@ void fn_video_close(fn_video_source *v)
     for (int i = 0; i < 3; i++) fn_image_free(&v->buf[i]);
     sws_freeContext(v->sws);
     av_frame_free(&v->frm);
+    av_frame_free(&v->rgb);
     av_packet_free(&v->pkt);
     avcodec_free_context(&v->dec);
     avformat_close_input(&v->fmt);

@@ -51,6 +51,11 @@ void fn_watch_engine_options(fn_options *o)
     o->haar_scale = 1.2;
     o->haar_reduce = 1;
     o->haar_refined_box = 1;
+    /* No second MTCNN pass on a padded frame when a frame has no face: in a
+     * video most frames of an empty scene have none, the retry would double
+     * their cost, and a face cut by the border is picked up by tracking a
+     * few frames later as it comes in. */
+    o->edge_retry = 0;
 }
 
 /* Run O-Net and the embedding once on a blank picture: their one-time setup
