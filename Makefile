@@ -41,7 +41,11 @@ $(BUILD)/$(1)/facenet: $(patsubst %.c,$(BUILD)/$(1)/obj/%.o,$(CLI_SRC)) $(BUILD)
 
 $(BUILD)/$(1)/tests/%: $(BUILD)/$(1)/obj/tests/%.o $(patsubst %.c,$(BUILD)/$(1)/obj/%.o,$(TEST_UTIL)) $(BUILD)/$(1)/libfacenet.a
 	@mkdir -p $$(dir $$@)
-	$(CC) $(2) -o $$@ $$^ $(LIBS)
+	$(CC) $(2) -o $$@ $$(filter %.o,$$^) $$(filter %.a,$$^) $(LIBS)
+
+# Unit tests of the CLI's own modules link them beside the library.
+$(BUILD)/$(1)/tests/test_cli_options $(BUILD)/$(1)/tests/test_cli_outputs: \
+    $(BUILD)/$(1)/obj/src/cli/options.o $(BUILD)/$(1)/obj/src/cli/outputs.o
 
 $(BUILD)/$(1)/bench/%: $(BUILD)/$(1)/obj/bench/%.o $(BUILD)/$(1)/libfacenet.a
 	@mkdir -p $$(dir $$@)

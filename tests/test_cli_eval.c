@@ -36,8 +36,23 @@ static void test_eval_film(const char *film)
     t_facenet(&r, "eval --models-dir %s --gallery-dir '%s/Film/Test' --probe-dir '%s/Predict' --json", models, film,
               film);
     T_CHECK(r.status == 0, "eval exit %d: %s", r.status, r.err);
-    cJSON *o = t_json_line(r.out, 0);
-    T_CHECK(o != NULL, "eval --json printed no object: %s", r.out);
+    cJSON *o = t_json_line(r.out, t_count_lines(r.out) - 1);   /* the summary comes last */
+    T_CHECK(o != NULL && cJSON_GetObjectItem(o, "summary"), "eval --json printed no summary: %s", r.out);
+    /* Before it, a record per input file: every gallery image and every probe. */
+    int gallery = 0, probes = 0;
+    for (int k = 0; k + 1 < t_count_lines(r.out); k++) {
+        cJSON *f = t_json_line(r.out, k);
+        const char *role = cJSON_GetStringValue(cJSON_GetObjectItem(f, "role"));
+        T_CHECK(role && cJSON_GetStringValue(cJSON_GetObjectItem(f, "file")) &&
+                cJSON_GetStringValue(cJSON_GetObjectItem(f, "status")), "record %d lacks role/file/status", k);
+        gallery += role && !strcmp(role, "gallery");
+        probes += role && !strcmp(role, "probe");
+        cJSON_Delete(f);
+    }
+    printf("eval Film: %d gallery records, %d probe records\n", gallery, probes);
+    T_CHECK(gallery == num(o, "gallery_images") && probes == num(o, "all_probes"),
+            "records: %d gallery of %g images, %d probes of %g", gallery, num(o, "gallery_images"), probes,
+            num(o, "all_probes"));
     double acc = num(o, "accuracy");
     printf("eval Film: accuracy %.3f (%g of %g probes), %d people\n", acc, num(o, "correct"), num(o, "probes"),
            cJSON_GetArraySize(cJSON_GetObjectItem(o, "per_person")));
@@ -52,7 +67,7 @@ static void test_eval_film(const char *film)
     /* Warm: the same figures, every image from the cache. */
     t_facenet(&r, "eval --models-dir %s --gallery-dir '%s/Film/Test' --probe-dir '%s/Predict' --json", models, film,
               film);
-    o = t_json_line(r.out, 0);
+    o = t_json_line(r.out, t_count_lines(r.out) - 1);
     printf("eval Film again: accuracy %.3f, %g images from the cache\n", num(o, "accuracy"), num(o, "cache_hits"));
     T_CHECK(r.status == 0 && num(o, "accuracy") == acc, "warm run accuracy %g vs %g", num(o, "accuracy"), acc);
     T_CHECK(num(o, "cache_hits") >= 120, "warm run: only %g cache hits", num(o, "cache_hits"));
@@ -73,7 +88,7 @@ static void test_eval_openset(const char *film)
     t_facenet(&r, "eval --models-dir %s --gallery-dir '%s' --probe-dir '%s/Predict' --unknown-dir '%s/Predict/Shobana' "
                   "--json --plot %s/eval.svg", models, gdir, film, film, t_tmpdir());
     T_CHECK(r.status == 0, "eval --unknown-dir exit %d: %s", r.status, r.err);
-    cJSON *o = t_json_line(r.out, 0);
+    cJSON *o = t_json_line(r.out, t_count_lines(r.out) - 1);
     cJSON *at = cJSON_GetObjectItem(o, "open_set"), *bal = cJSON_GetObjectItem(o, "open_set_balanced");
     printf("open set: %g unknown probes; at %.3f FIR %.3f FNR %.3f; balanced at %.3f FIR %.3f FNR %.3f\n",
            num(o, "unknown_probes"), num(at, "threshold"), num(at, "fir"), num(at, "fnr"), num(bal, "threshold"),

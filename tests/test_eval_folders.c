@@ -36,7 +36,7 @@ static const char *predict(const char *film, const char *who, int k)
     char dir[900];
     snprintf(dir, sizeof dir, "%s/Predict/%s", film, who);
     fn_paths l = {0};
-    T_CHECK(fn_list_images(dir, &l) == FN_OK && l.n > k, "%s: %d images: %s", dir, l.n, fn_last_error());
+    T_CHECK(fn_list_images(dir, &l, NULL) == FN_OK && l.n > k, "%s: %d images: %s", dir, l.n, fn_last_error());
     snprintf(out, sizeof out, "%s", l.n > k ? l.items[k] : "/nonexistent");
     fn_paths_free(&l);
     return out;
@@ -141,7 +141,7 @@ static void test_case_08(void)
     t_facenet(&r, "eval --no-cache --models-dir %s --gallery-dir '%s/gallery' --probe-dir '%s/probes' --json", models,
               dir, dir);
     T_CHECK(r.status == 0, "case 08: exit %d: %s", r.status, r.err);
-    cJSON *o = t_json_line(r.out, 0);
+    cJSON *o = t_json_line(r.out, t_count_lines(r.out) - 1);   /* the summary, after a record per file */
     double all = cJSON_GetNumberValue(cJSON_GetObjectItem(o, "all_probes"));
     double enrolled = cJSON_GetNumberValue(cJSON_GetObjectItem(o, "probes"));
     double absent = cJSON_GetNumberValue(cJSON_GetObjectItem(o, "not_enrolled_probes"));

@@ -441,10 +441,12 @@ fn_status fn_embedder_close(fn_embedder *x);
  */
 
 /* Image files under path (recursively, sorted; .jpg .jpeg .png in any
- * case), appended to *out; a file path is taken as it is.  FN_ERR_IO names
- * a path that cannot be read. */
+ * case), appended to *out; a file path is taken as it is.  The other files
+ * met in the folders are appended to *skipped (when not NULL) so that a
+ * front end can report them rather than drop them silently; hidden names
+ * (.name) are not read.  FN_ERR_IO names a path that cannot be read. */
 typedef struct fn_paths { char **items; int n, cap; } fn_paths;
-fn_status fn_list_images(const char *path, fn_paths *out);
+fn_status fn_list_images(const char *path, fn_paths *out, fn_paths *skipped);
 void fn_paths_free(fn_paths *p);
 
 typedef enum fn_probe_kind {

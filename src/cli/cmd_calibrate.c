@@ -1,7 +1,6 @@
 /* facenet calibrate — choose a gallery's decision threshold from its own
  * embeddings (genuine = same-person pairs, impostor = cross-person pairs)
  * for a target false accept rate, store it, and say whether to trust it. */
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,32 +10,43 @@
 #include "cli.h"
 #include "common.h"
 #include "gallery_open.h"
+#include "options.h"
+#include "outputs.h"
 
-static const char *usage =
-    "usage: facenet calibrate --gallery G.db [--far F] [--dry-run] [--json] [--plot F.svg]\n"
-    "Every pair of enrolled embeddings is a genuine pair (same person) or an impostor\n"
-    "pair (different people).  The threshold accepting the most genuine pairs with a\n"
-    "false accept rate <= F is stored in the gallery, where identify then uses it.\n"
-    "Prints both distance histograms, and warns when the gallery is too small for the\n"
-    "figure to mean much (about 10/F impostor pairs and 20 genuine pairs are needed).\n\n"
-    "  --gallery G.db     the gallery (built by `facenet enroll`)\n"
-    "  --far F            target false accept rate, 0 < F < 0.1 (1e-3)\n"
-    "  --dry-run          report, but do not store the threshold\n"
-    "  --plot F.svg       ROC and histograms as SVG\n"
-    "  --json             one summary object\n"
-    "\nexample: facenet calibrate --gallery film.db --far 1e-2\n";
+static const fn_cli_use uses[] = {
+    FN_USE_REQ(FN_O_GALLERY, "the gallery (built by `facenet enroll`)"),
+    FN_USE_T(FN_O_FAR, "1e-3", NULL),
+    FN_USE_H(FN_O_DRY_RUN, "report, but do not store the threshold"),
+    FN_USE_H(FN_O_PLOT, "write ROC and histograms as SVG (not replacing a file without --overwrite)"),
+    FN_USE(FN_O_OVERWRITE),
+    FN_USE_H(FN_O_JSON, "one summary object"),
+    FN_USE_END};
 
-enum { OPT_GALLERY = 1, OPT_FAR, OPT_DRY_RUN, OPT_JSON, OPT_PLOT, OPT_HELP };
+static const fn_cli_spec spec = {
+    .verb = "calibrate",
+    .usage = (const char *const[]){"--gallery G.db [--far F] [--dry-run] [--json] [--plot F.svg]", NULL},
+    .description =
+        "Every pair of enrolled embeddings is a genuine pair (same person) or an impostor\n"
+        "pair (different people).  The threshold accepting the most genuine pairs with a\n"
+        "false accept rate <= F is stored in the gallery, where identify then uses it.\n"
+        "Prints both distance histograms, and warns when the gallery is too small for the\n"
+        "figure to mean much (about 10/F impostor pairs and 20 genuine pairs are needed).",
+    .opts = uses, .min_args = 0, .max_args = 0,
+    .examples = (const char *const[]){"facenet calibrate --gallery film.db --far 1e-2", NULL},
+    .exits = (const fn_cli_exit[]){{1, "failure: the gallery could not be opened or has too few people or images "
+                                       "to calibrate, or the plot could not be written (named on stderr)"},
+                                   {0, NULL}},
+};
 
-static int write_plot(const char *path, const fn_calib *c, const fn_histogram *h)
+static int write_plot(const fn_outputs *o, const char *path, const fn_calib *c, const fn_histogram *h)
 {
     fn_roc roc = {0};
     fn_status s = fn_calib_roc(c, &roc);
     fn_op mark = c->op;
     fn_svg_plot p = {"facenet calibrate", &roc, 1, &mark, 1, h, c->op.thr};
-    if (s == FN_OK) s = fn_svg_write(path, &p);
+    int rc = s == FN_OK ? fn_cli_save_svg("calibrate", o, path, &p) : fn_cli_fail("calibrate", s);
     fn_roc_free(&roc);
-    return s == FN_OK ? 0 : fn_cli_fail("calibrate", s);
+    return rc;
 }
 
 /* What the stored threshold does on this gallery's own pairs, in counts. */
@@ -90,40 +100,26 @@ static void warn(const fn_calib *c)
 
 int fn_cmd_calibrate(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"gallery", required_argument, 0, OPT_GALLERY},
-        {"far", required_argument, 0, OPT_FAR},
-        {"dry-run", no_argument, 0, OPT_DRY_RUN},
-        {"json", no_argument, 0, OPT_JSON},
-        {"plot", required_argument, 0, OPT_PLOT},
-        {"help", no_argument, 0, OPT_HELP},
-        {0, 0, 0, 0}};
-    const char *gpath = NULL, *plot = NULL;
-    double far = FN_CALIB_DEFAULT_FAR;
-    int json = 0, dry = 0, opt;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        if (opt == OPT_GALLERY) gpath = optarg;
-        else if (opt == OPT_FAR) {
-            char *end;
-            far = strtod(optarg, &end);
-            if (*end || end == optarg || !(far > 0 && far <= 1))
-                return fn_cli_usage_error("calibrate", "--far wants a rate in (0, 1], got '%s'", optarg);
-        } else if (opt == OPT_DRY_RUN) dry = 1;
-        else if (opt == OPT_JSON) json = 1;
-        else if (opt == OPT_PLOT) plot = optarg;
-        else if (opt == OPT_HELP) { fputs(usage, stdout); return 0; }
-        else return fn_cli_usage_error("calibrate", "bad option");
-    }
-    if (!gpath) return fn_cli_usage_error("calibrate", "--gallery G.db is required");
-    if (optind < argc) return fn_cli_usage_error("calibrate", "unexpected argument '%s'", argv[optind]);
+    fn_cli_args a;
+    int prc;
+    if (fn_cli_parse(&spec, argc, argv, &a, &prc)) return prc;
+    const char *gpath = fn_cli_str(&a, FN_O_GALLERY), *plot = fn_cli_str(&a, FN_O_PLOT);
+    double far = fn_cli_float(&a, FN_O_FAR, FN_CALIB_DEFAULT_FAR);
+    int json = fn_cli_flag(&a, FN_O_JSON), dry = fn_cli_flag(&a, FN_O_DRY_RUN);
+    fn_outputs outs = {0};
+    char *in[1] = {(char *)gpath};
+    if (plot && fn_cli_output_file("calibrate", &outs, plot, in, 1, fn_cli_flag(&a, FN_O_OVERWRITE))) return 1;
     struct stat st;
     if (stat(gpath, &st) != 0) {
         fprintf(stderr, "facenet calibrate: %s: no such gallery (create one with `facenet enroll`)\n", gpath);
+        fn_outputs_free(&outs);
         return 1;
     }
     fn_gallery *g = NULL;
-    if (fn_cli_gallery_open("calibrate", gpath, NULL, dry ? FN_GALLERY_READONLY : 0, &g)) return 1;
+    if (fn_cli_gallery_open("calibrate", gpath, NULL, dry ? FN_GALLERY_READONLY : 0, &g)) {
+        fn_outputs_free(&outs);
+        return 1;
+    }
     fn_calib c = {0};
     fn_histogram *h = calloc(1, sizeof *h);
     char *hist = NULL;
@@ -143,7 +139,8 @@ int fn_cmd_calibrate(int argc, char **argv)
     if (!rc && s != FN_OK) rc = fn_cli_fail("calibrate", s);
     if (!rc) warn(&c);
     if (!rc) report(gpath, &c, !dry, hist, json);
-    if (!rc && plot) rc = write_plot(plot, &c, h);
+    if (!rc && plot) rc = write_plot(&outs, plot, &c, h);
+    fn_outputs_free(&outs);
     free(hist);
     free(h);
     fn_calib_free(&c);

@@ -1,33 +1,40 @@
 /* facenet detect — faces, boxes and landmarks; optionally their crops. */
-#include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "cli.h"
 #include "common.h"
 #include "engine_opts.h"
 #include "faces.h"
+#include "outputs.h"
 
+static const fn_cli_use uses[] = {
+    FN_USE_H(FN_O_JSON, "JSON Lines: one object per file "
+                        "{file, status, width, height, faces: [{box, prob, landmarks}]}"),
+    FN_USE_H(FN_O_CROPS, "write each face's crop (facenet-pytorch's extract_face) as "
+                         "DIR/<path below the inputs' folder>_<k>.png"),
+    FN_USE_D(FN_O_SIZE, "160", NULL),
+    FN_USE_D(FN_O_MARGIN, "0", NULL),
+    FN_USE(FN_O_OVERWRITE), FN_USE(FN_O_VERBOSE),
+    FN_CLI_ENGINE_USES,
+    FN_USE_END};
 
-static const char *usage =
-    "usage: facenet detect [--detector mtcnn|haar] [--min-face N] [--thresholds a,b,c] [--json] [--crops DIR] IMAGE|DIR...\n"
-    "Finds faces with MTCNN: box (x1,y1,x2,y2 in pixels), probability and 5 landmarks\n"
-    "(left eye, right eye, nose, left and right mouth corner), most probable first.\n"
-    "With --detector haar the boxes are OpenCV's detectMultiScale(gray, 1.1, 3) rectangles\n"
-    "from the Haar cascade, each with O-Net's probability and landmarks for that box.\n\n"
-    "  --detector D       mtcnn (default) or haar\n"
-    "  --cascade XML      Haar cascade (" FN_HAAR_DEFAULT_CASCADE ")\n"
-    "  --json             one object per image: {file, width, height, faces: [{box, prob, landmarks}]}\n"
-    "  --crops DIR        write each face's crop as DIR/<image>_<k>.png (facenet-pytorch's extract_face)\n"
-    "  --size N           crop size (160)\n"
-    "  --margin M         crop margin in output pixels (0)\n"
-    FN_ENGINE_HELP
-    "\nexample: facenet detect --json --crops faces/ group.jpg\n";
-
-enum { OPT_JSON = OPT_FIRST_LOCAL, OPT_CROPS, OPT_SIZE, OPT_MARGIN, OPT_DETECTOR, OPT_CASCADE, OPT_HELP };
+static const fn_cli_spec spec = {
+    .verb = "detect",
+    .usage = (const char *const[]){"[--detector mtcnn|haar] [--min-face N] [--json] [--crops DIR] IMAGE|DIR...", NULL},
+    .description =
+        "Finds faces with MTCNN: box (x1,y1,x2,y2 in pixels), probability and 5 landmarks\n"
+        "(left eye, right eye, nose, left and right mouth corner), most probable first.\n"
+        "With --detector haar the boxes are OpenCV's detectMultiScale(gray, 1.1, 3) rectangles\n"
+        "from the Haar cascade, each with O-Net's probability and landmarks for that box.\n"
+        "Every input file is accounted for (faces, no face, or an error naming it); files in\n"
+        "the folders that are not .jpg, .jpeg or .png are reported as skipped.",
+    .opts = uses, .min_args = 1, .max_args = -1, .args_name = "IMAGE|DIR...",
+    .examples = (const char *const[]){"facenet detect --json --crops faces/ group.jpg",
+                                      "facenet detect --detector haar --min-face 40 photos/", NULL},
+};
 
 static cJSON *face_json(const fn_face *f)
 {
@@ -43,8 +50,7 @@ static cJSON *face_json(const fn_face *f)
 static void print_faces(const char *file, const fn_faces *f, int json)
 {
     if (json) {
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "file", file);
+        cJSON *o = fn_cli_file_record(file, f->n ? FN_ST_OK : FN_ST_NO_FACE, NULL);
         cJSON_AddNumberToObject(o, "width", f->img.w);
         cJSON_AddNumberToObject(o, "height", f->img.h);
         cJSON *arr = cJSON_CreateArray();
@@ -59,91 +65,76 @@ static void print_faces(const char *file, const fn_faces *f, int json)
                f->faces[i].box[3], f->faces[i].prob);
 }
 
-static int write_crops(const char *dir, const char *file, const fn_faces *f, int size, float margin)
+static int write_crops(fn_outputs *out, const char *file, const fn_faces *f, int size, float margin)
 {
-    const char *base = strrchr(file, '/');
-    base = base ? base + 1 : file;
-    char stem[512];
-    snprintf(stem, sizeof stem, "%s", base);
-    char *dot = strrchr(stem, '.');
-    if (dot) *dot = '\0';
+    int failures = 0;
     for (int i = 0; i < f->n; i++) {
+        char path[4400], err[4600], suffix[16];
+        snprintf(suffix, sizeof suffix, "_%d", i);
+        if (fn_outputs_path(out, file, suffix, ".png", path, sizeof path, err, sizeof err)) {
+            fprintf(stderr, "facenet detect: %s\n", err);
+            failures++;
+            continue;
+        }
         fn_image crop;
-        char out[4096];
-        snprintf(out, sizeof out, "%s/%s_%d.png", dir, stem, i);
         fn_status s = fn_crop_face(&f->img, f->faces[i].box, size, margin, &crop);
-        if (s == FN_OK) s = fn_image_save_png(out, &crop);
+        if (s != FN_OK) failures += fn_cli_fail("detect", s);
+        else failures += fn_cli_save_image("detect", out, path, &crop);
         fn_image_free(&crop);
-        if (s != FN_OK) return fn_cli_fail("detect", s);
     }
-    return 0;
+    return failures;
 }
 
 int fn_cmd_detect(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        FN_ENGINE_LONGOPTS,
-        {"json", no_argument, 0, OPT_JSON},
-        {"crops", required_argument, 0, OPT_CROPS},
-        {"size", required_argument, 0, OPT_SIZE},
-        {"margin", required_argument, 0, OPT_MARGIN},
-        {"detector", required_argument, 0, OPT_DETECTOR},
-        {"cascade", required_argument, 0, OPT_CASCADE},
-        {"help", no_argument, 0, OPT_HELP},
-        {0, 0, 0, 0}};
+    fn_cli_args a;
     fn_cli_engine ce;
-    fn_cli_engine_init(&ce);
+    int rc;
+    if (fn_cli_engine_parse(&ce, &spec, argc, argv, &a, &rc)) return rc;
     ce.opts.detector_only = 1;
-    const char *crops = NULL;
-    int json = 0, size = 160, opt;
-    float margin = 0;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        if (opt == OPT_JSON) json = 1;
-        else if (opt == OPT_CROPS) crops = optarg;
-        else if (opt == OPT_SIZE) {
-            size = atoi(optarg);
-            if (size < 8 || size > 2048) return fn_cli_usage_error("detect", "--size wants 8..2048, got '%s'", optarg);
-        } else if (opt == OPT_MARGIN) {
-            margin = strtof(optarg, NULL);
-            if (margin < 0 || margin >= size) return fn_cli_usage_error("detect", "--margin wants 0..size-1");
-        } else if (opt == OPT_DETECTOR) {
-            if (!strcmp(optarg, "haar")) ce.opts.detector = FN_DETECTOR_HAAR;
-            else if (strcmp(optarg, "mtcnn")) return fn_cli_usage_error("detect", "--detector wants mtcnn or haar, got '%s'", optarg);
-        } else if (opt == OPT_CASCADE) ce.opts.cascade = optarg;
-        else if (opt == OPT_HELP) { fputs(usage, stdout); return 0; }
-        else if (opt == '?') return fn_cli_usage_error("detect", "bad option");
-        else if (fn_cli_engine_option(&ce, "detect", opt, optarg)) return 2;
+    const char *crops = fn_cli_str(&a, FN_O_CROPS);
+    int json = fn_cli_flag(&a, FN_O_JSON), size = (int)fn_cli_int(&a, FN_O_SIZE, 160);
+    float margin = (float)fn_cli_float(&a, FN_O_MARGIN, 0);
+    if (margin >= size) return fn_cli_usage("detect", "--margin %g is not less than --size %d", margin, size);
+    fn_pathlist files = {0}, skipped = {0};
+    if (fn_cli_collect_images(a.pos, a.npos, &files, &skipped)) return 1;
+    fn_outputs out = {0};
+    if (crops) {
+        char err[512];
+        if (fn_outputs_init(&out, crops, a.pos, a.npos, files.items, files.count, fn_cli_flag(&a, FN_O_OVERWRITE),
+                            err, sizeof err)) {
+            fprintf(stderr, "facenet detect: %s\n", err);
+            fn_pathlist_free(&files);
+            fn_pathlist_free(&skipped);
+            return 1;
+        }
     }
-    if (optind >= argc) return fn_cli_usage_error("detect", "no image given");
-    struct stat st;
-    if (crops && mkdir(crops, 0777) != 0 && (stat(crops, &st) != 0 || !S_ISDIR(st.st_mode))) {
-        fprintf(stderr, "facenet detect: cannot create the directory %s\n", crops);
-        return 1;
-    }
-    fn_pathlist files = {0};
-    if (fn_cli_collect_images(argv + optind, argc - optind, &files)) return 1;
+    fn_cli_report_skipped("detect", &skipped, json, fn_cli_flag(&a, FN_O_VERBOSE));
     fn_engine *e = NULL;
-    if (fn_cli_engine_open(&ce, "detect", &e)) { fn_pathlist_free(&files); return 1; }
+    if (fn_cli_engine_open(&ce, "detect", &e)) rc = 1;
     fn_faces f = {0};
     fn_progress prog;
     fn_progress_start(&prog, "detecting", files.count);
     int failures = 0;
-    for (int i = 0; i < files.count; i++) {
+    for (int i = 0; !rc && i < files.count; i++) {
         fn_status s = fn_faces_run(e, files.items[i], 0, 0, &f);
         fn_progress_step(&prog, files.items[i]);
         if (s != FN_OK) {
             fn_progress_end(&prog);
+            if (json) fn_cli_emit(fn_cli_file_record(files.items[i], f.img.data ? "error" :
+                                                     fn_cli_load_status(files.items[i]), fn_last_error()));
             fn_cli_fail("detect", s);
             failures++;
             continue;
         }
         print_faces(files.items[i], &f, json);
-        if (crops && write_crops(crops, files.items[i], &f, size, margin)) failures++;
+        if (crops) failures += write_crops(&out, files.items[i], &f, size, margin);
     }
     fn_progress_end(&prog);
+    fn_outputs_free(&out);
     fn_faces_free(&f);
     fn_engine_free(e);
     fn_pathlist_free(&files);
-    return failures ? 1 : 0;
+    fn_pathlist_free(&skipped);
+    return rc || failures ? 1 : 0;
 }

@@ -1,5 +1,4 @@
 /* facenet embed — one embedding per face, as text or JSON Lines. */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -8,24 +7,35 @@
 #include "engine_opts.h"
 #include "faces.h"
 
-static const char *usage =
-    "usage: facenet embed [--model M] [--aligned] [--json] IMAGE|DIR...\n"
-    "Embeds every face of each image (detect, align, embed).  With --aligned each\n"
-    "image is taken as an already aligned face crop (160x160 for FaceNet, 112x112\n"
-    "for MobileFaceNet).\n\n"
-    "  --aligned          images are face crops; no detection\n"
-    "  --json             one JSON object per face: {\"file\",\"embedding\"[,\"box\",\"prob\"]}\n"
-    FN_ENGINE_HELP
-    "\nexample: facenet embed --model ~/.cache/torch/checkpoints/20180402-114759-vggface2.pt --aligned --json crop.png\n";
+static const fn_cli_use uses[] = {
+    FN_USE(FN_O_ALIGNED),
+    FN_USE_H(FN_O_JSON, "JSON Lines: one object per face {file, status: \"ok\", face, box, prob, embedding}; "
+                        "one per file "
+     "without a face or unreadable {file, status, error}"),
+    FN_USE(FN_O_VERBOSE),
+    FN_CLI_ENGINE_USES,
+    FN_USE_END};
 
-enum { OPT_ALIGNED = OPT_FIRST_LOCAL, OPT_JSON, OPT_HELP };
+static const fn_cli_spec spec = {
+    .verb = "embed",
+    .usage = (const char *const[]){"[--model M] [--aligned] [--json] IMAGE|DIR...", NULL},
+    .description =
+        "Embeds every face of each image (detect, align, embed).  With --aligned each\n"
+        "image is taken as an already aligned face crop (160x160 for FaceNet, 112x112\n"
+        "for MobileFaceNet).  Every input file is accounted for (faces, no face, or an\n"
+        "error naming it); files in the folders that are not images are reported as skipped.",
+    .opts = uses, .min_args = 1, .max_args = -1, .args_name = "IMAGE|DIR...",
+    .examples = (const char *const[]){
+        "facenet embed --json photos/",
+        "facenet embed --model ~/.cache/torch/checkpoints/20180402-114759-vggface2.pt --aligned --json crop.png",
+        NULL},
+};
 
 static void print_face(const char *file, const fn_faces *f, int i, int dim, int aligned, int json)
 {
     const float *v = f->emb + (size_t)i * dim;
     if (json) {
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "file", file);
+        cJSON *o = fn_cli_file_record(file, FN_ST_OK, NULL);
         if (!aligned) {
             cJSON_AddNumberToObject(o, "face", i);
             cJSON_AddItemToObject(o, "box", fn_cli_box(f->faces[i].box));
@@ -43,26 +53,15 @@ static void print_face(const char *file, const fn_faces *f, int i, int dim, int 
 
 int fn_cmd_embed(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        FN_ENGINE_LONGOPTS,
-        {"aligned", no_argument, 0, OPT_ALIGNED},
-        {"json", no_argument, 0, OPT_JSON},
-        {"help", no_argument, 0, OPT_HELP},
-        {0, 0, 0, 0}};
+    fn_cli_args a;
     fn_cli_engine ce;
-    fn_cli_engine_init(&ce);
-    int aligned = 0, json = 0, c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        if (c == OPT_ALIGNED) aligned = 1;
-        else if (c == OPT_JSON) json = 1;
-        else if (c == OPT_HELP) { fputs(usage, stdout); return 0; }
-        else if (c == '?') return fn_cli_usage_error("embed", "bad option");
-        else if (fn_cli_engine_option(&ce, "embed", c, optarg)) return 2;
-    }
-    if (optind >= argc) return fn_cli_usage_error("embed", "no image given");
-    fn_pathlist files = {0};
-    if (fn_cli_collect_images(argv + optind, argc - optind, &files)) return 1;
+    int rc;
+    if (fn_cli_engine_parse(&ce, &spec, argc, argv, &a, &rc)) return rc;
+    int aligned = fn_cli_flag(&a, FN_O_ALIGNED), json = fn_cli_flag(&a, FN_O_JSON);
+    fn_pathlist files = {0}, skipped = {0};
+    if (fn_cli_collect_images(a.pos, a.npos, &files, &skipped)) return 1;
+    fn_cli_report_skipped("embed", &skipped, json, fn_cli_flag(&a, FN_O_VERBOSE));
+    fn_pathlist_free(&skipped);
     fn_engine *e = NULL;
     ce.opts.embedder_only = aligned;   /* crops need no detector, nor the bundle */
     if (fn_cli_engine_open(&ce, "embed", &e)) { fn_pathlist_free(&files); return 1; }
@@ -75,11 +74,14 @@ int fn_cmd_embed(int argc, char **argv)
         fn_progress_step(&prog, files.items[i]);
         if (s != FN_OK) {
             fn_progress_end(&prog);
+            if (json) fn_cli_emit(fn_cli_file_record(files.items[i], f.img.data ? "error" :
+                                                     fn_cli_load_status(files.items[i]), fn_last_error()));
             fn_cli_fail("embed", s);
             failures++;
             continue;
         }
-        if (f.n == 0 && !json) printf("%s: no face\n", files.items[i]);
+        if (f.n == 0 && json) fn_cli_emit(fn_cli_file_record(files.items[i], FN_ST_NO_FACE, NULL));
+        else if (f.n == 0) printf("%s: no face\n", files.items[i]);
         for (int k = 0; k < f.n; k++) print_face(files.items[i], &f, k, dim, aligned, json);
     }
     fn_progress_end(&prog);

@@ -1,7 +1,6 @@
 /* facenet enroll — add the people of a folder-per-person tree to a gallery.
  * Each image is committed on its own, so an interruption or a bad file
  * never loses what was already enrolled. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,26 +14,41 @@
 #include "faces.h"
 #include "gallery_open.h"
 
-static const char *usage =
-    "usage: facenet enroll --gallery G.db [--model M] [--json] DIR\n"
-    "       facenet enroll --gallery G.db --name NAME --camera SOURCE [--frames K] [--seconds S] [--save DIR]\n"
-    "DIR holds one folder per person (the folder name is the person's name); every\n"
-    "image in a person's folder is enrolled.  An image with several faces enrolls its\n"
-    "most probable face (with a warning); an image with no face is skipped.  Enrolling\n"
-    "the same file again is a no-op.  The gallery is created if missing.\n"
-    "With --camera, NAME is enrolled from K good frames of a camera (/dev/video0), stream\n"
-    "URL, video file or image sequence: one clearly visible face, a new view each time.\n\n"
-    "  --name NAME        the person (with --camera)\n"
-    "  --camera SOURCE    capture from this source instead of reading DIR\n"
-    "  --frames K         frames to capture (5)\n"
-    "  --seconds S        give up after S seconds of video (30)\n"
-    "  --save DIR         keep the captured frames as JPEGs in DIR\n"
-    "  --gallery G.db     the gallery file\n"
-    "  --json             JSON Lines: one object per image, then a summary object\n"
-    FN_ENGINE_HELP
-    "\nexample: facenet enroll --gallery film.db Film/Test\n";
+static const fn_cli_use uses[] = {
+    FN_USE_REQ(FN_O_GALLERY, "the gallery file (created if missing)"),
+    FN_USE_H(FN_O_JSON, "JSON Lines: one object per file {person, file, status, detail}, then a summary object"),
+    FN_USE(FN_O_VERBOSE),
+    FN_USE_H(FN_O_NAME, "the person (with --camera)"),
+    FN_USE_H(FN_O_CAMERA, "capture from SOURCE (/dev/video0, a stream URL, a video file, an image sequence) "
+                                 "instead of reading DIR"),
+    FN_USE_D(FN_O_FRAMES, "5", NULL),
+    FN_USE_D(FN_O_SECONDS, "30", NULL),
+    FN_USE(FN_O_SAVE),
+    FN_CLI_ENGINE_USES,
+    FN_USE_END};
 
-enum { OPT_GALLERY = OPT_FIRST_LOCAL, OPT_JSON, OPT_NAME, OPT_CAMERA, OPT_FRAMES, OPT_SECONDS, OPT_SAVE, OPT_HELP };
+static const fn_cli_spec spec = {
+    .verb = "enroll",
+    .usage = (const char *const[]){"--gallery G.db [--model M] [--json] DIR",
+                                   "--gallery G.db --name NAME --camera SOURCE [--frames K] [--seconds S] [--save DIR]",
+                                   NULL},
+    .description =
+        "DIR holds one folder per person (the folder name is the person's name); every\n"
+        "image in a person's folder is enrolled.  An image with several faces enrolls its\n"
+        "most probable face (with a warning); an image with no face is skipped.  Enrolling\n"
+        "the same file again is a no-op.  The gallery is created if missing.  Every file is\n"
+        "accounted for: loose files beside the person folders and files that are not\n"
+        ".jpg, .jpeg or .png are reported as skipped.\n"
+        "With --camera, NAME is enrolled from K good frames of a camera (/dev/video0), stream\n"
+        "URL, video file or image sequence: one clearly visible face, a new view each time.",
+    .opts = uses, .min_args = 0, .max_args = 1, .args_name = "DIR (one folder per person)",
+    .examples = (const char *const[]){"facenet enroll --gallery film.db Film/Test",
+                                      "facenet enroll --gallery home.db --name Alice --camera /dev/video0 --frames 8",
+                                      NULL},
+    .exits = (const fn_cli_exit[]){{1, "failure: nothing could be enrolled, or the gallery/model could not be opened "
+                                       "(files that could not be used are named on stderr)"},
+                                   {0, NULL}},
+};
 
 typedef struct enroll_stats {
     int people, people_empty, images, added, duplicates, refused, no_face, multi_face, errors;
@@ -64,7 +78,9 @@ static void report(enroll_ctx *c, const char *person, const char *path, const ch
         fn_cli_emit(o);
     } else if (strcmp(status, "added") && strcmp(status, "duplicate")) {
         fn_progress_end(&c->prog);
-        if (!strcmp(status, "error")) fprintf(stderr, "warning: skipped: %s\n", detail);
+        if (!strcmp(status, "error") || !strcmp(status, FN_ST_UNREADABLE) || !strcmp(status, FN_ST_UNSUPPORTED))
+            fprintf(stderr, "warning: skipped: %s\n", detail);
+        else if (!strcmp(status, FN_ST_NO_FACE)) fprintf(stderr, "warning: %s: no face: skipped\n", path);
         else fprintf(stderr, "warning: %s: %s%s%s\n", *path ? path : person, status, detail ? ": " : "", detail ? detail : "");
     }
 }
@@ -84,12 +100,12 @@ static int enroll_image(enroll_ctx *c, const char *person, const char *path)
     if (s == FN_OK) s = fn_faces_run(c->e, path, 0, 1, &c->f);
     if (s != FN_OK) {
         c->st.errors++;
-        report(c, person, path, "error", fn_last_error());
+        report(c, person, path, c->f.img.data ? "error" : fn_cli_load_status(path), fn_last_error());
         return 0;
     }
     if (c->f.n == 0) {
         c->st.no_face++;
-        report(c, person, path, "no face", "skipped");
+        report(c, person, path, FN_ST_NO_FACE, "skipped");
         return 0;
     }
     int k = 0; /* faces come most probable first */
@@ -135,8 +151,8 @@ static int is_dir(const char *p)
     return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* The person folders of root, sorted; loose files are reported and ignored. */
-static int person_dirs(const char *root, fn_pathlist *out, int *loose)
+/* The person folders of root, sorted; loose files go to *loose (reported, not enrolled). */
+static int person_dirs(const char *root, fn_pathlist *out, fn_pathlist *loose)
 {
     DIR *d = opendir(root);
     if (!d) return -1;
@@ -147,7 +163,7 @@ static int person_dirs(const char *root, fn_pathlist *out, int *loose)
         char p[4096];
         snprintf(p, sizeof p, "%s/%s", root, ent->d_name);
         if (is_dir(p)) fn_pathlist_add(&names, ent->d_name);
-        else (*loose)++;
+        else fn_pathlist_add(loose, p);
     }
     closedir(d);
     for (int i = 0; i < names.count; i++)
@@ -188,82 +204,74 @@ static void summary(enroll_ctx *c)
 
 int fn_cmd_enroll(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        FN_ENGINE_LONGOPTS,
-        {"gallery", required_argument, 0, OPT_GALLERY},
-        {"json", no_argument, 0, OPT_JSON},
-        {"name", required_argument, 0, OPT_NAME},
-        {"camera", required_argument, 0, OPT_CAMERA},
-        {"frames", required_argument, 0, OPT_FRAMES},
-        {"seconds", required_argument, 0, OPT_SECONDS},
-        {"save", required_argument, 0, OPT_SAVE},
-        {"help", no_argument, 0, OPT_HELP},
-        {0, 0, 0, 0}};
+    fn_cli_args a;
     fn_cli_engine ce;
-    fn_cli_engine_init(&ce);
-    const char *gpath = NULL;
-    fn_camera_enroll cam = {NULL, NULL, 5, 30.0, NULL, 0};
+    int rc;
+    if (fn_cli_engine_parse(&ce, &spec, argc, argv, &a, &rc)) return rc;
+    const char *gpath = fn_cli_str(&a, FN_O_GALLERY);
     enroll_ctx c = {0};
-    int opt;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        if (opt == OPT_GALLERY) gpath = optarg;
-        else if (opt == OPT_JSON) c.json = cam.json = 1;
-        else if (opt == OPT_NAME) cam.name = optarg;
-        else if (opt == OPT_CAMERA) cam.source = optarg;
-        else if (opt == OPT_SAVE) cam.save_dir = optarg;
-        else if (opt == OPT_FRAMES) {
-            cam.frames = atoi(optarg);
-            if (cam.frames < 1 || cam.frames > 100) return fn_cli_usage_error("enroll", "--frames wants 1..100, got '%s'", optarg);
-        } else if (opt == OPT_SECONDS) {
-            cam.seconds = strtod(optarg, NULL);
-            if (!(cam.seconds > 0)) return fn_cli_usage_error("enroll", "--seconds wants a positive number, got '%s'", optarg);
-        }
-        else if (opt == OPT_HELP) { fputs(usage, stdout); return 0; }
-        else if (opt == '?') return fn_cli_usage_error("enroll", "bad option");
-        else if (fn_cli_engine_option(&ce, "enroll", opt, optarg)) return 2;
-    }
-    if (!gpath) return fn_cli_usage_error("enroll", "--gallery G.db is required");
+    c.json = fn_cli_flag(&a, FN_O_JSON);
+    int verbose = fn_cli_flag(&a, FN_O_VERBOSE);
+    fn_camera_enroll cam = {fn_cli_str(&a, FN_O_NAME), fn_cli_str(&a, FN_O_CAMERA),
+                            (int)fn_cli_int(&a, FN_O_FRAMES, 5), fn_cli_float(&a, FN_O_SECONDS, 30),
+                            fn_cli_str(&a, FN_O_SAVE), NULL, c.json};
     if (cam.source || cam.name) {
-        if (!cam.source || !cam.name || !*cam.name) return fn_cli_usage_error("enroll", "--camera and --name go together");
+        if (!cam.source || !cam.name) return fn_cli_usage("enroll", "--camera and --name go together");
+        if (a.npos) return fn_cli_usage("enroll", "--camera takes no directory (got '%s')", a.pos[0]);
         static char cam_name[FN_GALLERY_NAME_MAX];
         int changed = 0;
         if (fn_gallery_normalize_name(cam.name, cam_name, sizeof cam_name, &changed) != FN_OK)
-            return fn_cli_usage_error("enroll", "--name: %s", fn_last_error());
+            return fn_cli_usage("enroll", "--name: %s", fn_last_error());
         if (changed && !cam.json)
             fprintf(stderr, "note: '%s' is enrolled as '%s' (names are stored in Unicode NFC, without leading or "
                     "trailing spaces)\n", cam.name, cam_name);
         cam.name = cam_name;
-        if (optind != argc) return fn_cli_usage_error("enroll", "--camera takes no directory");
         struct stat sd;
         if (cam.save_dir && mkdir(cam.save_dir, 0777) != 0 && (stat(cam.save_dir, &sd) != 0 || !S_ISDIR(sd.st_mode))) {
             fprintf(stderr, "facenet enroll: cannot create the directory %s\n", cam.save_dir);
             return 1;
         }
-        if (fn_cli_engine_open(&ce, "enroll", &c.e)) return 1;
-        if (fn_cli_gallery_open("enroll", gpath, c.e, FN_GALLERY_CREATE, &c.g)) {
-            fn_engine_free(c.e);
+        fn_outputs outs = {0};
+        char err[512];
+        if (fn_outputs_init(&outs, cam.save_dir, NULL, 0, NULL, 0, 0, err, sizeof err)) {
+            fprintf(stderr, "facenet enroll: %s\n", err);
             return 1;
         }
-        int rc = fn_cli_enroll_camera(c.e, c.g, &cam);
+        cam.out = &outs;
+        rc = fn_cli_engine_open(&ce, "enroll", &c.e) ||
+             fn_cli_gallery_open("enroll", gpath, c.e, FN_GALLERY_CREATE, &c.g);
+        if (!rc) rc = fn_cli_enroll_camera(c.e, c.g, &cam);
         fn_gallery_close(c.g);
         fn_engine_free(c.e);
+        fn_outputs_free(&outs);
         return rc;
     }
-    if (argc - optind != 1) return fn_cli_usage_error("enroll", "wants one directory holding a folder per person");
-    const char *root = argv[optind];
+    if (a.npos != 1) return fn_cli_usage("enroll", "wants one directory holding a folder per person");
+    const char *root = a.pos[0];
     if (!is_dir(root)) {
         fprintf(stderr, "facenet enroll: %s is not a directory (it should hold one folder per person)\n", root);
         return 1;
     }
-    fn_pathlist people = {0};
-    int loose = 0;
+    fn_pathlist people = {0}, loose = {0}, skipped = {0};
     if (person_dirs(root, &people, &loose) != 0 || people.count == 0) {
         fprintf(stderr, "facenet enroll: %s holds no person folders\n", root);
         fn_pathlist_free(&people);
+        fn_pathlist_free(&loose);
         return 1;
     }
-    if (loose && !c.json) fprintf(stderr, "note: %d file(s) directly in %s are not in a person folder; ignored\n", loose, root);
+    for (int i = 0; i < loose.count; i++) {
+        if (c.json) {
+            cJSON *o = fn_cli_file_record(loose.items[i], "not_in_person_folder", "not enrolled: a person's images go in "
+                                                                                   "DIR/<person>/");
+            fn_cli_emit(o);
+        } else if (verbose) {
+            fprintf(stderr, "facenet enroll: %s: not in a person folder; not enrolled\n", loose.items[i]);
+        }
+    }
+    if (loose.count && !c.json && !verbose)
+        fprintf(stderr, "note: %d file(s) directly in %s are not in a person folder; ignored (--verbose names them)\n",
+                loose.count, root);
+    fn_pathlist_free(&loose);
     if (fn_cli_engine_open(&ce, "enroll", &c.e) ||
         fn_cli_gallery_open("enroll", gpath, c.e, FN_GALLERY_CREATE, &c.g)) {
         fn_engine_free(c.e);
@@ -276,9 +284,11 @@ int fn_cmd_enroll(int argc, char **argv)
         char dir[4096];
         snprintf(dir, sizeof dir, "%s/%s", root, people.items[i]);
         char *arg = dir;
-        fn_cli_collect_images(&arg, 1, &files[i]);
+        fn_cli_collect_images(&arg, 1, &files[i], &skipped);
         total += files[i].count;
     }
+    fn_cli_report_skipped("enroll", &skipped, c.json, verbose);
+    fn_pathlist_free(&skipped);
     fn_progress_start(&c.prog, "enrolling", total);
     for (int i = 0; i < people.count; i++) {
         int usable = 0, changed = 0;

@@ -1,7 +1,6 @@
 /* facenet eval — closed- and open-set identification accuracy on folders:
  * the library's fn_folder_eval_run enrols a folder-per-person gallery into a
  * temporary gallery and identifies every probe; this file reports it. */
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,35 +10,52 @@
 #include "cli.h"
 #include "common.h"
 #include "engine_opts.h"
+#include "outputs.h"
 
-static const char *usage =
-    "usage: facenet eval --gallery-dir DIR --probe-dir DIR [--unknown-dir DIR] [--threshold T] [--json] [--plot F.svg]\n"
-    "Identification accuracy.  Both directories hold one folder per person; the gallery\n"
-    "folders are enrolled (most probable face per image) into a temporary gallery and\n"
-    "every probe image's face is identified as the nearest enrolled person.  Prints the\n"
-    "accuracy (a probe without a detected face counts as wrong), per-person accuracy,\n"
-    "every misidentified file with the distance and the margin to the second-best person,\n"
-    "and the images where no face was found.  With --unknown-dir (images of people not in\n"
-    "the gallery): open-set figures at the threshold (FIR, FNR) and the threshold that\n"
-    "balances them.\n\n"
-    "  --gallery-dir DIR  DIR/<person>/*.jpg to enrol\n"
-    "  --probe-dir DIR    DIR/<person>/*.jpg to identify\n"
-    "  --unknown-dir DIR  images of people who are not enrolled (any layout)\n"
-    "  --threshold T      open-set decision threshold (default: the model's)\n"
-    "  --plot F.svg       ROC and distance histograms (probe to own person vs to others)\n"
-    "  --json             one summary object\n"
-    FN_CLI_CACHE_HELP
-    FN_ENGINE_HELP
-    "\nexample: facenet eval --gallery-dir Film/Test --probe-dir Predict\n";
+static const fn_cli_use uses[] = {
+    FN_USE_REQ(FN_O_GALLERY_DIR, NULL),
+    FN_USE_REQ(FN_O_PROBE_DIR, NULL),
+    FN_USE(FN_O_UNKNOWN_DIR),
+    FN_USE_T(FN_O_THRESHOLD, "the model's", "open-set decision threshold: farther faces are unknown"),
+    FN_USE_H(FN_O_PLOT, "ROC and distance histograms (probe to own person vs to others)"),
+    FN_USE(FN_O_OVERWRITE),
+    FN_USE_H(FN_O_JSON, "JSON Lines: a record per gallery image {file, role, status: enrolled|no_face} and per "
+                        "probe {file, role, kind, person, status: ok|no_face, nearest, distance, accepted, correct}, "
+                        "then the summary object {summary: \"eval\", ...}"),
+    FN_USE(FN_O_NO_CACHE),
+    FN_CLI_ENGINE_USES,
+    FN_USE_END};
 
-enum { OPT_GALLERY_DIR = OPT_FIRST_LOCAL, OPT_PROBE_DIR, OPT_UNKNOWN_DIR, OPT_THRESHOLD, OPT_JSON, OPT_PLOT,
-       OPT_NO_CACHE, OPT_HELP };
+static const fn_cli_spec spec = {
+    .verb = "eval",
+    .usage = (const char *const[]){
+        "--gallery-dir DIR --probe-dir DIR [--unknown-dir DIR] [--threshold T] [--json] [--plot F.svg]", NULL},
+    .description =
+        "Identification accuracy.  Both directories hold one folder per person; the gallery\n"
+        "folders are enrolled (most probable face per image) into a temporary gallery and\n"
+        "every probe image's face is identified as the nearest enrolled person.  Prints the\n"
+        "accuracy (a probe without a detected face counts as wrong), per-person accuracy,\n"
+        "every misidentified file with the distance and the margin to the second-best person,\n"
+        "and the images where no face was found.  With --unknown-dir (images of people not in\n"
+        "the gallery): open-set figures at the threshold (FIR, FNR) and the threshold that\n"
+        "balances them.",
+    .opts = uses, .min_args = 0, .max_args = 0,
+    .examples = (const char *const[]){"facenet eval --gallery-dir Film/Test --probe-dir Predict",
+                                      "facenet eval --gallery-dir Film/Test --probe-dir Predict --unknown-dir strangers "
+                                      "--plot eval.svg",
+                                      NULL},
+    .exits = (const fn_cli_exit[]){{1, "failure: nothing could be enrolled, a folder or image could not be read, "
+                                       "the model could not be opened, or the plot could not be written (named on "
+                                       "stderr)"},
+                                   {0, NULL}},
+};
 
 typedef struct args {
     const char *gallery_dir, *probe_dir, *unknown_dir, *plot;
     float threshold;
     int json, cache;
     fn_cli_engine ce;
+    fn_outputs outs;   /* the plot: never an input, not replaced without --overwrite */
 } args;
 
 static int is_dir(const char *p)
@@ -104,6 +120,7 @@ static int absent_people(const fn_folder_eval *r, cJSON *arr, int text)
 static void report_json(const args *a, fn_engine *e, const fn_folder_eval *r, const fn_embedder *x)
 {
     cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "summary", "eval");
     cJSON_AddStringToObject(o, "model", fn_engine_model_id(e));
     cJSON_AddNumberToObject(o, "people", r->enrolled_people);
     cJSON_AddNumberToObject(o, "gallery_images", r->gallery_images);
@@ -224,6 +241,7 @@ typedef struct progress_ctx {
     fn_progress prog;
     const char *stage;
     int json;
+    fn_pathlist gallery_files;   /* every gallery image, for its JSON record */
 } progress_ctx;
 
 static void on_progress(void *vp, const char *stage, int done, int total, const char *file)
@@ -235,56 +253,68 @@ static void on_progress(void *vp, const char *stage, int done, int total, const 
         pc->stage = stage;
     }
     fn_progress_step(&pc->prog, file);
+    if (pc->json && !strcmp(stage, "enrolling") && file) fn_pathlist_add(&pc->gallery_files, file);
     (void)done;
+}
+
+/* Every input file accounted for in JSON Lines: a record per gallery image
+ * (enrolled, or no_face) and per probe (its answer), before the summary. */
+static void file_records(const fn_folder_eval *r, const fn_pathlist *gallery)
+{
+    for (int i = 0; i < gallery->count; i++) {
+        int no_face = 0;
+        for (int k = 0; k < r->n_enrol_no_face && !no_face; k++) no_face = !strcmp(r->enrol_no_face[k], gallery->items[i]);
+        cJSON *o = fn_cli_file_record(gallery->items[i], no_face ? FN_ST_NO_FACE : "enrolled", NULL);
+        cJSON_AddStringToObject(o, "role", "gallery");
+        fn_cli_emit(o);
+    }
+    for (int i = 0; i < r->n_probes; i++) {
+        const fn_eval_probe *p = &r->probes[i];
+        cJSON *o = fn_cli_file_record(p->file, p->has_face ? FN_ST_OK : FN_ST_NO_FACE, NULL);
+        cJSON_AddStringToObject(o, "role", "probe");
+        cJSON_AddStringToObject(o, "kind", kind_name(p->kind));
+        if (p->person) cJSON_AddStringToObject(o, "person", p->person);
+        if (p->has_face) {
+            cJSON_AddStringToObject(o, "nearest", p->match.best_name);
+            cJSON_AddNumberToObject(o, "distance", p->match.best.distance);
+            cJSON_AddBoolToObject(o, "accepted", p->accepted);
+            if (p->kind == FN_PROBE_ENROLLED) cJSON_AddBoolToObject(o, "correct", p->correct);
+        }
+        fn_cli_emit(o);
+    }
 }
 
 /* ---- main ---- */
 
 static int parse(int argc, char **argv, args *a)
 {
-    static const struct option longopts[] = {
-        FN_ENGINE_LONGOPTS,
-        {"gallery-dir", required_argument, 0, OPT_GALLERY_DIR},
-        {"probe-dir", required_argument, 0, OPT_PROBE_DIR},
-        {"unknown-dir", required_argument, 0, OPT_UNKNOWN_DIR},
-        {"threshold", required_argument, 0, OPT_THRESHOLD},
-        {"json", no_argument, 0, OPT_JSON},
-        {"plot", required_argument, 0, OPT_PLOT},
-        {"no-cache", no_argument, 0, OPT_NO_CACHE},
-        {"help", no_argument, 0, OPT_HELP},
-        {0, 0, 0, 0}};
     memset(a, 0, sizeof *a);
-    a->cache = 1;
-    a->threshold = -1;
-    fn_cli_engine_init(&a->ce);
-    int opt;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        if (opt == OPT_GALLERY_DIR) a->gallery_dir = optarg;
-        else if (opt == OPT_PROBE_DIR) a->probe_dir = optarg;
-        else if (opt == OPT_UNKNOWN_DIR) a->unknown_dir = optarg;
-        else if (opt == OPT_THRESHOLD) {
-            char *end;
-            a->threshold = strtof(optarg, &end);
-            if (*end || end == optarg || !(a->threshold >= 0))
-                return fn_cli_usage_error("eval", "--threshold wants a distance >= 0, got '%s'", optarg);
-        } else if (opt == OPT_JSON) a->json = 1;
-        else if (opt == OPT_PLOT) a->plot = optarg;
-        else if (opt == OPT_NO_CACHE) a->cache = 0;
-        else if (opt == OPT_HELP) { fputs(usage, stdout); return -1; }
-        else if (opt == '?') return fn_cli_usage_error("eval", "bad option");
-        else if (fn_cli_engine_option(&a->ce, "eval", opt, optarg)) return 2;
-    }
-    if (!a->gallery_dir) return fn_cli_usage_error("eval", "--gallery-dir DIR is required");
-    if (!a->probe_dir) return fn_cli_usage_error("eval", "--probe-dir DIR is required");
-    if (optind < argc) return fn_cli_usage_error("eval", "unexpected argument '%s'", argv[optind]);
+    fn_cli_args o;
+    int code;
+    if (fn_cli_engine_parse(&a->ce, &spec, argc, argv, &o, &code)) return code ? code : -1;
+    a->gallery_dir = fn_cli_str(&o, FN_O_GALLERY_DIR);
+    a->probe_dir = fn_cli_str(&o, FN_O_PROBE_DIR);
+    a->unknown_dir = fn_cli_str(&o, FN_O_UNKNOWN_DIR);
+    a->threshold = (float)fn_cli_float(&o, FN_O_THRESHOLD, -1);
+    a->plot = fn_cli_str(&o, FN_O_PLOT);
+    a->json = fn_cli_flag(&o, FN_O_JSON);
+    a->cache = !fn_cli_flag(&o, FN_O_NO_CACHE);
     const char *dirs[3] = {a->gallery_dir, a->probe_dir, a->unknown_dir};
     for (int i = 0; i < 3; i++)
         if (dirs[i] && !is_dir(dirs[i])) {
             fprintf(stderr, "facenet eval: %s: no such directory\n", dirs[i]);
             return 1;
         }
-    return 0;
+    /* The inputs are folders: the plot may not land on any file below them. */
+    char *in[3] = {(char *)a->gallery_dir, (char *)a->probe_dir, (char *)(a->unknown_dir ? a->unknown_dir : a->probe_dir)};
+    return a->plot && fn_cli_output_file("eval", &a->outs, a->plot, in, 3, fn_cli_flag(&o, FN_O_OVERWRITE));
+}
+
+static int write_plot(const char *tmp, void *ctx, char *err, size_t errlen)
+{
+    if (fn_folder_eval_plot(ctx, tmp, NULL) == FN_OK) return 0;
+    snprintf(err, errlen, "%s", fn_last_error());
+    return -1;
 }
 
 int fn_cmd_eval(int argc, char **argv)
@@ -315,12 +345,15 @@ int fn_cmd_eval(int argc, char **argv)
                                 "count as people not in the gallery\n", r.people[i].name, r.people[i].probes);
     }
     if (!rc) {
+        if (a.json) file_records(&r, &pc.gallery_files);
         if (a.json) report_json(&a, e, &r, &x);
         else report_text(&a, &r);
     }
-    if (!rc && a.plot && (s = fn_folder_eval_plot(&r, a.plot, NULL)) != FN_OK) rc = fn_cli_fail("eval", s);
+    if (!rc && a.plot) rc = fn_cli_write_output("eval", &a.outs, a.plot, write_plot, &r);
+    fn_outputs_free(&a.outs);
     if (x.e && (s = fn_embedder_close(&x)) != FN_OK && !rc) rc = fn_cli_fail("eval", s);
     fn_folder_eval_free(&r);
+    fn_pathlist_free(&pc.gallery_files);
     fn_engine_free(e);
     return rc;
 }

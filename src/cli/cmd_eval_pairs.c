@@ -1,7 +1,6 @@
 /* facenet eval-pairs — LFW-style verification accuracy of the engine on a
  * pairs file: k-fold (View 2) or train/test (View 1) accuracy, ROC AUC, EER
  * and TAR at fixed FARs, with and without the flipped-face embedding. */
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,31 +9,44 @@
 #include "cli.h"
 #include "common.h"
 #include "engine_opts.h"
+#include "outputs.h"
 
-static const char *usage =
-    "usage: facenet eval-pairs --pairs PAIRS.txt --images DIR [--train-pairs TRAIN.txt] [--flip] [--json] [--plot F.svg]\n"
-    "Verification accuracy on LFW-format pairs.  A View 2 file (\"10 300\" header) is scored\n"
-    "by 10-fold cross-validation (mean and std of the folds' accuracy).  A View 1 file\n"
-    "(\"500\" header) takes its threshold from --train-pairs when given, else reports the\n"
-    "best-threshold accuracy on the file itself (optimistic).  Over all pairs: ROC AUC,\n"
-    "EER and TAR at FAR 1e-3 and 1e-2.  Each image gives one face, chosen as FaceNet's\n"
-    "LFW evaluation does (--select center by default).  When the detector finds no face\n"
-    "the central box of 0.6 x the shorter side is embedded instead (FaceNet's LFW\n"
-    "evaluation has no answer for such pairs either; keeping them keeps the protocol's\n"
-    "pair count); these images are counted as missed_faces.\n\n"
-    "  --pairs F          the pairs to report on (pairs.txt, pairsDevTest.txt)\n"
-    "  --images DIR       LFW image root: DIR/<Name>/<Name>_<NNNN>.jpg\n"
-    "  --train-pairs F    View 1: choose the threshold on these pairs (pairsDevTrain.txt)\n"
-    "  --flip             also embed the mirrored face and add it before normalising;\n"
-    "                     reports both with and without\n"
-    "  --plot F.svg       write the ROC and the distance histograms\n"
-    "  --json             one JSON object with every figure\n"
-    FN_CLI_CACHE_HELP
-    FN_ENGINE_HELP
-    "\nexample: facenet eval-pairs --pairs lfw/pairsDevTest.txt --train-pairs lfw/pairsDevTrain.txt \\\n"
-    "           --images lfw/images --flip\n";
+static const fn_cli_use uses[] = {
+    FN_USE_REQ(FN_O_PAIRS, "the pairs to report on (pairs.txt, pairsDevTest.txt)"),
+    FN_USE_REQ(FN_O_IMAGES, "LFW image root: DIR/<Name>/<Name>_<NNNN>.jpg"),
+    FN_USE_H(FN_O_TRAIN_PAIRS, "View 1: choose the threshold on these pairs (pairsDevTrain.txt)"),
+    FN_USE_H(FN_O_FLIP, "also embed the mirrored face and add it before normalising; reports both with and without"),
+    FN_USE_H(FN_O_PLOT, "write the ROC and the distance histograms (not replacing a file without --overwrite)"),
+    FN_USE(FN_O_OVERWRITE),
+    FN_USE_H(FN_O_JSON, "one JSON object with every figure"),
+    FN_USE(FN_O_NO_CACHE),
+    FN_CLI_MODEL_USES, FN_CLI_DETECTOR_USES, FN_USE_T(FN_O_MIN_FACE, "20", NULL), FN_CLI_MTCNN_USES,
+    FN_USE_D(FN_O_SELECT, "center",
+             "which face of an image: FaceNet's LFW evaluation takes the one nearest the centre"),
+    FN_USE_END};
 
-enum { OPT_PAIRS = OPT_FIRST_LOCAL, OPT_IMAGES, OPT_TRAIN, OPT_FLIP, OPT_JSON, OPT_PLOT, OPT_NO_CACHE, OPT_HELP };
+static const fn_cli_spec spec = {
+    .verb = "eval-pairs",
+    .usage = (const char *const[]){
+        "--pairs PAIRS.txt --images DIR [--train-pairs TRAIN.txt] [--flip] [--json] [--plot F.svg]", NULL},
+    .description =
+        "Verification accuracy on LFW-format pairs.  A View 2 file (\"10 300\" header) is scored\n"
+        "by 10-fold cross-validation (mean and std of the folds' accuracy).  A View 1 file\n"
+        "(\"500\" header) takes its threshold from --train-pairs when given, else reports the\n"
+        "best-threshold accuracy on the file itself (optimistic).  Over all pairs: ROC AUC,\n"
+        "EER and TAR at FAR 1e-3 and 1e-2.  Each image gives one face, chosen as FaceNet's\n"
+        "LFW evaluation does (--select center by default).  When the detector finds no face\n"
+        "the central box of 0.6 x the shorter side is embedded instead (FaceNet's LFW\n"
+        "evaluation has no answer for such pairs either; keeping them keeps the protocol's\n"
+        "pair count); these images are counted as missed_faces.",
+    .opts = uses, .min_args = 0, .max_args = 0,
+    .examples = (const char *const[]){
+        "facenet eval-pairs --pairs lfw/pairsDevTest.txt --train-pairs lfw/pairsDevTrain.txt --images lfw/images --flip",
+        NULL},
+    .exits = (const fn_cli_exit[]){{1, "failure: a pairs file or image could not be read, the model could not be "
+                                       "opened, or the plot could not be written (named on stderr)"},
+                                   {0, NULL}},
+};
 
 /* Every distinct image of the pair lists, embedded once. */
 typedef struct image_set {
@@ -254,7 +266,8 @@ static void print_figures(const char *title, const figures *f)
            f->far2.far);
 }
 
-static int write_plot(const char *path, const pair_lists *t, const fn_roc *roc, const figures *f)
+static int write_plot(const fn_outputs *o, const char *path, const pair_lists *t, const fn_roc *roc,
+                      const figures *f)
 {
     size_t ng = 0;
     for (size_t i = 0; i < t->n; i++) ng += t->same[i];
@@ -269,54 +282,35 @@ static int write_plot(const char *path, const pair_lists *t, const fn_roc *roc, 
     if (s == FN_OK) s = fn_histogram_compute(g, a, im, b, 40, 0, 0, h);
     fn_op mark = f->far3;
     fn_svg_plot p = {"facenet eval-pairs", roc, 1, &mark, 1, h, f->thr};
-    if (s == FN_OK) s = fn_svg_write(path, &p);
+    int rc = s == FN_OK ? fn_cli_save_svg("eval-pairs", o, path, &p) : fn_cli_fail("eval-pairs", s);
     free(g);
     free(im);
     free(h);
-    return s == FN_OK ? 0 : fn_cli_fail("eval-pairs", s);
+    return rc;
 }
 
 typedef struct args {
     const char *pairs, *images, *train, *plot;
     int flip, json, cache;
     fn_cli_engine ce;
+    fn_outputs outs;   /* the plot: never an input, not replaced without --overwrite */
 } args;
 
 static int parse(int argc, char **argv, args *a)
 {
-    static const struct option longopts[] = {
-        FN_ENGINE_LONGOPTS,
-        {"pairs", required_argument, 0, OPT_PAIRS},
-        {"images", required_argument, 0, OPT_IMAGES},
-        {"train-pairs", required_argument, 0, OPT_TRAIN},
-        {"flip", no_argument, 0, OPT_FLIP},
-        {"json", no_argument, 0, OPT_JSON},
-        {"plot", required_argument, 0, OPT_PLOT},
-        {"no-cache", no_argument, 0, OPT_NO_CACHE},
-        {"help", no_argument, 0, OPT_HELP},
-        {0, 0, 0, 0}};
     memset(a, 0, sizeof *a);
-    a->cache = 1;
-    fn_cli_engine_init(&a->ce);
-    a->ce.select = FN_SELECT_CENTER;   /* FaceNet's choice for LFW */
-    int opt;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        if (opt == OPT_PAIRS) a->pairs = optarg;
-        else if (opt == OPT_IMAGES) a->images = optarg;
-        else if (opt == OPT_TRAIN) a->train = optarg;
-        else if (opt == OPT_FLIP) a->flip = 1;
-        else if (opt == OPT_JSON) a->json = 1;
-        else if (opt == OPT_PLOT) a->plot = optarg;
-        else if (opt == OPT_NO_CACHE) a->cache = 0;
-        else if (opt == OPT_HELP) { fputs(usage, stdout); return -1; }
-        else if (opt == '?') return fn_cli_usage_error("eval-pairs", "bad option");
-        else if (fn_cli_engine_option(&a->ce, "eval-pairs", opt, optarg)) return 2;
-    }
-    if (!a->pairs) return fn_cli_usage_error("eval-pairs", "--pairs PAIRS.txt is required");
-    if (!a->images) return fn_cli_usage_error("eval-pairs", "--images DIR is required");
-    if (optind < argc) return fn_cli_usage_error("eval-pairs", "unexpected argument '%s'", argv[optind]);
-    return 0;
+    fn_cli_args o;
+    int code;
+    if (fn_cli_engine_parse(&a->ce, &spec, argc, argv, &o, &code)) return code ? code : -1;
+    a->pairs = fn_cli_str(&o, FN_O_PAIRS);
+    a->images = fn_cli_str(&o, FN_O_IMAGES);
+    a->train = fn_cli_str(&o, FN_O_TRAIN_PAIRS);
+    a->plot = fn_cli_str(&o, FN_O_PLOT);
+    a->flip = fn_cli_flag(&o, FN_O_FLIP);
+    a->json = fn_cli_flag(&o, FN_O_JSON);
+    a->cache = !fn_cli_flag(&o, FN_O_NO_CACHE);
+    char *in[2] = {(char *)a->pairs, (char *)(a->train ? a->train : a->pairs)};
+    return a->plot && fn_cli_output_file("eval-pairs", &a->outs, a->plot, in, 2, fn_cli_flag(&o, FN_O_OVERWRITE));
 }
 
 static void report(const args *a, fn_engine *e, const fn_pairs *test, const fn_pairs *train, const image_set *s,
@@ -370,6 +364,7 @@ int fn_cmd_eval_pairs(int argc, char **argv)
     if (st == FN_OK && a.train) st = fn_pairs_load(a.train, &train);
     if (st != FN_OK) {
         fn_pairs_free(test);
+        fn_outputs_free(&a.outs);
         return fn_cli_fail("eval-pairs", st);
     }
     image_set s = {0};
@@ -395,7 +390,8 @@ int fn_cmd_eval_pairs(int argc, char **argv)
             rc = fn_cli_fail("eval-pairs", st);
     }
     if (!rc) report(&a, e, test, train, &s, &fig[0], a.flip ? &fig[1] : NULL, &x, fn_now() - t0);
-    if (!rc && a.plot) rc = write_plot(a.plot, &lt[a.flip], &roc[a.flip], &fig[a.flip]);
+    if (!rc && a.plot) rc = write_plot(&a.outs, a.plot, &lt[a.flip], &roc[a.flip], &fig[a.flip]);
+    fn_outputs_free(&a.outs);
     if (x.e && (st = fn_embedder_close(&x)) != FN_OK && !rc) rc = fn_cli_fail("eval-pairs", st);
     for (int v = 0; v < 2; v++) {
         lists_free(&lt[v]);

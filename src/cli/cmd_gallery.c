@@ -1,21 +1,31 @@
 /* facenet gallery — look after a gallery: list, remove, rename, check. */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
 #include "common.h"
 #include "gallery_open.h"
+#include "options.h"
 
-static const char *usage =
-    "usage: facenet gallery --gallery G.db [--json] list | remove NAME | rename OLD NEW | check\n"
-    "  list               people, their image counts, and the model the gallery was built with\n"
-    "  remove NAME        forget a person with all their images\n"
-    "  rename OLD NEW     rename a person\n"
-    "  check              verify the database and its embeddings\n"
-    "\nexample: facenet gallery --gallery film.db rename Nazriya \"Nazriya Nazim\"\n";
+static const fn_cli_use uses[] = {
+    FN_USE_REQ(FN_O_GALLERY, NULL),
+    FN_USE_H(FN_O_JSON, "list: one object per person {name, images}"),
+    FN_USE_END};
 
-enum { OPT_GALLERY = 1, OPT_JSON, OPT_HELP };
+static const fn_cli_spec spec = {
+    .verb = "gallery",
+    .usage = (const char *const[]){"--gallery G.db [--json] list | remove NAME | rename OLD NEW | check", NULL},
+    .description = "  list               people, their image counts, and the model the gallery was built with\n"
+                   "  remove NAME        forget a person with all their images\n"
+                   "  rename OLD NEW     rename a person\n"
+                   "  check              verify the database and its embeddings",
+    .opts = uses, .min_args = 1, .max_args = 3, .args_name = "an action: list, remove NAME, rename OLD NEW or check",
+    .examples = (const char *const[]){"facenet gallery --gallery film.db list",
+                                      "facenet gallery --gallery film.db rename Nazriya \"Nazriya Nazim\"", NULL},
+    .exits = (const fn_cli_exit[]){{1, "failure: the gallery could not be opened, the person is not there, or "
+                                       "check found a problem (named on stderr)"},
+                                   {0, NULL}},
+};
 
 typedef struct list_ctx { int json, count; } list_ctx;
 
@@ -93,30 +103,20 @@ static int do_check(fn_gallery *g, const char *gpath, int json)
 
 int fn_cmd_gallery(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"gallery", required_argument, 0, OPT_GALLERY},
-        {"json", no_argument, 0, OPT_JSON},
-        {"help", no_argument, 0, OPT_HELP},
-        {0, 0, 0, 0}};
-    const char *gpath = NULL;
-    int json = 0, opt;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        if (opt == OPT_GALLERY) gpath = optarg;
-        else if (opt == OPT_JSON) json = 1;
-        else if (opt == OPT_HELP) { fputs(usage, stdout); return 0; }
-        else return fn_cli_usage_error("gallery", "bad option");
-    }
-    if (!gpath) return fn_cli_usage_error("gallery", "--gallery G.db is required");
-    if (optind >= argc) return fn_cli_usage_error("gallery", "wants list, remove NAME, rename OLD NEW or check");
-    const char *verb = argv[optind];
-    int nargs = argc - optind - 1;
+    fn_cli_args a;
+    int prc;
+    if (fn_cli_parse(&spec, argc, argv, &a, &prc)) return prc;
+    const char *gpath = fn_cli_str(&a, FN_O_GALLERY);
+    int json = fn_cli_flag(&a, FN_O_JSON);
+    char **pos = a.pos;
+    const char *verb = pos[0];
+    int nargs = a.npos - 1;
     int readonly = !strcmp(verb, "list") || !strcmp(verb, "check");
-    if ((!strcmp(verb, "list") || !strcmp(verb, "check")) && nargs != 0) return fn_cli_usage_error("gallery", "%s takes no argument", verb);
-    if (!strcmp(verb, "remove") && nargs != 1) return fn_cli_usage_error("gallery", "remove wants one NAME");
-    if (!strcmp(verb, "rename") && nargs != 2) return fn_cli_usage_error("gallery", "rename wants OLD NEW");
+    if ((!strcmp(verb, "list") || !strcmp(verb, "check")) && nargs != 0) return fn_cli_usage("gallery", "%s takes no argument", verb);
+    if (!strcmp(verb, "remove") && nargs != 1) return fn_cli_usage("gallery", "remove wants one NAME");
+    if (!strcmp(verb, "rename") && nargs != 2) return fn_cli_usage("gallery", "rename wants OLD NEW");
     if (strcmp(verb, "list") && strcmp(verb, "check") && strcmp(verb, "remove") && strcmp(verb, "rename"))
-        return fn_cli_usage_error("gallery", "unknown action '%s'", verb);
+        return fn_cli_usage("gallery", "unknown action '%s'", verb);
     fn_gallery *g = NULL;
     if (fn_cli_gallery_open("gallery", gpath, NULL, readonly ? FN_GALLERY_READONLY : 0, &g)) return 1;
     int rc = 0;
@@ -125,11 +125,11 @@ int fn_cmd_gallery(int argc, char **argv)
     else if (!strcmp(verb, "check")) rc = do_check(g, gpath, json);
     else if (!strcmp(verb, "remove")) {
         int64_t n = 0;
-        s = fn_gallery_remove_person(g, argv[optind + 1], &n);
-        if (s == FN_OK) printf("removed %s (%lld image(s))\n", argv[optind + 1], (long long)n);
+        s = fn_gallery_remove_person(g, pos[1], &n);
+        if (s == FN_OK) printf("removed %s (%lld image(s))\n", pos[1], (long long)n);
     } else {
-        s = fn_gallery_rename_person(g, argv[optind + 1], argv[optind + 2]);
-        if (s == FN_OK) printf("renamed %s to %s\n", argv[optind + 1], argv[optind + 2]);
+        s = fn_gallery_rename_person(g, pos[1], pos[2]);
+        if (s == FN_OK) printf("renamed %s to %s\n", pos[1], pos[2]);
     }
     if (s != FN_OK) rc = fn_cli_fail("gallery", s);
     fn_gallery_close(g);

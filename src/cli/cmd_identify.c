@@ -1,6 +1,5 @@
 /* facenet identify — who is in these photos, by the nearest enrolled
  * person; faces farther than the threshold are "unknown". */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,21 +10,41 @@
 #include "engine_opts.h"
 #include "faces.h"
 #include "gallery_open.h"
+#include "outputs.h"
 
-static const char *usage =
-    "usage: facenet identify --gallery G.db [--threshold T] [--annotate OUTDIR] [--json] IMAGE|DIR...\n"
-    "For every face: the nearest enrolled person and the distance, or unknown when the\n"
-    "distance is above the threshold (the gallery's calibrated one, else the model's).\n\n"
-    "  --gallery G.db     the gallery (built by `facenet enroll` with the same model)\n"
-    "  --threshold T      Euclidean distance above which a face is unknown\n"
-    "  --allow-repeats    let one person name several faces of a picture (mirrors, posters);\n"
-    "                     by default the faces are named jointly, each person at most once\n"
-    "  --annotate OUTDIR  write each image with boxes and names drawn into OUTDIR\n"
-    "  --json             one object per face: {file, box, prob, name, distance, second}\n"
-    FN_ENGINE_HELP
-    "\nexample: facenet identify --gallery film.db --annotate out/ Predict/\n";
+static const fn_cli_use uses[] = {
+    FN_USE_REQ(FN_O_GALLERY, "the gallery (built by `facenet enroll` with the same model)"),
+    FN_USE_T(FN_O_THRESHOLD, "the gallery's calibrated one, else the model's",
+             "Euclidean distance above which a face is unknown"),
+    FN_USE_H(FN_O_ANNOTATE, "write each image with boxes and names drawn into DIR, mirroring the inputs' folders"),
+    FN_USE(FN_O_ALLOW_REPEATS),
+    FN_USE(FN_O_OVERWRITE),
+    FN_USE_H(FN_O_JSON, "JSON Lines: one object per face "
+                        "{file, status: \"ok\", box, prob, name, distance, nearest, nearest_distance, "
+                        "nearest_names_another_face, second}; "
+     "one per file without a face or unreadable {file, status, error}"),
+    FN_USE(FN_O_VERBOSE),
+    FN_CLI_ENGINE_USES,
+    FN_USE_END};
 
-enum { OPT_GALLERY = OPT_FIRST_LOCAL, OPT_THRESHOLD, OPT_ANNOTATE, OPT_JSON, OPT_ALLOW_REPEATS, OPT_HELP };
+static const fn_cli_spec spec = {
+    .verb = "identify",
+    .usage = (const char *const[]){"--gallery G.db [--threshold T] [--annotate DIR] [--json] IMAGE|DIR...", NULL},
+    .description =
+        "For every face: the nearest enrolled person and the distance, or unknown when the\n"
+        "distance is above the threshold (--threshold, else the gallery's calibrated one, else\n"
+        "the model's).  Folders are read recursively (.jpg, .jpeg, .png); other files in them\n"
+        "are reported as skipped.  Every input file is accounted for: a face line, \"no face\",\n"
+        "or an error naming it.  --annotate never writes over an input nor replaces a file\n"
+        "(without --overwrite): DIR/<path below the inputs' common folder>.",
+    .opts = uses, .min_args = 1, .max_args = -1, .args_name = "IMAGE|DIR...",
+    .examples = (const char *const[]){"facenet identify --gallery film.db --annotate out/ Predict/",
+                                      "facenet identify --gallery film.db --json --threshold 0.9 photo.jpg", NULL},
+    .exits = (const fn_cli_exit[]){{1, "failure: a file was unreadable or not an image, an annotated copy could "
+                                       "not be written, or the gallery/model could not be opened (named on stderr; "
+                                       "the other files were still processed)"},
+                                   {0, NULL}},
+};
 
 /* known: the face's jointly assigned name (fn_gallery_name_faces); the
  * nearest person is always reported too, for transparency. */
@@ -37,6 +56,7 @@ static void emit_face(const char *file, const fn_face *f, const fn_gallery_namin
     if (json) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "file", file);
+        cJSON_AddStringToObject(o, "status", FN_ST_OK);
         cJSON_AddItemToObject(o, "box", fn_cli_box(f->box));
         cJSON_AddNumberToObject(o, "prob", f->prob);
         if (known) cJSON_AddStringToObject(o, "name", nm->name);
@@ -64,7 +84,7 @@ static void emit_face(const char *file, const fn_face *f, const fn_gallery_namin
     printf("\n");
 }
 
-static int write_annotated(const char *outdir, const char *file, fn_image *img, const fn_face *faces,
+static int write_annotated(const fn_outputs *out, const char *path, fn_image *img, const fn_face *faces,
                            const fn_gallery_naming *nm, int n)
 {
     for (int i = 0; i < n; i++) {
@@ -74,66 +94,52 @@ static int write_annotated(const char *outdir, const char *file, fn_image *img, 
                  known ? nm[i].named.distance : nm[i].nearest.best.distance);
         fn_image_draw_face(img, &faces[i], label, known);
     }
-    const char *base = strrchr(file, '/');
-    base = base ? base + 1 : file;
-    char out[4096];
-    snprintf(out, sizeof out, "%s/%s", outdir, base);
-    char *dot = strrchr(out, '.');
-    if (dot && strchr(dot, '/') == NULL) strcpy(dot, ".jpg");
-    fn_status s = fn_image_save_jpeg(out, img, 90);
-    return s == FN_OK ? 0 : fn_cli_fail("identify", s);
+    return fn_cli_save_image("identify", out, path, img);
+}
+
+/* An input that could not be processed: stderr, and a record in JSON. */
+static void report_failure(const char *file, const fn_faces *f, int json)
+{
+    if (json) fn_cli_emit(fn_cli_file_record(file, f->img.data ? "error" : fn_cli_load_status(file), fn_last_error()));
+    fn_cli_fail("identify", FN_ERR_IO);
 }
 
 int fn_cmd_identify(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        FN_ENGINE_LONGOPTS,
-        {"gallery", required_argument, 0, OPT_GALLERY},
-        {"threshold", required_argument, 0, OPT_THRESHOLD},
-        {"allow-repeats", no_argument, 0, OPT_ALLOW_REPEATS},
-        {"annotate", required_argument, 0, OPT_ANNOTATE},
-        {"json", no_argument, 0, OPT_JSON},
-        {"help", no_argument, 0, OPT_HELP},
-        {0, 0, 0, 0}};
+    fn_cli_args a;
     fn_cli_engine ce;
-    fn_cli_engine_init(&ce);
-    const char *gpath = NULL, *annotate = NULL;
-    float threshold = -1;
-    int json = 0, allow_repeats = 0, opt;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        if (opt == OPT_GALLERY) gpath = optarg;
-        else if (opt == OPT_THRESHOLD) {
-            char *end;
-            threshold = strtof(optarg, &end);
-            if (*end || end == optarg || threshold < 0)
-                return fn_cli_usage_error("identify", "--threshold wants a distance >= 0, got '%s'", optarg);
-        } else if (opt == OPT_ANNOTATE) annotate = optarg;
-        else if (opt == OPT_JSON) json = 1;
-        else if (opt == OPT_ALLOW_REPEATS) allow_repeats = 1;
-        else if (opt == OPT_HELP) { fputs(usage, stdout); return 0; }
-        else if (opt == '?') return fn_cli_usage_error("identify", "bad option");
-        else if (fn_cli_engine_option(&ce, "identify", opt, optarg)) return 2;
-    }
-    if (!gpath) return fn_cli_usage_error("identify", "--gallery G.db is required");
-    if (optind >= argc) return fn_cli_usage_error("identify", "no image given");
+    int rc;
+    if (fn_cli_engine_parse(&ce, &spec, argc, argv, &a, &rc)) return rc;
+    const char *gpath = fn_cli_str(&a, FN_O_GALLERY), *annotate = fn_cli_str(&a, FN_O_ANNOTATE);
+    float threshold = (float)fn_cli_float(&a, FN_O_THRESHOLD, -1);
+    int json = fn_cli_flag(&a, FN_O_JSON);
     struct stat st;
     if (stat(gpath, &st) != 0) {
         fprintf(stderr, "facenet identify: %s: no such gallery (create one with `facenet enroll`)\n", gpath);
         return 1;
     }
-    if (annotate && mkdir(annotate, 0777) != 0 && (stat(annotate, &st) != 0 || !S_ISDIR(st.st_mode))) {
-        fprintf(stderr, "facenet identify: cannot create the directory %s\n", annotate);
-        return 1;
+    fn_pathlist files = {0}, skipped = {0};
+    if (fn_cli_collect_images(a.pos, a.npos, &files, &skipped)) return 1;
+    fn_outputs out = {0};
+    char **outpaths = annotate ? calloc((size_t)files.count + 1, sizeof *outpaths) : NULL;
+    if (annotate) {
+        char err[512];
+        if (!outpaths || fn_outputs_init(&out, annotate, a.pos, a.npos, files.items, files.count,
+                                         fn_cli_flag(&a, FN_O_OVERWRITE), err, sizeof err)) {
+            fprintf(stderr, "facenet identify: %s\n", outpaths ? err : "out of memory");
+            rc = 1;
+        } else {
+            rc = fn_cli_plan_outputs("identify", &out, files.items, files.count, outpaths);
+        }
     }
-    fn_pathlist files = {0};
-    if (fn_cli_collect_images(argv + optind, argc - optind, &files)) return 1;
+    fn_cli_report_skipped("identify", &skipped, json, fn_cli_flag(&a, FN_O_VERBOSE));
     fn_engine *e = NULL;
     fn_gallery *g = NULL;
     fn_gallery_scratch *scratch = NULL;
     fn_gallery_naming *m = calloc(FN_FACES_MAX, sizeof *m);
-    int rc = fn_cli_engine_open(&ce, "identify", &e) ||
-             fn_cli_gallery_open("identify", gpath, e, FN_GALLERY_READONLY, &g);
+    int allow_repeats = fn_cli_flag(&a, FN_O_ALLOW_REPEATS);
+    if (!rc) rc = fn_cli_engine_open(&ce, "identify", &e) ||
+                  fn_cli_gallery_open("identify", gpath, e, FN_GALLERY_READONLY, &g);
     if (!rc) {
         fn_status s = fn_gallery_scratch_new(g, FN_FACES_MAX, &scratch);
         if (s != FN_OK) rc = fn_cli_fail("identify", s);
@@ -147,10 +153,15 @@ int fn_cmd_identify(int argc, char **argv)
     int failures = 0;
     for (int i = 0; !rc && i < files.count; i++) {
         fn_status s = fn_faces_run(e, files.items[i], 0, 1, &f);
-        /* a person appears once per photo: the faces are named jointly unless --allow-repeats */
-        if (s == FN_OK && f.n)
-            s = fn_gallery_name_faces(g, scratch, f.emb, f.n, t, allow_repeats ? FN_GALLERY_ALLOW_REPEATS : 0, m);
         fn_progress_step(&prog, files.items[i]);
+        if (s != FN_OK) {
+            fn_progress_end(&prog);
+            report_failure(files.items[i], &f, json);
+            failures++;
+            continue;
+        }
+        /* a person appears once per photo: the faces are named jointly unless --allow-repeats */
+        if (f.n) s = fn_gallery_name_faces(g, scratch, f.emb, f.n, t, allow_repeats ? FN_GALLERY_ALLOW_REPEATS : 0, m);
         if (s != FN_OK) {
             fn_progress_end(&prog);
             fn_cli_fail("identify", s);
@@ -158,16 +169,22 @@ int fn_cmd_identify(int argc, char **argv)
             failures++;
             continue;
         }
-        if (f.n == 0 && !json) printf("%s: no face\n", files.items[i]);
+        if (f.n == 0 && json) fn_cli_emit(fn_cli_file_record(files.items[i], FN_ST_NO_FACE, NULL));
+        else if (f.n == 0) printf("%s: no face\n", files.items[i]);
         for (int k = 0; k < f.n; k++) emit_face(files.items[i], &f.faces[k], &m[k], json);
-        if (annotate && write_annotated(annotate, files.items[i], &f.img, f.faces, m, f.n)) failures++;
+        if (annotate && write_annotated(&out, outpaths[i], &f.img, f.faces, m, f.n)) failures++;
     }
     fn_progress_end(&prog);
+    if (outpaths)
+        for (int i = 0; i < files.count; i++) free(outpaths[i]);
+    free(outpaths);
+    fn_outputs_free(&out);
     fn_faces_free(&f);
     free(m);
     fn_gallery_scratch_free(scratch);
     fn_gallery_close(g);
     fn_engine_free(e);
     fn_pathlist_free(&files);
+    fn_pathlist_free(&skipped);
     return rc || failures ? 1 : 0;
 }

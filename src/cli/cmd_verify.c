@@ -1,5 +1,4 @@
 /* facenet verify — are the faces of two images the same person? */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,57 +8,49 @@
 #include "engine_opts.h"
 #include "faces.h"
 
-static const char *usage =
-    "usage: facenet verify [--model M] [--threshold T] [--json] A B\n"
-    "Same person or not: the distance between the chosen face of A and of B against\n"
-    "the threshold (the model's default, chosen on LFW DevTrain, unless given).\n"
-    "Exit status: 0 same person, 3 different people, 1 error.\n\n"
-    "  --threshold T      Euclidean distance at or below which faces match\n"
-    "  --json             {\"a\",\"b\",\"same\",\"distance\",\"threshold\"}\n"
-    FN_ENGINE_HELP
-    "\nexample: facenet verify --select center a.jpg b.jpg\n";
+static const fn_cli_use uses[] = {
+    FN_USE_T(FN_O_THRESHOLD, "the model's, chosen on LFW DevTrain", "Euclidean distance at or below which faces match"),
+    FN_USE_H(FN_O_JSON, "one JSON object: {a, b, same, distance, threshold}"),
+    FN_CLI_ENGINE_USES,
+    FN_USE_END};
 
-enum { OPT_THRESHOLD = OPT_FIRST_LOCAL, OPT_JSON, OPT_HELP };
+static const fn_cli_spec spec = {
+    .verb = "verify",
+    .usage = (const char *const[]){"[--model M] [--threshold T] [--json] A B", NULL},
+    .description = "Same person or not: the distance between the chosen face of A and of B against\n"
+                   "the threshold (the model's default, chosen on LFW DevTrain, unless given).",
+    .opts = uses, .min_args = 2, .max_args = 2, .args_name = "A B (two images)",
+    .examples = (const char *const[]){"facenet verify --select center a.jpg b.jpg", NULL},
+    .exits = (const fn_cli_exit[]){{0, "the same person"},
+                                   {1, "failure: an image unreadable or without a face, or the model could not be "
+                                       "opened (named on stderr)"},
+                                   {3, "different people"},
+                                   {0, NULL}},
+};
 
 int fn_cmd_verify(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        FN_ENGINE_LONGOPTS,
-        {"threshold", required_argument, 0, OPT_THRESHOLD},
-        {"json", no_argument, 0, OPT_JSON},
-        {"help", no_argument, 0, OPT_HELP},
-        {0, 0, 0, 0}};
+    fn_cli_args args;
     fn_cli_engine ce;
-    fn_cli_engine_init(&ce);
-    float threshold = -1;
-    int json = 0, opt;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        if (opt == OPT_THRESHOLD) {
-            char *end;
-            threshold = strtof(optarg, &end);
-            if (*end || end == optarg || threshold < 0)
-                return fn_cli_usage_error("verify", "--threshold wants a distance >= 0, got '%s'", optarg);
-        } else if (opt == OPT_JSON) json = 1;
-        else if (opt == OPT_HELP) { fputs(usage, stdout); return 0; }
-        else if (opt == '?') return fn_cli_usage_error("verify", "bad option");
-        else if (fn_cli_engine_option(&ce, "verify", opt, optarg)) return 2;
-    }
-    if (argc - optind != 2) return fn_cli_usage_error("verify", "wants exactly two images");
+    int rc0;
+    if (fn_cli_engine_parse(&ce, &spec, argc, argv, &args, &rc0)) return rc0;
+    float threshold = (float)fn_cli_float(&args, FN_O_THRESHOLD, -1);
+    int json = fn_cli_flag(&args, FN_O_JSON);
+    char **pos = args.pos;
     fn_engine *e = NULL;
     if (fn_cli_engine_open(&ce, "verify", &e)) return 1;
     int dim = fn_engine_dim(e);
     float *a = calloc((size_t)dim * 2, sizeof(float)), *b = a + dim;
-    int rc = !a || fn_cli_chosen_embedding("verify", e, argv[optind], 0, ce.select, a) ||
-             fn_cli_chosen_embedding("verify", e, argv[optind + 1], 0, ce.select, b);
+    int rc = !a || fn_cli_chosen_embedding("verify", e, pos[0], 0, ce.select, a) ||
+             fn_cli_chosen_embedding("verify", e, pos[1], 0, ce.select, b);
     if (!rc) {
         float t = threshold >= 0 ? threshold : fn_engine_threshold(e);
         float d = fn_distance(a, b, dim);
         int same = d <= t;
         if (json) {
             cJSON *o = cJSON_CreateObject();
-            cJSON_AddStringToObject(o, "a", argv[optind]);
-            cJSON_AddStringToObject(o, "b", argv[optind + 1]);
+            cJSON_AddStringToObject(o, "a", pos[0]);
+            cJSON_AddStringToObject(o, "b", pos[1]);
             cJSON_AddBoolToObject(o, "same", same);
             cJSON_AddNumberToObject(o, "distance", d);
             cJSON_AddNumberToObject(o, "threshold", t);

@@ -6,11 +6,23 @@
 #include <sqlite3.h>
 
 #include "cli.h"
+#include "options.h"
+
+static const fn_cli_use uses[] = {FN_USE_END};
+
+static const fn_cli_spec spec = {
+    .verb = "version",
+    .usage = (const char *const[]){"", NULL},
+    .description = "Prints the version and the libraries that compute: convolutions, gallery search and storage.",
+    .opts = uses, .min_args = 0, .max_args = 0,
+    .examples = (const char *const[]){"facenet version", NULL},
+};
 
 int fn_cmd_version(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
+    fn_cli_args a;
+    int rc;
+    if (fn_cli_parse(&spec, argc, argv, &a, &rc)) return rc;
     const dnnl_version_t *v = dnnl_version();
     printf("facenet 0.1.0\n");
     printf("convolutions: oneDNN %d.%d.%d (CPU ISA chosen at run time)\n", v->major, v->minor, v->patch);

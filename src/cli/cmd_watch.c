@@ -1,7 +1,6 @@
 /* facenet watch — recognise the people in a video, a camera or a stream:
  * faces are tracked, named by a vote over their best views, and reported
  * as they appear, are identified and leave. */
-#include <getopt.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,40 +16,47 @@
 #include "display.h"
 #include "engine_opts.h"
 #include "gallery_open.h"
+#include "outputs.h"
 
-static const char *usage =
-    "usage: facenet watch --gallery G.db [--detector haar|mtcnn] [--every N] [--json] [--headless]\n"
-    "                     [--output FILE.mp4] SOURCE\n"
-    "Follows the faces in SOURCE (a video file, /dev/videoN, an rtsp:// or http:// URL, or an\n"
-    "image sequence such as img%03d.jpg) and names each by a vote over its best views.\n\n"
-    "  --gallery G.db     the gallery (built by `facenet enroll` with the same model)\n"
-    "  --detector D       haar (every frame, default) or mtcnn (every N frames, tracked between)\n"
-    "  --every N          MTCNN: run full detection every N frames (5)\n"
-    "  --threshold T      Euclidean distance above which a face is unknown\n"
-    "  --cascade XML      Haar cascade (Debian opencv-data's frontal face cascade)\n"
-    "  --json             JSON Lines events: {t, track, event, name, distance, box}\n"
-    "  --output FILE      write the annotated video (.mp4, .mkv, .avi)\n"
-    "  --headless         no window (the default when there is no display)\n"
-    "  --allow-repeats    let one person name several tracks of a frame (by default a person\n"
-    "                     names at most one face per frame)\n"
-    "  --realtime         read a file at its own frame rate, dropping frames like a camera\n"
-    "  --max-frames N     stop after N frames\n"
-    "  --min-face N       here: smallest face tracked, and Haar's smallest window (40 px: live\n"
-    "                     video rarely needs smaller faces, and each smaller pyramid level costs)\n"
-    "  --threads N        compute threads (1: a frame is many short parallel steps, and on\n"
-    "                     busy cores each can wait a time slice for its second thread)\n"
-    FN_ENGINE_HELP
-    "\nexample: facenet watch --gallery film.db --json --headless --output out.mp4 clip.mp4\n";
+static const fn_cli_use uses[] = {
+    FN_USE_REQ(FN_O_GALLERY, "the gallery (built by `facenet enroll` with the same model)"),
+    FN_USE_D(FN_O_DETECTOR, "haar", "haar (every frame) or mtcnn (every --every frames, tracked between)"),
+    FN_USE_D(FN_O_EVERY, "5", NULL),
+    FN_USE_T(FN_O_THRESHOLD, "the gallery's calibrated one, else the model's",
+             "Euclidean distance above which a face is unknown"),
+    FN_USE_T(FN_O_CASCADE, "Debian opencv-data's frontal face cascade", NULL),
+    FN_USE_H(FN_O_JSON, "JSON Lines events: {t, track, event, name, distance, box}"),
+    FN_USE_H(FN_O_OUTPUT, "write the annotated video into FILE (.mp4, .mkv, .avi)"),
+    FN_USE_H(FN_O_ALLOW_REPEATS, "let one person name several tracks of a frame (by default a person names at "
+                                 "most one face per frame)"),
+    FN_USE(FN_O_OVERWRITE), FN_USE(FN_O_HEADLESS), FN_USE(FN_O_REALTIME), FN_USE_T(FN_O_MAX_FRAMES, "all", NULL),
+    FN_USE_D(FN_O_THREADS, "1", "compute threads (a frame is many short parallel steps, and on busy cores each can "
+                                "wait a time slice for its second thread)"),
+    FN_CLI_MODEL_USES,
+    FN_USE_T(FN_O_MIN_FACE, "40", "smallest face tracked, and Haar's smallest window (live video rarely needs "
+                                  "smaller faces, and each smaller pyramid level costs)"),
+    FN_CLI_MTCNN_USES, FN_USE_D(FN_O_SELECT, "prob", NULL),
+    FN_USE_END};
 
-enum {
-    OPT_GALLERY = OPT_FIRST_LOCAL, OPT_DETECTOR, OPT_EVERY, OPT_THRESHOLD, OPT_CASCADE, OPT_JSON, OPT_OUTPUT,
-    OPT_HEADLESS, OPT_REALTIME, OPT_MAX_FRAMES, OPT_THREADS, OPT_ALLOW_REPEATS, OPT_HELP
+static const fn_cli_spec spec = {
+    .verb = "watch",
+    .usage = (const char *const[]){"--gallery G.db [--detector haar|mtcnn] [--every N] [--json] [--headless]",
+                                   "--gallery G.db [--output FILE.mp4] SOURCE", NULL},
+    .description =
+        "Follows the faces in SOURCE (a video file, /dev/videoN, an rtsp:// or http:// URL, or an\n"
+        "image sequence such as img%03d.jpg) and names each by a vote over its best views.\n"
+        "--output is written to a temporary file beside FILE and moved into place at the end;\n"
+        "it never replaces the source, nor an existing file without --overwrite.",
+    .opts = uses, .min_args = 1, .max_args = 1, .args_name = "SOURCE",
+    .examples = (const char *const[]){"facenet watch --gallery film.db --json --headless --output out.mp4 clip.mp4",
+                                      "facenet watch --gallery home.db /dev/video0", NULL},
 };
 
 typedef struct watch_args {
     fn_cli_engine ce;
     fn_watch_params wp;
     const char *gallery, *output, *source;
+    int overwrite;
     float threshold;
     int json, headless, realtime, threads;
     long long max_frames;   /* 0: all */
@@ -61,67 +67,26 @@ static void on_signal(int sig) { (void)sig; interrupted = 1; }
 
 static int parse_args(int argc, char **argv, watch_args *a)
 {
-    static const struct option longopts[] = {
-        FN_ENGINE_LONGOPTS,
-        {"gallery", required_argument, 0, OPT_GALLERY},
-        {"detector", required_argument, 0, OPT_DETECTOR},
-        {"every", required_argument, 0, OPT_EVERY},
-        {"threshold", required_argument, 0, OPT_THRESHOLD},
-        {"cascade", required_argument, 0, OPT_CASCADE},
-        {"json", no_argument, 0, OPT_JSON},
-        {"output", required_argument, 0, OPT_OUTPUT},
-        {"headless", no_argument, 0, OPT_HEADLESS},
-        {"allow-repeats", no_argument, 0, OPT_ALLOW_REPEATS},
-        {"realtime", no_argument, 0, OPT_REALTIME},
-        {"max-frames", required_argument, 0, OPT_MAX_FRAMES},
-        {"threads", required_argument, 0, OPT_THREADS},
-        {"help", no_argument, 0, OPT_HELP},
-        {0, 0, 0, 0}};
-    int opt;
-    char *end;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        if (opt == OPT_GALLERY) a->gallery = optarg;
-        else if (opt == OPT_DETECTOR) {
-            if (!strcmp(optarg, "haar")) a->ce.opts.detector = FN_DETECTOR_HAAR;
-            else if (!strcmp(optarg, "mtcnn")) a->ce.opts.detector = FN_DETECTOR_MTCNN;
-            else return fn_cli_usage_error("watch", "--detector wants haar or mtcnn, got '%s'", optarg);
-        } else if (opt == OPT_EVERY) {
-            long v = strtol(optarg, &end, 10);
-            if (*end || end == optarg || v < 1 || v > 1000)
-                return fn_cli_usage_error("watch", "--every wants a frame count 1..1000, got '%s'", optarg);
-            a->wp.every = (int)v;
-        } else if (opt == OPT_THRESHOLD) {
-            a->threshold = strtof(optarg, &end);
-            if (*end || end == optarg || a->threshold < 0)
-                return fn_cli_usage_error("watch", "--threshold wants a distance >= 0, got '%s'", optarg);
-        } else if (opt == OPT_CASCADE) a->ce.opts.cascade = optarg;
-        else if (opt == OPT_JSON) a->json = 1;
-        else if (opt == OPT_OUTPUT) a->output = optarg;
-        else if (opt == OPT_HEADLESS) a->headless = 1;
-        else if (opt == OPT_ALLOW_REPEATS) a->wp.allow_repeats = 1;
-        else if (opt == OPT_REALTIME) a->realtime = 1;
-        else if (opt == OPT_MAX_FRAMES) {
-            long long v = strtoll(optarg, &end, 10);
-            if (*end || end == optarg || v < 1)
-                return fn_cli_usage_error("watch", "--max-frames wants a frame count >= 1, got '%s'", optarg);
-            a->max_frames = v;
-        }
-        else if (opt == OPT_THREADS) {
-            long v = strtol(optarg, &end, 10);
-            if (*end || end == optarg || v < 1 || v > 256)
-                return fn_cli_usage_error("watch", "--threads wants 1..256, got '%s'", optarg);
-            a->threads = (int)v;
-        }
-        else if (opt == OPT_HELP) { fputs(usage, stdout); return -1; }
-        else if (opt == '?') return fn_cli_usage_error("watch", "bad option");
-        else if (fn_cli_engine_option(&a->ce, "watch", opt, optarg)) return 2;
-    }
-    if (!a->gallery) return fn_cli_usage_error("watch", "--gallery G.db is required");
-    if (optind != argc - 1) return fn_cli_usage_error("watch", "give exactly one SOURCE");
-    a->source = argv[optind];
-    /* --min-face also sets the smallest face tracked (Haar's smallest window). */
-    if (a->ce.opts.min_face != 20.0f) a->wp.min_face = (int)a->ce.opts.min_face;
+    fn_cli_args o;
+    int code;
+    /* Not fn_cli_engine_parse: the engine options already hold the watcher's tuning. */
+    if (fn_cli_parse(&spec, argc, argv, &o, &code)) return code ? code : -1;
+    fn_cli_engine_from_args(&a->ce, &o);
+    a->gallery = fn_cli_str(&o, FN_O_GALLERY);
+    a->wp.every = (int)fn_cli_int(&o, FN_O_EVERY, 5);
+    a->threshold = (float)fn_cli_float(&o, FN_O_THRESHOLD, -1);
+    a->json = fn_cli_flag(&o, FN_O_JSON);
+    a->output = fn_cli_str(&o, FN_O_OUTPUT);
+    a->overwrite = fn_cli_flag(&o, FN_O_OVERWRITE);
+    a->headless = fn_cli_flag(&o, FN_O_HEADLESS);
+    a->wp.allow_repeats = fn_cli_flag(&o, FN_O_ALLOW_REPEATS);
+    a->realtime = fn_cli_flag(&o, FN_O_REALTIME);
+    a->max_frames = fn_cli_int(&o, FN_O_MAX_FRAMES, 0);
+    a->threads = (int)fn_cli_int(&o, FN_O_THREADS, 1);
+    a->source = o.pos[0];
+    /* --min-face also sets the smallest face tracked; else a Haar engine's
+     * smallest window is the smallest face tracked (40). */
+    if (fn_cli_given(&o, FN_O_MIN_FACE)) a->wp.min_face = (int)a->ce.opts.min_face;
     else if (a->ce.opts.detector == FN_DETECTOR_HAAR) a->ce.opts.min_face = (float)a->wp.min_face;
     return 0;
 }
@@ -169,6 +134,8 @@ typedef struct watch_run {
     fn_video_source *src;
     fn_watcher *w;
     fn_video_writer *out;
+    fn_outputs outs;   /* --output: never the source, not replaced without --overwrite */
+    char out_tmp[4400];   /* the file being written; moved to --output at the end */
     fn_display *disp;
     fn_image canvas;   /* the frame with annotations, one buffer for the run */
     int mirror;
@@ -192,7 +159,7 @@ static int open_all(watch_args *a, watch_run *r)
     if (s == FN_OK) s = fn_watcher_new(r->e, r->g, &a->wp, &r->w);
     fn_video_info info = r->src ? fn_video_source_info(r->src) : (fn_video_info){0};
     if (s == FN_OK && (a->output || !a->headless)) s = fn_image_alloc(&r->canvas, info.w, info.h, 3);
-    if (s == FN_OK && a->output) s = fn_video_writer_open(a->output, info.w & ~1, info.h & ~1, info.fps, &r->out);
+    if (s == FN_OK && a->output) s = fn_video_writer_open(r->out_tmp, info.w & ~1, info.h & ~1, info.fps, &r->out);
     if (s != FN_OK) return fn_cli_fail("watch", s);
     if (!a->headless) {
         char why[256];
@@ -278,6 +245,42 @@ static void print_latency(fn_latency *l)
     fprintf(stderr, "\n");
 }
 
+/* --output: claimed before anything runs, written under a temporary name. */
+static int plan_output(const watch_args *a, watch_run *r)
+{
+    if (!a->output) return 0;
+    char err[4600];
+    char *src[1] = {(char *)a->source};
+    if (fn_cli_output_file("watch", &r->outs, a->output, src, 1, a->overwrite)) return 1;
+    if (fn_outputs_begin(&r->outs, a->output, r->out_tmp, sizeof r->out_tmp, err, sizeof err)) {
+        fprintf(stderr, "facenet watch: %s\n", err);
+        r->out_tmp[0] = '\0';
+        return 1;
+    }
+    return 0;
+}
+
+/* Close the writer and move the video into place: a closed video is whole
+ * and playable even when the run stopped on an error, so it is kept. */
+static int finish_output(const watch_args *a, watch_run *r, int rc)
+{
+    if (!r->out_tmp[0]) return rc;
+    fn_status s = r->out ? fn_video_writer_close(r->out) : FN_ERR_IO;
+    r->out = NULL;
+    char err[4600];
+    if (s != FN_OK) {
+        if (r->out_tmp[0] && !rc && s != FN_ERR_IO) rc = fn_cli_fail("watch", s);
+        fn_outputs_abort(r->out_tmp);
+        return rc;
+    }
+    if (fn_outputs_commit(&r->outs, r->out_tmp, a->output, err, sizeof err)) {
+        fprintf(stderr, "facenet watch: %s\n", err);
+        return 1;
+    }
+    if (rc) fprintf(stderr, "facenet watch: %s holds the video up to the error\n", a->output);
+    return rc;
+}
+
 int fn_cmd_watch(int argc, char **argv)
 {
     watch_args a;
@@ -308,7 +311,8 @@ int fn_cmd_watch(int argc, char **argv)
         return 1;
     }
     fn_latency_init(r.lat);
-    rc = open_all(&a, &r);
+    rc = plan_output(&a, &r);
+    if (!rc) rc = open_all(&a, &r);
     if (!rc) {
         signal(SIGINT, on_signal);
         rc = run_loop(&a, &r, &frames, &last_t);
@@ -317,10 +321,7 @@ int fn_cmd_watch(int argc, char **argv)
         fn_watcher_finish(r.w, last_t, &ev, &n);
         emit_all(ev, n, a.json);
     }
-    if (r.out) {
-        fn_status s = fn_video_writer_close(r.out);
-        if (s != FN_OK && !rc) rc = fn_cli_fail("watch", s);
-    }
+    rc = finish_output(&a, &r, rc);
     if (r.w) {
         int tracks, embeddings, switches;
         fn_watcher_stats(r.w, &tracks, &embeddings, &switches);
@@ -331,6 +332,7 @@ int fn_cmd_watch(int argc, char **argv)
         print_latency(r.lat);
     }
     close_all(&r);
+    fn_outputs_free(&r.outs);
     free(r.lat);
     return rc;
 }

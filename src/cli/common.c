@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -29,16 +30,19 @@ void fn_pathlist_free(fn_pathlist *l)
     memset(l, 0, sizeof *l);
 }
 
-int fn_cli_collect_images(char **args, int nargs, fn_pathlist *out)
+int fn_cli_collect_images(char **args, int nargs, fn_pathlist *out, fn_pathlist *skipped)
 {
     /* The library lists (fn_list_images: recursive, sorted, by extension);
      * the CLI keeps its own list type for the commands. */
     for (int i = 0; i < nargs; i++) {
-        fn_paths found = {0};
-        fn_status s = fn_list_images(args[i], &found);
+        fn_paths found = {0}, other = {0};
+        fn_status s = fn_list_images(args[i], &found, skipped ? &other : NULL);
         for (int k = 0; s == FN_OK && k < found.n; k++)
             if (fn_pathlist_add(out, found.items[k]) != 0) s = FN_ERR_NOMEM;
+        for (int k = 0; s == FN_OK && k < other.n; k++)
+            if (fn_pathlist_add(skipped, other.items[k]) != 0) s = FN_ERR_NOMEM;
         fn_paths_free(&found);
+        fn_paths_free(&other);
         if (s != FN_OK) {
             fprintf(stderr, "facenet: %s\n", s == FN_ERR_NOMEM ? "out of memory" : fn_last_error());
             return -1;
@@ -138,13 +142,36 @@ int fn_cli_error(const char *verb, const char *fmt, ...)
     return 1;
 }
 
-int fn_cli_usage_error(const char *verb, const char *fmt, ...)
+const char *fn_cli_load_status(const char *path)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "facenet %s: ", verb);
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\n(see `facenet %s --help`)\n", verb);
-    va_end(ap);
-    return 2;
+    static const uint8_t jpeg[3] = {0xFF, 0xD8, 0xFF}, png[8] = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A};
+    uint8_t head[8] = {0};
+    FILE *f = fopen(path, "rb");
+    size_t n = f ? fread(head, 1, sizeof head, f) : 0;
+    if (f) fclose(f);
+    if (n == 0) return FN_ST_UNREADABLE;   /* cannot open, or empty */
+    if ((n >= 3 && !memcmp(head, jpeg, 3)) || (n == 8 && !memcmp(head, png, 8))) return FN_ST_UNREADABLE;
+    return FN_ST_UNSUPPORTED;
+}
+
+cJSON *fn_cli_file_record(const char *file, const char *status, const char *error)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "file", file);
+    cJSON_AddStringToObject(o, "status", status);
+    if (error) cJSON_AddStringToObject(o, "error", error);
+    return o;
+}
+
+void fn_cli_report_skipped(const char *verb, const fn_pathlist *skipped, int json, int verbose)
+{
+    for (int i = 0; i < skipped->count; i++) {
+        if (json) fn_cli_emit(fn_cli_file_record(skipped->items[i], FN_ST_UNSUPPORTED,
+                                                 "not a .jpg, .jpeg or .png file; skipped"));
+        else if (verbose) fprintf(stderr, "facenet %s: %s: skipped: not a .jpg, .jpeg or .png file\n", verb,
+                                  skipped->items[i]);
+    }
+    if (!json && !verbose && skipped->count)
+        fprintf(stderr, "facenet %s: note: skipped %d file(s) in the folders that are not .jpg, .jpeg or .png "
+                        "(--verbose names them)\n", verb, skipped->count);
 }

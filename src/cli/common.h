@@ -1,5 +1,6 @@
 /* common.h — what every subcommand shares: finding image files, JSON Lines
- * output, progress on a terminal (quiet in pipes), and error reporting.
+ * output and per-file statuses, progress on a terminal (quiet in pipes), and
+ * error reporting.  Options are in options.h, output files in outputs.h.
  * Like any client of libfacenet, the CLI sees only the public headers
  * (include/facenet.h); src/cli is compiled with -Iinclude -Isrc/cli alone.
  */
@@ -18,8 +19,11 @@ typedef struct fn_pathlist {
 } fn_pathlist;
 
 /* Expand files and directories (recursively, sorted) into image paths
- * (.jpg .jpeg .png, any case).  A missing path is an error naming it. */
-int fn_cli_collect_images(char **args, int nargs, fn_pathlist *out);
+ * (.jpg .jpeg .png, any case).  Files in the folders with other names go to
+ * skipped (when not NULL) so that they can be reported; hidden files and
+ * folders (.name) are not read.  A file named on the command line is always
+ * taken.  A missing path is an error naming it. */
+int fn_cli_collect_images(char **args, int nargs, fn_pathlist *out, fn_pathlist *skipped);
 int fn_pathlist_add(fn_pathlist *l, const char *path);
 void fn_pathlist_free(fn_pathlist *l);
 
@@ -42,17 +46,27 @@ void fn_progress_end(fn_progress *p);
 /* The embedding cache (eval, eval-pairs): $FACENET_CACHE, else
  * ~/.cache/facenet/embeddings.db.  Returns buf, or NULL after printing
  * "facenet VERB: ..." when there is no location. */
-#define FN_CLI_CACHE_HELP \
-    "  --no-cache         do not read or write the embedding cache\n" \
-    "                     ($FACENET_CACHE, else ~/.cache/facenet/embeddings.db)\n"
 const char *fn_cli_cache_path(const char *verb, char *buf, size_t cap);
 
 /* "facenet VERB: <library sentence>" on stderr; returns exit code 1. */
 int fn_cli_fail(const char *verb, fn_status s);
+
+/* Every input is accounted for: in JSON Lines each input file yields at
+ * least one record {"file", "status", ...}.  The statuses: */
+#define FN_ST_OK "ok"                           /* faces found (one record per face or per image) */
+#define FN_ST_NO_FACE "no_face"                 /* read, but no face detected */
+#define FN_ST_UNREADABLE "unreadable"           /* cannot be opened, or a damaged JPEG/PNG */
+#define FN_ST_UNSUPPORTED "unsupported_format"  /* not a JPEG or PNG (by name in a folder, or by content) */
+/* The status of an input that failed to load: unsupported_format when its
+ * first bytes are neither JPEG's nor PNG's, else unreadable. */
+const char *fn_cli_load_status(const char *path);
+/* {"file": file, "status": status[, "error": error]} (error may be NULL). */
+cJSON *fn_cli_file_record(const char *file, const char *status, const char *error);
+/* Files skipped for their format: a JSON record each, or in text one note
+ * with their count on stderr (each named with verbose). */
+void fn_cli_report_skipped(const char *verb, const fn_pathlist *skipped, int json, int verbose);
 /* "facenet VERB: message" on stderr (the CLI's own failures, which are
  * not the library's: no library error is set); returns exit code 1. */
 int fn_cli_error(const char *verb, const char *fmt, ...) FN_PRINTF(2, 3);
-/* "facenet VERB: message" on stderr; returns exit code 2 (usage). */
-int fn_cli_usage_error(const char *verb, const char *fmt, ...);
 
 #endif

@@ -16,45 +16,28 @@ void fn_cli_engine_init(fn_cli_engine *ce)
     ce->select = FN_SELECT_PROB;
 }
 
-static int parse_float(const char *s, float *out)
+void fn_cli_engine_from_args(fn_cli_engine *ce, const fn_cli_args *a)
 {
-    char *end;
-    double v = strtod(s, &end);
-    if (end == s || *end) return -1;
-    *out = (float)v;
-    return 0;
+    static const fn_select selects[] = {FN_SELECT_PROB, FN_SELECT_LARGEST, FN_SELECT_CENTER};   /* the table's order */
+    if (fn_cli_given(a, FN_O_MODEL)) ce->opts.model = fn_cli_str(a, FN_O_MODEL);
+    if (fn_cli_given(a, FN_O_MODELS_DIR)) ce->opts.models_dir = fn_cli_str(a, FN_O_MODELS_DIR);
+    if (fn_cli_given(a, FN_O_MTCNN_DIR)) ce->opts.mtcnn_dir = fn_cli_str(a, FN_O_MTCNN_DIR);
+    if (fn_cli_given(a, FN_O_MIN_FACE)) ce->opts.min_face = (float)a->v[FN_O_MIN_FACE].f;
+    if (fn_cli_given(a, FN_O_FACTOR)) ce->opts.factor = (float)a->v[FN_O_FACTOR].f;
+    if (fn_cli_given(a, FN_O_THRESHOLDS)) memcpy(ce->opts.thresholds, a->v[FN_O_THRESHOLDS].fl, sizeof(float) * 3);
+    if (fn_cli_given(a, FN_O_SELECT)) ce->select = selects[a->v[FN_O_SELECT].e];
+    if (fn_cli_given(a, FN_O_DETECTOR))   /* the table's order: mtcnn, haar */
+        ce->opts.detector = a->v[FN_O_DETECTOR].e == 1 ? FN_DETECTOR_HAAR : FN_DETECTOR_MTCNN;
+    if (fn_cli_given(a, FN_O_CASCADE)) ce->opts.cascade = fn_cli_str(a, FN_O_CASCADE);
 }
 
-int fn_cli_engine_option(fn_cli_engine *ce, const char *verb, int code, const char *arg)
+int fn_cli_engine_parse(fn_cli_engine *ce, const fn_cli_spec *spec, int argc, char **argv, fn_cli_args *a,
+                        int *exit_code)
 {
-    switch (code) {
-    case OPT_MODEL: ce->opts.model = arg; return 0;
-    case OPT_MODELS_DIR: ce->opts.models_dir = arg; return 0;
-    case OPT_MTCNN_DIR: ce->opts.mtcnn_dir = arg; return 0;
-    case OPT_MIN_FACE:
-        if (parse_float(arg, &ce->opts.min_face) || ce->opts.min_face < 12)
-            return fn_cli_usage_error(verb, "--min-face wants a number of pixels >= 12, got '%s'", arg);
-        return 0;
-    case OPT_FACTOR:
-        if (parse_float(arg, &ce->opts.factor) || ce->opts.factor <= 0.1f || ce->opts.factor >= 0.99f)
-            return fn_cli_usage_error(verb, "--factor wants a number between 0.1 and 0.99, got '%s'", arg);
-        return 0;
-    case OPT_THRESHOLDS: {
-        float t[3];
-        if (sscanf(arg, "%f,%f,%f", &t[0], &t[1], &t[2]) != 3 || t[0] < 0 || t[0] > 1 || t[1] < 0 || t[1] > 1 ||
-            t[2] < 0 || t[2] > 1)
-            return fn_cli_usage_error(verb, "--thresholds wants three probabilities a,b,c, got '%s'", arg);
-        memcpy(ce->opts.thresholds, t, sizeof t);
-        return 0;
-    }
-    case OPT_SELECT:
-        if (!strcmp(arg, "prob")) ce->select = FN_SELECT_PROB;
-        else if (!strcmp(arg, "largest")) ce->select = FN_SELECT_LARGEST;
-        else if (!strcmp(arg, "center")) ce->select = FN_SELECT_CENTER;
-        else return fn_cli_usage_error(verb, "--select wants prob, largest or center, got '%s'", arg);
-        return 0;
-    }
-    return fn_cli_usage_error(verb, "unknown option");
+    fn_cli_engine_init(ce);
+    if (fn_cli_parse(spec, argc, argv, a, exit_code)) return 1;
+    fn_cli_engine_from_args(ce, a);
+    return 0;
 }
 
 static int is_dir(const char *p)

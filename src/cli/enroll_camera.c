@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common.h"
 #include "faces.h"
@@ -65,8 +66,14 @@ static int capture(fn_engine *e, fn_gallery *g, const fn_camera_enroll *c, captu
     char hash[65], path[4200];
     fn_sha256_hex(frame->data, (size_t)frame->w * frame->h * frame->c, hash);
     if (c->save_dir) {
-        snprintf(path, sizeof path, "%s/%s_%.16s.jpg", c->save_dir, c->name, hash);
-        if (fn_image_save_jpeg(path, frame, 92) != FN_OK) fn_cli_fail("enroll", FN_ERR_IO);
+        /* The person's name becomes part of a file name: no folders, no hidden files. */
+        char safe[128];
+        snprintf(safe, sizeof safe, "%s", c->name);
+        for (char *p = safe; *p; p++)
+            if (*p == '/' || (p == safe && *p == '.')) *p = '_';
+        snprintf(path, sizeof path, "%s/%s_%.16s.jpg", c->save_dir, safe, hash);
+        /* The name holds the pixels' hash: an existing file is this frame already. */
+        if (access(path, F_OK) != 0) fn_cli_save_image("enroll", c->out, path, frame);
     } else {
         snprintf(path, sizeof path, "%s@%.2fs", c->source, t);
     }

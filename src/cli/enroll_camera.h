@@ -6,6 +6,7 @@
 #define FN_CLI_ENROLL_CAMERA_H
 
 #include "facenet.h"
+#include "outputs.h"
 
 typedef struct fn_camera_enroll {
     const char *name;        /* the person */
@@ -13,6 +14,7 @@ typedef struct fn_camera_enroll {
     int frames;              /* good frames to capture (5) */
     double seconds;          /* give up after this much source time (30) */
     const char *save_dir;    /* keep the captured frames as JPEGs here (may be NULL) */
+    const fn_outputs *out;   /* how they are written (atomically, never replacing a file) */
     int json;
 } fn_camera_enroll;
 

@@ -60,7 +60,7 @@ static fn_status dir_names(const char *dir, fn_paths *names)
     return s;
 }
 
-static fn_status list_dir(const char *dir, fn_paths *out, int depth)
+static fn_status list_dir(const char *dir, fn_paths *out, fn_paths *skipped, int depth)
 {
     if (depth > 32) return FN_OK;   /* symlink loops end here */
     fn_paths names = {0};
@@ -70,14 +70,15 @@ static fn_status list_dir(const char *dir, fn_paths *out, int depth)
         snprintf(path, sizeof path, "%s/%s", dir, names.items[i]);
         struct stat st;
         if (stat(path, &st) != 0) continue;
-        if (S_ISDIR(st.st_mode)) s = list_dir(path, out, depth + 1);
+        if (S_ISDIR(st.st_mode)) s = list_dir(path, out, skipped, depth + 1);
         else if (S_ISREG(st.st_mode) && has_image_ext(path)) s = paths_add(out, path);
+        else if (S_ISREG(st.st_mode) && skipped) s = paths_add(skipped, path);
     }
     fn_paths_free(&names);
     return s;
 }
 
-fn_status fn_list_images(const char *path, fn_paths *out)
+fn_status fn_list_images(const char *path, fn_paths *out, fn_paths *skipped)
 {
     struct stat st;
     if (stat(path, &st) != 0) return fn_fail(FN_ERR_IO, "%s: %s", path, strerror(errno));
@@ -86,7 +87,7 @@ fn_status fn_list_images(const char *path, fn_paths *out)
     snprintf(dir, sizeof dir, "%s", path);
     size_t n = strlen(dir);
     while (n > 1 && dir[n - 1] == '/') dir[--n] = '\0';
-    return list_dir(dir, out, 0);
+    return list_dir(dir, out, skipped, 0);
 }
 
 /* The sub-directories of root, sorted (none when root is NULL). */
@@ -181,7 +182,7 @@ static fn_status enrol(run *u, const fn_paths *gnames)
         char dir[4096];
         snprintf(dir, sizeof dir, "%s/%s", u->p->gallery_dir, gnames->items[i]);
         int before = files->n;
-        s = fn_list_images(dir, files);
+        s = fn_list_images(dir, files, NULL);
         int *o = s == FN_OK ? realloc(owner, sizeof(int) * ((size_t)files->n + 1)) : NULL;
         if (s == FN_OK && !o) s = fn_fail(FN_ERR_NOMEM, "out of memory listing %s", dir);
         if (s != FN_OK) break;
@@ -251,14 +252,14 @@ static fn_status gather_probes(run *u, const fn_paths *pnames)
         char dir[4096];
         snprintf(dir, sizeof dir, "%s/%s", u->p->probe_dir, pnames->items[i]);
         int before = files.n;
-        s = fn_list_images(dir, &files);
+        s = fn_list_images(dir, &files, NULL);
         int *o = s == FN_OK ? realloc(owner, sizeof(int) * ((size_t)files.n + 1)) : NULL;
         if (s == FN_OK && !o) s = fn_fail(FN_ERR_NOMEM, "out of memory listing %s", dir);
         if (s != FN_OK) break;
         owner = o;
         for (int j = before; j < files.n; j++) owner[j] = i;
     }
-    if (s == FN_OK && u->p->unknown_dir) s = fn_list_images(u->p->unknown_dir, &unknown);
+    if (s == FN_OK && u->p->unknown_dir) s = fn_list_images(u->p->unknown_dir, &unknown, NULL);
     if (s == FN_OK) {
         r->probes = calloc((size_t)(files.n + unknown.n) + 1, sizeof *r->probes);
         u->emb = malloc(sizeof(float) * (size_t)u->x->dim * ((size_t)(files.n + unknown.n) + 1));
