@@ -60,12 +60,13 @@ static void test_case07(void)
     T_CHECK(r.status == 0, "enroll: %d %s", r.status, r.err);
     t_run_free(&r);
     t_facenet(&r, "calibrate --gallery %s --far 1", g);
-    T_CHECK(r.status != 0 && strstr(r.err, "accepts every stranger") && strstr(r.err, "below 0.1"),
+    /* refused by the option table (exit 2) or by the library (exit 1): either way with the reason */
+    T_CHECK(r.status != 0 && strstr(r.err, "one stranger in ten") && strstr(r.err, "0.1"),
             "--far 1: exit %d: %s", r.status, r.err);
     printf("case 07: calibrate --far 1 -> exit %d: %s", r.status, r.err);
     t_run_free(&r);
     t_facenet(&r, "calibrate --gallery %s --far 0.5", g);
-    T_CHECK(r.status != 0 && strstr(r.err, "about 5 in 10 strangers"), "--far 0.5: exit %d: %s", r.status, r.err);
+    T_CHECK(r.status != 0 && strstr(r.err, "0.5") && strstr(r.err, "0.1"), "--far 0.5: exit %d: %s", r.status, r.err);
     t_run_free(&r);
     t_facenet(&r, "gallery --gallery %s list", g);
     T_CHECK(r.status == 0 && strstr(r.out, "none stored"), "no threshold stored after refusals: %s", r.out);
