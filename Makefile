@@ -7,7 +7,7 @@ BUILD   := build
 WARN    := -Wall -Wextra -Werror -Wno-unused-parameter
 CSTD    := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
 INCS    := -Iinclude -Isrc
-LIBS    := -ldnnl -lopenblas -ljpeg -lpng -lz -lsqlite3 -lcjson \
+LIBS    := -ldnnl -lopenblas -ljpeg -lpng -lz -lsqlite3 -lcjson -lutf8proc \
            -lavformat -lavcodec -lswscale -lavutil -lavdevice -lSDL2 -lpthread -lm
 
 OPTFLAGS  := -O2 -g -fopenmp

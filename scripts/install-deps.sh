@@ -3,7 +3,7 @@
 # is missing.  Needs root (apt-get) only when something is actually missing.
 set -euo pipefail
 BUILD_PKGS="gcc make pkg-config xz-utils ca-certificates
-  libjpeg62-turbo-dev libpng-dev zlib1g-dev libsqlite3-dev libcjson-dev
+  libjpeg62-turbo-dev libpng-dev zlib1g-dev libsqlite3-dev libcjson-dev libutf8proc-dev
   libdnnl-dev libopenblas-dev opencv-data
   libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libavdevice-dev ffmpeg libsdl2-dev
   xvfb xauth xdotool"

@@ -137,8 +137,12 @@ static void test_enrol_cycle(void)
     face(&t, "alice", "a1.jpg", 0, 0.1f);
     t.f.image_path = "copy-of-a1.jpg";
     T_CHECK(fn_gallery_add(g, &t.f, &r, NULL) == FN_OK && r == FN_GALLERY_SKIPPED_DUPLICATE, "renamed copy not skipped");
-    /* the same file under another person is another enrolment */
-    T_CHECK(fn_gallery_add(g, face(&t, "carol", "a1.jpg", 4, 0.1f), &r, NULL) == FN_OK && r == FN_GALLERY_ADDED, "same hash, other person");
+    /* the same face of the same file under another person: refused by default, added when asked */
+    T_CHECK(fn_gallery_add(g, face(&t, "carol", "a1.jpg", 4, 0.1f), &r, NULL) == FN_OK && r == FN_GALLERY_REFUSED_OTHER_PERSON,
+            "same hash, other person: %d", r);
+    fn_gallery_add_info info;
+    T_CHECK(fn_gallery_add_ex(g, face(&t, "carol", "a1.jpg", 4, 0.1f), FN_GALLERY_ADD_ALLOW_OTHER_PERSON, &info) == FN_OK &&
+            info.result == FN_GALLERY_ADDED && !strcmp(info.other_person, "alice"), "same hash, other person, allowed");
     int yes = 0;
     T_CHECK(fn_gallery_has_image(g, "alice", t.hash, &yes) == FN_OK && yes, "has_image alice a1");
     fn_sha256_hex("zz", 2, t.hash);

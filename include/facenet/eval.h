@@ -141,6 +141,14 @@ typedef enum fn_distance_kind {
 double fn_embedding_distance(const float *a, const float *b, int dim, fn_distance_kind kind);
 
 #define FN_CALIB_DEFAULT_FAR 1e-3
+/* The target FAR a calibration accepts: 0 < FAR < FN_CALIB_MAX_FAR.  A
+ * decision threshold for naming people is an access-control setting (ISO/IEC
+ * 19795-1 reports verification at FAR 1e-2 .. 1e-6); at FAR 0.1 one stranger
+ * in ten is named as someone enrolled, and FAR 1 means a threshold above
+ * every impostor distance: everyone is accepted.  Targets below what the
+ * gallery can measure (1 / n_impostor) are accepted: the threshold then
+ * accepts no impostor pair seen, and the result says so (below_floor). */
+#define FN_CALIB_MAX_FAR 0.1
 /* All-pairs distances grow as n^2; beyond this many pairs (about 5800
  * embeddings) calibration is refused with FN_ERR_LIMIT. */
 #define FN_CALIB_MAX_PAIRS ((size_t)1 << 24)
@@ -165,17 +173,30 @@ fn_trust fn_calib_trust(size_t n_genuine, size_t n_impostor, double target_far);
 typedef struct fn_calib {
     double *genuine, *impostor;   /* all within-person / cross-person pair distances */
     size_t n_genuine, n_impostor;
+    size_t n_same_face;           /* pairs of one face (same group) left out of both lists */
     double target_far;
-    fn_op op;                     /* fn_roc_at_far at target_far: thr, tar, far */
+    fn_op op;                     /* fn_roc_at_far at target_far: thr (> 0), tar, far */
+    size_t ta, fa;                /* genuine / impostor pairs at distance <= op.thr */
+    double far_floor;             /* 1 / n_impostor: the smallest non-zero FAR these pairs measure */
+    int below_floor;              /* target_far < far_floor: op accepts no impostor pair seen */
     fn_eer eer;
     fn_trust trust;
     size_t n_embeddings, n_people;   /* what fn_calib_from_gallery read (0 from the others) */
 } fn_calib;
 
 /* emb: n x dim floats, label[i] the person of row i.  Needs one person with
- * two embeddings and two different people; target_far in (0, 1]. */
+ * two embeddings and two different people; 0 < target_far < FN_CALIB_MAX_FAR.
+ * FN_ERR_ARG (with the reason) when no threshold above 0 meets the target
+ * (impostor pairs at distance 0: identical embeddings under two names). */
 fn_status fn_calib_from_embeddings(const float *emb, const int *label, size_t n, int dim,
                                    fn_distance_kind kind, double target_far, fn_calib *out);
+/* The same, where group[i] names the face row i was computed from (e.g. one
+ * id per file hash + face box): a pair of rows of one group is the same face
+ * enrolled twice (under one name or two), neither a genuine nor an impostor
+ * pair; such pairs are left out and counted in n_same_face.  group NULL:
+ * every row its own face. */
+fn_status fn_calib_from_embeddings_grouped(const float *emb, const int *label, const int64_t *group, size_t n,
+                                           int dim, fn_distance_kind kind, double target_far, fn_calib *out);
 /* The same from ready genuine / impostor distance lists (copied). */
 fn_status fn_calib_from_distances(const double *genuine, size_t n_genuine, const double *impostor,
                                   size_t n_impostor, double target_far, fn_calib *out);
@@ -506,7 +527,9 @@ double fn_eval_probe_margin(const fn_eval_probe *p);
  * src/eval/calib_gallery.c — calibration straight from a gallery.
  */
 
-/* fn_calib_from_embeddings over every embedding g holds, labelled by person.
+/* fn_calib_from_embeddings_grouped over every embedding g holds, labelled
+ * by person, grouped by face (fn_gallery_embedding.face_id): one face of a
+ * file enrolled under two names is left out, not an impostor pair at 0.
  * Errors name nothing but the gallery's trouble (prefix the path yourself). */
 fn_status fn_calib_from_gallery(fn_gallery *g, fn_distance_kind kind, double target_far, fn_calib *out);
 /* The ROC of a calibration's genuine/impostor distances (for fn_svg_plot). */

@@ -15,6 +15,22 @@ extern "C" {
 
 #define FN_GALLERY_NAME_MAX 128     /* person names: 1..127 bytes, UTF-8 */
 
+/* Person names are stored and looked up in one spelling: valid UTF-8,
+ * Unicode Normalization Form C (UAX #15, computed by utf8proc), without
+ * leading or trailing white space (Unicode White_Space, e.g. U+0020, U+00A0,
+ * U+3000, TAB), no control characters.  So "José" (NFC), "José" (NFD, as
+ * macOS names folders) and "José " are one person.  Every gallery call that
+ * takes a name applies it (add, has_image, remove, rename, list_images,
+ * file_owner); names in results are in this form.  A person stored by an
+ * older facenet under another spelling is still found (both sides are
+ * normalised when comparing) and shown normalised.
+ * out gets at most cap bytes including the NUL; *changed (may be NULL) = 1
+ * when out differs from in, so a caller can say so.  Errors (FN_ERR_ARG):
+ * invalid UTF-8 (the byte offset is named), empty or only white space, a
+ * control character; FN_ERR_LIMIT: longer than FN_GALLERY_NAME_MAX - 1
+ * bytes once normalised. */
+fn_status fn_gallery_normalize_name(const char *in, char *out, size_t cap, int *changed);
+
 typedef struct fn_gallery fn_gallery;
 typedef struct fn_gallery_scratch fn_gallery_scratch;
 
@@ -55,11 +71,46 @@ typedef struct fn_gallery_face {
     const float *embedding;    /* dim floats; stored L2-normalised */
 } fn_gallery_face;
 
-typedef enum fn_gallery_added { FN_GALLERY_ADDED = 1, FN_GALLERY_SKIPPED_DUPLICATE = 2 } fn_gallery_added;
+typedef enum fn_gallery_added {
+    FN_GALLERY_ADDED = 1,
+    FN_GALLERY_SKIPPED_DUPLICATE = 2,     /* this person already has this file */
+    FN_GALLERY_REFUSED_OTHER_PERSON = 3   /* this face of this file is enrolled under another person */
+} fn_gallery_added;
 
-/* Enrols one face.  The same person + same file hash again is not duplicated:
- * *result = FN_GALLERY_SKIPPED_DUPLICATE.  image_id may be NULL. */
+/* Two faces of one file (same SHA-256) are the same face when their boxes
+ * overlap by at least this intersection over union; different faces of one
+ * group photo may belong to different people. */
+#define FN_GALLERY_SAME_FACE_IOU 0.5
+
+enum { FN_GALLERY_ADD_ALLOW_OTHER_PERSON = 1 };   /* fn_gallery_add_ex flag */
+
+typedef struct fn_gallery_add_info {
+    fn_gallery_added result;
+    int64_t image_id;                          /* the new or existing image; 0 when refused */
+    char person[FN_GALLERY_NAME_MAX];          /* the name as stored (normalised) */
+    int name_changed;                          /* 1 when person differs from the name given */
+    char other_person[FN_GALLERY_NAME_MAX];    /* "" or who else has this face of this file */
+    int64_t other_image_id;                    /* that person's image, or 0 */
+} fn_gallery_add_info;
+
+/* Enrols one face (the name is normalised, see fn_gallery_normalize_name).
+ * The same person + same file hash again is not duplicated:
+ * FN_GALLERY_SKIPPED_DUPLICATE.  The same face of the same file already
+ * enrolled under *another* person is refused by default
+ * (FN_GALLERY_REFUSED_OTHER_PERSON, info->other_person names them, nothing is
+ * written): one photo of one face is one person, and a second label is far
+ * more often a mislabelled folder than a wish; the wrong label would make
+ * identify a tie between the two and calibration meaningless.  With
+ * FN_GALLERY_ADD_ALLOW_OTHER_PERSON it is added anyway, and other_person is
+ * still set so the caller can warn.  Refusal is not an error: FN_OK. */
+fn_status fn_gallery_add_ex(fn_gallery *g, const fn_gallery_face *f, int flags, fn_gallery_add_info *info);
+/* fn_gallery_add_ex with flags 0.  result and image_id may be NULL. */
 fn_status fn_gallery_add(fn_gallery *g, const fn_gallery_face *f, fn_gallery_added *result, int64_t *image_id);
+/* Who, other than except_person (NULL: anyone), has an image of this file
+ * hash (any face of it): the first such person by image id in other, or ""
+ * when none.  Lets an enroller report a conflict before detecting faces. */
+fn_status fn_gallery_file_owner(fn_gallery *g, const char *hash_hex, const char *except_person,
+                                char other[FN_GALLERY_NAME_MAX]);
 /* *yes = 1 when this person already has an image with this hash (lets a
  * caller skip detection and embedding for files it has already enrolled). */
 fn_status fn_gallery_has_image(fn_gallery *g, const char *person, const char *hash_hex, int *yes);
@@ -92,6 +143,11 @@ typedef struct fn_gallery_embedding {
     const char *person;
     const float *embedding;
     int dim;
+    /* the lowest image id showing the same face of the same file (same
+     * SHA-256, boxes overlapping by FN_GALLERY_SAME_FACE_IOU), image_id when
+     * none: two rows with one face_id are one face enrolled twice, neither a
+     * genuine nor an impostor pair */
+    int64_t face_id;
 } fn_gallery_embedding;
 fn_status fn_gallery_embeddings(fn_gallery *g, int (*fn)(void *ctx, const fn_gallery_embedding *e), void *ctx);
 
@@ -105,9 +161,27 @@ fn_status fn_gallery_set_threshold(fn_gallery *g, float threshold);
 fn_status fn_gallery_meta_get(fn_gallery *g, const char *key, char *value, size_t cap);
 fn_status fn_gallery_meta_set(fn_gallery *g, const char *key, const char *value);
 
-/* Full consistency check: SQLite's integrity_check and foreign_key_check, and
- * every image has exactly one embedding of the right size.  On failure the
- * sentence says what is wrong (FN_ERR_DB). */
+/* One image of a file enrolled under more than one person (the same face:
+ * boxes overlapping by FN_GALLERY_SAME_FACE_IOU).  Pointers are valid only
+ * during the callback. */
+typedef struct fn_gallery_conflict {
+    const char *hash_hex;   /* the file */
+    int64_t image_id;
+    const char *person;     /* normalised */
+    const char *path;       /* as enrolled */
+} fn_gallery_conflict;
+/* Visits every image involved in a conflict, grouped by file (hash order),
+ * then by image id; fn may be NULL.  *n_files (may be NULL) = how many files
+ * are enrolled under more than one person. */
+fn_status fn_gallery_conflicts(fn_gallery *g, int (*fn)(void *ctx, const fn_gallery_conflict *c), void *ctx,
+                               int64_t *n_files);
+
+/* Full consistency check: SQLite's integrity_check and foreign_key_check,
+ * every row's values (types, ranges, names, hashes, boxes), every image has
+ * exactly one embedding of the right size (FN_ERR_DB, the sentence names the
+ * table and row); then the labels: a file enrolled under two people, or two
+ * people whose names are equal once normalised (FN_ERR_MISMATCH, the
+ * sentence names the file and the people). */
 fn_status fn_gallery_check(fn_gallery *g);
 /* Reloads the in-memory index if another connection changed the file since it
  * was loaded (*reloaded = 1).  reloaded may be NULL. */
@@ -140,6 +214,51 @@ void fn_gallery_scratch_free(fn_gallery_scratch *s);
  * scratch; allocates nothing.  An empty gallery gives FN_ERR_NOT_FOUND. */
 fn_status fn_gallery_search(fn_gallery *g, fn_gallery_scratch *s, const float *queries, int nq, int k,
                             fn_gallery_match *matches, fn_gallery_hit *topk);
+
+/* Person-level top-k: for each of nq queries the k nearest *people*, each
+ * by their nearest image (image_id), nearest first, ties by the lower image
+ * id; people = nq x k hits, slots beyond the number of people get ids -1
+ * and distance INFINITY.  Threading and errors as fn_gallery_search. */
+fn_status fn_gallery_search_people(fn_gallery *g, fn_gallery_scratch *s, const float *queries, int nq, int k,
+                                   fn_gallery_hit *people);
+
+/* ---- naming the faces of one picture jointly ---- */
+
+/* A person appears at most once in a photo or a video frame.  Given the
+ * distances of n_faces faces to n_people people (row-major, Euclidean on
+ * L2-normalised embeddings; INFINITY = not a candidate), names are assigned
+ * so that each person names at most one face, and the total cost is least,
+ * where a face named j costs d(i, j) (only when d(i, j) <= threshold) and an
+ * unknown face costs threshold: i.e. the most total margin
+ * sum(threshold - d) over named faces.  A face displaced from its nearest
+ * person gets its next acceptable one, or unknown.  Method: the Hungarian
+ * algorithm (Kuhn 1955; Munkres 1957), O(n_faces^2 (people within the
+ * threshold of some face + n_faces)).  person_of_face[i] = column j, or -1
+ * (unknown).  Allocates nothing for up to a few dozen faces. */
+#define FN_ASSIGN_MAX_FACES 256
+fn_status fn_assign_faces(const float *dist, int n_faces, int n_people, float threshold, int *person_of_face);
+/* The same from each face's k nearest people (fn_gallery_search_people):
+ * cand = n_faces x k hits; choice[i] = the index in face i's list of the
+ * person it is named, or -1 (unknown).  Exact when k >= n_faces: a face is
+ * never pushed further down its list than the number of other faces. */
+fn_status fn_assign_candidates(const fn_gallery_hit *cand, int n_faces, int k, float threshold, int *choice);
+
+/* The names of the faces of one picture, as identify and watch give them. */
+typedef struct fn_gallery_naming {
+    fn_gallery_match nearest;          /* the face's own nearest and second person (fn_gallery_search) */
+    fn_gallery_hit named;              /* the person it is named; person_id -1 = unknown */
+    char name[FN_GALLERY_NAME_MAX];    /* their name, "" when unknown */
+    int displaced;                     /* 1: its nearest person, within the threshold, names another face */
+} fn_gallery_naming;
+enum { FN_GALLERY_ALLOW_REPEATS = 1 };  /* each face its nearest person (mirrors, posters, twins' photo) */
+/* Names n faces of one picture (emb: n x dim) at threshold: jointly by
+ * fn_assign_candidates over each face's n nearest people (each person names
+ * at most one face), or with FN_GALLERY_ALLOW_REPEATS each face its nearest
+ * person within the threshold.  out: n results.  Threading as
+ * fn_gallery_search (scratch per thread); allocates only for more than 16
+ * faces. */
+fn_status fn_gallery_name_faces(fn_gallery *g, fn_gallery_scratch *s, const float *emb, int n, float threshold,
+                                int flags, fn_gallery_naming *out);
 
 /* ---- the engine's view ---- */
 

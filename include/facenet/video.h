@@ -99,6 +99,9 @@ typedef struct fn_watch_params {
     int min_face;            /* smallest face side tracked, in pixels (a Haar engine's smallest
                                 window is fn_options.min_face: set both) */
     double max_gone;         /* seconds unseen before a track has left (0.5) */
+    int allow_repeats;       /* 1: each track its nearest person, even one another track of the
+                                frame holds (0: a person names at most one track per frame,
+                                fn_gallery_name_faces) */
 } fn_watch_params;
 
 void fn_watch_params_init(fn_watch_params *p);

@@ -49,6 +49,7 @@ static int write_plot(const fn_outputs *o, const char *path, const fn_calib *c, 
     return rc;
 }
 
+/* What the stored threshold does on this gallery's own pairs, in counts. */
 static void report(const char *gpath, const fn_calib *c, int stored, const char *hist, int json)
 {
     if (json) {
@@ -58,8 +59,13 @@ static void report(const char *gpath, const fn_calib *c, int stored, const char 
         cJSON_AddNumberToObject(o, "embeddings", (double)c->n_embeddings);
         cJSON_AddNumberToObject(o, "genuine_pairs", (double)c->n_genuine);
         cJSON_AddNumberToObject(o, "impostor_pairs", (double)c->n_impostor);
+        cJSON_AddNumberToObject(o, "same_face_pairs_left_out", (double)c->n_same_face);
         cJSON_AddNumberToObject(o, "far_target", c->target_far);
+        cJSON_AddNumberToObject(o, "far_floor", c->far_floor);
+        cJSON_AddBoolToObject(o, "far_target_below_floor", c->below_floor);
         cJSON_AddNumberToObject(o, "threshold", c->op.thr);
+        cJSON_AddNumberToObject(o, "genuine_accepted", (double)c->ta);
+        cJSON_AddNumberToObject(o, "impostor_accepted", (double)c->fa);
         cJSON_AddNumberToObject(o, "tar", c->op.tar);
         cJSON_AddNumberToObject(o, "far", c->op.far);
         cJSON_AddNumberToObject(o, "eer", c->eer.eer);
@@ -73,9 +79,23 @@ static void report(const char *gpath, const fn_calib *c, int stored, const char 
     printf("%s: %zu people, %zu embeddings: %zu genuine pairs, %zu impostor pairs\n", gpath, c->n_people, c->n_embeddings,
            c->n_genuine, c->n_impostor);
     printf("distance histograms, genuine | impostor:\n%s", hist);
-    printf("threshold %.4f for FAR <= %g: TAR %.2f %%, FAR %.4f %% here; EER %.2f %% at %.4f\n", c->op.thr,
-           c->target_far, 100 * c->op.tar, 100 * c->op.far, 100 * c->eer.eer, c->eer.thr);
+    printf("threshold %.4f (target FAR %g): in this gallery it accepts %zu of %zu genuine pairs (TAR %.2f %%) and "
+           "%zu of %zu impostor pairs (FAR %.2f %%); EER %.2f %% at %.4f\n", c->op.thr, c->target_far, c->ta,
+           c->n_genuine, 100 * c->op.tar, c->fa, c->n_impostor, 100 * c->op.far, 100 * c->eer.eer, c->eer.thr);
     printf(stored ? "stored in the gallery: identify uses it from now on\n" : "not stored (--dry-run)\n");
+}
+
+/* Warnings on stderr: each says what is true of this gallery. */
+static void warn(const fn_calib *c)
+{
+    if (c->n_same_face)
+        fprintf(stderr, "warning: %zu pair(s) of the same face of one file enrolled under two names were left out "
+                "(`facenet gallery check` names them)\n", c->n_same_face);
+    if (c->below_floor)
+        fprintf(stderr, "warning: target FAR %g is below the smallest FAR %zu impostor pairs can measure (1/%zu = "
+                "%.2g): the threshold accepts none of them, and the true FAR is only known to be below %.2g (95 %%)\n",
+                c->target_far, c->n_impostor, c->n_impostor, c->far_floor, c->trust.far_upper95);
+    if (!c->trust.reliable) fprintf(stderr, "warning: %s\n", c->trust.why);
 }
 
 int fn_cmd_calibrate(int argc, char **argv)
@@ -117,7 +137,7 @@ int fn_cmd_calibrate(int argc, char **argv)
     if (s == FN_OK) s = fn_histogram_text(h, c.op.thr, 30, &hist);
     if (s == FN_OK && !dry) s = fn_gallery_set_threshold(g, (float)c.op.thr);
     if (!rc && s != FN_OK) rc = fn_cli_fail("calibrate", s);
-    if (!rc && !c.trust.reliable) fprintf(stderr, "warning: %s\n", c.trust.why);
+    if (!rc) warn(&c);
     if (!rc) report(gpath, &c, !dry, hist, json);
     if (!rc && plot) rc = write_plot(&outs, plot, &c, h);
     fn_outputs_free(&outs);

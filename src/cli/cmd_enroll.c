@@ -51,7 +51,7 @@ static const fn_cli_spec spec = {
 };
 
 typedef struct enroll_stats {
-    int people, people_empty, images, added, duplicates, no_face, multi_face, errors;
+    int people, people_empty, images, added, duplicates, refused, no_face, multi_face, errors;
 } enroll_stats;
 
 typedef struct enroll_ctx {
@@ -61,6 +61,8 @@ typedef struct enroll_ctx {
     enroll_stats st;
     fn_faces f;
     fn_progress prog;
+    const char *name_given;   /* the folder's name when the stored name differs (NFC, trimmed) */
+    const char *other;        /* for a refused file: who already has it */
 } enroll_ctx;
 
 static void report(enroll_ctx *c, const char *person, const char *path, const char *status, const char *detail)
@@ -71,6 +73,8 @@ static void report(enroll_ctx *c, const char *person, const char *path, const ch
         cJSON_AddStringToObject(o, "file", path);
         cJSON_AddStringToObject(o, "status", status);
         if (detail) cJSON_AddStringToObject(o, "detail", detail);
+        if (c->other) cJSON_AddStringToObject(o, "other_person", c->other);
+        if (c->name_given) cJSON_AddStringToObject(o, "name_given", c->name_given);
         fn_cli_emit(o);
     } else if (strcmp(status, "added") && strcmp(status, "duplicate")) {
         fn_progress_end(&c->prog);
@@ -113,12 +117,28 @@ static int enroll_image(enroll_ctx *c, const char *person, const char *path)
     }
     fn_gallery_face gf = {person, path, hash, {0}, c->f.faces[k].prob, c->f.emb};
     memcpy(gf.box, c->f.faces[k].box, sizeof gf.box);
-    fn_gallery_added added;
-    s = fn_gallery_add(c->g, &gf, &added, NULL);
+    fn_gallery_add_info info;
+    s = fn_gallery_add_ex(c->g, &gf, 0, &info);
     if (s != FN_OK) {
         c->st.errors++;
         report(c, person, path, "error", fn_last_error());
         return 0;
+    }
+    if (info.result == FN_GALLERY_REFUSED_OTHER_PERSON) {
+        /* one photo of one face is one person: a second label is a mislabelled folder far more often than a wish */
+        char why[2 * FN_GALLERY_NAME_MAX + 160];
+        snprintf(why, sizeof why, "this face of this file is already enrolled as %s (image %lld); not added as %s",
+                 info.other_person, (long long)info.other_image_id, person);
+        c->st.refused++;
+        c->other = info.other_person;
+        report(c, person, path, "refused", why);
+        c->other = NULL;
+        return 0;
+    }
+    if (info.result == FN_GALLERY_SKIPPED_DUPLICATE) {
+        c->st.duplicates++;
+        report(c, person, path, "duplicate", "already enrolled");
+        return 1;
     }
     c->st.added++;
     if (c->json) report(c, person, path, "added", detail[0] ? detail : NULL);
@@ -168,6 +188,7 @@ static void summary(enroll_ctx *c)
         cJSON_AddNumberToObject(o, "images", s->images);
         cJSON_AddNumberToObject(o, "added", s->added);
         cJSON_AddNumberToObject(o, "duplicates", s->duplicates);
+        cJSON_AddNumberToObject(o, "refused_other_person", s->refused);
         cJSON_AddNumberToObject(o, "no_face", s->no_face);
         cJSON_AddNumberToObject(o, "several_faces", s->multi_face);
         cJSON_AddNumberToObject(o, "errors", s->errors);
@@ -177,6 +198,8 @@ static void summary(enroll_ctx *c)
     printf("enrolled %d image(s) of %d people (%d already enrolled, %d without a face, %d with several faces, "
            "%d unreadable)\n", s->added, s->people - s->people_empty, s->duplicates, s->no_face, s->multi_face,
            s->errors);
+    if (s->refused)
+        printf("%d image(s) refused: already enrolled as another person (named above)\n", s->refused);
 }
 
 int fn_cmd_enroll(int argc, char **argv)
@@ -195,6 +218,14 @@ int fn_cmd_enroll(int argc, char **argv)
     if (cam.source || cam.name) {
         if (!cam.source || !cam.name) return fn_cli_usage("enroll", "--camera and --name go together");
         if (a.npos) return fn_cli_usage("enroll", "--camera takes no directory (got '%s')", a.pos[0]);
+        static char cam_name[FN_GALLERY_NAME_MAX];
+        int changed = 0;
+        if (fn_gallery_normalize_name(cam.name, cam_name, sizeof cam_name, &changed) != FN_OK)
+            return fn_cli_usage("enroll", "--name: %s", fn_last_error());
+        if (changed && !cam.json)
+            fprintf(stderr, "note: '%s' is enrolled as '%s' (names are stored in Unicode NFC, without leading or "
+                    "trailing spaces)\n", cam.name, cam_name);
+        cam.name = cam_name;
         struct stat sd;
         if (cam.save_dir && mkdir(cam.save_dir, 0777) != 0 && (stat(cam.save_dir, &sd) != 0 || !S_ISDIR(sd.st_mode))) {
             fprintf(stderr, "facenet enroll: cannot create the directory %s\n", cam.save_dir);
@@ -260,17 +291,37 @@ int fn_cmd_enroll(int argc, char **argv)
     fn_pathlist_free(&skipped);
     fn_progress_start(&c.prog, "enrolling", total);
     for (int i = 0; i < people.count; i++) {
-        int usable = 0;
+        int usable = 0, changed = 0;
+        char name[FN_GALLERY_NAME_MAX];
         c.st.people++;
+        /* the gallery stores names in Unicode NFC without surrounding spaces (macOS writes folder names in NFD) */
+        if (fn_gallery_normalize_name(people.items[i], name, sizeof name, &changed) != FN_OK) {
+            char why[600];
+            snprintf(why, sizeof why, "person folder: %s", fn_last_error());
+            c.st.people_empty++;
+            c.st.errors += files[i].count;
+            c.st.images += files[i].count;
+            for (int k = 0; k < files[i].count; k++) fn_progress_step(&c.prog, files[i].items[k]);
+            report(&c, people.items[i], "", "error", why);
+            fn_pathlist_free(&files[i]);
+            continue;
+        }
+        c.name_given = changed ? people.items[i] : NULL;
+        if (changed && !c.json) {
+            fn_progress_end(&c.prog);
+            fprintf(stderr, "note: folder '%s' is enrolled as '%s' (names are stored in Unicode NFC, without "
+                    "leading or trailing spaces)\n", people.items[i], name);
+        }
         for (int k = 0; k < files[i].count; k++) {
             c.st.images++;
-            usable += enroll_image(&c, people.items[i], files[i].items[k]);
+            usable += enroll_image(&c, name, files[i].items[k]);
             fn_progress_step(&c.prog, files[i].items[k]);
         }
         if (!usable) {
             c.st.people_empty++;
-            report(&c, people.items[i], "", "no usable image", "person not enrolled");
+            report(&c, name, "", "no usable image", "person not enrolled");
         }
+        c.name_given = NULL;
         fn_pathlist_free(&files[i]);
     }
     fn_progress_end(&c.prog);

@@ -62,6 +62,45 @@ static int do_list(fn_gallery *g, int json)
     return 0;
 }
 
+/* Every image of a file enrolled under more than one person, one line (or
+ * JSON object) each, after check's sentence naming the first. */
+typedef struct conflict_ctx { int json; char hash[65]; } conflict_ctx;
+
+static int print_conflict(void *ctx, const fn_gallery_conflict *c)
+{
+    conflict_ctx *x = ctx;
+    if (x->json) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "problem", "file enrolled under more than one person");
+        cJSON_AddStringToObject(o, "sha256", c->hash_hex);
+        cJSON_AddStringToObject(o, "person", c->person);
+        cJSON_AddStringToObject(o, "file", c->path);
+        cJSON_AddNumberToObject(o, "image_id", (double)c->image_id);
+        fn_cli_emit(o);
+    } else {
+        if (strcmp(x->hash, c->hash_hex) != 0) fprintf(stderr, "  file %.12s...:\n", c->hash_hex);
+        fprintf(stderr, "    %s (image %lld, %s)\n", c->person, (long long)c->image_id, c->path);
+    }
+    memcpy(x->hash, c->hash_hex, 65);
+    return 0;
+}
+
+static int do_check(fn_gallery *g, const char *gpath, int json)
+{
+    fn_status s = fn_gallery_check(g);
+    if (s == FN_OK) {
+        printf("%s: ok\n", gpath);
+        return 0;
+    }
+    int rc = fn_cli_fail("gallery", s);
+    if (s == FN_ERR_MISMATCH) {
+        conflict_ctx x = {json, ""};
+        int64_t n = 0;
+        fn_gallery_conflicts(g, print_conflict, &x, &n);
+    }
+    return rc;
+}
+
 int fn_cmd_gallery(int argc, char **argv)
 {
     fn_cli_args a;
@@ -83,10 +122,8 @@ int fn_cmd_gallery(int argc, char **argv)
     int rc = 0;
     fn_status s = FN_OK;
     if (!strcmp(verb, "list")) rc = do_list(g, json);
-    else if (!strcmp(verb, "check")) {
-        s = fn_gallery_check(g);
-        if (s == FN_OK) printf("%s: ok\n", gpath);
-    } else if (!strcmp(verb, "remove")) {
+    else if (!strcmp(verb, "check")) rc = do_check(g, gpath, json);
+    else if (!strcmp(verb, "remove")) {
         int64_t n = 0;
         s = fn_gallery_remove_person(g, pos[1], &n);
         if (s == FN_OK) printf("removed %s (%lld image(s))\n", pos[1], (long long)n);

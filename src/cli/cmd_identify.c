@@ -17,9 +17,11 @@ static const fn_cli_use uses[] = {
     FN_USE_T(FN_O_THRESHOLD, "the gallery's calibrated one, else the model's",
              "Euclidean distance above which a face is unknown"),
     FN_USE_H(FN_O_ANNOTATE, "write each image with boxes and names drawn into DIR, mirroring the inputs' folders"),
+    FN_USE(FN_O_ALLOW_REPEATS),
     FN_USE(FN_O_OVERWRITE),
     FN_USE_H(FN_O_JSON, "JSON Lines: one object per face "
-                        "{file, status: \"ok\", box, prob, name, distance, nearest, second}; "
+                        "{file, status: \"ok\", box, prob, name, distance, nearest, nearest_distance, "
+                        "nearest_names_another_face, second}; "
      "one per file without a face or unreadable {file, status, error}"),
     FN_USE(FN_O_VERBOSE),
     FN_CLI_ENGINE_USES,
@@ -44,19 +46,25 @@ static const fn_cli_spec spec = {
                                    {0, NULL}},
 };
 
-static void emit_face(const char *file, const fn_face *f, const fn_gallery_match *m, float t, int json)
+/* known: the face's jointly assigned name (fn_gallery_name_faces); the
+ * nearest person is always reported too, for transparency. */
+static void emit_face(const char *file, const fn_face *f, const fn_gallery_naming *nm, int json)
 {
-    int known = m->best.distance <= t;
+    const fn_gallery_match *m = &nm->nearest;
+    int known = nm->named.person_id >= 0;
+    float d = known ? nm->named.distance : m->best.distance;
     if (json) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "file", file);
         cJSON_AddStringToObject(o, "status", FN_ST_OK);
         cJSON_AddItemToObject(o, "box", fn_cli_box(f->box));
         cJSON_AddNumberToObject(o, "prob", f->prob);
-        if (known) cJSON_AddStringToObject(o, "name", m->best_name);
+        if (known) cJSON_AddStringToObject(o, "name", nm->name);
         else cJSON_AddNullToObject(o, "name");
-        cJSON_AddNumberToObject(o, "distance", m->best.distance);
+        cJSON_AddNumberToObject(o, "distance", d);
         cJSON_AddStringToObject(o, "nearest", m->best_name);
+        cJSON_AddNumberToObject(o, "nearest_distance", m->best.distance);
+        cJSON_AddBoolToObject(o, "nearest_names_another_face", nm->displaced);
         cJSON *sec = cJSON_CreateObject();
         if (m->second.person_id >= 0) {
             cJSON_AddStringToObject(sec, "name", m->second_name);
@@ -69,19 +77,21 @@ static void emit_face(const char *file, const fn_face *f, const fn_gallery_match
         fn_cli_emit(o);
         return;
     }
-    printf("%s: %-20s distance %.3f  box [%.0f %.0f %.0f %.0f] p=%.3f", file, known ? m->best_name : "unknown",
-           m->best.distance, f->box[0], f->box[1], f->box[2], f->box[3], f->prob);
-    if (!known) printf("  (nearest: %s)", m->best_name);
+    printf("%s: %-20s distance %.3f  box [%.0f %.0f %.0f %.0f] p=%.3f", file, known ? nm->name : "unknown", d,
+           f->box[0], f->box[1], f->box[2], f->box[3], f->prob);
+    if (nm->displaced) printf("  (nearest: %s at %.3f, who names another face here)", m->best_name, m->best.distance);
+    else if (!known) printf("  (nearest: %s)", m->best_name);
     printf("\n");
 }
 
 static int write_annotated(const fn_outputs *out, const char *path, fn_image *img, const fn_face *faces,
-                           const fn_gallery_match *m, int n, float t)
+                           const fn_gallery_naming *nm, int n)
 {
     for (int i = 0; i < n; i++) {
         char label[160];
-        int known = m[i].best.distance <= t;
-        snprintf(label, sizeof label, "%s %.2f", known ? m[i].best_name : "unknown", m[i].best.distance);
+        int known = nm[i].named.person_id >= 0;
+        snprintf(label, sizeof label, "%s %.2f", known ? nm[i].name : "unknown",
+                 known ? nm[i].named.distance : nm[i].nearest.best.distance);
         fn_image_draw_face(img, &faces[i], label, known);
     }
     return fn_cli_save_image("identify", out, path, img);
@@ -126,7 +136,8 @@ int fn_cmd_identify(int argc, char **argv)
     fn_engine *e = NULL;
     fn_gallery *g = NULL;
     fn_gallery_scratch *scratch = NULL;
-    fn_gallery_match *m = calloc(FN_FACES_MAX, sizeof *m);
+    fn_gallery_naming *m = calloc(FN_FACES_MAX, sizeof *m);
+    int allow_repeats = fn_cli_flag(&a, FN_O_ALLOW_REPEATS);
     if (!rc) rc = fn_cli_engine_open(&ce, "identify", &e) ||
                   fn_cli_gallery_open("identify", gpath, e, FN_GALLERY_READONLY, &g);
     if (!rc) {
@@ -149,7 +160,8 @@ int fn_cmd_identify(int argc, char **argv)
             failures++;
             continue;
         }
-        if (f.n) s = fn_gallery_search(g, scratch, f.emb, f.n, 1, m, NULL);
+        /* a person appears once per photo: the faces are named jointly unless --allow-repeats */
+        if (f.n) s = fn_gallery_name_faces(g, scratch, f.emb, f.n, t, allow_repeats ? FN_GALLERY_ALLOW_REPEATS : 0, m);
         if (s != FN_OK) {
             fn_progress_end(&prog);
             fn_cli_fail("identify", s);
@@ -159,8 +171,8 @@ int fn_cmd_identify(int argc, char **argv)
         }
         if (f.n == 0 && json) fn_cli_emit(fn_cli_file_record(files.items[i], FN_ST_NO_FACE, NULL));
         else if (f.n == 0) printf("%s: no face\n", files.items[i]);
-        for (int k = 0; k < f.n; k++) emit_face(files.items[i], &f.faces[k], &m[k], t, json);
-        if (annotate && write_annotated(&out, outpaths[i], &f.img, f.faces, m, f.n, t)) failures++;
+        for (int k = 0; k < f.n; k++) emit_face(files.items[i], &f.faces[k], &m[k], json);
+        if (annotate && write_annotated(&out, outpaths[i], &f.img, f.faces, m, f.n)) failures++;
     }
     fn_progress_end(&prog);
     if (outpaths)

@@ -27,6 +27,8 @@ static const fn_cli_use uses[] = {
     FN_USE_T(FN_O_CASCADE, "Debian opencv-data's frontal face cascade", NULL),
     FN_USE_H(FN_O_JSON, "JSON Lines events: {t, track, event, name, distance, box}"),
     FN_USE_H(FN_O_OUTPUT, "write the annotated video into FILE (.mp4, .mkv, .avi)"),
+    FN_USE_H(FN_O_ALLOW_REPEATS, "let one person name several tracks of a frame (by default a person names at "
+                                 "most one face per frame)"),
     FN_USE(FN_O_OVERWRITE), FN_USE(FN_O_HEADLESS), FN_USE(FN_O_REALTIME), FN_USE_T(FN_O_MAX_FRAMES, "all", NULL),
     FN_USE_D(FN_O_THREADS, "1", "compute threads (a frame is many short parallel steps, and on busy cores each can "
                                 "wait a time slice for its second thread)"),
@@ -77,6 +79,7 @@ static int parse_args(int argc, char **argv, watch_args *a)
     a->output = fn_cli_str(&o, FN_O_OUTPUT);
     a->overwrite = fn_cli_flag(&o, FN_O_OVERWRITE);
     a->headless = fn_cli_flag(&o, FN_O_HEADLESS);
+    a->wp.allow_repeats = fn_cli_flag(&o, FN_O_ALLOW_REPEATS);
     a->realtime = fn_cli_flag(&o, FN_O_REALTIME);
     a->max_frames = fn_cli_int(&o, FN_O_MAX_FRAMES, 0);
     a->threads = (int)fn_cli_int(&o, FN_O_THREADS, 1);

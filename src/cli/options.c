@@ -48,6 +48,8 @@ const fn_cli_option fn_cli_options[FN_O_COUNT] = {
                   .meaning = "a false accept rate",
                   .note = "(above 0.1, one stranger in ten or more would be taken for an enrolled person)"},
     [FN_O_DRY_RUN] = FLAG("dry-run", 0, "report, but do not store anything"),
+    [FN_O_ALLOW_REPEATS] = FLAG("allow-repeats", 0, "let one person name several faces of a picture (mirrors, "
+                                "posters); by default the faces are named jointly, each person at most once"),
     [FN_O_JSON] = FLAG("json", 'j', "JSON Lines on stdout"),
     [FN_O_VERBOSE] = FLAG("verbose", 'v', "name every skipped file, not only their count"),
     [FN_O_ANNOTATE] = PATH("annotate", 0, "DIR", "write each image with boxes and names drawn into DIR"),

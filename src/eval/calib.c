@@ -75,14 +75,39 @@ static fn_status calib_finish(fn_calib *c, double target_far)
     free(s);
     if (st != FN_OK) return fn_fail_prefix(st, "calibration");
     c->target_far = target_far;
+    c->far_floor = 1.0 / (double)c->n_impostor;
+    c->below_floor = target_far < c->far_floor;
+    c->ta = c->fa = 0;
+    for (size_t i = 0; i < c->n_genuine; i++) c->ta += c->genuine[i] <= c->op.thr;
+    for (size_t i = 0; i < c->n_impostor; i++) c->fa += c->impostor[i] <= c->op.thr;
+    size_t at_zero = 0;
+    for (size_t i = 0; i < c->n_impostor; i++) at_zero += c->impostor[i] <= 0.0;
+    /* a threshold at or below 0 accepts nobody (distances of different
+     * photos are > 0): it only arises when impostor pairs sit at distance 0 */
+    if (!(c->op.thr > 0.0) || !isfinite(c->op.thr))
+        return fn_fail(FN_ERR_ARG, "calibration: no threshold above distance 0 keeps FAR <= %g: %zu of %zu impostor "
+                       "pairs are at distance 0 (identical embeddings under different names: the same photo enrolled "
+                       "as two people?)", target_far, at_zero, c->n_impostor);
+    if (c->fa == c->n_impostor)
+        return fn_fail(FN_ERR_ARG, "calibration: the threshold %.4f for FAR <= %g would accept all %zu impostor pairs",
+                       c->op.thr, target_far, c->n_impostor);
     c->trust = fn_calib_trust(c->n_genuine, c->n_impostor, target_far);
     return FN_OK;
 }
 
 static fn_status check_target(double target_far)
 {
-    if (target_far > 0.0 && target_far <= 1.0) return FN_OK;
-    return fn_fail(FN_ERR_ARG, "calibration: target FAR must be in (0, 1], got %g", target_far);
+    if (target_far > 0.0 && target_far < FN_CALIB_MAX_FAR) return FN_OK;
+    if (target_far == 1.0)
+        return fn_fail(FN_ERR_ARG, "calibration: a target FAR of 1 accepts every stranger (the threshold would lie "
+                       "above every impostor distance); a threshold for naming people wants a FAR below %g, one "
+                       "stranger in ten (access control uses 1e-2 to 1e-6)", FN_CALIB_MAX_FAR);
+    if (target_far >= FN_CALIB_MAX_FAR && target_far < 1.0)
+        return fn_fail(FN_ERR_ARG, "calibration: a target FAR of %g would name about %.0f in 10 strangers as someone "
+                       "enrolled; a threshold for naming people wants a FAR below %g (access control uses 1e-2 to "
+                       "1e-6)", target_far, target_far * 10, FN_CALIB_MAX_FAR);
+    return fn_fail(FN_ERR_ARG, "calibration: a target FAR is a rate between 0 and %g (both excluded), got %g",
+                   FN_CALIB_MAX_FAR, target_far);
 }
 
 fn_status fn_calib_from_distances(const double *genuine, size_t n_genuine, const double *impostor,
@@ -108,36 +133,47 @@ fn_status fn_calib_from_distances(const double *genuine, size_t n_genuine, const
     return st;
 }
 
-static void count_pairs(const int *label, size_t n, size_t *ng, size_t *ni)
+static void count_pairs(const int *label, const int64_t *group, size_t n, size_t *ng, size_t *ni, size_t *same)
 {
-    *ng = *ni = 0;
+    *ng = *ni = *same = 0;
     for (size_t i = 0; i < n; i++)
         for (size_t j = i + 1; j < n; j++) {
-            if (label[i] == label[j]) (*ng)++; else (*ni)++;
+            if (group && group[i] == group[j]) (*same)++;
+            else if (label[i] == label[j]) (*ng)++;
+            else (*ni)++;
         }
 }
 
 fn_status fn_calib_from_embeddings(const float *emb, const int *label, size_t n, int dim,
                                    fn_distance_kind kind, double target_far, fn_calib *out)
 {
+    return fn_calib_from_embeddings_grouped(emb, label, NULL, n, dim, kind, target_far, out);
+}
+
+fn_status fn_calib_from_embeddings_grouped(const float *emb, const int *label, const int64_t *group, size_t n,
+                                           int dim, fn_distance_kind kind, double target_far, fn_calib *out)
+{
     memset(out, 0, sizeof *out);
     FN_TRY(check_target(target_far));
     if (!emb || !label || dim <= 0) return fn_fail(FN_ERR_ARG, "calibration: no embeddings given");
     if (n > 5793) /* n(n-1)/2 <= 2^24 */
         return fn_fail(FN_ERR_LIMIT, "calibration: %zu embeddings make more than %zu pairs", n, FN_CALIB_MAX_PAIRS);
-    size_t ng, ni;
-    count_pairs(label, n, &ng, &ni);
+    size_t ng, ni, same;
+    count_pairs(label, group, n, &ng, &ni, &same);
     if (!ng || !ni)
         return fn_fail(FN_ERR_ARG, "calibration: needs a person with two embeddings and two different people; "
-                       "%zu embeddings give %zu genuine and %zu impostor pairs", n, ng, ni);
+                       "%zu embeddings give %zu genuine and %zu impostor pairs%s", n, ng, ni,
+                       same ? " (pairs of the same face of one file enrolled twice left out)" : "");
     out->genuine = malloc(ng * sizeof *out->genuine);
     out->impostor = malloc(ni * sizeof *out->impostor);
     if (!out->genuine || !out->impostor) {
         fn_calib_free(out);
         return fn_fail(FN_ERR_NOMEM, "calibration: out of memory for %zu pairs", ng + ni);
     }
+    out->n_same_face = same;
     for (size_t i = 0; i < n; i++)
         for (size_t j = i + 1; j < n; j++) {
+            if (group && group[i] == group[j]) continue;
             double d = fn_embedding_distance(emb + i * (size_t)dim, emb + j * (size_t)dim, dim, kind);
             if (label[i] == label[j]) out->genuine[out->n_genuine++] = d;
             else out->impostor[out->n_impostor++] = d;

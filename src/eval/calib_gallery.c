@@ -10,6 +10,7 @@
 typedef struct rows {
     float *emb;
     int *label;
+    int64_t *face;  /* fn_gallery_embedding.face_id of each row */
     size_t n, cap;
     int dim;
     int64_t *pid;   /* label -> person id */
@@ -28,7 +29,9 @@ static int take_row(void *vr, const fn_gallery_embedding *e)
         if (label) r->label = label;
         int64_t *pid = realloc(r->pid, sizeof(int64_t) * cap);
         if (pid) r->pid = pid;
-        if (!emb || !label || !pid) {
+        int64_t *face = realloc(r->face, sizeof(int64_t) * cap);
+        if (face) r->face = face;
+        if (!emb || !label || !pid || !face) {
             r->err = fn_fail(FN_ERR_NOMEM, "out of memory for %zu embeddings", cap);
             return 1;
         }
@@ -39,6 +42,7 @@ static int take_row(void *vr, const fn_gallery_embedding *e)
     while (k < r->npeople && r->pid[k] != e->person_id) k++;
     if (k == r->npeople) r->pid[r->npeople++] = e->person_id;
     memcpy(r->emb + r->n * (size_t)e->dim, e->embedding, sizeof(float) * (size_t)e->dim);
+    r->face[r->n] = e->face_id;
     r->label[r->n++] = (int)k;
     return 0;
 }
@@ -49,7 +53,7 @@ fn_status fn_calib_from_gallery(fn_gallery *g, fn_distance_kind kind, double tar
     rows r = {0};
     fn_status s = fn_gallery_embeddings(g, take_row, &r);
     if (s == FN_OK) s = r.err;
-    if (s == FN_OK) s = fn_calib_from_embeddings(r.emb, r.label, r.n, r.dim, kind, target_far, out);
+    if (s == FN_OK) s = fn_calib_from_embeddings_grouped(r.emb, r.label, r.face, r.n, r.dim, kind, target_far, out);
     if (s == FN_OK) {
         out->n_embeddings = r.n;
         out->n_people = r.npeople;
@@ -57,6 +61,7 @@ fn_status fn_calib_from_gallery(fn_gallery *g, fn_distance_kind kind, double tar
     free(r.emb);
     free(r.label);
     free(r.pid);
+    free(r.face);
     return s;
 }
 

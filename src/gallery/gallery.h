@@ -13,5 +13,9 @@
 /* The gallery's public API (handles, enrolment, search) is declared in
  * include/facenet.h; this header adds what only the library shares. */
 #define FN_GALLERY_SCHEMA 1         /* bump with a migration when the tables change */
+/* Looking a file up by its hash (who else has it) without a table scan.
+ * Schema 1 files made before it get it at their first write; an extra index
+ * changes nothing an older facenet reads. */
+#define FN_GALLERY_HASH_INDEX "CREATE INDEX IF NOT EXISTS images_sha256 ON images(sha256)"
 
 #endif

@@ -75,19 +75,6 @@ fn_status fn_gallery_rollback(fn_gallery *g) { LOCKED(g, rollback_locked(g)); }
 
 /* ---- validation ---- */
 
-static fn_status check_name(const fn_gallery *g, const char *name)
-{
-    if (!name || !*name) return fn_fail(FN_ERR_ARG, "%s: a person's name is required", g->path);
-    size_t n = strnlen(name, FN_GALLERY_NAME_MAX);
-    if (n >= FN_GALLERY_NAME_MAX)
-        return fn_fail(FN_ERR_LIMIT, "%s: person name '%.40s...' is longer than %d bytes", g->path, name,
-                       FN_GALLERY_NAME_MAX - 1);
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
-            return fn_fail(FN_ERR_ARG, "%s: person name '%s' contains a control character", g->path, name);
-    return FN_OK;
-}
-
 static fn_status check_hash(const fn_gallery *g, const char *h)
 {
     size_t n = h ? strnlen(h, 65) : 0;
@@ -96,10 +83,10 @@ static fn_status check_hash(const fn_gallery *g, const char *h)
     return ok ? FN_OK : fn_fail(FN_ERR_ARG, "%s: image hash must be 64 lower-case hex digits (fn_hash_file)", g->path);
 }
 
-static fn_status check_face(fn_gallery *g, const fn_gallery_face *f)
+static fn_status check_face(fn_gallery *g, const fn_gallery_face *f, char name[FN_GALLERY_NAME_MAX], int *changed)
 {
     if (!f || !f->image_path || !f->embedding) return fn_fail(FN_ERR_ARG, "%s: face, image path and embedding are required", g->path);
-    FN_TRY(check_name(g, f->person));
+    FN_TRY(fn_gname(g, f->person, name, changed));
     FN_TRY(check_hash(g, f->hash_hex));
     for (int i = 0; i < 4; i++)
         if (!isfinite(f->box[i])) return fn_fail(FN_ERR_ARG, "%s: %s: face box is not finite", g->path, f->image_path);
@@ -112,17 +99,24 @@ static fn_status check_face(fn_gallery *g, const fn_gallery_face *f)
 
 /* ---- small queries ---- */
 
-/* *id = the person's id, or 0 when there is no such person. */
+/* *id = the person's id, or 0 when there is no such person.  name is
+ * normalised; a person stored by an older facenet under another spelling of
+ * it (NFD, trailing space) is found by normalising the stored names too. */
 static fn_status find_person(fn_gallery *g, const char *name, int64_t *id)
 {
-    sqlite3_stmt *st;
+    static const char *const sql[] = {"SELECT id FROM people WHERE name = ?1",
+                                       "SELECT id FROM people WHERE fn_name_key(name) = ?1 ORDER BY id LIMIT 1"};
     *id = 0;
-    FN_TRY(fn_gdb_prepare(g, "SELECT id FROM people WHERE name = ?1", &st));
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) *id = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? FN_OK : fn_gdb_fail(g, "looking up a person");
+    for (int k = 0; k < 1 + g->legacy_names && !*id; k++) {
+        sqlite3_stmt *st;
+        FN_TRY(fn_gdb_cached(g, k ? FN_GST_PERSON_KEY : FN_GST_PERSON, sql[k], &st));
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) *id = sqlite3_column_int64(st, 0);
+        fn_gdb_release(st);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE) return fn_gdb_fail(g, "looking up a person");
+    }
+    return FN_OK;
 }
 
 static fn_status find_image(fn_gallery *g, int64_t person, const char *hash, int64_t *id)
@@ -138,7 +132,49 @@ static fn_status find_image(fn_gallery *g, int64_t person, const char *hash, int
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? FN_OK : fn_gdb_fail(g, "looking up an image");
 }
 
+/* Every image of this file hash, in one indexed lookup: *own = this
+ * person's image of it (0: none); other = the first other person (by image
+ * id) whose face overlaps box (IoU >= FN_GALLERY_SAME_FACE_IOU; box NULL: any
+ * face), "" when none. */
+static fn_status find_file(fn_gallery *g, const char *hash, int64_t person, const float *box, int64_t *own,
+                           char other[FN_GALLERY_NAME_MAX], int64_t *other_image)
+{
+    sqlite3_stmt *st;
+    other[0] = '\0';
+    *own = 0;
+    if (other_image) *other_image = 0;
+    FN_TRY(fn_gdb_cached(g, FN_GST_FILE, "SELECT " FN_GIMAGE_COLUMNS ", p.name FROM images i JOIN people p"
+                         " ON p.id = i.person_id WHERE i.sha256 = ?1 ORDER BY i.id", &st));
+    sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+    fn_status s = FN_OK;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        fn_gallery_image im;
+        if ((s = fn_gimage_row(g, st, &im)) != FN_OK) break;
+        if (im.person_id == person) { if (!*own) *own = im.id; continue; }
+        if (other[0] || (box && fn_gbox_iou(box, im.box) < FN_GALLERY_SAME_FACE_IOU)) continue;
+        if (fn_gallery_normalize_name((const char *)sqlite3_column_text(st, 10), other, FN_GALLERY_NAME_MAX, NULL) != FN_OK) {
+            s = fn_gbad_row(g, "people", im.person_id, "%s", fn_last_error());
+            other[0] = '\0';
+            break;
+        }
+        if (other_image) *other_image = im.id;
+    }
+    if (s == FN_OK && rc != SQLITE_DONE) s = fn_gdb_fail(g, "looking up a file");
+    fn_gdb_release(st);
+    return s;
+}
+
 /* Runs a statement whose parameters are bound by the caller to completion. */
+/* The same for a cached statement (fn_gdb_cached). */
+static fn_status step_release(fn_gallery *g, sqlite3_stmt *st, const char *what)
+{
+    int rc = sqlite3_step(st);
+    fn_status s = rc == SQLITE_DONE ? FN_OK : fn_gdb_fail(g, what);
+    fn_gdb_release(st);
+    return s;
+}
+
 static fn_status step_done(fn_gallery *g, sqlite3_stmt *st, const char *what)
 {
     int rc = sqlite3_step(st);
@@ -163,9 +199,9 @@ static fn_status reserve_person(fn_gallery *g)
 static fn_status insert_person(fn_gallery *g, const char *name, int64_t *id)
 {
     sqlite3_stmt *st;
-    FN_TRY(fn_gdb_prepare(g, "INSERT INTO people(name) VALUES(?1)", &st));
+    FN_TRY(fn_gdb_cached(g, FN_GST_ADD_PERSON, "INSERT INTO people(name) VALUES(?1)", &st));
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    FN_TRY(step_done(g, st, "adding a person"));
+    FN_TRY(step_release(g, st, "adding a person"));
     *id = sqlite3_last_insert_rowid(g->db);
     return FN_OK;
 }
@@ -173,15 +209,15 @@ static fn_status insert_person(fn_gallery *g, const char *name, int64_t *id)
 static fn_status insert_image(fn_gallery *g, int64_t person, const fn_gallery_face *f, int64_t *id)
 {
     sqlite3_stmt *st;
-    FN_TRY(fn_gdb_prepare(g, "INSERT INTO images(person_id, path, sha256, x1, y1, x2, y2, prob, added_at)"
-                             " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", &st));
+    FN_TRY(fn_gdb_cached(g, FN_GST_ADD_IMAGE, "INSERT INTO images(person_id, path, sha256, x1, y1, x2, y2, prob,"
+                         " added_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", &st));
     sqlite3_bind_int64(st, 1, person);
     sqlite3_bind_text(st, 2, f->image_path, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, f->hash_hex, -1, SQLITE_STATIC);
     for (int i = 0; i < 4; i++) sqlite3_bind_double(st, 4 + i, f->box[i]);
     sqlite3_bind_double(st, 8, f->prob);
     sqlite3_bind_int64(st, 9, (int64_t)time(NULL));
-    FN_TRY(step_done(g, st, "adding an image"));
+    FN_TRY(step_release(g, st, "adding an image"));
     *id = sqlite3_last_insert_rowid(g->db);
     return FN_OK;
 }
@@ -197,72 +233,114 @@ static fn_status insert_embedding(fn_gallery *g, int64_t image)
     }
 #endif
     sqlite3_stmt *st;
-    FN_TRY(fn_gdb_prepare(g, "INSERT INTO embeddings(image_id, vec) VALUES(?1, ?2)", &st));
+    FN_TRY(fn_gdb_cached(g, FN_GST_ADD_EMBEDDING, "INSERT INTO embeddings(image_id, vec) VALUES(?1, ?2)", &st));
     sqlite3_bind_int64(st, 1, image);
     sqlite3_bind_blob(st, 2, g->rowbuf, g->dim * (int)sizeof(float), SQLITE_STATIC);
-    return step_done(g, st, "adding an embedding");
+    return step_release(g, st, "adding an embedding");
 }
 
-/* The SQL half of an add, inside tx_enter/tx_leave. */
-static fn_status add_rows(fn_gallery *g, const fn_gallery_face *f, int64_t *person, int *new_person,
-                          int64_t *image, int *duplicate)
+/* The SQL half of an add, inside tx_enter/tx_leave.  f->person is normalised. */
+static fn_status add_rows(fn_gallery *g, const fn_gallery_face *f, int flags, int64_t *person, int *new_person,
+                          int64_t *image, fn_gallery_add_info *info)
 {
+    if (!g->hash_index) {
+        FN_TRY(fn_gdb_exec(g, FN_GALLERY_HASH_INDEX));
+        g->hash_index = 1;
+    }
     FN_TRY(find_person(g, f->person, person));
+    FN_TRY(find_file(g, f->hash_hex, *person ? *person : -1, f->box, image, info->other_person, &info->other_image_id));
+    if (*image) { info->result = FN_GALLERY_SKIPPED_DUPLICATE; return FN_OK; }
+    if (info->other_person[0] && !(flags & FN_GALLERY_ADD_ALLOW_OTHER_PERSON)) {
+        info->result = FN_GALLERY_REFUSED_OTHER_PERSON;
+        return FN_OK;
+    }
     *new_person = *person == 0;
     if (*new_person) FN_TRY(insert_person(g, f->person, person));
-    else FN_TRY(find_image(g, *person, f->hash_hex, image));
-    *duplicate = *image != 0;
-    if (*duplicate) return FN_OK;
     FN_TRY(insert_image(g, *person, f, image));
-    return insert_embedding(g, *image);
+    FN_TRY(insert_embedding(g, *image));
+    info->result = FN_GALLERY_ADDED;
+    return FN_OK;
 }
 
-static fn_status add_locked(fn_gallery *g, const fn_gallery_face *f, fn_gallery_added *result, int64_t *image_id)
+static fn_status add_locked(fn_gallery *g, const fn_gallery_face *face, int flags, fn_gallery_add_info *info)
 {
     FN_TRY(writable(g));
-    FN_TRY(check_face(g, f));
+    char name[FN_GALLERY_NAME_MAX];
+    FN_TRY(check_face(g, face, name, &info->name_changed));
+    memcpy(info->person, name, sizeof name);
+    fn_gallery_face f = *face;
+    f.person = name;
     /* memory first, so nothing can fail after the commit */
     FN_TRY(fn_gindex_make_room(&g->index));
     FN_TRY(reserve_person(g));
-    char *name = strdup(f->person);
-    if (!name) return fn_fail(FN_ERR_NOMEM, "%s: out of memory", g->path);
+    char *copy = strdup(name);
+    if (!copy) return fn_fail(FN_ERR_NOMEM, "%s: out of memory", g->path);
     float *normalised = malloc((size_t)g->dim * sizeof(float));
-    if (!normalised) { free(name); return fn_fail(FN_ERR_NOMEM, "%s: out of memory", g->path); }
+    if (!normalised) { free(copy); return fn_fail(FN_ERR_NOMEM, "%s: out of memory", g->path); }
     memcpy(normalised, g->rowbuf, (size_t)g->dim * sizeof(float));
 
     int64_t person = 0, image = 0;
-    int new_person = 0, duplicate = 0;
+    int new_person = 0;
     fn_status s = tx_enter(g);
-    if (s == FN_OK) s = tx_leave(g, add_rows(g, f, &person, &new_person, &image, &duplicate));
-    if (s == FN_OK && !duplicate) {
+    if (s == FN_OK) s = tx_leave(g, add_rows(g, &f, flags, &person, &new_person, &image, info));
+    if (s == FN_OK && info->result == FN_GALLERY_ADDED) {
         if (new_person) {
-            g->people[g->n_people++] = (fn_gperson){person, name};
-            name = NULL;
+            g->people[g->n_people++] = (fn_gperson){person, copy};
+            copy = NULL;
         }
         s = fn_gindex_append(&g->index, image, person, normalised);   /* reserved and valid: cannot fail */
     }
-    if (s != FN_OK) s = fn_fail_prefix(s, "%s", f->image_path);
-    free(name);
+    if (s != FN_OK) s = fn_fail_prefix(s, "%s", f.image_path);
+    free(copy);
     free(normalised);
-    if (s == FN_OK) {
-        if (result) *result = duplicate ? FN_GALLERY_SKIPPED_DUPLICATE : FN_GALLERY_ADDED;
-        if (image_id) *image_id = image;
-    }
+    if (s == FN_OK && info->result != FN_GALLERY_REFUSED_OTHER_PERSON) info->image_id = image;
     return s;
+}
+
+fn_status fn_gallery_add_ex(fn_gallery *g, const fn_gallery_face *f, int flags, fn_gallery_add_info *info)
+{
+    if (!g || !info) return fn_fail(FN_ERR_ARG, "fn_gallery_add_ex: gallery and info are required");
+    memset(info, 0, sizeof *info);
+    LOCKED(g, add_locked(g, f, flags, info));
 }
 
 fn_status fn_gallery_add(fn_gallery *g, const fn_gallery_face *f, fn_gallery_added *result, int64_t *image_id)
 {
-    if (!g) return fn_fail(FN_ERR_ARG, "fn_gallery_add: no gallery");
-    LOCKED(g, add_locked(g, f, result, image_id));
+    fn_gallery_add_info info;
+    fn_status s = fn_gallery_add_ex(g, f, 0, &info);
+    if (s == FN_OK && result) *result = info.result;
+    if (s == FN_OK && image_id) *image_id = info.image_id;
+    return s;
+}
+
+static fn_status file_owner_locked(fn_gallery *g, const char *hash, const char *except, char other[FN_GALLERY_NAME_MAX])
+{
+    char name[FN_GALLERY_NAME_MAX];
+    int64_t pid = 0;
+    FN_TRY(check_hash(g, hash));
+    if (except) {
+        FN_TRY(fn_gname(g, except, name, NULL));
+        FN_TRY(find_person(g, name, &pid));
+    }
+    int64_t own = 0;
+    return find_file(g, hash, pid ? pid : -1, NULL, &own, other, NULL);
+}
+
+fn_status fn_gallery_file_owner(fn_gallery *g, const char *hash_hex, const char *except_person,
+                                char other[FN_GALLERY_NAME_MAX])
+{
+    if (!g || !other) return fn_fail(FN_ERR_ARG, "fn_gallery_file_owner: gallery and result are required");
+    other[0] = '\0';
+    LOCKED(g, file_owner_locked(g, hash_hex, except_person, other));
 }
 
 static fn_status has_image_locked(fn_gallery *g, const char *person, const char *hash, int *yes)
 {
     int64_t pid = 0, img = 0;
-    FN_TRY(check_name(g, person));
+    char name[FN_GALLERY_NAME_MAX];
+    FN_TRY(fn_gname(g, person, name, NULL));
     FN_TRY(check_hash(g, hash));
-    FN_TRY(find_person(g, person, &pid));
+    FN_TRY(find_person(g, name, &pid));
     if (pid) FN_TRY(find_image(g, pid, hash, &img));
     *yes = img != 0;
     return FN_OK;
@@ -301,10 +379,11 @@ static fn_status remove_rows(fn_gallery *g, const char *name, int64_t *id, int64
     return step_done(g, st, "removing a person");
 }
 
-static fn_status remove_locked(fn_gallery *g, const char *name, int64_t *removed)
+static fn_status remove_locked(fn_gallery *g, const char *raw, int64_t *removed)
 {
     FN_TRY(writable(g));
-    FN_TRY(check_name(g, name));
+    char name[FN_GALLERY_NAME_MAX];
+    FN_TRY(fn_gname(g, raw, name, NULL));
     int64_t id = 0, n = 0;
     FN_TRY(tx_enter(g));
     FN_TRY(tx_leave(g, remove_rows(g, name, &id, &n)));
@@ -327,7 +406,8 @@ static fn_status rename_rows(fn_gallery *g, const char *old_name, const char *ne
     FN_TRY(find_person(g, old_name, id));
     if (!*id) return fn_fail(FN_ERR_NOT_FOUND, "%s: no person named '%s'", g->path, old_name);
     FN_TRY(find_person(g, new_name, &other));
-    if (other) return fn_fail(FN_ERR_ARG, "%s: cannot rename '%s': a person named '%s' already exists",
+    /* other == *id: a name stored by an older facenet, respelt in its normal form */
+    if (other && other != *id) return fn_fail(FN_ERR_ARG, "%s: cannot rename '%s': a person named '%s' already exists",
                               g->path, old_name, new_name);
     sqlite3_stmt *st;
     FN_TRY(fn_gdb_prepare(g, "UPDATE people SET name = ?2 WHERE id = ?1", &st));
@@ -336,11 +416,12 @@ static fn_status rename_rows(fn_gallery *g, const char *old_name, const char *ne
     return step_done(g, st, "renaming a person");
 }
 
-static fn_status rename_locked(fn_gallery *g, const char *old_name, const char *new_name)
+static fn_status rename_locked(fn_gallery *g, const char *old_raw, const char *new_raw)
 {
     FN_TRY(writable(g));
-    FN_TRY(check_name(g, old_name));
-    FN_TRY(check_name(g, new_name));
+    char old_name[FN_GALLERY_NAME_MAX], new_name[FN_GALLERY_NAME_MAX];
+    FN_TRY(fn_gname(g, old_raw, old_name, NULL));
+    FN_TRY(fn_gname(g, new_raw, new_name, NULL));
     char *copy = strdup(new_name);
     if (!copy) return fn_fail(FN_ERR_NOMEM, "%s: out of memory", g->path);
     int64_t id = 0;
@@ -366,12 +447,21 @@ static fn_status list_locked(fn_gallery *g, int (*fn)(void *, const fn_gallery_p
     FN_TRY(fn_gdb_prepare(g, "SELECT p.id, p.name, count(i.id) FROM people p LEFT JOIN images i"
                              " ON i.person_id = p.id GROUP BY p.id ORDER BY p.name", &st));
     int rc;
+    fn_status s = FN_OK;
+    char name[FN_GALLERY_NAME_MAX];
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        fn_gallery_person p = {sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1),
-                               sqlite3_column_int64(st, 2)};
+        int64_t id = sqlite3_column_int64(st, 0);
+        int t = sqlite3_column_type(st, 1);
+        if (t != SQLITE_TEXT) { s = fn_gbad_row(g, "people", id, "name is %s, not text", fn_gdb_type_name(t)); break; }
+        if (fn_gallery_normalize_name((const char *)sqlite3_column_text(st, 1), name, sizeof name, NULL) != FN_OK) {
+            s = fn_gbad_row(g, "people", id, "%s", fn_last_error());
+            break;
+        }
+        fn_gallery_person p = {id, name, sqlite3_column_int64(st, 2)};
         if (fn(ctx, &p)) { rc = SQLITE_DONE; break; }
     }
     sqlite3_finalize(st);
+    if (s != FN_OK) return s;
     return rc == SQLITE_DONE ? FN_OK : fn_gdb_fail(g, "listing people");
 }
 
@@ -384,21 +474,26 @@ fn_status fn_gallery_list(fn_gallery *g, int (*fn)(void *ctx, const fn_gallery_p
 static fn_status list_images_locked(fn_gallery *g, const char *person, int (*fn)(void *, const fn_gallery_image *),
                                     void *ctx)
 {
+    int64_t pid = 0;
+    if (person) {
+        char name[FN_GALLERY_NAME_MAX];
+        FN_TRY(fn_gname(g, person, name, NULL));
+        FN_TRY(find_person(g, name, &pid));
+        if (!pid) return FN_OK;   /* no such person: nothing to visit */
+    }
     sqlite3_stmt *st;
-    FN_TRY(fn_gdb_prepare(g, "SELECT i.id, i.person_id, i.path, i.sha256, i.x1, i.y1, i.x2, i.y2, i.prob, i.added_at"
-                             " FROM images i JOIN people p ON p.id = i.person_id"
-                             " WHERE ?1 IS NULL OR p.name = ?1 ORDER BY i.id", &st));
-    if (person) sqlite3_bind_text(st, 1, person, -1, SQLITE_STATIC);
+    FN_TRY(fn_gdb_prepare(g, "SELECT " FN_GIMAGE_COLUMNS " FROM images i"
+                             " WHERE ?1 IS NULL OR i.person_id = ?1 ORDER BY i.id", &st));
+    if (person) sqlite3_bind_int64(st, 1, pid);
     int rc;
+    fn_status s = FN_OK;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        fn_gallery_image im = {sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
-                               (const char *)sqlite3_column_text(st, 2), (const char *)sqlite3_column_text(st, 3),
-                               {(float)sqlite3_column_double(st, 4), (float)sqlite3_column_double(st, 5),
-                                (float)sqlite3_column_double(st, 6), (float)sqlite3_column_double(st, 7)},
-                               (float)sqlite3_column_double(st, 8), sqlite3_column_int64(st, 9)};
+        fn_gallery_image im;
+        if ((s = fn_gimage_row(g, st, &im)) != FN_OK) break;
         if (fn(ctx, &im)) { rc = SQLITE_DONE; break; }
     }
     sqlite3_finalize(st);
+    if (s != FN_OK) return s;
     return rc == SQLITE_DONE ? FN_OK : fn_gdb_fail(g, "listing images");
 }
 
@@ -475,21 +570,25 @@ fn_status fn_gallery_meta_set(fn_gallery *g, const char *key, const char *value)
     LOCKED(g, meta_write(g, key, value));
 }
 
-static fn_status threshold_read(fn_gallery *g, float *t)
+fn_status fn_gthreshold_read(fn_gallery *g, float *t)
 {
     char buf[64], *end;
     fn_status s = meta_read(g, "threshold", buf, sizeof buf);
     if (s == FN_ERR_NOT_FOUND) return fn_fail(s, "%s: no threshold stored (calibrate, or pass one)", g->path);
     FN_TRY(s);
     *t = strtof(buf, &end);
-    if (end == buf || *end || !isfinite(*t)) return fn_fail(FN_ERR_DB, "%s: stored threshold '%s' is not a number", g->path, buf);
+    /* as fn_gallery_set_threshold accepts: distances of unit vectors lie in [0, 2] */
+    if (end == buf || *end || !(*t > 0.0f && *t <= 2.0f))
+        return fn_fail(FN_ERR_DB, "%s: table meta, key 'threshold': '%.40s' is not a distance threshold in (0, 2]; "
+                       "the gallery was edited outside facenet and is refused as it is (remove the value with sqlite3: "
+                       "DELETE FROM meta WHERE key = 'threshold'; then calibrate again)", g->path, buf);
     return FN_OK;
 }
 
 fn_status fn_gallery_get_threshold(fn_gallery *g, float *threshold)
 {
     if (!g || !threshold) return fn_fail(FN_ERR_ARG, "fn_gallery_get_threshold: gallery and result are required");
-    LOCKED(g, threshold_read(g, threshold));
+    LOCKED(g, fn_gthreshold_read(g, threshold));
 }
 
 fn_status fn_gallery_set_threshold(fn_gallery *g, float threshold)

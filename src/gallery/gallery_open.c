@@ -12,6 +12,8 @@
 #include "core/error.h"
 
 #include <errno.h>
+#include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +31,8 @@ static const char *SCHEMA =
     " added_at INTEGER NOT NULL, UNIQUE(person_id, sha256));"
     /* little-endian float32 x dim, L2-normalised */
     "CREATE TABLE embeddings(image_id INTEGER PRIMARY KEY REFERENCES images(id) ON DELETE CASCADE,"
-    " vec BLOB NOT NULL);";
+    " vec BLOB NOT NULL);"
+    FN_GALLERY_HASH_INDEX ";";
 
 /* ---- SQL helpers ---- */
 
@@ -65,6 +68,26 @@ fn_status fn_gdb_prepare(fn_gallery *g, const char *sql, sqlite3_stmt **st)
     return FN_OK;
 }
 
+fn_status fn_gdb_cached(fn_gallery *g, int slot, const char *sql, sqlite3_stmt **st)
+{
+    if (!g->stmt[slot] &&
+        sqlite3_prepare_v3(g->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &g->stmt[slot], NULL) != SQLITE_OK) {
+        g->stmt[slot] = NULL;
+        *st = NULL;
+        char what[96];
+        snprintf(what, sizeof what, "preparing \"%.60s\"", sql);
+        return fn_gdb_fail(g, what);
+    }
+    *st = g->stmt[slot];
+    return FN_OK;
+}
+
+void fn_gdb_release(sqlite3_stmt *st)
+{
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+}
+
 fn_status fn_gdb_int(fn_gallery *g, const char *sql, int64_t *out)
 {
     sqlite3_stmt *st;
@@ -87,9 +110,14 @@ fn_status fn_gdb_meta(fn_gallery *g, const char *key, char **value_out)
     int rc = sqlite3_step(st);
     fn_status s = FN_OK;
     if (rc == SQLITE_ROW) {
+        int type = sqlite3_column_type(st, 0);
         const char *v = (const char *)sqlite3_column_text(st, 0);
-        *value_out = strdup(v ? v : "");
-        if (!*value_out) s = fn_fail(FN_ERR_NOMEM, "%s: out of memory", g->path);
+        if (type != SQLITE_TEXT && type != SQLITE_INTEGER && type != SQLITE_FLOAT)
+            s = fn_fail(FN_ERR_DB, "%s: table meta, key '%s': the value is %s, not text; the gallery was edited "
+                        "outside facenet or is damaged (repair the row with sqlite3 or restore a backup)",
+                        g->path, key, fn_gdb_type_name(type));
+        else if (!(*value_out = strdup(v ? v : "")))
+            s = fn_fail(FN_ERR_NOMEM, "%s: out of memory", g->path);
     } else if (rc == SQLITE_DONE) {
         s = fn_fail(FN_ERR_NOT_FOUND, "%s: no '%s' in the gallery's metadata", g->path, key);
     } else {
@@ -97,6 +125,68 @@ fn_status fn_gdb_meta(fn_gallery *g, const char *key, char **value_out)
     }
     sqlite3_finalize(st);
     return s;
+}
+
+const char *fn_gdb_type_name(int t)
+{
+    switch (t) {
+    case SQLITE_INTEGER: return "an integer";
+    case SQLITE_FLOAT: return "a real number";
+    case SQLITE_TEXT: return "text";
+    case SQLITE_BLOB: return "a blob";
+    default: return "NULL";
+    }
+}
+
+fn_status fn_gbad_row(fn_gallery *g, const char *table, int64_t row, const char *fmt, ...)
+{
+    char what[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    return fn_fail(FN_ERR_DB, "%s: table %s, row %lld: %s; the gallery was edited outside facenet or is damaged, "
+                   "and is refused as it is (repair the row with sqlite3 or restore a backup)",
+                   g->path, table, (long long)row, what);
+}
+
+static int is_number(int type) { return type == SQLITE_INTEGER || type == SQLITE_FLOAT; }
+
+fn_status fn_gimage_row(fn_gallery *g, sqlite3_stmt *st, fn_gallery_image *im)
+{
+    static const char *const col[] = {"id", "person_id", "path", "sha256", "x1", "y1", "x2", "y2", "prob", "added_at"};
+    int64_t row = sqlite3_column_int64(st, 0);
+    memset(im, 0, sizeof *im);
+    for (int c = 0; c < 10; c++) {
+        int t = sqlite3_column_type(st, c);
+        int ok = c <= 1 || c == 9 ? t == SQLITE_INTEGER : c <= 3 ? t == SQLITE_TEXT : is_number(t);
+        if (!ok)
+            return fn_gbad_row(g, "images", row, "%s is %s, not %s", col[c], fn_gdb_type_name(t),
+                               c <= 1 || c == 9 ? "an integer" : c <= 3 ? "text" : "a number");
+    }
+    im->id = row;
+    im->person_id = sqlite3_column_int64(st, 1);
+    im->path = (const char *)sqlite3_column_text(st, 2);
+    im->hash_hex = (const char *)sqlite3_column_text(st, 3);
+    if (!im->path || !im->hash_hex) return fn_fail(FN_ERR_NOMEM, "%s: out of memory reading images", g->path);
+    size_t hn = strlen(im->hash_hex);
+    int hex = hn == 64;
+    for (size_t i = 0; hex && i < hn; i++)
+        hex = (im->hash_hex[i] >= '0' && im->hash_hex[i] <= '9') || (im->hash_hex[i] >= 'a' && im->hash_hex[i] <= 'f');
+    if (!hex) return fn_gbad_row(g, "images", row, "sha256 '%.70s' is not 64 lower-case hex digits", im->hash_hex);
+    for (int i = 0; i < 4; i++) {
+        double v = sqlite3_column_double(st, 4 + i);
+        if (!isfinite(v) || fabs(v) > 1e7) return fn_gbad_row(g, "images", row, "%s = %g is not a pixel coordinate", col[4 + i], v);
+        im->box[i] = (float)v;
+    }
+    if (im->box[0] > im->box[2] || im->box[1] > im->box[3])
+        return fn_gbad_row(g, "images", row, "box [%g %g %g %g] has x1 > x2 or y1 > y2", im->box[0], im->box[1],
+                           im->box[2], im->box[3]);
+    double p = sqlite3_column_double(st, 8);
+    if (!(p >= 0.0 && p <= 1.0)) return fn_gbad_row(g, "images", row, "prob = %g is not a probability in [0, 1]", p);
+    im->prob = (float)p;
+    im->added_unix = sqlite3_column_int64(st, 9);
+    return FN_OK;
 }
 
 /* ---- before SQLite: is this file ours to open? ---- */
@@ -167,21 +257,74 @@ static fn_status check_ours(fn_gallery *g)
     return FN_OK;
 }
 
+/* A whole decimal integer, or -1. */
+static long strict_int(const char *v)
+{
+    char *end;
+    if (!v || !*v || *v == '-' || *v == '+' || *v == ' ') return -1;
+    long n = strtol(v, &end, 10);
+    return *end || n < 0 ? -1 : n;
+}
+
+/* The tables and columns this version reads, so that an edited or foreign
+ * file is refused with the missing piece named, not a SQL error. */
+static fn_status check_tables(fn_gallery *g)
+{
+    static const char *const want[][11] = {
+        {"meta", "key", "value"},
+        {"people", "id", "name"},
+        {"images", "id", "person_id", "path", "sha256", "x1", "y1", "x2", "y2", "prob", "added_at"},
+        {"embeddings", "image_id", "vec"},
+    };
+    sqlite3_stmt *st;
+    FN_TRY(fn_gdb_prepare(g, "SELECT (SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1),"
+                             " (SELECT count(*) FROM pragma_table_info(?1) WHERE name = ?2)", &st));
+    fn_status s = FN_OK;
+    for (size_t t = 0; s == FN_OK && t < sizeof want / sizeof *want; t++)
+        for (int c = 1; s == FN_OK && c < 11 && want[t][c]; c++) {
+            sqlite3_reset(st);
+            sqlite3_bind_text(st, 1, want[t][0], -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 2, want[t][c], -1, SQLITE_STATIC);
+            if (sqlite3_step(st) != SQLITE_ROW) { s = fn_gdb_fail(g, "reading the schema"); break; }
+            if (!sqlite3_column_int64(st, 0))
+                s = fn_fail(FN_ERR_DB, "%s: not a complete facenet gallery: it has no table '%s' (an edited or "
+                            "damaged file); restore it from a backup", g->path, want[t][0]);
+            else if (!sqlite3_column_int64(st, 1))
+                s = fn_fail(FN_ERR_DB, "%s: table %s has no column '%s' (an edited or damaged file); restore it "
+                            "from a backup", g->path, want[t][0], want[t][c]);
+        }
+    sqlite3_finalize(st);
+    return s;
+}
+
 static fn_status read_identity(fn_gallery *g)
 {
     char *ver = NULL, *dim = NULL;
     fn_status s = fn_gdb_meta(g, "schema_version", &ver);
-    if (s == FN_OK && atoi(ver) != FN_GALLERY_SCHEMA)
-        s = fn_fail(atoi(ver) > FN_GALLERY_SCHEMA ? FN_ERR_UNSUPPORTED : FN_ERR_DB,
-                    "%s: gallery schema version %s; this facenet reads version %d", g->path, ver, FN_GALLERY_SCHEMA);
+    long v = s == FN_OK ? strict_int(ver) : 0;
+    if (s == FN_OK && v != FN_GALLERY_SCHEMA)
+        s = fn_fail(v > FN_GALLERY_SCHEMA ? FN_ERR_UNSUPPORTED : FN_ERR_DB,
+                    "%s: gallery schema version '%.40s'; this facenet reads version %d", g->path, ver, FN_GALLERY_SCHEMA);
     if (s == FN_OK) s = fn_gdb_meta(g, "model_id", &g->model_id);
+    if (s == FN_OK && !*g->model_id)
+        s = fn_fail(FN_ERR_DB, "%s: table meta, key 'model_id': the value is empty; the gallery was edited outside "
+                    "facenet or is damaged", g->path);
     if (s == FN_OK) s = fn_gdb_meta(g, "dim", &dim);
     if (s == FN_OK) s = fn_gdb_meta(g, "preprocess_id", &g->preprocess_id);
     if (s == FN_OK) {
-        g->dim = atoi(dim);
-        if (g->dim <= 0 || g->dim > 65536) s = fn_fail(FN_ERR_DB, "%s: stored embedding dimension '%s' is invalid", g->path, dim);
+        long d = strict_int(dim);
+        g->dim = d > 0 && d <= 65536 ? (int)d : 0;
+        if (!g->dim)
+            s = fn_fail(FN_ERR_DB, "%s: table meta, key 'dim': '%.40s' is not an embedding dimension (1..65536)",
+                        g->path, dim);
     }
     if (s == FN_ERR_NOT_FOUND) s = FN_ERR_DB;   /* the sentence already names the missing key */
+    if (s == FN_OK) {
+        /* identify would otherwise fall back to the model's default on a damaged value without a word */
+        float t;
+        s = fn_gthreshold_read(g, &t);
+        if (s == FN_ERR_NOT_FOUND) s = FN_OK;
+    }
     free(ver);
     free(dim);
     return s;
@@ -202,10 +345,30 @@ static fn_status check_model(fn_gallery *g, const fn_gallery_model *m)
 
 /* ---- the in-memory copy ---- */
 
+static fn_status person_row(fn_gallery *g, sqlite3_stmt *st, fn_gperson *p)
+{
+    int64_t row = sqlite3_column_int64(st, 0);
+    int ti = sqlite3_column_type(st, 1), tn = sqlite3_column_type(st, 2);
+    if (ti != SQLITE_INTEGER || sqlite3_column_int64(st, 1) <= 0)
+        return fn_gbad_row(g, "people", row, "id is %s, not a positive integer", fn_gdb_type_name(ti));
+    if (tn != SQLITE_TEXT) return fn_gbad_row(g, "people", row, "name is %s, not text", fn_gdb_type_name(tn));
+    char name[FN_GALLERY_NAME_MAX];
+    /* stored by an older facenet: kept as it is in the file, shown and
+     * matched in its normalised spelling */
+    int changed = 0;
+    if (fn_gallery_normalize_name((const char *)sqlite3_column_text(st, 2), name, sizeof name, &changed) != FN_OK)
+        return fn_gbad_row(g, "people", row, "%s", fn_last_error());
+    if (changed) g->legacy_names = 1;
+    p->id = sqlite3_column_int64(st, 1);
+    p->name = strdup(name);
+    return p->name ? FN_OK : fn_fail(FN_ERR_NOMEM, "%s: out of memory", g->path);
+}
+
 static fn_status load_people(fn_gallery *g, int64_t count)
 {
     for (size_t i = 0; i < g->n_people; i++) free(g->people[i].name);
     g->n_people = 0;
+    g->legacy_names = 0;
     if ((size_t)count > g->cap_people) {
         fn_gperson *p = realloc(g->people, (size_t)count * sizeof *p);
         if (!p) return fn_fail(FN_ERR_NOMEM, "%s: out of memory for %lld people", g->path, (long long)count);
@@ -213,16 +376,20 @@ static fn_status load_people(fn_gallery *g, int64_t count)
         g->cap_people = (size_t)count;
     }
     sqlite3_stmt *st;
-    FN_TRY(fn_gdb_prepare(g, "SELECT id, name FROM people ORDER BY id", &st));
+    FN_TRY(fn_gdb_prepare(g, "SELECT rowid, id, name FROM people ORDER BY id", &st));
     fn_status s = FN_OK;
     int rc;
     while (s == FN_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (g->n_people == g->cap_people) { s = fn_fail(FN_ERR_DB, "%s: people changed while loading", g->path); break; }
         fn_gperson *p = &g->people[g->n_people];
-        p->id = sqlite3_column_int64(st, 0);
-        p->name = strdup((const char *)sqlite3_column_text(st, 1));
-        if (!p->name) s = fn_fail(FN_ERR_NOMEM, "%s: out of memory", g->path);
-        else g->n_people++;
+        s = person_row(g, st, p);
+        if (s != FN_OK) break;
+        if (g->n_people && g->people[g->n_people - 1].id == p->id) {
+            s = fn_gbad_row(g, "people", sqlite3_column_int64(st, 0), "id %lld is used by two rows", (long long)p->id);
+            free(p->name);
+            break;
+        }
+        g->n_people++;
     }
     if (s == FN_OK && rc != SQLITE_DONE) s = fn_gdb_fail(g, "reading people");
     sqlite3_finalize(st);
@@ -243,27 +410,47 @@ static void floats_from_le(float *dst, const void *src, int n)
 #endif
 }
 
+/* One images row joined with its embedding, checked: every column of the
+ * image (fn_gimage_row), the person exists, one embedding of dim
+ * little-endian float32, finite and not zero. */
+static fn_status index_row(fn_gallery *g, sqlite3_stmt *st, int64_t prev_image)
+{
+    fn_gallery_image im;
+    FN_TRY(fn_gimage_row(g, st, &im));
+    if (im.id == prev_image) return fn_gbad_row(g, "images", im.id, "image %lld has two rows or two embeddings", (long long)im.id);
+    if (!fn_gallery_person_name(g, im.person_id))
+        return fn_gbad_row(g, "images", im.id, "person_id %lld names no person in table people (a dangling reference)",
+                           (long long)im.person_id);
+    if (sqlite3_column_type(st, 11) == SQLITE_NULL)
+        return fn_gbad_row(g, "images", im.id, "image %lld has no embedding in table embeddings", (long long)im.id);
+    int tv = sqlite3_column_type(st, 10), want = g->dim * (int)sizeof(float), bytes = sqlite3_column_bytes(st, 10);
+    if (tv != SQLITE_BLOB)
+        return fn_gbad_row(g, "embeddings", im.id, "vec is %s, not a blob of %d float32", fn_gdb_type_name(tv), g->dim);
+    if (bytes != want)
+        return fn_gbad_row(g, "embeddings", im.id, "vec has %d bytes, expected %d (dim %d x 4)", bytes, want, g->dim);
+    floats_from_le(g->rowbuf, sqlite3_column_blob(st, 10), g->dim);
+    if (fn_gindex_append(&g->index, im.id, im.person_id, g->rowbuf) != FN_OK)
+        return fn_gbad_row(g, "embeddings", im.id, "vec is zero or has a value that is not a finite number");
+    return FN_OK;
+}
+
 static fn_status load_index(fn_gallery *g, int64_t count)
 {
     fn_gindex_clear(&g->index);
     FN_TRY(fn_gindex_reserve(&g->index, (size_t)count));
     sqlite3_stmt *st;
-    FN_TRY(fn_gdb_prepare(g, "SELECT e.image_id, i.person_id, e.vec FROM embeddings e"
-                             " JOIN images i ON i.id = e.image_id ORDER BY e.image_id", &st));
+    /* every image with its embedding (NULL when missing).  An embedding whose
+     * image is gone is never read (searching cannot meet it); finding one
+     * means reading every embedding page a second time, so it is left to
+     * fn_gallery_check (foreign_key_check). */
+    FN_TRY(fn_gdb_prepare(g, "SELECT " FN_GIMAGE_COLUMNS ", e.vec, e.image_id FROM images i"
+                             " LEFT JOIN embeddings e ON e.image_id = i.id ORDER BY i.id", &st));
     fn_status s = FN_OK;
-    int rc, want = g->dim * (int)sizeof(float);
+    int rc;
+    int64_t prev = INT64_MIN;
     while (s == FN_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        int64_t img = sqlite3_column_int64(st, 0);
-        const void *blob = sqlite3_column_blob(st, 2);
-        int bytes = sqlite3_column_bytes(st, 2);
-        if (bytes != want) {
-            s = fn_fail(FN_ERR_DB, "%s: embedding of image %lld has %d bytes, expected %d (dim %d)",
-                        g->path, (long long)img, bytes, want, g->dim);
-            break;
-        }
-        floats_from_le(g->rowbuf, blob, g->dim);
-        s = fn_gindex_append(&g->index, img, sqlite3_column_int64(st, 1), g->rowbuf);
-        if (s != FN_OK) s = fn_fail_prefix(FN_ERR_DB, "%s", g->path);
+        s = index_row(g, st, prev);
+        prev = sqlite3_column_int64(st, 0);
     }
     if (s == FN_OK && rc != SQLITE_DONE) s = fn_gdb_fail(g, "reading embeddings");
     sqlite3_finalize(st);
@@ -281,6 +468,9 @@ fn_status fn_gallery_reload(fn_gallery *g)
      * the small rows does not read every embedding page an extra time */
     if (s == FN_OK) s = fn_gdb_int(g, "SELECT count(*) FROM images", &n_emb);
     if (s == FN_OK) s = load_people(g, n_people);
+    int64_t idx = 0;
+    if (s == FN_OK) s = fn_gdb_int(g, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'images_sha256'", &idx);
+    g->hash_index = idx > 0;
     if (s == FN_OK) s = load_index(g, n_emb);
     if (s == FN_OK) s = fn_gdb_int(g, "PRAGMA data_version", &g->data_version);
     if (wrap) sqlite3_exec(g->db, s == FN_OK ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL);
@@ -304,23 +494,30 @@ const char *fn_gallery_person_name(const fn_gallery *g, int64_t id)
 static fn_status connect(fn_gallery *g, int create)
 {
     int flags = g->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
-    if (sqlite3_open_v2(g->path, &g->db, flags | SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK)
+    /* NOMUTEX: every use of the connection already holds the handle's lock exclusively, and
+     * SQLite's own per-call mutex was a seventh of the time to load the index */
+    if (sqlite3_open_v2(g->path, &g->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
         return fn_gdb_fail(g, "opening");
     sqlite3_busy_timeout(g->db, BUSY_TIMEOUT_MS);
     sqlite3_extended_result_codes(g->db, 0);
     return FN_OK;
 }
 
+/* The first write to an existing file: only once it is known to be ours and
+ * every row has been read and checked, so a refused file keeps its bytes. */
+static fn_status use_wal(fn_gallery *g)
+{
+    if (g->readonly) return FN_OK;
+    sqlite3_stmt *st;
+    FN_TRY(fn_gdb_prepare(g, "PRAGMA journal_mode = WAL", &st));
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? FN_OK : fn_gdb_fail(g, "switching to the WAL journal");
+}
+
 static fn_status set_pragmas(fn_gallery *g)
 {
-    if (!g->readonly) {
-        /* the first write to the file: only once it is known to be ours */
-        sqlite3_stmt *st;
-        FN_TRY(fn_gdb_prepare(g, "PRAGMA journal_mode = WAL", &st));
-        int rc = sqlite3_step(st);
-        sqlite3_finalize(st);
-        if (rc != SQLITE_ROW) return fn_gdb_fail(g, "switching to the WAL journal");
-    }
+    FN_TRY(fn_gnames_register(g));
     return fn_gdb_exec(g, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON");
 }
 
@@ -339,18 +536,21 @@ static fn_status open_steps(fn_gallery *g, const fn_gallery_model *m, int flags)
          * costs one read per ~8 rows instead of one or two a row.  Only
          * possible before the first table and before WAL. */
         FN_TRY(fn_gdb_exec(g, "PRAGMA page_size = 16384"));
+        FN_TRY(use_wal(g));
         FN_TRY(set_pragmas(g));
         FN_TRY(create_schema(g, m));
     } else {
         FN_TRY(check_ours(g));
         FN_TRY(set_pragmas(g));
     }
+    FN_TRY(check_tables(g));
     FN_TRY(read_identity(g));
     FN_TRY(check_model(g, m));
     FN_TRY(fn_gindex_init(&g->index, g->dim));
     g->rowbuf = malloc((size_t)g->dim * sizeof(float));
     if (!g->rowbuf) return fn_fail(FN_ERR_NOMEM, "%s: out of memory", g->path);
     FN_TRY(fn_gallery_reload(g));
+    if (!is_new) FN_TRY(use_wal(g));
     if (flags & FN_GALLERY_CHECK) FN_TRY(fn_gallery_check(g));
     return FN_OK;
 }
@@ -383,6 +583,7 @@ fn_status fn_gallery_open(const char *path, const fn_gallery_model *model, int f
 void fn_gallery_close(fn_gallery *g)
 {
     if (!g) return;
+    for (int i = 0; i < FN_GST_N; i++) sqlite3_finalize(g->stmt[i]);
     if (g->db) {
         if (g->in_tx) sqlite3_exec(g->db, "ROLLBACK", NULL, NULL, NULL);   /* an unfinished batch is not kept */
         sqlite3_close_v2(g->db);
@@ -413,8 +614,9 @@ static fn_status check_integrity(fn_gallery *g)
     fn_status s = FN_OK;
     int rc = sqlite3_step(st);
     if (rc != SQLITE_ROW) s = fn_gdb_fail(g, "integrity check");
-    else if (strcmp((const char *)sqlite3_column_text(st, 0), "ok") != 0)
-        s = fn_fail(FN_ERR_DB, "%s: integrity check failed: %s", g->path, (const char *)sqlite3_column_text(st, 0));
+    else if (!sqlite3_column_text(st, 0) || strcmp((const char *)sqlite3_column_text(st, 0), "ok") != 0)
+        s = fn_fail(FN_ERR_DB, "%s: integrity check failed: %s", g->path,
+                    sqlite3_column_text(st, 0) ? (const char *)sqlite3_column_text(st, 0) : "(no answer)");
     sqlite3_finalize(st);
     return s;
 }
@@ -427,10 +629,178 @@ static fn_status expect_zero(fn_gallery *g, const char *sql, const char *problem
     return FN_OK;
 }
 
+/* ---- label conflicts: one face of one file under two people ---- */
+
+typedef struct crow { int64_t id, person; float box[4]; char *path, *name; int hit; } crow;
+typedef struct cgroup { crow *r; size_t n, cap; char hash[65]; } cgroup;
+
+static void cgroup_clear(cgroup *c)
+{
+    for (size_t i = 0; i < c->n; i++) { free(c->r[i].path); free(c->r[i].name); }
+    c->n = 0;
+}
+
+double fn_gbox_iou(const float a[4], const float b[4])
+{
+    double w = fmin(a[2], b[2]) - fmax(a[0], b[0]), h = fmin(a[3], b[3]) - fmax(a[1], b[1]);
+    if (w <= 0 || h <= 0) return 0;
+    double inter = w * h, u = (double)(a[2] - a[0]) * (a[3] - a[1]) + (double)(b[2] - b[0]) * (b[3] - b[1]) - inter;
+    return u > 0 ? inter / u : 0;
+}
+
+/* Marks the rows of the group in conflict; visits them; 1 if any. */
+static int cgroup_flush(cgroup *c, int (*fn)(void *, const fn_gallery_conflict *), void *ctx, int *stop)
+{
+    int any = 0;
+    for (size_t i = 0; i < c->n; i++)
+        for (size_t j = i + 1; j < c->n; j++)
+            if (c->r[i].person != c->r[j].person && fn_gbox_iou(c->r[i].box, c->r[j].box) >= FN_GALLERY_SAME_FACE_IOU)
+                c->r[i].hit = c->r[j].hit = any = 1;
+    for (size_t i = 0; any && fn && !*stop && i < c->n; i++) {
+        if (!c->r[i].hit) continue;
+        fn_gallery_conflict k = {c->hash, c->r[i].id, c->r[i].name, c->r[i].path};
+        *stop = fn(ctx, &k);
+    }
+    cgroup_clear(c);
+    return any;
+}
+
+static fn_status cgroup_add(fn_gallery *g, cgroup *c, const fn_gallery_image *im, const char *stored_name)
+{
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? 2 * c->cap : 8;
+        crow *r = realloc(c->r, cap * sizeof *r);
+        if (!r) return fn_fail(FN_ERR_NOMEM, "%s: out of memory", g->path);
+        c->r = r;
+        c->cap = cap;
+    }
+    char name[FN_GALLERY_NAME_MAX];
+    if (fn_gallery_normalize_name(stored_name, name, sizeof name, NULL) != FN_OK)
+        return fn_gbad_row(g, "people", im->person_id, "%s", fn_last_error());
+    crow *r = &c->r[c->n];
+    *r = (crow){im->id, im->person_id, {im->box[0], im->box[1], im->box[2], im->box[3]}, strdup(im->path), strdup(name), 0};
+    if (!r->path || !r->name) { free(r->path); free(r->name); return fn_fail(FN_ERR_NOMEM, "%s: out of memory", g->path); }
+    c->n++;
+    return FN_OK;
+}
+
+static fn_status conflicts_locked(fn_gallery *g, int (*fn)(void *, const fn_gallery_conflict *), void *ctx,
+                                  int64_t *n_files)
+{
+    sqlite3_stmt *st;
+    *n_files = 0;
+    FN_TRY(fn_gdb_prepare(g, "SELECT " FN_GIMAGE_COLUMNS ", p.name FROM images i JOIN people p ON p.id = i.person_id"
+                             " WHERE i.sha256 IN (SELECT sha256 FROM images GROUP BY sha256"
+                             " HAVING count(DISTINCT person_id) > 1) ORDER BY i.sha256, i.id", &st));
+    cgroup c = {0};
+    fn_status s = FN_OK;
+    int rc, stop = 0;
+    while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        fn_gallery_image im;
+        if ((s = fn_gimage_row(g, st, &im)) != FN_OK) break;
+        if (c.n && strcmp(c.hash, im.hash_hex) != 0) *n_files += cgroup_flush(&c, fn, ctx, &stop);
+        if (stop) break;
+        memcpy(c.hash, im.hash_hex, 65);
+        if (sqlite3_column_type(st, 10) != SQLITE_TEXT) {
+            s = fn_gbad_row(g, "people", im.person_id, "name is %s, not text", fn_gdb_type_name(sqlite3_column_type(st, 10)));
+            break;
+        }
+        if ((s = cgroup_add(g, &c, &im, (const char *)sqlite3_column_text(st, 10))) != FN_OK) break;
+    }
+    if (s == FN_OK && !stop && rc != SQLITE_DONE) s = fn_gdb_fail(g, "looking for conflicting labels");
+    if (s == FN_OK && c.n) *n_files += cgroup_flush(&c, fn, ctx, &stop);
+    cgroup_clear(&c);
+    free(c.r);
+    sqlite3_finalize(st);
+    return s;
+}
+
+fn_status fn_gallery_conflicts(fn_gallery *g, int (*fn)(void *ctx, const fn_gallery_conflict *c), void *ctx,
+                               int64_t *n_files)
+{
+    int64_t n = 0;
+    if (n_files) *n_files = 0;
+    if (!g) return fn_fail(FN_ERR_ARG, "fn_gallery_conflicts: no gallery");
+    pthread_rwlock_wrlock(&g->lock);
+    fn_status s = conflicts_locked(g, fn, ctx, &n);
+    pthread_rwlock_unlock(&g->lock);
+    if (n_files) *n_files = n;
+    return s;
+}
+
+/* The sentence for the first conflict: "file 3f2a9c01… is enrolled as A (a.jpg) and B (b.jpg)". */
+typedef struct first_conflict { char hash[65]; char text[600]; int people; } first_conflict;
+
+static int note_conflict(void *ctx, const fn_gallery_conflict *c)
+{
+    first_conflict *f = ctx;
+    if (f->people && strcmp(f->hash, c->hash_hex) != 0) return 1;
+    memcpy(f->hash, c->hash_hex, 65);
+    size_t n = strlen(f->text);
+    snprintf(f->text + n, sizeof f->text - n, "%s%s (image %lld, %s)", f->people ? " and " : "", c->person,
+             (long long)c->image_id, c->path);
+    f->people++;
+    return 0;
+}
+
+static fn_status check_labels(fn_gallery *g)
+{
+    first_conflict f = {{0}, {0}, 0};
+    int64_t n = 0;
+    FN_TRY(conflicts_locked(g, note_conflict, &f, &n));
+    if (n)
+        return fn_fail(FN_ERR_MISMATCH, "%s: %lld file(s) enrolled under more than one person, e.g. file %.12s... as "
+                       "%s; remove the wrong label (identify cannot tell these people apart on that face, and "
+                       "calibration leaves such pairs out)", g->path, (long long)n, f.hash, f.text);
+    /* people whose stored names differ but normalise alike (an older facenet stored them as given) */
+    for (size_t i = 0; i < g->n_people; i++)
+        for (size_t j = i + 1; j < g->n_people; j++)
+            if (strcmp(g->people[i].name, g->people[j].name) == 0)
+                return fn_fail(FN_ERR_MISMATCH, "%s: people %lld and %lld are both '%s' once names are normalised "
+                               "(Unicode NFC, trimmed): one person stored twice by an older facenet; rename one of "
+                               "them, or remove one and enrol its photos again under the other",
+                               g->path, (long long)g->people[i].id, (long long)g->people[j].id, g->people[i].name);
+    return FN_OK;
+}
+
+static fn_status check_rows(fn_gallery *g)
+{
+    sqlite3_stmt *st;
+    FN_TRY(fn_gdb_prepare(g, "SELECT " FN_GIMAGE_COLUMNS " FROM images i ORDER BY i.id", &st));
+    fn_status s = FN_OK;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        fn_gallery_image im;
+        if ((s = fn_gimage_row(g, st, &im)) != FN_OK) break;
+    }
+    if (s == FN_OK && rc != SQLITE_DONE) s = fn_gdb_fail(g, "reading images");
+    sqlite3_finalize(st);
+    return s;
+}
+
+/* An embedding whose image is gone: never read by a search, so only here. */
+static fn_status check_orphans(fn_gallery *g)
+{
+    sqlite3_stmt *st;
+    FN_TRY(fn_gdb_prepare(g, "SELECT e.image_id FROM embeddings e LEFT JOIN images i ON i.id = e.image_id"
+                             " WHERE i.id IS NULL LIMIT 1", &st));
+    fn_status s = FN_OK;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        s = fn_gbad_row(g, "embeddings", sqlite3_column_int64(st, 0), "image_id %s names no image in table images "
+                        "(a dangling reference)", (const char *)sqlite3_column_text(st, 0));
+    else if (rc != SQLITE_DONE) s = fn_gdb_fail(g, "reading embeddings");
+    sqlite3_finalize(st);
+    return s;
+}
+
 static fn_status check_locked(fn_gallery *g)
 {
     char sql[160];
     FN_TRY(check_integrity(g));
+    FN_TRY(check_tables(g));
+    FN_TRY(fn_gallery_reload(g));   /* every people and embeddings row, as the file is now */
+    FN_TRY(check_orphans(g));
     FN_TRY(expect_zero(g, "SELECT count(*) FROM pragma_foreign_key_check", "rows point at missing people or images"));
     FN_TRY(expect_zero(g, "SELECT count(*) FROM images i LEFT JOIN embeddings e ON e.image_id = i.id"
                           " WHERE e.image_id IS NULL", "images have no embedding"));
@@ -440,7 +810,8 @@ static fn_status check_locked(fn_gallery *g)
     FN_TRY(fn_gdb_int(g, "SELECT count(*) FROM embeddings", &n));
     if ((size_t)n != g->index.n)
         return fn_fail(FN_ERR_DB, "%s: %lld embeddings in the file but %zu in memory", g->path, (long long)n, g->index.n);
-    return FN_OK;
+    FN_TRY(check_rows(g));
+    return check_labels(g);
 }
 
 fn_status fn_gallery_check(fn_gallery *g)

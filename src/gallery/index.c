@@ -331,3 +331,60 @@ fn_status fn_gindex_search_ref(const fn_gindex *x, fn_gallery_scratch *s, const 
 {
     return search_with(score_ref, x, s, q, nq, k, matches, topk);
 }
+
+/* ---- person-level top-k ---- */
+
+/* list: k hits, best first (cosine in distance); a person at most once. */
+static void people_list_offer(fn_gallery_hit *list, int k, const fn_gallery_hit *c)
+{
+    int pos = -1;
+    for (int j = 0; j < k; j++)
+        if (list[j].person_id == c->person_id) { pos = j; break; }
+    if (pos >= 0) {
+        if (!hit_better(c, &list[pos])) return;
+    } else {
+        if (!hit_better(c, &list[k - 1])) return;
+        pos = k - 1;
+    }
+    list[pos] = *c;
+    for (; pos > 0 && hit_better(&list[pos], &list[pos - 1]); pos--) {
+        fn_gallery_hit t = list[pos]; list[pos] = list[pos - 1]; list[pos - 1] = t;
+    }
+}
+
+static fn_status people_with(score_fn score, const fn_gindex *x, fn_gallery_scratch *s, const float *q, int nq, int k,
+                             fn_gallery_hit *out)
+{
+    if (!out || k <= 0) return fn_fail(FN_ERR_ARG, "search: person-level top-k needs k >= 1 and an output");
+    FN_TRY(check_args(x, s, q, nq, k, out));
+    int chunk = s->max_queries;
+    for (int q0 = 0; q0 < nq; q0 += chunk) {
+        int qn = nq - q0 < chunk ? nq - q0 : chunk;
+        FN_TRY(load_queries(s, q, q0, qn));
+        for (size_t i = 0; i < (size_t)qn * k; i++) out[(size_t)q0 * k + i] = NO_HIT;
+        for (size_t r0 = 0; r0 < x->n; r0 += FN_GINDEX_BLOCK) {
+            size_t rn = x->n - r0 < FN_GINDEX_BLOCK ? x->n - r0 : FN_GINDEX_BLOCK;
+            score(x, s->queries, qn, r0, rn, s->scores);
+            for (int i = 0; i < qn; i++) {
+                fn_gallery_hit *list = out + (size_t)(q0 + i) * k;
+                const float *sc = s->scores + (size_t)i * rn;
+                for (size_t r = 0; r < rn; r++) {
+                    if (sc[r] < list[k - 1].distance) continue;   /* most rows */
+                    fn_gallery_hit c = {x->image_id[r0 + r], x->person_id[r0 + r], sc[r]};
+                    people_list_offer(list, k, &c);
+                }
+            }
+        }
+        for (size_t i = 0; i < (size_t)qn * k; i++) {
+            fn_gallery_hit *h = &out[(size_t)q0 * k + i];
+            h->distance = to_distance(h->distance);
+        }
+    }
+    return FN_OK;
+}
+
+fn_status fn_gindex_search_people(const fn_gindex *x, fn_gallery_scratch *s, const float *q, int nq, int k,
+                                  fn_gallery_hit *out)
+{
+    return people_with(score_blas, x, s, q, nq, k, out);
+}

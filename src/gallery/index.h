@@ -51,5 +51,8 @@ fn_status fn_gindex_search(const fn_gindex *x, fn_gallery_scratch *s, const floa
  * naive peer the benchmark measures against. */
 fn_status fn_gindex_search_ref(const fn_gindex *x, fn_gallery_scratch *s, const float *q, int nq, int k,
                                fn_gallery_match *matches, fn_gallery_hit *topk);
+/* Person-level top-k (fn_gallery_search_people without names). */
+fn_status fn_gindex_search_people(const fn_gindex *x, fn_gallery_scratch *s, const float *q, int nq, int k,
+                                  fn_gallery_hit *out);
 
 #endif

@@ -28,8 +28,10 @@ struct fn_watcher {
     float boxes[MAX_RAW][4];
     fn_face to_embed[FN_TRACK_MAX];
     fn_track *embed_track[FN_TRACK_MAX];
-    float *emb;                           /* FN_TRACK_MAX x dim */
-    fn_gallery_match matches[FN_TRACK_MAX];
+    float *emb;                           /* FN_TRACK_MAX x dim: this frame's new embeddings */
+    float *seen_emb;                      /* FN_TRACK_MAX x dim: every track of this frame that has one */
+    fn_track *seen_track[FN_TRACK_MAX];
+    fn_gallery_naming naming[FN_TRACK_MAX];
     fn_track_view views[FN_TRACK_MAX];
 };
 
@@ -87,7 +89,8 @@ fn_status fn_watcher_new(fn_engine *e, fn_gallery *g, const fn_watch_params *p, 
     fn_tracker_init(&w->tr, p->max_gone);
     fn_status s = FN_OK;
     w->emb = malloc(sizeof(float) * FN_TRACK_MAX * (size_t)dim);
-    if (!w->emb) s = fn_fail(FN_ERR_NOMEM, "out of memory for embeddings");
+    w->seen_emb = malloc(sizeof(float) * FN_TRACK_MAX * (size_t)dim);
+    if (!w->emb || !w->seen_emb) s = fn_fail(FN_ERR_NOMEM, "out of memory for embeddings");
     if (s == FN_OK) s = fn_gallery_scratch_new(g, FN_TRACK_MAX, &w->scratch);
     if (s == FN_OK) s = warm_up(w);
     if (s != FN_OK) {
@@ -103,6 +106,7 @@ void fn_watcher_free(fn_watcher *w)
     if (!w) return;
     fn_gallery_scratch_free(w->scratch);
     free(w->emb);
+    free(w->seen_emb);
     free(w);
 }
 
@@ -170,6 +174,10 @@ static fn_status find_faces(fn_watcher *w, const fn_image *frame, double t, int 
     return follow_tracks(w, frame, t, n);
 }
 
+/* The tracks of this frame are named jointly (fn_gallery_name_faces): a
+ * person appears once in a frame, so two simultaneous tracks never both vote
+ * for one person; the tracks embedded now vote, the others (seen this frame,
+ * named from an earlier embedding) only hold their person. */
 static fn_status embed_and_vote(fn_watcher *w, const fn_image *frame, double t)
 {
     int k = 0;
@@ -181,18 +189,31 @@ static fn_status embed_and_vote(fn_watcher *w, const fn_image *frame, double t)
     }
     if (k == 0) return FN_OK;
     FN_TRY(fn_embed_faces(w->engine, frame, w->to_embed, k, w->emb));
-    FN_TRY(fn_gallery_search(w->gallery, w->scratch, w->emb, k, 1, w->matches, NULL));
     int dim = fn_engine_dim(w->engine);
     for (int i = 0; i < k; i++) {
-        const fn_gallery_match *m = &w->matches[i];
         const float *emb = w->emb + (size_t)i * dim;
         fn_track *trk = w->embed_track[i];
         /* A cut the thumbnails missed: the same person's views stay well
          * within the recognition threshold of each other. */
         if (trk->n_votes > 0 && fn_distance(trk->emb, emb, dim) > w->p.threshold) fn_tracker_split(&w->tr, trk, t);
         memcpy(trk->emb, emb, sizeof(float) * dim);
-        int known = m->best.person_id >= 0 && m->best.distance <= w->p.threshold;
-        fn_tracker_vote(&w->tr, trk, known ? m->best_name : "", m->best.distance, t);
+    }
+    /* this frame's tracks with an embedding: the new ones first, then the held ones */
+    int n = 0;
+    for (int i = 0; i < k; i++) w->seen_track[n++] = w->embed_track[i];
+    for (int i = 0; i < w->tr.n; i++) {
+        fn_track *trk = &w->tr.tracks[i];
+        if (trk->last_t != t || trk->n_votes == 0 || (trk->want_embed && trk->last_t == t)) continue;
+        w->seen_track[n++] = trk;
+    }
+    for (int i = 0; i < n; i++) memcpy(w->seen_emb + (size_t)i * dim, w->seen_track[i]->emb, sizeof(float) * dim);
+    FN_TRY(fn_gallery_name_faces(w->gallery, w->scratch, w->seen_emb, n, w->p.threshold,
+                                 w->p.allow_repeats ? FN_GALLERY_ALLOW_REPEATS : 0, w->naming));
+    for (int i = 0; i < k; i++) {
+        const fn_gallery_naming *nm = &w->naming[i];
+        int known = nm->named.person_id >= 0;
+        fn_tracker_vote(&w->tr, w->embed_track[i], known ? nm->name : "",
+                        known ? nm->named.distance : nm->nearest.best.distance, t);
     }
     return FN_OK;
 }
