@@ -159,6 +159,8 @@ void fn_l2_normalize(float *x, int rows, int d);
 
 typedef struct fn_faces {
     fn_image img;             /* the decoded image (RGB) */
+    fn_image_notes notes;     /* what decoding noticed: EXIF orientation undone, a repaired
+                                 damage's warning ("" if none) for the caller to report */
     fn_face faces[FN_FACES_MAX];
     int n;                    /* faces kept (<= FN_FACES_MAX) */
     int total;                /* faces the detector found */

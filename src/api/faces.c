@@ -19,7 +19,7 @@ static fn_status reserve_emb(fn_faces *f, int n, int dim)
 fn_status fn_faces_run(fn_engine *e, const char *path, int aligned, int embed, fn_faces *f)
 {
     fn_faces_clear(f);
-    FN_TRY(fn_image_load(path, NULL, &f->img));
+    FN_TRY(fn_image_load_ex(path, NULL, &f->img, &f->notes));
     if (aligned) {
         memset(&f->faces[0], 0, sizeof f->faces[0]);
         f->faces[0].box[2] = (float)f->img.w;
@@ -43,6 +43,7 @@ fn_status fn_faces_run(fn_engine *e, const char *path, int aligned, int embed, f
 void fn_faces_clear(fn_faces *f)
 {
     fn_image_free(&f->img);
+    memset(&f->notes, 0, sizeof f->notes);
     f->n = f->total = 0;
 }
 

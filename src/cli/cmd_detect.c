@@ -36,7 +36,7 @@ static const fn_cli_spec spec = {
                                       "facenet detect --detector haar --min-face 40 photos/", NULL},
 };
 
-static cJSON *face_json(const fn_face *f)
+static cJSON *face_json(const fn_face *f, int w, int h)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddItemToObject(o, "box", fn_cli_box(f->box));
@@ -44,6 +44,7 @@ static cJSON *face_json(const fn_face *f)
     cJSON *lm = cJSON_CreateArray();
     for (int i = 0; i < 5; i++) cJSON_AddItemToArray(lm, fn_cli_float_array(f->landmarks[i], 2));
     cJSON_AddItemToObject(o, "landmarks", lm);
+    fn_cli_face_edge(o, f, w, h);
     return o;
 }
 
@@ -51,14 +52,16 @@ static void print_faces(const char *file, const fn_faces *f, int json)
 {
     if (json) {
         cJSON *o = fn_cli_file_record(file, f->n ? FN_ST_OK : FN_ST_NO_FACE, NULL);
+        fn_cli_image_warning("detect", f, o);
         cJSON_AddNumberToObject(o, "width", f->img.w);
         cJSON_AddNumberToObject(o, "height", f->img.h);
         cJSON *arr = cJSON_CreateArray();
-        for (int i = 0; i < f->n; i++) cJSON_AddItemToArray(arr, face_json(&f->faces[i]));
+        for (int i = 0; i < f->n; i++) cJSON_AddItemToArray(arr, face_json(&f->faces[i], f->img.w, f->img.h));
         cJSON_AddItemToObject(o, "faces", arr);
         fn_cli_emit(o);
         return;
     }
+    fn_cli_image_warning("detect", f, NULL);
     printf("%s: %dx%d, %d face(s)\n", file, f->img.w, f->img.h, f->total);
     for (int i = 0; i < f->n; i++)
         printf("  box [%.1f %.1f %.1f %.1f] prob %.4f\n", f->faces[i].box[0], f->faces[i].box[1], f->faces[i].box[2],

@@ -40,6 +40,7 @@ static void print_face(const char *file, const fn_faces *f, int i, int dim, int 
             cJSON_AddNumberToObject(o, "face", i);
             cJSON_AddItemToObject(o, "box", fn_cli_box(f->faces[i].box));
             cJSON_AddNumberToObject(o, "prob", f->faces[i].prob);
+            fn_cli_face_edge(o, &f->faces[i], f->img.w, f->img.h);
         }
         cJSON_AddItemToObject(o, "embedding", fn_cli_float_array(v, dim));
         fn_cli_emit(o);
@@ -80,6 +81,7 @@ int fn_cmd_embed(int argc, char **argv)
             failures++;
             continue;
         }
+        fn_cli_image_warning("embed", &f, NULL);
         if (f.n == 0 && json) fn_cli_emit(fn_cli_file_record(files.items[i], FN_ST_NO_FACE, NULL));
         else if (f.n == 0) printf("%s: no face\n", files.items[i]);
         for (int k = 0; k < f.n; k++) print_face(files.items[i], &f, k, dim, aligned, json);

@@ -103,6 +103,7 @@ static int enroll_image(enroll_ctx *c, const char *person, const char *path)
         report(c, person, path, c->f.img.data ? "error" : fn_cli_load_status(path), fn_last_error());
         return 0;
     }
+    fn_cli_image_warning("enroll", &c->f, NULL);
     if (c->f.n == 0) {
         c->st.no_face++;
         report(c, person, path, FN_ST_NO_FACE, "skipped");

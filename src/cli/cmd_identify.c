@@ -48,8 +48,9 @@ static const fn_cli_spec spec = {
 
 /* known: the face's jointly assigned name (fn_gallery_name_faces); the
  * nearest person is always reported too, for transparency. */
-static void emit_face(const char *file, const fn_face *f, const fn_gallery_naming *nm, int json)
+static void emit_face(const char *file, const fn_faces *ff, int k, const fn_gallery_naming *nm, int json)
 {
+    const fn_face *f = &ff->faces[k];
     const fn_gallery_match *m = &nm->nearest;
     int known = nm->named.person_id >= 0;
     float d = known ? nm->named.distance : m->best.distance;
@@ -59,6 +60,7 @@ static void emit_face(const char *file, const fn_face *f, const fn_gallery_namin
         cJSON_AddStringToObject(o, "status", FN_ST_OK);
         cJSON_AddItemToObject(o, "box", fn_cli_box(f->box));
         cJSON_AddNumberToObject(o, "prob", f->prob);
+        fn_cli_face_edge(o, f, ff->img.w, ff->img.h);
         if (known) cJSON_AddStringToObject(o, "name", nm->name);
         else cJSON_AddNullToObject(o, "name");
         cJSON_AddNumberToObject(o, "distance", d);
@@ -171,7 +173,8 @@ int fn_cmd_identify(int argc, char **argv)
         }
         if (f.n == 0 && json) fn_cli_emit(fn_cli_file_record(files.items[i], FN_ST_NO_FACE, NULL));
         else if (f.n == 0) printf("%s: no face\n", files.items[i]);
-        for (int k = 0; k < f.n; k++) emit_face(files.items[i], &f.faces[k], &m[k], json);
+        fn_cli_image_warning("identify", &f, NULL);
+        for (int k = 0; k < f.n; k++) emit_face(files.items[i], &f, k, &m[k], json);
         if (annotate && write_annotated(&out, outpaths[i], &f.img, f.faces, m, f.n)) failures++;
     }
     fn_progress_end(&prog);

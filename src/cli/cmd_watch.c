@@ -213,7 +213,11 @@ static int run_loop(watch_args *a, watch_run *r, int64_t *frames, double *last_t
         int eof;
         fn_status s = fn_video_read(r->src, &frame, &t, &eof);
         if (s != FN_OK) return fn_cli_fail("watch", s);
-        if (eof) break;
+        if (eof) {
+            const char *damaged = fn_video_warning(r->src);   /* a cut-short file, read to its end */
+            if (damaged[0]) fprintf(stderr, "facenet watch: warning: %s\n", damaged);
+            break;
+        }
         const fn_track_event *ev;
         int n;
         s = fn_watcher_frame(r->w, frame, t, &ev, &n);

@@ -163,6 +163,18 @@ cJSON *fn_cli_file_record(const char *file, const char *status, const char *erro
     return o;
 }
 
+void fn_cli_image_warning(const char *verb, const fn_faces *f, cJSON *rec)
+{
+    if (!f->notes.warning[0]) return;
+    fprintf(stderr, "facenet %s: warning: %s\n", verb, f->notes.warning);
+    if (rec) cJSON_AddStringToObject(rec, "warning", f->notes.warning);
+}
+
+void fn_cli_face_edge(cJSON *rec, const fn_face *face, int w, int h)
+{
+    if (!fn_face_landmarks_inside(face, w, h)) cJSON_AddBoolToObject(rec, "landmarks_outside", 1);
+}
+
 void fn_cli_report_skipped(const char *verb, const fn_pathlist *skipped, int json, int verbose)
 {
     for (int i = 0; i < skipped->count; i++) {

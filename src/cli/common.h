@@ -62,6 +62,13 @@ int fn_cli_fail(const char *verb, fn_status s);
 const char *fn_cli_load_status(const char *path);
 /* {"file": file, "status": status[, "error": error]} (error may be NULL). */
 cJSON *fn_cli_file_record(const char *file, const char *status, const char *error);
+/* After an image was read: its decoder's warning (a repaired JPEG without
+ * its end marker…) on stderr as "facenet VERB: warning: …", and in the JSON
+ * record rec as "warning" when rec is not NULL.  Nothing when there is none. */
+void fn_cli_image_warning(const char *verb, const fn_faces *f, cJSON *rec);
+/* Adds "landmarks_outside": true to a face's JSON record when any of its
+ * landmarks lies outside the w x h image (a face cut by the border). */
+void fn_cli_face_edge(cJSON *rec, const fn_face *face, int w, int h);
 /* Files skipped for their format: a JSON record each, or in text one note
  * with their count on stderr (each named with verbose). */
 void fn_cli_report_skipped(const char *verb, const fn_pathlist *skipped, int json, int verbose);

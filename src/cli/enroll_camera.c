@@ -109,7 +109,12 @@ int fn_cli_enroll_camera(fn_engine *e, fn_gallery *g, const fn_camera_enroll *c)
         int eof = 0, n = 0;
         s = fn_video_read(src, &frame, &t, &eof);
         if (s != FN_OK) { rc = fn_cli_fail("enroll", s); break; }
-        if (eof || t > c->seconds) break;
+        if (eof) {
+            const char *damaged = fn_video_warning(src);   /* a cut-short file, read to its end */
+            if (damaged[0]) fprintf(stderr, "facenet enroll: warning: %s\n", damaged);
+            break;
+        }
+        if (t > c->seconds) break;
         st.seen++;
         if (fn_detect(e, frame, faces, 8, &n) != FN_OK) continue;
         int k = usable_face(faces, n < 8 ? n : 8);

@@ -14,7 +14,7 @@ int fn_cli_chosen_embedding(const char *verb, fn_engine *e, const char *path, in
     fn_status s = fn_faces_run(e, path, aligned, 1, &f);
     int rc = 0;
     if (s != FN_OK) rc = fn_cli_fail(verb, s);
-    else if (f.n == 0) {
+    else if (fn_cli_image_warning(verb, &f, NULL), f.n == 0) {
         fprintf(stderr, "facenet %s: %s: no face found\n", verb, path);
         rc = 1;
     } else {
