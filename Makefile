@@ -86,3 +86,4 @@ demo: deps
 
 clean:
 	rm -rf $(BUILD) facenet
+-include fuzz/fuzz.mk
