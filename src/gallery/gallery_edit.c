@@ -369,6 +369,11 @@ static fn_status list_locked(fn_gallery *g, int (*fn)(void *, const fn_gallery_p
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         fn_gallery_person p = {sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1),
                                sqlite3_column_int64(st, 2)};
+        if (!p.name) {   /* NOT NULL in our schema: the file was changed outside facenet */
+            sqlite3_finalize(st);
+            return fn_fail(FN_ERR_DB, "%s: person %lld has no name (the gallery was changed outside facenet)",
+                           g->path, (long long)p.id);
+        }
         if (fn(ctx, &p)) { rc = SQLITE_DONE; break; }
     }
     sqlite3_finalize(st);
@@ -396,6 +401,11 @@ static fn_status list_images_locked(fn_gallery *g, const char *person, int (*fn)
                                {(float)sqlite3_column_double(st, 4), (float)sqlite3_column_double(st, 5),
                                 (float)sqlite3_column_double(st, 6), (float)sqlite3_column_double(st, 7)},
                                (float)sqlite3_column_double(st, 8), sqlite3_column_int64(st, 9)};
+        if (!im.path || !im.hash_hex) {   /* NOT NULL in our schema */
+            sqlite3_finalize(st);
+            return fn_fail(FN_ERR_DB, "%s: image %lld has no %s (the gallery was changed outside facenet)",
+                           g->path, (long long)im.id, im.path ? "sha256" : "path");
+        }
         if (fn(ctx, &im)) { rc = SQLITE_DONE; break; }
     }
     sqlite3_finalize(st);

@@ -220,7 +220,13 @@ static fn_status load_people(fn_gallery *g, int64_t count)
         if (g->n_people == g->cap_people) { s = fn_fail(FN_ERR_DB, "%s: people changed while loading", g->path); break; }
         fn_gperson *p = &g->people[g->n_people];
         p->id = sqlite3_column_int64(st, 0);
-        p->name = strdup((const char *)sqlite3_column_text(st, 1));
+        const char *name = (const char *)sqlite3_column_text(st, 1);
+        if (!name) {   /* NOT NULL in our schema: the file was changed outside facenet */
+            s = fn_fail(FN_ERR_DB, "%s: person %lld has no name (the gallery was changed outside facenet)",
+                        g->path, (long long)p->id);
+            break;
+        }
+        p->name = strdup(name);
         if (!p->name) s = fn_fail(FN_ERR_NOMEM, "%s: out of memory", g->path);
         else g->n_people++;
     }
@@ -413,8 +419,9 @@ static fn_status check_integrity(fn_gallery *g)
     fn_status s = FN_OK;
     int rc = sqlite3_step(st);
     if (rc != SQLITE_ROW) s = fn_gdb_fail(g, "integrity check");
-    else if (strcmp((const char *)sqlite3_column_text(st, 0), "ok") != 0)
-        s = fn_fail(FN_ERR_DB, "%s: integrity check failed: %s", g->path, (const char *)sqlite3_column_text(st, 0));
+    else if (!sqlite3_column_text(st, 0) || strcmp((const char *)sqlite3_column_text(st, 0), "ok") != 0)
+        s = fn_fail(FN_ERR_DB, "%s: integrity check failed: %s", g->path,
+                    sqlite3_column_text(st, 0) ? (const char *)sqlite3_column_text(st, 0) : "(no answer)");
     sqlite3_finalize(st);
     return s;
 }
