@@ -375,6 +375,30 @@ def gallery_files(tmp):
         put("fuzz_gallery", name, open(p, "rb").read())
 
 
+# ------------------------------------------------------------------ cache
+def cache_files(tmp):
+    c = open(os.path.join(ROOT, "src/eval/cache.c")).read()
+    m = re.search(r"static const char \*SCHEMA =(.*?);\n", c, re.S)
+    schema = "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', m.group(1)))
+    appid = int(re.search(r"CACHE_APP_ID (0x[0-9A-Fa-f]+)", c).group(1), 16)
+    ver = int(re.search(r"CACHE_VERSION (\d+)", c).group(1))
+    p = os.path.join(tmp, "cache.db")
+    if os.path.exists(p):
+        os.remove(p)
+    db = sqlite3.connect(p)
+    db.execute("PRAGMA page_size = 512")
+    db.executescript(schema)
+    db.execute("PRAGMA application_id = %d" % appid)
+    db.execute("PRAGMA user_version = %d" % ver)
+    db.execute("INSERT INTO embedding VALUES ('k0', 'm', 1, 1, 2, 3, 4, 0.9, 4, ?)", (struct.pack("<4f", 0.5, 0.5, 0.5, 0.5),))
+    db.execute("INSERT INTO embedding VALUES ('k1', 'm', 0, NULL, NULL, NULL, NULL, NULL, 0, NULL)")
+    db.execute("INSERT INTO embedding VALUES ('k2', 'other', 1, 1, 2, 3, 4, 0.9, 2, ?)", (struct.pack("<2f", 1, 0),))
+    db.commit()
+    db.close()
+    put("fuzz_cache", "cache.db", open(p, "rb").read())
+    put("fuzz_cache", "empty", b"")
+
+
 # ------------------------------------------------------------------ video
 def video_files(tmp):
     src = ["-f", "lavfi", "-i", "testsrc=size=16x16:rate=5", "-frames:v", "2"]
@@ -403,6 +427,7 @@ def main():
     haar_files()
     pairs_files()
     gallery_files(tmp)
+    cache_files(tmp)
     video_files(tmp)
     for f in os.listdir(tmp):
         os.remove(os.path.join(tmp, f))
