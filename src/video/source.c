@@ -150,7 +150,14 @@ static fn_status alloc_buffers(fn_video_source *v)
     v->pkt = av_packet_alloc();
     v->frm = av_frame_alloc();
     if (!v->pkt || !v->frm) return fn_fail(FN_ERR_NOMEM, "%s: out of memory for frames", v->url);
-    for (int i = 0; i < 3; i++) FN_TRY(fn_image_alloc(&v->buf[i], v->info.w, v->info.h, 3));
+    /* swscale's SIMD writer stores whole blocks of pixels and overruns packed
+     * w*3 rows at the end of the buffer (a 1-pixel-wide clip corrupted the
+     * heap): give every buffer spare rows worth at least 512 bytes. */
+    int spare = 1 + 512 / (v->info.w * 3);
+    for (int i = 0; i < 3; i++) {
+        FN_TRY(fn_image_alloc(&v->buf[i], v->info.w, v->info.h + spare, 3));
+        v->buf[i].h = v->info.h;
+    }
     v->front = 0;
     v->ready = 1;
     v->back = 2;
