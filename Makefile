@@ -96,3 +96,4 @@ demo: deps
 
 clean:
 	rm -rf $(BUILD) facenet
+-include fuzz/fuzz.mk

@@ -11,6 +11,9 @@ BUILD_PKGS="gcc make pkg-config xz-utils ca-certificates
 # (Node.js's own packages bundle npm): present as a command is enough.
 TOOL_PKGS="node:nodejs npm:npm openssl:openssl"
 EXTRA_PKGS="${EXTRA_PKGS:-}"   # e.g. python3-torch for `make bench`
+# Only for the libFuzzer targets (`make fuzz`, `make fuzz-regress`): FUZZ=1 adds them.
+FUZZ_PKGS="clang libclang-rt-14-dev libomp-dev"
+[ "${FUZZ:-0}" = 1 ] && EXTRA_PKGS="$EXTRA_PKGS $FUZZ_PKGS"
 missing=()
 for p in $BUILD_PKGS $EXTRA_PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -323,6 +323,7 @@ static fn_status collect(haar_scratch *s, int ntasks, int *ncand)
     int n = 0;
     for (int i = 0; i < ntasks; i++) {
         const haar_task *tk = &s->tasks[i];
+        if (tk->count == 0) continue;   /* hits.xy may still be NULL: no offset on it */
         const haar_scale *sc = &s->scales[tk->level];
         const int *xy = s->tb[tk->thread].hits.xy + 2 * tk->first;
         for (int k = 0; k < tk->count; k++, n++) {

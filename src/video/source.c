@@ -179,6 +179,9 @@ static fn_status open_decoder(fn_video_source *v)
     if (!v->dec) return fn_fail(FN_ERR_NOMEM, "%s: out of memory for a decoder", v->url);
     avcodec_parameters_to_context(v->dec, st->codecpar);
     v->dec->thread_count = 2;
+    /* A frame may claim another size than the header (a 724-byte WebM's VP8
+     * frame said 13840x9585): refuse to decode more than MAX_SIDE^2 pixels. */
+    v->dec->max_pixels = (int64_t)MAX_SIDE * MAX_SIDE;
     r = avcodec_open2(v->dec, codec, NULL);
     if (r < 0) return av_fail(FN_ERR_UNSUPPORTED, v->url, "cannot open the video decoder", r);
     int w = v->dec->width, h = v->dec->height;
@@ -224,6 +227,8 @@ static fn_status alloc_buffers(fn_video_source *v)
 static fn_status convert(fn_video_source *v, fn_image *dst)
 {
     AVFrame *f = v->frm;
+    if (f->width <= 0 || f->height <= 0 || f->width > MAX_SIDE || f->height > MAX_SIDE)
+        return fn_fail(FN_ERR_FORMAT, "%s: a frame of %dx%d is not usable (1..%d)", v->url, f->width, f->height, MAX_SIDE);
     if (!v->sws || v->sws_fmt != f->format || v->sws_w != f->width || v->sws_h != f->height) {
         v->sws = sws_getCachedContext(v->sws, f->width, f->height, f->format, v->stored_w, v->stored_h, AV_PIX_FMT_RGB24,
                                       SWS_BILINEAR, NULL, NULL, NULL);
