@@ -15,6 +15,10 @@
 extern "C" {
 #endif
 
+/* Everything declared in the public headers is exported from libfacenet.so;
+ * the library is compiled with -fvisibility=hidden, so nothing else is. */
+#pragma GCC visibility push(default)
+
 typedef enum fn_status {
     FN_OK = 0,
     FN_ERR_ARG,       /* a caller passed something invalid */
@@ -280,6 +284,8 @@ fn_status fn_gallery_search(fn_gallery *g, fn_gallery_scratch *s, const float *q
 /* SHA-256 of a file's bytes as lower-case hex: the identity of an enrolled
  * image, so re-enrolling the same file under the same person is a no-op. */
 fn_status fn_hash_file(const char *path, char out_hex[65]);
+
+#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }
