@@ -153,7 +153,7 @@ uninstall:
 	-rmdir $(DESTDIR)$(INCLUDEDIR)/facenet 2>/dev/null
 
 # ------------------------------------------------------------------- checks
-.PHONY: all deps check check-opt check-asan check-exports check-public-api test tsan \
+.PHONY: all deps check check-opt check-asan check-exports check-public-api print-cli-incs test tsan \
         examples install uninstall compile_commands.json bench models demo clean help FORCE
 .SECONDARY:
 FORCE:
@@ -177,8 +177,10 @@ deps:
 
 examples: $(EXAMPLES_OPT)
 
-check: all $(TESTS_OPT) $(TESTS_ASAN) $(BUILD)/asan/facenet $(EXAMPLES_ASAN) check-exports check-public-api
-	SHARED=$(SHARED) MODELS=$(MODELS) bash tests/run.sh $(BUILD)/opt $(BUILD)/asan
+# The tests run first, so a broken rule below still leaves their summary.
+check: all $(TESTS_OPT) $(TESTS_ASAN) $(BUILD)/asan/facenet $(EXAMPLES_ASAN)
+	SHARED=$(SHARED) MODELS=$(MODELS) bash tests/run.sh $(BUILD)/opt $(BUILD)/asan; rc=$$?; \
+	  $(MAKE) --no-print-directory check-exports check-public-api || rc=1; exit $$rc
 
 check-opt: all $(TESTS_OPT)
 	SHARED=$(SHARED) MODELS=$(MODELS) bash tests/run.sh $(BUILD)/opt
@@ -193,6 +195,9 @@ check-exports: $(SO)
 # src/cli includes only public headers and its own (see CLI_INCS).
 check-public-api:
 	bash scripts/check-public-api.sh src/cli include
+
+print-cli-incs:
+	@echo $(CLI_INCS)
 
 # One test in both builds: make test T=test_gallery
 test:
