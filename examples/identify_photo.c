@@ -20,10 +20,11 @@
 
 #define MAX_FACES 64
 
-static int fail(const char *what)
+/* 1 when s is FN_OK; else prints what failed and fn_last_error()'s sentence. */
+static int ok(fn_status s, const char *what)
 {
-    fprintf(stderr, "identify_photo: %s: %s\n", what, fn_last_error());
-    return 1;
+    if (s != FN_OK) fprintf(stderr, "identify_photo: %s: %s\n", what, fn_last_error());
+    return s == FN_OK;
 }
 
 int main(int argc, char **argv)
@@ -43,29 +44,33 @@ int main(int argc, char **argv)
     float *emb = NULL;
     int rc = 1;
 
-    if (fn_engine_new(&o, &e) != FN_OK) return fail("engine");
+    if (!ok(fn_engine_new(&o, &e), "engine")) return 1;
     /* The gallery checks that it was built by this engine's model. */
     fn_gallery_model m = {fn_engine_model_id(e), fn_engine_dim(e), fn_engine_preprocess_id(e)};
-    if (fn_gallery_open(argv[2], &m, FN_GALLERY_READONLY, &g) != FN_OK) { fail("gallery"); goto done; }
-    if (fn_gallery_scratch_new(g, MAX_FACES, &scratch) != FN_OK) { fail("gallery"); goto done; }
+    if (!ok(fn_gallery_open(argv[2], &m, FN_GALLERY_READONLY, &g), "gallery")) goto done;
+    if (!ok(fn_gallery_scratch_new(g, MAX_FACES, &scratch), "gallery")) goto done;
     float threshold;
     if (fn_gallery_get_threshold(g, &threshold) != FN_OK) threshold = fn_engine_threshold(e);
 
-    if (fn_image_load(argv[3], NULL, &img) != FN_OK) { fail("photo"); goto done; }
+    if (!ok(fn_image_load(argv[3], NULL, &img), "photo")) goto done;
     fn_face faces[MAX_FACES];
     int total;
-    if (fn_detect(e, &img, faces, MAX_FACES, &total) != FN_OK) { fail("detect"); goto done; }
+    if (!ok(fn_detect(e, &img, faces, MAX_FACES, &total), "detect")) goto done;
     int n = total < MAX_FACES ? total : MAX_FACES;
     if (n == 0) {
         printf("no face\n");
         rc = 0;
         goto done;
     }
+    /* n embeddings of fn_engine_dim() floats, then the nearest person of each. */
     emb = malloc(sizeof(float) * (size_t)n * (size_t)fn_engine_dim(e));
     fn_gallery_match matches[MAX_FACES];
-    if (!emb) { fprintf(stderr, "identify_photo: out of memory\n"); goto done; }
-    if (fn_embed_faces(e, &img, faces, n, emb) != FN_OK) { fail("embed"); goto done; }
-    if (fn_gallery_search(g, scratch, emb, n, 1, matches, NULL) != FN_OK) { fail("search"); goto done; }
+    if (!emb) {
+        fprintf(stderr, "identify_photo: out of memory for %d embeddings\n", n);
+        goto done;
+    }
+    if (!ok(fn_embed_faces(e, &img, faces, n, emb), "embed")) goto done;
+    if (!ok(fn_gallery_search(g, scratch, emb, n, 1, matches, NULL), "search")) goto done;
 
     for (int i = 0; i < n; i++) {
         const fn_face *f = &faces[i];
