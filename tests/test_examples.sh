@@ -65,9 +65,12 @@ for d in "$film/Film/Test"/*/; do
   p=$(basename "$d"); [ "$p" = "$held_out" ] || ln -s "$(cd "$d" && pwd)" "$tmp/people/$p"
 done
 "$cli" enroll --gallery "$tmp/g.db" "$tmp/people" > "$tmp/enroll.log" 2>&1 || { cat "$tmp/enroll.log"; echo "FAIL: facenet enroll"; exit 1; }
-right=0 total=0
+# Every person's first photo; under ASan three and the held-out one (it is slow).
+right=0 total=0 n=0 max=99
+[ "$(basename "$variant")" = opt ] || max=3
 for d in "$film/Predict"/*/; do
   p=$(basename "$d")
+  [ "$p" = "$held_out" ] || { n=$((n + 1)); [ $n -le $max ] || continue; }
   photo=$d$(ls "$d" | sort -V | head -1)
   run_example identify_photo "$MODELS" "$tmp/g.db" "$photo" > "$tmp/ex.txt" 2> "$tmp/ex.err"
   rc=$?
