@@ -9,7 +9,7 @@
 # Usage: scripts/check-public-api.sh src/cli include
 set -uo pipefail
 cli=$1 inc=$2
-bad=0 n=0
+bad=0 n=0 spelled=0
 while IFS= read -r hit; do
   file=${hit%%:*}; rest=${hit#*:}; line=${rest%%:*}
   name=$(sed -E 's/^[^"]*"([^"]*)".*/\1/' <<<"${rest#*:}")
@@ -19,12 +19,14 @@ while IFS= read -r hit; do
   esac
   if [ -f "$inc/$name" ] || [ -f "$cli/$name" ]; then continue; fi
   hint=""
-  [ -f "$cli/$(basename "$name")" ] && hint=" (the CLI's own header is included as \"$(basename "$name")\")"
+  if [ -f "$cli/$(basename "$name")" ]; then
+    hint=" (the CLI's own header is included as \"$(basename "$name")\")"; spelled=$((spelled + 1))
+  fi
   echo "$file:$line: #include \"$name\" is not a public header ($inc/) nor a CLI header ($cli/)$hint"
   bad=$((bad + 1))
 done < <(grep -nE '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' -r --include='*.c' --include='*.h' "$cli" | sort)
 if [ $bad -gt 0 ]; then
-  echo "public-API rule broken: $bad of $n includes in $cli/ reach into the library's internals"
+  echo "public-API rule broken: $bad of $n includes in $cli/: $((bad - spelled)) of internal headers, $spelled of the CLI's own by a path the CLI's include path (-I$cli) does not resolve"
   exit 1
 fi
 echo "public-API rule holds: all $n includes in $cli/ are public ($inc/) or the CLI's own"
