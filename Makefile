@@ -107,9 +107,12 @@ SO     := $(BUILD)/opt/libfacenet.so
 LIB_OBJS_OPT := $(patsubst %.c,$(BUILD)/opt/obj/%.o,$(SRC))
 PUBLIC_HDRS  := $(shell find include -name '*.h' | sort)
 
-$(BUILD)/opt/facenet.map: $(PUBLIC_HDRS) scripts/public-symbols.sh
+# Regenerated on every run (a removed or renamed header changes no date);
+# the file is replaced only when the list changes, so the library relinks then.
+$(BUILD)/opt/facenet.map: scripts/public-symbols.sh FORCE
 	@mkdir -p $(dir $@)
-	bash scripts/public-symbols.sh --map include > $@
+	@bash scripts/public-symbols.sh --map include > $@.tmp
+	@if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; echo "exports: $@ ($$(grep -c 'fn_' $@) functions)"; fi
 
 $(SO).$(VERSION): $(LIB_OBJS_OPT) $(BUILD)/opt/facenet.map
 	$(CC) -shared -fopenmp -o $@ $(LIB_OBJS_OPT) -Wl,-soname,$(SONAME) \
