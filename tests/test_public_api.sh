@@ -19,20 +19,20 @@ bash scripts/check-public-api.sh "$tmp/cli" include > "$tmp/out" 2>&1; rc=$?
 check '[ $rc -eq 0 ]' "a CLI with only public and own includes is refused: $(cat "$tmp/out")"
 echo "clean tree: $(tail -1 "$tmp/out")"
 
-# An internal header, by its src/ path and by climbing out with "..".
-cp -r "$tmp/cli" "$tmp/bad1"
-printf '#include "facenet.h"\n#include "core/error.h"\n' > "$tmp/bad1/leak.c"
-bash scripts/check-public-api.sh "$tmp/bad1" include > "$tmp/out" 2>&1; rc=$?
-check '[ $rc -ne 0 ]' "#include \"core/error.h\" in the CLI passes the check"
-check 'grep -q "leak.c:2: #include \"core/error.h\"" "$tmp/out"' "the refusal does not name leak.c:2: $(cat "$tmp/out")"
-echo "internal header: $(head -1 "$tmp/out")"
-
-cp -r "$tmp/cli" "$tmp/bad2"
-printf '#include "../../src/core/error.h"\n' > "$tmp/bad2/own.h"
-bash scripts/check-public-api.sh "$tmp/bad2" include > "$tmp/out" 2>&1; rc=$?
-check '[ $rc -ne 0 ]' "#include \"../../src/core/error.h\" in a CLI header passes the check"
-check 'grep -q "own.h:1: .*climbs out" "$tmp/out"' "the refusal does not name own.h:1: $(cat "$tmp/out")"
-echo "relative path: $(head -1 "$tmp/out")"
+# A copy of the clean tree with FILE set to TEXT must be refused, with a
+# line that matches WANT (file:line and the reason).
+expect_refused() {   # LABEL FILE TEXT WANT
+  local label=$1 dir=$tmp/bad$((++nbad)) want=$4
+  cp -r "$tmp/cli" "$dir"
+  printf '%b' "$3" > "$dir/$2"
+  bash scripts/check-public-api.sh "$dir" include > "$tmp/out" 2>&1; rc=$?
+  check '[ $rc -ne 0 ]' "$label in the CLI passes the check"
+  check 'grep -q "$want" "$tmp/out"' "the refusal of $label does not say '$want': $(cat "$tmp/out")"
+  echo "$label: $(head -1 "$tmp/out")"
+}
+nbad=0
+expect_refused "an internal header" leak.c '#include "facenet.h"\n#include "core/error.h"\n' 'leak.c:2: #include "core/error.h" is not a public header'
+expect_refused "a climb out with .." own.h '#include "../../src/core/error.h"\n' 'own.h:1: .*climbs out'
 
 # The compile rule: the CLI's include path, as the Makefile has it.
 incs=$(env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s --no-print-directory print-cli-incs)
