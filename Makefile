@@ -215,18 +215,17 @@ test:
 
 # ThreadSanitizer on the tests that run threads of their own: gallery search
 # from several threads, Haar and InceptionResnetV1 engines shared by two
-# threads, the video source's reader thread; MTCNN for its batch code.
-# libgomp synchronises its workers with futexes ThreadSanitizer cannot see,
-# so an OpenMP region with 2+ threads reports races that are not there, and
-# suppressing them would hide real ones in the same loops.  The tests run with
-# OMP_NUM_THREADS=1 (OpenMP regions run on the calling thread, oneDNN too),
-# which checks our own pthreads exactly; the OpenMP loops are checked by the
-# optimised tests, which compare their 2-thread results with reference data.
-# Not part of `make check`: test_gallery_search alone takes 3.5 minutes under
-# ThreadSanitizer on the shared 2-core machine; .ci/run runs it after the check.
+# threads, the video source's reader thread; MTCNN for its batch splitting.
+# libgomp synchronises its workers with futexes ThreadSanitizer cannot see, so
+# every OpenMP region on 2+ threads reports races that are not there; the
+# tests force 2 OpenMP threads (OMP_NUM_THREADS=1 does not stop them), so
+# tests/tsan.supp suppresses races inside OpenMP-outlined bodies and says what
+# that costs.  Not part of `make check`: test_gallery_search alone takes
+# 3.5 minutes, test_haar 40, under ThreadSanitizer on the loaded 2-core
+# machine; .ci/run runs it after the check.
 TSAN_TESTS := test_gallery_search test_haar test_irv1 test_video test_mtcnn
 tsan: $(TSAN_TESTS:%=$(BUILD)/tsan/tests/%) $(BUILD)/tsan/facenet
-	OMP_NUM_THREADS=1 TSAN_OPTIONS="halt_on_error=1 exitcode=66 $(TSAN_OPTIONS)" \
+	TSAN_OPTIONS="halt_on_error=1 exitcode=66 suppressions=$(CURDIR)/tests/tsan.supp $(TSAN_OPTIONS)" \
 	  SHARED=$(SHARED) MODELS=$(MODELS) bash tests/run.sh $(BUILD)/tsan
 
 # The compile command of every source, from the same variables the rules use.
