@@ -224,11 +224,12 @@ test:
 # ask for 2 threads themselves, which OMP_NUM_THREADS=1 does not stop): TSan
 # checks our own pthreads exactly, and the OpenMP loops are checked by the
 # optimised and ASan tests, which compare 2-thread results with 1-thread and
-# reference ones.  Not part of `make check`: it takes long (test_gallery_search
+# reference ones.  FFmpeg's decoder threads are uninstrumented too: see
+# tests/tsan.supp.  Not part of `make check`: it takes long (test_gallery_search
 # 3.5 min, test_haar 40 min on the loaded 2-core machine); .ci/run runs it.
 TSAN_TESTS := test_gallery_search test_haar test_irv1 test_video test_mtcnn
 tsan: $(TSAN_TESTS:%=$(BUILD)/tsan/tests/%) $(BUILD)/tsan/facenet
-	OMP_THREAD_LIMIT=1 TSAN_OPTIONS="halt_on_error=1 exitcode=66 $(TSAN_OPTIONS)" \
+	OMP_THREAD_LIMIT=1 TSAN_OPTIONS="halt_on_error=1 exitcode=66 suppressions=$(CURDIR)/tests/tsan.supp $(TSAN_OPTIONS)" \
 	  SHARED=$(SHARED) MODELS=$(MODELS) bash tests/run.sh $(BUILD)/tsan
 
 # The compile command of every source, from the same variables the rules use.
