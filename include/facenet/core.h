@@ -14,6 +14,10 @@
 extern "C" {
 #endif
 
+/* Declared here = exported from libfacenet.so (the library is compiled with
+ * -fvisibility=hidden; `make check-exports` checks both ways). */
+#pragma GCC visibility push(default)
+
 #if defined(__GNUC__)
 #define FN_PRINTF(a, b) __attribute__((format(printf, a, b)))
 #else
@@ -57,6 +61,8 @@ void fn_sha256_hex(const void *data, size_t n, char out_hex[65]);
  * galleries and caches, so the same file under another name is recognised.
  * FN_ERR_IO names the file when it cannot be read. */
 fn_status fn_hash_file(const char *path, char out_hex[65]);
+
+#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }

@@ -15,6 +15,10 @@
 extern "C" {
 #endif
 
+/* Declared here = exported from libfacenet.so (the library is compiled with
+ * -fvisibility=hidden; `make check-exports` checks both ways). */
+#pragma GCC visibility push(default)
+
 /* ----------------------------------------------------------------- faces */
 
 /* One detected face in pixels of the original image: box x1,y1,x2,y2, the
@@ -176,6 +180,8 @@ fn_status fn_faces_run(fn_engine *e, const char *path, int aligned, int embed, f
 void fn_faces_clear(fn_faces *f);
 /* Release everything; the struct is zeroed. */
 void fn_faces_free(fn_faces *f);
+
+#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }

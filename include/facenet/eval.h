@@ -19,6 +19,10 @@
 extern "C" {
 #endif
 
+/* Declared here = exported from libfacenet.so (the library is compiled with
+ * -fvisibility=hidden; `make check-exports` checks both ways). */
+#pragma GCC visibility push(default)
+
 /* ======================================================================
  * src/eval/metrics.c — verification metrics on (distance, same) lists: ROC, AUC, EER,
  * TAR at a FAR, best-accuracy threshold, k-fold and train/test protocols.
@@ -534,6 +538,8 @@ double fn_eval_probe_margin(const fn_eval_probe *p);
 fn_status fn_calib_from_gallery(fn_gallery *g, fn_distance_kind kind, double target_far, fn_calib *out);
 /* The ROC of a calibration's genuine/impostor distances (for fn_svg_plot). */
 fn_status fn_calib_roc(const fn_calib *c, fn_roc *out);
+
+#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }

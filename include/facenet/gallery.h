@@ -13,6 +13,10 @@
 extern "C" {
 #endif
 
+/* Declared here = exported from libfacenet.so (the library is compiled with
+ * -fvisibility=hidden; `make check-exports` checks both ways). */
+#pragma GCC visibility push(default)
+
 #define FN_GALLERY_NAME_MAX 128     /* person names: 1..127 bytes, UTF-8 */
 
 /* Person names are stored and looked up in one spelling: valid UTF-8,
@@ -284,6 +288,8 @@ typedef enum fn_threshold_source {
 float fn_decision_threshold(fn_gallery *g, const fn_engine *e, float explicit_threshold, fn_threshold_source *source);
 /* "--threshold" / "explicit", "gallery (calibrated)", "model default". */
 const char *fn_threshold_source_name(fn_threshold_source s);
+
+#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }

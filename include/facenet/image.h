@@ -12,6 +12,10 @@
 extern "C" {
 #endif
 
+/* Declared here = exported from libfacenet.so (the library is compiled with
+ * -fvisibility=hidden; `make check-exports` checks both ways). */
+#pragma GCC visibility push(default)
+
 /* Interleaved 8-bit pixels, rows packed (stride = w*c); c = 3 (RGB) or 1
  * (gray).  data is owned by the image: release with fn_image_free. */
 typedef struct fn_image {
@@ -95,6 +99,8 @@ void fn_draw_label(fn_image *img, int x, int y, const char *text, int scale, fn_
  * (or inside) when the image ends first.  label may be NULL. */
 void fn_draw_face_box(fn_image *img, int x0, int y0, int x1, int y1, const char *label,
                       int thickness, int scale, fn_rgb color, fn_rgb text_color);
+
+#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }

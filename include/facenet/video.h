@@ -18,6 +18,10 @@
 extern "C" {
 #endif
 
+/* Declared here = exported from libfacenet.so (the library is compiled with
+ * -fvisibility=hidden; `make check-exports` checks both ways). */
+#pragma GCC visibility push(default)
+
 /* ------------------------------------------------------------- input */
 
 typedef struct fn_video_source fn_video_source;
@@ -157,6 +161,8 @@ void fn_latency_frame(fn_latency *l, double avail_wall, double shown_wall, const
 /* Percentile p (0..100) in seconds of the frame (which = 0) or name (1) samples;
  * -1 when there are none.  *count: how many samples. */
 double fn_latency_percentile(fn_latency *l, int which, double p, int *count);
+
+#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }

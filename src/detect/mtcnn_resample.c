@@ -4,7 +4,8 @@
 #pragma GCC optimize("tree-vectorize")   /* the column and scaling loops */
 #include "detect/mtcnn_resample.h"
 
-#if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__)
+/* No ifuncs under sanitizers: the resolver runs before the sanitizer is up. */
+#if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
 #define FN_MR_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define FN_MR_CLONES

@@ -22,7 +22,7 @@ typedef int v16i __attribute__((vector_size(64)));
 #else
 #define FN_MK_X86 0
 #endif
-#if FN_MK_X86 && !defined(__SANITIZE_ADDRESS__)   /* ifunc resolvers and ASan do not mix well */
+#if FN_MK_X86 && !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)   /* no ifuncs under sanitizers */
 #define FN_MK_CLONES __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default")))
 #else
 #define FN_MK_CLONES
