@@ -61,11 +61,15 @@ help:
 	@echo "make bench    run the benchmarks (PyTorch peer in the same run)"
 	@echo "make models   fetch the default model bundle into ./models"
 	@echo "make demo     install what is missing, build, fetch models, run the demo"
+	@echo "make deps     install what the build needs (deps-demo, deps-check, deps-bench: those targets')"
 
+# deps: what `make` needs; deps-TARGET: what TARGET needs (scripts/install-deps.sh).
 deps:
-	bash scripts/install-deps.sh
+	bash scripts/install-deps.sh build
+deps-%:
+	MODELS=$(MODELS) bash scripts/install-deps.sh $*
 
-check: all $(TESTS_OPT) $(TESTS_ASAN) $(BUILD)/asan/facenet
+check: deps-check all $(TESTS_OPT) $(TESTS_ASAN) $(BUILD)/asan/facenet
 	SHARED=$(SHARED) MODELS=$(MODELS) bash tests/run.sh $(BUILD)/opt $(BUILD)/asan
 
 check-opt: all $(TESTS_OPT)
@@ -74,13 +78,13 @@ check-opt: all $(TESTS_OPT)
 check-asan: $(TESTS_ASAN) $(BUILD)/asan/facenet
 	SHARED=$(SHARED) MODELS=$(MODELS) bash tests/run.sh $(BUILD)/asan
 
-bench: all $(BENCHES)
+bench: deps-bench all $(BENCHES)
 	SHARED=$(SHARED) MODELS=$(MODELS) bash bench/run.sh $(BUILD)/opt
 
 models:
 	bash scripts/fetch-models.sh $(MODELS)
 
-demo: deps
+demo: deps-demo
 	$(MAKE) all models
 	bash scripts/demo.sh
 
