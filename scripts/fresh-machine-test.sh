@@ -101,6 +101,19 @@ clone() {   # clone DIR RUNNER
   return 0
 }
 
+# An existing clone moves to REF (its build/ and models/ stay: untracked).
+update() {  # update DIR RUNNER
+  local dir=$1 run=$2
+  if [ -d "$root$dir/.git" ]; then
+    git -C "$root$dir" fetch -q "$repo" "$REF" 2>/dev/null || git -C "$root$dir" fetch -q "$repo"
+    git -C "$root$dir" checkout -q "$REF"
+    [ "$run" = as_user ] && chroot "$root" chown -R fresh:fresh "$dir"
+  else
+    clone "$dir" "$run"
+  fi
+  return 0
+}
+
 summary() { grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped' "$1" | tail -n1; }
 step() {    # step NAME RUNNER COMMAND — runs, logs, records status/time/summary
   local name=$1 run=$2 cmd=$3 t0 rc
@@ -144,25 +157,25 @@ for phase in $PHASES; do
       clone /home/fresh/facenet as_user
       step user-denied as_user "cd facenet && make demo";;
     root-demo)
-      [ -d "$root/root/facenet" ] || clone /root/facenet in_root
+      update /root/facenet in_root
       before=$(du -sm --exclude=proc --exclude=sys --exclude=dev "$root" | cut -f1)
       step root-demo in_root "cd /root/facenet && make -j$JOBS demo"
       log "   root grew from $before MB to $(du -sm --exclude=proc --exclude=sys --exclude=dev "$root" | cut -f1) MB; $(in_root "dpkg-query -W | wc -l") packages";;
     root-check-noshared)
-      shared_mount /root off
+      update /root/facenet in_root; shared_mount /root off
       step root-check-noshared in_root "cd /root/facenet && nice -n 10 make -j$JOBS check";;
     root-check-shared)
-      shared_mount /root on
+      update /root/facenet in_root; shared_mount /root on
       step root-check-shared in_root "cd /root/facenet && nice -n 10 make -j$JOBS check"
       shared_mount /root off;;
     user-demo)
-      [ -d "$root/home/fresh/facenet" ] || clone /home/fresh/facenet as_user
+      update /home/fresh/facenet as_user
       step user-demo as_user "cd facenet && make -j$JOBS demo";;
     user-check-noshared)
-      shared_mount /home/fresh off
+      update /home/fresh/facenet as_user; shared_mount /home/fresh off
       step user-check-noshared as_user "cd facenet && nice -n 10 make -j$JOBS check";;
     user-check-shared)
-      shared_mount /home/fresh on
+      update /home/fresh/facenet as_user; shared_mount /home/fresh on
       step user-check-shared as_user "cd facenet && nice -n 10 make -j$JOBS check"
       shared_mount /home/fresh off;;
     *) die "unknown phase $phase";;
