@@ -33,9 +33,9 @@ mkdir -p "$work"
 log() { echo "$*" | tee -a "$out"; }
 
 # The mirror this machine's apt uses (deb822 .sources or one-line lists).
-mirror=$( { grep -hs '^URIs:' /etc/apt/sources.list.d/*.sources | awk '{print $2}';
-            grep -hs '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list | awk '{print $2}'; } |
-          grep -v security | head -n1)
+mirror=$( { cat /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '/^URIs:/ {print $2}';
+            cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null | awk '/^deb / {print $2}'; } |
+          grep -v security | head -n1 || true)
 [ -n "$mirror" ] || die "no Debian mirror found in /etc/apt/sources.list*"
 
 if [ ! -f "$base/.fresh-complete" ]; then
