@@ -80,7 +80,14 @@ for variant in "$@"; do
       FAIL) fail=$((fail+1)); failed+=("$name");;
     esac
     if [ "$verdict" != FAIL ]; then
-      grep '^not checked:' "$tmp/log" | sed "s|^not checked: |$(basename "$t"): |" >> "$tmp/unchecked"
+      # A test skipped whole: say what it would have checked (its header comment).
+      what=""
+      src="tests/$(basename "$t").c"
+      if [ "$verdict" = skip ] && [ -f "$src" ]; then
+        what=" — it checks: $(awk 'NR==1,/\*\//' "$src" | tr '\n' ' ' | sed 's|^ */\*||; s|\*/.*||; s| \* | |g; s|  *| |g; s|^ ||; s| $||')"
+      fi
+      grep '^not checked:' "$tmp/log" | sed "s|^not checked: |$(basename "$t"): |" |
+        W="$what" awk '{ print $0 ENVIRON["W"] }' >> "$tmp/unchecked"
     fi
   done
 done
