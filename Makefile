@@ -57,7 +57,7 @@ all: $(BUILD)/opt/facenet
 
 help:
 	@echo "make          build libfacenet and the facenet CLI (./facenet)"
-	@echo "make check    run every test, optimised and under ASan/UBSan"
+	@echo "make check    run the tests, optimised and under ASan/UBSan (SHARED=dir: reference data)"
 	@echo "make bench    run the benchmarks (PyTorch peer in the same run)"
 	@echo "make models   fetch the default model bundle into ./models"
 	@echo "make demo     install what is missing, build, fetch models, run the demo"
