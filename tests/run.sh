@@ -98,7 +98,7 @@ if [ -f "$MODELS/MobileFaceNet.tflite" ]; then have_models="present"; else have_
 echo "reference data: SHARED=$SHARED ($have_shared) — fixtures computed by the reference implementations"
 echo "  (facenet-pytorch, OpenCV, TFLite), the Film set and the LFW dev view; models: MODELS=$MODELS ($have_models)"
 if [ -s "$tmp/unchecked" ]; then
-  echo "not checked in this run ($(sort -u "$tmp/unchecked" | wc -l) distinct; opt and asan list the same):"
+  echo "not checked in this run ($(sort -u "$tmp/unchecked" | wc -l) items, each listed once for all variants):"
   sort -u "$tmp/unchecked" | sed 's/^/  - /'
 fi
 [ "$partial" -gt 0 ] && echo "partial: $partial of the passed tests left some checks unrun (listed above)"
