@@ -114,8 +114,10 @@ clone() {   # clone DIR RUNNER
 update() {  # update DIR RUNNER
   local dir=$1 run=$2
   if [ -d "$root$dir/.git" ]; then
-    git -C "$root$dir" fetch -q "$repo" "$REF" 2>/dev/null || git -C "$root$dir" fetch -q "$repo"
-    git -C "$root$dir" checkout -q "$REF"
+    # (the user's clone is not ours: tell git that is fine)
+    git -c safe.directory="$root$dir" -C "$root$dir" fetch -q "$repo" "$REF" 2>/dev/null ||
+      git -c safe.directory="$root$dir" -C "$root$dir" fetch -q "$repo"
+    git -c safe.directory="$root$dir" -C "$root$dir" checkout -q "$REF"
     [ "$run" = as_user ] && chroot "$root" chown -R fresh:fresh "$dir"
   else
     clone "$dir" "$run"
