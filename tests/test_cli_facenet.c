@@ -67,6 +67,21 @@ static const char *checkpoint(void)
     return path;
 }
 
+/* compare A B must print the Euclidean distance between embeddings ea and eb. */
+static void check_compare(const char *ckpt, const char *a, const char *b, const float *ea, const float *eb)
+{
+    double d2 = 0;
+    for (int k = 0; k < 512; k++) d2 += pow(ea[k] - eb[k], 2);
+    t_run r;
+    t_facenet(&r, "compare --model %s --aligned --json %s %s", ckpt, a, b);
+    cJSON *j = t_json_line(r.out, 0);
+    double got = cJSON_GetNumberValue(cJSON_GetObjectItem(j, "distance"));
+    printf("compare: distance %.6f, expected %.6f\n", got, sqrt(d2));
+    T_CHECK(r.status == 0 && fabs(got - sqrt(d2)) < 1e-4, "compare distance %g vs %g (%s)", got, sqrt(d2), r.err);
+    cJSON_Delete(j);
+    t_run_free(&r);
+}
+
 /* Without the fixture: embed and compare print what the library computes
  * on the same crops ((x - 127.5) / 128, RGB planes). */
 static void test_embed_json_drawn(const char *ckpt)
@@ -104,15 +119,7 @@ static void test_embed_json_drawn(const char *ckpt)
     printf("embed --aligned --json (random checkpoint, drawn crops) vs the library: max |delta| %.3g\n", worst);
     T_CHECK(worst <= 1e-4f, "max |delta| %g > 1e-4", worst);
     t_run_free(&r);
-    double d2 = 0;
-    for (int k = 0; k < FN_IRV1_DIM; k++) d2 += pow(want[0][k] - want[1][k], 2);
-    t_facenet(&r, "compare --model %s --aligned --json %s %s", ckpt, drawn[0], drawn[1]);
-    cJSON *j = t_json_line(r.out, 0);
-    double got = cJSON_GetNumberValue(cJSON_GetObjectItem(j, "distance"));
-    printf("compare: distance %.6f, expected %.6f\n", got, sqrt(d2));
-    T_CHECK(r.status == 0 && fabs(got - sqrt(d2)) < 1e-4, "compare distance %g vs %g (%s)", got, sqrt(d2), r.err);
-    cJSON_Delete(j);
-    t_run_free(&r);
+    check_compare(ckpt, drawn[0], drawn[1], want[0], want[1]);
 }
 
 static void test_embed_json(const char *ckpt)
@@ -148,18 +155,11 @@ static void test_embed_json(const char *ckpt)
     T_CHECK(worst <= 1e-4f, "max |delta| %g > 1e-4", worst);
 
     /* compare: the distance of the fixture's own embeddings 0 and 3. */
-    double d2 = 0;
-    for (int k = 0; k < 512; k++) d2 += pow(want.data[k] - want.data[3 * 512 + k], 2);
     t_run_free(&r);
-    t_facenet(&r, "compare --model %s --aligned --json %s/fixtures/facenet_random/aligned_%s.png "
-                  "%s/fixtures/facenet_random/aligned_%s.png", ckpt, getenv("SHARED") ? getenv("SHARED") : "../shared",
-              names[0], getenv("SHARED") ? getenv("SHARED") : "../shared", names[3]);
-    cJSON *j = t_json_line(r.out, 0);
-    double got = cJSON_GetNumberValue(cJSON_GetObjectItem(j, "distance"));
-    printf("compare: distance %.6f, expected %.6f\n", got, sqrt(d2));
-    T_CHECK(r.status == 0 && fabs(got - sqrt(d2)) < 1e-4, "compare distance %g vs %g (%s)", got, sqrt(d2), r.err);
-    cJSON_Delete(j);
-    t_run_free(&r);
+    char a[4200], b[4200];
+    snprintf(a, sizeof a, "%s/fixtures/facenet_random/aligned_%s.png", t_shared_dir(), names[0]);
+    snprintf(b, sizeof b, "%s/fixtures/facenet_random/aligned_%s.png", t_shared_dir(), names[3]);
+    check_compare(ckpt, a, b, want.data, want.data + 3 * 512);
     t_npy_free(&want);
 }
 
