@@ -175,14 +175,18 @@ help:
 	@echo "make bench        run the benchmarks (PyTorch peer in the same run)"
 	@echo "make models       fetch the default model bundle into ./models"
 	@echo "make demo         install what is missing, build, fetch models, run the demo"
+	@echo "make deps         install what the build needs (deps-demo, deps-check, deps-bench, deps-fuzz: those targets')"
 
+# deps: what `make` needs; deps-TARGET: what TARGET needs (scripts/install-deps.sh).
 deps:
-	bash scripts/install-deps.sh
+	bash scripts/install-deps.sh build
+deps-%:
+	MODELS=$(MODELS) bash scripts/install-deps.sh $*
 
 examples: $(EXAMPLES_OPT)
 
 # The tests run first, so a broken rule below still leaves their summary.
-check: all $(TESTS_OPT) $(TESTS_ASAN) $(BUILD)/asan/facenet $(EXAMPLES_ASAN)
+check: deps-check all $(TESTS_OPT) $(TESTS_ASAN) $(BUILD)/asan/facenet $(EXAMPLES_ASAN)
 	SHARED=$(SHARED) MODELS=$(MODELS) bash tests/run.sh $(BUILD)/opt $(BUILD)/asan; rc=$$?; \
 	  $(MAKE) --no-print-directory check-exports check-public-api || rc=1; exit $$rc
 
@@ -228,7 +232,12 @@ test:
 # reference ones.  FFmpeg's decoder threads are uninstrumented too: see
 # tests/tsan.supp.  Not part of `make check`: it takes long (test_gallery_search
 # 3.5 min, test_haar 40 min on the loaded 2-core machine); .ci/run runs it.
-TSAN_TESTS := test_gallery_search test_haar test_irv1 test_video test_mtcnn
+# .ci/run runs the tests whose threads are our own pthreads (gallery search
+# from several threads, the video source's reader thread); `make tsan
+# TSAN_TESTS="$(TSAN_ALL)"` adds the engines shared by test threads (Haar
+# alone is ~40 min under TSan here).
+TSAN_ALL   := test_gallery_search test_haar test_irv1 test_video test_mtcnn
+TSAN_TESTS ?= test_gallery_search test_video
 tsan: $(TSAN_TESTS:%=$(BUILD)/tsan/tests/%) $(BUILD)/tsan/facenet
 	OMP_THREAD_LIMIT=1 TSAN_OPTIONS="halt_on_error=1 exitcode=66 suppressions=$(CURDIR)/tests/tsan.supp $(TSAN_OPTIONS)" \
 	  SHARED=$(SHARED) MODELS=$(MODELS) bash tests/run.sh $(BUILD)/tsan
@@ -248,13 +257,13 @@ compile_commands.json:
 	  echo ']'; } > $@
 	@echo "compile_commands.json: $$(grep -c '"file"' $@) files"
 
-bench: all $(BENCHES)
+bench: deps-bench all $(BENCHES)
 	SHARED=$(SHARED) MODELS=$(MODELS) bash bench/run.sh $(BUILD)/opt
 
 models:
 	bash scripts/fetch-models.sh $(MODELS)
 
-demo: deps
+demo: deps-demo
 	$(MAKE) all models
 	bash scripts/demo.sh
 

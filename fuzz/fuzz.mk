@@ -39,7 +39,7 @@ fuzz: fuzz-build fuzz-seeds
 	FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/fuzz-run.sh $(FUZZ_DIR) $(FUZZ_TARGETS)
 else
 fuzz-build fuzz-seeds fuzz:
-	@echo "fuzz: SKIPPED — $(FUZZ_CC) with libFuzzer is missing (install FUZZ_PKGS: FUZZ=1 bash scripts/install-deps.sh)"; exit 77
+	@echo "fuzz: SKIPPED — $(FUZZ_CC) with libFuzzer is missing (make deps-fuzz)"; exit 77
 endif
 # Every target once over its seeds and fuzz/regress/<target>/ (no fuzzing);
 # exits 77 ("skipped") when clang/libFuzzer is missing.

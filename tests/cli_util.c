@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "t.h"
 
@@ -75,5 +76,32 @@ int t_count_lines(const char *s)
 {
     int n = 0;
     for (; *s; s++) n += *s == '\n';
+    return n;
+}
+
+int t_demo_people(const char *models_dir, const char *dir, char crop[][600], int max)
+{
+    char tgz[600], cmd[3000];
+    snprintf(tgz, sizeof tgz, "%s/.cache/vladmandic-face-api-1.7.15.tgz", models_dir);
+    if (access(tgz, R_OK) != 0) return -1;
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s/photo' && tar xzf '%s' -C '%s/photo' --strip-components=2 "
+             "package/demo/sample1.jpg", dir, tgz, dir);
+    if (system(cmd) != 0) return -1;
+    t_run r;
+    t_facenet(&r, "detect --models-dir '%s' --crops '%s/crops' --size 240 --margin 100 '%s/photo/sample1.jpg'",
+              models_dir, dir, dir);
+    int ok = r.status == 0;
+    t_run_free(&r);
+    if (!ok) return 0;
+    int n = 0;
+    for (int k = 0; k < max; k++) {
+        char src[600];
+        snprintf(src, sizeof src, "%s/crops/sample1_%d.png", dir, k);
+        if (access(src, R_OK) != 0) break;
+        snprintf(crop[k], 600, "%s/people/Person %d/1.png", dir, k + 1);
+        snprintf(cmd, sizeof cmd, "mkdir -p '%s/people/Person %d' && cp '%s' '%s'", dir, k + 1, src, crop[k]);
+        if (system(cmd) != 0) break;
+        n++;
+    }
     return n;
 }

@@ -19,4 +19,12 @@ cJSON *t_json_line(const char *out, int k);
 int t_count_lines(const char *s);
 const char *t_facenet_bin(void);
 
+/* Real faces without the reference data: the demo's sample photos (the npm
+ * package @vladmandic/face-api@1.7.15, MIT), cached by `make demo` in
+ * MODELS_DIR/.cache.  As the demo does, the faces of sample1.jpg are cut
+ * (detect --crops --size 240 --margin 100) into DIR/people/Person K/1.png;
+ * crop[k] gets each path.  Returns the number of people (3 expected), or -1
+ * if the photos are not cached (nothing is printed then). */
+int t_demo_people(const char *models_dir, const char *dir, char crop[][600], int max);
+
 #endif

@@ -3,17 +3,61 @@
 #include "t.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-int t_failures, t_checks;
+int t_failures, t_checks, t_unchecked;
+
+static void summary(const char *file)
+{
+    if (t_unchecked)
+        printf("%s: %d checks, %d failed, %d not checked\n", file, t_checks, t_failures, t_unchecked);
+    else
+        printf("%s: %d checks, %d failed\n", file, t_checks, t_failures);
+    fflush(stdout);
+}
 
 int t_done(const char *file)
 {
-    printf("%s: %d checks, %d failed\n", file, t_checks, t_failures);
-    return t_failures ? 1 : 0;
+    summary(file);
+    if (t_failures) return 1;
+    return t_checks == 0 && t_unchecked ? 77 : 0;
+}
+
+void t_not_checked(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    printf("not checked: ");
+    vprintf(fmt, ap);
+    putchar('\n');
+    fflush(stdout);
+    va_end(ap);
+    t_unchecked++;
+}
+
+void t_skip(const char *file, const char *func, const char *fmt, ...)
+{
+    char why[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    const char *base = strrchr(file, '/');
+    base = base ? base + 1 : file;
+    int partial = t_checks || t_unchecked;
+    printf("SKIP: %s\n", why);
+    t_not_checked("%s %s (from %s() on): %s", partial ? "the rest of" : "all of", base, func, why);
+    summary(file);
+    if (t_failures) {
+        fprintf(stderr, "FAIL %s: %d of %d checks failed before this skip; the skip does not hide them\n",
+                file, t_failures, t_checks);
+        exit(1);
+    }
+    exit(t_checks ? 0 : 77);
 }
 
 static char *path_join(const char *dir, const char *rel)
@@ -25,14 +69,28 @@ static char *path_join(const char *dir, const char *rel)
     return b;
 }
 
-const char *t_shared(const char *rel)
+const char *t_shared_dir(void)
 {
     const char *dir = getenv("SHARED");
-    if (!dir) dir = "../shared";
-    char *p = path_join(dir, rel);
+    return dir && *dir ? dir : "../shared";
+}
+
+const char *t_shared_at(const char *rel, const char *file, const char *func)
+{
+    char *p = path_join(t_shared_dir(), rel);
     struct stat st;
-    if (stat(p, &st) != 0) T_SKIP("shared data %s is absent (set SHARED=path/to/shared)", p);
+    if (stat(p, &st) != 0)
+        t_skip(file, func, "the reference data %s is absent (set SHARED=path/to/shared)", p);
     return p;
+}
+
+const char *t_shared_or(const char *rel, const char *what)
+{
+    char *p = path_join(t_shared_dir(), rel);
+    struct stat st;
+    if (stat(p, &st) == 0) return p;
+    t_not_checked("%s (needs the reference data %s, absent; set SHARED=path/to/shared)", what, p);
+    return NULL;
 }
 
 const char *t_models(const char *rel)

@@ -111,9 +111,46 @@ static void test_graph(const char *path)
 
 /* ---- embeddings against the fixture ---- */
 
+/* Without the fixture: the fast path against the reference path on drawn
+ * 112x112 crops (the reference path is the oracle; no TFLite numbers). */
+static void test_fast_vs_ref_drawn(fn_mfn *net)
+{
+    uint8_t rgb[FN_MFN_SIZE * FN_MFN_SIZE * 3];
+    float *in = malloc(sizeof(float) * 3 * FN_MFN_SIZE * FN_MFN_SIZE);
+    float emb[FN_MFN_DIM], ref[FN_MFN_DIM];
+    double worst = 0;
+    unsigned seed = 7u;
+    for (int k = 0; k < 2; k++) {
+        for (int y = 0; y < FN_MFN_SIZE; y++)
+            for (int x = 0; x < FN_MFN_SIZE; x++)
+                for (int c = 0; c < 3; c++) {
+                    seed = seed * 1103515245u + 12345u;
+                    double dx = (x - 56) / 40.0, dy = (y - 60) / 50.0;
+                    int v = dx * dx + dy * dy < 1 ? 180 + 20 * c : 60 + 30 * k;
+                    rgb[(y * FN_MFN_SIZE + x) * 3 + c] = (uint8_t)(v + (int)((seed >> 27) & 15));
+                }
+        fn_mfn_standardize(rgb, FN_MFN_SIZE * 3, 0, in);
+        T_CHECK(fn_mfn_embed(net, in, 1, emb) == FN_OK, "embed: %s", fn_last_error());
+        T_CHECK(fn_mfn_embed_ref(net, in, 1, ref, 1) == FN_OK, "embed_ref: %s", fn_last_error());
+        fn_ref_l2_normalize(ref, 1, FN_MFN_DIM);
+        float d = t_max_abs_diff(emb, ref, FN_MFN_DIM, NULL);
+        if (d > worst) worst = d;
+        double n2 = 0;
+        for (int i = 0; i < FN_MFN_DIM; i++) n2 += (double)emb[i] * emb[i];
+        T_CHECK(fabs(n2 - 1.0) < 1e-4, "drawn crop %d: |embedding|^2 = %.6f, not 1", k, n2);
+    }
+    printf("drawn crops: fast vs reference path max |d| %.3g\n", worst);
+    T_CHECK(worst < 1e-4, "fast vs reference max |d| %.3g on drawn crops", worst);
+    free(in);
+}
+
 static void test_fixture(fn_mfn *net)
 {
-    const char *dir = t_shared("fixtures/aligned112");
+    const char *dir = t_shared_or("fixtures/aligned112",
+                                  "embeddings of the aligned fixture crops against TFLite's (cosine >= 0.9999), "
+                                  "the reference path's raw outputs and the BGR comparison (drawn crops: fast vs "
+                                  "reference path only)");
+    if (!dir) { test_fast_vs_ref_drawn(net); return; }
     char path[4096];
     snprintf(path, sizeof path, "%s/expected.json", dir);
     char *text = read_text(path);

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/stat.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -14,6 +15,7 @@
 #include "detect/mtcnn_boxes.h"
 #include "detect/mtcnn_resample.h"
 #include "image/image.h"
+#include "io/mtcnn_bundle.h"
 #include "models/mtcnn_nets.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -29,15 +31,33 @@ static fn_pnet PN;
 static fn_rnet RN;
 static fn_onet ON;
 
+/* facenet-pytorch's .pt weights from the reference data; without it the
+ * model bundle's TFLite files, which hold the same numbers (test_tflite
+ * compares them tensor for tensor). */
 static void load_models(void)
 {
     static const char *names[3] = {"pnet", "rnet", "onet"};
+    char rel[64];
+    char pt[4096];
+    snprintf(pt, sizeof pt, "%s/fixtures/mtcnn/pnet.pt", t_shared_dir());
+    struct stat st_pt;
+    int from_pt = stat(pt, &st_pt) == 0;
     for (int i = 0; i < 3; i++) {
-        char rel[64];
-        snprintf(rel, sizeof rel, "fixtures/mtcnn/%s.pt", names[i]);
-        fn_status st = fn_weights_load_pt(t_shared(rel), &W[i]);
+        fn_status st;
+        if (from_pt) {
+            snprintf(rel, sizeof rel, "fixtures/mtcnn/%s.pt", names[i]);
+            st = fn_weights_load_pt(t_shared(rel), &W[i]);
+        } else {
+            snprintf(rel, sizeof rel, "%s.tflite", names[i]);
+            const char *p = t_models(rel);
+            if (!p) T_SKIP("neither the reference data's fixtures/mtcnn/%s.pt (SHARED=%s) nor models/%s "
+                           "(make models) is there: no MTCNN weights", names[i], t_shared_dir(), rel);
+            st = fn_mtcnn_bundle_load(p, &W[i]);
+        }
         if (st != FN_OK) { fprintf(stderr, "loading %s: %s\n", rel, fn_last_error()); exit(1); }
     }
+    printf("MTCNN weights: %s\n", from_pt ? "facenet-pytorch's .pt (reference data)"
+                                           : "the model bundle's TFLite files (reference data absent)");
     if (fn_mtcnn_new(W[0], W[1], W[2], &M) != FN_OK ||
         fn_arena_init(&A, fn_pnet_packed_bytes() + fn_rnet_packed_bytes() + fn_onet_packed_bytes()) != FN_OK ||
         fn_pnet_pack(&PN, W[0], &A) != FN_OK || fn_rnet_pack(&RN, W[1], &A) != FN_OK ||
@@ -325,7 +345,10 @@ static void check_image(const cJSON *im, const fn_image *img, const fn_face *fac
 
 static void test_fixture_parity(void)
 {
-    cJSON *root = read_json(t_shared("fixtures/mtcnn_expected.json"));
+    const char *json = t_shared_or("fixtures/mtcnn_expected.json",
+                                   "detections on the 127 fixture images against facenet-pytorch's MTCNN");
+    if (!json) return;
+    cJSON *root = read_json(json);
     T_CHECK(root != NULL, "cannot parse mtcnn_expected.json");
     if (!root) return;
     const cJSON *images = cJSON_GetObjectItem(root, "images");
@@ -365,9 +388,11 @@ static void test_fixture_parity(void)
     cJSON_Delete(root);
 }
 
-static fn_status load_fixture(const char *rel, fn_image *img)
+static fn_status load_fixture(const char *rel, fn_image *img, const char *what)
 {
-    fn_status st = fn_image_load(t_shared(rel), NULL, img);
+    const char *p = t_shared_or(rel, what);
+    if (!p) return FN_ERR_IO;
+    fn_status st = fn_image_load(p, NULL, img);
     T_CHECK(st == FN_OK, "%s: %s", rel, fn_last_error());
     return st;
 }
@@ -376,7 +401,9 @@ static fn_status load_fixture(const char *rel, fn_image *img)
 static void test_threads_and_truncation(void)
 {
     fn_image img = {0};
-    if (load_fixture("fixtures/images/multiface.jpg", &img) != FN_OK) return;
+    if (load_fixture("fixtures/images/multiface.jpg", &img,
+                     "the same 6 faces on multiface.jpg with 1 and 2 threads; max_faces truncation") != FN_OK)
+        return;
     fn_face one[16], two[16], first2[2];
     int n1 = 0, n2 = 0, nt = 0;
 #ifdef _OPENMP
@@ -415,7 +442,9 @@ static void test_refine(void)
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         fn_image img = {0};
-        if (load_fixture(cases[c].file, &img) != FN_OK) continue;
+        char what[256];
+        snprintf(what, sizeof what, "O-Net refine against the PyTorch peer on %s", cases[c].file);
+        if (load_fixture(cases[c].file, &img, what) != FN_OK) continue;
         fn_face f;
         T_CHECK(fn_mtcnn_refine(M, &img, cases[c].in, &f) == FN_OK, "refine: %s", fn_last_error());
         float d = 0;

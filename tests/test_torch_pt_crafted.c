@@ -8,263 +8,9 @@
 #include <zlib.h>
 
 #include "t.h"
+#include "pt_write.h"
 #include "core/error.h"
 #include "io/weights.h"
-
-/* ---- a growable byte buffer ---- */
-
-typedef struct buf { unsigned char *p; size_t n, cap; } buf;
-
-static void put(buf *b, const void *src, size_t n)
-{
-    if (b->n + n > b->cap) {
-        b->cap = (b->n + n) * 2 + 64;
-        b->p = realloc(b->p, b->cap);
-    }
-    memcpy(b->p + b->n, src, n);
-    b->n += n;
-}
-static void put1(buf *b, int v) { unsigned char c = (unsigned char)v; put(b, &c, 1); }
-static void put_le(buf *b, uint64_t v, int n) { for (int i = 0; i < n; i++) put1(b, (int)(v >> (8 * i) & 0xff)); }
-static void put_str(buf *b, const char *s) { put(b, s, strlen(s)); }
-
-/* ---- pickle writer (the opcodes PyTorch's writer uses) ---- */
-
-typedef struct pw { buf b; int proto4; } pw;
-
-static void p_str(pw *w, const char *s)
-{
-    size_t n = strlen(s);
-    if (w->proto4 && n < 256) { put1(&w->b, 0x8c); put1(&w->b, (int)n); }   /* SHORT_BINUNICODE */
-    else { put1(&w->b, 'X'); put_le(&w->b, n, 4); }
-    put(&w->b, s, n);
-    if (w->proto4) put1(&w->b, 0x94);   /* MEMOIZE */
-}
-
-static void p_int(pw *w, long v)
-{
-    if (v >= 0 && v < 256) { put1(&w->b, 'K'); put1(&w->b, (int)v); }
-    else if (v >= 0 && v < 65536) { put1(&w->b, 'M'); put_le(&w->b, (uint64_t)v, 2); }
-    else { put1(&w->b, 'J'); put_le(&w->b, (uint64_t)v, 4); }
-}
-
-static void p_global(pw *w, const char *mod, const char *name)
-{
-    if (w->proto4) {
-        p_str(w, mod);
-        p_str(w, name);
-        put1(&w->b, 0x93);   /* STACK_GLOBAL */
-        return;
-    }
-    put1(&w->b, 'c');
-    put_str(&w->b, mod); put1(&w->b, '\n');
-    put_str(&w->b, name); put1(&w->b, '\n');
-}
-
-static void p_ints_tuple(pw *w, int n, const long *v)
-{
-    put1(&w->b, '(');
-    for (int i = 0; i < n; i++) p_int(w, v[i]);
-    put1(&w->b, 't');
-}
-
-static void p_empty_ordered_dict(pw *w)
-{
-    p_global(w, "collections", "OrderedDict");
-    put1(&w->b, ')');
-    put1(&w->b, 'R');
-}
-
-/* ---- checkpoints described as tensors over storages ---- */
-
-typedef struct st_desc {
-    const char *key, *type;     /* type: "FloatStorage", "DoubleStorage", "LongStorage" */
-    int elsize;
-    long numel;
-    const void *data;
-} st_desc;
-
-typedef struct t_desc {
-    const char *name;
-    int storage;
-    long offset;
-    int ndim;
-    long shape[4], stride[4];
-    int parameter;              /* wrap in _rebuild_parameter */
-    long view[2];               /* legacy storage view (offset, size); size 0 = none */
-} t_desc;
-
-typedef struct ckpt {
-    const st_desc *st; int nst;
-    const t_desc *t; int nt;
-    int legacy, proto4;
-    const char *extra_global;   /* an extra GLOBAL as the first value, e.g. "os\nsystem" */
-    int root_is_list;
-} ckpt;
-
-static void p_tensor(pw *w, const ckpt *c, const t_desc *t)
-{
-    const st_desc *s = &c->st[t->storage];
-    if (t->parameter) { p_global(w, "torch._utils", "_rebuild_parameter"); put1(&w->b, '('); }
-    p_global(w, "torch._utils", "_rebuild_tensor_v2");
-    put1(&w->b, '(');
-    put1(&w->b, '(');                       /* persistent id tuple */
-    p_str(w, "storage");
-    p_global(w, "torch", s->type);
-    p_str(w, s->key);
-    p_str(w, "cpu");
-    p_int(w, s->numel);
-    if (c->legacy) {
-        if (t->view[1]) {
-            char vk[64];
-            snprintf(vk, sizeof vk, "%s_view", s->key);
-            put1(&w->b, '(');
-            p_str(w, vk);
-            p_int(w, t->view[0]);
-            p_int(w, t->view[1]);
-            put1(&w->b, 't');
-        } else put1(&w->b, 'N');
-    }
-    put1(&w->b, 't');
-    put1(&w->b, 'Q');                       /* BINPERSID */
-    p_int(w, t->offset);
-    p_ints_tuple(w, t->ndim, t->shape);
-    p_ints_tuple(w, t->ndim, t->stride);
-    put1(&w->b, 0x89);                      /* requires_grad False */
-    p_empty_ordered_dict(w);
-    put1(&w->b, 't');
-    put1(&w->b, 'R');
-    if (t->parameter) { put1(&w->b, 0x88); p_empty_ordered_dict(w); put1(&w->b, 't'); put1(&w->b, 'R'); }
-}
-
-static void main_pickle(pw *w, const ckpt *c)
-{
-    put1(&w->b, 0x80); put1(&w->b, c->proto4 ? 4 : 2);
-    if (c->proto4) { put1(&w->b, 0x95); put_le(&w->b, 0, 8); }   /* FRAME (length unused by readers like ours) */
-    if (c->root_is_list) put1(&w->b, ']');
-    else p_empty_ordered_dict(w);
-    put1(&w->b, 'q'); put1(&w->b, 0);       /* BINPUT 0 */
-    put1(&w->b, '(');
-    if (c->extra_global) {
-        char mod[64];
-        snprintf(mod, sizeof mod, "%s", c->extra_global);
-        char *nl = strchr(mod, '\n');
-        *nl = '\0';
-        if (!c->root_is_list) p_str(w, "evil");
-        p_global(w, mod, nl + 1);
-    }
-    for (int i = 0; i < c->nt; i++) {
-        if (!c->root_is_list) p_str(w, c->t[i].name);
-        p_tensor(w, c, &c->t[i]);
-    }
-    put1(&w->b, c->root_is_list ? 'e' : 'u');
-    put1(&w->b, '.');
-}
-
-static const unsigned char legacy_magic[] = {0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9,
-                                             0x20, 0x6a, 0xa8, 0x50, 0x19, 0x2e};
-
-static void write_legacy(buf *out, const ckpt *c)
-{
-    put(out, legacy_magic, sizeof legacy_magic);
-    put(out, "\x80\x02\x4d\xe9\x03\x2e", 6);                     /* protocol version 1001 */
-    static const char sys_info[] = "\x80\x02}X\x0d\x00\x00\x00little_endian\x88s.";
-    put(out, sys_info, sizeof sys_info - 1);
-    pw w = {{0}, c->proto4};
-    main_pickle(&w, c);
-    put(out, w.b.p, w.b.n);
-    free(w.b.p);
-    /* PyTorch lists exactly the storages the tensors use, in first-use order. */
-    int order[8], n = 0;
-    for (int i = 0; i < c->nt; i++) {
-        int seen = 0;
-        for (int j = 0; j < n; j++) seen |= order[j] == c->t[i].storage;
-        if (!seen) order[n++] = c->t[i].storage;
-    }
-    pw k = {{0}, 0};
-    put_str(&k.b, "\x80\x02](");
-    for (int i = 0; i < n; i++) p_str(&k, c->st[order[i]].key);
-    put_str(&k.b, "e.");
-    put(out, k.b.p, k.b.n);
-    free(k.b.p);
-    for (int j = 0; j < n; j++) {
-        int i = order[j];
-        put_le(out, (uint64_t)c->st[i].numel, 8);
-        put(out, c->st[i].data, (size_t)c->st[i].numel * (size_t)c->st[i].elsize);
-    }
-}
-
-/* ---- zip writer: STORED entries, optional zip64 forms ---- */
-
-typedef struct zip_opts { int method; int zip64_extra; int zip64_eocd; const char *byteorder; } zip_opts;
-typedef struct zentry { char name[96]; size_t local, size; uint32_t crc; } zentry;
-
-static void zip_add(buf *z, buf *cd, zentry *e, const char *name, const void *data, size_t n, const zip_opts *o)
-{
-    snprintf(e->name, sizeof e->name, "%s", name);
-    e->local = z->n;
-    e->size = n;
-    e->crc = (uint32_t)crc32(0L, data, (uInt)n);
-    size_t nl = strlen(name);
-    put_le(z, 0x04034b50, 4); put_le(z, 20, 2); put_le(z, 0, 2); put_le(z, (uint64_t)o->method, 2);
-    put_le(z, 0, 4); put_le(z, e->crc, 4); put_le(z, n, 4); put_le(z, n, 4);
-    put_le(z, nl, 2);
-    /* pad the local extra so data starts 64-aligned, as PyTorch does */
-    size_t at = z->n + 2 + nl, pad = (64 - (at + 4) % 64) % 64;
-    put_le(z, 4 + pad, 2);
-    put(z, name, nl);
-    put_le(z, 0x4246, 2); put_le(z, pad, 2);
-    for (size_t i = 0; i < pad; i++) put1(z, 'Z');
-    put(z, data, n);
-
-    int big = o->zip64_extra;
-    put_le(cd, 0x02014b50, 4); put_le(cd, 45, 2); put_le(cd, 45, 2); put_le(cd, 0, 2); put_le(cd, (uint64_t)o->method, 2);
-    put_le(cd, 0, 4); put_le(cd, e->crc, 4);
-    put_le(cd, big ? 0xFFFFFFFFu : n, 4); put_le(cd, big ? 0xFFFFFFFFu : n, 4);
-    put_le(cd, nl, 2); put_le(cd, big ? 28 : 0, 2); put_le(cd, 0, 2);
-    put_le(cd, 0, 2); put_le(cd, 0, 2); put_le(cd, 0, 4);
-    put_le(cd, big ? 0xFFFFFFFFu : e->local, 4);
-    put(cd, name, nl);
-    if (big) { put_le(cd, 1, 2); put_le(cd, 24, 2); put_le(cd, n, 8); put_le(cd, n, 8); put_le(cd, e->local, 8); }
-}
-
-static void zip_finish(buf *z, buf *cd, int count, const zip_opts *o)
-{
-    size_t cd_off = z->n;
-    put(z, cd->p, cd->n);
-    if (o->zip64_eocd) {
-        size_t rec = z->n;
-        put_le(z, 0x06064b50, 4); put_le(z, 44, 8); put_le(z, 45, 2); put_le(z, 45, 2);
-        put_le(z, 0, 4); put_le(z, 0, 4); put_le(z, (uint64_t)count, 8); put_le(z, (uint64_t)count, 8);
-        put_le(z, cd->n, 8); put_le(z, cd_off, 8);
-        put_le(z, 0x07064b50, 4); put_le(z, 0, 4); put_le(z, rec, 8); put_le(z, 1, 4);
-    }
-    put_le(z, 0x06054b50, 4); put_le(z, 0, 2); put_le(z, 0, 2);
-    put_le(z, o->zip64_eocd ? 0xFFFF : (uint64_t)count, 2); put_le(z, o->zip64_eocd ? 0xFFFF : (uint64_t)count, 2);
-    put_le(z, o->zip64_eocd ? 0xFFFFFFFFu : cd->n, 4); put_le(z, o->zip64_eocd ? 0xFFFFFFFFu : cd_off, 4);
-    put_le(z, 0, 2);
-}
-
-static void write_zip(buf *out, const ckpt *c, const zip_opts *o)
-{
-    buf cd = {0};
-    zentry e;
-    int count = 0;
-    pw w = {{0}, c->proto4};
-    main_pickle(&w, c);
-    zip_add(out, &cd, &e, "archive/data.pkl", w.b.p, w.b.n, o); count++;
-    free(w.b.p);
-    if (o->byteorder) { zip_add(out, &cd, &e, "archive/byteorder", o->byteorder, strlen(o->byteorder), o); count++; }
-    for (int i = 0; i < c->nst; i++) {
-        char name[96];
-        snprintf(name, sizeof name, "archive/data/%s", c->st[i].key);
-        zip_add(out, &cd, &e, name, c->st[i].data, (size_t)c->st[i].numel * (size_t)c->st[i].elsize, o);
-        count++;
-    }
-    zip_add(out, &cd, &e, "archive/version", "3\n", 2, o); count++;
-    zip_finish(out, &cd, count, o);
-    free(cd.p);
-}
 
 /* ---- running a checkpoint through the loader ---- */
 
@@ -284,8 +30,8 @@ static fn_status load(const ckpt *c, const zip_opts *zo, fn_weights **w, const c
 {
     static const zip_opts plain = {0, 0, 0, NULL};
     buf b = {0};
-    if (c->legacy) write_legacy(&b, c);
-    else write_zip(&b, c, zo ? zo : &plain);
+    if (c->legacy) ptw_write_legacy(&b, c);
+    else ptw_write_zip(&b, c, zo ? zo : &plain);
     *path = save(&b, c->legacy ? "crafted_legacy.pt" : "crafted_zip.pt");
     free(b.p);
     return fn_weights_load_pt(*path, w);
@@ -458,10 +204,10 @@ static void test_hostile_pickles(void)
     printf("hostile pickles:\n");
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         buf b = {0};
-        put(&b, legacy_magic, sizeof legacy_magic);
-        put(&b, "\x80\x02\x4d\xe9\x03\x2e", 6);
-        put_str(&b, "\x80\x02}.");
-        put(&b, cases[i].bytes, cases[i].n);
+        ptw_put(&b, ptw_legacy_magic, sizeof ptw_legacy_magic);
+        ptw_put(&b, "\x80\x02\x4d\xe9\x03\x2e", 6);
+        ptw_put_str(&b, "\x80\x02}.");
+        ptw_put(&b, cases[i].bytes, cases[i].n);
         const char *path = save(&b, "hostile.pt");
         free(b.p);
         fn_weights *w = NULL;
@@ -473,13 +219,13 @@ static void test_hostile_pickles(void)
     static const char *const flood_names[] = {"objects", "marks", "stack entries"};
     for (int f = 0; f < 3; f++) {
         buf b = {0};
-        put(&b, legacy_magic, sizeof legacy_magic);
-        put(&b, "\x80\x02\x4d\xe9\x03\x2e", 6);
-        put_str(&b, "\x80\x02}.\x80\x02}q");
-        put1(&b, 0);
+        ptw_put(&b, ptw_legacy_magic, sizeof ptw_legacy_magic);
+        ptw_put(&b, "\x80\x02\x4d\xe9\x03\x2e", 6);
+        ptw_put_str(&b, "\x80\x02}.\x80\x02}q");
+        ptw_put1(&b, 0);
         size_t unit = f == 2 ? 2 : 1;
-        for (int i = 0; i < 2000000; i++) put(&b, floods[f], unit);
-        put1(&b, '.');
+        for (int i = 0; i < 2000000; i++) ptw_put(&b, floods[f], unit);
+        ptw_put1(&b, '.');
         const char *path = save(&b, "flood.pt");
         free(b.p);
         fn_weights *w = NULL;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli_util.h"
 #include "t.h"
@@ -15,6 +16,8 @@ static const char *people[3] = {"Mohanlal", "Deepika Padukone", "Shobana"};
 static const char *photos[3] = {"Mohanlal/8.jpeg", "Deepika Padukone/5.jpg", "Shobana/7.jpeg"};
 
 static char models_dir[512], gallery[600], tmp[256];
+static char photo_path[3][600], demo_names[3][32];
+static int haar_sees[3] = {1, 1, 1};   /* the Haar cascade finds the face of photo k */
 
 static int sh(const char *cmd)
 {
@@ -30,7 +33,43 @@ static void setup(void)
     snprintf(tmp, sizeof tmp, "%s", t_tmpdir());
     snprintf(gallery, sizeof gallery, "%s/film.db", tmp);
     t_run r;
-    t_facenet(&r, "enroll --models-dir '%s' --gallery '%s' '%s'", models_dir, gallery, t_shared("fixtures/film/Film/Test"));
+    char film[4096], people_dir[700];
+    snprintf(film, sizeof film, "%s/fixtures/film/Film/Test", t_shared_dir());
+    if (access(film, R_OK) == 0) {
+        snprintf(people_dir, sizeof people_dir, "%s", t_shared("fixtures/film/Film/Test"));
+        for (int i = 0; i < 3; i++) {
+            char rel[256];
+            snprintf(rel, sizeof rel, "fixtures/film/Predict/%s", photos[i]);
+            snprintf(photo_path[i], sizeof photo_path[i], "%s", t_shared(rel));
+        }
+    } else {
+        /* Without the reference data: the demo's photos, if `make demo` cached them. */
+        char dir[600];
+        snprintf(dir, sizeof dir, "%s/demo", tmp);
+        int n = t_demo_people(models_dir, dir, photo_path, 3);
+        if (n < 0)
+            T_SKIP("watch needs real faces: neither the reference data's Film set (%s) nor the demo photos "
+                   "(%s/.cache, cached by `make demo`) are there", film, models_dir);
+        T_CHECK(n == 3, "the demo's sample1.jpg gave %d faces, expected 3", n);
+        if (n != 3) exit(T_DONE());
+        t_not_checked("watch on three Film people (%s is absent): the three people of the demo's sample1.jpg "
+                      "are used, each enrolled from the crop the video shows", film);
+        for (int i = 0; i < 3; i++) {
+            snprintf(demo_names[i], sizeof demo_names[i], "Person %d", i + 1);
+            people[i] = demo_names[i];
+            /* OpenCV's frontal cascade misses turned faces: a segment is held
+             * to a name with --detector haar only if Haar finds its still. */
+            t_facenet(&r, "detect --models-dir '%s' --detector haar --json '%s'", models_dir, photo_path[i]);
+            cJSON *j = t_json_line(r.out, 0);
+            haar_sees[i] = r.status == 0 && cJSON_GetArraySize(cJSON_GetObjectItem(j, "faces")) > 0;
+            cJSON_Delete(j);
+            t_run_free(&r);
+            if (!haar_sees[i])
+                t_not_checked("watch --detector haar names %s (the Haar cascade finds no face on that photo)", people[i]);
+        }
+        snprintf(people_dir, sizeof people_dir, "%s/people", dir);
+    }
+    t_facenet(&r, "enroll --models-dir '%s' --gallery '%s' '%s'", models_dir, gallery, people_dir);
     T_CHECK(r.status == 0, "enroll exit %d: %s", r.status, r.err);
     t_run_free(&r);
     if (t_failures) exit(T_DONE());
@@ -41,12 +80,14 @@ static void make_slideshow(const char *out)
 {
     char cmd[8192], inputs[2048] = "", filters[2048] = "";
     for (int i = 0; i < 3; i++) {
-        char rel[256], part[512];
-        snprintf(rel, sizeof rel, "fixtures/film/Predict/%s", photos[i]);
-        snprintf(part, sizeof part, " -loop 1 -t %.0f -i '%s'", SEGMENT_S, t_shared(rel));
+        char part[800];
+        snprintf(part, sizeof part, " -loop 1 -t %.0f -i '%.600s'", SEGMENT_S, photo_path[i]);
         strcat(inputs, part);
-        snprintf(part, sizeof part, "[%d]scale=640:480:force_original_aspect_ratio=decrease,"
-                                    "pad=640:480:(ow-iw)/2:(oh-ih)/2,setsar=1,fps=10[v%d];", i, i);
+        if (demo_names[0][0])   /* demo crops: one place each, or a tracker may carry a track across */
+            snprintf(part, sizeof part, "[%d]scale=200:200,pad=640:480:%d:140,setsar=1,fps=10[v%d];", i, 20 + 210 * i, i);
+        else
+            snprintf(part, sizeof part, "[%d]scale=640:480:force_original_aspect_ratio=decrease,"
+                                        "pad=640:480:(ow-iw)/2:(oh-ih)/2,setsar=1,fps=10[v%d];", i, i);
         strcat(filters, part);
     }
     snprintf(cmd, sizeof cmd, "ffmpeg -v error -y%s -filter_complex \"%s[v0][v1][v2]concat=n=3:v=1:a=0,format=yuv420p[v]\" "
@@ -110,6 +151,10 @@ static void check_segments(const char *detector, const char *video)
             printf("  segment %d (%s): track %d from %.2f s named '%s'\n", s, people[s], tr[i].id, tr[i].first_t,
                    tr[i].name[0] ? tr[i].name : "unknown");
         }
+        if (!strcmp(detector, "haar") && !haar_sees[s]) {
+            T_CHECK(wrong == 0, "%s: segment %d (%s): %d wrong tracks", detector, s, people[s], wrong);
+            continue;
+        }
         T_CHECK(right >= 1 && wrong == 0, "%s: segment %d (%s): %d right, %d wrong tracks", detector, s, people[s], right, wrong);
     }
     T_CHECK(switches == 0, "%s: %d identity switches on still photos", detector, switches);
@@ -138,8 +183,9 @@ static void check_fixture_clip(void)
 {
     t_run r;
     const char *limit = sanitised() ? " --max-frames 25" : "";
-    t_facenet(&r, "watch --models-dir '%s' --gallery '%s' --headless --json%s '%s'", models_dir, gallery, limit,
-              t_shared("fixtures/video/video.mp4"));
+    const char *clip = t_shared_or("fixtures/video/video.mp4", "watch runs through the fixture clip video.mp4");
+    if (!clip) return;
+    t_facenet(&r, "watch --models-dir '%s' --gallery '%s' --headless --json%s '%s'", models_dir, gallery, limit, clip);
     T_CHECK(r.status == 0, "video.mp4: exit %d: %s", r.status, r.err);
     track_summary tr[128];
     int switches, n = summarise(r.out, tr, 128, &switches);
