@@ -10,6 +10,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The library's version (the Makefile reads it from here for the soname's
+ * file and facenet.pc; the CLI's `facenet version` prints it). */
+#define FN_VERSION "0.2.0"
+
 #ifdef __cplusplus
 extern "C" {
 #endif

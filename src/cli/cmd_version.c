@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include "cli.h"
+#include "facenet.h"
 #include "options.h"
 
 static const fn_cli_use uses[] = {FN_USE_END};
@@ -24,7 +25,7 @@ int fn_cmd_version(int argc, char **argv)
     int rc;
     if (fn_cli_parse(&spec, argc, argv, &a, &rc)) return rc;
     const dnnl_version_t *v = dnnl_version();
-    printf("facenet 0.1.0\n");
+    printf("facenet " FN_VERSION "\n");
     printf("convolutions: oneDNN %d.%d.%d (CPU ISA chosen at run time)\n", v->major, v->minor, v->patch);
     printf("gallery search: %s\n", openblas_get_config());
     printf("gallery store: SQLite %s\n", sqlite3_libversion());
