@@ -51,20 +51,22 @@ int main(int argc, char **argv)
         s = fn_video_open(argv[1], 0, &src);
     }
     if (s == FN_OK) s = fn_watcher_new(e, g, &wp, &w);
-    double t = 0;
+    double last_t = 0;   /* the last frame's time: the tracks still there leave then */
     while (s == FN_OK) {
         const fn_image *frame;
         const fn_track_event *ev;
+        double t;
         int eof, n;
         s = fn_video_read(src, &frame, &t, &eof);
         if (s != FN_OK || eof) break;
+        last_t = t;
         s = fn_watcher_frame(w, frame, t, &ev, &n);
         if (s == FN_OK) print_events(ev, n);
     }
     if (w) {
         const fn_track_event *ev;
         int n;
-        fn_watcher_finish(w, t, &ev, &n);
+        fn_watcher_finish(w, last_t, &ev, &n);
         print_events(ev, n);
     }
     if (s != FN_OK) fprintf(stderr, "watch_events: %s\n", fn_last_error());

@@ -33,8 +33,8 @@ if [ "$(basename "$variant")" = opt ]; then
     cat "$tmp/install.log"; echo "FAIL: make install PREFIX=$stage"; exit 1
   fi
   export PKG_CONFIG_PATH=$stage/lib/pkgconfig
-  check '[ "$(pkg-config --modversion facenet)" = "$(sed -n "s/^VERSION *:= *//p" Makefile)" ]' \
-        "pkg-config --modversion facenet says '$(pkg-config --modversion facenet 2>&1)', the Makefile another version"
+  check '[ "$(pkg-config --modversion facenet)" = "$(sed -n "s/^#define FN_VERSION \"\(.*\)\"/\1/p" include/facenet/core.h)" ]' \
+        "pkg-config --modversion facenet says '$(pkg-config --modversion facenet 2>&1)', include/facenet/core.h another version"
   for src in examples/*.c; do
     name=$(basename "$src" .c)
     # shellcheck disable=SC2046
@@ -96,5 +96,29 @@ PY
   sed "s|^|  $p: |" "$tmp/ex.txt"
 done
 echo "identify_photo: $right of $total Film photos named right (the held-out person as unknown)"
+
+# ---- watch_events on a slideshow of two enrolled people (2 s each, made here):
+# oracle: each person is identified, and the names are those `facenet watch` gives
+a="Hritik Roshan" b="Nazriya"
+pa=$film/Predict/$a/$(ls "$film/Predict/$a" | sort -V | head -1)
+pb=$film/Predict/$b/$(ls "$film/Predict/$b" | sort -V | head -1)
+fit="scale=640:480:force_original_aspect_ratio=decrease,pad=640:480:(ow-iw)/2:(oh-ih)/2,setsar=1,format=yuv420p"
+if ffmpeg -v error -y -loop 1 -t 2 -framerate 10 -i "$pa" -loop 1 -t 2 -framerate 10 -i "$pb" \
+     -filter_complex "[0]$fit[a];[1]$fit[b];[a][b]concat=n=2:v=1" -c:v mpeg4 -q:v 3 "$tmp/two.mp4" 2> "$tmp/ff.err"; then
+  run_example watch_events "$tmp/two.mp4" "$tmp/g.db" "$MODELS" > "$tmp/we.txt" 2> "$tmp/we.err"
+  rc=$?
+  check '[ $rc -eq 0 ]' "watch_events: exit $rc: $(cat "$tmp/we.err")"
+  ex_names=$(sed -n 's/.* identified \(.*\) (distance .*/\1/p' "$tmp/we.txt" | sort -u | tr '\n' '|')
+  "$cli" watch --headless --json --gallery "$tmp/g.db" "$tmp/two.mp4" > "$tmp/watch.jsonl" 2>/dev/null
+  cli_names=$(/usr/bin/python3 -c '
+import json, sys
+n = {e["name"] or "unknown" for e in map(json.loads, open(sys.argv[1])) if e.get("event") == "identified"}
+print("".join(x + "|" for x in sorted(n)))' "$tmp/watch.jsonl")
+  check '[ "$ex_names" = "$(printf "%s|%s|" "$a" "$b")" ]' "watch_events identified '$ex_names', expected '$a|$b|'"
+  check '[ "$ex_names" = "$cli_names" ]' "watch_events identified '$ex_names', facenet watch '$cli_names'"
+  sed 's|^|  watch_events: |' "$tmp/we.txt"
+else
+  echo "not checked: watch_events (ffmpeg could not make the slideshow: $(head -c 200 "$tmp/ff.err"))"
+fi
 echo "$checks checks, $failures failed"
 [ $failures -eq 0 ]
