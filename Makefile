@@ -157,7 +157,7 @@ uninstall:
 	-rmdir $(DESTDIR)$(INCLUDEDIR)/facenet 2>/dev/null
 
 # ------------------------------------------------------------------- checks
-.PHONY: all deps check check-opt check-asan check-exports check-public-api print-cli-incs test tsan \
+.PHONY: all deps check check-run bench-run check-opt check-asan check-exports check-public-api print-cli-incs test tsan \
         examples install uninstall compile_commands.json bench models demo clean help FORCE
 .SECONDARY:
 FORCE:
@@ -186,7 +186,11 @@ deps-%:
 examples: $(EXAMPLES_OPT)
 
 # The tests run first, so a broken rule below still leaves their summary.
-check: deps-check all $(TESTS_OPT) $(TESTS_ASAN) $(BUILD)/asan/facenet $(EXAMPLES_ASAN)
+# The packages first, then everything else: under -j a prerequisite list
+# gives no order, and the build must not start before its libraries are there.
+check: deps-check
+	@$(MAKE) --no-print-directory check-run
+check-run: all $(TESTS_OPT) $(TESTS_ASAN) $(BUILD)/asan/facenet $(EXAMPLES_ASAN)
 	SHARED=$(SHARED) MODELS=$(MODELS) bash tests/run.sh $(BUILD)/opt $(BUILD)/asan; rc=$$?; \
 	  $(MAKE) --no-print-directory check-exports check-public-api || rc=1; exit $$rc
 
@@ -257,7 +261,9 @@ compile_commands.json:
 	  echo ']'; } > $@
 	@echo "compile_commands.json: $$(grep -c '"file"' $@) files"
 
-bench: deps-bench all $(BENCHES)
+bench: deps-bench
+	@$(MAKE) --no-print-directory bench-run
+bench-run: all $(BENCHES)
 	SHARED=$(SHARED) MODELS=$(MODELS) bash bench/run.sh $(BUILD)/opt
 
 models:

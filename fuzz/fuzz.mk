@@ -12,7 +12,7 @@ FUZZ_OBJS    := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(SRC))
 FUZZ_BINS    := $(addprefix $(FUZZ_DIR)/,$(FUZZ_TARGETS))
 # Is Debian's clang with libFuzzer here?  (empty when not; asked only when a
 # goal needs it, so a plain `make` does not run clang)
-ifneq ($(filter check fuzz%,$(MAKECMDGOALS)),)
+ifneq ($(filter check check-run fuzz%,$(MAKECMDGOALS)),)
 FUZZ_HAVE    := $(if $(wildcard $(shell $(FUZZ_CC) -print-file-name=libclang_rt.fuzzer-x86_64.a 2>/dev/null)),yes)
 endif
 
@@ -46,4 +46,4 @@ endif
 fuzz-regress: $(if $(FUZZ_HAVE),fuzz-build fuzz-seeds)
 	bash scripts/fuzz-regress.sh $(FUZZ_DIR) $(FUZZ_TARGETS)
 # make check builds the fuzz targets too; tests/test_fuzz_regress runs them.
-check: $(if $(FUZZ_HAVE),fuzz-build fuzz-seeds)
+check-run: $(if $(FUZZ_HAVE),fuzz-build fuzz-seeds)
