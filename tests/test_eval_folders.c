@@ -7,7 +7,11 @@
  *     enrolled; B's and C's probes are "not enrolled", counted in open-set
  *     terms; every probe is in exactly one count.
  *  2. ../shared/cases/08 (issue 9): probe folder "Person 2" vs gallery
- *     "Person2" — its 3 probes are reported, not left out of the headline. */
+ *     "Person2" — its 3 probes are reported, not left out of the headline.
+ *  3. Every file accounted for (issue 9, kind 5): files that are not images,
+ *     loose files outside any person's folder and damaged JPEGs on both
+ *     sides each get a JSON record with their status, a warning in text
+ *     mode, and the run still evaluates the good ones. */
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -167,6 +171,96 @@ static void test_case_08(void)
     t_run_free(&r);
 }
 
+static void write_bytes(const char *path, const char *bytes, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    T_CHECK(f && fwrite(bytes, 1, n, f) == n, "cannot write %s", path);
+    if (f) fclose(f);
+}
+
+static void test_every_file(const char *film)
+{
+    char root[600], g[700], p[700], d[800], f[900], src[900];
+    snprintf(root, sizeof root, "%s/every", t_tmpdir());
+    snprintf(g, sizeof g, "%s/gallery", root);
+    snprintf(p, sizeof p, "%s/probes", root);
+    mkdir(root, 0777), mkdir(g, 0777), mkdir(p, 0777);
+    static const char cut[] = "\xff\xd8\xff\xe0\x00\x10JFIF\x00 not the rest of a JPEG";
+    snprintf(d, sizeof d, "%s/A", g);
+    snprintf(src, sizeof src, "%s/Film/Test/Mohanlal/1.jpg", film);
+    link_file(src, d, "1.jpg");
+    snprintf(f, sizeof f, "%s/notes.txt", d), write_bytes(f, "hello\n", 6);
+    snprintf(f, sizeof f, "%s/cut.jpg", d), write_bytes(f, cut, sizeof cut - 1);
+    snprintf(f, sizeof f, "%s/README.md", g), write_bytes(f, "# people\n", 9);
+    snprintf(d, sizeof d, "%s/A", p);
+    link_file(predict(film, "Mohanlal", 0), d, "1.jpg");
+    snprintf(f, sizeof f, "%s/broken.jpg", d), write_bytes(f, cut, sizeof cut - 1);
+    snprintf(f, sizeof f, "%s/clip.mp4", d), write_bytes(f, "\0\0\0\x18" "ftypmp42", 12);
+    snprintf(f, sizeof f, "%s/list.csv", p), write_bytes(f, "a,b\n", 4);
+
+    static const struct { const char *tail, *role, *status; } want[] = {
+        {"gallery/A/1.jpg", "gallery", "enrolled"},
+        {"gallery/A/cut.jpg", "gallery", "unreadable"},
+        {"gallery/A/notes.txt", NULL, "unsupported_format"},
+        {"gallery/README.md", NULL, "not_in_person_folder"},
+        {"probes/A/1.jpg", "probe", "ok"},
+        {"probes/A/broken.jpg", "probe", "unreadable"},
+        {"probes/A/clip.mp4", NULL, "unsupported_format"},
+        {"probes/list.csv", NULL, "not_in_person_folder"},
+    };
+    const int nwant = (int)(sizeof want / sizeof want[0]);
+    t_run r;
+    t_facenet(&r, "eval --no-cache --models-dir %s --gallery-dir '%s' --probe-dir '%s' --json", models, g, p);
+    T_CHECK(r.status == 0, "every file: exit %d: %s", r.status, r.err);
+    int lines = t_count_lines(r.out), found = 0;
+    T_CHECK(lines == nwant + 1, "every file: %d JSON lines, want %d records + the summary:\n%s", lines, nwant + 1, r.out);
+    for (int i = 0; i < lines - 1; i++) {
+        cJSON *o = t_json_line(r.out, i);
+        const char *file = cJSON_GetStringValue(cJSON_GetObjectItem(o, "file"));
+        const char *status = cJSON_GetStringValue(cJSON_GetObjectItem(o, "status"));
+        const char *role = cJSON_GetStringValue(cJSON_GetObjectItem(o, "role"));
+        int k = -1;
+        for (int j = 0; j < nwant && file; j++) {
+            size_t n = strlen(file), m = strlen(want[j].tail);
+            if (n >= m && !strcmp(file + n - m, want[j].tail)) k = j;
+        }
+        T_CHECK(k >= 0, "every file: an unexpected record: %s", file ? file : "(no file)");
+        if (k >= 0) {
+            found++;
+            T_CHECK(status && !strcmp(status, want[k].status), "%s: status %s, want %s", want[k].tail,
+                    status ? status : "(none)", want[k].status);
+            T_CHECK(!want[k].role || (role && !strcmp(role, want[k].role)), "%s: role %s, want %s", want[k].tail,
+                    role ? role : "(none)", want[k].role);
+            T_CHECK(!strcmp(want[k].status, "unreadable") == !!cJSON_GetStringValue(cJSON_GetObjectItem(o, "error")) ||
+                        strcmp(want[k].status, "unreadable"),
+                    "%s: an unreadable file's record carries the error", want[k].tail);
+        }
+        cJSON_Delete(o);
+    }
+    T_CHECK(found == nwant, "every file: %d of %d files have a record", found, nwant);
+    cJSON *o = t_json_line(r.out, lines - 1);
+    double all = cJSON_GetNumberValue(cJSON_GetObjectItem(o, "all_probes"));
+    double unr = cJSON_GetNumberValue(cJSON_GetObjectItem(o, "unreadable_probes"));
+    double eun = cJSON_GetNumberValue(cJSON_GetObjectItem(o, "enrol_unreadable"));
+    double nr = cJSON_GetNumberValue(cJSON_GetObjectItem(o, "not_read"));
+    double correct = cJSON_GetNumberValue(cJSON_GetObjectItem(o, "correct"));
+    printf("every file: %d records; summary: %g probes (%g unreadable), %g gallery file unreadable, %g not read, "
+           "%g correct\n", found, all, unr, eun, nr, correct);
+    T_CHECK(all == 2 && unr == 1 && eun == 1 && nr == 4 && correct == 1,
+            "every file summary: probes %g, unreadable %g, enrol unreadable %g, not read %g, correct %g: want 2 1 1 4 1",
+            all, unr, eun, nr, correct);
+    cJSON_Delete(o);
+    t_run_free(&r);
+    /* text mode: each file not used is named on stderr */
+    t_facenet(&r, "eval --no-cache --models-dir %s --gallery-dir '%s' --probe-dir '%s'", models, g, p);
+    T_CHECK(r.status == 0, "every file text: exit %d: %s", r.status, r.err);
+    static const char *named[] = {"cut.jpg", "broken.jpg", "notes.txt", "clip.mp4", "README.md", "list.csv"};
+    for (int i = 0; i < 6; i++) T_CHECK(strstr(r.err, named[i]) != NULL, "text mode names %s: %s", named[i], r.err);
+    T_CHECK(strstr(r.out, "not used: 1 gallery and 1 probe file(s) could not be read, 2 file(s) not named as images, "
+                          "2 outside any person's folder") != NULL, "text headline: %s", r.out);
+    t_run_free(&r);
+}
+
 int main(void)
 {
     const char *mfn = t_models("MobileFaceNet.tflite");
@@ -176,5 +270,6 @@ int main(void)
     snprintf(models, sizeof models, "%s", dirname(tmp));
     test_case_08();
     test_hand_made(t_shared("fixtures/film"));
+    test_every_file(t_shared("fixtures/film"));
     return T_DONE();
 }

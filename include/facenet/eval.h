@@ -467,6 +467,8 @@ typedef struct fn_eval_probe {
     int correct;              /* ENROLLED with a face and the nearest person is theirs */
     int accepted;             /* has a face and the nearest distance <= threshold */
     fn_gallery_match match;   /* valid when has_face */
+    char *error;              /* non-NULL: the file could not be read or decoded (the sentence;
+                                 has_face 0); counted in n_unreadable, not n_no_face */
 } fn_eval_probe;
 
 typedef struct fn_eval_person {
@@ -497,11 +499,17 @@ typedef struct fn_folder_eval {
     int gallery_images, enrolled_images;
     char **enrol_no_face;     /* gallery files without a face (not enrolled) */
     int n_enrol_no_face;
+    fn_paths enrol_unreadable;       /* gallery files that could not be read or decoded (not enrolled) */
+    fn_paths enrol_unreadable_error; /* the sentence for each, same order */
+    fn_paths skipped;         /* files in the folders not named as a JPEG or PNG: never read */
+    fn_paths loose;           /* files directly in gallery_dir or probe_dir, in no person's
+                                 folder: never read */
     fn_eval_probe *probes;    /* probe folders in name order, then unknown_dir */
     int n_probes;
     /* the headline counts: n_probes = enrolled + absent + unknown */
     int n_enrolled_probes, n_correct, n_enrolled_with_face;
     int n_absent_probes, n_unknown_probes, n_no_face;
+    int n_unreadable;         /* probes that could not be read (a damaged or mislabelled file) */
     float threshold;
     fn_threshold_source threshold_source;   /* EXPLICIT or MODEL */
     /* Open set at threshold over every probe with a face (enrolled ones as
@@ -518,8 +526,11 @@ typedef struct fn_folder_eval {
 } fn_folder_eval;
 
 /* Runs the evaluation with x's engine, selection and cache.  Fails
- * (FN_ERR_NOT_FOUND) when no face could be enrolled at all; a probe that
- * cannot be read fails the run with its name.  Free with fn_folder_eval_free. */
+ * (FN_ERR_NOT_FOUND) when no face could be enrolled at all.  A file that
+ * cannot be read or decoded (FN_ERR_IO, _FORMAT, _UNSUPPORTED, _LIMIT) is
+ * accounted for, not fatal: a gallery file in enrol_unreadable, a probe with
+ * its error (counted as a probe without an answer); other errors (memory,
+ * the database, the model) fail the run.  Free with fn_folder_eval_free. */
 fn_status fn_folder_eval_run(fn_embedder *x, const fn_folder_eval_params *p, fn_folder_eval *out);
 void fn_folder_eval_free(fn_folder_eval *r);
 /* The ROC and distance histograms of r->dist as an SVG file (title may be NULL). */

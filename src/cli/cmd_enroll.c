@@ -262,7 +262,7 @@ int fn_cmd_enroll(int argc, char **argv)
     }
     for (int i = 0; i < loose.count; i++) {
         if (c.json) {
-            cJSON *o = fn_cli_file_record(loose.items[i], "not_in_person_folder", "not enrolled: a person's images go in "
+            cJSON *o = fn_cli_file_record(loose.items[i], FN_ST_NOT_IN_PERSON_FOLDER, "not enrolled: a person's images go in "
                                                                                    "DIR/<person>/");
             fn_cli_emit(o);
         } else if (verbose) {

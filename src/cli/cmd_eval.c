@@ -19,9 +19,10 @@ static const fn_cli_use uses[] = {
     FN_USE_T(FN_O_THRESHOLD, "the model's", "open-set decision threshold: farther faces are unknown"),
     FN_USE_H(FN_O_PLOT, "ROC and distance histograms (probe to own person vs to others)"),
     FN_USE(FN_O_OVERWRITE),
-    FN_USE_H(FN_O_JSON, "JSON Lines: a record per gallery image {file, role, status: enrolled|no_face} and per "
-                        "probe {file, role, kind, person, status: ok|no_face, nearest, distance, accepted, correct}, "
-                        "then the summary object {summary: \"eval\", ...}"),
+    FN_USE_H(FN_O_JSON, "JSON Lines: a record per gallery image {file, role, status: enrolled|no_face|unreadable|"
+                        "unsupported_format, error}, per probe {file, role, kind, person, status: ok|no_face|unreadable|"
+                        "unsupported_format, nearest, distance, accepted, correct}, per file not read {file, status: "
+                        "unsupported_format|not_in_person_folder}, then the summary object {summary: \"eval\", ...}"),
     FN_USE(FN_O_NO_CACHE),
     FN_CLI_ENGINE_USES,
     FN_USE_END};
@@ -126,6 +127,9 @@ static void report_json(const args *a, fn_engine *e, const fn_folder_eval *r, co
     cJSON_AddNumberToObject(o, "gallery_images", r->gallery_images);
     cJSON_AddNumberToObject(o, "enrolled_images", r->enrolled_images);
     cJSON_AddNumberToObject(o, "enrol_no_face", r->n_enrol_no_face);
+    cJSON_AddNumberToObject(o, "enrol_unreadable", r->enrol_unreadable.n);
+    cJSON_AddNumberToObject(o, "unreadable_probes", r->n_unreadable);
+    cJSON_AddNumberToObject(o, "not_read", r->skipped.n + r->loose.n);
     cJSON_AddNumberToObject(o, "all_probes", r->n_probes);
     cJSON_AddNumberToObject(o, "probes", r->n_enrolled_probes);
     cJSON_AddNumberToObject(o, "not_enrolled_probes", r->n_absent_probes);
@@ -192,6 +196,10 @@ static void report_text(const args *a, const fn_folder_eval *r)
            r->n_enrol_no_face);
     printf("probes: %d in all: %d of enrolled people, %d of people not in the gallery, %d from --unknown-dir\n",
            r->n_probes, r->n_enrolled_probes, r->n_absent_probes, r->n_unknown_probes);
+    if (r->n_unreadable || r->enrol_unreadable.n || r->skipped.n || r->loose.n)
+        printf("not used: %d gallery and %d probe file(s) could not be read, %d file(s) not named as images, %d outside "
+               "any person's folder (each named on stderr)\n", r->enrol_unreadable.n, r->n_unreadable, r->skipped.n,
+               r->loose.n);
     printf("accuracy: %.2f %% (%d of %d probes of enrolled people; %.2f %% of the %d with a face)\n",
            r->n_enrolled_probes ? 100.0 * r->n_correct / r->n_enrolled_probes : 0, r->n_correct, r->n_enrolled_probes,
            r->n_enrolled_with_face ? 100.0 * r->n_correct / r->n_enrolled_with_face : 0, r->n_enrolled_with_face);
@@ -262,15 +270,25 @@ static void on_progress(void *vp, const char *stage, int done, int total, const 
 static void file_records(const fn_folder_eval *r, const fn_pathlist *gallery)
 {
     for (int i = 0; i < gallery->count; i++) {
-        int no_face = 0;
+        int no_face = 0, bad = -1;
         for (int k = 0; k < r->n_enrol_no_face && !no_face; k++) no_face = !strcmp(r->enrol_no_face[k], gallery->items[i]);
-        cJSON *o = fn_cli_file_record(gallery->items[i], no_face ? FN_ST_NO_FACE : "enrolled", NULL);
+        for (int k = 0; k < r->enrol_unreadable.n && bad < 0; k++)
+            if (!strcmp(r->enrol_unreadable.items[k], gallery->items[i])) bad = k;
+        cJSON *o = bad >= 0 ? fn_cli_file_record(gallery->items[i], fn_cli_load_status(gallery->items[i]),
+                                                 r->enrol_unreadable_error.items[bad])
+                            : fn_cli_file_record(gallery->items[i], no_face ? FN_ST_NO_FACE : "enrolled", NULL);
         cJSON_AddStringToObject(o, "role", "gallery");
         fn_cli_emit(o);
     }
+    for (int i = 0; i < r->skipped.n; i++)
+        fn_cli_emit(fn_cli_file_record(r->skipped.items[i], FN_ST_UNSUPPORTED, "not named as a JPEG or PNG; not read"));
+    for (int i = 0; i < r->loose.n; i++)
+        fn_cli_emit(fn_cli_file_record(r->loose.items[i], FN_ST_NOT_IN_PERSON_FOLDER,
+                                       "directly in the gallery or probe folder, in no person's folder; not read"));
     for (int i = 0; i < r->n_probes; i++) {
         const fn_eval_probe *p = &r->probes[i];
-        cJSON *o = fn_cli_file_record(p->file, p->has_face ? FN_ST_OK : FN_ST_NO_FACE, NULL);
+        cJSON *o = p->error ? fn_cli_file_record(p->file, fn_cli_load_status(p->file), p->error)
+                            : fn_cli_file_record(p->file, p->has_face ? FN_ST_OK : FN_ST_NO_FACE, NULL);
         cJSON_AddStringToObject(o, "role", "probe");
         cJSON_AddStringToObject(o, "kind", kind_name(p->kind));
         if (p->person) cJSON_AddStringToObject(o, "person", p->person);
@@ -339,6 +357,14 @@ int fn_cmd_eval(int argc, char **argv)
     if (!rc && !a.json) {
         for (int i = 0; i < r.n_enrol_no_face; i++)
             fprintf(stderr, "warning: %s: no face; not enrolled\n", r.enrol_no_face[i]);
+        for (int i = 0; i < r.enrol_unreadable.n; i++)
+            fprintf(stderr, "warning: %s; not enrolled\n", r.enrol_unreadable_error.items[i]);
+        for (int i = 0; i < r.n_probes; i++)
+            if (r.probes[i].error) fprintf(stderr, "warning: %s; counted as a probe without an answer\n", r.probes[i].error);
+        for (int i = 0; i < r.skipped.n; i++)
+            fprintf(stderr, "warning: %s: not named as a JPEG or PNG; not read\n", r.skipped.items[i]);
+        for (int i = 0; i < r.loose.n; i++)
+            fprintf(stderr, "warning: %s: in no person's folder (want DIR/<person>/FILE); not read\n", r.loose.items[i]);
         for (int i = 0; i < r.n_people; i++)
             if (!r.people[i].enrolled && r.people[i].probes)
                 fprintf(stderr, "warning: probe folder '%s' (%d images) has nobody enrolled under that name: its probes "

@@ -57,6 +57,7 @@ int fn_cli_fail(const char *verb, fn_status s);
 #define FN_ST_NO_FACE "no_face"                 /* read, but no face detected */
 #define FN_ST_UNREADABLE "unreadable"           /* cannot be opened, or a damaged JPEG/PNG */
 #define FN_ST_UNSUPPORTED "unsupported_format"  /* not a JPEG or PNG (by name in a folder, or by content) */
+#define FN_ST_NOT_IN_PERSON_FOLDER "not_in_person_folder" /* a loose file where DIR/<person>/FILE is wanted */
 /* The status of an input that failed to load: unsupported_format when its
  * first bytes are neither JPEG's nor PNG's, else unreadable. */
 const char *fn_cli_load_status(const char *path);

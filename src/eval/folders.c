@@ -91,7 +91,9 @@ fn_status fn_list_images(const char *path, fn_paths *out, fn_paths *skipped)
 }
 
 /* The sub-directories of root, sorted (none when root is NULL). */
-static fn_status person_dirs(const char *root, fn_paths *out)
+/* The person folders below root, sorted; files directly in root go to
+ * loose (they belong to nobody: reported, never read). */
+static fn_status person_dirs(const char *root, fn_paths *out, fn_paths *loose)
 {
     fn_paths names = {0};
     fn_status s = dir_names(root, &names);
@@ -100,6 +102,7 @@ static fn_status person_dirs(const char *root, fn_paths *out)
         struct stat st;
         snprintf(p, sizeof p, "%s/%s", root, names.items[i]);
         if (stat(p, &st) == 0 && S_ISDIR(st.st_mode)) s = paths_add(out, names.items[i]);
+        else if (stat(p, &st) == 0 && S_ISREG(st.st_mode)) s = paths_add(loose, p);
     }
     fn_paths_free(&names);
     return s;
@@ -172,6 +175,12 @@ static fn_status keep_gallery_row(run *u, const float *emb, int label)
     return FN_OK;
 }
 
+/* A file that cannot be read or decoded is accounted for, not fatal. */
+static int unreadable(fn_status s)
+{
+    return s == FN_ERR_IO || s == FN_ERR_FORMAT || s == FN_ERR_UNSUPPORTED || s == FN_ERR_LIMIT;
+}
+
 static fn_status enrol(run *u, const fn_paths *gnames)
 {
     fn_folder_eval *r = u->r;
@@ -182,7 +191,7 @@ static fn_status enrol(run *u, const fn_paths *gnames)
         char dir[4096];
         snprintf(dir, sizeof dir, "%s/%s", u->p->gallery_dir, gnames->items[i]);
         int before = files->n;
-        s = fn_list_images(dir, files, NULL);
+        s = fn_list_images(dir, files, &r->skipped);
         int *o = s == FN_OK ? realloc(owner, sizeof(int) * ((size_t)files->n + 1)) : NULL;
         if (s == FN_OK && !o) s = fn_fail(FN_ERR_NOMEM, "out of memory listing %s", dir);
         if (s != FN_OK) break;
@@ -204,6 +213,11 @@ static fn_status enrol(run *u, const fn_paths *gnames)
         pp->gallery_images++;
         s = fn_embedder_run(u->x, files->items[i], &er, emb, NULL);
         progress(u, "enrolling", i + 1, files->n, files->items[i]);
+        if (unreadable(s)) {
+            s = paths_add(&r->enrol_unreadable, files->items[i]);
+            if (s == FN_OK) s = paths_add(&r->enrol_unreadable_error, fn_last_error());
+            continue;
+        }
         if (s != FN_OK) break;
         if (!er.has_face) {
             if (!(r->enrol_no_face[r->n_enrol_no_face] = strdup(files->items[i])))
@@ -252,14 +266,14 @@ static fn_status gather_probes(run *u, const fn_paths *pnames)
         char dir[4096];
         snprintf(dir, sizeof dir, "%s/%s", u->p->probe_dir, pnames->items[i]);
         int before = files.n;
-        s = fn_list_images(dir, &files, NULL);
+        s = fn_list_images(dir, &files, &r->skipped);
         int *o = s == FN_OK ? realloc(owner, sizeof(int) * ((size_t)files.n + 1)) : NULL;
         if (s == FN_OK && !o) s = fn_fail(FN_ERR_NOMEM, "out of memory listing %s", dir);
         if (s != FN_OK) break;
         owner = o;
         for (int j = before; j < files.n; j++) owner[j] = i;
     }
-    if (s == FN_OK && u->p->unknown_dir) s = fn_list_images(u->p->unknown_dir, &unknown, NULL);
+    if (s == FN_OK && u->p->unknown_dir) s = fn_list_images(u->p->unknown_dir, &unknown, &r->skipped);
     if (s == FN_OK) {
         r->probes = calloc((size_t)(files.n + unknown.n) + 1, sizeof *r->probes);
         u->emb = malloc(sizeof(float) * (size_t)u->x->dim * ((size_t)(files.n + unknown.n) + 1));
@@ -286,7 +300,12 @@ static fn_status identify(run *u)
         fn_embed_result er;
         s = fn_embedder_run(u->x, p->file, &er, emb, NULL);
         progress(u, "identifying", i + 1, r->n_probes, p->file);
-        if (s == FN_OK && er.has_face) s = fn_gallery_search(u->g, u->scratch, emb, 1, 1, &p->match, NULL);
+        if (unreadable(s)) {
+            if (!(p->error = strdup(fn_last_error()))) return fn_fail(FN_ERR_NOMEM, "out of memory");
+            er.has_face = 0;
+            s = FN_OK;
+            r->n_unreadable++;
+        } else if (s == FN_OK && er.has_face) s = fn_gallery_search(u->g, u->scratch, emb, 1, 1, &p->match, NULL);
         if (s != FN_OK) break;
         p->has_face = er.has_face;
         p->correct = p->kind == FN_PROBE_ENROLLED && p->has_face && !strcmp(p->match.best_name, p->person);
@@ -300,7 +319,7 @@ static fn_status identify(run *u)
         r->n_unknown_probes += p->kind == FN_PROBE_UNKNOWN;
         r->n_correct += p->correct;
         r->n_enrolled_with_face += p->kind == FN_PROBE_ENROLLED && p->has_face;
-        r->n_no_face += !p->has_face;
+        r->n_no_face += !p->has_face && !p->error;
     }
     return s;
 }
@@ -399,8 +418,8 @@ fn_status fn_folder_eval_run(fn_embedder *x, const fn_folder_eval_params *p, fn_
     out->threshold = p->threshold >= 0 ? p->threshold : fn_engine_threshold(x->e);
     out->threshold_source = p->threshold >= 0 ? FN_THRESHOLD_EXPLICIT : FN_THRESHOLD_MODEL;
     fn_paths gnames = {0}, pnames = {0};
-    fn_status s = person_dirs(p->gallery_dir, &gnames);
-    if (s == FN_OK) s = person_dirs(p->probe_dir, &pnames);
+    fn_status s = person_dirs(p->gallery_dir, &gnames, &out->loose);
+    if (s == FN_OK) s = person_dirs(p->probe_dir, &pnames, &out->loose);
     if (s == FN_OK) s = gather_people(&u, &gnames, &pnames);
     if (s == FN_OK) s = open_temp_gallery(&u);
     if (s == FN_OK) s = enrol(&u, &gnames);
@@ -428,7 +447,12 @@ void fn_folder_eval_free(fn_folder_eval *r)
     for (int i = 0; i < r->n_probes; i++) {
         free(r->probes[i].file);
         free(r->probes[i].person);
+        free(r->probes[i].error);
     }
+    fn_paths_free(&r->enrol_unreadable);
+    fn_paths_free(&r->enrol_unreadable_error);
+    fn_paths_free(&r->skipped);
+    fn_paths_free(&r->loose);
     free(r->people);
     free(r->enrol_no_face);
     free(r->probes);
