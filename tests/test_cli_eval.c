@@ -39,7 +39,7 @@ static void test_eval_film(const char *film)
     cJSON *o = t_json_line(r.out, t_count_lines(r.out) - 1);   /* the summary comes last */
     T_CHECK(o != NULL && cJSON_GetObjectItem(o, "summary"), "eval --json printed no summary: %s", r.out);
     /* Before it, a record per input file: every gallery image and every probe. */
-    int gallery = 0, probes = 0;
+    int gallery = 0, probes = 0, ignored = 0;
     for (int k = 0; k + 1 < t_count_lines(r.out); k++) {
         cJSON *f = t_json_line(r.out, k);
         const char *role = cJSON_GetStringValue(cJSON_GetObjectItem(f, "role"));
@@ -47,9 +47,13 @@ static void test_eval_film(const char *film)
                 cJSON_GetStringValue(cJSON_GetObjectItem(f, "status")), "record %d lacks role/file/status", k);
         gallery += role && !strcmp(role, "gallery");
         probes += role && !strcmp(role, "probe");
+        ignored += role && !strcmp(role, "ignored");
         cJSON_Delete(f);
     }
-    printf("eval Film: %d gallery records, %d probe records\n", gallery, probes);
+    /* Film/Test holds two loose group photos (1.jpg, 2.jpg) beside the person folders */
+    printf("eval Film: %d gallery records, %d probe records, %d ignored (loose files)\n", gallery, probes, ignored);
+    T_CHECK(ignored == 2 && num(o, "not_read") == 2, "Film/Test's 2 loose group photos: %d records, not_read %g",
+            ignored, num(o, "not_read"));
     T_CHECK(gallery == num(o, "gallery_images") && probes == num(o, "all_probes"),
             "records: %d gallery of %g images, %d probes of %g", gallery, num(o, "gallery_images"), probes,
             num(o, "all_probes"));

@@ -158,6 +158,22 @@ static void test_case09(void)
     T_CHECK(r.status != 0 && !strstr(r.err, "-0") && strstr(r.err, "same face"), "calibrate: %d %s", r.status, r.err);
     printf("case 09: calibrate -> exit %d: %s", r.status, r.err);
     t_run_free(&r);
+
+    /* on purpose, from the CLI: --also-other-person adds it, says who else has it, and check still reports it */
+    const char *g2 = tpath("c09b.db");
+    t_facenet(&r, "enroll --gallery %s --json '%s/batch1'", g2, dir);
+    T_CHECK(r.status == 0, "batch1 again: %d %s", r.status, r.err);
+    t_run_free(&r);
+    t_facenet(&r, "enroll --gallery %s --also-other-person --json '%s/batch2'", g2, dir);
+    T_CHECK(r.status == 0 && strstr(r.out, "\"status\":\"added\"") && strstr(r.out, "\"other_person\":\"PersonA\"") &&
+                strstr(r.out, "also enrolled as PersonA") && !strstr(r.out, "\"status\":\"refused\""),
+            "--also-other-person: added, naming PersonA: %d %s", r.status, r.out);
+    t_run_free(&r);
+    t_facenet(&r, "gallery --gallery %s check", g2);
+    T_CHECK(r.status == 1 && strstr(r.err, "more than one person"), "check after --also-other-person: %d %s", r.status,
+            r.err);
+    printf("case 09: --also-other-person, then check -> exit %d\n", r.status);
+    t_run_free(&r);
 }
 
 /* ---- case 11: José three ways ---- */

@@ -201,12 +201,12 @@ static void test_every_file(const char *film)
     static const struct { const char *tail, *role, *status; } want[] = {
         {"gallery/A/1.jpg", "gallery", "enrolled"},
         {"gallery/A/cut.jpg", "gallery", "unreadable"},
-        {"gallery/A/notes.txt", NULL, "unsupported_format"},
-        {"gallery/README.md", NULL, "not_in_person_folder"},
+        {"gallery/A/notes.txt", "ignored", "unsupported_format"},
+        {"gallery/README.md", "ignored", "not_in_person_folder"},
         {"probes/A/1.jpg", "probe", "ok"},
         {"probes/A/broken.jpg", "probe", "unreadable"},
-        {"probes/A/clip.mp4", NULL, "unsupported_format"},
-        {"probes/list.csv", NULL, "not_in_person_folder"},
+        {"probes/A/clip.mp4", "ignored", "unsupported_format"},
+        {"probes/list.csv", "ignored", "not_in_person_folder"},
     };
     const int nwant = (int)(sizeof want / sizeof want[0]);
     t_run r;

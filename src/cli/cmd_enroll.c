@@ -18,6 +18,7 @@ static const fn_cli_use uses[] = {
     FN_USE_REQ(FN_O_GALLERY, "the gallery file (created if missing)"),
     FN_USE_H(FN_O_JSON, "JSON Lines: one object per file {person, file, status, detail}, then a summary object"),
     FN_USE(FN_O_VERBOSE),
+    FN_USE(FN_O_ALSO_OTHER_PERSON),
     FN_USE_H(FN_O_NAME, "the person (with --camera)"),
     FN_USE_H(FN_O_CAMERA, "capture from SOURCE (/dev/video0, a stream URL, a video file, an image sequence) "
                                  "instead of reading DIR"),
@@ -58,6 +59,7 @@ typedef struct enroll_ctx {
     fn_engine *e;
     fn_gallery *g;
     int json;
+    int add_flags;            /* FN_GALLERY_ADD_ALLOW_OTHER_PERSON with --also-other-person */
     enroll_stats st;
     fn_faces f;
     fn_progress prog;
@@ -119,7 +121,7 @@ static int enroll_image(enroll_ctx *c, const char *person, const char *path)
     fn_gallery_face gf = {person, path, hash, {0}, c->f.faces[k].prob, c->f.emb};
     memcpy(gf.box, c->f.faces[k].box, sizeof gf.box);
     fn_gallery_add_info info;
-    s = fn_gallery_add_ex(c->g, &gf, 0, &info);
+    s = fn_gallery_add_ex(c->g, &gf, c->add_flags, &info);
     if (s != FN_OK) {
         c->st.errors++;
         report(c, person, path, "error", fn_last_error());
@@ -142,7 +144,19 @@ static int enroll_image(enroll_ctx *c, const char *person, const char *path)
         return 1;
     }
     c->st.added++;
+    if (info.other_person[0]) {   /* --also-other-person: added, but say who else has it */
+        char also[FN_GALLERY_NAME_MAX + 140];
+        snprintf(also, sizeof also, "%s%salso enrolled as %s (--also-other-person)", detail, detail[0] ? "; " : "",
+                 info.other_person);
+        snprintf(detail, sizeof detail, "%.95s", also);
+        c->other = info.other_person;
+        if (!c->json) {
+            fn_progress_end(&c->prog);
+            fprintf(stderr, "warning: %s: added as %s, %s\n", path, person, also);
+        }
+    }
     if (c->json) report(c, person, path, "added", detail[0] ? detail : NULL);
+    c->other = NULL;
     return 1;
 }
 
@@ -212,6 +226,7 @@ int fn_cmd_enroll(int argc, char **argv)
     const char *gpath = fn_cli_str(&a, FN_O_GALLERY);
     enroll_ctx c = {0};
     c.json = fn_cli_flag(&a, FN_O_JSON);
+    c.add_flags = fn_cli_flag(&a, FN_O_ALSO_OTHER_PERSON) ? FN_GALLERY_ADD_ALLOW_OTHER_PERSON : 0;
     int verbose = fn_cli_flag(&a, FN_O_VERBOSE);
     fn_camera_enroll cam = {fn_cli_str(&a, FN_O_NAME), fn_cli_str(&a, FN_O_CAMERA),
                             (int)fn_cli_int(&a, FN_O_FRAMES, 5), fn_cli_float(&a, FN_O_SECONDS, 30),

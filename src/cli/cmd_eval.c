@@ -21,7 +21,7 @@ static const fn_cli_use uses[] = {
     FN_USE(FN_O_OVERWRITE),
     FN_USE_H(FN_O_JSON, "JSON Lines: a record per gallery image {file, role, status: enrolled|no_face|unreadable|"
                         "unsupported_format, error}, per probe {file, role, kind, person, status: ok|no_face|unreadable|"
-                        "unsupported_format, nearest, distance, accepted, correct}, per file not read {file, status: "
+                        "unsupported_format, nearest, distance, accepted, correct}, per file not read {file, role: ignored, status: "
                         "unsupported_format|not_in_person_folder}, then the summary object {summary: \"eval\", ...}"),
     FN_USE(FN_O_NO_CACHE),
     FN_CLI_ENGINE_USES,
@@ -280,11 +280,14 @@ static void file_records(const fn_folder_eval *r, const fn_pathlist *gallery)
         cJSON_AddStringToObject(o, "role", "gallery");
         fn_cli_emit(o);
     }
-    for (int i = 0; i < r->skipped.n; i++)
-        fn_cli_emit(fn_cli_file_record(r->skipped.items[i], FN_ST_UNSUPPORTED, "not named as a JPEG or PNG; not read"));
-    for (int i = 0; i < r->loose.n; i++)
-        fn_cli_emit(fn_cli_file_record(r->loose.items[i], FN_ST_NOT_IN_PERSON_FOLDER,
-                                       "directly in the gallery or probe folder, in no person's folder; not read"));
+    for (int i = 0; i < r->skipped.n + r->loose.n; i++) {
+        int sk = i < r->skipped.n;
+        cJSON *o = sk ? fn_cli_file_record(r->skipped.items[i], FN_ST_UNSUPPORTED, "not named as a JPEG or PNG; not read")
+                      : fn_cli_file_record(r->loose.items[i - r->skipped.n], FN_ST_NOT_IN_PERSON_FOLDER,
+                                           "directly in the gallery or probe folder, in no person's folder; not read");
+        cJSON_AddStringToObject(o, "role", "ignored");
+        fn_cli_emit(o);
+    }
     for (int i = 0; i < r->n_probes; i++) {
         const fn_eval_probe *p = &r->probes[i];
         cJSON *o = p->error ? fn_cli_file_record(p->file, fn_cli_load_status(p->file), p->error)

@@ -50,6 +50,9 @@ const fn_cli_option fn_cli_options[FN_O_COUNT] = {
     [FN_O_DRY_RUN] = FLAG("dry-run", 0, "report, but do not store anything"),
     [FN_O_ALLOW_REPEATS] = FLAG("allow-repeats", 0, "let one person name several faces of a picture (mirrors, "
                                 "posters); by default the faces are named jointly, each person at most once"),
+    [FN_O_ALSO_OTHER_PERSON] = FLAG("also-other-person", 0, "enrol a file even when the same face of it is already "
+                                    "enrolled as someone else (a photo that really shows two people you mean to "
+                                    "keep apart is rare; the default refuses and names who has it)"),
     [FN_O_JSON] = FLAG("json", 'j', "JSON Lines on stdout"),
     [FN_O_VERBOSE] = FLAG("verbose", 'v', "name every skipped file, not only their count"),
     [FN_O_ANNOTATE] = PATH("annotate", 0, "DIR", "write each image with boxes and names drawn into DIR"),
