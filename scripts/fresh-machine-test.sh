@@ -139,7 +139,11 @@ shared_mount() {   # shared_mount HOME on|off — ../shared of the clone
   local t="$root$1/shared"
   if [ "$2" = on ]; then
     [ -d "$SHARED_DIR" ] || die "SHARED_DIR=$SHARED_DIR is absent"
+    # A mount left by an interrupted run may show a directory since replaced
+    # (an empty, deleted one): always mount afresh, and prove it is there.
+    if mountpoint -q "$t"; then umount "$t"; fi
     mnt "$t" --bind "$SHARED_DIR"; mount -o remount,bind,ro "$t"
+    [ -f "$t/README.md" ] || die "$t: the bind mount of $SHARED_DIR shows no README.md"
   else
     if mountpoint -q "$t"; then umount "$t"; fi
     rmdir "$t" 2>/dev/null || true
