@@ -20,6 +20,7 @@
 #include "facenet.h"
 #include "image/image.h"
 #include "t.h"
+#include "t_jpeg.h"
 #include "video/video.h"
 
 static char tmp[256];
@@ -33,36 +34,14 @@ static const char *kind_names[NKINDS] = {"baseline", "progressive", "restart mar
 
 static membuf make_jpeg(const fn_image *img, int kind)
 {
-    struct jpeg_compress_struct ci;
-    struct jpeg_error_mgr err;
-    ci.err = jpeg_std_error(&err);
-    jpeg_create_compress(&ci);
-    unsigned char *out = NULL;
-    unsigned long outlen = 0;
-    jpeg_mem_dest(&ci, &out, &outlen);
-    int gray = kind == GRAY;
-    ci.image_width = (JDIMENSION)img->w, ci.image_height = (JDIMENSION)img->h;
-    ci.input_components = 3, ci.in_color_space = JCS_RGB;
-    jpeg_set_defaults(&ci);
-    if (gray) jpeg_set_colorspace(&ci, JCS_GRAYSCALE);
-    jpeg_set_quality(&ci, 90, TRUE);
-    if (kind == PROGRESSIVE) jpeg_simple_progression(&ci);
-    if (kind == RESTARTS) ci.restart_in_rows = 1;
-    jpeg_start_compress(&ci, TRUE);
-    while (ci.next_scanline < ci.image_height) {
-        JSAMPROW r = fn_image_px(img, 0, (int)ci.next_scanline);
-        jpeg_write_scanlines(&ci, &r, 1);
-    }
-    jpeg_finish_compress(&ci);
-    jpeg_destroy_compress(&ci);
-    return (membuf){out, outlen};
+    t_jpeg_opts o = {.quality = 90, .comps = 3, .gray_out = kind == GRAY, .progressive = kind == PROGRESSIVE,
+                     .restart_rows = kind == RESTARTS};
+    membuf m = {0};
+    t_jpeg_encode(img->data, img->w, img->h, (size_t)img->w * 3, &o, &m.p, &m.n);
+    return m;
 }
 
-static void write_file(const char *path, const void *p, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    if (f) fwrite(p, 1, n, f), fclose(f);
-}
+static void write_file(const char *path, const void *p, size_t n) { t_write_file(path, p, n); }
 
 /* Offset of the first SOS marker's data: truncations before it are header damage. */
 static size_t first_scan(const membuf *j)

@@ -44,6 +44,7 @@
 #include "facenet.h"
 #include "image/image.h"
 #include "t.h"
+#include "t_jpeg.h"
 #include "video/video.h"
 
 typedef struct size2 { int w, h; } size2;
@@ -242,34 +243,21 @@ static const char *jpeg_names[NJPEG] = {"gray", "4:2:0", "4:4:4", "CMYK"};
 
 static membuf make_jpeg(const fn_image *rgb, int kind)
 {
-    struct jpeg_compress_struct ci;
-    struct jpeg_error_mgr err;
-    ci.err = jpeg_std_error(&err);
-    jpeg_create_compress(&ci);
-    unsigned char *out = NULL;
-    unsigned long outlen = 0;
-    jpeg_mem_dest(&ci, &out, &outlen);
-    ci.image_width = (JDIMENSION)rgb->w, ci.image_height = (JDIMENSION)rgb->h;
-    ci.input_components = kind == JPEG_CMYK ? 4 : 3;
-    ci.in_color_space = kind == JPEG_CMYK ? JCS_CMYK : JCS_RGB;
-    jpeg_set_defaults(&ci);
-    if (kind == JPEG_GRAY) jpeg_set_colorspace(&ci, JCS_GRAYSCALE);
-    jpeg_set_quality(&ci, 100, TRUE);
-    if (kind == JPEG_444)
-        for (int c = 0; c < 3; c++) ci.comp_info[c].h_samp_factor = ci.comp_info[c].v_samp_factor = 1;
-    jpeg_start_compress(&ci, TRUE);
-    uint8_t *row = malloc((size_t)rgb->w * 4);
-    while (ci.next_scanline < ci.image_height) {
-        const uint8_t *src = fn_image_px(rgb, 0, (int)ci.next_scanline);
-        for (int x = 0; x < rgb->w; x++)
-            for (int c = 0; c < ci.input_components; c++) row[x * ci.input_components + c] = c < 3 ? src[3 * x + c] : 0;
-        JSAMPROW r = row;
-        jpeg_write_scanlines(&ci, &r, 1);
+    int comps = kind == JPEG_CMYK ? 4 : 3;
+    const uint8_t *px = rgb->data;
+    uint8_t *cmyk = NULL;
+    if (comps == 4) {   /* the RGB samples as C, M, Y and no K */
+        cmyk = calloc((size_t)rgb->w * (size_t)rgb->h, 4);
+        for (size_t i = 0; cmyk && i < (size_t)rgb->w * (size_t)rgb->h; i++)
+            for (int c = 0; c < 3; c++) cmyk[4 * i + c] = rgb->data[3 * i + c];
+        px = cmyk;
     }
-    free(row);
-    jpeg_finish_compress(&ci);
-    jpeg_destroy_compress(&ci);
-    return (membuf){out, outlen, outlen};
+    t_jpeg_opts o = {.quality = 100, .comps = comps, .gray_out = kind == JPEG_GRAY, .full_chroma = kind == JPEG_444};
+    membuf m = {0};
+    if (px) t_jpeg_encode(px, rgb->w, rgb->h, (size_t)rgb->w * comps, &o, &m.p, &m.n);
+    m.cap = m.n;
+    free(cmyk);
+    return m;
 }
 
 /* PNG: exact against the samples.  JPEG: the size, and for gray/4:4:4 at

@@ -11,6 +11,7 @@
 #include <zlib.h>
 
 #include "t.h"
+#include "t_jpeg.h"
 #include "core/error.h"
 #include "image/image.h"
 #include "image/codec.h"
@@ -60,34 +61,16 @@ static size_t exif_payload(uint8_t *e, int orientation, int big)
 /* comps 1 = gray, 3 = RGB, 4 = CMYK (stored values, Adobe marker written). */
 static membuf make_jpeg(const uint8_t *px, int w, int h, int comps, int quality, int orientation)
 {
-    struct jpeg_compress_struct ci;
-    struct jpeg_error_mgr err;
-    ci.err = jpeg_std_error(&err);
-    jpeg_create_compress(&ci);
-    unsigned char *out = NULL;
-    unsigned long outlen = 0;
-    jpeg_mem_dest(&ci, &out, &outlen);
-    ci.image_width = w, ci.image_height = h, ci.input_components = comps;
-    ci.in_color_space = comps == 1 ? JCS_GRAYSCALE : comps == 3 ? JCS_RGB : JCS_CMYK;
-    jpeg_set_defaults(&ci);
-    jpeg_set_quality(&ci, quality, TRUE);
-    if (comps == 3) { /* no chroma subsampling: keeps hand-checked colours exact */
-        ci.comp_info[0].h_samp_factor = ci.comp_info[0].v_samp_factor = 1;
-    }
-    jpeg_start_compress(&ci, TRUE);
-    if (orientation) {
-        uint8_t e[64];
-        size_t n = exif_payload(e, orientation, orientation == 8);
-        jpeg_write_marker(&ci, JPEG_APP0 + 1, e, (unsigned)n);
-    }
-    while (ci.next_scanline < ci.image_height) {
-        JSAMPROW r = (JSAMPROW)(px + (size_t)ci.next_scanline * w * comps);
-        jpeg_write_scanlines(&ci, &r, 1);
-    }
-    jpeg_finish_compress(&ci);
-    jpeg_destroy_compress(&ci);
+    uint8_t e[64];
+    const uint8_t *app1[1] = {e};
+    size_t app1_len[1] = {orientation ? exif_payload(e, orientation, orientation == 8) : 0};
+    t_jpeg_opts o = {.quality = quality, .comps = comps, .full_chroma = comps == 3, .app1 = app1, .app1_len = app1_len,
+                     .napp1 = orientation != 0};
+    uint8_t *out = NULL;
+    size_t n = 0;
+    t_jpeg_encode(px, w, h, (size_t)w * comps, &o, &out, &n);
     membuf m = {0};
-    mb_put(&m, out, outlen);
+    mb_put(&m, out, n);
     free(out);
     return m;
 }

@@ -27,6 +27,7 @@
 #include "image/codec.h"
 #include "image/image.h"
 #include "t.h"
+#include "t_jpeg.h"
 #include "video/video.h"
 
 static char tmp[256];
@@ -146,34 +147,13 @@ typedef struct membuf { uint8_t *p; size_t n; } membuf;
 /* JPEG of img (4:4:4, quality 95) with the given APP1 payloads after SOI. */
 static membuf jpeg_with_app1(const fn_image *img, const uint8_t *const *app1, const size_t *app1_len, int napp1)
 {
-    struct jpeg_compress_struct ci;
-    struct jpeg_error_mgr err;
-    ci.err = jpeg_std_error(&err);
-    jpeg_create_compress(&ci);
-    unsigned char *out = NULL;
-    unsigned long outlen = 0;
-    jpeg_mem_dest(&ci, &out, &outlen);
-    ci.image_width = (JDIMENSION)img->w, ci.image_height = (JDIMENSION)img->h, ci.input_components = 3;
-    ci.in_color_space = JCS_RGB;
-    jpeg_set_defaults(&ci);
-    jpeg_set_quality(&ci, 95, TRUE);
-    for (int c = 0; c < 3; c++) ci.comp_info[c].h_samp_factor = ci.comp_info[c].v_samp_factor = 1;
-    jpeg_start_compress(&ci, TRUE);
-    for (int k = 0; k < napp1; k++) jpeg_write_marker(&ci, JPEG_APP0 + 1, app1[k], (unsigned)app1_len[k]);
-    while (ci.next_scanline < ci.image_height) {
-        JSAMPROW r = fn_image_px(img, 0, (int)ci.next_scanline);
-        jpeg_write_scanlines(&ci, &r, 1);
-    }
-    jpeg_finish_compress(&ci);
-    jpeg_destroy_compress(&ci);
-    return (membuf){out, outlen};
+    t_jpeg_opts o = {.quality = 95, .comps = 3, .full_chroma = 1, .app1 = app1, .app1_len = app1_len, .napp1 = napp1};
+    membuf m = {0};
+    t_jpeg_encode(img->data, img->w, img->h, (size_t)img->w * 3, &o, &m.p, &m.n);
+    return m;
 }
 
-static void write_file(const char *path, const void *p, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    if (f) fwrite(p, 1, n, f), fclose(f);
-}
+static void write_file(const char *path, const void *p, size_t n) { t_write_file(path, p, n); }
 
 /* PNG of img with an eXIf chunk holding tiff (n bytes). */
 static int png_with_exif(const char *path, const fn_image *img, uint8_t *tiff, size_t n)
