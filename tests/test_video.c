@@ -7,6 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include "cli_util.h"
 #include "t.h"
@@ -228,6 +232,62 @@ static void expect_failure(const char *what, const char *needle, const char *sou
     t_run_free(&r);
 }
 
+/* A local file never reaches the network: an HLS playlist on disk naming an
+ * http:// segment is refused without a connection (oracle: a socket listening
+ * at that address accepts nothing), an SDP file (RTP over UDP) is refused,
+ * while a playlist of local segments plays.  FFmpeg 5.1's default whitelist
+ * for files (file,crypto,data) already refuses both; the source now sets
+ * its own (file,pipe), so this does not rest on FFmpeg's default. */
+static void check_playlists(void)
+{
+    int srv = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t alen = sizeof a;
+    T_CHECK(srv >= 0 && bind(srv, (struct sockaddr *)&a, sizeof a) == 0 && listen(srv, 4) == 0 &&
+                getsockname(srv, (struct sockaddr *)&a, &alen) == 0, "a listening socket on loopback");
+    char list[600], cmd[1400];
+    snprintf(list, sizeof list, "%s/remote.m3u8", tmp);
+    FILE *f = fopen(list, "w");
+    T_CHECK(f != NULL, "cannot write %s", list);
+    if (f) {
+        fprintf(f, "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXTINF:2.0,\nhttp://127.0.0.1:%d/seg0.ts\n"
+                   "#EXT-X-ENDLIST\n", ntohs(a.sin_port));
+        fclose(f);
+    }
+    t_run r;
+    t_facenet(&r, "watch --models-dir '%s' --gallery '%s' --headless --json '%s'", models_dir, gallery, list);
+    fcntl(srv, F_SETFL, O_NONBLOCK);
+    int c = accept(srv, NULL, NULL);
+    T_CHECK(c < 0, "a playlist on disk made facenet connect to 127.0.0.1:%d", ntohs(a.sin_port));
+    T_CHECK(r.status > 0 && r.status < 128 && strstr(r.err, "remote.m3u8"), "remote playlist: exit %d: %s", r.status,
+            r.err);
+    printf("local playlist naming http://127.0.0.1:%d/: exit %d, %s: %s", ntohs(a.sin_port), r.status,
+           c < 0 ? "no connection made" : "CONNECTED", r.err);
+    if (c >= 0) close(c);
+    close(srv);
+    t_run_free(&r);
+    /* an SDP file would have FFmpeg receive RTP over UDP: refused, at once */
+    snprintf(list, sizeof list, "%s/stream.sdp", tmp);
+    if ((f = fopen(list, "w"))) {
+        fprintf(f, "v=0\no=- 0 0 IN IP4 127.0.0.1\ns=x\nc=IN IP4 127.0.0.1\nt=0 0\nm=video %d RTP/AVP 96\n"
+                   "a=rtpmap:96 H264/90000\n", ntohs(a.sin_port));
+        fclose(f);
+    }
+    t_facenet(&r, "watch --models-dir '%s' --gallery '%s' --headless --json '%s'", models_dir, gallery, list);
+    T_CHECK(r.status > 0 && r.status < 128 && strstr(r.err, "stream.sdp"), "sdp file: exit %d: %s", r.status, r.err);
+    printf("local SDP file (RTP over UDP): exit %d: %s", r.status, r.err);
+    t_run_free(&r);
+    /* local segments: allowed */
+    snprintf(list, sizeof list, "%s/hls/local.m3u8", tmp);
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s/hls' && ffmpeg -v error -y -f lavfi -i testsrc=size=64x48:rate=10 -t 2 "
+             "-c:v mpeg2video -f hls -hls_time 1 -hls_list_size 0 '%s'", tmp, list);
+    T_CHECK(sh(cmd) == 0, "ffmpeg hls");
+    t_facenet(&r, "watch --models-dir '%s' --gallery '%s' --headless --json '%s'", models_dir, gallery, list);
+    T_CHECK(r.status == 0, "local playlist of local segments: exit %d: %s", r.status, r.err);
+    printf("local playlist of local segments: exit %d\n", r.status);
+    t_run_free(&r);
+}
+
 static void check_bad_sources(void)
 {
     char missing[600], garbage[600], audio[600], cmd[1400];
@@ -242,6 +302,7 @@ static void check_bad_sources(void)
     T_CHECK(sh(cmd) == 0, "ffmpeg audio");
     expect_failure("audio only", "no video stream", audio);
     expect_failure("missing camera", "no such video device", "/dev/video9");
+    check_playlists();
 }
 
 int main(void)

@@ -90,6 +90,8 @@ static fn_status av_fail(fn_status code, const char *url, const char *what, int 
 static int interrupted(void *opaque) { return atomic_load(&((fn_video_source *)opaque)->stop); }
 
 static int is_device(const char *url) { return !strncmp(url, "/dev/video", 10); }
+/* What a network source may open, itself and what it names (segments, keys). */
+#define NETWORK_PROTOCOLS "http,https,tls,tcp,udp,rtp,srtp,rtsp,rtsps,rtmp,rtmps,hls,crypto,data,httpproxy"
 static int is_network(const char *url) { return strstr(url, "://") != NULL && strncmp(url, "file:", 5) != 0; }
 
 static fn_status open_input(fn_video_source *v)
@@ -105,10 +107,20 @@ static fn_status open_input(fn_video_source *v)
     } else if (is_network(v->url)) {
         av_dict_set(&opt, "rw_timeout", "5000000", 0);   /* microseconds: a dead server must not hang us */
         av_dict_set(&opt, "timeout", "5000000", 0);
-    } else if (!strchr(v->url, '%')) {
+        /* A stream may name further URLs (HLS playlists, DASH manifests):
+         * network protocols only, never file: (a remote playlist must not
+         * make us read local files). */
+        av_dict_set(&opt, "protocol_whitelist", NETWORK_PROTOCOLS, 0);
+    } else {
+        /* A local file may name further URLs too (an .m3u8 playlist, a
+         * concat list): local files only, so that opening a file never
+         * reaches the network (FFmpeg's HLS/concat SSRF class of faults). */
         struct stat st;
-        if (stat(v->url, &st) != 0) return fn_fail(FN_ERR_IO, "%s: no such file", v->url);
-        if (S_ISDIR(st.st_mode)) return fn_fail(FN_ERR_ARG, "%s: is a directory, not a video", v->url);
+        if (!strchr(v->url, '%')) {   /* not an image sequence pattern */
+            if (stat(v->url, &st) != 0) return fn_fail(FN_ERR_IO, "%s: no such file", v->url);
+            if (S_ISDIR(st.st_mode)) return fn_fail(FN_ERR_ARG, "%s: is a directory, not a video", v->url);
+        }
+        av_dict_set(&opt, "protocol_whitelist", "file,pipe", 0);
     }
     v->fmt = avformat_alloc_context();
     if (!v->fmt) {
