@@ -13,6 +13,8 @@ static const fn_cli_use uses[] = {
                         "one per file "
      "without a face or unreadable {file, status, error}"),
     FN_USE(FN_O_VERBOSE),
+    FN_USE_D(FN_O_JOBS, "0", NULL),
+    FN_USE_D(FN_O_BATCH, "32", NULL),
     FN_CLI_ENGINE_USES,
     FN_USE_END};
 
@@ -23,7 +25,9 @@ static const fn_cli_spec spec = {
         "Embeds every face of each image (detect, align, embed).  With --aligned each\n"
         "image is taken as an already aligned face crop (160x160 for FaceNet, 112x112\n"
         "for MobileFaceNet).  Every input file is accounted for (faces, no face, or an\n"
-        "error naming it); files in the folders that are not images are reported as skipped.",
+        "error naming it); files in the folders that are not images are reported as skipped.\n"
+        "Many files are decoded and detected on every CPU at once and their faces embedded\n"
+        "in batches (--jobs, --batch); the output keeps the input order.",
     .opts = uses, .min_args = 1, .max_args = -1, .args_name = "IMAGE|DIR...",
     .examples = (const char *const[]){
         "facenet embed --json photos/",
@@ -68,24 +72,63 @@ int fn_cmd_embed(int argc, char **argv)
     if (fn_cli_engine_open(&ce, "embed", &e)) { fn_pathlist_free(&files); return 1; }
     int dim = fn_engine_dim(e), failures = 0;
     fn_faces f = {0};
+    fn_batch *b = NULL;
+    int batch = (int)fn_cli_int(&a, FN_O_BATCH, 32);
+    if (batch > 1 && files.count > 1) {
+        /* many files: decoded and detected on every CPU, embedded in batches, printed in order */
+        fn_batch_params bp;
+        fn_batch_params_init(&bp);
+        bp.workers = (int)fn_cli_int(&a, FN_O_JOBS, 0);
+        bp.batch = batch;
+        bp.aligned = aligned;
+        bp.keep_image = 1;   /* the edge flag needs the image's size */
+        fn_status s = fn_batch_new_paths(e, &bp, (const char *const *)files.items, files.count, &b);
+        if (s != FN_OK) {
+            fn_engine_free(e);
+            fn_pathlist_free(&files);
+            return fn_cli_fail("embed", s);
+        }
+    }
     fn_progress prog;
     fn_progress_start(&prog, "embedding", files.count);
     for (int i = 0; i < files.count; i++) {
-        fn_status s = fn_faces_run(e, files.items[i], aligned, 1, &f);
+        const fn_faces *ff = &f;
+        const char *err;
+        int loaded;
+        fn_status s;
+        if (b) {
+            const fn_batch_result *r = NULL;
+            s = fn_batch_next(b, &r);
+            if (s != FN_OK || !r) {
+                fn_progress_end(&prog);
+                failures += files.count - i;
+                fn_cli_fail("embed", s != FN_OK ? s : FN_ERR_INTERNAL);
+                break;
+            }
+            s = r->status;
+            ff = r->faces;
+            err = r->error;
+            loaded = r->loaded;
+        } else {
+            s = fn_faces_run(e, files.items[i], aligned, 1, &f);
+            err = fn_last_error();
+            loaded = f.img.data != NULL;
+        }
         fn_progress_step(&prog, files.items[i]);
         if (s != FN_OK) {
             fn_progress_end(&prog);
-            if (json) fn_cli_emit(fn_cli_file_record(files.items[i], f.img.data ? "error" :
-                                                     fn_cli_load_status(files.items[i]), fn_last_error()));
-            fn_cli_fail("embed", s);
+            if (json) fn_cli_emit(fn_cli_file_record(files.items[i], loaded ? "error" :
+                                                     fn_cli_load_status(files.items[i]), err));
+            fn_cli_error("embed", "%s", err && *err ? err : fn_status_name(s));
             failures++;
             continue;
         }
-        fn_cli_image_warning("embed", &f, NULL);
-        if (f.n == 0 && json) fn_cli_emit(fn_cli_file_record(files.items[i], FN_ST_NO_FACE, NULL));
-        else if (f.n == 0) printf("%s: no face\n", files.items[i]);
-        for (int k = 0; k < f.n; k++) print_face(files.items[i], &f, k, dim, aligned, json);
+        fn_cli_image_warning("embed", ff, NULL);
+        if (ff->n == 0 && json) fn_cli_emit(fn_cli_file_record(files.items[i], FN_ST_NO_FACE, NULL));
+        else if (ff->n == 0) printf("%s: no face\n", files.items[i]);
+        for (int k = 0; k < ff->n; k++) print_face(files.items[i], ff, k, dim, aligned, json);
     }
+    fn_batch_free(b);
     fn_progress_end(&prog);
     fn_faces_free(&f);
     fn_engine_free(e);
