@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "common.h"
 #include "engine_opts.h"
+#include "bulk.h"
 #include "faces.h"
 
 static const fn_cli_use uses[] = {
@@ -71,66 +72,36 @@ int fn_cmd_embed(int argc, char **argv)
     ce.opts.embedder_only = aligned;   /* crops need no detector, nor the bundle */
     if (fn_cli_engine_open(&ce, "embed", &e)) { fn_pathlist_free(&files); return 1; }
     int dim = fn_engine_dim(e), failures = 0;
-    fn_faces f = {0};
-    fn_batch *b = NULL;
-    int batch = (int)fn_cli_int(&a, FN_O_BATCH, 32);
-    if (batch > 1 && files.count > 1) {
-        /* many files: decoded and detected on every CPU, embedded in batches, printed in order */
-        fn_batch_params bp;
-        fn_batch_params_init(&bp);
-        bp.workers = (int)fn_cli_int(&a, FN_O_JOBS, 0);
-        bp.batch = batch;
-        bp.aligned = aligned;
-        bp.keep_image = 1;   /* the edge flag needs the image's size */
-        fn_status s = fn_batch_new_paths(e, &bp, (const char *const *)files.items, files.count, &b);
-        if (s != FN_OK) {
-            fn_engine_free(e);
-            fn_pathlist_free(&files);
-            return fn_cli_fail("embed", s);
-        }
+    fn_cli_bulk k;
+    if (fn_cli_bulk_start(&k, "embed", e, &a, files.items, files.count, aligned, 1)) {
+        fn_engine_free(e);
+        fn_pathlist_free(&files);
+        return 1;
     }
     fn_progress prog;
     fn_progress_start(&prog, "embedding", files.count);
-    for (int i = 0; i < files.count; i++) {
-        const fn_faces *ff = &f;
-        const char *err;
-        int loaded;
-        fn_status s;
-        if (b) {
-            const fn_batch_result *r = NULL;
-            s = fn_batch_next(b, &r);
-            if (s != FN_OK || !r) {
-                fn_progress_end(&prog);
-                failures += files.count - i;
-                fn_cli_fail("embed", s != FN_OK ? s : FN_ERR_INTERNAL);
-                break;
-            }
-            s = r->status;
-            ff = r->faces;
-            err = r->error;
-            loaded = r->loaded;
-        } else {
-            s = fn_faces_run(e, files.items[i], aligned, 1, &f);
-            err = fn_last_error();
-            loaded = f.img.data != NULL;
-        }
-        fn_progress_step(&prog, files.items[i]);
-        if (s != FN_OK) {
+    fn_cli_bulk_item it;
+    int done = 0;
+    while (!fn_cli_bulk_next(&k, "embed", &it)) {
+        done++;
+        fn_progress_step(&prog, it.path);
+        if (it.status != FN_OK) {
             fn_progress_end(&prog);
-            if (json) fn_cli_emit(fn_cli_file_record(files.items[i], loaded ? "error" :
-                                                     fn_cli_load_status(files.items[i]), err));
-            fn_cli_error("embed", "%s", err && *err ? err : fn_status_name(s));
+            if (json) fn_cli_emit(fn_cli_file_record(it.path, it.loaded ? "error" : fn_cli_load_status(it.path),
+                                                     it.error));
+            fn_cli_error("embed", "%s", it.error);
             failures++;
             continue;
         }
-        fn_cli_image_warning("embed", ff, NULL);
-        if (ff->n == 0 && json) fn_cli_emit(fn_cli_file_record(files.items[i], FN_ST_NO_FACE, NULL));
-        else if (ff->n == 0) printf("%s: no face\n", files.items[i]);
-        for (int k = 0; k < ff->n; k++) print_face(files.items[i], ff, k, dim, aligned, json);
+        const fn_faces *f = it.faces;
+        fn_cli_image_warning("embed", f, NULL);
+        if (f->n == 0 && json) fn_cli_emit(fn_cli_file_record(it.path, FN_ST_NO_FACE, NULL));
+        else if (f->n == 0) printf("%s: no face\n", it.path);
+        for (int j = 0; j < f->n; j++) print_face(it.path, f, j, dim, aligned, json);
     }
-    fn_batch_free(b);
+    failures += files.count - done;
+    fn_cli_bulk_end(&k);
     fn_progress_end(&prog);
-    fn_faces_free(&f);
     fn_engine_free(e);
     fn_pathlist_free(&files);
     return failures ? 1 : 0;
