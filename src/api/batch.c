@@ -11,8 +11,10 @@
  * memory is `window` images whatever the number of inputs.
  *
  * Threads: workers run OpenMP regions single-threaded (omp_set_num_threads
- * is per thread), so N workers keep N cores busy without oversubscribing;
- * the embedding call on the caller's thread keeps the caller's setting.
+ * is per thread), so N workers keep N cores busy without oversubscribing.
+ * The embedding call on the caller's thread is single-threaded too while
+ * workers detect (an OpenMP team would spin against them); with aligned
+ * crops (workers only decode) it keeps the caller's thread count.
  */
 #include <omp.h>
 #include <pthread.h>
@@ -347,7 +349,12 @@ fn_status fn_batch_next(fn_batch *b, const fn_batch_result **out)
                 k++;
             if (k == b->p.batch || (b->end >= 0 && b->head + k == b->end)) {
                 pthread_mutex_unlock(&b->mu);
+                /* detecting workers keep the cores busy: a team here would
+                 * only spin against them; crops alone leave them idle */
+                int threads = omp_get_max_threads();
+                if (!b->p.aligned) omp_set_num_threads(1);
                 fn_status st = embed_run(b, b->head, k);
+                omp_set_num_threads(threads);
                 pthread_mutex_lock(&b->mu);
                 if (st != FN_OK) {
                     pthread_mutex_unlock(&b->mu);
