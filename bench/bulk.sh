@@ -40,7 +40,8 @@ else
   src="$lfw"
   if [ "$LIMIT" -gt 0 ]; then
     src="$tmp/lfw"; mkdir -p "$src"
-    for d in $(ls "$lfw" | head -n "$LIMIT"); do ln -s "$lfw/$d" "$src/$d"; done
+    abs=$(cd "$lfw" && pwd)
+    for d in $(ls "$abs" | head -n "$LIMIT"); do ln -s "$abs/$d" "$src/$d"; done
   fi
   n=$(find -L "$src" -name '*.jpg' | wc -l)
   echo "== enroll: $n LFW development images (250x250), default models"
@@ -71,7 +72,7 @@ if [ ! -f "$ckpt" ] || [ ! -d "$crops" ]; then
 else
   xz -dc "$ckpt" > "$tmp/irv1.pt"
   mkdir -p "$tmp/crops"
-  set -- "$crops"/*.png
+  set -- "$(cd "$crops" && pwd)"/*.png
   for i in $(seq 0 999); do
     eval "f=\${$(( i % $# + 1 ))}"
     ln -s "$f" "$tmp/crops/$(printf %04d "$i").png"
