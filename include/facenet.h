@@ -16,6 +16,8 @@
  *                      face selection, the faces of one image file
  *   facenet/gallery.h  enrolment, search, the decision-threshold rule
  *   facenet/video.h    video sources and writer, the watcher, latency
+ *   facenet/batch.h    the bulk executor: many files decoded, detected and
+ *                      embedded in parallel, results in input order
  *   facenet/eval.h     metrics, calibration, open set, pairs, plots, the
  *                      embedding cache, folder evaluation
  */
@@ -28,5 +30,6 @@
 #include "facenet/gallery.h"
 #include "facenet/video.h"
 #include "facenet/eval.h"
+#include "facenet/batch.h"
 
 #endif

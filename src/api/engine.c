@@ -189,6 +189,9 @@ void fn_engine_free(fn_engine *e)
     if (!e) return;
     if (e->irv1) fn_irv1_free(e->irv1);
     if (e->mfn) fn_mfn_free(e->mfn);
+    for (int i = 0; i < e->n_idle_det; i++)
+        if (e->idle_det[i] != e->mtcnn) fn_mtcnn_free(e->idle_det[i]);
+    free(e->idle_det);
     if (e->mtcnn) fn_mtcnn_free(e->mtcnn);
     fn_haar_free(e->haar);
     fn_resize_scratch_free(&e->resize);
@@ -256,12 +259,18 @@ fn_status fn_embed_aligned(fn_engine *e, const fn_image *crops, int n, float *em
     return s;
 }
 
+fn_status fn_engine_align_into(const fn_engine *e, const fn_image *img, const fn_face *f, fn_image *out,
+                               fn_resize_scratch *rs)
+{
+    if (!out->data) FN_TRY(fn_image_alloc(out, e->input_size, e->input_size, 3));
+    if (e->kind == FN_MODEL_FACENET) return fn_extract_face(img, f->box, 0.0f, out, rs);
+    return fn_align_arcface(img, f->landmarks, out, NULL);
+}
+
 /* Align one face into e->crop (under e->lock). */
 static fn_status align_locked(fn_engine *e, const fn_image *img, const fn_face *f)
 {
-    if (!e->crop.data) FN_TRY(fn_image_alloc(&e->crop, e->input_size, e->input_size, 3));
-    if (e->kind == FN_MODEL_FACENET) return fn_extract_face(img, f->box, 0.0f, &e->crop, &e->resize);
-    return fn_align_arcface(img, f->landmarks, &e->crop, NULL);
+    return fn_engine_align_into(e, img, f, &e->crop, &e->resize);
 }
 
 fn_status fn_align_face(fn_engine *e, const fn_image *img, const fn_face *face, fn_image *out)
@@ -321,6 +330,47 @@ float fn_cosine_distance(const float *a, const float *b, int dim)
 }
 
 
+/* The first caller gets the loaded detector itself; a concurrent caller
+ * gets a clone (its own scratch, the same packed weights), kept afterwards
+ * for the next one, so the pool grows to the number of threads that ever
+ * detected at once. */
+fn_status fn_engine_detector_acquire(fn_engine *e, struct fn_mtcnn **out)
+{
+    *out = NULL;
+    if (!e->mtcnn) return fn_fail(FN_ERR_ARG, "this engine was created without a detector (embedder_only)");
+    pthread_mutex_lock(&e->detect_lock);
+    if (!e->idle_det) {   /* first use: the pool starts with the loaded detector */
+        e->idle_det = malloc(4 * sizeof *e->idle_det);
+        if (e->idle_det) {
+            e->cap_idle_det = 4;
+            e->idle_det[e->n_idle_det++] = e->mtcnn;
+        }
+    }
+    if (e->n_idle_det > 0) *out = e->idle_det[--e->n_idle_det];
+    pthread_mutex_unlock(&e->detect_lock);
+    if (*out) return FN_OK;
+    return fn_mtcnn_clone(e->mtcnn, out);
+}
+
+void fn_engine_detector_release(fn_engine *e, struct fn_mtcnn *m)
+{
+    pthread_mutex_lock(&e->detect_lock);
+    if (e->n_idle_det == e->cap_idle_det) {
+        int cap = e->cap_idle_det ? 2 * e->cap_idle_det : 4;
+        struct fn_mtcnn **p = realloc(e->idle_det, (size_t)cap * sizeof *p);
+        if (p) {
+            e->idle_det = p;
+            e->cap_idle_det = cap;
+        }
+    }
+    if (e->n_idle_det < e->cap_idle_det) {
+        e->idle_det[e->n_idle_det++] = m;
+        m = NULL;
+    }
+    pthread_mutex_unlock(&e->detect_lock);
+    if (m && m != e->mtcnn) fn_mtcnn_free(m);   /* no room to keep it (out of memory) */
+}
+
 fn_status fn_detect(fn_engine *e, const fn_image *img, fn_face *faces, int max, int *n)
 {
     *n = 0;
@@ -334,9 +384,10 @@ fn_status fn_detect(fn_engine *e, const fn_image *img, fn_face *faces, int max, 
      * caller kept the default: the pyramid sizes depend on it. */
     p.factor = fabsf(e->opts.factor - 0.709f) < 1e-7f ? 0.709 : e->opts.factor;
     p.edge_pad = e->opts.edge_retry ? FN_EDGE_PAD : 0.0;
-    pthread_mutex_lock(&e->detect_lock);
-    fn_status s = fn_mtcnn_detect_rgb(e->mtcnn, img->data, img->w, img->h, (size_t)img->w * 3, &p, faces, max, n);
-    pthread_mutex_unlock(&e->detect_lock);
+    struct fn_mtcnn *m;
+    FN_TRY(fn_engine_detector_acquire(e, &m));
+    fn_status s = fn_mtcnn_detect_rgb(m, img->data, img->w, img->h, (size_t)img->w * 3, &p, faces, max, n);
+    fn_engine_detector_release(e, m);
     return s;
 }
 
@@ -357,8 +408,9 @@ fn_status fn_refine_face(fn_engine *e, const fn_image *img, const float box[4], 
 {
     if (img->c != 3) return fn_fail(FN_ERR_ARG, "faces can only be refined in RGB images");
     if (!e->mtcnn) return fn_fail(FN_ERR_ARG, "this engine was created without a detector (embedder_only)");
-    pthread_mutex_lock(&e->detect_lock);
-    fn_status s = fn_mtcnn_refine_rgb(e->mtcnn, img->data, img->w, img->h, (size_t)img->w * 3, box, face);
-    pthread_mutex_unlock(&e->detect_lock);
+    struct fn_mtcnn *m;
+    FN_TRY(fn_engine_detector_acquire(e, &m));
+    fn_status s = fn_mtcnn_refine_rgb(m, img->data, img->w, img->h, (size_t)img->w * 3, box, face);
+    fn_engine_detector_release(e, m);
     return s;
 }

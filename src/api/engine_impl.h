@@ -30,12 +30,25 @@ struct fn_engine {
     /* Alignment scratch (crop, resize, network input), reused across calls;
      * the lock keeps concurrent callers of one engine off each other's. */
     pthread_mutex_t lock;
-    pthread_mutex_t detect_lock;   /* an fn_mtcnn serves one thread at a time */
+    pthread_mutex_t detect_lock;   /* guards idle_det: an fn_mtcnn serves one thread at a time */
+    struct fn_mtcnn **idle_det;    /* detectors not in use: mtcnn and its clones (fn_mtcnn_clone) */
+    int n_idle_det, cap_idle_det;
     fn_resize_scratch resize;
     fn_image crop;
     float *input;       /* batch x 3 x size x size */
     int input_cap;      /* faces the input buffer holds */
 };
+
+/* A detector for this thread's call (mtcnn itself or a clone sharing its
+ * weights, so concurrent callers detect at once); give it back after. */
+fn_status fn_engine_detector_acquire(fn_engine *e, struct fn_mtcnn **out);
+void fn_engine_detector_release(fn_engine *e, struct fn_mtcnn *m);
+
+/* Align face as the model wants into out (allocated input_size square RGB
+ * if out->data is NULL) with the caller's resize scratch: no engine lock,
+ * so threads with their own out and rs align at once. */
+fn_status fn_engine_align_into(const fn_engine *e, const fn_image *img, const fn_face *f, fn_image *out,
+                               fn_resize_scratch *rs);
 
 /* fn_detect for FN_DETECTOR_HAAR (src/api/detect_haar.c). */
 fn_status fn_engine_detect_haar(fn_engine *e, const fn_image *img, fn_face *faces, int max, int *n);

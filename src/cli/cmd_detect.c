@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "bulk.h"
 #include "common.h"
 #include "engine_opts.h"
 #include "faces.h"
@@ -18,6 +19,8 @@ static const fn_cli_use uses[] = {
     FN_USE_D(FN_O_SIZE, "160", NULL),
     FN_USE_D(FN_O_MARGIN, "0", NULL),
     FN_USE(FN_O_OVERWRITE), FN_USE(FN_O_VERBOSE),
+    FN_USE_D(FN_O_JOBS, "0", NULL),
+    FN_USE_D(FN_O_BATCH, "32", NULL),
     FN_CLI_ENGINE_USES,
     FN_USE_END};
 
@@ -115,27 +118,30 @@ int fn_cmd_detect(int argc, char **argv)
     fn_cli_report_skipped("detect", &skipped, json, fn_cli_flag(&a, FN_O_VERBOSE));
     fn_engine *e = NULL;
     if (fn_cli_engine_open(&ce, "detect", &e)) rc = 1;
-    fn_faces f = {0};
+    fn_cli_bulk k = {0};
+    if (!rc) rc = fn_cli_bulk_start(&k, "detect", e, &a, files.items, files.count, 0, 0);
     fn_progress prog;
     fn_progress_start(&prog, "detecting", files.count);
-    int failures = 0;
-    for (int i = 0; !rc && i < files.count; i++) {
-        fn_status s = fn_faces_run(e, files.items[i], 0, 0, &f);
-        fn_progress_step(&prog, files.items[i]);
-        if (s != FN_OK) {
+    int failures = 0, done = 0;
+    fn_cli_bulk_item it;
+    while (!rc && !fn_cli_bulk_next(&k, "detect", &it)) {
+        done++;
+        fn_progress_step(&prog, it.path);
+        if (it.status != FN_OK) {
             fn_progress_end(&prog);
-            if (json) fn_cli_emit(fn_cli_file_record(files.items[i], f.img.data ? "error" :
-                                                     fn_cli_load_status(files.items[i]), fn_last_error()));
-            fn_cli_fail("detect", s);
+            if (json) fn_cli_emit(fn_cli_file_record(it.path, it.loaded ? "error" : fn_cli_load_status(it.path),
+                                                     it.error));
+            fn_cli_error("detect", "%s", it.error);
             failures++;
             continue;
         }
-        print_faces(files.items[i], &f, json);
-        if (crops) failures += write_crops(&out, files.items[i], &f, size, margin);
+        print_faces(it.path, it.faces, json);
+        if (crops) failures += write_crops(&out, it.path, it.faces, size, margin);
     }
+    if (!rc) failures += files.count - done;
+    fn_cli_bulk_end(&k);
     fn_progress_end(&prog);
     fn_outputs_free(&out);
-    fn_faces_free(&f);
     fn_engine_free(e);
     fn_pathlist_free(&files);
     fn_pathlist_free(&skipped);

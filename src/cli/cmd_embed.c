@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "common.h"
 #include "engine_opts.h"
+#include "bulk.h"
 #include "faces.h"
 
 static const fn_cli_use uses[] = {
@@ -13,6 +14,8 @@ static const fn_cli_use uses[] = {
                         "one per file "
      "without a face or unreadable {file, status, error}"),
     FN_USE(FN_O_VERBOSE),
+    FN_USE_D(FN_O_JOBS, "0", NULL),
+    FN_USE_D(FN_O_BATCH, "32", NULL),
     FN_CLI_ENGINE_USES,
     FN_USE_END};
 
@@ -23,7 +26,9 @@ static const fn_cli_spec spec = {
         "Embeds every face of each image (detect, align, embed).  With --aligned each\n"
         "image is taken as an already aligned face crop (160x160 for FaceNet, 112x112\n"
         "for MobileFaceNet).  Every input file is accounted for (faces, no face, or an\n"
-        "error naming it); files in the folders that are not images are reported as skipped.",
+        "error naming it); files in the folders that are not images are reported as skipped.\n"
+        "Many files are decoded and detected on every CPU at once and their faces embedded\n"
+        "in batches (--jobs, --batch); the output keeps the input order.",
     .opts = uses, .min_args = 1, .max_args = -1, .args_name = "IMAGE|DIR...",
     .examples = (const char *const[]){
         "facenet embed --json photos/",
@@ -67,27 +72,36 @@ int fn_cmd_embed(int argc, char **argv)
     ce.opts.embedder_only = aligned;   /* crops need no detector, nor the bundle */
     if (fn_cli_engine_open(&ce, "embed", &e)) { fn_pathlist_free(&files); return 1; }
     int dim = fn_engine_dim(e), failures = 0;
-    fn_faces f = {0};
+    fn_cli_bulk k;
+    if (fn_cli_bulk_start(&k, "embed", e, &a, files.items, files.count, aligned, 1)) {
+        fn_engine_free(e);
+        fn_pathlist_free(&files);
+        return 1;
+    }
     fn_progress prog;
     fn_progress_start(&prog, "embedding", files.count);
-    for (int i = 0; i < files.count; i++) {
-        fn_status s = fn_faces_run(e, files.items[i], aligned, 1, &f);
-        fn_progress_step(&prog, files.items[i]);
-        if (s != FN_OK) {
+    fn_cli_bulk_item it;
+    int done = 0;
+    while (!fn_cli_bulk_next(&k, "embed", &it)) {
+        done++;
+        fn_progress_step(&prog, it.path);
+        if (it.status != FN_OK) {
             fn_progress_end(&prog);
-            if (json) fn_cli_emit(fn_cli_file_record(files.items[i], f.img.data ? "error" :
-                                                     fn_cli_load_status(files.items[i]), fn_last_error()));
-            fn_cli_fail("embed", s);
+            if (json) fn_cli_emit(fn_cli_file_record(it.path, it.loaded ? "error" : fn_cli_load_status(it.path),
+                                                     it.error));
+            fn_cli_error("embed", "%s", it.error);
             failures++;
             continue;
         }
-        fn_cli_image_warning("embed", &f, NULL);
-        if (f.n == 0 && json) fn_cli_emit(fn_cli_file_record(files.items[i], FN_ST_NO_FACE, NULL));
-        else if (f.n == 0) printf("%s: no face\n", files.items[i]);
-        for (int k = 0; k < f.n; k++) print_face(files.items[i], &f, k, dim, aligned, json);
+        const fn_faces *f = it.faces;
+        fn_cli_image_warning("embed", f, NULL);
+        if (f->n == 0 && json) fn_cli_emit(fn_cli_file_record(it.path, FN_ST_NO_FACE, NULL));
+        else if (f->n == 0) printf("%s: no face\n", it.path);
+        for (int j = 0; j < f->n; j++) print_face(it.path, f, j, dim, aligned, json);
     }
+    failures += files.count - done;
+    fn_cli_bulk_end(&k);
     fn_progress_end(&prog);
-    fn_faces_free(&f);
     fn_engine_free(e);
     fn_pathlist_free(&files);
     return failures ? 1 : 0;

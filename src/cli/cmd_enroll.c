@@ -25,6 +25,8 @@ static const fn_cli_use uses[] = {
     FN_USE_D(FN_O_FRAMES, "5", NULL),
     FN_USE_D(FN_O_SECONDS, "30", NULL),
     FN_USE(FN_O_SAVE),
+    FN_USE_D(FN_O_JOBS, "0", NULL),
+    FN_USE_D(FN_O_BATCH, "32", NULL),
     FN_CLI_ENGINE_USES,
     FN_USE_END};
 
@@ -40,6 +42,10 @@ static const fn_cli_spec spec = {
         "the same file again is a no-op.  The gallery is created if missing.  Every file is\n"
         "accounted for: loose files beside the person folders and files that are not\n"
         ".jpg, .jpeg or .png are reported as skipped.\n"
+        "Files are decoded and detected on every CPU at once and their faces embedded in\n"
+        "batches; the gallery is written in transactions of up to 64 images (or one\n"
+        "second), so an interruption loses at most the last group, which running the\n"
+        "same command again adds (files already enrolled are skipped by content hash).\n"
         "With --camera, NAME is enrolled from K good frames of a camera (/dev/video0), stream\n"
         "URL, video file or image sequence: one clearly visible face, a new view each time.",
     .opts = uses, .min_args = 0, .max_args = 1, .args_name = "DIR (one folder per person)",
@@ -65,6 +71,10 @@ typedef struct enroll_ctx {
     fn_progress prog;
     const char *name_given;   /* the folder's name when the stored name differs (NFC, trimmed) */
     const char *other;        /* for a refused file: who already has it */
+    fn_batch *batch;          /* the pipelined path; NULL with --batch 1 */
+    int batch_mode;           /* the pipelined path ran (commits in groups) */
+    int uncommitted;          /* images added since the last commit */
+    double last_commit;       /* fn_now() of the last commit */
 } enroll_ctx;
 
 static void report(enroll_ctx *c, const char *person, const char *path, const char *status, const char *detail)
@@ -87,41 +97,28 @@ static void report(enroll_ctx *c, const char *person, const char *path, const ch
     }
 }
 
-/* Enrol one image of person; returns 1 if the person gained or kept a face. */
-static int enroll_image(enroll_ctx *c, const char *person, const char *path)
+/* Enrol the detected, embedded faces of one image of person (f->emb holds
+ * at least the first face's embedding); returns 1 if the person gained or
+ * kept a face.  Both paths end here, so their records are the same. */
+static int enroll_faces(enroll_ctx *c, const char *person, const char *path, const char *hash, const fn_faces *f)
 {
-    char hash[65];
-    fn_status s = fn_hash_file(path, hash);
-    int have = 0;
-    if (s == FN_OK) s = fn_gallery_has_image(c->g, person, hash, &have);
-    if (s == FN_OK && have) {
-        c->st.duplicates++;
-        report(c, person, path, "duplicate", "already enrolled");
-        return 1;
-    }
-    if (s == FN_OK) s = fn_faces_run(c->e, path, 0, 1, &c->f);
-    if (s != FN_OK) {
-        c->st.errors++;
-        report(c, person, path, c->f.img.data ? "error" : fn_cli_load_status(path), fn_last_error());
-        return 0;
-    }
-    fn_cli_image_warning("enroll", &c->f, NULL);
-    if (c->f.n == 0) {
+    fn_cli_image_warning("enroll", f, NULL);
+    if (f->n == 0) {
         c->st.no_face++;
         report(c, person, path, FN_ST_NO_FACE, "skipped");
         return 0;
     }
     int k = 0; /* faces come most probable first */
     char detail[96] = "";
-    if (c->f.total > 1) {
+    if (f->total > 1) {
         c->st.multi_face++;
-        snprintf(detail, sizeof detail, "%d faces; enrolled the most probable (p=%.3f)", c->f.total, c->f.faces[0].prob);
+        snprintf(detail, sizeof detail, "%d faces; enrolled the most probable (p=%.3f)", f->total, f->faces[0].prob);
         if (!c->json) report(c, person, path, "several faces", detail);
     }
-    fn_gallery_face gf = {person, path, hash, {0}, c->f.faces[k].prob, c->f.emb};
-    memcpy(gf.box, c->f.faces[k].box, sizeof gf.box);
+    fn_gallery_face gf = {person, path, hash, {0}, f->faces[k].prob, f->emb};
+    memcpy(gf.box, f->faces[k].box, sizeof gf.box);
     fn_gallery_add_info info;
-    s = fn_gallery_add_ex(c->g, &gf, c->add_flags, &info);
+    fn_status s = fn_gallery_add_ex(c->g, &gf, c->add_flags, &info);
     if (s != FN_OK) {
         c->st.errors++;
         report(c, person, path, "error", fn_last_error());
@@ -144,6 +141,7 @@ static int enroll_image(enroll_ctx *c, const char *person, const char *path)
         return 1;
     }
     c->st.added++;
+    c->uncommitted++;
     if (info.other_person[0]) {   /* --also-other-person: added, but say who else has it */
         char also[FN_GALLERY_NAME_MAX + 140];
         snprintf(also, sizeof also, "%s%salso enrolled as %s (--also-other-person)", detail, detail[0] ? "; " : "",
@@ -158,6 +156,76 @@ static int enroll_image(enroll_ctx *c, const char *person, const char *path)
     if (c->json) report(c, person, path, "added", detail[0] ? detail : NULL);
     c->other = NULL;
     return 1;
+}
+
+/* The one-at-a-time path (--batch 1): hash, skip if enrolled, detect and
+ * embed this file alone, commit it alone. */
+static int enroll_image(enroll_ctx *c, const char *person, const char *path)
+{
+    char hash[65];
+    fn_status s = fn_hash_file(path, hash);
+    int have = 0;
+    if (s == FN_OK) s = fn_gallery_has_image(c->g, person, hash, &have);
+    if (s == FN_OK && have) {
+        c->st.duplicates++;
+        report(c, person, path, "duplicate", "already enrolled");
+        return 1;
+    }
+    if (s == FN_OK) s = fn_faces_run(c->e, path, 0, 1, &c->f);
+    if (s != FN_OK) {
+        c->st.errors++;
+        report(c, person, path, c->f.img.data ? "error" : fn_cli_load_status(path), fn_last_error());
+        return 0;
+    }
+    return enroll_faces(c, person, path, hash, &c->f);
+}
+
+/* The pipelined path's outcome of one file (the same records as enroll_image). */
+static int enroll_result(enroll_ctx *c, const char *person, const fn_batch_result *r)
+{
+    if (r->skipped) {
+        c->st.duplicates++;
+        report(c, person, r->path, "duplicate", "already enrolled");
+        return 1;
+    }
+    if (r->status != FN_OK) {
+        c->st.errors++;
+        report(c, person, r->path, r->loaded ? "error" : fn_cli_load_status(r->path), r->error);
+        return 0;
+    }
+    return enroll_faces(c, person, r->path, r->hash, r->faces);
+}
+
+/* The inputs of the pipelined path: every file of every person with a
+ * usable name, person by person; the workers' skip test reads them. */
+typedef struct enroll_src {
+    const char **paths;
+    const char **person;   /* person[i]: the stored name of paths[i]'s folder */
+    fn_gallery *g;
+    int n;
+} enroll_src;
+
+/* Run by the executor's workers before decoding: a file this person already
+ * has is not decoded again (a re-run after an interruption adds the rest). */
+static int skip_enrolled(void *user, int index, const char *path, const char *hash)
+{
+    const enroll_src *src = user;
+    int have = 0;
+    return fn_gallery_has_image(src->g, src->person[index], hash, &have) == FN_OK && have;
+}
+
+/* Commit the open group of inserts every FN_ENROLL_GROUP images or second
+ * (and at the end), then open the next: a crash loses at most that group,
+ * which a re-run adds (enrolled files are skipped by hash). */
+#define FN_ENROLL_GROUP 64
+static fn_status maybe_commit(enroll_ctx *c, int last)
+{
+    if (!last && c->uncommitted < FN_ENROLL_GROUP && fn_now() - c->last_commit < 1.0) return FN_OK;
+    fn_status s = fn_gallery_commit(c->g);
+    if (s != FN_OK) return s;
+    c->uncommitted = 0;
+    c->last_commit = fn_now();
+    return last ? FN_OK : fn_gallery_begin(c->g);
 }
 
 static int is_dir(const char *p)
@@ -207,6 +275,7 @@ static void summary(enroll_ctx *c)
         cJSON_AddNumberToObject(o, "no_face", s->no_face);
         cJSON_AddNumberToObject(o, "several_faces", s->multi_face);
         cJSON_AddNumberToObject(o, "errors", s->errors);
+        cJSON_AddNumberToObject(o, "commit_group", c->batch_mode ? FN_ENROLL_GROUP : 1);
         fn_cli_emit(o);
         return;
     }
@@ -305,32 +374,78 @@ int fn_cmd_enroll(int argc, char **argv)
     }
     fn_cli_report_skipped("enroll", &skipped, c.json, verbose);
     fn_pathlist_free(&skipped);
+    /* names first: the workers' skip test needs each file's person */
+    char (*names)[FN_GALLERY_NAME_MAX] = calloc(people.count ? people.count : 1, sizeof *names);
+    int *name_ok = calloc(people.count ? people.count : 1, sizeof *name_ok);
+    int *name_changed = calloc(people.count ? people.count : 1, sizeof *name_changed);
+    char name_err[600] = "";
+    enroll_src src = {calloc(total ? total : 1, sizeof(const char *)), calloc(total ? total : 1, sizeof(const char *)),
+                      c.g, 0};
+    for (int i = 0; i < people.count; i++) {
+        name_ok[i] = fn_gallery_normalize_name(people.items[i], names[i], sizeof names[i], &name_changed[i]) == FN_OK;
+        for (int k = 0; name_ok[i] && k < files[i].count; k++) {
+            src.paths[src.n] = files[i].items[k];
+            src.person[src.n++] = names[i];
+        }
+    }
+    int batch = (int)fn_cli_int(&a, FN_O_BATCH, 32);
+    if (batch > 1 && src.n > 0) {
+        fn_batch_params bp;
+        fn_batch_params_init(&bp);
+        bp.workers = (int)fn_cli_int(&a, FN_O_JOBS, 0);
+        bp.batch = batch;
+        bp.max_embed = 1;   /* the most probable face is the one enrolled */
+        bp.hash = 1;
+        bp.skip = skip_enrolled;
+        bp.skip_user = &src;
+        fn_status s = fn_batch_new_paths(c.e, &bp, (const char *const *)src.paths, src.n, &c.batch);
+        if (s == FN_OK) s = fn_gallery_begin(c.g);
+        if (s != FN_OK) {
+            rc = fn_cli_fail("enroll", s);
+            goto done;
+        }
+        c.last_commit = fn_now();
+        c.batch_mode = 1;
+    }
     fn_progress_start(&c.prog, "enrolling", total);
     for (int i = 0; i < people.count; i++) {
-        int usable = 0, changed = 0;
-        char name[FN_GALLERY_NAME_MAX];
+        int usable = 0;
+        const char *name = names[i];
         c.st.people++;
         /* the gallery stores names in Unicode NFC without surrounding spaces (macOS writes folder names in NFD) */
-        if (fn_gallery_normalize_name(people.items[i], name, sizeof name, &changed) != FN_OK) {
-            char why[600];
-            snprintf(why, sizeof why, "person folder: %s", fn_last_error());
+        if (!name_ok[i]) {
+            fn_gallery_normalize_name(people.items[i], names[i], sizeof names[i], &name_changed[i]);
+            snprintf(name_err, sizeof name_err, "person folder: %s", fn_last_error());
             c.st.people_empty++;
             c.st.errors += files[i].count;
             c.st.images += files[i].count;
             for (int k = 0; k < files[i].count; k++) fn_progress_step(&c.prog, files[i].items[k]);
-            report(&c, people.items[i], "", "error", why);
-            fn_pathlist_free(&files[i]);
+            report(&c, people.items[i], "", "error", name_err);
             continue;
         }
-        c.name_given = changed ? people.items[i] : NULL;
-        if (changed && !c.json) {
+        c.name_given = name_changed[i] ? people.items[i] : NULL;
+        if (name_changed[i] && !c.json) {
             fn_progress_end(&c.prog);
             fprintf(stderr, "note: folder '%s' is enrolled as '%s' (names are stored in Unicode NFC, without "
                     "leading or trailing spaces)\n", people.items[i], name);
         }
         for (int k = 0; k < files[i].count; k++) {
             c.st.images++;
-            usable += enroll_image(&c, name, files[i].items[k]);
+            if (c.batch) {
+                const fn_batch_result *r;
+                fn_status s = fn_batch_next(c.batch, &r);
+                if (s != FN_OK || !r) {
+                    rc = fn_cli_fail("enroll", s != FN_OK ? s : FN_ERR_INTERNAL);
+                    goto done;
+                }
+                usable += enroll_result(&c, name, r);
+                if (maybe_commit(&c, 0) != FN_OK) {
+                    rc = fn_cli_fail("enroll", FN_ERR_DB);
+                    goto done;
+                }
+            } else {
+                usable += enroll_image(&c, name, files[i].items[k]);
+            }
             fn_progress_step(&c.prog, files[i].items[k]);
         }
         if (!usable) {
@@ -338,7 +453,31 @@ int fn_cmd_enroll(int argc, char **argv)
             report(&c, name, "", "no usable image", "person not enrolled");
         }
         c.name_given = NULL;
-        fn_pathlist_free(&files[i]);
+    }
+    if (c.batch && maybe_commit(&c, 1) != FN_OK) {
+        rc = fn_cli_fail("enroll", FN_ERR_DB);
+        goto done;
+    }
+    rc = -1;
+done:
+    fn_batch_free(c.batch);
+    if (rc != -1) {   /* stopped early: keep what was enrolled */
+        fn_progress_end(&c.prog);
+        if (c.batch) fn_gallery_commit(c.g);
+    }
+    for (int i = 0; i < people.count; i++) fn_pathlist_free(&files[i]);
+    free(src.paths);
+    free(src.person);
+    free(names);
+    free(name_ok);
+    free(name_changed);
+    if (rc != -1) {
+        free(files);
+        fn_faces_free(&c.f);
+        fn_gallery_close(c.g);
+        fn_engine_free(c.e);
+        fn_pathlist_free(&people);
+        return rc;
     }
     fn_progress_end(&c.prog);
     summary(&c);

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "bulk.h"
 #include "common.h"
 #include "engine_opts.h"
 #include "faces.h"
@@ -24,6 +25,8 @@ static const fn_cli_use uses[] = {
                         "nearest_names_another_face, second}; "
      "one per file without a face or unreadable {file, status, error}"),
     FN_USE(FN_O_VERBOSE),
+    FN_USE_D(FN_O_JOBS, "0", NULL),
+    FN_USE_D(FN_O_BATCH, "32", NULL),
     FN_CLI_ENGINE_USES,
     FN_USE_END};
 
@@ -100,10 +103,10 @@ static int write_annotated(const fn_outputs *out, const char *path, fn_image *im
 }
 
 /* An input that could not be processed: stderr, and a record in JSON. */
-static void report_failure(const char *file, const fn_faces *f, int json)
+static void report_failure(const fn_cli_bulk_item *it, int json)
 {
-    if (json) fn_cli_emit(fn_cli_file_record(file, f->img.data ? "error" : fn_cli_load_status(file), fn_last_error()));
-    fn_cli_fail("identify", FN_ERR_IO);
+    if (json) fn_cli_emit(fn_cli_file_record(it->path, it->loaded ? "error" : fn_cli_load_status(it->path), it->error));
+    fn_cli_error("identify", "%s", it->error);
 }
 
 int fn_cmd_identify(int argc, char **argv)
@@ -149,21 +152,25 @@ int fn_cmd_identify(int argc, char **argv)
     const char *tsrc = "";
     float t = rc ? 0 : fn_cli_threshold(g, e, threshold, &tsrc);
     if (!rc && !json) fprintf(stderr, "threshold %.3f (%s)\n", t, tsrc);
-    fn_faces f = {0};
+    fn_cli_bulk k = {0};
+    if (!rc) rc = fn_cli_bulk_start(&k, "identify", e, &a, files.items, files.count, 0, 1);
     fn_progress prog;
     fn_progress_start(&prog, "identifying", files.count);
-    int failures = 0;
-    for (int i = 0; !rc && i < files.count; i++) {
-        fn_status s = fn_faces_run(e, files.items[i], 0, 1, &f);
-        fn_progress_step(&prog, files.items[i]);
+    int failures = 0, done = 0;
+    fn_cli_bulk_item it;
+    while (!rc && !fn_cli_bulk_next(&k, "identify", &it)) {
+        int i = done++;
+        fn_status s = it.status;
+        fn_progress_step(&prog, it.path);
         if (s != FN_OK) {
             fn_progress_end(&prog);
-            report_failure(files.items[i], &f, json);
+            report_failure(&it, json);
             failures++;
             continue;
         }
+        const fn_faces *f = it.faces;
         /* a person appears once per photo: the faces are named jointly unless --allow-repeats */
-        if (f.n) s = fn_gallery_name_faces(g, scratch, f.emb, f.n, t, allow_repeats ? FN_GALLERY_ALLOW_REPEATS : 0, m);
+        if (f->n) s = fn_gallery_name_faces(g, scratch, f->emb, f->n, t, allow_repeats ? FN_GALLERY_ALLOW_REPEATS : 0, m);
         if (s != FN_OK) {
             fn_progress_end(&prog);
             fn_cli_fail("identify", s);
@@ -171,18 +178,19 @@ int fn_cmd_identify(int argc, char **argv)
             failures++;
             continue;
         }
-        if (f.n == 0 && json) fn_cli_emit(fn_cli_file_record(files.items[i], FN_ST_NO_FACE, NULL));
-        else if (f.n == 0) printf("%s: no face\n", files.items[i]);
-        fn_cli_image_warning("identify", &f, NULL);
-        for (int k = 0; k < f.n; k++) emit_face(files.items[i], &f, k, &m[k], json);
-        if (annotate && write_annotated(&out, outpaths[i], &f.img, f.faces, m, f.n)) failures++;
+        if (f->n == 0 && json) fn_cli_emit(fn_cli_file_record(it.path, FN_ST_NO_FACE, NULL));
+        else if (f->n == 0) printf("%s: no face\n", it.path);
+        fn_cli_image_warning("identify", f, NULL);
+        for (int j = 0; j < f->n; j++) emit_face(it.path, f, j, &m[j], json);
+        if (annotate && write_annotated(&out, outpaths[i], (fn_image *)&f->img, f->faces, m, f->n)) failures++;
     }
+    if (!rc) failures += files.count - done;
+    fn_cli_bulk_end(&k);
     fn_progress_end(&prog);
     if (outpaths)
         for (int i = 0; i < files.count; i++) free(outpaths[i]);
     free(outpaths);
     fn_outputs_free(&out);
-    fn_faces_free(&f);
     free(m);
     fn_gallery_scratch_free(scratch);
     fn_gallery_close(g);

@@ -114,8 +114,8 @@ void fn_progress_step(fn_progress *p, const char *item)
     double eta = p->done ? el / p->done * (p->total - p->done) : 0;
     const char *base = item ? strrchr(item, '/') : NULL;
     base = base ? base + 1 : (item ? item : "");
-    fprintf(stderr, "\r\033[K%s %d/%d (%.0f%%) %.1fs left  %.40s", p->label, p->done, p->total,
-            100.0 * p->done / p->total, eta, base);
+    fprintf(stderr, "\r\033[K%s %d/%d (%.0f%%) %.1f/s, %.1fs left  %.40s", p->label, p->done, p->total,
+            100.0 * p->done / p->total, el > 0 ? p->done / el : 0.0, eta, base);
     fflush(stderr);
 }
 

@@ -36,6 +36,13 @@ const fn_cli_option fn_cli_options[FN_O_COUNT] = {
     [FN_O_DETECTOR] = {.name = "detector", .kind = FN_ARG_ENUM, .metavar = "D", .values = detector_values,
                        .help = "face detector: MTCNN, or the Haar cascade with O-Net landmarks"},
     [FN_O_CASCADE] = PATH("cascade", 0, "XML", "Haar cascade file (OpenCV format)"),
+    [FN_O_JOBS] = {.name = "jobs", .kind = FN_ARG_INT, .metavar = "N", .min = 0, .max = 256,
+                   .help = "files decoded and detected at once (worker threads; 0: one per CPU)",
+                   .meaning = "a number of worker threads"},
+    [FN_O_BATCH] = {.name = "batch", .kind = FN_ARG_INT, .metavar = "N", .min = 1, .max = 4096,
+                    .help = "files whose faces are embedded in one network call; 1: one file at a time, "
+                            "committed on its own (the unpipelined path)",
+                    .meaning = "a number of files"},
     [FN_O_THREADS] = {.name = "threads", .kind = FN_ARG_INT, .metavar = "N", .min = 1, .max = 256,
                       .help = "compute threads", .meaning = "a number of compute threads"},
     [FN_O_GALLERY] = PATH("gallery", 'g', "G.db", "the gallery file (built by `facenet enroll` with the same model)"),

@@ -25,7 +25,7 @@ typedef enum fn_cli_opt {
     FN_O_HELP,
     /* the engine: models and detector */
     FN_O_MODEL, FN_O_MODELS_DIR, FN_O_MTCNN_DIR, FN_O_MIN_FACE, FN_O_THRESHOLDS, FN_O_FACTOR, FN_O_SELECT,
-    FN_O_DETECTOR, FN_O_CASCADE, FN_O_THREADS,
+    FN_O_DETECTOR, FN_O_CASCADE, FN_O_THREADS, FN_O_JOBS, FN_O_BATCH,
     /* galleries and decisions */
     FN_O_GALLERY, FN_O_THRESHOLD, FN_O_FAR, FN_O_DRY_RUN, FN_O_ALLOW_REPEATS, FN_O_ALSO_OTHER_PERSON,
     /* output */

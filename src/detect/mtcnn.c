@@ -44,7 +44,8 @@ typedef struct mt_scale {
 typedef struct mt_item { int scale, r0, r1, thread; size_t start, count; } mt_item;
 
 struct fn_mtcnn {
-    fn_arena arena;
+    fn_arena arena;           /* the packed weights; unused (empty) in a clone */
+    const fn_mtcnn *parent;   /* a clone reads the nets packed in its parent's arena */
     fn_pnet pnet;
     fn_rnet rnet;
     fn_onet onet;
@@ -91,6 +92,19 @@ fn_status fn_mtcnn_new(const fn_weights *pnet, const fn_weights *rnet, const fn_
     return FN_OK;
 }
 
+fn_status fn_mtcnn_clone(const fn_mtcnn *src, fn_mtcnn **out)
+{
+    *out = NULL;
+    fn_mtcnn *m = calloc(1, sizeof *m);
+    if (!m) return fn_fail(FN_ERR_NOMEM, "mtcnn: out of memory for a detector clone");
+    m->parent = src->parent ? src->parent : src;
+    m->pnet = src->pnet;   /* the packed layers point into the parent's arena, read-only */
+    m->rnet = src->rnet;
+    m->onet = src->onet;
+    *out = m;
+    return FN_OK;
+}
+
 static void free_cands(fn_mtcnn *m)
 {
     for (int t = 0; m->cands && t < m->nthreads; t++) free(m->cands[t].b);
@@ -102,7 +116,7 @@ static void free_cands(fn_mtcnn *m)
 void fn_mtcnn_free(fn_mtcnn *m)
 {
     if (!m) return;
-    fn_arena_release(&m->arena);
+    if (!m->parent) fn_arena_release(&m->arena);
     free_cands(m);
     mt_buf *bufs[] = {&m->scales, &m->windows, &m->items, &m->thread_scratch, &m->boxes[0],
                       &m->boxes[1], &m->ints, &m->heads, &m->padded};

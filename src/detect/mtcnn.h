@@ -46,6 +46,11 @@ fn_mtcnn_params fn_mtcnn_params_default(void);
 fn_status fn_mtcnn_new(const fn_weights *pnet, const fn_weights *rnet, const fn_weights *onet,
                        fn_mtcnn **out);
 void fn_mtcnn_free(fn_mtcnn *m);
+/* A second handle on src's networks for another thread: it shares src's
+ * packed weights (read-only) and has its own scratch.  src must outlive
+ * every clone; each handle still serves one thread at a time.  Results are
+ * bit-identical to src's. */
+fn_status fn_mtcnn_clone(const fn_mtcnn *src, fn_mtcnn **out);
 
 /* Detect faces in an interleaved RGB8 image (stride bytes between rows).
  * faces gets up to max_faces faces by descending probability; *nfaces is

@@ -1,0 +1,401 @@
+/* batch.c — the bulk executor (include/facenet/batch.h).
+ *
+ * A ring of `window` slots, slot i % window holding input i.  Workers claim
+ * the next input while its slot is free (i < head + window), hash, decode,
+ * detect and align it on their own detector and scratch, and mark it ready.
+ * The caller's thread, in fn_batch_next, waits for the head input; when faces
+ * are to be embedded it waits for `batch` consecutive ready inputs (or the
+ * last), embeds all their crops in one fn_embed_aligned call per FACE_CHUNK
+ * faces, and hands the results out in order.  So detection (the workers)
+ * overlaps embedding and the caller's own work (gallery writes, output), and
+ * memory is `window` images whatever the number of inputs.
+ *
+ * Threads: workers run OpenMP regions single-threaded (omp_set_num_threads
+ * is per thread), so N workers keep N cores busy without oversubscribing.
+ * The embedding call on the caller's thread is single-threaded too while
+ * workers detect (an OpenMP team would spin against them); with aligned
+ * crops (workers only decode) it keeps the caller's thread count.
+ */
+#include <omp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "api/engine_impl.h"
+#include "core/error.h"
+#include "facenet/batch.h"
+
+#define FACE_CHUNK 64   /* faces per network call: bounds the engine's input buffer */
+
+enum { SLOT_FREE = 0, SLOT_BUSY, SLOT_READY, SLOT_DONE };
+
+typedef struct slot {
+    int state;
+    fn_batch_result r;
+    fn_faces f;
+    fn_image *crops;    /* aligned faces (crops[0] borrows f.img in aligned mode) */
+    int ncrops, crops_cap;
+    char err[1024];
+} slot;
+
+struct fn_batch {
+    fn_engine *e;
+    fn_batch_params p;
+    fn_batch_source src;
+    void *src_user;
+    const char *const *paths;   /* fn_batch_new_paths */
+    int npaths;
+    pthread_mutex_t mu;
+    pthread_cond_t cv_work, cv_ready;
+    slot *slots;
+    int window;
+    int next_in;     /* next input a worker claims */
+    int end;         /* number of inputs once the source ended, else -1 */
+    int head;        /* next input to deliver */
+    int pending;     /* the head's result was handed out; freed on the next call */
+    int stop;
+    pthread_t *threads;
+    int nthreads;
+    fn_image *gather;   /* borrowed crops of one network call */
+    float *emb;
+    char err[1024];
+};
+
+void fn_batch_params_init(fn_batch_params *p)
+{
+    memset(p, 0, sizeof *p);
+    p->embed = 1;
+}
+
+static void set_error(slot *s, fn_status st)
+{
+    s->r.status = st;
+    snprintf(s->err, sizeof s->err, "%s", fn_last_error());
+}
+
+static fn_status reserve_crops(slot *s, int n)
+{
+    if (n <= s->crops_cap) return FN_OK;
+    fn_image *p = realloc(s->crops, (size_t)n * sizeof *p);
+    if (!p) return fn_fail(FN_ERR_NOMEM, "out of memory for %d aligned faces", n);
+    memset(p + s->crops_cap, 0, (size_t)(n - s->crops_cap) * sizeof *p);
+    s->crops = p;
+    s->crops_cap = n;
+    return FN_OK;
+}
+
+/* fn_faces_run's aligned branch: the whole image is one face. */
+static fn_status take_aligned(fn_batch *b, slot *s)
+{
+    fn_faces *f = &s->f;
+    memset(&f->faces[0], 0, sizeof f->faces[0]);
+    f->faces[0].box[2] = (float)f->img.w;
+    f->faces[0].box[3] = (float)f->img.h;
+    f->faces[0].prob = 1.0f;
+    f->n = f->total = 1;
+    if (!b->p.embed) return FN_OK;
+    int size = fn_engine_input_size(b->e);
+    if (f->img.w != size || f->img.h != size || f->img.c != 3)
+        return fn_fail(FN_ERR_ARG, "aligned face 0 is %dx%d (%d channels); this model takes %dx%d RGB crops",
+                       f->img.w, f->img.h, f->img.c, size, size);
+    s->ncrops = 1;   /* borrowed: crops[0] is not allocated */
+    return FN_OK;
+}
+
+/* Detect and align one decoded image on this worker's scratch. */
+static fn_status take_detected(fn_batch *b, slot *s, fn_resize_scratch *rs)
+{
+    fn_faces *f = &s->f;
+    FN_TRY(fn_detect(b->e, &f->img, f->faces, FN_FACES_MAX, &f->total));
+    f->n = f->total < FN_FACES_MAX ? f->total : FN_FACES_MAX;
+    if (!b->p.embed || f->n == 0) return FN_OK;
+    int k = b->p.max_embed > 0 && b->p.max_embed < f->n ? b->p.max_embed : f->n;
+    FN_TRY(reserve_crops(s, k));
+    for (int i = 0; i < k; i++) FN_TRY(fn_engine_align_into(b->e, &f->img, &f->faces[i], &s->crops[i], rs));
+    s->ncrops = k;
+    return FN_OK;
+}
+
+static void process(fn_batch *b, slot *s, fn_resize_scratch *rs)
+{
+    fn_batch_result *r = &s->r;
+    const char *path = r->path;
+    fn_faces_clear(&s->f);
+    s->ncrops = 0;
+    s->err[0] = '\0';
+    if (b->p.hash) {
+        fn_status st = fn_hash_file(path, r->hash);
+        if (st != FN_OK) return set_error(s, st);
+        if (b->p.skip && b->p.skip(b->p.skip_user, r->index, path, r->hash)) {
+            r->skipped = 1;
+            return;
+        }
+    }
+    fn_status st = fn_image_load_ex(path, NULL, &s->f.img, &s->f.notes);
+    if (st != FN_OK) return set_error(s, st);
+    r->loaded = 1;
+    st = b->p.aligned ? take_aligned(b, s) : take_detected(b, s, rs);
+    if (st != FN_OK) return set_error(s, fn_fail_prefix(st, "%s", path));
+    if (!b->p.keep_image && !b->p.aligned) fn_image_free(&s->f.img);
+}
+
+static void *worker(void *arg)
+{
+    fn_batch *b = arg;
+    omp_set_num_threads(1);
+    fn_resize_scratch rs = {0};
+    pthread_mutex_lock(&b->mu);
+    while (!b->stop) {
+        if (b->end >= 0 && b->next_in >= b->end) break;
+        if (b->next_in >= b->head + b->window) {
+            pthread_cond_wait(&b->cv_work, &b->mu);
+            continue;
+        }
+        int i = b->next_in;
+        const char *path = b->src(b->src_user, i);
+        if (!path) {
+            b->end = i;
+            pthread_cond_broadcast(&b->cv_ready);
+            pthread_cond_broadcast(&b->cv_work);
+            break;
+        }
+        b->next_in++;
+        slot *s = &b->slots[i % b->window];
+        s->state = SLOT_BUSY;
+        memset(&s->r, 0, sizeof s->r);
+        s->r.index = i;
+        s->r.path = path;
+        pthread_mutex_unlock(&b->mu);
+        process(b, s, &rs);
+        pthread_mutex_lock(&b->mu);
+        s->state = SLOT_READY;
+        pthread_cond_broadcast(&b->cv_ready);
+    }
+    pthread_mutex_unlock(&b->mu);
+    fn_resize_scratch_free(&rs);
+    return NULL;
+}
+
+static const char *array_source(void *user, int index)
+{
+    fn_batch *b = user;
+    return index < b->npaths ? b->paths[index] : NULL;
+}
+
+static fn_status check_params(fn_engine *e, const fn_batch_params *p)
+{
+    if (p->workers < 0 || p->workers > 256) return fn_fail(FN_ERR_ARG, "batch: workers %d is outside 0..256", p->workers);
+    if (p->batch < 0 || p->batch > 4096) return fn_fail(FN_ERR_ARG, "batch: batch %d is outside 0..4096", p->batch);
+    if (p->window < 0 || p->window > 65536) return fn_fail(FN_ERR_ARG, "batch: window %d is outside 0..65536", p->window);
+    if (p->max_embed < 0) return fn_fail(FN_ERR_ARG, "batch: max_embed %d is negative", p->max_embed);
+    if (p->skip && !p->hash) return fn_fail(FN_ERR_ARG, "batch: a skip callback needs hash = 1");
+    if (p->embed && fn_engine_dim(e) == 0) return fn_fail(FN_ERR_ARG, "batch: this engine was created without an embedding model");
+    if (!p->aligned && !e->mtcnn) return fn_fail(FN_ERR_ARG, "batch: this engine was created without a detector (embedder_only)");
+    return FN_OK;
+}
+
+
+static fn_status batch_new(fn_engine *e, const fn_batch_params *p, fn_batch_source src, void *src_user,
+                           const char *const *paths, int npaths, fn_batch **out)
+{
+    *out = NULL;
+    fn_batch_params def;
+    if (!p) {
+        fn_batch_params_init(&def);
+        p = &def;
+    }
+    if (!e || !src) return fn_fail(FN_ERR_ARG, "fn_batch_new: an engine and a source are required");
+    FN_TRY(check_params(e, p));
+    fn_batch *b = calloc(1, sizeof *b);
+    if (!b) return fn_fail(FN_ERR_NOMEM, "out of memory starting a batch");
+    b->e = e;
+    b->p = *p;
+    if (b->p.workers == 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        b->p.workers = n < 1 ? 1 : n > 64 ? 64 : (int)n;
+    }
+    if (b->p.batch == 0) b->p.batch = 32;
+    if (!b->p.embed) b->p.batch = 1;
+    int need = b->p.batch + b->p.workers;
+    b->window = b->p.window ? b->p.window : 2 * b->p.batch + 2 * b->p.workers;
+    if (b->window < need) b->window = need;   /* a full embedding batch plus one input per worker */
+    b->src = src;
+    b->src_user = src == array_source ? b : src_user;
+    b->paths = paths;
+    b->npaths = npaths;
+    b->end = -1;
+    pthread_mutex_init(&b->mu, NULL);
+    pthread_cond_init(&b->cv_work, NULL);
+    pthread_cond_init(&b->cv_ready, NULL);
+    b->slots = calloc((size_t)b->window, sizeof *b->slots);
+    b->threads = calloc((size_t)b->p.workers, sizeof *b->threads);
+    b->gather = calloc(FACE_CHUNK, sizeof *b->gather);
+    b->emb = b->p.embed ? malloc((size_t)FACE_CHUNK * fn_engine_dim(e) * sizeof(float)) : NULL;
+    if (!b->slots || !b->threads || !b->gather || (b->p.embed && !b->emb)) {
+        fn_batch_free(b);
+        return fn_fail(FN_ERR_NOMEM, "out of memory for a batch of %d files in flight", b->window);
+    }
+    for (int i = 0; i < b->p.workers; i++) {
+        if (pthread_create(&b->threads[i], NULL, worker, b) != 0) {
+            fn_batch_free(b);
+            return fn_fail(FN_ERR_NOMEM, "batch: cannot start worker thread %d", i + 1);
+        }
+        b->nthreads++;
+    }
+    *out = b;
+    return FN_OK;
+}
+
+fn_status fn_batch_new(fn_engine *e, const fn_batch_params *p, fn_batch_source src, void *src_user, fn_batch **out)
+{
+    return batch_new(e, p, src, src_user, NULL, 0, out);
+}
+
+fn_status fn_batch_new_paths(fn_engine *e, const fn_batch_params *p, const char *const *paths, int n, fn_batch **out)
+{
+    *out = NULL;
+    if (n < 0 || (n > 0 && !paths)) return fn_fail(FN_ERR_ARG, "fn_batch_new_paths: %d paths but no array", n);
+    return batch_new(e, p, array_source, NULL, paths, n, out);
+}
+
+static fn_status reserve_emb(fn_faces *f, int n, int dim)
+{
+    if ((size_t)n * dim <= (size_t)f->emb_cap) return FN_OK;
+    float *p = realloc(f->emb, (size_t)n * dim * sizeof(float));
+    if (!p) return fn_fail(FN_ERR_NOMEM, "out of memory for %d embeddings", n);
+    f->emb = p;
+    f->emb_cap = n * dim;
+    return FN_OK;
+}
+
+static const fn_image *crop_of(const fn_batch *b, const slot *s, int k)
+{
+    return b->p.aligned ? &s->f.img : &s->crops[k];
+}
+
+/* One network call on the gathered faces; each embedding goes to its slot,
+ * a failure to every file of the call (named, as fn_faces_run names it). */
+static void embed_flush(fn_batch *b, int first, int n, int (*who)[2])
+{
+    int dim = fn_engine_dim(b->e);
+    fn_status st = fn_embed_aligned(b->e, b->gather, n, b->emb);
+    char why[512];
+    if (st != FN_OK) snprintf(why, sizeof why, "%s", fn_last_error());
+    for (int q = 0; q < n; q++) {
+        slot *t = &b->slots[(first + who[q][0]) % b->window];
+        if (st == FN_OK) {
+            memcpy(t->f.emb + (size_t)who[q][1] * dim, b->emb + (size_t)q * dim, (size_t)dim * sizeof(float));
+            t->r.n_embedded = who[q][1] + 1;
+        } else if (t->r.status == FN_OK) {
+            t->r.status = st;
+            t->r.n_embedded = 0;
+            snprintf(t->err, sizeof t->err, "%s: %s", t->r.path, why);
+        }
+    }
+}
+
+/* Embed the crops of slots [first, first + count) (all ready, owned by the
+ * caller's thread now), at most FACE_CHUNK faces per network call. */
+static fn_status embed_run(fn_batch *b, int first, int count)
+{
+    int dim = fn_engine_dim(b->e);
+    int who[FACE_CHUNK][2];   /* (slot, face) of each gathered face */
+    int n = 0;
+    for (int j = 0; j < count; j++) {
+        slot *s = &b->slots[(first + j) % b->window];
+        if (s->r.status != FN_OK || s->ncrops == 0) continue;
+        FN_TRY(reserve_emb(&s->f, s->ncrops, dim));
+        for (int k = 0; k < s->ncrops; k++) {
+            if (n == FACE_CHUNK) {
+                embed_flush(b, first, n, who);
+                n = 0;
+            }
+            b->gather[n] = *crop_of(b, s, k);
+            who[n][0] = j;
+            who[n][1] = k;
+            n++;
+        }
+    }
+    if (n > 0) embed_flush(b, first, n, who);
+    for (int j = 0; j < count; j++) {
+        slot *s = &b->slots[(first + j) % b->window];
+        if (b->p.aligned && !b->p.keep_image) fn_image_free(&s->f.img);
+    }
+    return FN_OK;
+}
+
+fn_status fn_batch_next(fn_batch *b, const fn_batch_result **out)
+{
+    *out = NULL;
+    pthread_mutex_lock(&b->mu);
+    if (b->pending) {
+        b->slots[b->head % b->window].state = SLOT_FREE;
+        b->head++;
+        b->pending = 0;
+        pthread_cond_broadcast(&b->cv_work);
+    }
+    for (;;) {
+        if (b->end >= 0 && b->head >= b->end) {
+            pthread_mutex_unlock(&b->mu);
+            return FN_OK;
+        }
+        slot *s = &b->slots[b->head % b->window];
+        if (s->state == SLOT_DONE || (s->state == SLOT_READY && !b->p.embed)) break;
+        if (s->state == SLOT_READY) {
+            int k = 0;
+            while (k < b->p.batch && b->head + k < b->next_in && b->slots[(b->head + k) % b->window].state == SLOT_READY)
+                k++;
+            if (k == b->p.batch || (b->end >= 0 && b->head + k == b->end)) {
+                pthread_mutex_unlock(&b->mu);
+                /* detecting workers keep the cores busy: a team here would
+                 * only spin against them; crops alone leave them idle */
+                int threads = omp_get_max_threads();
+                if (!b->p.aligned) omp_set_num_threads(1);
+                fn_status st = embed_run(b, b->head, k);
+                omp_set_num_threads(threads);
+                pthread_mutex_lock(&b->mu);
+                if (st != FN_OK) {
+                    pthread_mutex_unlock(&b->mu);
+                    return st;
+                }
+                for (int j = 0; j < k; j++) b->slots[(b->head + j) % b->window].state = SLOT_DONE;
+                break;
+            }
+        }
+        pthread_cond_wait(&b->cv_ready, &b->mu);
+    }
+    slot *s = &b->slots[b->head % b->window];
+    s->state = SLOT_DONE;
+    b->pending = 1;
+    pthread_mutex_unlock(&b->mu);
+    s->r.error = s->err;
+    s->r.faces = &s->f;
+    *out = &s->r;
+    return FN_OK;
+}
+
+void fn_batch_free(fn_batch *b)
+{
+    if (!b) return;
+    pthread_mutex_lock(&b->mu);
+    b->stop = 1;
+    pthread_cond_broadcast(&b->cv_work);
+    pthread_mutex_unlock(&b->mu);
+    for (int i = 0; i < b->nthreads; i++) pthread_join(b->threads[i], NULL);
+    for (int i = 0; b->slots && i < b->window; i++) {
+        slot *s = &b->slots[i];
+        fn_faces_free(&s->f);
+        for (int k = 0; k < s->crops_cap; k++) fn_image_free(&s->crops[k]);
+        free(s->crops);
+    }
+    pthread_mutex_destroy(&b->mu);
+    pthread_cond_destroy(&b->cv_work);
+    pthread_cond_destroy(&b->cv_ready);
+    free(b->slots);
+    free(b->threads);
+    free(b->gather);
+    free(b->emb);
+    free(b);
+}
