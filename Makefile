@@ -18,10 +18,13 @@ INCS    := -Iinclude -Isrc -Itests
 # The public-API rule: the CLI is a client of include/ like any other program
 # and sees only the public headers and its own (`make check-public-api`).
 CLI_INCS := -Iinclude -Isrc/cli
-# What libfacenet links with; the CLI adds SDL2 for its window.
-LIB_LIBS := -ldnnl -lopenblas -ljpeg -lpng -lz -lsqlite3 -lcjson -lutf8proc \
-            -lavformat -lavcodec -lswscale -lavutil -lavdevice -lpthread -lm
-LIBS     := $(LIB_LIBS) -lSDL2
+# What libfacenet links with.  FFmpeg is not linked: src/video/avlib.c
+# loads it (dlopen by soname) on the first video call, and the CLI loads
+# SDL2 when it opens a window (src/cli/display.c): linking them cost every
+# command ~200 shared libraries and ~100 ms before main (docs/performance.md,
+# "Start-up").  Their headers are still used, for the types.
+LIB_LIBS := -ldnnl -lopenblas -ljpeg -lpng -lz -lsqlite3 -lcjson -lutf8proc -ldl -lpthread -lm
+LIBS     := $(LIB_LIBS)
 
 # opt objects go into libfacenet.a and libfacenet.so alike: position
 # independent, and hidden unless a public header declares them (the

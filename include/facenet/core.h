@@ -3,6 +3,19 @@
  * Every call that can fail returns an fn_status; fn_last_error() then holds one
  * sentence naming the file or thing and what is wrong.  The library never
  * prints and never exits.
+ *
+ * Threads.  The networks run on OpenMP (libgomp), which reads its settings
+ * from the environment once, when it is loaded, before any call of ours.  On
+ * a machine other processes share, waiting workers that spin (libgomp's
+ * default) take the core those processes need; the `facenet` command sets
+ * OMP_WAIT_POLICY=passive before libgomp starts (src/cli/main.c).  A program
+ * using the library gets the same by setting it before the library is
+ * loaded: in the shell (`OMP_WAIT_POLICY=passive python3 app.py`), or in
+ * Python before ctypes loads libfacenet.so
+ * (`os.environ.setdefault("OMP_WAIT_POLICY", "passive")` at the top, before
+ * anything imports an OpenMP library such as numpy's or torch's).  Setting
+ * it from C inside main is too late (libgomp has started); nothing else is
+ * needed, the library works with either policy.
  */
 #ifndef FACENET_CORE_H
 #define FACENET_CORE_H

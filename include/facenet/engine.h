@@ -100,7 +100,16 @@ typedef struct fn_engine fn_engine;
 
 /* o NULL: fn_options_init's defaults.  FN_ERR_IO / FN_ERR_FORMAT / FN_ERR_MODEL
  * name the model or cascade file that cannot be used; FN_ERR_ARG an option
- * out of range (detector, haar_scale in (1, 4], haar_min_neighbors >= 0). */
+ * out of range (detector, haar_scale in (1, 4], haar_min_neighbors >= 0).
+ * Networks load on first use: the detector (MTCNN, the Haar cascade) on the
+ * first fn_detect / fn_refine_face, MobileFaceNet's weights on the first
+ * embedding or alignment (thread-safe; a command that never embeds never
+ * parses the model).  Creation checks that every file can be opened and
+ * fails as above when one cannot; a file that opens but is damaged makes
+ * that first use (and every later one) fail with the loader's sentence.
+ * dim, input size, model and preprocessing ids and threshold are known at
+ * creation (MobileFaceNet's id is its file's hash).  A FaceNet .pt is loaded
+ * at creation: its id is a digest of its weights. */
 fn_status fn_engine_new(const fn_options *o, fn_engine **out);
 void fn_engine_free(fn_engine *e);
 /* Embedding length (512 FaceNet, 192 MobileFaceNet; 0 when detector_only). */

@@ -4,6 +4,15 @@
  * over their best views, reported as events) and the latency it achieves.
  * Owns no model: the caller's fn_engine detects and embeds, the caller's
  * gallery names.
+ *
+ * libfacenet does not link FFmpeg: its libraries (libavformat, libavcodec,
+ * libavutil, libswscale of the major versions the library was built with;
+ * libavdevice too for a /dev/video camera) are loaded by soname on the
+ * first fn_video_open or fn_video_writer_open, so a program that only reads
+ * images never loads them.  When one cannot be loaded those calls fail with
+ * FN_ERR_UNSUPPORTED and a sentence naming the library.  Test hook: the
+ * environment variable FACENET_HIDE_LIBS (names separated by commas, e.g.
+ * "libavcodec") makes the libraries it names count as missing.
  */
 #ifndef FACENET_VIDEO_H
 #define FACENET_VIDEO_H

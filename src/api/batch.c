@@ -192,7 +192,8 @@ static fn_status check_params(fn_engine *e, const fn_batch_params *p)
     if (p->max_embed < 0) return fn_fail(FN_ERR_ARG, "batch: max_embed %d is negative", p->max_embed);
     if (p->skip && !p->hash) return fn_fail(FN_ERR_ARG, "batch: a skip callback needs hash = 1");
     if (p->embed && fn_engine_dim(e) == 0) return fn_fail(FN_ERR_ARG, "batch: this engine was created without an embedding model");
-    if (!p->aligned && !e->mtcnn) return fn_fail(FN_ERR_ARG, "batch: this engine was created without a detector (embedder_only)");
+    if (!p->aligned && e->opts.embedder_only)
+        return fn_fail(FN_ERR_ARG, "batch: this engine was created without a detector (embedder_only)");
     return FN_OK;
 }
 

@@ -98,7 +98,15 @@ static fn_status model_path(const fn_engine *e, const char *file, char *out, siz
     return FN_OK;
 }
 
-static fn_status load_mobilefacenet(fn_engine *e)
+static int readable(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (f) fclose(f);
+    return f != NULL;
+}
+
+/* MobileFaceNet's weights: parsed and prepared on first use (fn_engine_lazy). */
+static fn_status load_mobilefacenet_weights(fn_engine *e)
 {
     char path[4096];
     FN_TRY(model_path(e, "MobileFaceNet.tflite", path, sizeof path));
@@ -107,7 +115,17 @@ static fn_status load_mobilefacenet(fn_engine *e)
     if (s != FN_OK) return fn_fail_prefix(s, "MobileFaceNet");
     s = fn_mfn_new(w, &e->mfn);
     fn_weights_free(w);
-    if (s != FN_OK) return s;
+    return s;
+}
+
+/* What the engine says about MobileFaceNet without its weights: the
+ * identity is the file's hash.  A file that cannot be opened fails here,
+ * with the loader's own sentence. */
+static fn_status load_mobilefacenet(fn_engine *e)
+{
+    char path[4096];
+    FN_TRY(model_path(e, "MobileFaceNet.tflite", path, sizeof path));
+    if (!readable(path)) return load_mobilefacenet_weights(e);
     char hex[65];
     FN_TRY(fn_hash_file(path, hex));
     snprintf(e->model_id, sizeof e->model_id, "mobilefacenet-192@%.16s", hex);
@@ -142,15 +160,57 @@ static fn_status load_stage(const fn_engine *e, const char *stage, fn_weights **
     return s == FN_OK ? s : fn_fail_prefix(s, "MTCNN detector");
 }
 
+static const char *const mtcnn_stages[3] = {"pnet", "rnet", "onet"};
+
+/* MTCNN's nets, and the Haar cascade when it is the detector (Haar boxes
+ * get O-Net's landmarks, so the MTCNN nets load either way). */
 static fn_status load_detector(fn_engine *e)
 {
     fn_weights *w[3] = {NULL, NULL, NULL};
-    static const char *stages[3] = {"pnet", "rnet", "onet"};
     fn_status s = FN_OK;
-    for (int i = 0; i < 3 && s == FN_OK; i++) s = load_stage(e, stages[i], &w[i]);
+    for (int i = 0; i < 3 && s == FN_OK; i++) s = load_stage(e, mtcnn_stages[i], &w[i]);
     if (s == FN_OK) s = fn_mtcnn_new(w[0], w[1], w[2], &e->mtcnn);
     for (int i = 0; i < 3; i++) fn_weights_free(w[i]);
+    if (s == FN_OK && e->opts.detector == FN_DETECTOR_HAAR) s = fn_haar_load(e->cascade, &e->haar);
     return s;
+}
+
+/* The detector's files can all be opened (checked at creation, so a missing
+ * bundle is reported there even though the nets load on first use). */
+static int detector_files_readable(const fn_engine *e)
+{
+    char path[4096];
+    for (int i = 0; i < 3; i++) {
+        if (e->opts.mtcnn_dir) snprintf(path, sizeof path, "%s/%s.pt", e->opts.mtcnn_dir, mtcnn_stages[i]);
+        else if (e->opts.models_dir) snprintf(path, sizeof path, "%s/%s.tflite", e->opts.models_dir, mtcnn_stages[i]);
+        else return 0;
+        if (!readable(path)) return 0;
+    }
+    return e->opts.detector != FN_DETECTOR_HAAR || readable(e->cascade);
+}
+
+/* Run load once (under load_lock) and keep its outcome; every call gets it. */
+static fn_status lazy(fn_engine *e, fn_lazy *l, fn_status (*load)(fn_engine *))
+{
+    if (!atomic_load_explicit(&l->done, memory_order_acquire)) {
+        pthread_mutex_lock(&e->load_lock);
+        if (!atomic_load_explicit(&l->done, memory_order_relaxed)) {
+            l->status = load(e);
+            if (l->status != FN_OK) snprintf(l->error, sizeof l->error, "%s", fn_last_error());
+            atomic_store_explicit(&l->done, 1, memory_order_release);
+        }
+        pthread_mutex_unlock(&e->load_lock);
+    }
+    return l->status == FN_OK ? FN_OK : fn_fail(l->status, "%s", l->error);
+}
+
+/* A part loaded already (at creation): lazy() returns its outcome at once. */
+static void loaded(fn_lazy *l) { atomic_store_explicit(&l->done, 1, memory_order_release); }
+
+fn_status fn_engine_need_detector(fn_engine *e)
+{
+    if (e->opts.embedder_only) return fn_fail(FN_ERR_ARG, "this engine was created without a detector (embedder_only)");
+    return lazy(e, &e->detector_load, load_detector);
 }
 
 fn_status fn_engine_new(const fn_options *o, fn_engine **out)
@@ -162,6 +222,9 @@ fn_status fn_engine_new(const fn_options *o, fn_engine **out)
     else fn_options_init(&e->opts);
     pthread_mutex_init(&e->lock, NULL);
     pthread_mutex_init(&e->detect_lock, NULL);
+    pthread_mutex_init(&e->load_lock, NULL);
+    snprintf(e->cascade, sizeof e->cascade, "%s", e->opts.cascade ? e->opts.cascade : FN_HAAR_DEFAULT_CASCADE);
+    e->opts.cascade = NULL;   /* the caller's string is not kept */
     fn_status s = FN_OK;
     if (e->opts.detector != FN_DETECTOR_MTCNN && e->opts.detector != FN_DETECTOR_HAAR)
         s = fn_fail(FN_ERR_ARG, "options: detector %d is neither FN_DETECTOR_MTCNN nor FN_DETECTOR_HAAR", (int)e->opts.detector);
@@ -169,13 +232,16 @@ fn_status fn_engine_new(const fn_options *o, fn_engine **out)
         s = fn_fail(FN_ERR_ARG, "options: haar_scale %g is not in (1, 4]", e->opts.haar_scale);
     else if (e->opts.detector == FN_DETECTOR_HAAR && e->opts.haar_min_neighbors < 0)
         s = fn_fail(FN_ERR_ARG, "options: haar_min_neighbors %d is negative", e->opts.haar_min_neighbors);
-    if (s == FN_OK && !e->opts.embedder_only) s = load_detector(e);
-    /* Haar boxes get O-Net's landmarks, so the MTCNN nets load either way. */
-    if (s == FN_OK && !e->opts.embedder_only && e->opts.detector == FN_DETECTOR_HAAR) {
-        s = fn_haar_load(e->opts.cascade ? e->opts.cascade : FN_HAAR_DEFAULT_CASCADE, &e->haar);
-        e->opts.cascade = NULL;   /* the caller's string is not kept */
+    /* The detector loads on first use; a file that cannot be opened is
+     * loaded now, so its failure (the loader's sentence) comes from here. */
+    if (s == FN_OK && !e->opts.embedder_only && !detector_files_readable(e)) {
+        s = load_detector(e);
+        if (s == FN_OK) loaded(&e->detector_load);
     }
     if (s == FN_OK && !e->opts.detector_only) s = load_model(e);
+    /* Only MobileFaceNet's weights wait for first use: a FaceNet checkpoint's
+     * identity is a digest of its weights, so it is loaded here. */
+    if (s == FN_OK && e->kind != FN_MODEL_MOBILEFACENET) loaded(&e->model_load);
     if (s != FN_OK) {
         fn_engine_free(e);
         return s;
@@ -199,6 +265,7 @@ void fn_engine_free(fn_engine *e)
     fn_aligned_free(e->input);
     pthread_mutex_destroy(&e->lock);
     pthread_mutex_destroy(&e->detect_lock);
+    pthread_mutex_destroy(&e->load_lock);
     free(e);
 }
 
@@ -231,10 +298,10 @@ static fn_status run_model(fn_engine *e, int n, float *emb)
     }
 }
 
-static fn_status check_model(const fn_engine *e)
+static fn_status check_model(fn_engine *e)
 {
     if (e->kind == FN_MODEL_NONE) return fn_fail(FN_ERR_ARG, "this engine was created without an embedding model");
-    return FN_OK;
+    return lazy(e, &e->model_load, load_mobilefacenet_weights);
 }
 
 /* Standardise one aligned RGB crop into slot i of the input batch. */
@@ -337,7 +404,7 @@ float fn_cosine_distance(const float *a, const float *b, int dim)
 fn_status fn_engine_detector_acquire(fn_engine *e, struct fn_mtcnn **out)
 {
     *out = NULL;
-    if (!e->mtcnn) return fn_fail(FN_ERR_ARG, "this engine was created without a detector (embedder_only)");
+    FN_TRY(fn_engine_need_detector(e));   /* loaded on first use */
     pthread_mutex_lock(&e->detect_lock);
     if (!e->idle_det) {   /* first use: the pool starts with the loaded detector */
         e->idle_det = malloc(4 * sizeof *e->idle_det);
@@ -375,7 +442,7 @@ fn_status fn_detect(fn_engine *e, const fn_image *img, fn_face *faces, int max, 
 {
     *n = 0;
     if (img->c != 3) return fn_fail(FN_ERR_ARG, "faces can only be detected in RGB images");
-    if (!e->mtcnn) return fn_fail(FN_ERR_ARG, "this engine was created without a detector (embedder_only)");
+    FN_TRY(fn_engine_need_detector(e));
     if (e->haar) return fn_engine_detect_haar(e, img, faces, max, n);
     fn_mtcnn_params p = fn_mtcnn_params_default();
     p.min_face = e->opts.min_face;
@@ -407,7 +474,7 @@ int fn_select_face(const fn_face *faces, int n, fn_select how, int img_w, int im
 fn_status fn_refine_face(fn_engine *e, const fn_image *img, const float box[4], fn_face *face)
 {
     if (img->c != 3) return fn_fail(FN_ERR_ARG, "faces can only be refined in RGB images");
-    if (!e->mtcnn) return fn_fail(FN_ERR_ARG, "this engine was created without a detector (embedder_only)");
+    FN_TRY(fn_engine_need_detector(e));
     struct fn_mtcnn *m;
     FN_TRY(fn_engine_detector_acquire(e, &m));
     fn_status s = fn_mtcnn_refine_rgb(m, img->data, img->w, img->h, (size_t)img->w * 3, box, face);

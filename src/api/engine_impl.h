@@ -5,11 +5,22 @@
 #define FN_API_ENGINE_IMPL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "facenet.h"
 #include "image/resize.h"
 
 typedef enum fn_model_kind { FN_MODEL_NONE = 0, FN_MODEL_FACENET, FN_MODEL_MOBILEFACENET } fn_model_kind;
+
+/* A part of the engine loaded on first use (the detector; MobileFaceNet's
+ * weights): the load runs once, under the engine's load_lock, and its
+ * outcome — FN_OK, or the failure and its sentence — is kept and given to
+ * every later call. */
+typedef struct fn_lazy {
+    atomic_int done;       /* 1 once status/error are final (release/acquire) */
+    fn_status status;
+    char error[512];
+} fn_lazy;
 
 struct fn_irv1;
 struct fn_mfn;
@@ -23,6 +34,11 @@ struct fn_engine {
     struct fn_mfn *mfn;
     struct fn_mtcnn *mtcnn;
     struct fn_haar *haar;          /* FN_DETECTOR_HAAR: the cascade (thread-safe) */
+    /* mtcnn and haar are loaded by the first fn_detect/fn_refine_face, mfn
+     * by the first embedding or alignment (engine.c, fn_engine_lazy). */
+    pthread_mutex_t load_lock;
+    fn_lazy detector_load, model_load;
+    char cascade[4096];            /* FN_DETECTOR_HAAR: the cascade file (a copy of the option's) */
     int dim, input_size;
     float threshold;
     char model_id[96];
@@ -49,6 +65,9 @@ void fn_engine_detector_release(fn_engine *e, struct fn_mtcnn *m);
  * so threads with their own out and rs align at once. */
 fn_status fn_engine_align_into(const fn_engine *e, const fn_image *img, const fn_face *f, fn_image *out,
                                fn_resize_scratch *rs);
+/* The detector loaded (once; thread-safe): FN_OK, or the load's failure
+ * again.  FN_ERR_ARG for an engine made with embedder_only. */
+fn_status fn_engine_need_detector(fn_engine *e);
 
 /* fn_detect for FN_DETECTOR_HAAR (src/api/detect_haar.c). */
 fn_status fn_engine_detect_haar(fn_engine *e, const fn_image *img, fn_face *faces, int max, int *n);

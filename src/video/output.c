@@ -8,14 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <libavcodec/avcodec.h>
-#include <libavformat/avformat.h>
-#include <libavutil/opt.h>
-#include <libswscale/swscale.h>
-
 #include "core/error.h"
+#include "video/avlib.h"
 
 struct fn_video_writer {
+    const fn_avlib *av;          /* FFmpeg's functions (loaded on the first open) */
     char path[1024];
     AVFormatContext *fmt;
     AVCodecContext *enc;
@@ -34,26 +31,26 @@ struct fn_video_writer {
 static fn_status w_fail(fn_video_writer *vw, fn_status code, const char *what, int err)
 {
     char buf[AV_ERROR_MAX_STRING_SIZE] = "";
-    av_strerror(err, buf, sizeof buf);
+    vw->av->av_strerror(err, buf, sizeof buf);
     return fn_fail(code, "%s: %s (%s)", vw->path, what, buf);
 }
 
 /* H.264 when the FFmpeg build has an encoder for it (libx264), else MPEG-4. */
-static const AVCodec *pick_encoder(void)
+static const AVCodec *pick_encoder(const fn_video_writer *vw)
 {
-    const AVCodec *c = avcodec_find_encoder_by_name("libx264");
-    if (!c) c = avcodec_find_encoder(AV_CODEC_ID_MPEG4);
+    const AVCodec *c = vw->av->avcodec_find_encoder_by_name("libx264");
+    if (!c) c = vw->av->avcodec_find_encoder(AV_CODEC_ID_MPEG4);
     return c;
 }
 
 static fn_status open_encoder(fn_video_writer *vw, double fps)
 {
-    const AVCodec *codec = pick_encoder();
+    const AVCodec *codec = pick_encoder(vw);
     if (!codec) return fn_fail(FN_ERR_UNSUPPORTED, "%s: this FFmpeg has neither an H.264 nor an MPEG-4 encoder", vw->path);
     snprintf(vw->codec, sizeof vw->codec, "%s", codec->name);
-    vw->enc = avcodec_alloc_context3(codec);
+    vw->enc = vw->av->avcodec_alloc_context3(codec);
     if (!vw->enc) return fn_fail(FN_ERR_NOMEM, "%s: out of memory for an encoder", vw->path);
-    AVRational rate = av_d2q(fps > 0 && fps < 1000 ? fps : 25.0, 100000);
+    AVRational rate = vw->av->av_d2q(fps > 0 && fps < 1000 ? fps : 25.0, 100000);
     vw->enc->width = vw->w;
     vw->enc->height = vw->h;
     vw->enc->pix_fmt = AV_PIX_FMT_YUV420P;
@@ -62,14 +59,14 @@ static fn_status open_encoder(fn_video_writer *vw, double fps)
     vw->enc->gop_size = 50;
     vw->enc->thread_count = 2;
     if (codec->id == AV_CODEC_ID_MPEG4) vw->enc->bit_rate = (int64_t)vw->w * vw->h * 4;
-    else av_opt_set(vw->enc->priv_data, "preset", "veryfast", 0);
+    else vw->av->av_opt_set(vw->enc->priv_data, "preset", "veryfast", 0);
     if (vw->fmt->oformat->flags & AVFMT_GLOBALHEADER) vw->enc->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
-    int r = avcodec_open2(vw->enc, codec, NULL);
+    int r = vw->av->avcodec_open2(vw->enc, codec, NULL);
     if (r < 0) return w_fail(vw, FN_ERR_UNSUPPORTED, "cannot open the video encoder", r);
-    vw->st = avformat_new_stream(vw->fmt, NULL);
+    vw->st = vw->av->avformat_new_stream(vw->fmt, NULL);
     if (!vw->st) return fn_fail(FN_ERR_NOMEM, "%s: out of memory for a stream", vw->path);
     vw->st->time_base = vw->enc->time_base;
-    r = avcodec_parameters_from_context(vw->st->codecpar, vw->enc);
+    r = vw->av->avcodec_parameters_from_context(vw->st->codecpar, vw->enc);
     if (r < 0) return w_fail(vw, FN_ERR_INTERNAL, "cannot describe the stream", r);
     return FN_OK;
 }
@@ -77,10 +74,10 @@ static fn_status open_encoder(fn_video_writer *vw, double fps)
 static fn_status open_file(fn_video_writer *vw)
 {
     if (!(vw->fmt->oformat->flags & AVFMT_NOFILE)) {
-        int r = avio_open(&vw->fmt->pb, vw->path, AVIO_FLAG_WRITE);
+        int r = vw->av->avio_open(&vw->fmt->pb, vw->path, AVIO_FLAG_WRITE);
         if (r < 0) return w_fail(vw, FN_ERR_IO, "cannot create the file", r);
     }
-    int r = avformat_write_header(vw->fmt, NULL);
+    int r = vw->av->avformat_write_header(vw->fmt, NULL);
     if (r < 0) return w_fail(vw, FN_ERR_IO, "cannot write the file header", r);
     vw->header_done = 1;
     return FN_OK;
@@ -88,19 +85,19 @@ static fn_status open_file(fn_video_writer *vw)
 
 static fn_status alloc_frame(fn_video_writer *vw)
 {
-    vw->yuv = av_frame_alloc();
-    vw->rgb = av_frame_alloc();
-    vw->pkt = av_packet_alloc();
+    vw->yuv = vw->av->av_frame_alloc();
+    vw->rgb = vw->av->av_frame_alloc();
+    vw->pkt = vw->av->av_packet_alloc();
     if (!vw->yuv || !vw->rgb || !vw->pkt) return fn_fail(FN_ERR_NOMEM, "%s: out of memory for frames", vw->path);
     vw->rgb->format = AV_PIX_FMT_RGB24;
     vw->rgb->width = vw->w;
     vw->rgb->height = vw->h;
-    if (av_frame_get_buffer(vw->rgb, 64) < 0) return fn_fail(FN_ERR_NOMEM, "%s: out of memory for frames", vw->path);
+    if (vw->av->av_frame_get_buffer(vw->rgb, 64) < 0) return fn_fail(FN_ERR_NOMEM, "%s: out of memory for frames", vw->path);
     vw->yuv->format = AV_PIX_FMT_YUV420P;
     vw->yuv->width = vw->w;
     vw->yuv->height = vw->h;
-    if (av_frame_get_buffer(vw->yuv, 0) < 0) return fn_fail(FN_ERR_NOMEM, "%s: out of memory for frames", vw->path);
-    vw->sws = sws_getContext(vw->w, vw->h, AV_PIX_FMT_RGB24, vw->w, vw->h, AV_PIX_FMT_YUV420P, SWS_BILINEAR, NULL,
+    if (vw->av->av_frame_get_buffer(vw->yuv, 0) < 0) return fn_fail(FN_ERR_NOMEM, "%s: out of memory for frames", vw->path);
+    vw->sws = vw->av->sws_getContext(vw->w, vw->h, AV_PIX_FMT_RGB24, vw->w, vw->h, AV_PIX_FMT_YUV420P, SWS_BILINEAR, NULL,
                              NULL, NULL);
     if (!vw->sws) return fn_fail(FN_ERR_UNSUPPORTED, "%s: cannot convert RGB to YUV", vw->path);
     return FN_OK;
@@ -108,14 +105,14 @@ static fn_status alloc_frame(fn_video_writer *vw)
 
 static void writer_free(fn_video_writer *vw)
 {
-    sws_freeContext(vw->sws);
-    av_frame_free(&vw->yuv);
-    av_frame_free(&vw->rgb);
-    av_packet_free(&vw->pkt);
-    avcodec_free_context(&vw->enc);
+    vw->av->sws_freeContext(vw->sws);
+    vw->av->av_frame_free(&vw->yuv);
+    vw->av->av_frame_free(&vw->rgb);
+    vw->av->av_packet_free(&vw->pkt);
+    vw->av->avcodec_free_context(&vw->enc);
     if (vw->fmt) {
-        if (!(vw->fmt->oformat->flags & AVFMT_NOFILE)) avio_closep(&vw->fmt->pb);
-        avformat_free_context(vw->fmt);
+        if (!(vw->fmt->oformat->flags & AVFMT_NOFILE)) vw->av->avio_closep(&vw->fmt->pb);
+        vw->av->avformat_free_context(vw->fmt);
     }
     free(vw);
 }
@@ -126,13 +123,16 @@ fn_status fn_video_writer_open(const char *path, int w, int h, double fps, fn_vi
     /* 4:2:0 needs even sides. */
     if (w < 2 || h < 2 || w > 8192 || h > 8192 || (w | h) & 1)
         return fn_fail(FN_ERR_ARG, "%s: cannot write %dx%d video (even sides 2..8192 needed)", path, w, h);
+    const fn_avlib *av = NULL;
+    if (fn_avlib_get(&av) != FN_OK) return fn_fail_prefix(FN_ERR_UNSUPPORTED, "%s", path);
     fn_video_writer *vw = calloc(1, sizeof *vw);
     if (!vw) return fn_fail(FN_ERR_NOMEM, "%s: out of memory", path);
+    vw->av = av;
     snprintf(vw->path, sizeof vw->path, "%s", path);
     vw->w = w;
     vw->h = h;
     fn_status s = FN_OK;
-    int r = avformat_alloc_output_context2(&vw->fmt, NULL, NULL, path);
+    int r = vw->av->avformat_alloc_output_context2(&vw->fmt, NULL, NULL, path);
     if (r < 0 || !vw->fmt) {
         vw->fmt = NULL;
         s = fn_fail(FN_ERR_ARG, "%s: unknown video container (use .mp4, .mkv or .avi)", path);
@@ -151,17 +151,17 @@ fn_status fn_video_writer_open(const char *path, int w, int h, double fps, fn_vi
 /* Hand f (NULL: flush) to the encoder and write every packet it gives back. */
 static fn_status encode(fn_video_writer *vw, AVFrame *f)
 {
-    int r = avcodec_send_frame(vw->enc, f);
+    int r = vw->av->avcodec_send_frame(vw->enc, f);
     if (r < 0) return w_fail(vw, FN_ERR_INTERNAL, "the encoder refused a frame", r);
     for (;;) {
-        r = avcodec_receive_packet(vw->enc, vw->pkt);
+        r = vw->av->avcodec_receive_packet(vw->enc, vw->pkt);
         if (r == AVERROR(EAGAIN) || r == AVERROR_EOF) return FN_OK;
         if (r < 0) return w_fail(vw, FN_ERR_INTERNAL, "encoding failed", r);
         /* Without a duration the last frame gets none and players drop it. */
         if (vw->pkt->duration <= 0) vw->pkt->duration = 1;
-        av_packet_rescale_ts(vw->pkt, vw->enc->time_base, vw->st->time_base);
+        vw->av->av_packet_rescale_ts(vw->pkt, vw->enc->time_base, vw->st->time_base);
         vw->pkt->stream_index = vw->st->index;
-        r = av_interleaved_write_frame(vw->fmt, vw->pkt);
+        r = vw->av->av_interleaved_write_frame(vw->fmt, vw->pkt);
         if (r < 0) return w_fail(vw, FN_ERR_IO, "writing failed", r);
     }
 }
@@ -183,11 +183,11 @@ fn_status fn_video_writer_write(fn_video_writer *vw, const fn_image *frame)
         return fn_fail(FN_ERR_ARG, "%s: frame is %dx%d (%d channels), the video is %dx%d RGB", vw->path, frame->w,
                        frame->h, frame->c, vw->w, vw->h);
     /* The encoder may still hold a reference to the previous frame's planes. */
-    if (av_frame_make_writable(vw->yuv) < 0) return keep_error(vw, fn_fail(FN_ERR_NOMEM, "%s: out of memory", vw->path));
+    if (vw->av->av_frame_make_writable(vw->yuv) < 0) return keep_error(vw, fn_fail(FN_ERR_NOMEM, "%s: out of memory", vw->path));
     for (int y = 0; y < vw->h; y++)
         memcpy(vw->rgb->data[0] + (size_t)y * vw->rgb->linesize[0], frame->data + (size_t)y * frame->w * 3,
                (size_t)vw->w * 3);
-    sws_scale(vw->sws, (const uint8_t *const *)vw->rgb->data, vw->rgb->linesize, 0, vw->h, vw->yuv->data,
+    vw->av->sws_scale(vw->sws, (const uint8_t *const *)vw->rgb->data, vw->rgb->linesize, 0, vw->h, vw->yuv->data,
               vw->yuv->linesize);
     vw->yuv->pts = vw->next_pts++;
     return keep_error(vw, encode(vw, vw->yuv));
@@ -202,7 +202,7 @@ fn_status fn_video_writer_close(fn_video_writer *vw)
     if (s == FN_OK) {
         s = encode(vw, NULL);
         if (s == FN_OK && vw->header_done) {
-            int r = av_write_trailer(vw->fmt);
+            int r = vw->av->av_write_trailer(vw->fmt);
             if (r < 0) s = w_fail(vw, FN_ERR_IO, "cannot finish the file", r);
         }
         if (s != FN_OK) snprintf(msg, sizeof msg, "%s", fn_last_error());

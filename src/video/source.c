@@ -17,20 +17,15 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include <libavcodec/avcodec.h>
-#include <libavdevice/avdevice.h>
-#include <libavformat/avformat.h>
-#include <libavutil/display.h>
-#include <libavutil/imgutils.h>
-#include <libswscale/swscale.h>
-
 #include "core/error.h"
+#include "video/avlib.h"
 #include "image/image.h"
 
 /* Decoded frames larger than this are refused (a hostile header). */
 #define MAX_SIDE 8192
 
 struct fn_video_source {
+    const fn_avlib *av;           /* FFmpeg's functions (loaded on the first open) */
     char url[1024];
     AVFormatContext *fmt;
     AVCodecContext *dec;
@@ -70,19 +65,11 @@ struct fn_video_source {
     pthread_cond_t cond;
 };
 
-/* Once per process: FFmpeg's own logging off (the library never prints;
- * failures come back as sentences) and its capture devices known. */
-static void quiet_and_register(void)
-{
-    av_log_set_level(AV_LOG_QUIET);
-    avdevice_register_all();
-}
-
-static fn_status av_fail(fn_status code, const char *url, const char *what, int err)
+static fn_status av_fail(const fn_video_source *v, fn_status code, const char *what, int err)
 {
     char buf[AV_ERROR_MAX_STRING_SIZE] = "";
-    av_strerror(err, buf, sizeof buf);
-    return fn_fail(code, "%s: %s (%s)", url, what, buf);
+    v->av->av_strerror(err, buf, sizeof buf);
+    return fn_fail(code, "%s: %s (%s)", v->url, what, buf);
 }
 
 /* FFmpeg polls this during blocking I/O: closing a source stuck on a
@@ -102,15 +89,16 @@ static fn_status open_input(fn_video_source *v)
         struct stat st;
         if (stat(v->url, &st) != 0)
             return fn_fail(FN_ERR_NOT_FOUND, "%s: no such video device (is the camera connected?)", v->url);
-        ifmt = av_find_input_format("video4linux2");
+        FN_TRY(fn_avlib_devices());
+        ifmt = v->av->av_find_input_format("video4linux2");
         if (!ifmt) return fn_fail(FN_ERR_UNSUPPORTED, "%s: this FFmpeg has no V4L2 input", v->url);
     } else if (is_network(v->url)) {
-        av_dict_set(&opt, "rw_timeout", "5000000", 0);   /* microseconds: a dead server must not hang us */
-        av_dict_set(&opt, "timeout", "5000000", 0);
+        v->av->av_dict_set(&opt, "rw_timeout", "5000000", 0);   /* microseconds: a dead server must not hang us */
+        v->av->av_dict_set(&opt, "timeout", "5000000", 0);
         /* A stream may name further URLs (HLS playlists, DASH manifests):
          * network protocols only, never file: (a remote playlist must not
          * make us read local files). */
-        av_dict_set(&opt, "protocol_whitelist", NETWORK_PROTOCOLS, 0);
+        v->av->av_dict_set(&opt, "protocol_whitelist", NETWORK_PROTOCOLS, 0);
     } else {
         /* A local file may name further URLs too (an .m3u8 playlist, a
          * concat list): local files only, so that opening a file never
@@ -120,23 +108,23 @@ static fn_status open_input(fn_video_source *v)
             if (stat(v->url, &st) != 0) return fn_fail(FN_ERR_IO, "%s: no such file", v->url);
             if (S_ISDIR(st.st_mode)) return fn_fail(FN_ERR_ARG, "%s: is a directory, not a video", v->url);
         }
-        av_dict_set(&opt, "protocol_whitelist", "file,pipe", 0);
+        v->av->av_dict_set(&opt, "protocol_whitelist", "file,pipe", 0);
     }
-    v->fmt = avformat_alloc_context();
+    v->fmt = v->av->avformat_alloc_context();
     if (!v->fmt) {
-        av_dict_free(&opt);
+        v->av->av_dict_free(&opt);
         return fn_fail(FN_ERR_NOMEM, "%s: out of memory", v->url);
     }
     v->fmt->interrupt_callback.callback = interrupted;
     v->fmt->interrupt_callback.opaque = v;
-    int r = avformat_open_input(&v->fmt, v->url, ifmt, &opt);
-    av_dict_free(&opt);
+    int r = v->av->avformat_open_input(&v->fmt, v->url, ifmt, &opt);
+    v->av->av_dict_free(&opt);
     if (r < 0) {
         v->fmt = NULL;
-        return av_fail(r == AVERROR_INVALIDDATA ? FN_ERR_FORMAT : FN_ERR_IO, v->url, "cannot open as a video", r);
+        return av_fail(v, r == AVERROR_INVALIDDATA ? FN_ERR_FORMAT : FN_ERR_IO, "cannot open as a video", r);
     }
-    r = avformat_find_stream_info(v->fmt, NULL);
-    if (r < 0) return av_fail(FN_ERR_FORMAT, v->url, "cannot read the stream layout", r);
+    r = v->av->avformat_find_stream_info(v->fmt, NULL);
+    if (r < 0) return av_fail(v, FN_ERR_FORMAT, "cannot read the stream layout", r);
     return FN_OK;
 }
 
@@ -147,11 +135,11 @@ static fn_status open_input(fn_video_source *v)
  * (m[3] > 0), "cclock_flip" (5); 270 is "cclock" (8) or "clock_flip" (7);
  * 180 is hflip when m[0] < 0 and vflip when m[4] < 0; 0 is vflip when m[4] < 0.
  * Other angles are not quarter turns and are left as stored. */
-static int stream_orientation(const AVStream *st)
+static int stream_orientation(const fn_video_source *v, const AVStream *st)
 {
-    const int32_t *m = (const int32_t *)av_stream_get_side_data(st, AV_PKT_DATA_DISPLAYMATRIX, NULL);
+    const int32_t *m = (const int32_t *)v->av->av_stream_get_side_data(st, AV_PKT_DATA_DISPLAYMATRIX, NULL);
     if (!m) return 1;
-    double theta = -av_display_rotation_get(m);
+    double theta = -v->av->av_display_rotation_get(m);
     if (!isfinite(theta)) return 1;
     theta -= 360.0 * floor(theta / 360.0 + 0.9 / 360.0);
     if (fabs(theta - 90.0) < 1.0) return m[3] > 0 ? 5 : 6;
@@ -172,7 +160,7 @@ static int64_t expected_frames(const fn_video_source *v, const AVStream *st)
     double secs = 0.0;
     if (st->duration != AV_NOPTS_VALUE && st->duration > 0) secs = (double)st->duration * av_q2d(st->time_base);
     else if (v->fmt->duration != AV_NOPTS_VALUE && v->fmt->duration > 0) secs = (double)v->fmt->duration / AV_TIME_BASE;
-    AVRational fr = av_guess_frame_rate(v->fmt, (AVStream *)st, NULL);
+    AVRational fr = v->av->av_guess_frame_rate(v->fmt, (AVStream *)st, NULL);
     if (secs <= 0.0 || fr.num <= 0 || fr.den <= 0 || secs > 1e7) return 0;
     return (int64_t)llround(secs * av_q2d(fr));
 }
@@ -180,31 +168,31 @@ static int64_t expected_frames(const fn_video_source *v, const AVStream *st)
 static fn_status open_decoder(fn_video_source *v)
 {
     const AVCodec *codec = NULL;
-    int r = av_find_best_stream(v->fmt, AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0);
+    int r = v->av->av_find_best_stream(v->fmt, AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0);
     if (r == AVERROR_STREAM_NOT_FOUND) return fn_fail(FN_ERR_FORMAT, "%s: has no video stream", v->url);
     if (r == AVERROR_DECODER_NOT_FOUND || !codec)
         return fn_fail(FN_ERR_UNSUPPORTED, "%s: no decoder for its video codec", v->url);
-    if (r < 0) return av_fail(FN_ERR_FORMAT, v->url, "no usable video stream", r);
+    if (r < 0) return av_fail(v, FN_ERR_FORMAT, "no usable video stream", r);
     v->stream = r;
     AVStream *st = v->fmt->streams[r];
-    v->dec = avcodec_alloc_context3(codec);
+    v->dec = v->av->avcodec_alloc_context3(codec);
     if (!v->dec) return fn_fail(FN_ERR_NOMEM, "%s: out of memory for a decoder", v->url);
-    avcodec_parameters_to_context(v->dec, st->codecpar);
+    v->av->avcodec_parameters_to_context(v->dec, st->codecpar);
     v->dec->thread_count = 2;
     /* A frame may claim another size than the header (a 724-byte WebM's VP8
      * frame said 13840x9585): refuse to decode more than MAX_SIDE^2 pixels. */
     v->dec->max_pixels = (int64_t)MAX_SIDE * MAX_SIDE;
-    r = avcodec_open2(v->dec, codec, NULL);
-    if (r < 0) return av_fail(FN_ERR_UNSUPPORTED, v->url, "cannot open the video decoder", r);
+    r = v->av->avcodec_open2(v->dec, codec, NULL);
+    if (r < 0) return av_fail(v, FN_ERR_UNSUPPORTED, "cannot open the video decoder", r);
     int w = v->dec->width, h = v->dec->height;
     if (w <= 0 || h <= 0 || w > MAX_SIDE || h > MAX_SIDE)
         return fn_fail(FN_ERR_FORMAT, "%s: video size %dx%d is not usable (1..%d)", v->url, w, h, MAX_SIDE);
     v->time_base = av_q2d(st->time_base);
     v->start = st->start_time != AV_NOPTS_VALUE ? (double)st->start_time * v->time_base : 0.0;
-    AVRational fr = av_guess_frame_rate(v->fmt, st, NULL);
+    AVRational fr = v->av->av_guess_frame_rate(v->fmt, st, NULL);
     v->stored_w = w;
     v->stored_h = h;
-    v->orientation = stream_orientation(st);
+    v->orientation = stream_orientation(v, st);
     v->info.w = v->orientation >= 5 ? h : w;
     v->info.h = v->orientation >= 5 ? w : h;
     v->info.fps = fr.num > 0 && fr.den > 0 ? av_q2d(fr) : 25.0;
@@ -216,9 +204,9 @@ static fn_status open_decoder(fn_video_source *v)
 
 static fn_status alloc_buffers(fn_video_source *v)
 {
-    v->pkt = av_packet_alloc();
-    v->frm = av_frame_alloc();
-    v->rgb = av_frame_alloc();
+    v->pkt = v->av->av_packet_alloc();
+    v->frm = v->av->av_frame_alloc();
+    v->rgb = v->av->av_frame_alloc();
     if (!v->pkt || !v->frm || !v->rgb) return fn_fail(FN_ERR_NOMEM, "%s: out of memory for frames", v->url);
     /* swscale writes RGB24 rows in SIMD blocks past the last pixel: its
      * output must be a frame FFmpeg allocated (linesize aligned, rows and
@@ -226,7 +214,7 @@ static fn_status alloc_buffers(fn_video_source *v)
     v->rgb->format = AV_PIX_FMT_RGB24;
     v->rgb->width = v->stored_w;
     v->rgb->height = v->stored_h;
-    if (av_frame_get_buffer(v->rgb, 64) < 0) return fn_fail(FN_ERR_NOMEM, "%s: out of memory for frames", v->url);
+    if (v->av->av_frame_get_buffer(v->rgb, 64) < 0) return fn_fail(FN_ERR_NOMEM, "%s: out of memory for frames", v->url);
     for (int i = 0; i < 3; i++) FN_TRY(fn_image_alloc(&v->buf[i], v->info.w, v->info.h, 3));
     v->front = 0;
     v->ready = 1;
@@ -242,14 +230,14 @@ static fn_status convert(fn_video_source *v, fn_image *dst)
     if (f->width <= 0 || f->height <= 0 || f->width > MAX_SIDE || f->height > MAX_SIDE)
         return fn_fail(FN_ERR_FORMAT, "%s: a frame of %dx%d is not usable (1..%d)", v->url, f->width, f->height, MAX_SIDE);
     if (!v->sws || v->sws_fmt != f->format || v->sws_w != f->width || v->sws_h != f->height) {
-        v->sws = sws_getCachedContext(v->sws, f->width, f->height, f->format, v->stored_w, v->stored_h, AV_PIX_FMT_RGB24,
+        v->sws = v->av->sws_getCachedContext(v->sws, f->width, f->height, f->format, v->stored_w, v->stored_h, AV_PIX_FMT_RGB24,
                                       SWS_BILINEAR, NULL, NULL, NULL);
         if (!v->sws) return fn_fail(FN_ERR_UNSUPPORTED, "%s: cannot convert its pixel format to RGB", v->url);
         v->sws_fmt = f->format;
         v->sws_w = f->width;
         v->sws_h = f->height;
     }
-    sws_scale(v->sws, (const uint8_t *const *)f->data, f->linesize, 0, f->height, v->rgb->data, v->rgb->linesize);
+    v->av->sws_scale(v->sws, (const uint8_t *const *)f->data, f->linesize, 0, f->height, v->rgb->data, v->rgb->linesize);
     fn_image_orient_copy(v->rgb->data[0], v->stored_w, v->stored_h, (size_t)v->rgb->linesize[0], v->orientation, dst);
     return FN_OK;
 }
@@ -266,38 +254,38 @@ static fn_status decode_next(fn_video_source *v, fn_image *dst, double *t, int *
 {
     *eof = 0;
     for (;;) {
-        int r = avcodec_receive_frame(v->dec, v->frm);
+        int r = v->av->avcodec_receive_frame(v->dec, v->frm);
         if (r == 0) {
             v->decoded++;
             *t = frame_time(v);
             fn_status s = convert(v, dst);
-            av_frame_unref(v->frm);
+            v->av->av_frame_unref(v->frm);
             return s;
         }
         if (r == AVERROR_EOF) { *eof = 1; return FN_OK; }
-        if (r != AVERROR(EAGAIN)) return av_fail(FN_ERR_FORMAT, v->url, "video data cannot be decoded", r);
-        r = av_read_frame(v->fmt, v->pkt);
+        if (r != AVERROR(EAGAIN)) return av_fail(v, FN_ERR_FORMAT, "video data cannot be decoded", r);
+        r = v->av->av_read_frame(v->fmt, v->pkt);
         if (r == AVERROR_EOF) {
-            avcodec_send_packet(v->dec, NULL);   /* drain the decoder's delayed frames */
+            v->av->avcodec_send_packet(v->dec, NULL);   /* drain the decoder's delayed frames */
             continue;
         }
         /* A file cut short (a copy or recording that stopped) fails its next
          * read: what was there is the video, with a warning saying so. */
         if (r < 0 && r != AVERROR_EXIT && atomic_load(&v->decoded) > 0 && v->is_file) {
             atomic_store(&v->ended_early, 1);
-            avcodec_send_packet(v->dec, NULL);
+            v->av->avcodec_send_packet(v->dec, NULL);
             continue;
         }
-        if (r < 0) return av_fail(FN_ERR_IO, v->url, "reading failed", r);
+        if (r < 0) return av_fail(v, FN_ERR_IO, "reading failed", r);
         if (v->pkt->stream_index == v->stream) {
-            r = avcodec_send_packet(v->dec, v->pkt);
+            r = v->av->avcodec_send_packet(v->dec, v->pkt);
             /* A damaged packet loses one frame, not the stream. */
             if (r < 0 && r != AVERROR(EAGAIN) && r != AVERROR_INVALIDDATA) {
-                av_packet_unref(v->pkt);
-                return av_fail(FN_ERR_FORMAT, v->url, "video data cannot be decoded", r);
+                v->av->av_packet_unref(v->pkt);
+                return av_fail(v, FN_ERR_FORMAT, "video data cannot be decoded", r);
             }
         }
-        av_packet_unref(v->pkt);
+        v->av->av_packet_unref(v->pkt);
     }
 }
 
@@ -348,12 +336,13 @@ static void *reader(void *arg)
 
 fn_status fn_video_open(const char *url, int realtime, fn_video_source **out)
 {
-    static pthread_once_t once = PTHREAD_ONCE_INIT;
     *out = NULL;
     if (!url || !*url) return fn_fail(FN_ERR_ARG, "no video source given");
-    pthread_once(&once, quiet_and_register);
+    const fn_avlib *av = NULL;
+    if (fn_avlib_get(&av) != FN_OK) return fn_fail_prefix(FN_ERR_UNSUPPORTED, "%s", url);
     fn_video_source *v = calloc(1, sizeof *v);
     if (!v) return fn_fail(FN_ERR_NOMEM, "%s: out of memory", url);
+    v->av = av;
     snprintf(v->url, sizeof v->url, "%s", url);
     pthread_mutex_init(&v->lock, NULL);
     pthread_cond_init(&v->cond, NULL);
@@ -463,12 +452,12 @@ void fn_video_close(fn_video_source *v)
         pthread_join(v->thread, NULL);
     }
     for (int i = 0; i < 3; i++) fn_image_free(&v->buf[i]);
-    sws_freeContext(v->sws);
-    av_frame_free(&v->frm);
-    av_frame_free(&v->rgb);
-    av_packet_free(&v->pkt);
-    avcodec_free_context(&v->dec);
-    avformat_close_input(&v->fmt);
+    v->av->sws_freeContext(v->sws);
+    v->av->av_frame_free(&v->frm);
+    v->av->av_frame_free(&v->rgb);
+    v->av->av_packet_free(&v->pkt);
+    v->av->avcodec_free_context(&v->dec);
+    v->av->avformat_close_input(&v->fmt);
     pthread_cond_destroy(&v->cond);
     pthread_mutex_destroy(&v->lock);
     free(v);
