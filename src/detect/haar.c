@@ -416,3 +416,14 @@ fn_status fn_haar_detect(fn_haar *h, const uint8_t *gray, int w, int hgt, int st
 {
     return fn_haar_detect_impl(h, gray, w, hgt, stride, p, out, max, n, 0);
 }
+
+fn_status fn_haar_group(fn_rect *r, int n, int min_neighbors, int *kept)
+{
+    *kept = n;
+    if (min_neighbors <= 0 || n <= 0) return FN_OK;
+    void *work = fn_aligned_alloc(fn_haar_group_work_bytes(n));
+    if (!work) return fn_fail(FN_ERR_NOMEM, "haar: no memory to group %d windows", n);
+    *kept = fn_haar_group_rects(r, n, min_neighbors, GROUP_EPS, work);
+    fn_aligned_free(work);
+    return FN_OK;
+}
