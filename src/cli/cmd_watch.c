@@ -20,7 +20,8 @@
 
 static const fn_cli_use uses[] = {
     FN_USE_REQ(FN_O_GALLERY, "the gallery (built by `facenet enroll` with the same model)"),
-    FN_USE_D(FN_O_DETECTOR, "haar", "haar (every frame) or mtcnn (every --every frames, tracked between)"),
+    FN_USE_D(FN_O_DETECTOR, "haar", "haar (a full scan every --every frames, the tracks' neighbourhoods between) or "
+                                    "mtcnn (every --every frames on a reduced copy, tracked by O-Net between)"),
     FN_USE_T(FN_O_EVERY, "5 (MTCNN), 3 (Haar)", NULL),
     FN_USE_D(FN_O_DETECT_SCALE, "0", NULL),
     FN_USE_T(FN_O_THRESHOLD, "the gallery's calibrated one, else the model's",
