@@ -81,7 +81,11 @@ typedef struct fn_options {
     int haar_min_neighbors;   /* Haar: a group needs more than this many raw hits (3, OpenCV's) */
     int haar_reduce;          /* Haar: 1 = scan a copy reduced by a whole factor to about 640x480
                                  (video: cost follows pixels; smallest face = 24 px x factor);
-                                 0 (default) = full resolution */
+                                 2 = the same, and windows of twice the cascade's size or more
+                                 are scanned as small windows on copies halved again (OpenCV
+                                 scans those levels with a 1-pixel step: most of the cost of a
+                                 big frame; `facenet watch`'s default); 0 (default) = full
+                                 resolution, OpenCV's pyramid exactly */
     int haar_refined_box;     /* Haar: 1 = report O-Net's refined box; 0 (default) = the cascade's
                                  rectangle exactly (OpenCV parity); landmarks are O-Net's either way */
     int detector_only;        /* 1: load no embedding model */
@@ -133,6 +137,12 @@ fn_detector fn_engine_detector(const fn_engine *e);
  * max(24, min_face) pixels), with O-Net's probability unthresholded —
  * callers filter on prob.  FN_ERR_ARG for a non-RGB image. */
 fn_status fn_detect(fn_engine *e, const fn_image *img, fn_face *faces, int max, int *n);
+/* fn_detect on the part of img inside region (x1,y1,x2,y2 in pixels, clipped
+ * to the image): the same scan at the same scale as on the whole image,
+ * finding the faces that lie inside the region — around a tracked face, at
+ * a fraction of a whole frame's cost.  Haar engines only (FN_ERR_UNSUPPORTED
+ * otherwise); FN_ERR_ARG for a non-RGB image or an empty region. */
+fn_status fn_detect_region(fn_engine *e, const fn_image *img, const float region[4], fn_face *faces, int max, int *n);
 /* O-Net alone on a box found elsewhere (a Haar detector, a tracked face's
  * last box): face gets O-Net's probability, refined box and 5 landmarks, so
  * the face can be aligned like an MTCNN detection.  No threshold is applied;

@@ -115,12 +115,23 @@ typedef struct fn_watch_params {
     int allow_repeats;       /* 1: each track its nearest person, even one another track of the
                                 frame holds (0: a person names at most one track per frame,
                                 fn_gallery_name_faces) */
+    int detect_scale;        /* where detection runs.  0 (default): the watcher's plan for big
+                                frames — MTCNN on the frame reduced by min_face / 20 (a whole
+                                factor: MTCNN's smallest face, 20 px, becomes the smallest face
+                                tracked), its faces refined by O-Net on the full frame; Haar
+                                every haar_every frames (the engine's own reduced scan,
+                                haar_reduce 2), O-Net following the tracks at full resolution
+                                between.  N > 1: MTCNN on the frame reduced by N.  1: the path
+                                before that plan — every detection is fn_detect on the whole
+                                frame and a Haar engine detects every frame (for comparison) */
+    int haar_every;          /* Haar engine, detect_scale != 1: full scan every N frames (3) */
 } fn_watch_params;
 
 void fn_watch_params_init(fn_watch_params *p);
 /* Engine options tuned for watching video with a Haar engine: detector
  * FN_DETECTOR_HAAR, haar_scale 1.2 (O-Net refines the boxes, so a coarse scan
- * does), haar_reduce 1 (scan at about 640x480), haar_refined_box 1 (track on
+ * does), haar_reduce 2 (scan at about 640x480, big windows on halved copies;
+ * set 1 with detect_scale 1 for the path before), haar_refined_box 1 (track on
  * O-Net's box), edge_retry 0 (an empty frame costs one pass; tracking
  * picks up a face coming in at the border).  Other fields are left as they are; set min_face to the
  * watcher's fn_watch_params.min_face (40) so the cascade's smallest window

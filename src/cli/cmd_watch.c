@@ -20,8 +20,10 @@
 
 static const fn_cli_use uses[] = {
     FN_USE_REQ(FN_O_GALLERY, "the gallery (built by `facenet enroll` with the same model)"),
-    FN_USE_D(FN_O_DETECTOR, "haar", "haar (every frame) or mtcnn (every --every frames, tracked between)"),
-    FN_USE_D(FN_O_EVERY, "5", NULL),
+    FN_USE_D(FN_O_DETECTOR, "haar", "haar (a full scan every --every frames, the tracks' neighbourhoods between) or "
+                                    "mtcnn (every --every frames on a reduced copy, tracked by O-Net between)"),
+    FN_USE_T(FN_O_EVERY, "5 (MTCNN), 3 (Haar)", NULL),
+    FN_USE_D(FN_O_DETECT_SCALE, "0", NULL),
     FN_USE_T(FN_O_THRESHOLD, "the gallery's calibrated one, else the model's",
              "Euclidean distance above which a face is unknown"),
     FN_USE_T(FN_O_CASCADE, "Debian opencv-data's frontal face cascade", NULL),
@@ -74,6 +76,10 @@ static int parse_args(int argc, char **argv, watch_args *a)
     fn_cli_engine_from_args(&a->ce, &o);
     a->gallery = fn_cli_str(&o, FN_O_GALLERY);
     a->wp.every = (int)fn_cli_int(&o, FN_O_EVERY, 5);
+    a->wp.haar_every = (int)fn_cli_int(&o, FN_O_EVERY, 3);
+    a->wp.detect_scale = (int)fn_cli_int(&o, FN_O_DETECT_SCALE, 0);
+    /* The path before: the engine's Haar scan of every level at ~640x480 */
+    if (a->wp.detect_scale == 1) a->ce.opts.haar_reduce = 1;
     a->threshold = (float)fn_cli_float(&o, FN_O_THRESHOLD, -1);
     a->json = fn_cli_flag(&o, FN_O_JSON);
     a->output = fn_cli_str(&o, FN_O_OUTPUT);

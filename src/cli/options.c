@@ -91,8 +91,13 @@ const fn_cli_option fn_cli_options[FN_O_COUNT] = {
                       .help = "give up after S seconds of video", .meaning = "a duration in seconds",
                       .note = "(at most a day)"},
     [FN_O_SAVE] = PATH("save", 0, "DIR", "keep the captured frames as JPEGs in DIR"),
+    [FN_O_DETECT_SCALE] = {.name = "detect-scale", .kind = FN_ARG_INT, .metavar = "N", .min = 0, .max = 16,
+                           .help = "where detection runs: 0 the watcher's plan for big frames (MTCNN on a reduced "
+                                   "copy, Haar every --every frames with big windows on halved copies), N > 1 "
+                                   "MTCNN on the frame reduced by N, 1 the full frame every time (the path before)",
+                           .meaning = "a whole reduction factor"},
     [FN_O_EVERY] = {.name = "every", .kind = FN_ARG_INT, .metavar = "N", .min = 1, .max = 1000,
-                    .help = "MTCNN: full detection every N frames, tracked between",
+                    .help = "full detection every N frames, tracked between (MTCNN 5, Haar 3)",
                     .meaning = "a number of frames between full detections"},
     [FN_O_HEADLESS] = FLAG("headless", 0, "no window (the default when there is no display)"),
     [FN_O_REALTIME] = FLAG("realtime", 0, "read a file at its own frame rate, dropping frames like a camera"),

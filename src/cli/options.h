@@ -37,7 +37,7 @@ typedef enum fn_cli_opt {
     /* enrolment from a camera */
     FN_O_NAME, FN_O_CAMERA, FN_O_FRAMES, FN_O_SECONDS, FN_O_SAVE,
     /* video */
-    FN_O_EVERY, FN_O_HEADLESS, FN_O_REALTIME, FN_O_MAX_FRAMES,
+    FN_O_EVERY, FN_O_HEADLESS, FN_O_REALTIME, FN_O_MAX_FRAMES, FN_O_DETECT_SCALE,
     FN_O_COUNT
 } fn_cli_opt;
 

@@ -14,6 +14,7 @@
 #define HAAR_MAX_SIDE   16384
 #define HAAR_MAX_SCALES 4096
 #define GROUP_EPS       0.2     /* OpenCV's GROUP_EPS in detectMultiScale */
+#define HAAR_SMALL_IMAGE (320 * 240)   /* pixels below which one thread scans */
 
 fn_haar_params fn_haar_default_params(void)
 {
@@ -382,6 +383,11 @@ fn_status fn_haar_detect_impl(fn_haar *h, const uint8_t *gray, int w, int hgt, i
 #ifdef _OPENMP
     nthreads = omp_get_max_threads();
 #endif
+    /* A small image (a tracked face's neighbourhood, a halved copy) is a
+     * few bands: waking a second thread for them costs more than it saves,
+     * most of all on busy cores.  The bands' results do not depend on the
+     * thread that scanned them. */
+    if ((size_t)w * hgt < HAAR_SMALL_IMAGE) nthreads = 1;
     haar_scratch *s = pool_take(h);
     if (!s) return fn_fail(FN_ERR_NOMEM, "haar: no memory for scratch");
     fn_status st = scratch_fit(h, s, w, hgt, nthreads);
@@ -415,4 +421,15 @@ fn_status fn_haar_detect(fn_haar *h, const uint8_t *gray, int w, int hgt, int st
                          const fn_haar_params *p, fn_rect *out, int max, int *n)
 {
     return fn_haar_detect_impl(h, gray, w, hgt, stride, p, out, max, n, 0);
+}
+
+fn_status fn_haar_group(fn_rect *r, int n, int min_neighbors, int *kept)
+{
+    *kept = n;
+    if (min_neighbors <= 0 || n <= 0) return FN_OK;
+    void *work = fn_aligned_alloc(fn_haar_group_work_bytes(n));
+    if (!work) return fn_fail(FN_ERR_NOMEM, "haar: no memory to group %d windows", n);
+    *kept = fn_haar_group_rects(r, n, min_neighbors, GROUP_EPS, work);
+    fn_aligned_free(work);
+    return FN_OK;
 }

@@ -45,6 +45,12 @@ void fn_haar_window(const fn_haar *h, int *w, int *hgt);
 fn_status fn_haar_detect(fn_haar *h, const uint8_t *gray, int w, int hgt, int stride,
                          const fn_haar_params *p, fn_rect *out, int max, int *n);
 
+/* OpenCV's groupRectangles(r, min_neighbors, 0.2), as detectMultiScale ends:
+ * for raw windows (fn_haar_detect with min_neighbors 0) gathered from several
+ * scans into one coordinate frame.  Rewrites r, *kept = the groups kept
+ * (min_neighbors 0: r as it is).  FN_ERR_NOMEM only. */
+fn_status fn_haar_group(fn_rect *r, int n, int min_neighbors, int *kept);
+
 /* The gray image the cascade wants is fn_rgb_to_gray (image/image.h). */
 
 #endif

@@ -2,9 +2,11 @@
  * swscale into an RGB frame FFmpeg allocated (aligned and padded as its SIMD
  * code writes whole blocks past the row end) and copied from there, turned
  * upright by the stream's display matrix, into one of three packed RGB
- * buffers allocated at open; a live source decodes on its own thread and a
- * frame the caller has not taken when the next one is ready is overwritten
- * (dropped), so a slow caller always gets the newest. */
+ * buffers allocated at open.  Every source decodes on its own thread, one
+ * frame ahead of the caller.  On a live source a frame the caller has not
+ * taken when the next one is ready is overwritten (dropped), so a slow
+ * caller always gets the newest; a file waits for the caller instead, so
+ * every frame is handed out. */
 #include "video/video.h"
 
 #include <errno.h>
@@ -304,14 +306,20 @@ static void *reader(void *arg)
 {
     fn_video_source *v = arg;
     double t0 = fn_now();
+    int64_t count = 0;
     for (;;) {
         pthread_mutex_lock(&v->lock);
+        /* A file keeps every frame: wait until the caller took the last one. */
+        while (!v->info.live && v->have_ready && !atomic_load(&v->stop)) pthread_cond_wait(&v->cond, &v->lock);
         int back = v->back;
         pthread_mutex_unlock(&v->lock);
         if (atomic_load(&v->stop)) break;
         double t = 0;
         int eof = 0;
         fn_status s = decode_next(v, &v->buf[back], &t, &eof);
+        /* Without timestamps (some image sequences), time follows the frame rate. */
+        if (s == FN_OK && !eof && t < 0) t = (double)count / v->info.fps;
+        count++;
         if (s == FN_OK && !eof) pace(v, t, t0);
         double wall = fn_now();
         pthread_mutex_lock(&v->lock);
@@ -352,7 +360,7 @@ fn_status fn_video_open(const char *url, int realtime, fn_video_source **out)
     fn_status s = open_input(v);
     if (s == FN_OK) s = open_decoder(v);
     if (s == FN_OK) s = alloc_buffers(v);
-    if (s == FN_OK && v->info.live) {
+    if (s == FN_OK) {
         if (pthread_create(&v->thread, NULL, reader, v) != 0) s = fn_fail(FN_ERR_INTERNAL, "%s: cannot start the reader thread", url);
         else v->threaded = 1;
     }
@@ -376,7 +384,10 @@ static fn_status read_threaded(fn_video_source *v, const fn_image **frame, doubl
         v->have_ready = 0;
         *frame = &v->buf[v->front];
         *t = v->buf_t[v->front];
-        v->front_wall = v->buf_wall[v->front];
+        /* A file's next frame is there whenever it is asked for: its latency
+         * starts at the asking, not at a decode that ran ahead. */
+        v->front_wall = v->info.live ? v->buf_wall[v->front] : fn_now();
+        pthread_cond_broadcast(&v->cond);   /* a file's reader waits for this slot */
     } else if (v->err != FN_OK) {
         s = fn_fail(v->err, "%s", v->err_msg);
     } else {
@@ -448,7 +459,10 @@ void fn_video_close(fn_video_source *v)
 {
     if (!v) return;
     if (v->threaded) {
+        pthread_mutex_lock(&v->lock);
         atomic_store(&v->stop, 1);
+        pthread_cond_broadcast(&v->cond);
+        pthread_mutex_unlock(&v->lock);
         pthread_join(v->thread, NULL);
     }
     for (int i = 0; i < 3; i++) fn_image_free(&v->buf[i]);
