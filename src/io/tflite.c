@@ -601,8 +601,8 @@ static fn_status tensor_numel(const fn_tfl_model *m, const fn_tfl_tensor *t, int
     }
     size_t es = type_size(t->type);
     if ((uint64_t)n > t->bytes / es || (uint64_t)n * es != t->bytes)
-        return fn_fail(FN_ERR_FORMAT, "%s: tensor %s holds %zu bytes, its shape needs %lld", m->path, t->name,
-                       t->bytes, (long long)n * (long long)es);
+        return fn_fail(FN_ERR_FORMAT, "%s: tensor %s holds %zu bytes, its shape needs %lld elements of %zu bytes",
+                       m->path, t->name, t->bytes, (long long)n, es);   /* n * es may not fit: not computed */
     *numel = n;
     return FN_OK;
 }
