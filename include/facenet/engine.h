@@ -84,7 +84,8 @@ typedef struct fn_options {
                                  2 = the same, and windows of twice the cascade's size or more
                                  are scanned as small windows on copies halved again (OpenCV
                                  scans those levels with a 1-pixel step: most of the cost of a
-                                 big frame; `facenet watch`'s default); 0 (default) = full
+                                 big frame; `facenet watch`'s default; frames under 1280x720
+                                 are scanned as with 1); 0 (default) = full
                                  resolution, OpenCV's pyramid exactly */
     int haar_refined_box;     /* Haar: 1 = report O-Net's refined box; 0 (default) = the cascade's
                                  rectangle exactly (OpenCV parity); landmarks are O-Net's either way */

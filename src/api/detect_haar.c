@@ -5,6 +5,7 @@
  * The one Haar path of the library: `detect`, `identify` and `watch` all
  * come through here. */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +18,8 @@
 
 /* Whole-number reduction to about 640x480: Haar's cost grows with the
  * pixels; on a reduced frame the smallest face is 24 px times the factor. */
+#define MULTIRES_MIN_PIXELS (1280 * 720)   /* haar_reduce 2's halved copies from 720p up */
+
 static int reduction(int w, int h)
 {
     int s = w / 640 < h / 480 ? w / 640 : h / 480;
@@ -187,7 +190,11 @@ static fn_status detect_in(fn_engine *e, const fn_image *img, int s, const int r
     pl.min_side = pl.hp.min_w > pl.hp.min_h ? pl.hp.min_w : pl.hp.min_h;
     fn_status st = FN_OK;
     if (gw >= win_w && gh >= win_h) {
-        if (e->opts.haar_reduce == 2 && win_w == win_h) st = scan_multires(e, gray, gw, gh, &pl, &rects, &nr, &cap);
+        /* halved copies only where they pay: on a small frame the plain scan
+         * is cheap, and the copies' coarser sampling of big windows can leave
+         * a big face cut by the border with too few raw hits (test_orientation) */
+        if (e->opts.haar_reduce == 2 && win_w == win_h && (int64_t)img->w * img->h >= MULTIRES_MIN_PIXELS)
+            st = scan_multires(e, gray, gw, gh, &pl, &rects, &nr, &cap);
         else st = fn_haar_detect(e->haar, gray, gw, gh, gw, &pl.hp, rects, cap, &nr);
     }
     if (nr > HAAR_MAX_RECTS) nr = HAAR_MAX_RECTS;
