@@ -17,7 +17,7 @@ DETECTORS = {"mtcnn": _lib.FN_DETECTOR_MTCNN, "haar": _lib.FN_DETECTOR_HAAR}
 SELECT = {"prob": _lib.FN_SELECT_PROB, "largest": _lib.FN_SELECT_LARGEST, "center": _lib.FN_SELECT_CENTER}
 
 
-@dataclass
+@dataclass(eq=False)
 class Face:
     """One detected face, in pixels of the original image.
 
@@ -42,6 +42,10 @@ class Face:
         for i in range(5):
             f.landmarks[i][0], f.landmarks[i][1] = float(lm[i, 0]), float(lm[i, 1])
         return f
+
+    def __eq__(self, other) -> bool:
+        return (isinstance(other, Face) and self.box == other.box and self.prob == other.prob
+                and np.array_equal(self.landmarks, other.landmarks))
 
     @property
     def width(self) -> float:
