@@ -252,6 +252,17 @@ class Engine:
             out.close()
             return a
 
+    def refine(self, image: ImageLike, box: Sequence[float], bgr: bool = False) -> Face:
+        """O-Net alone on a box found elsewhere (x1, y1, x2, y2 in pixels): the
+        Face with O-Net's probability, refined box and 5 landmarks, ready to
+        align and embed.  No threshold is applied.  InvalidArgument when the
+        box does not overlap the image."""
+        with to_cimage(image, bgr) as c:
+            f = _lib.fn_face()
+            b = (ctypes.c_float * 4)(*[float(v) for v in box])
+            check(_lib.lib.fn_refine_face(self.handle, ctypes.byref(c.img), b, ctypes.byref(f)))
+            return Face._from_c(f)
+
     def embedding(self, image: ImageLike, select: str = "prob", bgr: bool = False) -> Optional[np.ndarray]:
         """The embedding (dim,) of one chosen face of image, or None when
         there is none.  select: "prob" (most probable), "largest", or
