@@ -23,11 +23,12 @@ from .errors import (FacenetError, FileError, FormatError, GalleryError, Interna
                      UnsupportedError)
 from .evaluation import Evaluation, Verification, default_engine, eval_pairs, evaluate, verify
 from .gallery import Calibration, EnrollReport, Gallery, Match, Person, list_images, normalize_name
+from .video import Event, watch
 
 __version__ = "0.2.0"
 
 __all__ = ["Engine", "Face", "Gallery", "Match", "Person", "EnrollReport", "Calibration", "Verification",
-           "Evaluation", "verify", "evaluate", "eval_pairs", "distance", "load_image", "save_image",
+           "Evaluation", "Event", "watch", "verify", "evaluate", "eval_pairs", "distance", "load_image", "save_image",
            "list_images", "normalize_name", "default_engine", "LIB_PATH",
            "FacenetError", "InvalidArgument", "FileError", "FormatError", "UnsupportedError", "LimitError",
            "OutOfMemory", "ModelError", "GalleryError", "MismatchError", "NotFound", "InternalError",

@@ -189,6 +189,21 @@ class fn_folder_eval(Structure):
                 ("dist", POINTER(c_double)), ("same", POINTER(c_ubyte)), ("n_dist", c_size_t)]
 
 
+class fn_video_info(Structure):
+    _fields_ = [("w", c_int), ("h", c_int), ("fps", c_double), ("live", c_int), ("orientation", c_int)]
+
+
+class fn_track_event(Structure):
+    _fields_ = [("kind", c_int), ("track", c_int), ("t", c_double), ("box", c_float * 4),
+                ("identified", c_int), ("known", c_int), ("name", c_char * FN_GALLERY_NAME_MAX),
+                ("distance", c_float)]
+
+
+class fn_watch_params(Structure):
+    _fields_ = [("every", c_int), ("threshold", c_float), ("min_prob", c_float), ("min_face", c_int),
+                ("max_gone", c_double), ("allow_repeats", c_int)]
+
+
 # Every struct above and its C name, for the ABI test.
 STRUCTS = {name: cls for name, cls in list(globals().items())
            if isinstance(cls, type) and issubclass(cls, Structure) and name.startswith("fn_")}
@@ -306,6 +321,20 @@ _fn("fn_roc_eer", fn_eer, P(fn_roc))
 _fn("fn_roc_best_accuracy", fn_op, P(fn_roc))
 _fn("fn_roc_at_far", fn_op, P(fn_roc), c_double)
 _fn("fn_kfold_eval", c_int, P(c_double), P(c_ubyte), P(c_int), c_size_t, c_int, c_double, P(fn_kfold))
+
+# video
+_fn("fn_video_open", c_int, c_char_p, c_int, P(c_void_p))
+_fn("fn_video_read", c_int, c_void_p, P(P(fn_image)), P(c_double), P(c_int))
+_fn("fn_video_source_info", fn_video_info, c_void_p)
+_fn("fn_video_warning", c_char_p, c_void_p)
+_fn("fn_video_close", None, c_void_p)
+_fn("fn_watch_params_init", None, P(fn_watch_params))
+_fn("fn_watch_engine_options", None, P(fn_options))
+_fn("fn_watcher_new", c_int, c_void_p, c_void_p, P(fn_watch_params), P(c_void_p))
+_fn("fn_watcher_free", None, c_void_p)
+_fn("fn_watcher_frame", c_int, c_void_p, P(fn_image), c_double, P(P(fn_track_event)), P(c_int))
+_fn("fn_watcher_finish", None, c_void_p, c_double, P(P(fn_track_event)), P(c_int))
+_fn("fn_watcher_draw", None, c_void_p, P(fn_image), c_int)
 
 
 def last_error() -> str:

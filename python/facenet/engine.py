@@ -96,6 +96,9 @@ class Engine:
       checkout's models/).  min_face: smallest face in pixels (20).
     thresholds: MTCNN's P-, R-, O-Net thresholds (0.6, 0.7, 0.7).
     embedder_only / detector_only: load one half only.
+    video: tune a Haar engine for watching video as `facenet watch` does
+      (fn_watch_engine_options: coarser scan at about 640x480, O-Net's boxes,
+      no edge retry; smallest face 40 pixels).
 
     Thread safety: one Engine may be used from several threads at once.  The
     library is called through ctypes.CDLL, which releases the GIL for the
@@ -111,7 +114,8 @@ class Engine:
                  models_dir: Optional[str] = None, mtcnn_dir: Optional[str] = None,
                  min_face: Optional[float] = None, thresholds: Optional[Sequence[float]] = None,
                  factor: Optional[float] = None, edge_retry: bool = True, cascade: Optional[str] = None,
-                 haar_reduce: bool = False, embedder_only: bool = False, detector_only: bool = False):
+                 haar_reduce: bool = False, embedder_only: bool = False, detector_only: bool = False,
+                 video: bool = False):
         self._e = None
         if detector not in DETECTORS:
             raise InvalidArgument(f"detector must be one of {sorted(DETECTORS)}; got {detector!r}")
@@ -137,6 +141,10 @@ class Engine:
         o.haar_reduce = 1 if haar_reduce else 0
         o.embedder_only = 1 if embedder_only else 0
         o.detector_only = 1 if detector_only else 0
+        if video:
+            _lib.lib.fn_watch_engine_options(ctypes.byref(o))
+            if min_face is None:
+                o.min_face = 40
         self._opts = o
         e = ctypes.c_void_p()
         check(_lib.lib.fn_engine_new(ctypes.byref(o), ctypes.byref(e)))
