@@ -15,7 +15,7 @@ numpy arrays (n, dim), L2-normalised; distances are Euclidean on them
 library's sentence.  The GIL is released during every library call, and
 Engine and Gallery may be shared by threads.
 """
-from ._image import load_image, save_image
+from ._image import annotate, load_image, save_image
 from ._lib import LIB_PATH
 from .engine import Engine, Face, distance
 from .errors import (FacenetError, FileError, FormatError, GalleryError, InternalError, InvalidArgument,
@@ -28,7 +28,7 @@ from .video import Event, watch
 __version__ = "0.2.0"
 
 __all__ = ["Engine", "Face", "Gallery", "Match", "Person", "EnrollReport", "Calibration", "Verification",
-           "Evaluation", "Event", "watch", "verify", "evaluate", "eval_pairs", "distance", "load_image", "save_image",
+           "Evaluation", "Event", "watch", "verify", "evaluate", "eval_pairs", "distance", "annotate", "load_image", "save_image",
            "list_images", "normalize_name", "default_engine", "LIB_PATH",
            "FacenetError", "InvalidArgument", "FileError", "FormatError", "UnsupportedError", "LimitError",
            "OutOfMemory", "ModelError", "GalleryError", "MismatchError", "NotFound", "InternalError",

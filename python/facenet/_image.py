@@ -135,3 +135,23 @@ def save_image(path: str | os.PathLike, image: ImageLike, quality: int = 92) -> 
         check(_lib.lib.fn_image_save_jpeg(_lib.cstr(p), ctypes.byref(c.img), quality))
     else:
         check(_lib.lib.fn_image_save_png(_lib.cstr(p), ctypes.byref(c.img)))
+
+
+def annotate(image: ImageLike, matches, bgr: bool = False) -> np.ndarray:
+    """A copy of image (HxWx3 uint8 RGB) with each match's face box and
+    "name distance" drawn as the CLI's --annotate does (green when known,
+    red when unknown).  matches: Gallery.identify's list (or Faces, drawn
+    unlabelled)."""
+    with to_cimage(image, bgr) as c:
+        out = c.to_numpy()
+    with to_cimage(out) as c:   # points into out: drawn in place
+        for m in matches:
+            face = getattr(m, "face", m)
+            label = None
+            known = 0
+            if hasattr(m, "distance"):
+                known = 1 if m.name is not None else 0
+                label = f"{m.name if known else 'unknown'} {m.distance:.2f}".encode("utf-8")
+            f = face._to_c()
+            _lib.lib.fn_image_draw_face(ctypes.byref(c.img), ctypes.byref(f), label, known)
+    return out
