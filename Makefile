@@ -208,7 +208,7 @@ check-run: all $(TESTS_OPT) $(TESTS_ASAN) $(BUILD)/asan/facenet $(EXAMPLES_ASAN)
 # Without the venv: PYTHONPATH=python python3 (the package finds
 # build/opt/libfacenet.so from the checkout either way; FACENET_LIB overrides).
 PYTHON ?= $(firstword $(wildcard /usr/bin/python3) python3)
-VENV   := $(BUILD)/venv
+VENV   ?= $(BUILD)/venv
 python: deps-python
 	@$(MAKE) --no-print-directory python-venv
 python-venv: $(SO)

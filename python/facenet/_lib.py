@@ -214,20 +214,24 @@ gallery_list_cb = CFUNCTYPE(c_int, c_void_p, POINTER(fn_gallery_person))
 def _candidates():
     """Where libfacenet.so is looked for, in order (see find_library)."""
     here = os.path.dirname(os.path.abspath(__file__))
-    out = [os.path.join(here, "libfacenet.so")]
-    env = os.environ.get("FACENET_LIB")
-    if env:
-        out.insert(0, env)   # an explicit choice wins over everything
-    # a checkout: python/facenet/ -> build/opt/libfacenet.so
-    out.append(os.path.normpath(os.path.join(here, "..", "..", "build", "opt", "libfacenet.so")))
-    out.append("libfacenet.so.0")   # the system's (make install), by the dynamic loader's search
-    return out
+    return [os.path.join(here, "libfacenet.so"),
+            # a checkout: python/facenet/ -> build/opt/libfacenet.so
+            os.path.normpath(os.path.join(here, "..", "..", "build", "opt", "libfacenet.so")),
+            "libfacenet.so.0"]   # the system's (make install), by the dynamic loader's search
 
 
 def find_library():
-    """The path of the libfacenet.so this package uses: $FACENET_LIB when set,
-    else libfacenet.so beside the package (an installed copy), else the
-    checkout's build/opt/libfacenet.so, else the system's libfacenet.so.0."""
+    """The path of the libfacenet.so this package uses, and the loaded
+    library: $FACENET_LIB when set (and only it: an explicit choice that
+    fails is an error, not a fallback), else libfacenet.so beside the
+    package (an installed copy), else the checkout's build/opt/libfacenet.so,
+    else the system's libfacenet.so.0."""
+    env = os.environ.get("FACENET_LIB")
+    if env:
+        try:
+            return env, ctypes.CDLL(env)
+        except OSError as e:
+            raise ImportError(f"facenet: FACENET_LIB={env} cannot be loaded: {e}") from None
     tried = []
     for p in _candidates():
         if os.path.sep in p and not os.path.exists(p):

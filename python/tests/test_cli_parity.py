@@ -185,3 +185,25 @@ def test_evaluate_gives_the_cli_eval_counts():
     for k in ("correct", "enrolled_images"):
         if k in s:
             assert getattr(r, k) == s[k], f"{k}: {getattr(r, k)} != CLI's {s[k]}"
+
+
+def test_eval_pairs_gives_the_cli_figures():
+    """eval_pairs on 50 + 50 pairs of LFW's pairsDevTest (View 1 format)
+    equals `facenet eval-pairs --json --no-cache` figure for figure."""
+    from support import shared
+    lfw = shared("datasets/lfw_view1")
+    with open(os.path.join(lfw, "pairsDevTest.txt")) as f:
+        lines = f.read().splitlines()
+    sub = os.path.join(_tmp.name, "pairs.txt")
+    with open(sub, "w") as f:
+        f.write("50\n" + "\n".join(lines[1:51] + lines[501:551]) + "\n")
+    rc, recs, err = cli_json("eval-pairs", "--no-cache", "--pairs", sub, "--images", os.path.join(lfw, "images"))
+    assert rc == 0, err
+    c = recs[-1]
+    r = facenet.eval_pairs(sub, os.path.join(lfw, "images"), engine=engine())
+    assert r["pairs"] == c["pairs"] == 100 and r["used"] == 100
+    for k, ck in (("auc", "auc"), ("eer", "eer"), ("eer_threshold", "eer_threshold"),
+                  ("best_accuracy", "best_accuracy"), ("best_threshold", "best_threshold"),
+                  ("tar_at_far", "tar_at_far_1e-3"), ("far_threshold", "threshold_at_far_1e-3")):
+        assert r[k] == c[ck], f"{k}: {r[k]} != CLI's {c[ck]}"
+    assert r["best_accuracy"] > 0.9
