@@ -160,6 +160,11 @@ class Engine:
         return self._e
 
     @property
+    def models_dir(self) -> str:
+        """The model bundle's folder this engine was made with."""
+        return os.fsdecode(self._keep[0])
+
+    @property
     def dim(self) -> int:
         """Embedding length: 192 (MobileFaceNet), 512 (InceptionResnetV1); 0 when detector_only."""
         return _lib.lib.fn_engine_dim(self.handle)

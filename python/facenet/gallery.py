@@ -152,18 +152,16 @@ class Gallery:
 
     @property
     def engine(self) -> Engine:
+        """The Engine that embeds for this gallery (a default Engine() when
+        none was given, made on first use)."""
         if self._engine is None:
             self._engine = Engine()
-            if self._g is not None:   # opened model-agnostic by a listing call: reopen checking the model
-                self.close()
         return self._engine
 
     @property
     def handle(self) -> ctypes.c_void_p:
         if self._g is None:
-            if self._engine is None and not os.path.exists(self.path):
-                self.engine   # a new gallery records the engine's model
-            self._open(self._engine)
+            self._open(self.engine)   # with the engine's model: another model's gallery is refused
         return self._g
 
     def _scratch(self) -> ctypes.c_void_p:
@@ -205,11 +203,9 @@ class Gallery:
         gf = _lib.fn_gallery_face(bname, _lib.cstr(c.name), h.encode(), (ctypes.c_float * 4)(*f.box), f.prob,
                                   np.ascontiguousarray(emb[0]).ctypes.data_as(_FP))
         info = _lib.fn_gallery_add_info()
-        e0 = emb  # keep alive through the call
         check(_lib.lib.fn_gallery_add_ex(self.handle, ctypes.byref(gf),
                                          _lib.FN_GALLERY_ADD_ALLOW_OTHER_PERSON if allow_other else 0,
                                          ctypes.byref(info)))
-        del e0
         if info.result == _lib.FN_GALLERY_REFUSED_OTHER_PERSON:
             other = _lib.pystr(info.other_person)
             return "refused", (f"this face of this file is already enrolled as {other} "

@@ -67,7 +67,7 @@ def watch(source: Union[int, str, os.PathLike], gallery: Gallery, engine: Option
         source = f"/dev/video{source}"
     if engine is None:
         engine = Engine(model=gallery.engine.model, detector=detector, video=(detector == "haar"),
-                        models_dir=gallery.engine._keep[0].decode())
+                        models_dir=gallery.engine.models_dir)
     v = ctypes.c_void_p()
     check(_lib.lib.fn_video_open(_lib.cstr(os.fspath(source)), 1 if realtime else 0, ctypes.byref(v)))
     w = ctypes.c_void_p()

@@ -78,3 +78,14 @@ def test_not_a_gallery_file():
         with pytest.raises(facenet.GalleryError) as e:
             facenet.Gallery(p, engine())
         assert p in str(e.value)
+
+
+def test_gallery_without_an_engine_uses_the_default_model():
+    with tempfile.TemporaryDirectory() as d:
+        p = os.path.join(d, "g.db")
+        with facenet.Gallery(p, engine()) as g:
+            g.add("Mohanlal", film_photo("Mohanlal", 1))
+        with facenet.Gallery(p, readonly=True) as g:   # opened later by a script that gives no engine
+            assert [x.name for x in g.people()] == ["Mohanlal"]
+            assert g.threshold_for()[1] == "model default"
+            assert g.identify(film_photo("Mohanlal", 2))[0].name == "Mohanlal"
