@@ -161,6 +161,7 @@ uninstall:
 
 # ------------------------------------------------------------------- checks
 .PHONY: all deps check check-run bench-run check-opt check-asan check-exports check-public-api print-cli-incs test tsan \
+        python python-venv check-python \
         examples install uninstall compile_commands.json bench models demo clean help FORCE
 .SECONDARY:
 FORCE:
@@ -170,7 +171,9 @@ all: $(BUILD)/opt/facenet $(SO) $(EXAMPLES_OPT)
 
 help:
 	@echo "make              build libfacenet (.a and .so), the examples and the facenet CLI (./facenet)"
-	@echo "make check        every test, optimised and under ASan/UBSan, plus the export and public-API checks"
+	@echo "make check        every test, optimised and under ASan/UBSan, plus the export and public-API checks and the Python tests"
+	@echo "make python       the Python package in build/venv (Debian's numpy, Pillow, Jupyter; import facenet)"
+	@echo "make check-python the Python package's tests alone"
 	@echo "make test T=NAME  one test (tests/NAME.c or .sh) in both builds"
 	@echo "make tsan         the threaded tests under ThreadSanitizer"
 	@echo "make install      PREFIX=/usr/local [DESTDIR=...]: library, headers, CLI, facenet.pc; make uninstall"
@@ -178,7 +181,7 @@ help:
 	@echo "make bench        run the benchmarks (PyTorch peer in the same run)"
 	@echo "make models       fetch the default model bundle into ./models"
 	@echo "make demo         install what is missing, build, fetch models, run the demo"
-	@echo "make deps         install what the build needs (deps-demo, deps-check, deps-bench, deps-fuzz: those targets')"
+	@echo "make deps         install what the build needs (deps-demo, deps-check, deps-bench, deps-fuzz, deps-python: those targets')"
 
 # deps: what `make` needs; deps-TARGET: what TARGET needs (scripts/install-deps.sh).
 deps:
@@ -195,7 +198,31 @@ check: deps-check
 	@$(MAKE) --no-print-directory check-run
 check-run: all $(TESTS_OPT) $(TESTS_ASAN) $(BUILD)/asan/facenet $(EXAMPLES_ASAN)
 	SHARED=$(SHARED) MODELS=$(MODELS) bash tests/run.sh $(BUILD)/opt $(BUILD)/asan; rc=$$?; \
-	  $(MAKE) --no-print-directory check-exports check-public-api || rc=1; exit $$rc
+	  $(MAKE) --no-print-directory check-exports check-public-api || rc=1; \
+	  $(MAKE) --no-print-directory check-python || rc=1; exit $$rc
+
+# ------------------------------------------------------------------- python
+# The Python package (python/facenet, ctypes over libfacenet.so: nothing to
+# compile).  Debian's python3 is "externally managed" (PEP 668: pip may not
+# install into it), so `make python` makes a virtual environment that sees
+# Debian's packages (--system-site-packages: numpy, Pillow, matplotlib,
+# Jupyter from apt) and holds one .pth file naming python/: an editable
+# install without pip or a network.  build/venv/bin/python3 -c "import facenet".
+# Without the venv: PYTHONPATH=python python3 (the package finds
+# build/opt/libfacenet.so from the checkout either way; FACENET_LIB overrides).
+PYTHON ?= $(firstword $(wildcard /usr/bin/python3) python3)
+VENV   ?= $(BUILD)/venv
+python: deps-python
+	@$(MAKE) --no-print-directory python-venv
+python-venv: $(SO)
+	$(PYTHON) -m venv --system-site-packages --without-pip $(VENV)
+	$(VENV)/bin/python3 -c 'import site, sys; open(site.getsitepackages()[0] + "/facenet-checkout.pth", "w").write(sys.argv[1] + "\n")' $(CURDIR)/python
+	$(VENV)/bin/python3 -c 'import facenet; print("facenet", facenet.__version__, "over", facenet.LIB_PATH)'
+	@echo "use: $(VENV)/bin/python3, or . $(VENV)/bin/activate"
+
+# The package's tests (pytest; skipped with a message without numpy/pytest).
+check-python: $(SO) $(BUILD)/opt/facenet
+	SHARED=$(SHARED) MODELS=$(MODELS) bash scripts/check-python.sh $(PYTHON)
 
 check-opt: all $(TESTS_OPT)
 	SHARED=$(SHARED) MODELS=$(MODELS) bash tests/run.sh $(BUILD)/opt

@@ -156,7 +156,7 @@ for phase in $PHASES; do
     sizes)
       [ -d "$root/root/facenet" ] || clone /root/facenet in_root
       log "== what each target installs on this fresh root (apt-get, --no-install-recommends)"
-      for t in build models demo check bench fuzz "build models demo check bench fuzz"; do
+      for t in build models demo check bench fuzz python "build models demo check bench fuzz python"; do
         pk=$(in_root "cd /root/facenet && PRINT_ONLY=1 bash scripts/install-deps.sh $t")
         sim=$(in_root "apt-get install --assume-no --no-install-recommends $pk 2>&1" || true)
         n=$(sed -n 's/.* \([0-9]*\) newly installed.*/\1/p' <<<"$sim")

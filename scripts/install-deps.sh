@@ -2,7 +2,7 @@
 # install-deps.sh [TARGET...] — the Debian 12 packages each make target needs,
 # installed only if missing.  TARGET: build (default; `make`/`make deps`),
 # models (`make models`), demo (`make demo`), check (`make check`, .ci/run),
-# bench (`make bench`), fuzz (`make fuzz`).
+# bench (`make bench`), fuzz (`make fuzz`), python (`make python`).
 #
 # Nothing missing: does nothing (no root needed).  Something missing: as root,
 # apt-get installs it; otherwise uses `sudo -n` if sudo exists and works
@@ -28,7 +28,12 @@ PKGS_bench="python3-torch python3-numpy python3-pil python3-opencv"
 # The libFuzzer targets (`make fuzz`, and `make fuzz-regress` in make check
 # when clang is here): clang with its fuzzer and sanitizer runtimes.
 PKGS_fuzz="clang libclang-rt-14-dev libomp-dev"
-DEPS_models="build"; DEPS_demo="build models"; DEPS_check="build models"
+# The Python package and its notebooks: Debian's numpy, Pillow, matplotlib,
+# pytest and Jupyter (nbconvert runs notebooks headless; ipykernel is their
+# kernel); python3-venv for `make python`'s environment.
+PKGS_python="python3 python3-venv python3-numpy python3-pil python3-pytest python3-matplotlib
+  jupyter-nbconvert python3-ipykernel"
+DEPS_models="build"; DEPS_demo="build models"; DEPS_check="build models"; DEPS_python="build models"
 DEPS_bench="build models"; DEPS_fuzz="build"
 
 die() { echo "install-deps: $*" >&2; exit 1; }
@@ -39,7 +44,7 @@ add_target() {
   local t=$1 d
   case " $seen " in *" $t "*) return;; esac
   seen="$seen$t "
-  declare -p "PKGS_$t" >/dev/null 2>&1 || die "unknown target '$t' (build, models, demo, check, bench, fuzz)"
+  declare -p "PKGS_$t" >/dev/null 2>&1 || die "unknown target '$t' (build, models, demo, check, bench, fuzz, python)"
   local deps="DEPS_$t"
   for d in ${!deps:-}; do add_target "$d"; done
   local list="PKGS_$t"

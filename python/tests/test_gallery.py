@@ -1,0 +1,91 @@
+"""Gallery management through Python: add, people, rename, remove,
+duplicates, calibrate, thresholds, errors with the library's sentence."""
+import os
+import tempfile
+
+import numpy as np
+import pytest
+
+from support import engine, film, film_photo
+
+import facenet
+
+
+def test_add_people_rename_remove():
+    with tempfile.TemporaryDirectory() as d, facenet.Gallery(os.path.join(d, "g.db"), engine()) as g:
+        a, b = film_photo("Mohanlal", 1), film_photo("Nazriya", 1)
+        assert g.add("Mohanlal", a) == "added"
+        assert g.add("Mohanlal", a) == "duplicate"              # same file, same person
+        assert g.add("Someone Else", a) == "refused"            # one face of one file is one person
+        assert g.add(" Nazriya ", facenet.load_image(b)) == "added"   # names are normalised
+        assert [(p.name, p.images) for p in g.people()] == [("Mohanlal", 1), ("Nazriya", 1)]
+        assert len(g) == 2 and "Nazriya" in g
+        m = g.identify(film_photo("Mohanlal", 2))[0]
+        assert m.nearest == "Mohanlal" and m.second == "Nazriya"
+        assert m.second_distance >= m.nearest_distance
+        g.rename("Nazriya", "Nazriya Fahadh")
+        assert [p.name for p in g.people()] == ["Mohanlal", "Nazriya Fahadh"]
+        with pytest.raises(facenet.NotFound) as e:
+            g.rename("Nobody", "X")
+        assert "Nobody" in str(e.value)
+        with pytest.raises(facenet.InvalidArgument):
+            g.rename("Mohanlal", "Nazriya Fahadh")   # exists
+        assert g.remove("Mohanlal") == 1
+        assert [p.name for p in g.people()] == ["Nazriya Fahadh"]
+        with pytest.raises(facenet.InvalidArgument):
+            g.add("bad\x01name", b)
+        with pytest.raises(facenet.NoFaceError):
+            g.add("Grey", np.full((100, 100, 3), 128, np.uint8))
+
+
+def test_threshold_precedence_and_unknown():
+    with tempfile.TemporaryDirectory() as d, facenet.Gallery(os.path.join(d, "g.db"), engine()) as g:
+        g.add("Mohanlal", film_photo("Mohanlal", 1))
+        assert g.threshold is None
+        assert g.threshold_for() == (pytest.approx(engine().threshold), "model default")
+        m = g.identify(film_photo("Mohanlal", 2))[0]
+        assert m.threshold == pytest.approx(engine().threshold)
+        g.threshold = 0.01                       # stored: now everyone is too far
+        assert g.threshold_for()[1] == "gallery (calibrated)"
+        m = g.identify(film_photo("Mohanlal", 2))[0]
+        assert m.name is None and m.nearest == "Mohanlal" and m.distance > 0.01
+        m = g.identify(film_photo("Mohanlal", 2), threshold=1.5)[0]   # explicit wins
+        assert m.name == "Mohanlal" and m.threshold == pytest.approx(1.5)
+
+
+def test_empty_gallery_raises_not_found():
+    with tempfile.TemporaryDirectory() as d, facenet.Gallery(os.path.join(d, "g.db"), engine()) as g:
+        with pytest.raises(facenet.NotFound):
+            g.identify(film_photo("Mohanlal", 1))
+
+
+def test_calibrate_on_film():
+    with tempfile.TemporaryDirectory() as d, facenet.Gallery(os.path.join(d, "g.db"), engine()) as g:
+        g.enroll(os.path.join(film(), "Film", "Test"))
+        c = g.calibrate(far=0.05)
+        assert 0 < c.threshold < 2 and c.stored and g.threshold == pytest.approx(c.threshold)
+        assert c.n_genuine == 10 and c.n_impostor == 180   # 10 people x 2 images
+        assert not c.reliable and "impostor" in c.why      # far too few pairs, and it says so
+        with pytest.raises(facenet.InvalidArgument):
+            g.calibrate(far=0.5)
+
+
+def test_not_a_gallery_file():
+    with tempfile.TemporaryDirectory() as d:
+        p = os.path.join(d, "text.db")
+        with open(p, "w") as f:
+            f.write("not sqlite\n" * 100)
+        with pytest.raises(facenet.GalleryError) as e:
+            facenet.Gallery(p, engine())
+        assert p in str(e.value)
+
+
+def test_gallery_without_an_engine_uses_the_default_model():
+    with tempfile.TemporaryDirectory() as d:
+        p = os.path.join(d, "g.db")
+        with facenet.Gallery(p, engine()) as g:
+            g.add("Mohanlal", film_photo("Mohanlal", 1))
+        with facenet.Gallery(p, readonly=True) as g:   # opened later by a script that gives no engine
+            assert [x.name for x in g.people()] == ["Mohanlal"]
+            assert g.threshold_for()[1] == "model default"
+            assert g.identify(film_photo("Mohanlal", 2))[0].name == "Mohanlal"
