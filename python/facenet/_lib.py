@@ -201,7 +201,7 @@ class fn_track_event(Structure):
 
 class fn_watch_params(Structure):
     _fields_ = [("every", c_int), ("threshold", c_float), ("min_prob", c_float), ("min_face", c_int),
-                ("max_gone", c_double), ("allow_repeats", c_int)]
+                ("max_gone", c_double), ("allow_repeats", c_int), ("detect_scale", c_int), ("haar_every", c_int)]
 
 
 # Every struct above and its C name, for the ABI test.
@@ -358,3 +358,24 @@ def cstr(s) -> bytes | None:
 
 def pystr(b) -> str:
     return b.decode("utf-8", "surrogateescape") if b is not None else None
+
+
+class Handle:
+    """Base of the classes that own a library handle: `with` closes it, and so
+    does garbage collection (errors there are not raised: the interpreter
+    may be shutting down).  Subclasses define close()."""
+
+    def close(self) -> None:  # pragma: no cover - every subclass defines it
+        raise NotImplementedError
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass

@@ -77,7 +77,7 @@ def default_models_dir() -> str:
     return "models"
 
 
-class Engine:
+class Engine(_lib.Handle):
     """A recognition engine: a face detector, an embedding model and the
     alignment that model was trained with (libfacenet's fn_engine).
 
@@ -294,18 +294,6 @@ class Engine:
         if self._e is not None:
             _lib.lib.fn_engine_free(self._e)
             self._e = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:
-            pass
 
     def __repr__(self):
         if self._e is None:

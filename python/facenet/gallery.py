@@ -114,7 +114,7 @@ def _hash_of(c: CImage) -> str:
     return hashlib.sha256(np.ascontiguousarray(a).tobytes()).hexdigest()
 
 
-class Gallery:
+class Gallery(_lib.Handle):
     """A face gallery: who is enrolled, from which images, their embeddings;
     one SQLite file at path (created when missing unless readonly).
 
@@ -397,18 +397,6 @@ class Gallery:
         if self._g is not None:
             _lib.lib.fn_gallery_close(self._g)
             self._g = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:
-            pass
 
     def __repr__(self):
         return f"<facenet.Gallery {self.path!r}>"

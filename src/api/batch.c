@@ -261,16 +261,6 @@ fn_status fn_batch_new_paths(fn_engine *e, const fn_batch_params *p, const char 
     return batch_new(e, p, array_source, NULL, paths, n, out);
 }
 
-static fn_status reserve_emb(fn_faces *f, int n, int dim)
-{
-    if ((size_t)n * dim <= (size_t)f->emb_cap) return FN_OK;
-    float *p = realloc(f->emb, (size_t)n * dim * sizeof(float));
-    if (!p) return fn_fail(FN_ERR_NOMEM, "out of memory for %d embeddings", n);
-    f->emb = p;
-    f->emb_cap = n * dim;
-    return FN_OK;
-}
-
 static const fn_image *crop_of(const fn_batch *b, const slot *s, int k)
 {
     return b->p.aligned ? &s->f.img : &s->crops[k];
@@ -307,7 +297,7 @@ static fn_status embed_run(fn_batch *b, int first, int count)
     for (int j = 0; j < count; j++) {
         slot *s = &b->slots[(first + j) % b->window];
         if (s->r.status != FN_OK || s->ncrops == 0) continue;
-        FN_TRY(reserve_emb(&s->f, s->ncrops, dim));
+        FN_TRY(fn_faces_reserve_emb(&s->f, s->ncrops, dim));
         for (int k = 0; k < s->ncrops; k++) {
             if (n == FACE_CHUNK) {
                 embed_flush(b, first, n, who);

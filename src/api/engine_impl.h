@@ -69,6 +69,10 @@ fn_status fn_engine_align_into(const fn_engine *e, const fn_image *img, const fn
  * again.  FN_ERR_ARG for an engine made with embedder_only. */
 fn_status fn_engine_need_detector(fn_engine *e);
 
+/* Room for n embeddings of dim floats in f->emb (grown, never shrunk;
+ * src/api/faces.c, shared with the batch executor). */
+fn_status fn_faces_reserve_emb(fn_faces *f, int n, int dim);
+
 /* fn_detect for FN_DETECTOR_HAAR (src/api/detect_haar.c). */
 fn_status fn_engine_detect_haar(fn_engine *e, const fn_image *img, fn_face *faces, int max, int *n);
 

@@ -3,10 +3,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/engine_impl.h"
 #include "core/error.h"
 #include "facenet/engine.h"
 
-static fn_status reserve_emb(fn_faces *f, int n, int dim)
+fn_status fn_faces_reserve_emb(fn_faces *f, int n, int dim)
 {
     if ((size_t)n * dim <= (size_t)f->emb_cap) return FN_OK;
     float *p = realloc(f->emb, (size_t)n * dim * sizeof(float));
@@ -27,7 +28,7 @@ fn_status fn_faces_run(fn_engine *e, const char *path, int aligned, int embed, f
         f->faces[0].prob = 1.0f;
         f->n = f->total = 1;
         if (!embed) return FN_OK;
-        FN_TRY(reserve_emb(f, 1, fn_engine_dim(e)));
+        FN_TRY(fn_faces_reserve_emb(f, 1, fn_engine_dim(e)));
         fn_status s = fn_embed_aligned(e, &f->img, 1, f->emb);
         return s == FN_OK ? s : fn_fail_prefix(s, "%s", path);
     }
@@ -35,7 +36,7 @@ fn_status fn_faces_run(fn_engine *e, const char *path, int aligned, int embed, f
     if (s != FN_OK) return fn_fail_prefix(s, "%s", path);
     f->n = f->total < FN_FACES_MAX ? f->total : FN_FACES_MAX;
     if (!embed || f->n == 0) return FN_OK;
-    FN_TRY(reserve_emb(f, f->n, fn_engine_dim(e)));
+    FN_TRY(fn_faces_reserve_emb(f, f->n, fn_engine_dim(e)));
     s = fn_embed_faces(e, &f->img, f->faces, f->n, f->emb);
     return s == FN_OK ? s : fn_fail_prefix(s, "%s", path);
 }
