@@ -185,7 +185,7 @@ class FB:
         return len(self.b)
 
 
-def tflite_minimal():
+def tflite_minimal(w_shape=(2,)):
     """Model{version 3, operator_codes [ADD], subgraphs [{tensors [in(float32
     [1,2]), w(float32 [2], buffer 1), out], inputs [0], outputs [2],
     operators [ADD(0,1)->2]}], buffers [{}, {data 8 bytes}]} built by hand."""
@@ -276,7 +276,7 @@ def tflite_minimal():
     table("t_w", [("ref", "shape_2"), ("u8", 0), ("u32", 1), ("ref", "n_w")])
     table("t_out", [("ref", "shape_12"), ("u8", 0), ("u32", 0), ("ref", "n_out")])
     vec_i32("shape_12", [1, 2])
-    vec_i32("shape_2", [2])
+    vec_i32("shape_2", list(w_shape))
     string("n_in", "input")
     string("n_w", "layer/weight")
     string("n_out", "output")
@@ -301,6 +301,9 @@ def tflite_minimal():
 
 def tflite_files():
     put("fuzz_tflite", "minimal.tflite", tflite_minimal())
+    # Crash 5 (fuzz/README.md): a weight whose element count fits in int64
+    # but times 4 bytes does not; the size check's message multiplied them.
+    put("fuzz_tflite", "regress-shape-times-size-overflow.tflite", tflite_minimal((2147483647, 2147483647)))
     p = os.path.join(MODELS, "pnet.tflite")
     if os.path.exists(p):
         put("fuzz_tflite", "pnet.tflite", open(p, "rb").read())
