@@ -4,13 +4,17 @@
 # interleaved, REPS times each, medians compared in this run:
 #   embed    1000 aligned 112x112 faces (N_EMBED), one call per face (../shared/fixtures/aligned112)
 #   identify Film's 100 Predict photos against a gallery of Film/Test
-# facenet-pytorch (the issue's other peer for the Python API) is not here yet.
+# and the Python API against facenet-pytorch's pipeline (bench/python_torch_peer.py:
+#   MTCNN + InceptionResnetV1 on Film's 100 Predict photos, the fixture checkpoint),
+#   once each (the PyTorch side takes minutes), in the same run.
 set -eu
 cd "$(dirname "$0")/.."
 BUILD=${1:-build/opt}
 SHARED=${SHARED:-../shared}
 MODELS=${MODELS:-models}
 REPS=${REPS:-5}
+# Both sides wait passively, as the facenet command and the facenet package set it.
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 PY=${PYTHON:-$(command -v /usr/bin/python3 || command -v python3)}
 crops="$SHARED/fixtures/aligned112" film="$SHARED/fixtures/film"
 if ! "$PY" -c 'import numpy' 2>/dev/null; then echo "skip python: $PY lacks numpy"; exit 0; fi
@@ -33,3 +37,15 @@ for job in "embed $crops ${N_EMBED:-1000}" "identify $tmp/g.db $film/Predict"; d
     printf "python_%s: C %.3f s, Python %.3f s (medians of %d, interleaved): overhead %+.1f %% (goal <= 5 %%)\n",
            j, c, p, n, (p / c - 1) * 100 }'
 done
+
+ckpt="$SHARED/fixtures/facenet_random/irv1_random_legacy.pt.xz"
+if [ -f "$ckpt" ] && "$PY" -c 'import torch' 2>/dev/null; then
+  xz -dc "$ckpt" > "$tmp/irv1.pt"
+  f=$(FACENET_LIB=$BUILD/libfacenet.so "$PY" bench/python_torch_peer.py facenet "$SHARED" "$tmp/irv1.pt" "$film/Predict")
+  t=$("$PY" bench/python_torch_peer.py torch "$SHARED" "$tmp/irv1.pt" "$film/Predict" 2>/dev/null)
+  echo "python_vs_facenet_pytorch: facenet package $f; PyTorch pipeline $t"
+  awk -v f="${f#seconds=}" -v t="${t#seconds=}" 'BEGIN { split(f, a, " "); split(t, b, " ");
+    printf "ratio python_api_vs_facenet_pytorch: %.1fx faster (MTCNN + InceptionResnetV1, all faces of 100 photos)\n", b[1] / a[1] }'
+else
+  echo "skip python_vs_facenet_pytorch: $ckpt or torch missing"
+fi

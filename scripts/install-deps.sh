@@ -22,8 +22,10 @@ PKGS_models="ca-certificates openssl"
 PKGS_demo=""
 # Tests: xz (compressed fixtures), ffmpeg (videos the tests make), the Haar
 # cascade (opencv-data), a virtual display for the window test, and what the
-# Python package's tests need (numpy, Pillow, pytest; Jupyter stays with `python`).
-PKGS_check="xz-utils ffmpeg opencv-data xvfb xauth xdotool python3-numpy python3-pil python3-pytest"
+# Python package's tests need (numpy, Pillow, pytest, and Jupyter's nbconvert with
+# its kernel: the three notebooks are executed headless by make check).
+PKGS_check="xz-utils ffmpeg opencv-data xvfb xauth xdotool python3-numpy python3-pil python3-pytest
+  jupyter-nbconvert python3-ipykernel"
 # Benchmarks: each is measured against its peer in the same run.
 PKGS_bench="python3-torch python3-numpy python3-pil python3-opencv"
 # The libFuzzer targets (`make fuzz`, and `make fuzz-regress` in make check

@@ -10,10 +10,9 @@
  * default) take the core those processes need; the `facenet` command sets
  * OMP_WAIT_POLICY=passive before libgomp starts (src/cli/main.c).  A program
  * using the library gets the same by setting it before the library is
- * loaded: in the shell (`OMP_WAIT_POLICY=passive python3 app.py`), or in
- * Python before ctypes loads libfacenet.so
- * (`os.environ.setdefault("OMP_WAIT_POLICY", "passive")` at the top, before
- * anything imports an OpenMP library such as numpy's or torch's).  Setting
+ * loaded: in the shell (`OMP_WAIT_POLICY=passive ./app`); the Python package
+ * sets it itself before loading libfacenet.so unless the user set a policy or
+ * an OpenMP library (torch) was imported first.  Setting
  * it from C inside main is too late (libgomp has started); nothing else is
  * needed, the library works with either policy.
  */

@@ -245,6 +245,27 @@ def find_library():
                       "FACENET_LIB to its path.  Tried: " + "; ".join(tried))
 
 
+def _passive_omp():
+    """OpenMP workers that spin while they wait (libgomp's default) take the
+    cores other processes need: on a shared 2-core machine identify through
+    Python ran 2-4x slower than with passive waiting (bench/python.sh).  The
+    `facenet` command sets OMP_WAIT_POLICY=passive before libgomp starts; do
+    the same here, before loading libfacenet.so (libgomp reads it once, when
+    it is loaded).  A policy the user set is kept; if libgomp is already
+    loaded (torch, or another OpenMP user imported first) it is too late,
+    and facenet works with either policy."""
+    if "OMP_WAIT_POLICY" in os.environ or "GOMP_SPINCOUNT" in os.environ:
+        return
+    try:
+        with open("/proc/self/maps") as f:
+            if "libgomp" in f.read():
+                return
+    except OSError:
+        pass
+    os.environ["OMP_WAIT_POLICY"] = "passive"
+
+
+_passive_omp()
 LIB_PATH, lib = find_library()
 
 

@@ -33,3 +33,22 @@ def test_facenet_lib_is_an_explicit_choice():
     r = subprocess.run([sys.executable, "-c", "import facenet; print(facenet.LIB_PATH)"], capture_output=True,
                        text=True, env=env)
     assert r.returncode == 0 and r.stdout.strip() == facenet.LIB_PATH
+
+
+def _gomp_wait_policy(extra_env):
+    """libgomp's own report of its wait policy (OMP_DISPLAY_ENV) after import facenet."""
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
+    env.update(extra_env, OMP_DISPLAY_ENV="true", PYTHONPATH=os.path.join(ROOT, "python"),
+               FACENET_LIB=facenet.LIB_PATH)
+    r = subprocess.run([sys.executable, "-c", "import facenet"], capture_output=True, text=True, env=env)
+    assert r.returncode == 0, r.stderr
+    for line in r.stderr.splitlines():
+        if "OMP_WAIT_POLICY =" in line:
+            return line.split("=", 1)[1].strip().strip("'")
+    raise AssertionError("libgomp printed no OMP_WAIT_POLICY line:\n" + r.stderr)
+
+
+def test_openmp_waits_passively_unless_the_user_chose():
+    # spinning workers made identify 2-4x slower on a shared machine (bench/python.sh)
+    assert _gomp_wait_policy({}) == "PASSIVE"
+    assert _gomp_wait_policy({"OMP_WAIT_POLICY": "active"}) == "ACTIVE"

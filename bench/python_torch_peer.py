@@ -1,0 +1,65 @@
+#!/usr/bin/python3
+"""The Python API against facenet-pytorch's pipeline, in the same run (issue
+"import facenet": the ratio a notebook user sees).  Both sides detect every
+face of each photo with MTCNN (facenet-pytorch's weights, fixtures/mtcnn) and
+embed every face with InceptionResnetV1 (the same checkpoint); loading is not
+timed; 2 threads each.  The PyTorch side is facenet-pytorch's detect_face and
+extract_face (box crop, margin 0, resized to 160, standardised) written from
+their description in bench/mtcnn_peer.py and bench/irv1_peer.py, since the
+package itself cannot be installed here.
+  python_torch_peer.py facenet|torch SHARED CHECKPOINT.pt PHOTO_DIR
+Prints "seconds=S faces=N photos=P"."""
+import os
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+side, shared, ckpt, photos = sys.argv[1:5]
+files = []
+for root, _, names in sorted(os.walk(photos)):
+    files += [os.path.join(root, n) for n in sorted(names) if n.lower().endswith((".jpg", ".jpeg", ".png"))]
+
+if side == "facenet":
+    sys.path.insert(0, os.path.join(HERE, "..", "python"))
+    import facenet
+    e = facenet.Engine(model=ckpt, mtcnn_dir=os.path.join(shared, "fixtures/mtcnn"), threads=2)
+    imgs = [facenet.load_image(f) for f in files]
+    e.embed(imgs[0])   # warm-up, as the peer's first call
+    t0 = time.monotonic()
+    faces = sum(len(e.embed(im)) for im in imgs)
+    t1 = time.monotonic()
+else:
+    import numpy as np
+    import torch
+    import torch.nn.functional as F
+    from PIL import Image
+    sys.path.insert(0, HERE)
+    import irv1_peer
+    import mtcnn_peer
+    torch.set_num_threads(2)
+    nets = mtcnn_peer.load_nets(shared)
+    sd = torch.load(ckpt)
+    model = irv1_peer.IRV1(sd["logits.weight"].shape[0])
+    model.load_state_dict(sd)
+    model.eval()
+    imgs = [Image.open(f).convert("RGB") for f in files]
+
+    def run(im):
+        boxes, _ = mtcnn_peer.detect(np.array(im), nets)
+        if len(boxes) == 0:
+            return 0
+        # extract_face: crop the box (clamped to the image), PIL bilinear resize to 160, (x - 127.5) / 128
+        crops = []
+        for b in boxes:
+            box = [int(max(b[0], 0)), int(max(b[1], 0)), int(min(b[2], im.size[0])), int(min(b[3], im.size[1]))]
+            c = np.asarray(im.crop(box).resize((160, 160), Image.BILINEAR), np.float32)
+            crops.append(torch.from_numpy(c).permute(2, 0, 1))
+        x = (torch.stack(crops) - 127.5) / 128.0
+        return len(model(x))
+
+    with torch.no_grad():
+        run(imgs[0])
+        t0 = time.monotonic()
+        faces = sum(run(im) for im in imgs)
+        t1 = time.monotonic()
+print(f"seconds={t1 - t0:.4f} faces={faces} photos={len(files)}")
