@@ -23,7 +23,8 @@ void fn_arena_release(fn_arena *a);
 /* Bytes a request takes including alignment padding, for sizing passes. */
 static inline size_t fn_arena_round(size_t bytes) { return (bytes + FN_ALIGN - 1) & ~(size_t)(FN_ALIGN - 1); }
 
-/* Aligned malloc/free for buffers owned outside an arena. */
+/* Aligned malloc/free for buffers owned outside an arena (512 KiB and more:
+ * on transparent huge pages).  fn_aligned_free(p) is free(p). */
 void *fn_aligned_alloc(size_t bytes);
 void fn_aligned_free(void *p);
 

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/arena.h"
 #include "core/error.h"
 
 /* A compressed file bigger than this is not a photo we should hold in memory. */
@@ -19,7 +20,7 @@ fn_status fn_image_alloc(fn_image *out, int w, int h, int c)
     if (w <= 0 || h <= 0 || (c != 1 && c != 3))
         return fn_fail(FN_ERR_ARG, "image: cannot allocate %dx%d with %d channels", w, h, c);
     size_t bytes = (size_t)w * (size_t)h * (size_t)c;
-    out->data = malloc(bytes);
+    out->data = fn_aligned_alloc(bytes);   /* big images on huge pages: fewer first-touch faults */
     if (!out->data) return fn_fail(FN_ERR_NOMEM, "image: out of memory for %dx%d pixels", w, h);
     out->w = w, out->h = h, out->c = c;
     return FN_OK;
