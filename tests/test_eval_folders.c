@@ -11,8 +11,10 @@
  *  3. Every file accounted for (issue 9, kind 5): files that are not images,
  *     loose files outside any person's folder and damaged JPEGs on both
  *     sides each get a JSON record with their status, a warning in text
- *     mode, and the run still evaluates the good ones. */
+ *     mode, and the run still evaluates the good ones.
+ *  4. The bulk executor under eval against the one-file-at-a-time path. */
 #include <libgen.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -261,6 +263,117 @@ static void test_every_file(const char *film)
     t_run_free(&r);
 }
 
+/* 4. The bulk executor (fn_embedder_run_many, the default of `eval` and
+ *    `eval-pairs`) against the one-file-at-a-time reference (fn_embedder_run
+ *    on each file): Film photos, a flat gray image (no face: the centre-crop
+ *    fallback), a cut JPEG (a failure at its index) and a missing file; with
+ *    flip, without a cache and then with one (the second run must be all
+ *    hits and give the same).  Same faces, hashes, failures; embeddings
+ *    within 1e-5 (batched network calls). */
+typedef struct many_out {
+    int n;
+    fn_status st[16];
+    fn_embed_result r[16];
+    float emb[16][512], flip[16][512];
+} many_out;
+
+static fn_status keep(void *user, int i, fn_status st, const fn_embed_result *r, const float *emb, const float *flip)
+{
+    many_out *o = user;
+    T_CHECK(i == o->n, "fn_embedder_run_many: index %d delivered after %d (input order)", i, o->n);
+    o->st[i] = st;
+    if (st == FN_OK) {
+        o->r[i] = *r;
+        if (r->has_emb) {
+            memcpy(o->emb[i], emb, sizeof(float) * 192);
+            memcpy(o->flip[i], flip, sizeof(float) * 192);
+        }
+    }
+    o->n++;
+    return FN_OK;
+}
+
+static void test_executor_equals_reference(const char *film)
+{
+    char dir[700], paths[16][1200];
+    const char *pp[16];
+    int n = 0;
+    snprintf(dir, sizeof dir, "%s/many", t_tmpdir());
+    mkdir(dir, 0777);
+    static const char *who[] = {"Mohanlal", "Shobana", "Nazriya", "Deepika Padukone"};
+    for (int i = 0; i < 4; i++)
+        for (int k = 0; k < 2; k++) snprintf(paths[n++], sizeof paths[0], "%s", predict(film, who[i], k));
+    fn_image gray = {0};
+    T_CHECK(fn_image_alloc(&gray, 120, 90, 3) == FN_OK, "alloc");
+    memset(gray.data, 128, (size_t)120 * 90 * 3);
+    snprintf(paths[n], sizeof paths[0], "%s/blank.png", dir);
+    T_CHECK(fn_image_save_png(paths[n++], &gray) == FN_OK, "save: %s", fn_last_error());
+    fn_image_free(&gray);
+    static const char cut[] = "\xff\xd8\xff\xe0\x00\x10JFIF\x00 not the rest of a JPEG";
+    snprintf(paths[n], sizeof paths[0], "%s/cut.jpg", dir);
+    write_bytes(paths[n++], cut, sizeof cut - 1);
+    snprintf(paths[n], sizeof paths[0], "%s/missing.jpg", dir);
+    n++;
+    snprintf(paths[n++], sizeof paths[0], "%s", predict(film, "Mohanlal", 2));
+    for (int i = 0; i < n; i++) pp[i] = paths[i];
+
+    fn_options o;
+    fn_options_init(&o);
+    o.models_dir = models;
+    fn_engine *e = NULL;
+    T_CHECK(fn_engine_new(&o, &e) == FN_OK, "engine: %s", fn_last_error());
+    if (!e) return;
+    static many_out ref, got;
+    char cache[800];
+    snprintf(cache, sizeof cache, "%s/cache.db", dir);
+    for (int pass = 0; pass < 2; pass++) {   /* 0: no cache; 1: the executor fills a cache, then reads it */
+        fn_embedder x;
+        memset(&ref, 0, sizeof ref);
+        T_CHECK(fn_embedder_init(&x, e, &o, FN_SELECT_CENTER, 1, FN_MISS_CENTER_CROP, NULL) == FN_OK, "init: %s",
+                fn_last_error());
+        x.workers = 1;
+        T_CHECK(fn_embedder_run_many(&x, pp, n, keep, &ref) == FN_OK && ref.n == n, "reference: %d of %d", ref.n, n);
+        fn_embedder_close(&x);
+        for (int rep = 0; rep < 1 + pass; rep++) {
+            memset(&got, 0, sizeof got);
+            T_CHECK(fn_embedder_init(&x, e, &o, FN_SELECT_CENTER, 1, FN_MISS_CENTER_CROP, pass ? cache : NULL) == FN_OK,
+                    "init: %s", fn_last_error());
+            x.workers = 2;
+            T_CHECK(fn_embedder_run_many(&x, pp, n, keep, &got) == FN_OK && got.n == n, "executor: %d of %d", got.n, n);
+            int hits = x.hits;
+            fn_embedder_close(&x);
+            T_CHECK(rep == 0 || hits == n - 2, "second run on the cache: %d hits, want %d (all but the 2 unreadable)",
+                    hits, n - 2);
+            float worst = 0, worst_flip = 0;
+            for (int i = 0; i < n; i++) {
+                T_CHECK(got.st[i] == ref.st[i], "%s: status %d, reference %d", pp[i], got.st[i], ref.st[i]);
+                if (got.st[i] != FN_OK || ref.st[i] != FN_OK) continue;
+                T_CHECK(got.r[i].has_face == ref.r[i].has_face && got.r[i].has_emb == ref.r[i].has_emb &&
+                            !strcmp(got.r[i].hash, ref.r[i].hash),
+                        "%s: face %d/%d emb %d/%d hash same %d", pp[i], got.r[i].has_face, ref.r[i].has_face,
+                        got.r[i].has_emb, ref.r[i].has_emb, !strcmp(got.r[i].hash, ref.r[i].hash));
+                for (int k = 0; k < 4; k++)
+                    T_CHECK(fabsf(got.r[i].face.box[k] - ref.r[i].face.box[k]) <= 1e-3f, "%s: box[%d] %g vs %g", pp[i],
+                            k, got.r[i].face.box[k], ref.r[i].face.box[k]);
+                if (!ref.r[i].has_emb) continue;
+                for (int k = 0; k < 192; k++) {
+                    float d = fabsf(got.emb[i][k] - ref.emb[i][k]), df = fabsf(got.flip[i][k] - ref.flip[i][k]);
+                    if (d > worst) worst = d;
+                    if (df > worst_flip) worst_flip = df;
+                }
+            }
+            T_CHECK(ref.st[n - 3] != FN_OK && ref.st[n - 2] != FN_OK && ref.r[n - 4].has_face == 0 &&
+                        ref.r[n - 4].has_emb == 1,
+                    "the oracle's own cases: cut and missing fail, the gray image uses the centre crop");
+            T_CHECK(worst <= 1e-5f && worst_flip <= 1e-5f, "embeddings differ from the reference by %g (flip %g)", worst,
+                    worst_flip);
+            printf("executor vs one at a time (%s%s): %d files, same statuses, faces and hashes; embeddings within %g, "
+                   "flip %g\n", pass ? "cache" : "no cache", rep ? ", second run: all hits" : "", n, worst, worst_flip);
+        }
+    }
+    fn_engine_free(e);
+}
+
 int main(void)
 {
     const char *mfn = t_models("MobileFaceNet.tflite");
@@ -271,5 +384,6 @@ int main(void)
     test_case_08();
     test_hand_made(t_shared("fixtures/film"));
     test_every_file(t_shared("fixtures/film"));
+    test_executor_equals_reference(t_shared("fixtures/film"));
     return T_DONE();
 }

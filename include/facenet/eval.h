@@ -408,6 +408,9 @@ typedef struct fn_embedder {
     fn_face faces[64];        /* working memory, reused image to image */
     fn_image crops[2];
     int hits, computed;       /* cache hits; images detected and embedded now */
+    int workers;              /* fn_embedder_run_many: 0 (fn_embedder_init's) decodes and detects on
+                                 the bulk executor, one worker per CPU; 1 file by file (fn_embedder_run
+                                 on each, the reference); N: N workers */
 } fn_embedder;
 
 /* One image's result.  emb / emb_flip: dim floats each, L2-normalised. */
@@ -428,6 +431,22 @@ fn_status fn_embedder_init(fn_embedder *x, fn_engine *e, const fn_options *o, fn
  * summed and normalised, FaceNet's flip trick, into emb_flip).  r->has_emb
  * says whether emb was written.  Errors name the file. */
 fn_status fn_embedder_run(fn_embedder *x, const char *path, fn_embed_result *r, float *emb, float *emb_flip);
+/* Called by fn_embedder_run_many for each input, in input order, on the
+ * calling thread: status FN_OK with r (and emb, emb_flip as fn_embedder_run
+ * fills them), or the file's failure (fn_last_error() names the file; r, emb
+ * are then not set).  Return FN_OK to go on; anything else stops the run
+ * and is returned. */
+typedef fn_status (*fn_embedder_each)(void *user, int index, fn_status status, const fn_embed_result *r,
+                                      const float *emb, const float *emb_flip);
+/* fn_embedder_run on each of paths[0..n), pipelined: cache hits first (the
+ * file's hash, on the calling thread), then the misses decoded and detected
+ * on x->workers threads of the bulk executor (facenet/batch.h) with their
+ * faces embedded in batches; the chosen face, the flip embedding, the
+ * centre-crop fallback and the cache writes as fn_embedder_run does.  The
+ * same faces and hits; embeddings within 1e-5 of the one-at-a-time path
+ * (batched network calls; tests/test_eval_folders.c).  FN_OK, or the first
+ * non-FN_OK status each returned, or FN_ERR_NOMEM. */
+fn_status fn_embedder_run_many(fn_embedder *x, const char *const *paths, int n, fn_embedder_each each, void *user);
 /* Commits the cache and closes it; the struct may be initialised again. */
 fn_status fn_embedder_close(fn_embedder *x);
 

@@ -24,6 +24,8 @@ static const fn_cli_use uses[] = {
                         "unsupported_format, nearest, distance, accepted, correct}, per file not read {file, role: ignored, status: "
                         "unsupported_format|not_in_person_folder}, then the summary object {summary: \"eval\", ...}"),
     FN_USE(FN_O_NO_CACHE),
+    FN_USE_D(FN_O_JOBS, "0", "threads decoding and detecting (0: one per CPU; 1: one file at a time)"),
+    FN_USE_D(FN_O_BATCH, "32", "files whose faces are embedded in one network call (1: one file at a time)"),
     FN_CLI_ENGINE_USES,
     FN_USE_END};
 
@@ -54,7 +56,7 @@ static const fn_cli_spec spec = {
 typedef struct args {
     const char *gallery_dir, *probe_dir, *unknown_dir, *plot;
     float threshold;
-    int json, cache;
+    int json, cache, workers;
     fn_cli_engine ce;
     fn_outputs outs;   /* the plot: never an input, not replaced without --overwrite */
 } args;
@@ -320,6 +322,8 @@ static int parse(int argc, char **argv, args *a)
     a->plot = fn_cli_str(&o, FN_O_PLOT);
     a->json = fn_cli_flag(&o, FN_O_JSON);
     a->cache = !fn_cli_flag(&o, FN_O_NO_CACHE);
+    /* fn_embedder.workers: 1 is the one-file-at-a-time path (--jobs 1 or --batch 1) */
+    a->workers = fn_cli_int(&o, FN_O_BATCH, 32) <= 1 ? 1 : (int)fn_cli_int(&o, FN_O_JOBS, 0);
     const char *dirs[3] = {a->gallery_dir, a->probe_dir, a->unknown_dir};
     for (int i = 0; i < 3; i++)
         if (dirs[i] && !is_dir(dirs[i])) {
@@ -353,6 +357,7 @@ int fn_cmd_eval(int argc, char **argv)
     if (!rc) rc = fn_cli_engine_open(&a.ce, "eval", &e);
     if (!rc && (s = fn_embedder_init(&x, e, &a.ce.opts, a.ce.select, 0, FN_MISS_SKIP, cpath)) != FN_OK)
         rc = fn_cli_fail("eval", s);
+    x.workers = a.workers;
     progress_ctx pc = {.json = a.json};
     fn_folder_eval_params p = {a.gallery_dir, a.probe_dir, a.unknown_dir, a.threshold, NULL, on_progress, &pc};
     if (!rc && (s = fn_folder_eval_run(&x, &p, &r)) != FN_OK) rc = fn_cli_fail("eval", s);

@@ -20,6 +20,8 @@ static const fn_cli_use uses[] = {
     FN_USE(FN_O_OVERWRITE),
     FN_USE_H(FN_O_JSON, "one JSON object with every figure"),
     FN_USE(FN_O_NO_CACHE),
+    FN_USE_D(FN_O_JOBS, "0", "threads decoding and detecting (0: one per CPU; 1: one file at a time)"),
+    FN_USE_D(FN_O_BATCH, "32", "files whose faces are embedded in one network call (1: one file at a time)"),
     FN_CLI_MODEL_USES, FN_CLI_DETECTOR_USES, FN_USE_T(FN_O_MIN_FACE, "20", NULL), FN_CLI_MTCNN_USES,
     FN_USE_D(FN_O_SELECT, "center",
              "which face of an image: FaceNet's LFW evaluation takes the one nearest the centre"),
@@ -100,6 +102,31 @@ static void image_set_free(image_set *s)
     free(s->face);
 }
 
+typedef struct embed_ctx {
+    image_set *s;
+    int json;
+    fn_progress prog;
+} embed_ctx;
+
+static fn_status embedded(void *user, int i, fn_status st, const fn_embed_result *r, const float *emb,
+                          const float *emb_flip)
+{
+    embed_ctx *c = user;
+    image_set *s = c->s;
+    fn_progress_step(&c->prog, s->rel[i]);
+    if (st != FN_OK) return st;
+    size_t d = (size_t)s->dim;
+    memcpy(s->emb + (size_t)i * d, emb, sizeof(float) * d);
+    if (emb_flip) memcpy(s->emb_flip + (size_t)i * d, emb_flip, sizeof(float) * d);
+    s->face[i] = (unsigned char)r->has_face;
+    if (!r->has_face && !c->json) {
+        fn_progress_end(&c->prog);
+        fprintf(stderr, "no face found in %s: using the centre crop\n", s->rel[i]);
+    }
+    return FN_OK;
+}
+
+/* Every image through the bulk executor (fn_embedder_run_many), in order. */
 static int embed_all(image_set *s, fn_embedder *x, const char *root, int json)
 {
     s->dim = x->dim;
@@ -107,30 +134,24 @@ static int embed_all(image_set *s, fn_embedder *x, const char *root, int json)
     s->emb = malloc(sizeof(float) * (per ? per : 1));
     s->emb_flip = malloc(sizeof(float) * (per ? per : 1));
     s->face = calloc((size_t)s->n + 1, 1);
-    if (!s->emb || !s->emb_flip || !s->face) {
-        fprintf(stderr, "facenet eval-pairs: out of memory for %d embeddings\n", s->n);
-        return 1;
+    char **paths = calloc((size_t)s->n + 1, sizeof *paths);
+    int rc = 0;
+    if (!s->emb || !s->emb_flip || !s->face || !paths) rc = fn_cli_error("eval-pairs", "out of memory for %d embeddings", s->n);
+    for (int i = 0; !rc && i < s->n; i++) {
+        size_t len = strlen(root) + strlen(s->rel[i]) + 2;
+        if (!(paths[i] = malloc(len))) rc = fn_cli_error("eval-pairs", "out of memory");
+        else snprintf(paths[i], len, "%s/%s", root, s->rel[i]);
     }
-    fn_progress prog;
-    fn_progress_start(&prog, "embedding", s->n);
-    for (int i = 0; i < s->n; i++) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%s", root, s->rel[i]);
-        fn_embed_result r;
-        fn_status st = fn_embedder_run(x, path, &r, s->emb + (size_t)i * s->dim, s->emb_flip + (size_t)i * s->dim);
-        fn_progress_step(&prog, s->rel[i]);
-        if (st != FN_OK) {
-            fn_progress_end(&prog);
-            return fn_cli_fail("eval-pairs", st);
-        }
-        s->face[i] = (unsigned char)r.has_face;
-        if (!r.has_face && !json) {
-            fn_progress_end(&prog);
-            fprintf(stderr, "no face found in %s: using the centre crop\n", s->rel[i]);
-        }
+    if (!rc) {
+        embed_ctx c = {s, json, {0}};
+        fn_progress_start(&c.prog, "embedding", s->n);
+        fn_status st = fn_embedder_run_many(x, (const char *const *)paths, s->n, embedded, &c);
+        fn_progress_end(&c.prog);
+        if (st != FN_OK) rc = fn_cli_fail("eval-pairs", st);
     }
-    fn_progress_end(&prog);
-    return 0;
+    for (int i = 0; paths && i < s->n; i++) free(paths[i]);
+    free(paths);
+    return rc;
 }
 
 /* Pair distances (plain or flip embeddings) and same flags and folds. */
@@ -291,7 +312,7 @@ static int write_plot(const fn_outputs *o, const char *path, const pair_lists *t
 
 typedef struct args {
     const char *pairs, *images, *train, *plot;
-    int flip, json, cache;
+    int flip, json, cache, workers;
     fn_cli_engine ce;
     fn_outputs outs;   /* the plot: never an input, not replaced without --overwrite */
 } args;
@@ -309,6 +330,8 @@ static int parse(int argc, char **argv, args *a)
     a->flip = fn_cli_flag(&o, FN_O_FLIP);
     a->json = fn_cli_flag(&o, FN_O_JSON);
     a->cache = !fn_cli_flag(&o, FN_O_NO_CACHE);
+    /* fn_embedder.workers: 1 is the one-file-at-a-time path (--jobs 1 or --batch 1) */
+    a->workers = fn_cli_int(&o, FN_O_BATCH, 32) <= 1 ? 1 : (int)fn_cli_int(&o, FN_O_JOBS, 0);
     char *in[2] = {(char *)a->pairs, (char *)(a->train ? a->train : a->pairs)};
     return a->plot && fn_cli_output_file("eval-pairs", &a->outs, a->plot, in, 2, fn_cli_flag(&o, FN_O_OVERWRITE));
 }
@@ -381,6 +404,7 @@ int fn_cmd_eval_pairs(int argc, char **argv)
         if (a.cache && !cpath) rc = 1;
         else if ((st = fn_embedder_init(&x, e, &a.ce.opts, a.ce.select, a.flip, FN_MISS_CENTER_CROP, cpath)) != FN_OK)
             rc = fn_cli_fail("eval-pairs", st);
+        x.workers = a.workers;
     }
     if (!rc) rc = embed_all(&s, &x, a.images, a.json);
     for (int v = 0; !rc && v <= a.flip; v++) {

@@ -9,6 +9,7 @@
 
 #include "align/align.h"
 #include "core/error.h"
+#include "facenet/batch.h"
 #include "facenet/eval.h"
 #include "image/image.h"
 
@@ -196,5 +197,118 @@ fn_status fn_embedder_close(fn_embedder *x)
 {
     fn_status s = fn_cache_close(x->cache);
     x->cache = NULL;
+    return s;
+}
+
+/* ---- many files on the bulk executor ------------------------------------ */
+
+/* The result of one file the executor decoded and detected: choose the face
+ * as detect_one does, take its embedding from the batch (or embed it and its
+ * mirror with flip), the fallback when there is none, then the cache. */
+static fn_status finish(fn_embedder *x, const fn_batch_result *b, const char *hash, fn_embed_result *r, float *emb,
+                        float *emb_flip)
+{
+    const fn_faces *f = b->faces;
+    memset(r, 0, sizeof *r);
+    memcpy(r->hash, hash, sizeof r->hash);
+    int n = f->n < (int)(sizeof x->faces / sizeof x->faces[0]) ? f->n : (int)(sizeof x->faces / sizeof x->faces[0]);
+    int k = fn_select_face(f->faces, n, x->select, f->img.w, f->img.h);
+    fn_status s = FN_OK;
+    if (k >= 0) {
+        r->face = f->faces[k];
+        r->has_face = 1;
+        if (x->flip || k >= b->n_embedded) s = embed_face(x, &f->img, &r->face, emb, emb_flip);
+        else memcpy(emb, f->emb + (size_t)k * x->dim, sizeof(float) * (size_t)x->dim);
+    }
+    if (s == FN_OK) s = store(x, r->hash, r, emb, emb_flip);
+    x->computed++;
+    if (s == FN_OK && !r->has_face && x->miss == FN_MISS_CENTER_CROP) {
+        r->face = center_face(f->img.w, f->img.h);
+        s = embed_face(x, &f->img, &r->face, emb, emb_flip);
+    }
+    if (s == FN_OK) r->has_emb = r->has_face || x->miss == FN_MISS_CENTER_CROP;
+    return s == FN_OK ? s : fn_fail_prefix(s, "%s", b->path);
+}
+
+/* Hash and look up one file on the calling thread: 1 when the cache holds
+ * all fn_embedder_run would compute (r, emb, emb_flip set), 2 when it holds
+ * "no face" and the fallback is wanted (fn_embedder_run embeds the centre
+ * crop without detecting again), 0 to compute, -1 when the file cannot be
+ * read (the error is set). */
+static int lookup(fn_embedder *x, const char *path, fn_embed_result *r, float *emb, float *emb_flip)
+{
+    char hash[65];
+    if (fn_hash_file(path, hash) != FN_OK) return -1;
+    int hit = cached(x, hash, r, emb, emb_flip);
+    memcpy(r->hash, hash, sizeof hash);
+    if (!hit) return 0;
+    return r->has_face || x->miss == FN_MISS_SKIP ? 1 : 2;
+}
+
+fn_status fn_embedder_run_many(fn_embedder *x, const char *const *paths, int n, fn_embedder_each each, void *user)
+{
+    size_t d = (size_t)x->dim;
+    float *emb = malloc(sizeof(float) * 2 * d);
+    if (!emb) return fn_fail(FN_ERR_NOMEM, "out of memory for embeddings");
+    float *emb_flip = emb + d;
+    fn_status s = FN_OK;
+    if (x->workers == 1 || n < 2) {   /* the reference: one file at a time */
+        for (int i = 0; s == FN_OK && i < n; i++) {
+            fn_embed_result r;
+            fn_status st = fn_embedder_run(x, paths[i], &r, emb, emb_flip);
+            s = each(user, i, st, &r, emb, emb_flip);
+        }
+        free(emb);
+        return s;
+    }
+    /* Pass 1: which files the cache answers (hashing is fast next to
+     * detection).  state: lookup's answer. */
+    signed char *state = malloc((size_t)n);
+    const char **miss = malloc(sizeof *miss * (size_t)n);
+    char (*hashes)[65] = malloc(sizeof *hashes * (size_t)n);
+    int n_miss = 0, next = 0;
+    if (!state || !miss || !hashes) s = fn_fail(FN_ERR_NOMEM, "out of memory for %d files", n);
+    for (int i = 0; s == FN_OK && i < n; i++) {
+        fn_embed_result r;
+        state[i] = (signed char)lookup(x, paths[i], &r, emb, emb_flip);
+        if (state[i] == 0) {
+            memcpy(hashes[n_miss], r.hash, sizeof hashes[0]);
+            miss[n_miss++] = paths[i];
+        }
+    }
+    fn_batch *b = NULL;
+    if (s == FN_OK && n_miss) {
+        fn_batch_params bp;
+        fn_batch_params_init(&bp);
+        bp.workers = x->workers > 1 ? x->workers : 0;
+        bp.keep_image = 1;   /* the chosen face is aligned and embedded here, with its flip or fallback */
+        bp.embed = 0;        /* embedding every face found cost more than it saved (LFW: 1-3 faces a photo) */
+        s = fn_batch_new_paths(x->e, &bp, miss, n_miss, &b);
+    }
+    /* Pass 2, in input order: hits again from the cache (one entry each, cheap,
+     * and nothing n-sized is kept), misses from the executor. */
+    for (int i = 0; s == FN_OK && i < n; i++) {
+        fn_embed_result r;
+        memset(&r, 0, sizeof r);
+        fn_status st = FN_OK;
+        if (state[i] != 0) {   /* a hit, or unreadable: as fn_embedder_run says now */
+            if (state[i] == 1 && lookup(x, paths[i], &r, emb, emb_flip) == 1) x->hits++;
+            else st = fn_embedder_run(x, paths[i], &r, emb, emb_flip);
+        } else {
+            const fn_batch_result *br = NULL;
+            s = fn_batch_next(b, &br);
+            if (s != FN_OK) break;
+            if (!br) { s = fn_fail(FN_ERR_ARG, "bulk executor ended early at %s", paths[i]); break; }
+            if (br->status != FN_OK) st = fn_fail(br->status, "%s", br->error);
+            else st = finish(x, br, hashes[next], &r, emb, emb_flip);
+            next++;
+        }
+        s = each(user, i, st, &r, emb, emb_flip);
+    }
+    fn_batch_free(b);
+    free(state);
+    free(miss);
+    free(hashes);
+    free(emb);
     return s;
 }

@@ -181,6 +181,44 @@ static int unreadable(fn_status s)
     return s == FN_ERR_IO || s == FN_ERR_FORMAT || s == FN_ERR_UNSUPPORTED || s == FN_ERR_LIMIT;
 }
 
+typedef struct enrol_ctx {
+    run *u;
+    const fn_paths *files;
+    const int *owner;   /* files->items[i] belongs to people[owner[i]] */
+} enrol_ctx;
+
+/* One gallery image's embedding (fn_embedder_run_many's callback). */
+static fn_status enrol_one(void *user, int i, fn_status s, const fn_embed_result *er, const float *emb,
+                           const float *emb_flip)
+{
+    enrol_ctx *c = user;
+    run *u = c->u;
+    fn_folder_eval *r = u->r;
+    const char *file = c->files->items[i];
+    fn_eval_person *pp = &r->people[c->owner[i]];
+    pp->gallery_images++;
+    progress(u, "enrolling", i + 1, c->files->n, file);
+    if (unreadable(s)) {
+        s = paths_add(&r->enrol_unreadable, file);
+        return s == FN_OK ? paths_add(&r->enrol_unreadable_error, fn_last_error()) : s;
+    }
+    if (s != FN_OK) return s;
+    if (!er->has_face) {
+        if (!(r->enrol_no_face[r->n_enrol_no_face] = strdup(file))) return fn_fail(FN_ERR_NOMEM, "out of memory");
+        r->n_enrol_no_face++;
+        return FN_OK;
+    }
+    fn_gallery_face gf = {pp->name, file, er->hash, {0}, er->face.prob, emb};
+    memcpy(gf.box, er->face.box, sizeof gf.box);
+    s = fn_gallery_add(u->g, &gf, NULL, NULL);
+    if (s == FN_OK) s = keep_gallery_row(u, emb, c->owner[i]);
+    if (s == FN_OK) {
+        pp->enrolled++;
+        r->enrolled_images++;
+    }
+    return s;
+}
+
 static fn_status enrol(run *u, const fn_paths *gnames)
 {
     fn_folder_eval *r = u->r;
@@ -204,40 +242,12 @@ static fn_status enrol(run *u, const fn_paths *gnames)
         r->enrol_no_face = calloc((size_t)files->n, sizeof *r->enrol_no_face);
         if (!r->enrol_no_face) s = fn_fail(FN_ERR_NOMEM, "out of memory");
     }
-    float *emb = malloc(sizeof(float) * (size_t)u->x->dim);
-    if (s == FN_OK && !emb) s = fn_fail(FN_ERR_NOMEM, "out of memory");
     if (s == FN_OK) s = fn_gallery_begin(u->g);
-    for (int i = 0; s == FN_OK && i < files->n; i++) {
-        fn_eval_person *pp = &r->people[owner[i]];
-        fn_embed_result er;
-        pp->gallery_images++;
-        s = fn_embedder_run(u->x, files->items[i], &er, emb, NULL);
-        progress(u, "enrolling", i + 1, files->n, files->items[i]);
-        if (unreadable(s)) {
-            s = paths_add(&r->enrol_unreadable, files->items[i]);
-            if (s == FN_OK) s = paths_add(&r->enrol_unreadable_error, fn_last_error());
-            continue;
-        }
-        if (s != FN_OK) break;
-        if (!er.has_face) {
-            if (!(r->enrol_no_face[r->n_enrol_no_face] = strdup(files->items[i])))
-                s = fn_fail(FN_ERR_NOMEM, "out of memory");
-            else r->n_enrol_no_face++;
-            continue;
-        }
-        fn_gallery_face gf = {pp->name, files->items[i], er.hash, {0}, er.face.prob, emb};
-        memcpy(gf.box, er.face.box, sizeof gf.box);
-        s = fn_gallery_add(u->g, &gf, NULL, NULL);
-        if (s == FN_OK) s = keep_gallery_row(u, emb, owner[i]);
-        if (s == FN_OK) {
-            pp->enrolled++;
-            r->enrolled_images++;
-        }
-    }
+    enrol_ctx c = {u, files, owner};
+    if (s == FN_OK) s = fn_embedder_run_many(u->x, (const char *const *)files->items, files->n, enrol_one, &c);
     if (s == FN_OK) s = fn_gallery_commit(u->g);
     else fn_gallery_rollback(u->g);
     for (int i = 0; i < r->n_people; i++) r->enrolled_people += r->people[i].enrolled > 0;
-    free(emb);
     free(owner);
     fn_paths_free(files);
     if (s == FN_OK && r->enrolled_images == 0)
@@ -287,40 +297,52 @@ static fn_status gather_probes(run *u, const fn_paths *pnames)
     return s;
 }
 
+/* One probe's embedding (fn_embedder_run_many's callback): search, score. */
+static fn_status identify_one(void *user, int i, fn_status s, const fn_embed_result *er, const float *emb_in,
+                              const float *emb_flip)
+{
+    run *u = user;
+    fn_folder_eval *r = u->r;
+    fn_eval_probe *p = &r->probes[i];
+    float *emb = u->emb + (size_t)i * u->x->dim;
+    fn_eval_person *pp = p->person ? person(r, p->person) : NULL;
+    p->kind = !p->person ? FN_PROBE_UNKNOWN : pp && pp->enrolled > 0 ? FN_PROBE_ENROLLED : FN_PROBE_ABSENT;
+    int has_face = 0;
+    progress(u, "identifying", i + 1, r->n_probes, p->file);
+    if (unreadable(s)) {
+        if (!(p->error = strdup(fn_last_error()))) return fn_fail(FN_ERR_NOMEM, "out of memory");
+        s = FN_OK;
+        r->n_unreadable++;
+    } else if (s == FN_OK) {
+        if (er->has_emb) memcpy(emb, emb_in, sizeof(float) * (size_t)u->x->dim);
+        has_face = er->has_face;
+        if (has_face) s = fn_gallery_search(u->g, u->scratch, emb, 1, 1, &p->match, NULL);
+    }
+    if (s != FN_OK) return s;
+    p->has_face = has_face;
+    p->correct = p->kind == FN_PROBE_ENROLLED && p->has_face && !strcmp(p->match.best_name, p->person);
+    p->accepted = p->has_face && p->match.best.distance <= r->threshold;
+    if (pp) {
+        pp->probes++;
+        pp->correct += p->correct;
+    }
+    r->n_enrolled_probes += p->kind == FN_PROBE_ENROLLED;
+    r->n_absent_probes += p->kind == FN_PROBE_ABSENT;
+    r->n_unknown_probes += p->kind == FN_PROBE_UNKNOWN;
+    r->n_correct += p->correct;
+    r->n_enrolled_with_face += p->kind == FN_PROBE_ENROLLED && p->has_face;
+    r->n_no_face += !p->has_face && !p->error;
+    return FN_OK;
+}
+
 static fn_status identify(run *u)
 {
     fn_folder_eval *r = u->r;
-    int dim = u->x->dim;
-    fn_status s = FN_OK;
-    for (int i = 0; s == FN_OK && i < r->n_probes; i++) {
-        fn_eval_probe *p = &r->probes[i];
-        float *emb = u->emb + (size_t)i * dim;
-        fn_eval_person *pp = p->person ? person(r, p->person) : NULL;
-        p->kind = !p->person ? FN_PROBE_UNKNOWN : pp && pp->enrolled > 0 ? FN_PROBE_ENROLLED : FN_PROBE_ABSENT;
-        fn_embed_result er;
-        s = fn_embedder_run(u->x, p->file, &er, emb, NULL);
-        progress(u, "identifying", i + 1, r->n_probes, p->file);
-        if (unreadable(s)) {
-            if (!(p->error = strdup(fn_last_error()))) return fn_fail(FN_ERR_NOMEM, "out of memory");
-            er.has_face = 0;
-            s = FN_OK;
-            r->n_unreadable++;
-        } else if (s == FN_OK && er.has_face) s = fn_gallery_search(u->g, u->scratch, emb, 1, 1, &p->match, NULL);
-        if (s != FN_OK) break;
-        p->has_face = er.has_face;
-        p->correct = p->kind == FN_PROBE_ENROLLED && p->has_face && !strcmp(p->match.best_name, p->person);
-        p->accepted = p->has_face && p->match.best.distance <= r->threshold;
-        if (pp) {
-            pp->probes++;
-            pp->correct += p->correct;
-        }
-        r->n_enrolled_probes += p->kind == FN_PROBE_ENROLLED;
-        r->n_absent_probes += p->kind == FN_PROBE_ABSENT;
-        r->n_unknown_probes += p->kind == FN_PROBE_UNKNOWN;
-        r->n_correct += p->correct;
-        r->n_enrolled_with_face += p->kind == FN_PROBE_ENROLLED && p->has_face;
-        r->n_no_face += !p->has_face && !p->error;
-    }
+    const char **files = malloc(sizeof *files * ((size_t)r->n_probes + 1));
+    if (!files) return fn_fail(FN_ERR_NOMEM, "out of memory for %d probes", r->n_probes);
+    for (int i = 0; i < r->n_probes; i++) files[i] = r->probes[i].file;
+    fn_status s = fn_embedder_run_many(u->x, files, r->n_probes, identify_one, u);
+    free(files);
     return s;
 }
 
