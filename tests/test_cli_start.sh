@@ -8,6 +8,10 @@
 #    loader's own list, LD_DEBUG=files), and detect needs no embedding model
 #    (it gives the same answer from a models folder without
 #    MobileFaceNet.tflite);
+#  - oneDNN and OpenBLAS are opened on first use: detect loads neither (and
+#    works without oneDNN), identify loads both; without OpenBLAS the
+#    plain-C reference BLAS gives the same names and distances (1e-5);
+#    without oneDNN, one sentence naming the library and the package;
 #  - watch loads FFmpeg when it opens the video and still works; without
 #    FFmpeg (the FACENET_HIDE_LIBS test hook) it fails with one sentence
 #    naming the video and the library.
@@ -60,6 +64,38 @@ LD_DEBUG=files "$cli" identify --models-dir "$MODELS" --gallery "$tmp/g.db" --js
 check 'grep -q "\"name\":\"Mohanlal\"" "$tmp/identify.json"' "identify did not name Mohanlal: $(cat "$tmp/identify.json")"
 check '! grep -Eq "$media" "$tmp/identify.ld"' \
       "identify loaded media libraries: $(grep -Eo "file=[^ ]*($media)[^ ]*" "$tmp/identify.ld" | sort -u | tr '\n' ' ')"
+
+# ---- oneDNN and OpenBLAS: opened on first use, not linked (in the opt build;
+# the sanitizer builds link them, see SAN_LIBS in the Makefile)
+math='libdnnl|libopenblas'
+[ "$(basename "$variant")" = opt ] && check '! grep -Eq "$math" "$tmp/detect.ld"' \
+      "detect (MTCNN only) loaded oneDNN or OpenBLAS: $(grep -Eo "file=[^ ]*($math)[^ ]*" "$tmp/detect.ld" | sort -u | tr '\n' ' ')"
+check 'grep -Eq "calling init: .*libdnnl\.so" "$tmp/identify.ld" && grep -Eq "calling init: .*libopenblas\.so" "$tmp/identify.ld"' \
+      "identify ran without loading libdnnl and libopenblas (LD_DEBUG=files shows no init of them)"
+# without OpenBLAS the plain-C reference BLAS scores the gallery: the same names, distances within 1e-5
+FACENET_HIDE_LIBS=libopenblas "$cli" identify --models-dir "$MODELS" --gallery "$tmp/g.db" --json "$photo" \
+  > "$tmp/identify_ref.json" 2> "$tmp/identify_ref.err"
+check '/usr/bin/python3 -c "
+import json, sys
+a = [json.loads(l) for l in open(sys.argv[1])]; b = [json.loads(l) for l in open(sys.argv[2])]
+def flat(o, p=\"\"):
+    if isinstance(o, dict): return sum((flat(v, p + \"/\" + k) for k, v in sorted(o.items())), [])
+    if isinstance(o, list): return sum((flat(v, p + \"/\" + str(i)) for i, v in enumerate(o)), [])
+    return [(p, o)]
+fa, fb = flat(a), flat(b)
+ok = len(fa) == len(fb) and all(k1 == k2 and (v1 == v2 or (isinstance(v1, float) and abs(v1 - v2) <= 1e-5))
+                                for (k1, v1), (k2, v2) in zip(fa, fb))
+sys.exit(0 if ok and a else 1)" "$tmp/identify.json" "$tmp/identify_ref.json"' \
+      "identify with the reference BLAS differs from OpenBLAS: $(cat "$tmp/identify_ref.err") $(diff "$tmp/identify.json" "$tmp/identify_ref.json" | head -4)"
+"${clean_env[@]}" FACENET_HIDE_LIBS=libopenblas "$cli" version > "$tmp/version_ref.out" 2>&1
+check 'grep -q "gallery search: reference BLAS" "$tmp/version_ref.out"' "version without OpenBLAS said: $(cat "$tmp/version_ref.out")"
+FACENET_HIDE_LIBS=libdnnl "$cli" identify --models-dir "$MODELS" --gallery "$tmp/g.db" --json "$photo" \
+  > /dev/null 2> "$tmp/nodnnl.err"
+rc=$?
+check '[ $rc = 1 ] && grep -q "oneDNN.s libdnnl\.so\.[0-9]*, which cannot be loaded" "$tmp/nodnnl.err" && grep -q "apt install libdnnl" "$tmp/nodnnl.err"' \
+      "identify without oneDNN: exit $rc, said: $(cat "$tmp/nodnnl.err")"
+FACENET_HIDE_LIBS=libdnnl "$cli" detect --models-dir "$MODELS" --json "$photo" > "$tmp/detect3.json" 2> "$tmp/detect3.err"
+check 'cmp -s "$tmp/detect.json" "$tmp/detect3.json"' "detect without oneDNN differs or failed: $(cat "$tmp/detect3.err")"
 
 # ---- detect needs no embedding model: the same answer without its file
 mkdir -p "$tmp/detector-only"

@@ -192,6 +192,14 @@ typedef struct fn_faces {
     int emb_cap;              /* floats emb holds */
 } fn_faces;
 
+/* What this build computes with, one line each into buf (cap bytes,
+ * truncated): oneDNN's version (convolutions), the BLAS (OpenBLAS's
+ * configuration, or the plain-C reference when OpenBLAS cannot be loaded;
+ * gallery search) and SQLite's version (galleries).  Loads oneDNN and
+ * OpenBLAS if nothing has yet (they are opened on first use, not linked).
+ * FN_ERR_UNSUPPORTED naming oneDNN's library when it cannot be loaded. */
+fn_status fn_backends_describe(char *buf, size_t cap);
+
 /* Load path; with aligned, the whole image is one face (box = the image,
  * prob 1) and must be the model's aligned crop; otherwise detect.  Then
  * embed every kept face when embed != 0.  Errors name the file. */

@@ -6,12 +6,14 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "align/align.h"
 #include "core/arena.h"
 #include "core/error.h"
+#include "nn/mathlib.h"
 #include "core/sha256.h"
 #include "io/weights.h"
 #include "detect/haar.h"
@@ -480,4 +482,18 @@ fn_status fn_refine_face(fn_engine *e, const fn_image *img, const float box[4], 
     fn_status s = fn_mtcnn_refine_rgb(m, img->data, img->w, img->h, (size_t)img->w * 3, box, face);
     fn_engine_detector_release(e, m);
     return s;
+}
+
+fn_status fn_backends_describe(char *buf, size_t cap)
+{
+    if (!buf || cap == 0) return fn_fail(FN_ERR_ARG, "fn_backends_describe: no buffer");
+    buf[0] = '\0';
+    FN_TRY(fn_mathlib_dnnl());
+    const dnnl_version_t *v = dnnl_version();
+    snprintf(buf, cap,
+             "convolutions: oneDNN %d.%d.%d (CPU ISA chosen at run time)\n"
+             "gallery search: %s\n"
+             "gallery store: SQLite %s\n",
+             v->major, v->minor, v->patch, openblas_get_config(), sqlite3_libversion());
+    return FN_OK;
 }

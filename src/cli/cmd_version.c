@@ -1,11 +1,8 @@
 /* facenet version — what this build is and what it computes with. */
 #include <stdio.h>
 
-#include <cblas.h>
-#include <dnnl.h>
-#include <sqlite3.h>
-
 #include "cli.h"
+#include "common.h"
 #include "facenet.h"
 #include "options.h"
 
@@ -24,10 +21,9 @@ int fn_cmd_version(int argc, char **argv)
     fn_cli_args a;
     int rc;
     if (fn_cli_parse(&spec, argc, argv, &a, &rc)) return rc;
-    const dnnl_version_t *v = dnnl_version();
-    printf("facenet " FN_VERSION "\n");
-    printf("convolutions: oneDNN %d.%d.%d (CPU ISA chosen at run time)\n", v->major, v->minor, v->patch);
-    printf("gallery search: %s\n", openblas_get_config());
-    printf("gallery store: SQLite %s\n", sqlite3_libversion());
+    char what[1024];
+    fn_status s = fn_backends_describe(what, sizeof what);
+    printf("facenet " FN_VERSION "\n%s", s == FN_OK ? what : "");
+    if (s != FN_OK) return fn_cli_fail("version", s);
     return 0;
 }

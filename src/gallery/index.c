@@ -6,7 +6,7 @@
 #include "core/arena.h"
 #include "core/error.h"
 
-#include <cblas.h>
+#include "nn/mathlib.h"   /* OpenBLAS, loaded on first use (or the reference BLAS) */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

@@ -2,7 +2,7 @@
  * one executable plan per (input shape, concurrent caller). */
 #include "nn/fast.h"
 
-#include <dnnl.h>
+#include "nn/mathlib.h"   /* oneDNN, loaded on first use */
 #include <math.h>
 #include <omp.h>
 #include <pthread.h>
@@ -88,6 +88,7 @@ static fn_status dnnl_fail(dnnl_status_t st, const char *what)
 fn_status fn_nn_new(fn_nn **out)
 {
     *out = NULL;
+    FN_TRY(fn_mathlib_dnnl());   /* every oneDNN call comes after an fn_nn */
     fn_nn *nn = calloc(1, sizeof *nn);
     if (!nn) return fn_fail(FN_ERR_NOMEM, "nn: out of memory for the engine");
     dnnl_status_t st = dnnl_engine_create(&nn->engine, dnnl_cpu, 0);

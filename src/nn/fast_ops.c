@@ -3,7 +3,7 @@
  * OpenMP.  Semantics match the fn_ref_ twins exactly (same window rules). */
 #include "nn/fast.h"
 
-#include <dnnl.h>
+#include "nn/mathlib.h"   /* oneDNN, loaded on first use */
 #include <float.h>
 #include <math.h>
 #include <string.h>

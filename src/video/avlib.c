@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/dl.h"
 #include "core/error.h"
 
 #define FN_SONAME(lib, major) "lib" #lib ".so." AV_STRINGIFY(major)
@@ -22,28 +23,15 @@ typedef struct avlib_state {
 static avlib_state core_libs;      /* avutil, avcodec, avformat, swscale */
 static avlib_state device_lib;     /* avdevice */
 
-/* FACENET_HIDE_LIBS (test hook): comma-separated names; a soname that
- * starts with one of them counts as missing. */
-static int hidden(const char *soname)
-{
-    const char *h = getenv("FACENET_HIDE_LIBS");
-    while (h && *h) {
-        size_t n = strcspn(h, ",");
-        if (n > 0 && !strncmp(soname, h, n)) return 1;
-        h += n + (h[n] == ',');
-    }
-    return 0;
-}
-
 /* dlopen soname; 0 and the sentence in st->error when it cannot be. */
 static void *open_lib(avlib_state *st, const char *soname, const char *package)
 {
-    void *h = hidden(soname) ? NULL : dlopen(soname, RTLD_NOW | RTLD_LOCAL);
+    const char *why = NULL;
+    void *h = fn_dlopen(soname, &why);
     if (!h) {
-        const char *why = hidden(soname) ? "hidden by FACENET_HIDE_LIBS" : dlerror();
         snprintf(st->error, sizeof st->error,
                  "video needs FFmpeg's %s, which cannot be loaded (%s); install it (Debian: apt install %s)",
-                 soname, why ? why : "not found", package);
+                 soname, why, package);
         st->status = FN_ERR_UNSUPPORTED;
     }
     return h;
