@@ -4,6 +4,7 @@
 # committed alone, as before the executor), in the same run, interleaved:
 #  1. `facenet enroll` of LFW's development images (one folder per person):
 #     images/s, CPU busy (user+sys / wall), and the two galleries' rows.
+#  1b. facenet-pytorch's pipeline against `enroll` on the first PEER_N photos.
 #  2. `facenet embed --aligned --model irv1.pt` over 1000 160x160 crops:
 #     ms/face after load, against the library's own batch-16 figure
 #     (bench_irv1, same checkpoint, same run).
@@ -65,7 +66,34 @@ else
   fi
 fi
 
+# 1b. facenet-pytorch's pipeline on the same photos (the issue's peer): MTCNN
+#     with facenet-pytorch's weights (fixtures/mtcnn) and InceptionResnetV1
+#     with the fixture checkpoint on both sides, the first PEER_N (100) LFW
+#     photos; PyTorch embeds 32 crops a call (bench/python_torch_peer.py,
+#     BATCH=32), facenet runs `enroll` (the executor) with the same nets.
 ckpt="$SHARED/fixtures/facenet_random/irv1_random_legacy.pt.xz"
+if [ -d "$lfw" ] && [ -f "$ckpt" ] && [ -d "$SHARED/fixtures/mtcnn" ] && /usr/bin/python3 -c 'import torch' 2>/dev/null; then
+  PEER_N=${PEER_N:-100}
+  xz -dc "$ckpt" > "$tmp/irv1p.pt"
+  mkdir -p "$tmp/peer"
+  abs=$(cd "$lfw" && pwd); k=0
+  for d in $(ls "$abs"); do
+    [ "$k" -ge "$PEER_N" ] && break
+    ln -s "$abs/$d" "$tmp/peer/$d"; k=$((k + $(ls "$abs/$d" | wc -l)))
+  done
+  np=$(find -L "$tmp/peer" -name '*.jpg' | wc -l)
+  echo "== enroll vs facenet-pytorch's pipeline: $np LFW photos, MTCNN (facenet-pytorch weights) + InceptionResnetV1 (.pt)"
+  run fpeer "$FN" enroll --models-dir "$MODELS" --model "$tmp/irv1p.pt" --mtcnn-dir "$SHARED/fixtures/mtcnn" \
+    --json --gallery "$tmp/peer.db" "$tmp/peer"
+  t=$(BATCH=32 /usr/bin/python3 bench/python_torch_peer.py torch "$SHARED" "$tmp/irv1p.pt" "$tmp/peer" 2>/dev/null)
+  wf=$(col 1 "$tmp/fpeer.times"); tp=$(echo "$t" | sed -n 's/^seconds=\([0-9.]*\).*/\1/p')
+  awk -v n="$np" -v f="$wf" -v p="$tp" 'BEGIN {
+    printf "facenet enroll: %.1f s (%.1f images/s, load and all); PyTorch pipeline: %.1f s (%.1f images/s, load not timed)\n", f, n / f, p, n / p
+    printf "ratio enroll_vs_facenet_pytorch = %.1fx\n", p / f }'
+else
+  echo "skip facenet-pytorch enrolment peer: $lfw, $ckpt, fixtures/mtcnn or torch missing"
+fi
+
 crops="$SHARED/fixtures/mtcnn_crops"
 if [ ! -f "$ckpt" ] || [ ! -d "$crops" ]; then
   echo "skip embed --aligned: $ckpt or $crops missing"
