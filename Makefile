@@ -23,7 +23,11 @@ CLI_INCS := -Iinclude -Isrc/cli
 # SDL2 when it opens a window (src/cli/display.c): linking them cost every
 # command ~200 shared libraries and ~100 ms before main (docs/performance.md,
 # "Start-up").  Their headers are still used, for the types.
-LIB_LIBS := -ldnnl -lopenblas -ljpeg -lpng -lz -lsqlite3 -lcjson -lutf8proc -ldl -lpthread -lm
+# FAISS (the gallery's ANN index, src/gallery/faiss_shim.cpp): Debian ships
+# only a static libfaiss.a, built position independent, so it goes into
+# libfacenet.so itself (hidden behind the version script like everything
+# else), with the C++ runtime; its BLAS and LAPACK calls resolve to OpenBLAS.
+LIB_LIBS := -l:libfaiss.a -lstdc++ -ldnnl -lopenblas -ljpeg -lpng -lz -lsqlite3 -lcjson -lutf8proc -ldl -lpthread -lm
 LIBS     := $(LIB_LIBS)
 
 # opt objects go into libfacenet.a and libfacenet.so alike: position
@@ -33,7 +37,9 @@ OPTFLAGS  := -O2 -g -fopenmp -fPIC -fvisibility=hidden -fno-semantic-interpositi
 ASANFLAGS := -O1 -g -fopenmp -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 TSANFLAGS := -O1 -g -fopenmp -fsanitize=thread
 
-SRC       := $(shell find src -name '*.c' -not -path 'src/cli/*' | sort)
+SRC       := $(shell find src -name '*.c' -not -path 'src/cli/*' | sort) $(shell find src -name '*.cpp' | sort)
+CXX      ?= g++
+CXXSTD   := -std=c++17
 CLI_SRC   := $(shell find src/cli -name '*.c' | sort)
 TEST_SRC  := $(wildcard tests/test_*.c)
 TEST_SH   := $(wildcard tests/test_*.sh)
@@ -47,6 +53,10 @@ $(BUILD)/$(1)/obj/%.o: %.c Makefile
 	@mkdir -p $$(dir $$@)
 	$(CC) $(CSTD) $(WARN) $(2) $(DEPS) $(INCS) -c $$< -o $$@
 
+$(BUILD)/$(1)/obj/%.o: %.cpp Makefile
+	@mkdir -p $$(dir $$@)
+	$(CXX) $(CXXSTD) $(WARN) $(2) $(DEPS) $(INCS) -c $$< -o $$@
+
 $(BUILD)/$(1)/obj/src/cli/%.o: src/cli/%.c Makefile
 	@mkdir -p $$(dir $$@)
 	$(CC) $(CSTD) $(WARN) $(2) $(DEPS) $(CLI_INCS) -c $$< -o $$@
@@ -55,7 +65,7 @@ $(BUILD)/$(1)/obj/examples/%.o: examples/%.c Makefile
 	@mkdir -p $$(dir $$@)
 	$(CC) $(CSTD) $(WARN) $(2) $(DEPS) -Iinclude -c $$< -o $$@
 
-$(BUILD)/$(1)/libfacenet.a: $(patsubst %.c,$(BUILD)/$(1)/obj/%.o,$(SRC))
+$(BUILD)/$(1)/libfacenet.a: $(patsubst %.cpp,$(BUILD)/$(1)/obj/%.o,$(patsubst %.c,$(BUILD)/$(1)/obj/%.o,$(SRC)))
 	@rm -f $$@
 	ar rcs $$@ $$^
 
@@ -108,7 +118,7 @@ EXAMPLES_ASAN := $(patsubst examples/%.c,$(BUILD)/asan/examples/%,$(EXAMPLES))
 # stays inside.  `make check-exports` proves it on the built file.
 SONAME := libfacenet.so.$(SOVERSION)
 SO     := $(BUILD)/opt/libfacenet.so
-LIB_OBJS_OPT := $(patsubst %.c,$(BUILD)/opt/obj/%.o,$(SRC))
+LIB_OBJS_OPT := $(patsubst %.cpp,$(BUILD)/opt/obj/%.o,$(patsubst %.c,$(BUILD)/opt/obj/%.o,$(SRC)))
 PUBLIC_HDRS  := $(shell find include -name '*.h' | sort)
 
 # Regenerated on every run (a removed or renamed header changes no date);

@@ -226,6 +226,39 @@ fn_status fn_gallery_search(fn_gallery *g, fn_gallery_scratch *s, const float *q
 fn_status fn_gallery_search_people(fn_gallery *g, fn_gallery_scratch *s, const float *queries, int nq, int k,
                                    fn_gallery_hit *people);
 
+/* ---- approximate search for big galleries (FAISS) ---- */
+
+/* From FN_GALLERY_ANN_MIN_ROWS embeddings up, fn_gallery_search,
+ * fn_gallery_search_people and fn_gallery_name_faces take their candidates
+ * from a FAISS HNSW index (Malkov & Yashunin 2018, "Efficient and robust
+ * approximate nearest neighbor search using Hierarchical Navigable Small
+ * World graphs"; M = 32, efSearch 96) and re-score every candidate exactly,
+ * so distances are exact and only recall is approximate (recall@1 against
+ * the exact scan: docs/scale.md).  A query whose candidates hold fewer people
+ * (or hits) than asked retries with more candidates, then scans exactly, so
+ * a person with many images cannot hide the second-best person.  Below the
+ * threshold the exact BLAS scan runs, as before.  The index is kept in step
+ * with enrol/remove, saved beside the gallery as "<path>.ann" by a writable
+ * handle at close, and reconciled with the rows at the next open (image ids
+ * and a hash of each embedding), so a stale file costs time, never a wrong
+ * row.  Memory: about dim x 4 + 300 bytes a row on top of the exact index. */
+#define FN_GALLERY_ANN_MIN_ROWS 50000
+
+/* min_rows: 0 = the default (FN_GALLERY_ANN_MIN_ROWS), < 0 = exact search
+ * always, else the threshold.  Applies now: may build the index (seconds
+ * per 100k rows on 2 cores) or read the sidecar. */
+fn_status fn_gallery_set_ann(fn_gallery *g, int64_t min_rows);
+
+typedef struct fn_gallery_ann_info {
+    int active;            /* 1: searches go through the ANN index now */
+    int64_t rows;          /* embeddings in the search index */
+    int64_t min_rows;      /* the threshold in force (< 0: off) */
+    char kind[16];         /* "hnsw", "ivf-sq8", or "exact" when there is no ANN index */
+    int64_t ann_bytes;     /* memory of the ANN index (graph and vectors), bytes */
+    int64_t exact_bytes;   /* memory of the exact index (rows x dim floats and ids), bytes */
+} fn_gallery_ann_info;
+fn_status fn_gallery_get_ann(fn_gallery *g, fn_gallery_ann_info *info);
+
 /* ---- naming the faces of one picture jointly ---- */
 
 /* A person appears at most once in a photo or a video frame.  Given the

@@ -36,6 +36,9 @@ struct fn_gallery {
      * index takes it exclusive.  Never held across calls. */
     pthread_rwlock_t lock;
     sqlite3_stmt *stmt[FN_GST_N];   /* fn_gdb_cached; finalised at close */
+    fn_gann_params ann_params; /* when and how the index gets an ANN index (ann.h) */
+    char *ann_path;            /* the sidecar: path + ".ann" */
+    int ann_tried_file;        /* the sidecar was read (or found missing) once */
 };
 
 /* FN_ERR_DB with "path: what (sqlite's message)". */
@@ -75,6 +78,14 @@ fn_status fn_gname(const fn_gallery *g, const char *in, char out[FN_GALLERY_NAME
 
 /* Reload people and the index from the file (after rollback or an outside change). */
 fn_status fn_gallery_reload(fn_gallery *g);
+/* Brings the ANN index in step with the rows after a (re)load: reconciles
+ * the one in memory, else reads the sidecar once, else builds one when the
+ * gallery is big enough.  Never fails the caller: without an ANN index
+ * searches scan exactly.  (gallery_ann.c) */
+void fn_gallery_ann_sync(fn_gallery *g);
+/* At close: a writable handle saves a changed ANN index (building it first
+ * when the gallery grew past the threshold while open). */
+void fn_gallery_ann_close(fn_gallery *g);
 /* The person's name for id, or NULL. */
 const char *fn_gallery_person_name(const fn_gallery *g, int64_t id);
 

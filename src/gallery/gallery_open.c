@@ -473,6 +473,7 @@ fn_status fn_gallery_reload(fn_gallery *g)
     g->hash_index = idx > 0;
     if (s == FN_OK) s = load_index(g, n_emb);
     if (s == FN_OK) s = fn_gdb_int(g, "PRAGMA data_version", &g->data_version);
+    if (s == FN_OK) fn_gallery_ann_sync(g);
     if (wrap) sqlite3_exec(g->db, s == FN_OK ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL);
     if (s == FN_OK) g->index_ok = 1;
     return s;
@@ -566,8 +567,18 @@ fn_status fn_gallery_open(const char *path, const fn_gallery_model *model, int f
         return fn_fail(FN_ERR_NOMEM, "%s: out of memory", path);
     }
     g->readonly = (flags & FN_GALLERY_READONLY) != 0;
+    g->ann_params = fn_gann_default_params();
+    size_t plen = strlen(path);
+    if (!(g->ann_path = malloc(plen + 5))) {
+        free(g->path);
+        free(g);
+        return fn_fail(FN_ERR_NOMEM, "%s: out of memory", path);
+    }
+    memcpy(g->ann_path, path, plen);
+    memcpy(g->ann_path + plen, ".ann", 5);
     if (pthread_rwlock_init(&g->lock, NULL) != 0) {
         free(g->path);
+        free(g->ann_path);
         free(g);
         return fn_fail(FN_ERR_INTERNAL, "%s: cannot create the gallery lock", path);
     }
@@ -583,6 +594,7 @@ fn_status fn_gallery_open(const char *path, const fn_gallery_model *model, int f
 void fn_gallery_close(fn_gallery *g)
 {
     if (!g) return;
+    if (g->index_ok) fn_gallery_ann_close(g);
     for (int i = 0; i < FN_GST_N; i++) sqlite3_finalize(g->stmt[i]);
     if (g->db) {
         if (g->in_tx) sqlite3_exec(g->db, "ROLLBACK", NULL, NULL, NULL);   /* an unfinished batch is not kept */
@@ -596,6 +608,7 @@ void fn_gallery_close(fn_gallery *g)
     free(g->preprocess_id);
     pthread_rwlock_destroy(&g->lock);
     free(g->path);
+    free(g->ann_path);
     free(g);
 }
 
