@@ -14,7 +14,7 @@ WARN    := -Wall -Wextra -Werror -Wno-unused-parameter
 CSTD    := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
 DEPS    := -MMD -MP
 # The library, tests and benches see the whole tree.
-INCS    := -Iinclude -Isrc -Itests
+INCS    := -Iinclude -Isrc -Itests -I/usr/include/postgresql
 # The public-API rule: the CLI is a client of include/ like any other program
 # and sees only the public headers and its own (`make check-public-api`).
 CLI_INCS := -Iinclude -Isrc/cli
@@ -27,7 +27,8 @@ CLI_INCS := -Iinclude -Isrc/cli
 # only a static libfaiss.a, built position independent, so it goes into
 # libfacenet.so itself (hidden behind the version script like everything
 # else), with the C++ runtime; its BLAS and LAPACK calls resolve to OpenBLAS.
-LIB_LIBS := -l:libfaiss.a -lstdc++ -ldnnl -lopenblas -ljpeg -lpng -lz -lsqlite3 -lcjson -lutf8proc -ldl -lpthread -lm
+# libpq: PostgreSQL galleries (src/gallery/pg.c).
+LIB_LIBS := -l:libfaiss.a -lstdc++ -lpq -ldnnl -lopenblas -ljpeg -lpng -lz -lsqlite3 -lcjson -lutf8proc -ldl -lpthread -lm
 LIBS     := $(LIB_LIBS)
 
 # opt objects go into libfacenet.a and libfacenet.so alike: position

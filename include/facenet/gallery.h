@@ -191,6 +191,30 @@ fn_status fn_gallery_check(fn_gallery *g);
  * was loaded (*reloaded = 1).  reloaded may be NULL. */
 fn_status fn_gallery_refresh(fn_gallery *g, int *reloaded);
 
+/* ---- PostgreSQL galleries, and copying between backends ---- */
+
+/* fn_gallery_open also takes a PostgreSQL URL ("postgresql://user@host/db",
+ * or "postgresql:///db?host=/run/postgresql" for a unix socket; libpq's
+ * syntax): the same tables, identity, names and duplicate rules as a file,
+ * in that database, shared by every process that opens it.  Each enrolment,
+ * removal, rename or threshold is one PostgreSQL transaction (or part of a
+ * fn_gallery_begin batch) followed by NOTIFY fn_gallery; every handle
+ * LISTENs and, on its next search (at most every 200 ms) or
+ * fn_gallery_refresh, pulls what other processes wrote, so an enrolment on
+ * one server is identified by the others within a second.  Reads and
+ * searches run on a private SQLite copy of the rows (a temporary file, gone
+ * at close): when the server is unreachable searches keep answering, and
+ * the handle reconnects on its next write or refresh.  Sentences name the
+ * URL without its password. */
+
+/* Copies every person, image (path, hash, box, probability, date) and
+ * embedding (bytes unchanged) of src into dst, the calibrated threshold and
+ * the free-form metadata, in one batch on dst: all or nothing.  Either may
+ * be a file or a PostgreSQL gallery; both must hold one model
+ * (FN_ERR_MISMATCH).  Images dst already has are skipped (*skipped);
+ * copied and skipped may be NULL. */
+fn_status fn_gallery_copy(fn_gallery *src, fn_gallery *dst, int64_t *copied, int64_t *skipped);
+
 /* ---- search ---- */
 
 typedef struct fn_gallery_hit {

@@ -17,7 +17,7 @@
 static void build_now(fn_gallery *g)
 {
     fn_gann_params p = g->ann_params;
-    if (fn_gindex_ann_build(&g->index, &p) == FN_OK && g->index.ann && !g->readonly && !g->in_tx)
+    if (fn_gindex_ann_build(&g->index, &p) == FN_OK && g->index.ann && !g->readonly && !g->in_tx && g->ann_path)
         fn_gann_save(g->index.ann, g->ann_path);   /* a failed save only costs the next open a build */
 }
 
@@ -30,7 +30,7 @@ void fn_gallery_ann_sync(fn_gallery *g)
         x->ann = NULL;
         return;
     }
-    if (!x->ann && !g->ann_tried_file) {
+    if (!x->ann && !g->ann_tried_file && g->ann_path) {
         g->ann_tried_file = 1;
         fn_gann *a = NULL;
         if (fn_gann_load(g->ann_path, x->dim, &g->ann_params, &a) == FN_OK) x->ann = a;
@@ -42,7 +42,7 @@ void fn_gallery_ann_sync(fn_gallery *g)
 
 void fn_gallery_ann_close(fn_gallery *g)
 {
-    if (g->readonly || g->in_tx) return;
+    if (g->readonly || g->in_tx || !g->ann_path) return;
     fn_gindex *x = &g->index;
     int big = g->ann_params.min_rows >= 0 && (int64_t)x->n >= g->ann_params.min_rows && x->n > 0 && !x->unsorted;
     if (!x->ann && big) { build_now(g); return; }   /* grew past the threshold while enrolling */
