@@ -123,7 +123,7 @@ static void test_same_as_sqlite(fn_gallery *pg, fn_gallery *lite)
     int n = 0;
     for (int p = 0; p < PEOPLE; p++)
         for (int j = 0; j < PER; j++) {
-            static char names[PEOPLE][16];
+            static char names[PEOPLE][24];
             snprintf(names[p], sizeof names[p], "person %02d", p);
             list[n++] = (enrol){names[p], p * 10 + j, {0, 0, 100, 100}, p};
         }
