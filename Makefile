@@ -14,7 +14,7 @@ WARN    := -Wall -Wextra -Werror -Wno-unused-parameter
 CSTD    := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
 DEPS    := -MMD -MP
 # The library, tests and benches see the whole tree.
-INCS    := -Iinclude -Isrc -Itests
+INCS    := -Iinclude -Isrc -Itests -I/usr/include/postgresql
 # The public-API rule: the CLI is a client of include/ like any other program
 # and sees only the public headers and its own (`make check-public-api`).
 CLI_INCS := -Iinclude -Isrc/cli
@@ -23,9 +23,15 @@ CLI_INCS := -Iinclude -Isrc/cli
 # SDL2 when it opens a window (src/cli/display.c): linking them cost every
 # command ~200 shared libraries and ~100 ms before main (docs/performance.md,
 # "Start-up").  Their headers are still used, for the types.  oneDNN and
-# OpenBLAS are opened the same way on first use (src/nn/mathlib.c): `detect`
-# uses neither, and linking them cost every command ~17 ms of CPU at start.
-LIB_LIBS := -ljpeg -lpng -lz -lsqlite3 -lcjson -lutf8proc -ldl -lpthread -lm
+# libpq are opened the same way on first use (src/nn/mathlib.c,
+# src/gallery/pqlib.c): `detect` uses neither, and linking oneDNN cost every
+# command ~12 ms of CPU at start; libpq pulls ~30 libraries (TLS, Kerberos).
+# FAISS (the gallery's ANN index, src/gallery/faiss_shim.cpp): Debian ships
+# only a static libfaiss.a, built position independent, so it goes into
+# libfacenet.so itself (hidden behind the version script like everything
+# else), with the C++ runtime; its BLAS and LAPACK calls need OpenBLAS at
+# link time, so OpenBLAS is linked again (mathlib.c's dlopen finds it).
+LIB_LIBS := -l:libfaiss.a -lstdc++ -lopenblas -ljpeg -lpng -lz -lsqlite3 -lcjson -lutf8proc -ldl -lpthread -lm
 LIBS     := $(LIB_LIBS)
 
 # opt objects go into libfacenet.a and libfacenet.so alike: position
@@ -35,7 +41,9 @@ OPTFLAGS  := -O2 -g -fopenmp -fPIC -fvisibility=hidden -fno-semantic-interpositi
 ASANFLAGS := -O1 -g -fopenmp -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 TSANFLAGS := -O1 -g -fopenmp -fsanitize=thread
 
-SRC       := $(shell find src -name '*.c' -not -path 'src/cli/*' | sort)
+SRC       := $(shell find src -name '*.c' -not -path 'src/cli/*' | sort) $(shell find src -name '*.cpp' | sort)
+CXX      ?= g++
+CXXSTD   := -std=c++17
 CLI_SRC   := $(shell find src/cli -name '*.c' | sort)
 TEST_SRC  := $(wildcard tests/test_*.c)
 TEST_SH   := $(wildcard tests/test_*.sh)
@@ -49,6 +57,10 @@ $(BUILD)/$(1)/obj/%.o: %.c Makefile
 	@mkdir -p $$(dir $$@)
 	$(CC) $(CSTD) $(WARN) $(2) $(DEPS) $(INCS) -c $$< -o $$@
 
+$(BUILD)/$(1)/obj/%.o: %.cpp Makefile
+	@mkdir -p $$(dir $$@)
+	$(CXX) $(CXXSTD) $(WARN) $(2) $(DEPS) $(INCS) -c $$< -o $$@
+
 $(BUILD)/$(1)/obj/src/cli/%.o: src/cli/%.c Makefile
 	@mkdir -p $$(dir $$@)
 	$(CC) $(CSTD) $(WARN) $(2) $(DEPS) $(CLI_INCS) -c $$< -o $$@
@@ -57,7 +69,7 @@ $(BUILD)/$(1)/obj/examples/%.o: examples/%.c Makefile
 	@mkdir -p $$(dir $$@)
 	$(CC) $(CSTD) $(WARN) $(2) $(DEPS) -Iinclude -c $$< -o $$@
 
-$(BUILD)/$(1)/libfacenet.a: $(patsubst %.c,$(BUILD)/$(1)/obj/%.o,$(SRC))
+$(BUILD)/$(1)/libfacenet.a: $(patsubst %.cpp,$(BUILD)/$(1)/obj/%.o,$(patsubst %.c,$(BUILD)/$(1)/obj/%.o,$(SRC)))
 	@rm -f $$@
 	ar rcs $$@ $$^
 
@@ -92,7 +104,7 @@ endef
 # then finds them loaded): with libdnnl opened by dlopen, LeakSanitizer's
 # tracer crashed at exit (SIGSEGV in the tracer, GCC 12's libsanitizer) after
 # every check had passed.  The opt build, what users run, opens them lazily.
-SAN_LIBS := -Wl,--no-as-needed -ldnnl -lopenblas -Wl,--as-needed
+SAN_LIBS := -Wl,--no-as-needed -ldnnl -lopenblas -lpq -Wl,--as-needed
 $(eval $(call variant,opt,$(OPTFLAGS),))
 $(eval $(call variant,asan,$(ASANFLAGS),$(SAN_LIBS)))
 $(eval $(call variant,tsan,$(TSANFLAGS),$(SAN_LIBS)))
@@ -115,7 +127,7 @@ EXAMPLES_ASAN := $(patsubst examples/%.c,$(BUILD)/asan/examples/%,$(EXAMPLES))
 # stays inside.  `make check-exports` proves it on the built file.
 SONAME := libfacenet.so.$(SOVERSION)
 SO     := $(BUILD)/opt/libfacenet.so
-LIB_OBJS_OPT := $(patsubst %.c,$(BUILD)/opt/obj/%.o,$(SRC))
+LIB_OBJS_OPT := $(patsubst %.cpp,$(BUILD)/opt/obj/%.o,$(patsubst %.c,$(BUILD)/opt/obj/%.o,$(SRC)))
 PUBLIC_HDRS  := $(shell find include -name '*.h' | sort)
 
 # Regenerated on every run (a removed or renamed header changes no date);

@@ -8,7 +8,10 @@ FUZZ_DIR     := $(BUILD)/fuzz
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 # -Werror off: clang warns about things gcc (the project's compiler) does not.
 FUZZ_CFLAGS  := $(CSTD) $(filter-out -Werror,$(WARN)) -Wno-unknown-pragmas -Wno-pass-failed -O1 -g -fopenmp $(FUZZ_SAN) $(INCS) -MMD -MP
-FUZZ_OBJS    := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(SRC))
+# the FAISS shim: no UBSan vptr checks (their handlers live in the C++ UBSan
+# runtime, which clang does not link into these C programs)
+FUZZ_CXX     ?= clang++
+FUZZ_OBJS    := $(patsubst %.cpp,$(FUZZ_DIR)/obj/%.o,$(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(SRC)))
 FUZZ_BINS    := $(addprefix $(FUZZ_DIR)/,$(FUZZ_TARGETS))
 # Is Debian's clang with libFuzzer here?  (empty when not; asked only when a
 # goal needs it, so a plain `make` does not run clang)
@@ -19,6 +22,10 @@ endif
 $(FUZZ_DIR)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_DIR)/obj/%.o: %.cpp
+	@mkdir -p $(dir $@)
+	$(FUZZ_CXX) -std=c++17 $(filter-out -std=c11,$(FUZZ_CFLAGS)) -fno-sanitize=vptr -fsanitize=fuzzer-no-link -c $< -o $@
 
 $(FUZZ_DIR)/libfacenet.a: $(FUZZ_OBJS)
 	@rm -f $@

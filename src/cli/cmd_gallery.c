@@ -1,4 +1,4 @@
-/* facenet gallery — look after a gallery: list, remove, rename, check. */
+/* facenet gallery — look after a gallery: list, remove, rename, check, copy. */
 #include <stdio.h>
 #include <string.h>
 
@@ -8,20 +8,24 @@
 #include "options.h"
 
 static const fn_cli_use uses[] = {
-    FN_USE_REQ(FN_O_GALLERY, NULL),
+    FN_USE_H(FN_O_GALLERY, "the gallery (a file or a postgresql:// URL); copy takes SRC DST instead"),
     FN_USE_H(FN_O_JSON, "list: one object per person {name, images}"),
     FN_USE_END};
 
 static const fn_cli_spec spec = {
     .verb = "gallery",
-    .usage = (const char *const[]){"--gallery G.db [--json] list | remove NAME | rename OLD NEW | check", NULL},
+    .usage = (const char *const[]){"--gallery G.db [--json] list | remove NAME | rename OLD NEW | check",
+                                   "copy SRC DST", NULL},
     .description = "  list               people, their image counts, and the model the gallery was built with\n"
                    "  remove NAME        forget a person with all their images\n"
                    "  rename OLD NEW     rename a person\n"
-                   "  check              verify the database and its embeddings",
+                   "  check              verify the database and its embeddings\n"
+                   "  copy SRC DST       copy every person, image, embedding and the threshold from one gallery\n"
+                   "                     into another (files or postgresql:// URLs; DST is created if missing)",
     .opts = uses, .min_args = 1, .max_args = 3, .args_name = "an action: list, remove NAME, rename OLD NEW or check",
     .examples = (const char *const[]){"facenet gallery --gallery film.db list",
-                                      "facenet gallery --gallery film.db rename Nazriya \"Nazriya Nazim\"", NULL},
+                                      "facenet gallery --gallery film.db rename Nazriya \"Nazriya Nazim\"",
+                                      "facenet gallery copy film.db postgresql://facenet@db.example/faces", NULL},
     .exits = (const fn_cli_exit[]){{1, "failure: the gallery could not be opened, the person is not there, or "
                                        "check found a problem (named on stderr)"},
                                    {0, NULL}},
@@ -101,6 +105,22 @@ static int do_check(fn_gallery *g, const char *gpath, int json)
     return rc;
 }
 
+static int do_copy(const char *from, const char *to)
+{
+    fn_gallery *src = NULL, *dst = NULL;
+    if (fn_cli_gallery_open("gallery", from, NULL, FN_GALLERY_READONLY, &src)) return 1;
+    fn_gallery_model m = fn_gallery_model_of(src);
+    fn_status s = fn_gallery_open(to, &m, FN_GALLERY_CREATE, &dst);
+    int64_t copied = 0, skipped = 0;
+    if (s == FN_OK) s = fn_gallery_copy(src, dst, &copied, &skipped);
+    int rc = 0;
+    if (s != FN_OK) rc = fn_cli_fail("gallery", s);
+    else printf("copied %lld image(s) from %s to %s (%lld already there)\n", (long long)copied, from, to, (long long)skipped);
+    fn_gallery_close(dst);
+    fn_gallery_close(src);
+    return rc;
+}
+
 int fn_cmd_gallery(int argc, char **argv)
 {
     fn_cli_args a;
@@ -111,6 +131,12 @@ int fn_cmd_gallery(int argc, char **argv)
     char **pos = a.pos;
     const char *verb = pos[0];
     int nargs = a.npos - 1;
+    if (!strcmp(verb, "copy")) {
+        if (nargs != 2) return fn_cli_usage("gallery", "copy wants SRC DST");
+        if (gpath) return fn_cli_usage("gallery", "copy takes SRC DST, not --gallery");
+        return do_copy(pos[1], pos[2]);
+    }
+    if (!gpath) return fn_cli_usage("gallery", "--gallery is required for %s", verb);
     int readonly = !strcmp(verb, "list") || !strcmp(verb, "check");
     if ((!strcmp(verb, "list") || !strcmp(verb, "check")) && nargs != 0) return fn_cli_usage("gallery", "%s takes no argument", verb);
     if (!strcmp(verb, "remove") && nargs != 1) return fn_cli_usage("gallery", "remove wants one NAME");

@@ -46,6 +46,10 @@ static fn_status begin_locked(fn_gallery *g)
     FN_TRY(writable(g));
     if (g->in_tx) return fn_fail(FN_ERR_ARG, "%s: a batch is already open (no nesting)", g->path);
     FN_TRY(fn_gdb_exec(g, "BEGIN IMMEDIATE"));
+    if (g->pg && fn_gpg_begin(g) != FN_OK) {
+        sqlite3_exec(g->db, "ROLLBACK", NULL, NULL, NULL);
+        return FN_ERR_DB;
+    }
     g->in_tx = 1;
     return FN_OK;
 }
@@ -53,7 +57,9 @@ static fn_status begin_locked(fn_gallery *g)
 static fn_status commit_locked(fn_gallery *g)
 {
     if (!g->in_tx) return fn_fail(FN_ERR_ARG, "%s: commit without a batch", g->path);
-    fn_status s = fn_gdb_exec(g, "COMMIT");
+    /* PostgreSQL first: it is the truth; the mirror follows */
+    fn_status s = g->pg ? fn_gpg_commit(g) : FN_OK;
+    if (s == FN_OK) s = fn_gdb_exec(g, "COMMIT");
     if (s == FN_OK) { g->in_tx = 0; return FN_OK; }
     sqlite3_exec(g->db, "ROLLBACK", NULL, NULL, NULL);
     g->in_tx = 0;
@@ -65,6 +71,7 @@ static fn_status rollback_locked(fn_gallery *g)
 {
     if (!g->in_tx) return fn_fail(FN_ERR_ARG, "%s: rollback without a batch", g->path);
     g->in_tx = 0;
+    if (g->pg) fn_gpg_rollback(g);
     if (sqlite3_exec(g->db, "ROLLBACK", NULL, NULL, NULL) != SQLITE_OK) return fn_gdb_fail(g, "rolling back");
     return fn_gallery_reload(g);
 }
@@ -92,6 +99,12 @@ static fn_status check_face(fn_gallery *g, const fn_gallery_face *f, char name[F
         if (!isfinite(f->box[i])) return fn_fail(FN_ERR_ARG, "%s: %s: face box is not finite", g->path, f->image_path);
     if (!isfinite(f->prob)) return fn_fail(FN_ERR_ARG, "%s: %s: face probability is not finite", g->path, f->image_path);
     memcpy(g->rowbuf, f->embedding, (size_t)g->dim * sizeof(float));
+    if (g->copy_exact) {   /* a copy: the source's bytes, checked but not normalised again */
+        int ok = 1;
+        double ss = 0;
+        for (int i = 0; i < g->dim; i++) ss += (double)g->rowbuf[i] * g->rowbuf[i], ok &= isfinite(g->rowbuf[i]);
+        if (ok && ss > 0 && isfinite(ss)) return FN_OK;
+    }
     if (!fn_l2_normalize_checked(g->rowbuf, g->dim))
         return fn_fail(FN_ERR_ARG, "%s: %s: embedding is zero or has a non-finite value", g->path, f->image_path);
     return FN_OK;
@@ -196,6 +209,31 @@ static fn_status reserve_person(fn_gallery *g)
     return FN_OK;
 }
 
+/* A PostgreSQL gallery's mirror takes PostgreSQL's ids (id > 0). */
+static fn_status mirror_person(fn_gallery *g, const char *name, int64_t id)
+{
+    sqlite3_stmt *st;
+    FN_TRY(fn_gdb_prepare(g, "INSERT OR IGNORE INTO people(id, name) VALUES(?1, ?2)", &st));
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+    return step_done(g, st, "adding a person");
+}
+
+static fn_status mirror_image(fn_gallery *g, int64_t id, int64_t person, const fn_gallery_face *f, int64_t added_at)
+{
+    sqlite3_stmt *st;
+    FN_TRY(fn_gdb_prepare(g, "INSERT INTO images(id, person_id, path, sha256, x1, y1, x2, y2, prob, added_at)"
+                             " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)", &st));
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, person);
+    sqlite3_bind_text(st, 3, f->image_path, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, f->hash_hex, -1, SQLITE_STATIC);
+    for (int i = 0; i < 4; i++) sqlite3_bind_double(st, 5 + i, f->box[i]);
+    sqlite3_bind_double(st, 9, f->prob);
+    sqlite3_bind_int64(st, 10, added_at);
+    return step_done(g, st, "adding an image");
+}
+
 static fn_status insert_person(fn_gallery *g, const char *name, int64_t *id)
 {
     sqlite3_stmt *st;
@@ -216,7 +254,7 @@ static fn_status insert_image(fn_gallery *g, int64_t person, const fn_gallery_fa
     sqlite3_bind_text(st, 3, f->hash_hex, -1, SQLITE_STATIC);
     for (int i = 0; i < 4; i++) sqlite3_bind_double(st, 4 + i, f->box[i]);
     sqlite3_bind_double(st, 8, f->prob);
-    sqlite3_bind_int64(st, 9, (int64_t)time(NULL));
+    sqlite3_bind_int64(st, 9, g->copy_added_at ? g->copy_added_at : (int64_t)time(NULL));
     FN_TRY(step_release(g, st, "adding an image"));
     *id = sqlite3_last_insert_rowid(g->db);
     return FN_OK;
@@ -252,6 +290,18 @@ static fn_status add_rows(fn_gallery *g, const fn_gallery_face *f, int flags, in
     if (*image) { info->result = FN_GALLERY_SKIPPED_DUPLICATE; return FN_OK; }
     if (info->other_person[0] && !(flags & FN_GALLERY_ADD_ALLOW_OTHER_PERSON)) {
         info->result = FN_GALLERY_REFUSED_OTHER_PERSON;
+        return FN_OK;
+    }
+    if (g->pg) {   /* PostgreSQL first, in its own transaction (or the batch's); the mirror takes its ids */
+        int dup = 0;
+        int64_t known = *person, added_at = 0;
+        FN_TRY(fn_gpg_add(g, f->person, f, g->rowbuf, person, image, &dup, &added_at));
+        if (dup) { info->result = FN_GALLERY_SKIPPED_DUPLICATE; *person = known; return FN_OK; }   /* arrives with the next pull */
+        *new_person = known == 0;
+        if (*new_person) FN_TRY(mirror_person(g, f->person, *person));
+        FN_TRY(mirror_image(g, *image, *person, f, added_at));
+        FN_TRY(insert_embedding(g, *image));
+        info->result = FN_GALLERY_ADDED;
         return FN_OK;
     }
     *new_person = *person == 0;
@@ -376,7 +426,8 @@ static fn_status remove_rows(fn_gallery *g, const char *name, int64_t *id, int64
     sqlite3_finalize(st);
     FN_TRY(fn_gdb_prepare(g, "DELETE FROM people WHERE id = ?1", &st));   /* cascades to images, embeddings */
     sqlite3_bind_int64(st, 1, *id);
-    return step_done(g, st, "removing a person");
+    FN_TRY(step_done(g, st, "removing a person"));
+    return g->pg ? fn_gpg_remove_person(g, name) : FN_OK;
 }
 
 static fn_status remove_locked(fn_gallery *g, const char *raw, int64_t *removed)
@@ -413,7 +464,8 @@ static fn_status rename_rows(fn_gallery *g, const char *old_name, const char *ne
     FN_TRY(fn_gdb_prepare(g, "UPDATE people SET name = ?2 WHERE id = ?1", &st));
     sqlite3_bind_int64(st, 1, *id);
     sqlite3_bind_text(st, 2, new_name, -1, SQLITE_STATIC);
-    return step_done(g, st, "renaming a person");
+    FN_TRY(step_done(g, st, "renaming a person"));
+    return g->pg ? fn_gpg_rename_person(g, old_name, new_name) : FN_OK;
 }
 
 static fn_status rename_locked(fn_gallery *g, const char *old_raw, const char *new_raw)
@@ -541,6 +593,7 @@ static fn_status meta_write(fn_gallery *g, const char *key, const char *value)
         sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
         s = step_done(g, st, "writing metadata");
     }
+    if (s == FN_OK && g->pg) s = fn_gpg_meta_set(g, key, value);
     return tx_leave(g, s);
 }
 

@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 #include "gallery/gallery.h"
 #include "gallery/index.h"
+#include "gallery/pg.h"
 
 #define FN_GALLERY_APP_ID 0x464E4741   /* "FNGA" in PRAGMA application_id: marks our files */
 
@@ -18,7 +19,10 @@ enum { FN_GST_PERSON, FN_GST_PERSON_KEY, FN_GST_FILE, FN_GST_ADD_PERSON, FN_GST_
        FN_GST_N };
 
 struct fn_gallery {
-    char *path;
+    char *path;                /* as shown in sentences: the file, or the URL without its password */
+    char *db_path;             /* the SQLite file: path itself, or a PostgreSQL gallery's private mirror */
+    char *pg_url;              /* NULL, or the PostgreSQL URL as given */
+    fn_gpg *pg;                /* NULL for a SQLite gallery (pg.h) */
     sqlite3 *db;
     int readonly, in_tx;
     int index_ok;              /* 0 after a failed reload: search refuses until reopened */
@@ -36,6 +40,13 @@ struct fn_gallery {
      * index takes it exclusive.  Never held across calls. */
     pthread_rwlock_t lock;
     sqlite3_stmt *stmt[FN_GST_N];   /* fn_gdb_cached; finalised at close */
+    fn_gann_params ann_params; /* when and how the index gets an ANN index (ann.h) */
+    char *ann_path;            /* the sidecar: path + ".ann" */
+    int ann_tried_file;        /* the sidecar was read (or found missing) once */
+    /* set by fn_gallery_copy on the destination while it adds: embeddings are
+     * stored as given (already unit norm: byte-equal copies), with this date */
+    int copy_exact;
+    int64_t copy_added_at;
 };
 
 /* FN_ERR_DB with "path: what (sqlite's message)". */
@@ -75,6 +86,14 @@ fn_status fn_gname(const fn_gallery *g, const char *in, char out[FN_GALLERY_NAME
 
 /* Reload people and the index from the file (after rollback or an outside change). */
 fn_status fn_gallery_reload(fn_gallery *g);
+/* Brings the ANN index in step with the rows after a (re)load: reconciles
+ * the one in memory, else reads the sidecar once, else builds one when the
+ * gallery is big enough.  Never fails the caller: without an ANN index
+ * searches scan exactly.  (gallery_ann.c) */
+void fn_gallery_ann_sync(fn_gallery *g);
+/* At close: a writable handle saves a changed ANN index (building it first
+ * when the gallery grew past the threshold while open). */
+void fn_gallery_ann_close(fn_gallery *g);
 /* The person's name for id, or NULL. */
 const char *fn_gallery_person_name(const fn_gallery *g, int64_t id);
 

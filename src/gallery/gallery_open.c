@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define BUSY_TIMEOUT_MS 5000
 
@@ -473,6 +474,7 @@ fn_status fn_gallery_reload(fn_gallery *g)
     g->hash_index = idx > 0;
     if (s == FN_OK) s = load_index(g, n_emb);
     if (s == FN_OK) s = fn_gdb_int(g, "PRAGMA data_version", &g->data_version);
+    if (s == FN_OK) fn_gallery_ann_sync(g);
     if (wrap) sqlite3_exec(g->db, s == FN_OK ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL);
     if (s == FN_OK) g->index_ok = 1;
     return s;
@@ -496,7 +498,8 @@ static fn_status connect(fn_gallery *g, int create)
     int flags = g->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
     /* NOMUTEX: every use of the connection already holds the handle's lock exclusively, and
      * SQLite's own per-call mutex was a seventh of the time to load the index */
-    if (sqlite3_open_v2(g->path, &g->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
+    if (g->pg) flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;   /* the mirror is ours to fill */
+    if (sqlite3_open_v2(g->db_path, &g->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
         return fn_gdb_fail(g, "opening");
     sqlite3_busy_timeout(g->db, BUSY_TIMEOUT_MS);
     sqlite3_extended_result_codes(g->db, 0);
@@ -521,13 +524,43 @@ static fn_status set_pragmas(fn_gallery *g)
     return fn_gdb_exec(g, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON");
 }
 
+static fn_status open_sqlite(fn_gallery *g, const fn_gallery_model *m, int flags, const fn_gallery_model *check);
+
+/* A PostgreSQL gallery: connect, and create its empty mirror with the
+ * identity stored in PostgreSQL; open_steps then checks the caller's model
+ * against it as for a file, and fills the mirror before loading. */
+static fn_status open_pg(fn_gallery *g, const fn_gallery_model *m, int flags, fn_gallery_model *stored,
+                         char **mid, char **pre)
+{
+    int dim = 0;
+    FN_TRY(fn_gpg_open(g, m, flags, &g->pg, mid, &dim, pre, &g->db_path));
+    *stored = (fn_gallery_model){*mid, dim, *pre};
+    return FN_OK;
+}
+
 static fn_status open_steps(fn_gallery *g, const fn_gallery_model *m, int flags)
 {
+    fn_gallery_model stored = {0};
+    char *mid = NULL, *pre = NULL;
+    if (g->pg_url) {
+        fn_status s = open_pg(g, m, flags, &stored, &mid, &pre);
+        if (s == FN_OK) s = open_sqlite(g, &stored, flags | FN_GALLERY_CREATE, m);
+        free(mid);
+        free(pre);
+        return s;
+    }
+    return open_sqlite(g, m, flags, m);
+}
+
+/* check: the model the caller runs (for a PostgreSQL gallery m is what the
+ * database holds, to create the mirror with). */
+static fn_status open_sqlite(fn_gallery *g, const fn_gallery_model *m, int flags, const fn_gallery_model *check)
+{
     int is_new = 0;
-    FN_TRY(probe_file(g->path, &is_new));
+    FN_TRY(probe_file(g->db_path, &is_new));
     if (is_new && !(flags & FN_GALLERY_CREATE))
         return fn_fail(FN_ERR_NOT_FOUND, "%s: no such gallery (create it by enrolling)", g->path);
-    if (is_new && (g->readonly || !m || !m->model_id || m->dim <= 0))
+    if (is_new && ((g->readonly && !g->pg) || !m || !m->model_id || m->dim <= 0))
         return fn_fail(FN_ERR_ARG, "%s: a new gallery needs a model id and a dimension, and write access", g->path);
     if (is_new && strlen(m->model_id) > 1000) return fn_fail(FN_ERR_ARG, "%s: model id is too long", g->path);
     FN_TRY(connect(g, is_new));
@@ -544,8 +577,9 @@ static fn_status open_steps(fn_gallery *g, const fn_gallery_model *m, int flags)
         FN_TRY(set_pragmas(g));
     }
     FN_TRY(check_tables(g));
+    if (g->pg) FN_TRY(fn_gpg_fill_mirror(g));
     FN_TRY(read_identity(g));
-    FN_TRY(check_model(g, m));
+    FN_TRY(check_model(g, check));
     FN_TRY(fn_gindex_init(&g->index, g->dim));
     g->rowbuf = malloc((size_t)g->dim * sizeof(float));
     if (!g->rowbuf) return fn_fail(FN_ERR_NOMEM, "%s: out of memory", g->path);
@@ -561,13 +595,33 @@ fn_status fn_gallery_open(const char *path, const fn_gallery_model *model, int f
     *out = NULL;
     if (!path || !*path) return fn_fail(FN_ERR_ARG, "fn_gallery_open: a gallery path is required");
     fn_gallery *g = calloc(1, sizeof *g);
-    if (!g || !(g->path = strdup(path))) {
+    int pg = fn_gpg_is_url(path);
+    if (!g || !(g->path = pg ? fn_gpg_redact(path) : strdup(path)) || (pg && !(g->pg_url = strdup(path))) ||
+        (!pg && !(g->db_path = strdup(path)))) {
+        if (g) { free(g->path); free(g->pg_url); }
+        free(g);
+        return fn_fail(FN_ERR_NOMEM, "out of memory opening a gallery");
+    }
+    g->readonly = (flags & FN_GALLERY_READONLY) != 0;
+    g->ann_params = fn_gann_default_params();
+    size_t plen = strlen(path);
+    /* the ANN sidecar sits beside a file; a PostgreSQL gallery's lives in memory only */
+    if (!pg && !(g->ann_path = malloc(plen + 5))) {
+        free(g->path);
+        free(g->pg_url);
+        free(g->db_path);
         free(g);
         return fn_fail(FN_ERR_NOMEM, "%s: out of memory", path);
     }
-    g->readonly = (flags & FN_GALLERY_READONLY) != 0;
+    if (!pg) {
+        memcpy(g->ann_path, path, plen);
+        memcpy(g->ann_path + plen, ".ann", 5);
+    }
     if (pthread_rwlock_init(&g->lock, NULL) != 0) {
         free(g->path);
+        free(g->ann_path);
+        free(g->pg_url);
+        free(g->db_path);
         free(g);
         return fn_fail(FN_ERR_INTERNAL, "%s: cannot create the gallery lock", path);
     }
@@ -583,6 +637,7 @@ fn_status fn_gallery_open(const char *path, const fn_gallery_model *model, int f
 void fn_gallery_close(fn_gallery *g)
 {
     if (!g) return;
+    if (g->index_ok) fn_gallery_ann_close(g);
     for (int i = 0; i < FN_GST_N; i++) sqlite3_finalize(g->stmt[i]);
     if (g->db) {
         if (g->in_tx) sqlite3_exec(g->db, "ROLLBACK", NULL, NULL, NULL);   /* an unfinished batch is not kept */
@@ -595,7 +650,23 @@ void fn_gallery_close(fn_gallery *g)
     free(g->model_id);
     free(g->preprocess_id);
     pthread_rwlock_destroy(&g->lock);
+    if (g->pg) {   /* the mirror is private to this handle */
+        fn_gpg_close(g->pg);
+        if (g->db_path) {
+            size_t n = strlen(g->db_path);
+            char *aux = malloc(n + 5);
+            unlink(g->db_path);
+            if (aux) {
+                snprintf(aux, n + 5, "%s-wal", g->db_path); unlink(aux);
+                snprintf(aux, n + 5, "%s-shm", g->db_path); unlink(aux);
+                free(aux);
+            }
+        }
+    }
     free(g->path);
+    free(g->ann_path);
+    free(g->pg_url);
+    free(g->db_path);
     free(g);
 }
 
@@ -829,6 +900,8 @@ fn_status fn_gallery_refresh(fn_gallery *g, int *reloaded)
     if (!g) return fn_fail(FN_ERR_ARG, "fn_gallery_refresh: no gallery");
     pthread_rwlock_wrlock(&g->lock);
     int64_t v = 0;
+    int pulled = 0;
+    if (g->pg && !g->in_tx && fn_gpg_pull(g, &pulled) == FN_OK && pulled) g->data_version = -1;   /* reload below */
     fn_status s = g->in_tx ? FN_OK : fn_gdb_int(g, "PRAGMA data_version", &v);
     if (s == FN_OK && !g->in_tx && (v != g->data_version || !g->index_ok)) {
         s = fn_gallery_reload(g);

@@ -6,7 +6,8 @@
 #include "core/arena.h"
 #include "core/error.h"
 
-#include "nn/mathlib.h"   /* OpenBLAS, loaded on first use (or the reference BLAS) */
+#include "nn/mathlib.h"   /* OpenBLAS through the table (the reference BLAS without it) */
+#include <stddef.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,7 @@ fn_status fn_gindex_init(fn_gindex *x, int dim)
 
 void fn_gindex_release(fn_gindex *x)
 {
+    fn_gann_free(x->ann);
     fn_aligned_free(x->vec);
     free(x->image_id);
     free(x->person_id);
@@ -94,9 +96,15 @@ fn_status fn_gindex_append(fn_gindex *x, int64_t image_id, int64_t person_id, co
     memcpy(row, v, (size_t)x->dim * sizeof(float));
     if (!fn_l2_normalize_checked(row, x->dim))
         return fn_fail(FN_ERR_ARG, "embedding of image %lld is zero or has a non-finite value", (long long)image_id);
+    if (x->n && image_id <= x->image_id[x->n - 1]) x->unsorted = 1;
     x->image_id[x->n] = image_id;
     x->person_id[x->n] = person_id;
     x->n++;
+    /* the ANN index is a cache: when it cannot follow, searches scan exactly */
+    if (x->ann && (x->unsorted || fn_gann_add_row(x->ann, x, x->n - 1) != FN_OK)) {
+        fn_gann_free(x->ann);
+        x->ann = NULL;
+    }
     return FN_OK;
 }
 
@@ -104,7 +112,11 @@ size_t fn_gindex_remove_person(fn_gindex *x, int64_t person_id)
 {
     size_t w = 0, d = (size_t)x->dim;
     for (size_t r = 0; r < x->n; r++) {
-        if (x->person_id[r] == person_id) continue;
+        if (x->person_id[r] == person_id) {
+            /* HNSW keeps the vector (search skips ids without a row); reconciling drops it from IVF */
+            if (x->ann) x->ann->dead++, x->ann->dirty = 1;
+            continue;
+        }
         if (w != r) {
             memcpy(x->vec + w * d, x->vec + r * d, d * sizeof(float));
             x->image_id[w] = x->image_id[r];
@@ -131,7 +143,10 @@ fn_status fn_gscratch_new(int dim, int max_queries, fn_gallery_scratch **out)
     s->max_queries = max_queries;
     s->queries = fn_aligned_alloc((size_t)max_queries * dim * sizeof(float));
     s->scores = fn_aligned_alloc((size_t)max_queries * FN_GINDEX_BLOCK * sizeof(float));
-    if (!s->queries || !s->scores) {
+    size_t nc = (size_t)max_queries * FN_GANN_CAND + FN_GANN_MAX_CAND;
+    s->cand = malloc(nc * sizeof *s->cand);
+    s->cand_sc = malloc(nc * sizeof *s->cand_sc);
+    if (!s->queries || !s->scores || !s->cand || !s->cand_sc) {
         fn_gallery_scratch_free(s);
         return fn_fail(FN_ERR_NOMEM, "search scratch: cannot allocate for %d queries of dim %d", max_queries, dim);
     }
@@ -144,6 +159,8 @@ void fn_gallery_scratch_free(fn_gallery_scratch *s)
     if (!s) return;
     fn_aligned_free(s->queries);
     fn_aligned_free(s->scores);
+    free(s->cand);
+    free(s->cand_sc);
     free(s);
 }
 
@@ -300,20 +317,116 @@ static void score_ref(const fn_gindex *x, const float *queries, int qn, size_t r
         }
 }
 
-static fn_status search_with(score_fn score, const fn_gindex *x, fn_gallery_scratch *s, const float *q, int nq,
-                             int k, fn_gallery_match *matches, fn_gallery_hit *topk)
+/* The row of an image id (rows ascend by id unless x->unsorted), or -1. */
+static ptrdiff_t row_of(const fn_gindex *x, int64_t id)
+{
+    size_t lo = 0, hi = x->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (x->image_id[mid] < id) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo < x->n && x->image_id[lo] == id ? (ptrdiff_t)lo : -1;
+}
+
+static float dot(const float *a, const float *b, int d)
+{
+    float acc = 0;
+    for (int j = 0; j < d; j++) acc += a[j] * b[j];
+    return acc;
+}
+
+int fn_gindex_uses_ann(const fn_gindex *x)
+{
+    return x->ann && !x->unsorted && x->ann->params.min_rows >= 0 && (int64_t)x->n >= x->ann->params.min_rows;
+}
+
+fn_status fn_gindex_ann_build(fn_gindex *x, const fn_gann_params *p)
+{
+    fn_gann_free(x->ann);
+    x->ann = NULL;
+    if (p->min_rows < 0 || (int64_t)x->n < p->min_rows || x->n == 0 || x->unsorted) return FN_OK;
+    return fn_gann_build(x, p, &x->ann);
+}
+
+/* Candidates per query: the configured count, at least k (+ 1 for a second
+ * person), within the scratch's room. */
+static int base_candidates(const fn_gindex *x, int k)
+{
+    int c = x->ann->params.candidates > 0 ? x->ann->params.candidates : 64;
+    if (c < k + 1) c = k + 1;
+    return c > FN_GANN_CAND ? FN_GANN_CAND : c;
+}
+
+/* Re-scores one query's candidates exactly into q; 1 when they were not
+ * enough (the list was full, so more may exist, and the second person or
+ * k hits are missing). */
+static int rescore(const fn_gindex *x, const float *qv, const int64_t *ids, int nc, qstate *q)
+{
+    int full = 1;
+    for (int j = 0; j < nc; j++) {
+        if (ids[j] < 0) { full = 0; continue; }
+        ptrdiff_t r = row_of(x, ids[j]);
+        if (r < 0) continue;   /* removed since the ANN index saw it */
+        fn_gallery_hit c = {ids[j], x->person_id[r], dot(qv, x->vec + (size_t)r * x->dim, x->dim)};
+        if (q->k > 0) heap_offer(q, &c);
+        people_offer(q, &c);
+    }
+    return full && (q->second.person_id < 0 || (q->k > 0 && q->used < q->k));
+}
+
+static void exact_one(const fn_gindex *x, fn_gallery_scratch *s, const float *qv, qstate *q)
+{
+    for (size_t r0 = 0; r0 < x->n; r0 += FN_GINDEX_BLOCK) {
+        size_t rn = x->n - r0 < FN_GINDEX_BLOCK ? x->n - r0 : FN_GINDEX_BLOCK;
+        score_blas(x, qv, 1, r0, rn, s->scores);
+        scan_scores(q, x, r0, rn, s->scores);
+    }
+}
+
+/* One chunk of normalised queries (in s->queries) through the ANN index. */
+static fn_status ann_chunk(const fn_gindex *x, fn_gallery_scratch *s, int qn, int k, qstate *st, fn_gallery_hit *topk0)
+{
+    int nc = base_candidates(x, k);
+    FN_TRY(fn_gann_search(x->ann, qn, s->queries, nc, s->cand_sc, s->cand));
+    int64_t *more = s->cand + (size_t)s->max_queries * FN_GANN_CAND;
+    float *more_sc = s->cand_sc + (size_t)s->max_queries * FN_GANN_CAND;
+    for (int i = 0; i < qn; i++) {
+        const float *qv = s->queries + (size_t)i * x->dim;
+        if (!rescore(x, qv, s->cand + (size_t)i * nc, nc, &st[i])) continue;
+        int done = 0;
+        for (int c = 2 * nc; !done && c <= 4 * nc && c <= FN_GANN_MAX_CAND && (size_t)nc < x->n; c *= 2) {
+            qstate_init(&st[i], topk0 ? topk0 + (size_t)i * k : NULL, k);
+            FN_TRY(fn_gann_search(x->ann, 1, qv, c, more_sc, more));
+            done = !rescore(x, qv, more, c, &st[i]);
+        }
+        if (!done) {   /* one person fills even 4x the candidates: scan, as the exact path would */
+            qstate_init(&st[i], topk0 ? topk0 + (size_t)i * k : NULL, k);
+            exact_one(x, s, qv, &st[i]);
+        }
+    }
+    return FN_OK;
+}
+
+static fn_status search_with(score_fn score, int allow_ann, const fn_gindex *x, fn_gallery_scratch *s, const float *q,
+                             int nq, int k, fn_gallery_match *matches, fn_gallery_hit *topk)
 {
     FN_TRY(check_args(x, s, q, nq, k, topk));
     qstate st[FN_GINDEX_MAX_QUERIES];   /* per-query state lives on the stack, chunk by chunk */
     int chunk = s->max_queries;
+    int ann = allow_ann && fn_gindex_uses_ann(x) && (!topk || k < FN_GANN_CAND);
     for (int q0 = 0; q0 < nq; q0 += chunk) {
         int qn = nq - q0 < chunk ? nq - q0 : chunk;
         FN_TRY(load_queries(s, q, q0, qn));
         for (int i = 0; i < qn; i++) qstate_init(&st[i], topk ? topk + (size_t)(q0 + i) * k : NULL, k);
-        for (size_t r0 = 0; r0 < x->n; r0 += FN_GINDEX_BLOCK) {
-            size_t rn = x->n - r0 < FN_GINDEX_BLOCK ? x->n - r0 : FN_GINDEX_BLOCK;
-            score(x, s->queries, qn, r0, rn, s->scores);
-            for (int i = 0; i < qn; i++) scan_scores(&st[i], x, r0, rn, s->scores + (size_t)i * rn);
+        if (ann) {
+            FN_TRY(ann_chunk(x, s, qn, k, st, topk ? topk + (size_t)q0 * k : NULL));
+        } else {
+            for (size_t r0 = 0; r0 < x->n; r0 += FN_GINDEX_BLOCK) {
+                size_t rn = x->n - r0 < FN_GINDEX_BLOCK ? x->n - r0 : FN_GINDEX_BLOCK;
+                score(x, s->queries, qn, r0, rn, s->scores);
+                for (int i = 0; i < qn; i++) scan_scores(&st[i], x, r0, rn, s->scores + (size_t)i * rn);
+            }
         }
         for (int i = 0; i < qn; i++) finish(&st[i], matches ? matches + q0 + i : NULL);
     }
@@ -323,13 +436,19 @@ static fn_status search_with(score_fn score, const fn_gindex *x, fn_gallery_scra
 fn_status fn_gindex_search(const fn_gindex *x, fn_gallery_scratch *s, const float *q, int nq, int k,
                            fn_gallery_match *matches, fn_gallery_hit *topk)
 {
-    return search_with(score_blas, x, s, q, nq, k, matches, topk);
+    return search_with(score_blas, 1, x, s, q, nq, k, matches, topk);
+}
+
+fn_status fn_gindex_search_exact(const fn_gindex *x, fn_gallery_scratch *s, const float *q, int nq, int k,
+                                 fn_gallery_match *matches, fn_gallery_hit *topk)
+{
+    return search_with(score_blas, 0, x, s, q, nq, k, matches, topk);
 }
 
 fn_status fn_gindex_search_ref(const fn_gindex *x, fn_gallery_scratch *s, const float *q, int nq, int k,
                                fn_gallery_match *matches, fn_gallery_hit *topk)
 {
-    return search_with(score_ref, x, s, q, nq, k, matches, topk);
+    return search_with(score_ref, 0, x, s, q, nq, k, matches, topk);
 }
 
 /* ---- person-level top-k ---- */
@@ -352,29 +471,75 @@ static void people_list_offer(fn_gallery_hit *list, int k, const fn_gallery_hit 
     }
 }
 
-static fn_status people_with(score_fn score, const fn_gindex *x, fn_gallery_scratch *s, const float *q, int nq, int k,
-                             fn_gallery_hit *out)
+/* A person-level list from candidates; 1 when they were not enough. */
+static int people_rescore(const fn_gindex *x, const float *qv, const int64_t *ids, int nc, fn_gallery_hit *list, int k)
+{
+    int full = 1;
+    for (int j = 0; j < k; j++) list[j] = NO_HIT;
+    for (int j = 0; j < nc; j++) {
+        if (ids[j] < 0) { full = 0; continue; }
+        ptrdiff_t r = row_of(x, ids[j]);
+        if (r < 0) continue;
+        fn_gallery_hit c = {ids[j], x->person_id[r], dot(qv, x->vec + (size_t)r * x->dim, x->dim)};
+        people_list_offer(list, k, &c);
+    }
+    return full && list[k - 1].person_id < 0;
+}
+
+static void people_scan(score_fn score, const fn_gindex *x, fn_gallery_scratch *s, const float *queries, int qn,
+                        int k, fn_gallery_hit *out)
+{
+    for (size_t r0 = 0; r0 < x->n; r0 += FN_GINDEX_BLOCK) {
+        size_t rn = x->n - r0 < FN_GINDEX_BLOCK ? x->n - r0 : FN_GINDEX_BLOCK;
+        score(x, queries, qn, r0, rn, s->scores);
+        for (int i = 0; i < qn; i++) {
+            fn_gallery_hit *list = out + (size_t)i * k;
+            const float *sc = s->scores + (size_t)i * rn;
+            for (size_t r = 0; r < rn; r++) {
+                if (sc[r] < list[k - 1].distance) continue;   /* most rows */
+                fn_gallery_hit c = {x->image_id[r0 + r], x->person_id[r0 + r], sc[r]};
+                people_list_offer(list, k, &c);
+            }
+        }
+    }
+}
+
+static fn_status people_ann(const fn_gindex *x, fn_gallery_scratch *s, int qn, int k, fn_gallery_hit *out)
+{
+    int nc = base_candidates(x, k);
+    FN_TRY(fn_gann_search(x->ann, qn, s->queries, nc, s->cand_sc, s->cand));
+    int64_t *more = s->cand + (size_t)s->max_queries * FN_GANN_CAND;
+    float *more_sc = s->cand_sc + (size_t)s->max_queries * FN_GANN_CAND;
+    for (int i = 0; i < qn; i++) {
+        const float *qv = s->queries + (size_t)i * x->dim;
+        fn_gallery_hit *list = out + (size_t)i * k;
+        if (!people_rescore(x, qv, s->cand + (size_t)i * nc, nc, list, k)) continue;
+        int done = 0;
+        for (int c = 2 * nc; !done && c <= 4 * nc && c <= FN_GANN_MAX_CAND && (size_t)nc < x->n; c *= 2) {
+            FN_TRY(fn_gann_search(x->ann, 1, qv, c, more_sc, more));
+            done = !people_rescore(x, qv, more, c, list, k);
+        }
+        if (!done) {
+            for (int j = 0; j < k; j++) list[j] = NO_HIT;
+            people_scan(score_blas, x, s, qv, 1, k, list);
+        }
+    }
+    return FN_OK;
+}
+
+static fn_status people_with(score_fn score, int allow_ann, const fn_gindex *x, fn_gallery_scratch *s, const float *q,
+                             int nq, int k, fn_gallery_hit *out)
 {
     if (!out || k <= 0) return fn_fail(FN_ERR_ARG, "search: person-level top-k needs k >= 1 and an output");
     FN_TRY(check_args(x, s, q, nq, k, out));
     int chunk = s->max_queries;
+    int ann = allow_ann && fn_gindex_uses_ann(x) && k < FN_GANN_CAND;
     for (int q0 = 0; q0 < nq; q0 += chunk) {
         int qn = nq - q0 < chunk ? nq - q0 : chunk;
         FN_TRY(load_queries(s, q, q0, qn));
         for (size_t i = 0; i < (size_t)qn * k; i++) out[(size_t)q0 * k + i] = NO_HIT;
-        for (size_t r0 = 0; r0 < x->n; r0 += FN_GINDEX_BLOCK) {
-            size_t rn = x->n - r0 < FN_GINDEX_BLOCK ? x->n - r0 : FN_GINDEX_BLOCK;
-            score(x, s->queries, qn, r0, rn, s->scores);
-            for (int i = 0; i < qn; i++) {
-                fn_gallery_hit *list = out + (size_t)(q0 + i) * k;
-                const float *sc = s->scores + (size_t)i * rn;
-                for (size_t r = 0; r < rn; r++) {
-                    if (sc[r] < list[k - 1].distance) continue;   /* most rows */
-                    fn_gallery_hit c = {x->image_id[r0 + r], x->person_id[r0 + r], sc[r]};
-                    people_list_offer(list, k, &c);
-                }
-            }
-        }
+        if (ann) FN_TRY(people_ann(x, s, qn, k, out + (size_t)q0 * k));
+        else people_scan(score, x, s, s->queries, qn, k, out + (size_t)q0 * k);
         for (size_t i = 0; i < (size_t)qn * k; i++) {
             fn_gallery_hit *h = &out[(size_t)q0 * k + i];
             h->distance = to_distance(h->distance);
@@ -386,5 +551,11 @@ static fn_status people_with(score_fn score, const fn_gindex *x, fn_gallery_scra
 fn_status fn_gindex_search_people(const fn_gindex *x, fn_gallery_scratch *s, const float *q, int nq, int k,
                                   fn_gallery_hit *out)
 {
-    return people_with(score_blas, x, s, q, nq, k, out);
+    return people_with(score_blas, 1, x, s, q, nq, k, out);
+}
+
+fn_status fn_gindex_search_people_exact(const fn_gindex *x, fn_gallery_scratch *s, const float *q, int nq, int k,
+                                        fn_gallery_hit *out)
+{
+    return people_with(score_blas, 0, x, s, q, nq, k, out);
 }

@@ -1,0 +1,479 @@
+/* A gallery in PostgreSQL (pg.h).  libpq, binary results for the rows. */
+#include "gallery/pg.h"
+#include "gallery/gallery_impl.h"
+#include "core/error.h"
+
+#include "gallery/pqlib.h"   /* libpq, loaded when the first postgresql:// gallery opens */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define FETCH_ROWS 5000      /* images per query when filling the mirror (the LIMIT below) */
+/* Sequence order is not commit order: an image id allocated before another
+ * may commit after it.  Pulls look this many ids back (INSERT OR IGNORE). */
+#define ID_MARGIN 4096
+#define LOCK_KEY "4605491"   /* pg_advisory_xact_lock while creating the tables */
+
+struct fn_gpg {
+    PGconn *conn;
+    char *url;
+    int64_t pulled_upto;     /* highest image id pulled from PostgreSQL */
+    int64_t last_poll_ns;    /* atomic */
+    int in_batch;
+};
+
+static const char *const PG_SCHEMA =
+    "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS people(id BIGSERIAL PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
+    "CREATE TABLE IF NOT EXISTS images(id BIGSERIAL PRIMARY KEY,"
+    " person_id BIGINT NOT NULL REFERENCES people(id) ON DELETE CASCADE,"
+    " path TEXT NOT NULL, sha256 TEXT NOT NULL,"
+    " x1 DOUBLE PRECISION NOT NULL, y1 DOUBLE PRECISION NOT NULL, x2 DOUBLE PRECISION NOT NULL,"
+    " y2 DOUBLE PRECISION NOT NULL, prob DOUBLE PRECISION NOT NULL, added_at BIGINT NOT NULL,"
+    " UNIQUE(person_id, sha256));"
+    "CREATE INDEX IF NOT EXISTS images_sha256 ON images(sha256);"
+    /* little-endian float32 x dim, L2-normalised, as in SQLite */
+    "CREATE TABLE IF NOT EXISTS embeddings(image_id BIGINT PRIMARY KEY REFERENCES images(id) ON DELETE CASCADE,"
+    " vec BYTEA NOT NULL);";
+
+int fn_gpg_is_url(const char *path)
+{
+    return path && (strncmp(path, "postgresql://", 13) == 0 || strncmp(path, "postgres://", 11) == 0);
+}
+
+char *fn_gpg_redact(const char *url)
+{
+    /* scheme://user:password@host… -> scheme://user:***@host… */
+    char *out = malloc(strlen(url) + 4);
+    if (!out) return NULL;
+    const char *s = strstr(url, "://"), *at = s ? strchr(s + 3, '@') : NULL;
+    const char *colon = s && at ? memchr(s + 3, ':', (size_t)(at - (s + 3))) : NULL;
+    if (!colon) { strcpy(out, url); return out; }
+    size_t n = (size_t)(colon + 1 - url);
+    memcpy(out, url, n);
+    strcpy(out + n, "***");
+    strcat(out, at);
+    return out;
+}
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int fn_gpg_poll_due(fn_gpg *p)
+{
+    return now_ns() - __atomic_load_n(&p->last_poll_ns, __ATOMIC_RELAXED) > (int64_t)FN_GPG_POLL_MS * 1000000;
+}
+
+static fn_status pg_fail(fn_gallery *g, const char *what, const PGresult *r)
+{
+    const char *msg = r ? PQresultErrorMessage(r) : NULL;
+    if (!msg || !*msg) msg = g->pg && g->pg->conn ? PQerrorMessage(g->pg->conn) : "no connection";
+    char clean[300];
+    snprintf(clean, sizeof clean, "%s", msg);
+    clean[strcspn(clean, "\n")] = '\0';
+    return fn_fail(FN_ERR_DB, "%s: %s failed (%s)", g->path, what, clean);
+}
+
+static int connection_lost(fn_gpg *p) { return PQstatus(p->conn) != CONNECTION_OK; }
+
+/* After a restart of the server: one reset, then LISTEN again. */
+static int reconnect(fn_gpg *p)
+{
+    PQreset(p->conn);
+    if (PQstatus(p->conn) != CONNECTION_OK) return 0;
+    PGresult *r = PQexec(p->conn, "LISTEN fn_gallery");
+    int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+    return ok;
+}
+
+/* Runs a statement; outside a batch, a lost connection is reset and the
+ * statement tried once more.  Returns the result (caller clears) or NULL
+ * after fn_fail. */
+static PGresult *run(fn_gallery *g, const char *what, const char *sql, int n, const char *const *vals,
+                     const int *lens, const int *formats, int binary_result)
+{
+    fn_gpg *p = g->pg;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        /* PQexec takes several commands (the schema); parameters need PQexecParams */
+        PGresult *r = n == 0 && !binary_result ? PQexec(p->conn, sql)
+                                               : PQexecParams(p->conn, sql, n, NULL, vals, lens, formats, binary_result);
+        ExecStatusType st = PQresultStatus(r);
+        if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) return r;
+        if (attempt == 0 && !p->in_batch && connection_lost(p) && reconnect(p)) { PQclear(r); continue; }
+        pg_fail(g, what, r);
+        PQclear(r);
+        return NULL;
+    }
+    return NULL;
+}
+
+static fn_status exec(fn_gallery *g, const char *what, const char *sql)
+{
+    PGresult *r = run(g, what, sql, 0, NULL, NULL, NULL, 0);
+    if (!r) return FN_ERR_DB;
+    PQclear(r);
+    return FN_OK;
+}
+
+/* ---- open ---- */
+
+static void quiet(void *arg, const char *message) { (void)arg; (void)message; }
+
+static fn_status read_meta(fn_gallery *g, const char *key, char **out)
+{
+    const char *v[1] = {key};
+    PGresult *r = run(g, "reading metadata", "SELECT value FROM meta WHERE key = $1", 1, v, NULL, NULL, 0);
+    if (!r) return FN_ERR_DB;
+    fn_status s = FN_OK;
+    if (PQntuples(r) == 0) s = fn_fail(FN_ERR_NOT_FOUND, "%s: no '%s' in the gallery's metadata", g->path, key);
+    else if (!(*out = strdup(PQgetvalue(r, 0, 0)))) s = fn_fail(FN_ERR_NOMEM, "out of memory");
+    PQclear(r);
+    return s;
+}
+
+static fn_status create_tables(fn_gallery *g, const fn_gallery_model *m)
+{
+    FN_TRY(exec(g, "starting a transaction", "BEGIN"));
+    fn_status s = exec(g, "locking", "SELECT pg_advisory_xact_lock(" LOCK_KEY ")");
+    if (s == FN_OK) s = exec(g, "creating the tables", PG_SCHEMA);
+    if (s == FN_OK && m && m->model_id && m->dim > 0) {
+        char dim[16];
+        snprintf(dim, sizeof dim, "%d", m->dim);
+        const char *v[3] = {m->model_id, dim, m->preprocess_id ? m->preprocess_id : ""};
+        PGresult *r = run(g, "writing the identity",
+                          "INSERT INTO meta(key, value) VALUES ('schema_version', '1'), ('model_id', $1), ('dim', $2),"
+                          " ('preprocess_id', $3) ON CONFLICT (key) DO NOTHING", 3, v, NULL, NULL, 0);
+        if (!r) s = FN_ERR_DB;
+        PQclear(r);
+    }
+    if (s == FN_OK) s = exec(g, "committing", "COMMIT");
+    if (s != FN_OK) { PGresult *r = PQexec(g->pg->conn, "ROLLBACK"); PQclear(r); }
+    return s;
+}
+
+fn_status fn_gpg_open(fn_gallery *g, const fn_gallery_model *m, int flags, fn_gpg **out, char **model_id, int *dim,
+                      char **preprocess_id, char **mirror)
+{
+    *out = NULL;
+    FN_TRY(fn_pqlib_load());
+    fn_gpg *p = calloc(1, sizeof *p);
+    if (!p) return fn_fail(FN_ERR_NOMEM, "out of memory");
+    g->pg = p;
+    p->conn = PQconnectdb(g->pg_url);
+    if (PQstatus(p->conn) != CONNECTION_OK) return pg_fail(g, "connecting", NULL);
+    PQsetNoticeProcessor(p->conn, quiet, NULL);   /* libpq prints notices to stderr by default; the library never prints */
+    PGresult *r = PQexec(p->conn, "SET client_min_messages = warning");
+    PQclear(r);
+    PGresult *t = run(g, "looking for the tables", "SELECT to_regclass('meta') IS NOT NULL", 0, NULL, NULL, NULL, 0);
+    if (!t) return FN_ERR_DB;
+    int exists = strcmp(PQgetvalue(t, 0, 0), "t") == 0;
+    PQclear(t);
+    if (!exists && !(flags & FN_GALLERY_CREATE))
+        return fn_fail(FN_ERR_NOT_FOUND, "%s: no gallery in this database (create it by enrolling)", g->path);
+    if (!exists || (flags & FN_GALLERY_CREATE)) FN_TRY(create_tables(g, (flags & FN_GALLERY_READONLY) ? NULL : m));
+    char *d = NULL, *ver = NULL;
+    fn_status s = read_meta(g, "schema_version", &ver);
+    if (s == FN_OK && strcmp(ver, "1") != 0)
+        s = fn_fail(FN_ERR_UNSUPPORTED, "%s: gallery schema version '%.40s'; this facenet reads version 1", g->path, ver);
+    if (s == FN_OK) s = read_meta(g, "model_id", model_id);
+    if (s == FN_OK) s = read_meta(g, "dim", &d);
+    if (s == FN_OK) s = read_meta(g, "preprocess_id", preprocess_id);
+    if (s == FN_ERR_NOT_FOUND)
+        s = fn_fail(FN_ERR_ARG, "%s: the database has no gallery identity yet: a new gallery needs a model id and a "
+                    "dimension, and write access (enrol into it first)", g->path);
+    if (s == FN_OK) {
+        *dim = atoi(d);
+        if (*dim <= 0 || *dim > 65536) s = fn_fail(FN_ERR_DB, "%s: table meta, key 'dim': '%.40s' is not a dimension", g->path, d);
+    }
+    free(d);
+    free(ver);
+    FN_TRY(s);
+    FN_TRY(exec(g, "listening", "LISTEN fn_gallery"));
+    const char *tmp = getenv("TMPDIR");
+    char tmpl[4096];
+    snprintf(tmpl, sizeof tmpl, "%s/fn-pg-mirror-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    int fd = mkstemp(tmpl);
+    if (fd < 0) return fn_fail(FN_ERR_IO, "%s: cannot create the local mirror in %s", g->path, tmp ? tmp : "/tmp");
+    close(fd);   /* an empty file: the gallery code creates it as new */
+    if (!(*mirror = strdup(tmpl))) { unlink(tmpl); return fn_fail(FN_ERR_NOMEM, "out of memory"); }
+    __atomic_store_n(&p->last_poll_ns, now_ns(), __ATOMIC_RELAXED);
+    *out = p;
+    return FN_OK;
+}
+
+void fn_gpg_close(fn_gpg *p)
+{
+    if (!p) return;
+    if (p->conn) PQfinish(p->conn);
+    free(p);
+}
+
+/* ---- the mirror ---- */
+
+static int64_t be64(const char *b)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++) v = v << 8 | (unsigned char)b[i];
+    return (int64_t)v;
+}
+static double be_double(const char *b)
+{
+    uint64_t v = (uint64_t)be64(b);
+    double d;
+    memcpy(&d, &v, 8);
+    return d;
+}
+
+static fn_status mirror_exec(fn_gallery *g, sqlite3_stmt *st, const char *what)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? FN_OK : fn_gdb_fail(g, what);
+}
+
+static fn_status pull_meta_people(fn_gallery *g, int64_t people_after)
+{
+    PGresult *r = run(g, "reading metadata", "SELECT key, value FROM meta WHERE key NOT IN"
+                      " ('schema_version', 'model_id', 'dim', 'preprocess_id')", 0, NULL, NULL, NULL, 0);
+    if (!r) return FN_ERR_DB;
+    sqlite3_stmt *st;
+    fn_status s = fn_gdb_prepare(g, "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)", &st);
+    for (int i = 0; s == FN_OK && i < PQntuples(r); i++) {
+        sqlite3_bind_text(st, 1, PQgetvalue(r, i, 0), -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 2, PQgetvalue(r, i, 1), -1, SQLITE_TRANSIENT);
+        s = mirror_exec(g, st, "mirroring metadata");
+    }
+    sqlite3_finalize(st);
+    PQclear(r);
+    FN_TRY(s);
+    char after[24];
+    snprintf(after, sizeof after, "%lld", (long long)people_after);
+    const char *v[1] = {after};
+    r = run(g, "reading people", "SELECT id, name FROM people WHERE id > $1 ORDER BY id", 1, v, NULL, NULL, 0);
+    if (!r) return FN_ERR_DB;
+    s = fn_gdb_prepare(g, "INSERT OR IGNORE INTO people(id, name) VALUES(?1, ?2)", &st);
+    for (int i = 0; s == FN_OK && i < PQntuples(r); i++) {
+        sqlite3_bind_int64(st, 1, strtoll(PQgetvalue(r, i, 0), NULL, 10));
+        sqlite3_bind_text(st, 2, PQgetvalue(r, i, 1), -1, SQLITE_TRANSIENT);
+        s = mirror_exec(g, st, "mirroring people");
+    }
+    sqlite3_finalize(st);
+    PQclear(r);
+    return s;
+}
+
+/* Images (with embeddings) whose id is above after, in chunks. */
+static fn_status pull_images(fn_gallery *g, int64_t after)
+{
+    sqlite3_stmt *si, *se;
+    FN_TRY(fn_gdb_prepare(g, "INSERT OR IGNORE INTO images(id, person_id, path, sha256, x1, y1, x2, y2, prob, added_at)"
+                             " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)", &si));
+    fn_status s = fn_gdb_prepare(g, "INSERT OR IGNORE INTO embeddings(image_id, vec) VALUES(?1, ?2)", &se);
+    for (;;) {
+        if (s != FN_OK) break;
+        char a[24];
+        snprintf(a, sizeof a, "%lld", (long long)after);
+        const char *v[1] = {a};
+        PGresult *r = run(g, "reading images",
+                          "SELECT i.id, i.person_id, i.path, i.sha256, i.x1, i.y1, i.x2, i.y2, i.prob, i.added_at, e.vec"
+                          " FROM images i JOIN embeddings e ON e.image_id = i.id WHERE i.id > $1::bigint ORDER BY i.id"
+                          " LIMIT 5000", 1, v, NULL, NULL, 1);
+        if (!r) { s = FN_ERR_DB; break; }
+        int n = PQntuples(r);
+        for (int i = 0; s == FN_OK && i < n; i++) {
+            int64_t id = be64(PQgetvalue(r, i, 0));
+            sqlite3_bind_int64(si, 1, id);
+            sqlite3_bind_int64(si, 2, be64(PQgetvalue(r, i, 1)));
+            sqlite3_bind_text(si, 3, PQgetvalue(r, i, 2), PQgetlength(r, i, 2), SQLITE_TRANSIENT);
+            sqlite3_bind_text(si, 4, PQgetvalue(r, i, 3), PQgetlength(r, i, 3), SQLITE_TRANSIENT);
+            for (int c = 0; c < 5; c++) sqlite3_bind_double(si, 5 + c, be_double(PQgetvalue(r, i, 4 + c)));
+            sqlite3_bind_int64(si, 10, be64(PQgetvalue(r, i, 9)));
+            s = mirror_exec(g, si, "mirroring images");
+            if (s != FN_OK) break;
+            sqlite3_bind_int64(se, 1, id);
+            sqlite3_bind_blob(se, 2, PQgetvalue(r, i, 10), PQgetlength(r, i, 10), SQLITE_TRANSIENT);
+            s = mirror_exec(g, se, "mirroring embeddings");
+            after = id;
+            if (id > g->pg->pulled_upto) g->pg->pulled_upto = id;
+        }
+        PQclear(r);
+        if (n < FETCH_ROWS) break;
+    }
+    sqlite3_finalize(si);
+    sqlite3_finalize(se);
+    return s;
+}
+
+/* One PostgreSQL snapshot (REPEATABLE READ) into the mirror, in one SQLite transaction. */
+static fn_status fill(fn_gallery *g, int from_scratch)
+{
+    fn_status s = exec(g, "starting a read", "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    FN_TRY(s);
+    s = fn_gdb_exec(g, "BEGIN");
+    if (s == FN_OK && from_scratch) {
+        s = fn_gdb_exec(g, "DELETE FROM embeddings; DELETE FROM images; DELETE FROM people;"
+                           " DELETE FROM meta WHERE key NOT IN ('schema_version', 'model_id', 'dim', 'preprocess_id')");
+        g->pg->pulled_upto = 0;
+    }
+    int64_t max_person = 0;
+    if (s == FN_OK && !from_scratch) s = fn_gdb_int(g, "SELECT coalesce(max(id), 0) FROM people", &max_person);
+    if (s == FN_OK) s = pull_meta_people(g, max_person);
+    if (s == FN_OK) s = pull_images(g, g->pg->pulled_upto > ID_MARGIN ? g->pg->pulled_upto - ID_MARGIN : 0);
+    sqlite3_exec(g->db, s == FN_OK ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL);
+    PGresult *r = PQexec(g->pg->conn, "COMMIT");
+    PQclear(r);
+    return s;
+}
+
+fn_status fn_gpg_fill_mirror(fn_gallery *g)
+{
+    /* the mirror is a private cache: no fsync */
+    FN_TRY(fn_gdb_exec(g, "PRAGMA synchronous = OFF"));
+    return fill(g, 1);
+}
+
+fn_status fn_gpg_pull(fn_gallery *g, int *changed)
+{
+    fn_gpg *p = g->pg;
+    *changed = 0;
+    __atomic_store_n(&p->last_poll_ns, now_ns(), __ATOMIC_RELAXED);
+    int add = 0, full = 0;
+    if (!PQconsumeInput(p->conn) || connection_lost(p)) {
+        if (!reconnect(p)) return pg_fail(g, "reconnecting", NULL);
+        full = 1;   /* notifications sent while we were away are lost */
+    }
+    PGnotify *n;
+    int me = PQbackendPID(p->conn);
+    while ((n = PQnotifies(p->conn))) {
+        if (n->be_pid != me) {
+            if (strcmp(n->extra, "add") == 0) add = 1;
+            else full = 1;
+        }
+        PQfreemem(n);
+    }
+    if (!add && !full) return FN_OK;
+    FN_TRY(fill(g, full));
+    *changed = 1;
+    return FN_OK;
+}
+
+/* ---- writes ---- */
+
+fn_status fn_gpg_begin(fn_gallery *g)
+{
+    FN_TRY(exec(g, "starting a batch", "BEGIN"));
+    g->pg->in_batch = 1;
+    return FN_OK;
+}
+
+fn_status fn_gpg_commit(fn_gallery *g)
+{
+    fn_status s = exec(g, "committing the batch", "COMMIT");
+    g->pg->in_batch = 0;
+    return s;
+}
+
+void fn_gpg_rollback(fn_gallery *g)
+{
+    PGresult *r = PQexec(g->pg->conn, "ROLLBACK");
+    PQclear(r);
+    g->pg->in_batch = 0;
+}
+
+/* body runs inside a transaction of its own, unless a batch is open. */
+static fn_status tx_begin(fn_gallery *g) { return g->pg->in_batch ? FN_OK : exec(g, "starting a transaction", "BEGIN"); }
+static fn_status tx_end(fn_gallery *g, fn_status s, const char *notify_sql)
+{
+    if (s == FN_OK) s = exec(g, "notifying", notify_sql);
+    if (g->pg->in_batch) return s;
+    if (s == FN_OK) return exec(g, "committing", "COMMIT");
+    PGresult *r = PQexec(g->pg->conn, "ROLLBACK");
+    PQclear(r);
+    return s;
+}
+
+fn_status fn_gpg_add(fn_gallery *g, const char *person, const fn_gallery_face *f, const float *vec,
+                     int64_t *person_id, int64_t *image, int *dup, int64_t *added_at)
+{
+    *dup = 0;
+    FN_TRY(tx_begin(g));
+    const char *v1[1] = {person};
+    /* DO UPDATE (a no-op) so RETURNING gives the id of an existing person too */
+    PGresult *r = run(g, "adding a person", "INSERT INTO people(name) VALUES($1) ON CONFLICT (name) DO UPDATE"
+                      " SET name = EXCLUDED.name RETURNING id", 1, v1, NULL, NULL, 0);
+    fn_status s = r ? FN_OK : FN_ERR_DB;
+    if (r) *person_id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    PQclear(r);
+    char pid[24], box[4][32], prob[32], at[24];
+    *added_at = g->copy_added_at ? g->copy_added_at : (int64_t)time(NULL);
+    snprintf(pid, sizeof pid, "%lld", (long long)*person_id);
+    for (int i = 0; i < 4; i++) snprintf(box[i], sizeof box[i], "%.9g", f->box[i]);
+    snprintf(prob, sizeof prob, "%.9g", f->prob);
+    snprintf(at, sizeof at, "%lld", (long long)*added_at);
+    if (s == FN_OK) {
+        const char *v[9] = {pid, f->image_path, f->hash_hex, box[0], box[1], box[2], box[3], prob, at};
+        r = run(g, "adding an image", "INSERT INTO images(person_id, path, sha256, x1, y1, x2, y2, prob, added_at)"
+                " VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (person_id, sha256) DO NOTHING RETURNING id",
+                9, v, NULL, NULL, 0);
+        if (!r) s = FN_ERR_DB;
+        else if (PQntuples(r) == 1) *image = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+        else *dup = 1;
+        PQclear(r);
+    }
+    if (s == FN_OK && *dup) {   /* another server enrolled this person + file first */
+        const char *v[2] = {pid, f->hash_hex};
+        r = run(g, "looking up an image", "SELECT id FROM images WHERE person_id = $1 AND sha256 = $2", 2, v, NULL, NULL, 0);
+        if (!r || PQntuples(r) != 1) s = r ? fn_fail(FN_ERR_DB, "%s: an image vanished while enrolling", g->path) : FN_ERR_DB;
+        else *image = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+        PQclear(r);
+    }
+    if (s == FN_OK && !*dup) {
+        char iid[24];
+        snprintf(iid, sizeof iid, "%lld", (long long)*image);
+        /* little-endian float32, as the SQLite blob (this host is little-endian; see insert_embedding) */
+        const char *v[2] = {iid, (const char *)vec};
+        int lens[2] = {0, g->dim * (int)sizeof(float)}, fmt[2] = {0, 1};
+        r = run(g, "adding an embedding", "INSERT INTO embeddings(image_id, vec) VALUES($1, $2)", 2, v, lens, fmt, 0);
+        if (!r) s = FN_ERR_DB;
+        PQclear(r);
+    }
+    return tx_end(g, s, *dup ? "SELECT 1" : "NOTIFY fn_gallery, 'add'");
+}
+
+fn_status fn_gpg_remove_person(fn_gallery *g, const char *name)
+{
+    FN_TRY(tx_begin(g));
+    const char *v[1] = {name};
+    PGresult *r = run(g, "removing a person", "DELETE FROM people WHERE name = $1", 1, v, NULL, NULL, 0);
+    fn_status s = r ? FN_OK : FN_ERR_DB;
+    PQclear(r);
+    return tx_end(g, s, "NOTIFY fn_gallery, 'remove'");
+}
+
+fn_status fn_gpg_rename_person(fn_gallery *g, const char *old_name, const char *new_name)
+{
+    FN_TRY(tx_begin(g));
+    const char *v[2] = {old_name, new_name};
+    PGresult *r = run(g, "renaming a person", "UPDATE people SET name = $2 WHERE name = $1", 2, v, NULL, NULL, 0);
+    fn_status s = r ? FN_OK : FN_ERR_DB;
+    PQclear(r);
+    return tx_end(g, s, "NOTIFY fn_gallery, 'rename'");
+}
+
+fn_status fn_gpg_meta_set(fn_gallery *g, const char *key, const char *value)
+{
+    FN_TRY(tx_begin(g));
+    const char *v[2] = {key, value};
+    PGresult *r = run(g, "writing metadata", "INSERT INTO meta(key, value) VALUES($1, $2) ON CONFLICT (key) DO UPDATE"
+                      " SET value = EXCLUDED.value", 2, v, NULL, NULL, 0);
+    fn_status s = r ? FN_OK : FN_ERR_DB;
+    PQclear(r);
+    return tx_end(g, s, "NOTIFY fn_gallery, 'meta'");
+}
