@@ -10,7 +10,7 @@
  * (scripts/pg-test-server.sh: initdb in a temp dir, a unix socket) and skips
  * when none can be started.  FN_PG_URL (an empty database) overrides. */
 #define _GNU_SOURCE
-#include <libpq-fe.h>
+#include "gallery/pqlib.h"   /* libpq through the library's table (opened on first use) */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -55,6 +55,7 @@ static void start_server(void)
 /* A second, empty database on the same server. */
 static void second_database(void)
 {
+    T_CHECK(fn_pqlib_load() == FN_OK, "libpq: %s", fn_last_error());
     PGconn *c = PQconnectdb(url);
     PGresult *r = PQexec(c, "CREATE DATABASE facenet_copy");
     T_CHECK(PQresultStatus(r) == PGRES_COMMAND_OK, "create database: %s", PQerrorMessage(c));
