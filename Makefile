@@ -29,9 +29,9 @@ CLI_INCS := -Iinclude -Isrc/cli
 # FAISS (the gallery's ANN index, src/gallery/faiss_shim.cpp): Debian ships
 # only a static libfaiss.a, built position independent, so it goes into
 # libfacenet.so itself (hidden behind the version script like everything
-# else), with the C++ runtime; its BLAS and LAPACK calls need OpenBLAS at
-# link time, so OpenBLAS is linked again (mathlib.c's dlopen finds it).
-LIB_LIBS := -l:libfaiss.a -lstdc++ -lopenblas -ljpeg -lpng -lz -lsqlite3 -lcjson -lutf8proc -ldl -lpthread -lm
+# else), with the C++ runtime; its BLAS and LAPACK calls are forwarded to
+# the OpenBLAS that mathlib.c opens (src/gallery/faiss_blas.c).
+LIB_LIBS := -l:libfaiss.a -lstdc++ -ljpeg -lpng -lz -lsqlite3 -lcjson -lutf8proc -ldl -lpthread -lm
 LIBS     := $(LIB_LIBS)
 
 # opt objects go into libfacenet.a and libfacenet.so alike: position

@@ -3,6 +3,7 @@
 #include "gallery/faiss_shim.h"
 #include "gallery/index.h"
 #include "core/error.h"
+#include "nn/mathlib.h"
 
 #include <errno.h>
 #include <math.h>
@@ -61,8 +62,20 @@ static fn_status reserve_ids(fn_gann *a, size_t cap)
     return FN_OK;
 }
 
+/* FAISS's BLAS/LAPACK calls go to the OpenBLAS opened on first use
+ * (faiss_blas.c): without it, no index (the exact scan serves). */
+int fn_faiss_blas_ready(void);   /* faiss_blas.c */
+
+static fn_status need_blas(void)
+{
+    if (fn_mathlib_have_openblas() && fn_faiss_blas_ready()) return FN_OK;
+    return fn_fail(FN_ERR_UNSUPPORTED, "approximate search needs OpenBLAS (libopenblas.so.0), which cannot be loaded; "
+                                       "the exact scan serves (Debian: apt install libopenblas0)");
+}
+
 static fn_status new_faiss(fn_gann *a, size_t rows)
 {
+    FN_TRY(need_blas());
     char factory[64];
     if (a->params.kind == FN_GANN_IVF) {
         int nlist = a->params.ivf_nlist > 0 ? a->params.ivf_nlist : (int)(4 * sqrt((double)rows));
@@ -242,6 +255,7 @@ fn_status fn_gann_save(fn_gann *a, const char *path)
 fn_status fn_gann_load(const char *path, int dim, const fn_gann_params *p, fn_gann **out)
 {
     *out = NULL;
+    FN_TRY(need_blas());
     struct stat sb;
     if (stat(path, &sb) != 0) return fn_fail(FN_ERR_NOT_FOUND, "%s: no ANN index", path);
     FILE *f = fopen(path, "rb");

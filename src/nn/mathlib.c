@@ -61,6 +61,7 @@ static fn_mathlib table;
 static fn_status dnnl_status = FN_ERR_UNSUPPORTED;
 static char dnnl_error[600];
 static int have_openblas;
+static void *openblas;   /* the dlopen handle, when loaded */
 static pthread_once_t blas_once = PTHREAD_ONCE_INIT, dnnl_once = PTHREAD_ONCE_INIT;
 
 static void load_blas(void)
@@ -75,6 +76,7 @@ static void load_blas(void)
     }
     have_openblas = f[0] && f[1] && f[2];
     if (have_openblas) {
+        openblas = h;
         memcpy(&table.cblas_sgemm, &f[0], sizeof f[0]);
         memcpy(&table.cblas_sgemv, &f[1], sizeof f[1]);
         memcpy(&table.openblas_get_config, &f[2], sizeof f[2]);
@@ -133,4 +135,10 @@ int fn_mathlib_have_openblas(void)
 {
     pthread_once(&blas_once, load_blas);
     return have_openblas;
+}
+
+void *fn_mathlib_blas_symbol(const char *name)
+{
+    pthread_once(&blas_once, load_blas);
+    return openblas ? dlsym(openblas, name) : NULL;
 }

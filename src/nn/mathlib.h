@@ -51,6 +51,10 @@ const fn_mathlib *fn_mathlib_get(void);
 fn_status fn_mathlib_dnnl(void);
 /* 1 when OpenBLAS was loaded, 0 when the reference BLAS stands in. */
 int fn_mathlib_have_openblas(void);
+/* A function of the loaded OpenBLAS by name (its Fortran BLAS/LAPACK
+ * entries, e.g. "sgemm_", for FAISS: src/gallery/faiss_blas.c), or NULL
+ * when OpenBLAS is not loaded or has no such function. */
+void *fn_mathlib_blas_symbol(const char *name);
 
 #ifndef FN_MATHLIB_IMPL
 #define dnnl_convolution_forward_desc_init (fn_mathlib_get()->dnnl_convolution_forward_desc_init)
