@@ -39,7 +39,7 @@ scan() {
     > "$tmp/$name.out" 2> "$tmp/$name.err" || { echo "$name failed:"; tail -3 "$tmp/$name.err"; return 1; }
   read -r wall user sys < "$tmp/t"
   local n faces
-  n=$(grep -c '"action"' "$tmp/$name.out")
+  n=$(grep -c "\"action\"" "$tmp/$name.out" || true)
   faces=$(tail -1 "$tmp/$name.out" | sed 's/.*"faces_added":\([0-9]*\).*/\1/')
   awk -v n="$n" -v w="$wall" -v u="$user" -v s="$sys" -v f="$faces" -v name="$name" \
     'BEGIN { printf "%-22s %5d images %6d faces  %7.2f s  %7.2f images/s  cpu busy %.2f of 2 cores\n", name, n, f, w, n / w, (u + s) / w }'
@@ -49,7 +49,7 @@ rate() { awk '{ print $1 / $2 }' "$tmp/$1.rate"; }
 
 mkdir -p "$tmp/lfw"
 if [ "$LIMIT" -gt 0 ]; then
-  find "$lfw" -name '*.jpg' | sort | head -n "$LIMIT" | while read -r f; do ln -s "$f" "$tmp/lfw/$(basename "$f")"; done
+  find "$lfw" -name "*.jpg" | sort | head -n "$LIMIT" | while read -r f; do cp "$f" "$tmp/lfw/"; done
   src="$tmp/lfw"
 else
   src="$lfw"
@@ -57,7 +57,7 @@ fi
 echo "== LFW development photos (250x250)"
 scan lfw_mobilefacenet "$src"
 scan lfw_irv1 --model "$tmp/irv1.pt" "$src"
-find "$src"/ -name '*.jpg' -o -name '*.jpg' -type l | sort | head -n "$PEER_N" > "$tmp/peer.list"
+find "$src"/ -name "*.jpg" | sort | head -n "$PEER_N" > "$tmp/peer.list"
 if /usr/bin/python3 -c 'import torch, PIL' 2>/dev/null; then
   /usr/bin/python3 bench/scan_peer.py "$SHARED" "$tmp/irv1.pt" "$tmp/peer.list" > "$tmp/peer.txt"
   p=$(grep '^images_per_s=' "$tmp/peer.txt" | cut -d= -f2)

@@ -95,7 +95,9 @@ static fn_status cluster_subset(const fset *s, const int *sel, int m, const fn_c
         ok[i] = s->quality[sel[i]] >= min_q;
     }
     int g = 0;
-    fn_status r = fn_cluster(x, m, s->dim, ok, p, labels, &g);
+    fn_cluster_params q = *p;
+    if (q.attach_threshold <= 0) q.attach_threshold = q.threshold * FN_LIBRARY_ATTACH_RATIO;
+    fn_status r = fn_cluster(x, m, s->dim, ok, &q, labels, &g);
     if (r == FN_OK) {
         for (int i = 0; i < m; i++) if (labels[i] >= 0) count[labels[i]]++;
         int *map = malloc((size_t)(g ? g : 1) * sizeof *map);
@@ -138,7 +140,9 @@ static fn_status incremental(fn_library *l, fset *s, const fn_cluster_params *p,
             if (w > bw || (w == bw && gid < best)) { bw = w; best = gid; }
         }
         /* a low-quality face only joins a group its nearest neighbour is in */
-        if (best && s->quality[i] < min_q && s->group[idx[(size_t)i * k]] != best) best = 0;
+        float attach = p->attach_threshold > 0 ? p->attach_threshold : p->threshold * FN_LIBRARY_ATTACH_RATIO;
+        if (best && s->quality[i] < min_q && (s->group[idx[(size_t)i * k]] != best || dist[(size_t)i * k] > attach))
+            best = 0;
         if (best) {
             r = set_group(l, upd, s->id[i], best);
             st->joined++;
