@@ -57,7 +57,7 @@ fn_status fn_cluster_method_parse(const char *s, fn_cluster_method *m);
  * pairsDevTrain.txt only (3,443 images; their people are disjoint from
  * pairsDevTest.txt's): the best BCubed F1 of every method and threshold
  * there was average linkage at 0.90 (0.9821; Chinese whispers 0.9817 at
- * 0.90, DBSCAN 0.9782 at 0.85).  On the other 1,549 images it scores
+ * 0.90, DBSCAN 0.9792 at 0.90).  On the other 1,549 images it scores
  * BCubed F1 0.9847 (README, "Photo library").  Another model:
  * fn_cluster_default_threshold. */
 #define FN_CLUSTER_DEFAULT_METHOD FN_CLUSTER_AVERAGE
