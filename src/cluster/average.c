@@ -20,10 +20,12 @@ typedef struct cand { double avg; int a, b; unsigned va, vb; } cand;
 
 typedef struct agg {
     links *adj;
+    int *pos;           /* pos[c]: c's index in the list being merged into, -1 otherwise */
     int *size, *parent;
     unsigned *ver;
     cand *heap;
     size_t nh, caph;
+    double threshold;
 } agg;
 
 static int cand_less(const cand *x, const cand *y)
@@ -71,21 +73,8 @@ static cand pop(agg *g)
     return top;
 }
 
-static link *find(links *l, int other)
+static int append(links *l, int other, int cnt, double sum)
 {
-    for (int i = 0; i < l->n; i++)
-        if (l->v[i].other == other) return &l->v[i];
-    return NULL;
-}
-
-static int add(links *l, int other, int cnt, double sum)
-{
-    link *f = find(l, other);
-    if (f) {
-        f->cnt += cnt;
-        f->sum += sum;
-        return 0;
-    }
     if (l->n == l->cap) {
         int cap = l->cap ? 2 * l->cap : 8;
         link *p = realloc(l->v, (size_t)cap * sizeof *p);
@@ -118,18 +107,46 @@ static int root(int *parent, int i)
     return i;
 }
 
+/* In other's list, the link to gone becomes a link to keep (added to an
+ * existing one): one pass. */
+static int relink(links *l, int gone, int keep)
+{
+    int ig = -1, ik = -1;
+    for (int i = 0; i < l->n && (ig < 0 || ik < 0); i++) {
+        if (l->v[i].other == gone) ig = i;
+        else if (l->v[i].other == keep) ik = i;
+    }
+    if (ig < 0) return 0;
+    if (ik < 0) {
+        l->v[ig].other = keep;
+        return 0;
+    }
+    l->v[ik].cnt += l->v[ig].cnt;
+    l->v[ik].sum += l->v[ig].sum;
+    l->v[ig] = l->v[--l->n];
+    return 0;
+}
+
 /* Fold group `gone` into `keep` and queue keep's new pair means. */
 static int merge(agg *g, int keep, int gone)
 {
-    links *lg = &g->adj[gone];
+    links *lk = &g->adj[keep], *lg = &g->adj[gone];
+    for (int i = 0; i < lk->n; i++) g->pos[lk->v[i].other] = i;
     for (int i = 0; i < lg->n; i++) {
         link k = lg->v[i];
         if (k.other == keep) continue;
-        if (add(&g->adj[keep], k.other, k.cnt, k.sum)) return -1;
-        drop(&g->adj[k.other], gone);
-        if (add(&g->adj[k.other], keep, k.cnt, k.sum)) return -1;
+        int at = g->pos[k.other];
+        if (at >= 0) {
+            lk->v[at].cnt += k.cnt;
+            lk->v[at].sum += k.sum;
+        } else {
+            if (append(lk, k.other, k.cnt, k.sum)) return -1;
+            g->pos[k.other] = lk->n - 1;
+        }
+        relink(&g->adj[k.other], gone, keep);
     }
-    drop(&g->adj[keep], gone);
+    for (int i = 0; i < lk->n; i++) g->pos[lk->v[i].other] = -1;
+    drop(lk, gone);
     free(lg->v);
     memset(lg, 0, sizeof *lg);
     g->size[keep] += g->size[gone];
@@ -137,9 +154,11 @@ static int merge(agg *g, int keep, int gone)
     g->parent[gone] = keep;
     g->ver[keep]++;
     g->ver[gone]++;
-    for (int i = 0; i < g->adj[keep].n; i++) {
-        const link *k = &g->adj[keep].v[i];
-        if (push(g, (cand){mean(g, keep, k), keep, k->other, g->ver[keep], g->ver[k->other]})) return -1;
+    /* a pair over the threshold can only change by another merge, which queues it again */
+    for (int i = 0; i < lk->n; i++) {
+        const link *k = &lk->v[i];
+        double m = mean(g, keep, k);
+        if (m <= g->threshold && push(g, (cand){m, keep, k->other, g->ver[keep], g->ver[k->other]})) return -1;
     }
     return 0;
 }
@@ -150,17 +169,20 @@ fn_status fn_cluster_average(int n, int k, const int32_t *knn_idx, const float *
     fn_cgraph gr;
     FN_TRY(fn_cgraph_build(n, k, knn_idx, knn_dist, (float)FAR, seed_ok, &gr));
     agg g = {0};
+    g.threshold = threshold;
     g.adj = calloc((size_t)n, sizeof *g.adj);
     g.size = malloc((size_t)n * sizeof *g.size);
     g.parent = malloc((size_t)n * sizeof *g.parent);
     g.ver = calloc((size_t)n, sizeof *g.ver);
-    int bad = !g.adj || !g.size || !g.parent || !g.ver;
+    g.pos = malloc((size_t)n * sizeof *g.pos);
+    int bad = !g.adj || !g.size || !g.parent || !g.ver || !g.pos;
+    for (int i = 0; !bad && i < n; i++) g.pos[i] = -1;
     for (int i = 0; !bad && i < n; i++) {
         g.size[i] = 1;
         g.parent[i] = i;
         for (int64_t e = gr.start[i]; !bad && e < gr.start[i + 1]; e++) {
-            bad = add(&g.adj[i], gr.nbr[e], 1, gr.dist[e]) != 0;
-            if (!bad && i < gr.nbr[e]) bad = push(&g, (cand){gr.dist[e], i, gr.nbr[e], 0, 0}) != 0;
+            bad = append(&g.adj[i], gr.nbr[e], 1, gr.dist[e]) != 0;   /* the graph's rows hold each pair once */
+            if (!bad && i < gr.nbr[e] && gr.dist[e] <= threshold) bad = push(&g, (cand){gr.dist[e], i, gr.nbr[e], 0, 0}) != 0;
         }
     }
     fn_cgraph_free(&gr);
@@ -181,6 +203,7 @@ fn_status fn_cluster_average(int n, int k, const int32_t *knn_idx, const float *
     free(g.size);
     free(g.parent);
     free(g.ver);
+    free(g.pos);
     free(g.heap);
     return bad ? fn_fail(FN_ERR_NOMEM, "cluster: out of memory merging %d faces", n) : FN_OK;
 }
