@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "cli.h"
@@ -90,7 +91,9 @@ static int save_sheet(fn_library *l, int64_t group, const char *path)
     fn_image img = {0};
     int tiles = 0;
     fn_status s = fn_library_contact_sheet(l, group, TILE, COLS, 0, &img, &tiles);
-    if (s == FN_OK) s = fn_image_save_jpeg(path, &img, 90);
+    size_t n = strlen(path);
+    int png = n > 4 && !strcasecmp(path + n - 4, ".png");
+    if (s == FN_OK) s = png ? fn_image_save_png(path, &img) : fn_image_save_jpeg(path, &img, 90);
     fn_image_free(&img);
     return s == FN_OK ? 0 : fn_cli_fail("people", s);
 }
