@@ -59,7 +59,7 @@ scan lfw_mobilefacenet "$src"
 scan lfw_irv1 --model "$tmp/irv1.pt" "$src"
 find "$src"/ -name "*.jpg" | sort | head -n "$PEER_N" > "$tmp/peer.list"
 if /usr/bin/python3 -c 'import torch, PIL' 2>/dev/null; then
-  /usr/bin/python3 bench/scan_peer.py "$SHARED" "$tmp/irv1.pt" "$tmp/peer.list" > "$tmp/peer.txt"
+  OMP_WAIT_POLICY=passive /usr/bin/python3 bench/scan_peer.py "$SHARED" "$tmp/irv1.pt" "$tmp/peer.list" > "$tmp/peer.txt"
   p=$(grep '^images_per_s=' "$tmp/peer.txt" | cut -d= -f2)
   echo "peer (MTCNN + InceptionResnetV1, PyTorch, first $PEER_N): $p images/s"
   awk -v c="$(rate lfw_irv1)" -v p="$p" 'BEGIN { printf "ratio facenet scan (irv1) / peer = %.2fx\n", c / p }'
@@ -88,7 +88,7 @@ PY
 for side in 1200 1600 2000 0; do scan "big_side_$side" --max-side "$side" "$tmp/big"; done
 ls "$tmp"/big/*.jpg | head -n "$PEER_BIG" > "$tmp/peer_big.list"
 if /usr/bin/python3 -c 'import torch, PIL' 2>/dev/null; then
-  /usr/bin/python3 bench/scan_peer.py "$SHARED" "$tmp/irv1.pt" "$tmp/peer_big.list" > "$tmp/peer_big.txt"
+  OMP_WAIT_POLICY=passive /usr/bin/python3 bench/scan_peer.py "$SHARED" "$tmp/irv1.pt" "$tmp/peer_big.list" > "$tmp/peer_big.txt"
   p=$(grep '^images_per_s=' "$tmp/peer_big.txt" | cut -d= -f2)
   echo "peer at full resolution (first $PEER_BIG): $p images/s, $(grep '^faces=' "$tmp/peer_big.txt" | cut -d= -f2) faces"
   awk -v c="$(rate big_side_1600)" -v p="$p" 'BEGIN { printf "ratio facenet scan (1600 px) / peer = %.1fx\n", c / p }'
