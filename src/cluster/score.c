@@ -32,10 +32,8 @@ fn_status fn_cluster_score(const int *truth, const int *pred, int n, fn_cluster_
             return fn_fail(FN_ERR_ARG, "cluster score: face %d has label %d (truth) / %d (group)", i, truth[i], pred[i]);
     cell *c = malloc((size_t)n * sizeof *c);
     int *ts = malloc((size_t)n * sizeof *ts);
-    int64_t *gsize = malloc((size_t)n * sizeof *gsize);   /* per face: size of its group */
-    int64_t *tsize = malloc((size_t)n * sizeof *tsize);   /* per truth label index, via sorted ts */
-    if (!c || !ts || !gsize || !tsize) {
-        free(c); free(ts); free(gsize); free(tsize);
+    if (!c || !ts) {
+        free(c); free(ts);
         return fn_fail(FN_ERR_NOMEM, "cluster score: out of memory");
     }
     /* noise: a group of its own, numbered after every real label */
@@ -87,6 +85,6 @@ fn_status fn_cluster_score(const int *truth, const int *pred, int n, fn_cluster_
     out->bcubed_precision = bp / n;
     out->bcubed_recall = br / n;
     out->bcubed_f1 = f1(out->bcubed_precision, out->bcubed_recall);
-    free(c); free(ts); free(gsize); free(tsize);
+    free(c); free(ts);
     return FN_OK;
 }
