@@ -20,6 +20,10 @@
  *                      embedded in parallel, results in input order
  *   facenet/eval.h     metrics, calibration, open set, pairs, plots, the
  *                      embedding cache, folder evaluation
+ *   facenet/cluster.h  k nearest neighbours, clustering (Chinese whispers,
+ *                      DBSCAN, average linkage), pairwise and BCubed scores
+ *   facenet/library.h  photo libraries: incremental scans, groups of faces,
+ *                      naming them as gallery people, contact sheets
  */
 #ifndef FACENET_H
 #define FACENET_H
@@ -31,5 +35,7 @@
 #include "facenet/video.h"
 #include "facenet/eval.h"
 #include "facenet/batch.h"
+#include "facenet/cluster.h"
+#include "facenet/library.h"
 
 #endif

@@ -46,6 +46,10 @@ typedef struct fn_batch_params {
     int hash;         /* 1: compute each file's SHA-256 first (fn_batch_result.hash) */
     fn_batch_skip_fn skip;   /* with hash: may skip a file before decoding; NULL: none */
     void *skip_user;
+    int max_side;     /* working resolution: detect on a copy whose longer side is at most max_side
+                         pixels (PIL-exact antialiased resize); boxes and landmarks are still in
+                         the original's pixels and faces are aligned from the original.
+                         0: detect at full resolution */
 } fn_batch_params;
 
 void fn_batch_params_init(fn_batch_params *p);
@@ -62,6 +66,9 @@ typedef struct fn_batch_result {
     const fn_faces *faces;    /* faces (n, total, boxes, notes); emb holds the first
                                  n_embedded x fn_engine_dim floats; img with keep_image */
     int n_embedded;           /* faces embedded: min(n, max_embed) with embed, else 0 */
+    const float *sharpness;   /* n_embedded values: fn_image_sharpness of each aligned face (what the
+                                 network saw); NULL when none was embedded */
+    int work_w, work_h;       /* the size detection ran at (max_side), 0 when not detected */
 } fn_batch_result;
 
 typedef struct fn_batch fn_batch;

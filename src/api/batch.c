@@ -37,6 +37,9 @@ typedef struct slot {
     fn_faces f;
     fn_image *crops;    /* aligned faces (crops[0] borrows f.img in aligned mode) */
     int ncrops, crops_cap;
+    fn_image work;      /* the copy detection ran on (max_side), reused */
+    float *sharp;       /* fn_image_sharpness of each crop */
+    int sharp_cap;
     char err[1024];
 } slot;
 
@@ -104,16 +107,61 @@ static fn_status take_aligned(fn_batch *b, slot *s)
     return FN_OK;
 }
 
+/* Detection at the working resolution: on a copy of img whose longer side
+ * is max_side (when img is larger), faces mapped back to img's pixels. */
+static fn_status detect_at(fn_batch *b, slot *s, fn_resize_scratch *rs)
+{
+    fn_faces *f = &s->f;
+    int w = f->img.w, h = f->img.h, side = w > h ? w : h;
+    s->r.work_w = w;
+    s->r.work_h = h;
+    if (b->p.max_side <= 0 || side <= b->p.max_side)
+        return fn_detect(b->e, &f->img, f->faces, FN_FACES_MAX, &f->total);
+    double scale = (double)b->p.max_side / side;
+    int ww = (int)(w * scale + 0.5), wh = (int)(h * scale + 0.5);
+    if (ww < 1) ww = 1;
+    if (wh < 1) wh = 1;
+    if (s->work.w != ww || s->work.h != wh || s->work.c != f->img.c) {
+        fn_image_free(&s->work);
+        FN_TRY(fn_image_alloc(&s->work, ww, wh, f->img.c));
+    }
+    FN_TRY(fn_resize_bilinear_aa(&f->img, 0, 0, w, h, &s->work, rs));
+    s->r.work_w = ww;
+    s->r.work_h = wh;
+    FN_TRY(fn_detect(b->e, &s->work, f->faces, FN_FACES_MAX, &f->total));
+    int n = f->total < FN_FACES_MAX ? f->total : FN_FACES_MAX;
+    float sx = (float)w / ww, sy = (float)h / wh;
+    for (int i = 0; i < n; i++) {
+        fn_face *fc = &f->faces[i];
+        fc->box[0] *= sx; fc->box[2] *= sx;
+        fc->box[1] *= sy; fc->box[3] *= sy;
+        for (int j = 0; j < 5; j++) {
+            fc->landmarks[j][0] *= sx;
+            fc->landmarks[j][1] *= sy;
+        }
+    }
+    return FN_OK;
+}
+
 /* Detect and align one decoded image on this worker's scratch. */
 static fn_status take_detected(fn_batch *b, slot *s, fn_resize_scratch *rs)
 {
     fn_faces *f = &s->f;
-    FN_TRY(fn_detect(b->e, &f->img, f->faces, FN_FACES_MAX, &f->total));
+    FN_TRY(detect_at(b, s, rs));
     f->n = f->total < FN_FACES_MAX ? f->total : FN_FACES_MAX;
     if (!b->p.embed || f->n == 0) return FN_OK;
     int k = b->p.max_embed > 0 && b->p.max_embed < f->n ? b->p.max_embed : f->n;
     FN_TRY(reserve_crops(s, k));
-    for (int i = 0; i < k; i++) FN_TRY(fn_engine_align_into(b->e, &f->img, &f->faces[i], &s->crops[i], rs));
+    if (k > s->sharp_cap) {
+        float *p = realloc(s->sharp, (size_t)k * sizeof *p);
+        if (!p) return fn_fail(FN_ERR_NOMEM, "out of memory for %d faces", k);
+        s->sharp = p;
+        s->sharp_cap = k;
+    }
+    for (int i = 0; i < k; i++) {
+        FN_TRY(fn_engine_align_into(b->e, &f->img, &f->faces[i], &s->crops[i], rs));
+        s->sharp[i] = (float)fn_image_sharpness(&s->crops[i]);
+    }
     s->ncrops = k;
     return FN_OK;
 }
@@ -189,6 +237,8 @@ static fn_status check_params(fn_engine *e, const fn_batch_params *p)
     if (p->workers < 0 || p->workers > 256) return fn_fail(FN_ERR_ARG, "batch: workers %d is outside 0..256", p->workers);
     if (p->batch < 0 || p->batch > 4096) return fn_fail(FN_ERR_ARG, "batch: batch %d is outside 0..4096", p->batch);
     if (p->window < 0 || p->window > 65536) return fn_fail(FN_ERR_ARG, "batch: window %d is outside 0..65536", p->window);
+    if (p->max_side < 0 || (p->max_side > 0 && p->max_side < 64))
+        return fn_fail(FN_ERR_ARG, "batch: max_side %d is neither 0 (full resolution) nor at least 64 pixels", p->max_side);
     if (p->max_embed < 0) return fn_fail(FN_ERR_ARG, "batch: max_embed %d is negative", p->max_embed);
     if (p->skip && !p->hash) return fn_fail(FN_ERR_ARG, "batch: a skip callback needs hash = 1");
     if (p->embed && fn_engine_dim(e) == 0) return fn_fail(FN_ERR_ARG, "batch: this engine was created without an embedding model");
@@ -363,6 +413,7 @@ fn_status fn_batch_next(fn_batch *b, const fn_batch_result **out)
     pthread_mutex_unlock(&b->mu);
     s->r.error = s->err;
     s->r.faces = &s->f;
+    s->r.sharpness = s->r.n_embedded > 0 && !b->p.aligned ? s->sharp : NULL;
     *out = &s->r;
     return FN_OK;
 }
@@ -380,6 +431,8 @@ void fn_batch_free(fn_batch *b)
         fn_faces_free(&s->f);
         for (int k = 0; k < s->crops_cap; k++) fn_image_free(&s->crops[k]);
         free(s->crops);
+        fn_image_free(&s->work);
+        free(s->sharp);
     }
     pthread_mutex_destroy(&b->mu);
     pthread_cond_destroy(&b->cv_work);

@@ -22,6 +22,10 @@ int fn_cmd_eval(int argc, char **argv);
 int fn_cmd_eval_pairs(int argc, char **argv);
 int fn_cmd_calibrate(int argc, char **argv);
 int fn_cmd_watch(int argc, char **argv);
+int fn_cmd_scan(int argc, char **argv);
+int fn_cmd_cluster(int argc, char **argv);
+int fn_cmd_people(int argc, char **argv);
+int fn_cmd_eval_cluster(int argc, char **argv);
 
 /* Add a line here when adding a cmd_*.c file. */
 #define FN_CLI_COMMANDS \
@@ -36,6 +40,10 @@ int fn_cmd_watch(int argc, char **argv);
     { "eval-pairs", "LFW-style verification accuracy on a pairs file", fn_cmd_eval_pairs }, \
     { "calibrate", "choose and store a gallery's threshold for a false accept rate", fn_cmd_calibrate }, \
     { "watch", "name the people in a video, camera or stream as they come and go", fn_cmd_watch }, \
+    { "scan", "photo library: find and store every face of every photo under folders", fn_cmd_scan }, \
+    { "cluster", "photo library: group the scanned faces into people", fn_cmd_cluster }, \
+    { "people", "photo library: list, name, merge, move, export the groups", fn_cmd_people }, \
+    { "eval-cluster", "clustering quality (pairwise, BCubed) on a folder-per-person tree", fn_cmd_eval_cluster }, \
     { "version", "print the version and the compute backends", fn_cmd_version },
 
 #endif

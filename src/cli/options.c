@@ -8,6 +8,7 @@
 
 static const char *const select_values[] = {"prob", "largest", "center", NULL};
 static const char *const detector_values[] = {"mtcnn", "haar", NULL};
+static const char *const method_values[] = {"whispers", "dbscan", "average", NULL};
 
 #define FLAG(n, s, h) {.name = n, .short_name = s, .kind = FN_ARG_FLAG, .help = h}
 #define PATH(n, s, mv, h) {.name = n, .short_name = s, .kind = FN_ARG_PATH, .metavar = mv, .help = h}
@@ -103,6 +104,17 @@ const fn_cli_option fn_cli_options[FN_O_COUNT] = {
     [FN_O_REALTIME] = FLAG("realtime", 0, "read a file at its own frame rate, dropping frames like a camera"),
     [FN_O_MAX_FRAMES] = {.name = "max-frames", .kind = FN_ARG_INT, .metavar = "N", .min = 1, .max = 1e12,
                          .help = "stop after N frames", .meaning = "a number of frames"},
+    [FN_O_MAX_SIDE] = {.name = "max-side", .kind = FN_ARG_INT, .metavar = "PX", .min = 0, .max = 30000,
+                       .help = "working resolution: photos are reduced to this longer side before detection "
+                               "(0: full resolution)",
+                       .meaning = "a number of pixels", .note = "(values under 64 are refused by the scan)"},
+    [FN_O_METHOD] = {.name = "method", .kind = FN_ARG_ENUM, .metavar = "M", .values = method_values,
+                     .help = "clustering method: Chinese whispers, DBSCAN, agglomerative average linkage"},
+    [FN_O_RECLUSTER] = FLAG("recluster", 0, "cluster every face again (named and corrected groups stay)"),
+    [FN_O_TO] = {.name = "to", .kind = FN_ARG_STRING, .metavar = "GROUP", .help = "the group (id or name; new: a new group)"},
+    [FN_O_MIN_QUALITY] = {.name = "min-quality", .kind = FN_ARG_FLOAT, .metavar = "Q", .min = 0, .max = 1,
+                          .help = "faces below this quality do not seed groups (attached afterwards or noise)",
+                          .meaning = "a face quality score"},
 };
 
 /* ---- values ---------------------------------------------------------- */

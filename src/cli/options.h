@@ -38,6 +38,8 @@ typedef enum fn_cli_opt {
     FN_O_NAME, FN_O_CAMERA, FN_O_FRAMES, FN_O_SECONDS, FN_O_SAVE,
     /* video */
     FN_O_EVERY, FN_O_HEADLESS, FN_O_REALTIME, FN_O_MAX_FRAMES, FN_O_DETECT_SCALE,
+    /* photo libraries */
+    FN_O_MAX_SIDE, FN_O_METHOD, FN_O_RECLUSTER, FN_O_TO, FN_O_MIN_QUALITY,
     FN_O_COUNT
 } fn_cli_opt;
 

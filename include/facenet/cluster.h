@@ -1,0 +1,125 @@
+/* facenet/cluster.h — grouping unlabelled faces into people: the
+ * neighbour graph (k nearest neighbours of every embedding), three
+ * clustering methods on it, and the scores that compare a grouping with the
+ * true identities.  Takes embeddings only: no images, no gallery, no files.
+ *
+ * Distances are Euclidean on L2-normalised embeddings (0..2), the same
+ * scale as every threshold of the library (fn_engine_threshold).
+ */
+#ifndef FACENET_CLUSTER_H
+#define FACENET_CLUSTER_H
+
+#include "facenet/core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#pragma GCC visibility push(default)
+
+/* ---------------------------------------------------------- neighbours */
+
+/* A k-nearest-neighbour search: for each of the n rows of x (n x d,
+ * row-major, L2-normalised), its k nearest *other* rows with distance at
+ * most max_dist, nearest first (ties: lower index first): idx and dist are
+ * n x k; slots past the last neighbour found get idx -1 and dist INFINITY.
+ * The clustering calls it through this type, so an approximate index (FAISS)
+ * can replace the exact search without touching the methods. */
+typedef fn_status (*fn_knn_search)(void *user, const float *x, int n, int d, int k, float max_dist, int32_t *idx,
+                                   float *dist);
+
+/* The exact search: blocks of 256 queries scored against every row with one
+ * BLAS matrix product each (d^2 = 2 - 2 x.y), a bounded heap of k per row.
+ * O(n^2 d) time, O(256 n + n k) memory.  user is unused (NULL).  FN_ERR_ARG
+ * for n < 0, d < 1, k < 1; FN_ERR_NOMEM. */
+fn_status fn_knn_exact(void *user, const float *x, int n, int d, int k, float max_dist, int32_t *idx, float *dist);
+
+/* ---------------------------------------------------------- clustering */
+
+typedef enum fn_cluster_method {
+    FN_CLUSTER_WHISPERS = 0,  /* Chinese whispers (Biemann 2006) on the graph of pairs closer than the
+                                 threshold, each edge weight 1, as dlib's chinese_whispers and its
+                                 face-clustering example; passes in a seeded random order */
+    FN_CLUSTER_DBSCAN,        /* DBSCAN (Ester et al. 1996): eps = threshold, min_points counting the point */
+    FN_CLUSTER_AVERAGE        /* agglomerative, average linkage (UPGMA): merge the closest pair of groups
+                                 while their mean pairwise distance is at most the threshold; pairs the
+                                 kNN graph does not hold count as distance 2 (the maximum) */
+} fn_cluster_method;
+
+/* "whispers", "dbscan", "average". */
+const char *fn_cluster_method_name(fn_cluster_method m);
+/* The method named s (the names above); FN_ERR_ARG otherwise. */
+fn_status fn_cluster_method_parse(const char *s, fn_cluster_method *m);
+
+/* The default method and threshold, for MobileFaceNet embeddings (the
+ * default model).  Chosen by `facenet eval-cluster --train-pairs
+ * pairsDevTrain.txt` on the LFW development images of the people named in
+ * pairsDevTrain.txt only (3,443 images; their people are disjoint from
+ * pairsDevTest.txt's): the best BCubed F1 of every method and threshold
+ * there was average linkage at 0.90 (0.9821; Chinese whispers 0.9817 at
+ * 0.90, DBSCAN 0.9792 at 0.90).  On the other 1,549 images it scores
+ * BCubed F1 0.9847 (README, "Photo library").  Another model:
+ * fn_cluster_default_threshold. */
+#define FN_CLUSTER_DEFAULT_METHOD FN_CLUSTER_AVERAGE
+#define FN_CLUSTER_DEFAULT_THRESHOLD 0.90f
+/* The threshold for a model whose verification threshold (fn_engine_threshold,
+ * best accuracy on LFW DevTrain pairs) is verify_threshold: the same ratio as
+ * the default's to MobileFaceNet's verification threshold (1.09), since a
+ * grouping must keep its precision over chains of pairs, not one pair. */
+float fn_cluster_default_threshold(float verify_threshold);
+
+typedef struct fn_cluster_params {
+    fn_cluster_method method;
+    float threshold;         /* Euclidean distance: graph edges (whispers), eps (DBSCAN), the merge
+                                limit (average) */
+    int k;                   /* neighbours per face in the graph (0: 64; average: at least 256) */
+    int iterations;          /* whispers: passes over all nodes (0: 100, dlib's default) */
+    int min_points;          /* DBSCAN: neighbours within eps, the point included, of a core point (0: 2) */
+    uint64_t seed;           /* whispers: the order of visits (same seed, same result) */
+    float attach_threshold;  /* a face that may not seed (seed_ok 0) joins the group of its nearest
+                                seeding face when within this distance, else it is noise;
+                                0: threshold */
+    fn_knn_search knn;       /* NULL: fn_knn_exact */
+    void *knn_user;
+} fn_cluster_params;
+
+void fn_cluster_params_init(fn_cluster_params *p);
+
+/* Groups n embeddings x (n x d, L2-normalised).  seed_ok (NULL: all 1):
+ * faces with 0 (low quality: tiny, blurred, turned away) take no part in
+ * forming groups and are attached afterwards (attach_threshold) or left as
+ * noise.  labels (n): 0..*n_groups-1, numbered in order of each group's
+ * first face; -1 = noise (DBSCAN's noise, an unattached low-quality face).
+ * Deterministic for a given input and seed.  FN_ERR_ARG for a bad
+ * parameter (names it), FN_ERR_NOMEM. */
+fn_status fn_cluster(const float *x, int n, int d, const unsigned char *seed_ok, const fn_cluster_params *p,
+                     int *labels, int *n_groups);
+
+/* ---------------------------------------------------------- scores */
+
+/* A grouping against the truth.  Pairwise: over all pairs of faces, a pair
+ * in one predicted group is a true positive when both are one person.
+ * BCubed (Bagga & Baldwin 1998; Amigó et al. 2009): per face, the share of
+ * its group that is its person (precision) and the share of its person in
+ * its group (recall), averaged over faces.  Noise (-1) counts as a group of
+ * its own face.  A precision with no predicted pair is 1. */
+typedef struct fn_cluster_scores {
+    double pair_precision, pair_recall, pair_f1;
+    double bcubed_precision, bcubed_recall, bcubed_f1;
+    int n_groups;        /* predicted groups of 2 or more faces */
+    int n_noise;         /* faces labelled -1 */
+    int n_singletons;    /* faces alone in their group (noise included) */
+    int n_mixed;         /* predicted groups holding faces of two or more people */
+    int n_people;        /* distinct truth labels */
+} fn_cluster_scores;
+
+/* truth: n labels >= 0; pred: n labels >= -1.  FN_ERR_ARG for n < 1 or a
+ * negative truth label. */
+fn_status fn_cluster_score(const int *truth, const int *pred, int n, fn_cluster_scores *out);
+
+#pragma GCC visibility pop
+
+#ifdef __cplusplus
+}
+#endif
+#endif

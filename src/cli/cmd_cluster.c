@@ -1,0 +1,116 @@
+/* facenet cluster — group the photo library's faces into people. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "common.h"
+#include "engine_opts.h"
+#include "gallery_open.h"
+
+static const fn_cli_use uses[] = {
+    FN_USE_REQ(FN_O_GALLERY, "the library (scanned with `facenet scan`)"),
+    FN_USE_D(FN_O_METHOD, "average", NULL),
+    FN_USE_T(FN_O_THRESHOLD, "0.90 for MobileFaceNet (the model's verification threshold x 0.90/1.09)",
+             "faces closer than this are linked (Euclidean distance of L2-normalised embeddings)"),
+    FN_USE_D(FN_O_MIN_QUALITY, "0.25", NULL),
+    FN_USE(FN_O_RECLUSTER),
+    FN_USE_H(FN_O_JSON, "JSON Lines: one object per face {file, box, cluster, face} (cluster null: in no group)"),
+    FN_CLI_MODEL_USES,
+    FN_USE_END};
+
+static const fn_cli_spec spec = {
+    .verb = "cluster",
+    .usage = (const char *const[]){"--gallery LIB.db [--method M] [--threshold T] [--recluster] [--json]", NULL},
+    .description =
+        "Groups the library's faces into people without being told how many there are.\n"
+        "By default only faces in no group are placed: each joins the group its close\n"
+        "neighbours belong to, and the rest form new groups among themselves (by default\n"
+        "average linkage; chosen on LFW by `facenet eval-cluster`).  Groups\n"
+        "need two faces; a lone face stays in no group until a later scan brings its match.\n"
+        "Faces of low quality (tiny, blurred, turned away) never start a group.  With\n"
+        "--recluster every face is grouped again, except those of named or corrected\n"
+        "groups (`facenet people`), which never move.  A named group's new faces are\n"
+        "enrolled as that person, so `identify` knows them.",
+    .opts = uses, .min_args = 0, .max_args = 0, .args_name = "",
+    .examples = (const char *const[]){"facenet cluster --gallery photos.db",
+                                      "facenet cluster --gallery photos.db --json | head", NULL},
+    .exits = NULL,
+};
+
+static int print_face(void *ctx, const fn_library_face *f)
+{
+    (void)ctx;
+    if (f->not_face) return 0;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "file", f->path);
+    cJSON_AddItemToObject(o, "box", fn_cli_box(f->face.box));
+    if (f->group) cJSON_AddNumberToObject(o, "cluster", (double)f->group);
+    else cJSON_AddNullToObject(o, "cluster");
+    cJSON_AddNumberToObject(o, "face", (double)f->id);
+    cJSON_AddNumberToObject(o, "quality", f->quality);
+    fn_cli_emit(o);
+    return 0;
+}
+
+int fn_cmd_cluster(int argc, char **argv)
+{
+    fn_cli_args a;
+    fn_cli_engine ce;
+    int rc;
+    if (fn_cli_engine_parse(&ce, &spec, argc, argv, &a, &rc)) return rc;
+    const char *gpath = fn_cli_str(&a, FN_O_GALLERY);
+    fn_engine *e = NULL;
+    fn_gallery *g = NULL;
+    fn_library *l = NULL;
+    ce.opts.detector_only = 0;
+    if (fn_cli_engine_open(&ce, "cluster", &e) || fn_cli_gallery_open("cluster", gpath, e, 0, &g)) {
+        fn_engine_free(e);
+        return 1;
+    }
+    fn_gallery_model m = fn_gallery_model_of_engine(e);
+    fn_status s = fn_library_open(gpath, &m, &l);
+    fn_cluster_params p;
+    fn_cluster_params_init(&p);
+    static const fn_cluster_method methods[] = {FN_CLUSTER_WHISPERS, FN_CLUSTER_DBSCAN, FN_CLUSTER_AVERAGE};
+    p.method = methods[fn_cli_enum(&a, FN_O_METHOD, 2)];
+    p.threshold = (float)fn_cli_float(&a, FN_O_THRESHOLD, fn_cluster_default_threshold(fn_engine_threshold(e)));
+    float minq = (float)fn_cli_float(&a, FN_O_MIN_QUALITY, FN_LIBRARY_SEED_QUALITY);
+    fn_library_cluster_stats st;
+    double t0 = fn_now();
+    if (s == FN_OK) s = fn_library_cluster(l, &p, minq, fn_cli_flag(&a, FN_O_RECLUSTER), &st);
+    double secs = fn_now() - t0;
+    if (s == FN_OK) s = fn_library_sync_gallery(l, g);
+    if (s != FN_OK) {
+        rc = fn_cli_fail("cluster", s);
+        goto done;
+    }
+    int64_t groups = 0;
+    fn_library_count(l, NULL, NULL, &groups);
+    if (fn_cli_flag(&a, FN_O_JSON)) {
+        s = fn_library_faces(l, -1, print_face, NULL);
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "summary", "cluster");
+        cJSON_AddStringToObject(o, "method", fn_cluster_method_name(p.method));
+        cJSON_AddNumberToObject(o, "threshold", p.threshold);
+        cJSON_AddNumberToObject(o, "faces", st.faces);
+        cJSON_AddNumberToObject(o, "joined", st.joined);
+        cJSON_AddNumberToObject(o, "grouped", st.grouped);
+        cJSON_AddNumberToObject(o, "new_groups", st.new_groups);
+        cJSON_AddNumberToObject(o, "noise", st.noise);
+        cJSON_AddNumberToObject(o, "kept", st.kept);
+        cJSON_AddNumberToObject(o, "groups", (double)groups);
+        cJSON_AddNumberToObject(o, "seconds", secs);
+        fn_cli_emit(o);
+    } else {
+        printf("%d face(s): %d joined existing groups, %d formed %d new group(s), %d in no group, %d kept; "
+               "%lld group(s) in all (%s at %.3f, %.2f s)\n", st.faces, st.joined, st.grouped, st.new_groups,
+               st.noise, st.kept, (long long)groups, fn_cluster_method_name(p.method), p.threshold, secs);
+    }
+    rc = s == FN_OK ? 0 : fn_cli_fail("cluster", s);
+done:
+    fn_library_close(l);
+    fn_gallery_close(g);
+    fn_engine_free(e);
+    return rc;
+}

@@ -1,0 +1,240 @@
+/* facenet eval-cluster — clustering quality on a folder-per-person tree:
+ * pairwise and BCubed precision, recall and F1 of each method over a sweep
+ * of thresholds; with --train-pairs, each method's threshold is chosen on
+ * the people of that pairs file and reported on the others. */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "common.h"
+#include "engine_opts.h"
+
+static const fn_cli_use uses[] = {
+    FN_USE_REQ(FN_O_IMAGES, "DIR/<person>/*.jpg: the faces to group and their true identities"),
+    FN_USE_H(FN_O_TRAIN_PAIRS, "the people named in this pairs file choose each method's threshold; the scores "
+                               "reported are on the other people (LFW: pairsDevTrain.txt)"),
+    FN_USE_T(FN_O_METHOD, "all three", NULL),
+    FN_USE_H(FN_O_JSON, "JSON Lines: one object per method and threshold, then the chosen ones"),
+    FN_USE(FN_O_NO_CACHE),
+    FN_CLI_MODEL_USES, FN_CLI_DETECTOR_USES, FN_USE_T(FN_O_MIN_FACE, "20", NULL), FN_CLI_MTCNN_USES,
+    FN_USE_D(FN_O_SELECT, "center", "which face of an image is its person's (center: as the LFW protocols)"),
+    FN_USE_END};
+
+static const fn_cli_spec spec = {
+    .verb = "eval-cluster",
+    .usage = (const char *const[]){"--images DIR [--train-pairs TRAIN.txt] [--method M] [--json]", NULL},
+    .description =
+        "Embeds one face per image (chosen by --select; a centre crop when none is found, as\n"
+        "eval-pairs does; through the embedding cache), clusters them without the labels with\n"
+        "Chinese whispers, DBSCAN and average linkage at thresholds 0.60 to 1.10, and scores\n"
+        "each grouping against the folders: pairwise and BCubed precision, recall and F1,\n"
+        "groups holding two people (mixed).  With --train-pairs the images of the people in\n"
+        "that file are the tuning set: each method's best threshold (BCubed F1) is chosen on\n"
+        "them and reported on the other people's images.",
+    .opts = uses, .min_args = 0, .max_args = 0, .args_name = "",
+    .examples = (const char *const[]){
+        "facenet eval-cluster --images ../shared/datasets/lfw_view1/images "
+        "--train-pairs ../shared/datasets/lfw_view1/pairsDevTrain.txt", NULL},
+    .exits = NULL,
+};
+
+#define NT 11
+static const float sweep[NT] = {0.60f, 0.65f, 0.70f, 0.75f, 0.80f, 0.85f, 0.90f, 0.95f, 1.00f, 1.05f, 1.10f};
+
+typedef struct set { float *x; int *truth; int n; } set;
+
+static int name_cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static int score(const set *s, int dim, fn_cluster_method m, float t, fn_cluster_scores *sc, double *secs)
+{
+    fn_cluster_params p;
+    fn_cluster_params_init(&p);
+    p.method = m;
+    p.threshold = t;
+    int *labels = malloc((size_t)(s->n ? s->n : 1) * sizeof *labels), ng = 0;
+    if (!labels) return fn_cli_fail("eval-cluster", fn_fail(FN_ERR_NOMEM, "out of memory"));
+    double t0 = fn_now();
+    fn_status st = fn_cluster(s->x, s->n, dim, NULL, &p, labels, &ng);
+    *secs = fn_now() - t0;
+    if (st == FN_OK) st = fn_cluster_score(s->truth, labels, s->n, sc);
+    free(labels);
+    return st == FN_OK ? 0 : fn_cli_fail("eval-cluster", st);
+}
+
+static void report(int json, const char *split, fn_cluster_method m, float t, const fn_cluster_scores *c, double secs,
+                   const char *tag)
+{
+    if (json) {
+        cJSON *o = cJSON_CreateObject();
+        if (tag) cJSON_AddStringToObject(o, "chosen", tag);
+        cJSON_AddStringToObject(o, "split", split);
+        cJSON_AddStringToObject(o, "method", fn_cluster_method_name(m));
+        cJSON_AddNumberToObject(o, "threshold", t);
+        cJSON_AddNumberToObject(o, "pair_precision", c->pair_precision);
+        cJSON_AddNumberToObject(o, "pair_recall", c->pair_recall);
+        cJSON_AddNumberToObject(o, "pair_f1", c->pair_f1);
+        cJSON_AddNumberToObject(o, "bcubed_precision", c->bcubed_precision);
+        cJSON_AddNumberToObject(o, "bcubed_recall", c->bcubed_recall);
+        cJSON_AddNumberToObject(o, "bcubed_f1", c->bcubed_f1);
+        cJSON_AddNumberToObject(o, "groups", c->n_groups);
+        cJSON_AddNumberToObject(o, "singletons", c->n_singletons);
+        cJSON_AddNumberToObject(o, "mixed_groups", c->n_mixed);
+        cJSON_AddNumberToObject(o, "people", c->n_people);
+        cJSON_AddNumberToObject(o, "seconds", secs);
+        fn_cli_emit(o);
+        return;
+    }
+    printf("%-6s %-9s %5.2f  %6.4f %6.4f %6.4f   %6.4f %6.4f %6.4f  %6d %6d %5d  %.2fs%s%s\n", split,
+           fn_cluster_method_name(m), t, c->pair_precision, c->pair_recall, c->pair_f1, c->bcubed_precision,
+           c->bcubed_recall, c->bcubed_f1, c->n_groups, c->n_singletons, c->n_mixed, secs, tag ? "  <- " : "",
+           tag ? tag : "");
+}
+
+int fn_cmd_eval_cluster(int argc, char **argv)
+{
+    fn_cli_args a;
+    fn_cli_engine ce;
+    int rc;
+    if (fn_cli_engine_parse(&ce, &spec, argc, argv, &a, &rc)) return rc;
+    int json = fn_cli_flag(&a, FN_O_JSON);
+    const char *root = fn_cli_str(&a, FN_O_IMAGES);
+    /* people = the folders */
+    DIR *d = opendir(root);
+    if (!d) return fn_cli_error("eval-cluster", "%s: cannot read the folder", root);
+    fn_pathlist people = {0};
+    struct dirent *ent;
+    while ((ent = readdir(d)))
+        if (ent->d_name[0] != '.') fn_pathlist_add(&people, ent->d_name);
+    closedir(d);
+    qsort(people.items, (size_t)people.count, sizeof *people.items, name_cmp);
+    /* the tuning people */
+    unsigned char *tune = calloc((size_t)(people.count ? people.count : 1), 1);
+    const char *tp = fn_cli_str(&a, FN_O_TRAIN_PAIRS);
+    if (tp) {
+        fn_pairs *pairs = NULL;
+        fn_status s = fn_pairs_load(tp, &pairs);
+        if (s != FN_OK) {
+            free(tune);
+            fn_pathlist_free(&people);
+            return fn_cli_fail("eval-cluster", s);
+        }
+        for (size_t i = 0; i < pairs->n; i++)
+            for (int w = 0; w < 2; w++) {
+                const char *p = w ? pairs->items[i].path2 : pairs->items[i].path1;
+                const char *sl = strchr(p, '/');
+                size_t len = sl ? (size_t)(sl - p) : strlen(p);
+                for (int k = 0; k < people.count; k++)
+                    if (strlen(people.items[k]) == len && !strncmp(people.items[k], p, len)) tune[k] = 1;
+            }
+        fn_pairs_free(pairs);
+    }
+    fn_engine *e = NULL;
+    if (fn_cli_engine_open(&ce, "eval-cluster", &e)) {
+        free(tune);
+        fn_pathlist_free(&people);
+        return 1;
+    }
+    int dim = fn_engine_dim(e);
+    char cache[4200];
+    const char *cpath = fn_cli_flag(&a, FN_O_NO_CACHE) ? NULL : fn_cli_cache_path("eval-cluster", cache, sizeof cache);
+    fn_embedder x;
+    fn_status s = fn_embedder_init(&x, e, &ce.opts, ce.select, 0, FN_MISS_CENTER_CROP, cpath);
+    if (s != FN_OK) {
+        fn_engine_free(e);
+        free(tune);
+        fn_pathlist_free(&people);
+        return fn_cli_fail("eval-cluster", s);
+    }
+    /* every image of every person: all, tuning and test sets */
+    set all = {0}, tr = {0}, te = {0};
+    int cap = 0, missing = 0;
+    fn_progress prog;
+    fn_pathlist files = {0};
+    int *owner = NULL, nfiles = 0;
+    for (int k = 0; k < people.count; k++) {
+        char dir[4200];
+        snprintf(dir, sizeof dir, "%s/%s", root, people.items[k]);
+        char *arg = dir;
+        int before = files.count;
+        fn_cli_collect_images(&arg, 1, &files, NULL);
+        int *o = realloc(owner, (size_t)(files.count ? files.count : 1) * sizeof *o);
+        if (!o) break;
+        owner = o;
+        for (int i = before; i < files.count; i++) owner[i] = k;
+    }
+    nfiles = files.count;
+    cap = nfiles ? nfiles : 1;
+    all.x = malloc((size_t)cap * dim * sizeof(float));
+    all.truth = malloc((size_t)cap * sizeof(int));
+    tr.x = malloc((size_t)cap * dim * sizeof(float));
+    tr.truth = malloc((size_t)cap * sizeof(int));
+    te.x = malloc((size_t)cap * dim * sizeof(float));
+    te.truth = malloc((size_t)cap * sizeof(int));
+    fn_progress_start(&prog, "embedding", nfiles);
+    for (int i = 0; i < nfiles && all.x && tr.x && te.x; i++) {
+        fn_embed_result r;
+        float *dst = all.x + (size_t)all.n * dim;
+        s = fn_embedder_run(&x, files.items[i], &r, dst, NULL);
+        fn_progress_step(&prog, files.items[i]);
+        if (s != FN_OK || !r.has_emb) {
+            missing++;
+            continue;
+        }
+        all.truth[all.n++] = owner[i];
+        set *t = tune[owner[i]] ? &tr : &te;
+        memcpy(t->x + (size_t)t->n * dim, dst, (size_t)dim * sizeof(float));
+        t->truth[t->n++] = owner[i];
+    }
+    fn_progress_end(&prog);
+    fn_embedder_close(&x);
+    if (!json)
+        printf("%d images of %d people embedded (%d without an embedding); tuning set %d, test set %d (model %s)\n"
+               "%-6s %-9s %5s  %6s %6s %6s   %6s %6s %6s  %6s %6s %5s\n",
+               all.n, people.count, missing, tr.n, te.n, fn_engine_model_id(e), "split", "method", "thr", "pairP",
+               "pairR", "pairF1", "B3 P", "B3 R", "B3 F1", "groups", "single", "mixed");
+    int nm = fn_cli_given(&a, FN_O_METHOD) ? 1 : 3;
+    fn_cluster_method ms[3] = {FN_CLUSTER_WHISPERS, FN_CLUSTER_DBSCAN, FN_CLUSTER_AVERAGE};
+    if (nm == 1) ms[0] = ms[fn_cli_enum(&a, FN_O_METHOD, 0)];
+    rc = 0;
+    for (int mi = 0; !rc && mi < nm && all.n > 0; mi++) {
+        float best_t = sweep[0];
+        double best_f = -1;
+        for (int ti = 0; !rc && ti < NT; ti++) {
+            fn_cluster_scores c;
+            double secs;
+            const set *on = tr.n ? &tr : &all;
+            rc = score(on, dim, ms[mi], sweep[ti], &c, &secs);
+            if (rc) break;
+            report(json, tr.n ? "tune" : "all", ms[mi], sweep[ti], &c, secs, NULL);
+            if (c.bcubed_f1 > best_f) { best_f = c.bcubed_f1; best_t = sweep[ti]; }
+            if (tr.n && te.n) {
+                rc = score(&te, dim, ms[mi], sweep[ti], &c, &secs);
+                if (!rc) report(json, "test", ms[mi], sweep[ti], &c, secs, NULL);
+            }
+        }
+        if (!rc && tr.n && te.n) {
+            fn_cluster_scores c;
+            double secs;
+            rc = score(&te, dim, ms[mi], best_t, &c, &secs);
+            if (!rc) report(json, "test", ms[mi], best_t, &c, secs, "chosen on the tuning set");
+            if (!rc) rc = score(&all, dim, ms[mi], best_t, &c, &secs);
+            if (!rc) report(json, "all", ms[mi], best_t, &c, secs, "chosen on the tuning set");
+        }
+    }
+    if (!rc && all.n > 0) {
+        fn_cluster_scores c;
+        double secs;
+        float t = fn_cluster_default_threshold(fn_engine_threshold(e));
+        rc = score(&all, dim, FN_CLUSTER_DEFAULT_METHOD, t, &c, &secs);
+        if (!rc) report(json, "all", FN_CLUSTER_DEFAULT_METHOD, t, &c, secs, "the default");
+    }
+    free(all.x); free(all.truth); free(tr.x); free(tr.truth); free(te.x); free(te.truth);
+    free(owner);
+    free(tune);
+    fn_pathlist_free(&files);
+    fn_pathlist_free(&people);
+    fn_engine_free(e);
+    return rc;
+}

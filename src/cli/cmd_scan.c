@@ -1,0 +1,159 @@
+/* facenet scan — the photo library's scan: every face of every photo under
+ * the given folders into the library tables of a gallery file
+ * (include/facenet/library.h), incrementally. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "common.h"
+#include "engine_opts.h"
+#include "gallery_open.h"
+
+static const fn_cli_use uses[] = {
+    FN_USE_REQ(FN_O_GALLERY, "the library: a gallery file (created if missing) that also holds the scanned faces"),
+    FN_USE_T(FN_O_MAX_SIDE, "1600 (FN_SCAN_DEFAULT_SIDE)", NULL),
+    FN_USE_H(FN_O_JSON, "JSON Lines: one object per file {file, action, faces[, from, error]}, then a summary"),
+    FN_USE(FN_O_VERBOSE),
+    FN_USE_D(FN_O_JOBS, "0", NULL),
+    FN_USE_D(FN_O_BATCH, "32", NULL),
+    FN_CLI_ENGINE_USES,
+    FN_USE_END};
+
+static const fn_cli_spec spec = {
+    .verb = "scan",
+    .usage = (const char *const[]){"--gallery LIB.db [--max-side PX] [--json] PATH...", NULL},
+    .description =
+        "Finds every face in every photo (.jpg, .jpeg, .png) under the PATHs, recursively, and\n"
+        "stores each face's file, box, landmarks, probability, quality (size, sharpness, pose)\n"
+        "and embedding in the library tables of LIB.db.  Photos are reduced to the working\n"
+        "resolution (--max-side) before detection; faces are aligned from the full picture.\n"
+        "Incremental: a file with the same path, size and time is not read; a changed time\n"
+        "with the same content (SHA-256) is not analysed; a file moved or renamed is\n"
+        "recognised by its content and keeps its faces and groups; the faces of a file that\n"
+        "is gone from the PATHs are removed.  Written in transactions of 64 files (or one\n"
+        "second): after an interruption (even kill -9) run it again to finish.\n"
+        "Then: `facenet cluster --gallery LIB.db`, `facenet people --gallery LIB.db list`.",
+    .opts = uses, .min_args = 1, .max_args = -1, .args_name = "PATH...",
+    .examples = (const char *const[]){"facenet scan --gallery photos.db ~/Pictures",
+                                      "facenet scan --gallery photos.db --max-side 2000 --json /media/camera", NULL},
+    .exits = (const fn_cli_exit[]){{1, "failure: the library or the model could not be opened, or writing failed"},
+                                   {0, NULL}},
+};
+
+typedef struct scan_ui {
+    int json, verbose;
+    fn_progress prog;
+} scan_ui;
+
+static int on_file(void *user, const fn_scan_event *ev)
+{
+    scan_ui *u = user;
+    if (u->json) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "file", ev->path);
+        cJSON_AddStringToObject(o, "action", fn_scan_action_name(ev->action));
+        cJSON_AddNumberToObject(o, "faces", ev->faces);
+        if (ev->from) cJSON_AddStringToObject(o, "from", ev->from);
+        if (ev->error) cJSON_AddStringToObject(o, "error", ev->error);
+        fn_cli_emit(o);
+        return 0;
+    }
+    if (ev->action == FN_SCAN_FAILED) {
+        fn_progress_end(&u->prog);
+        fprintf(stderr, "warning: skipped: %s\n", ev->error);
+    } else if (ev->action == FN_SCAN_MOVED && u->verbose) {
+        fn_progress_end(&u->prog);
+        fprintf(stderr, "%s: moved from %s (%d faces kept)\n", ev->path, ev->from, ev->faces);
+    } else if (ev->action == FN_SCAN_REMOVED && u->verbose) {
+        fn_progress_end(&u->prog);
+        fprintf(stderr, "%s: gone (%d faces removed)\n", ev->path, ev->faces);
+    }
+    if (ev->action != FN_SCAN_REMOVED) fn_progress_step(&u->prog, ev->path);
+    return 0;
+}
+
+int fn_cmd_scan(int argc, char **argv)
+{
+    fn_cli_args a;
+    fn_cli_engine ce;
+    int rc;
+    if (fn_cli_engine_parse(&ce, &spec, argc, argv, &a, &rc)) return rc;
+    scan_ui u = {fn_cli_flag(&a, FN_O_JSON), fn_cli_flag(&a, FN_O_VERBOSE), {0}};
+    fn_pathlist files = {0}, skipped = {0};
+    if (fn_cli_collect_images(a.pos, a.npos, &files, &skipped) != 0) {
+        fn_pathlist_free(&files);
+        fn_pathlist_free(&skipped);
+        return 1;
+    }
+    fn_cli_report_skipped("scan", &skipped, u.json, u.verbose);
+    fn_pathlist_free(&skipped);
+    fn_engine *e = NULL;
+    fn_gallery *g = NULL;
+    fn_library *l = NULL;
+    const char *gpath = fn_cli_str(&a, FN_O_GALLERY);
+    if (fn_cli_engine_open(&ce, "scan", &e) || fn_cli_gallery_open("scan", gpath, e, FN_GALLERY_CREATE, &g)) {
+        fn_engine_free(e);
+        fn_pathlist_free(&files);
+        return 1;
+    }
+    fn_gallery_close(g);   /* the file is a gallery now; the library has its own connection */
+    fn_gallery_model m = fn_gallery_model_of_engine(e);
+    fn_status s = fn_library_open(gpath, &m, &l);
+    if (s != FN_OK) {
+        rc = fn_cli_fail("scan", s);
+        goto done;
+    }
+    fn_scan_params p;
+    fn_scan_params_init(&p);
+    if (fn_cli_given(&a, FN_O_MAX_SIDE)) {
+        long long side = fn_cli_int(&a, FN_O_MAX_SIDE, 0);
+        if (side != 0 && side < 64) {
+            rc = fn_cli_usage("scan", "--max-side %lld: under 64 pixels no face can be found (0: full resolution)", side);
+            goto done;
+        }
+        p.max_side = side == 0 ? -1 : (int)side;
+    }
+    p.workers = (int)fn_cli_int(&a, FN_O_JOBS, 0);
+    p.batch = (int)fn_cli_int(&a, FN_O_BATCH, 32);
+    fn_progress_start(&u.prog, "scanning", files.count);
+    fn_scan_stats st;
+    double t0 = fn_now();
+    s = fn_library_scan(l, e, (const char *const *)files.items, files.count, (const char *const *)a.pos, a.npos, &p,
+                        on_file, &u, &st);
+    double secs = fn_now() - t0;
+    fn_progress_end(&u.prog);
+    if (s != FN_OK) {
+        rc = fn_cli_fail("scan", s);
+        goto done;
+    }
+    int analysed = st.added + st.changed;
+    if (u.json) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "summary", "scan");
+        cJSON_AddNumberToObject(o, "files", st.files);
+        cJSON_AddNumberToObject(o, "new", st.added);
+        cJSON_AddNumberToObject(o, "changed", st.changed);
+        cJSON_AddNumberToObject(o, "unchanged", st.unchanged);
+        cJSON_AddNumberToObject(o, "touched", st.touched);
+        cJSON_AddNumberToObject(o, "moved", st.moved);
+        cJSON_AddNumberToObject(o, "removed", st.removed);
+        cJSON_AddNumberToObject(o, "failed", st.failed);
+        cJSON_AddNumberToObject(o, "faces_added", (double)st.faces_added);
+        cJSON_AddNumberToObject(o, "faces_removed", (double)st.faces_removed);
+        cJSON_AddNumberToObject(o, "seconds", secs);
+        cJSON_AddNumberToObject(o, "analysed_per_second", secs > 0 ? analysed / secs : 0);
+        fn_cli_emit(o);
+    } else {
+        printf("%d file(s): %d new, %d changed, %d unchanged, %d touched, %d moved, %d removed, %d unreadable; "
+               "%lld face(s) added, %lld removed (%.1f s, %.1f analysed/s)\n", st.files, st.added, st.changed,
+               st.unchanged, st.touched, st.moved, st.removed, st.failed, (long long)st.faces_added,
+               (long long)st.faces_removed, secs, secs > 0 ? analysed / secs : 0.0);
+    }
+    rc = 0;
+done:
+    fn_library_close(l);
+    fn_engine_free(e);
+    fn_pathlist_free(&files);
+    return rc;
+}

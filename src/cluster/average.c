@@ -1,0 +1,209 @@
+/* average.c — agglomerative clustering with average linkage (UPGMA) on a
+ * kNN graph: repeatedly merge the two groups of least mean pairwise
+ * distance while it is at most the threshold.  Pairs outside the graph count
+ * as distance 2 (the largest between unit vectors), so a merge the graph
+ * cannot justify never happens.  A heap of candidate pairs with lazy
+ * deletion (a version per group); a merge folds the smaller group's links
+ * into the larger's.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cluster/cluster.h"
+#include "core/error.h"
+
+#define FAR 2.0   /* the distance of a pair the graph does not hold */
+
+typedef struct link { int other; int cnt; double sum; } link;
+typedef struct links { link *v; int n, cap; } links;
+typedef struct cand { double avg; int a, b; unsigned va, vb; } cand;
+
+typedef struct agg {
+    links *adj;
+    int *pos;           /* pos[c]: c's index in the list being merged into, -1 otherwise */
+    int *size, *parent;
+    unsigned *ver;
+    cand *heap;
+    size_t nh, caph;
+    double threshold;
+} agg;
+
+static int cand_less(const cand *x, const cand *y)
+{
+    if (x->avg != y->avg) return x->avg < y->avg;
+    int xa = x->a < x->b ? x->a : x->b, ya = y->a < y->b ? y->a : y->b;
+    if (xa != ya) return xa < ya;
+    int xb = x->a < x->b ? x->b : x->a, yb = y->a < y->b ? y->b : y->a;
+    return xb < yb;
+}
+
+static int push(agg *g, cand c)
+{
+    if (g->nh == g->caph) {
+        size_t cap = g->caph ? 2 * g->caph : 1024;
+        cand *p = realloc(g->heap, cap * sizeof *p);
+        if (!p) return -1;
+        g->heap = p;
+        g->caph = cap;
+    }
+    size_t i = g->nh++;
+    g->heap[i] = c;
+    while (i > 0) {
+        size_t p = (i - 1) / 2;
+        if (!cand_less(&g->heap[i], &g->heap[p])) break;
+        cand t = g->heap[i]; g->heap[i] = g->heap[p]; g->heap[p] = t;
+        i = p;
+    }
+    return 0;
+}
+
+static cand pop(agg *g)
+{
+    cand top = g->heap[0];
+    g->heap[0] = g->heap[--g->nh];
+    size_t i = 0;
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < g->nh && cand_less(&g->heap[l], &g->heap[m])) m = l;
+        if (r < g->nh && cand_less(&g->heap[r], &g->heap[m])) m = r;
+        if (m == i) break;
+        cand t = g->heap[i]; g->heap[i] = g->heap[m]; g->heap[m] = t;
+        i = m;
+    }
+    return top;
+}
+
+static int append(links *l, int other, int cnt, double sum)
+{
+    if (l->n == l->cap) {
+        int cap = l->cap ? 2 * l->cap : 8;
+        link *p = realloc(l->v, (size_t)cap * sizeof *p);
+        if (!p) return -1;
+        l->v = p;
+        l->cap = cap;
+    }
+    l->v[l->n++] = (link){other, cnt, sum};
+    return 0;
+}
+
+static void drop(links *l, int other)
+{
+    for (int i = 0; i < l->n; i++)
+        if (l->v[i].other == other) {
+            l->v[i] = l->v[--l->n];
+            return;
+        }
+}
+
+static double mean(const agg *g, int a, const link *k)
+{
+    double pairs = (double)g->size[a] * g->size[k->other];
+    return (k->sum + (pairs - k->cnt) * FAR) / pairs;
+}
+
+static int root(int *parent, int i)
+{
+    while (parent[i] != i) i = parent[i] = parent[parent[i]];
+    return i;
+}
+
+/* In other's list, the link to gone becomes a link to keep (added to an
+ * existing one): one pass. */
+static int relink(links *l, int gone, int keep)
+{
+    int ig = -1, ik = -1;
+    for (int i = 0; i < l->n && (ig < 0 || ik < 0); i++) {
+        if (l->v[i].other == gone) ig = i;
+        else if (l->v[i].other == keep) ik = i;
+    }
+    if (ig < 0) return 0;
+    if (ik < 0) {
+        l->v[ig].other = keep;
+        return 0;
+    }
+    l->v[ik].cnt += l->v[ig].cnt;
+    l->v[ik].sum += l->v[ig].sum;
+    l->v[ig] = l->v[--l->n];
+    return 0;
+}
+
+/* Fold group `gone` into `keep` and queue keep's new pair means. */
+static int merge(agg *g, int keep, int gone)
+{
+    links *lk = &g->adj[keep], *lg = &g->adj[gone];
+    for (int i = 0; i < lk->n; i++) g->pos[lk->v[i].other] = i;
+    for (int i = 0; i < lg->n; i++) {
+        link k = lg->v[i];
+        if (k.other == keep) continue;
+        int at = g->pos[k.other];
+        if (at >= 0) {
+            lk->v[at].cnt += k.cnt;
+            lk->v[at].sum += k.sum;
+        } else {
+            if (append(lk, k.other, k.cnt, k.sum)) return -1;
+            g->pos[k.other] = lk->n - 1;
+        }
+        relink(&g->adj[k.other], gone, keep);
+    }
+    for (int i = 0; i < lk->n; i++) g->pos[lk->v[i].other] = -1;
+    drop(lk, gone);
+    free(lg->v);
+    memset(lg, 0, sizeof *lg);
+    g->size[keep] += g->size[gone];
+    g->size[gone] = 0;
+    g->parent[gone] = keep;
+    g->ver[keep]++;
+    g->ver[gone]++;
+    /* a pair over the threshold can only change by another merge, which queues it again */
+    for (int i = 0; i < lk->n; i++) {
+        const link *k = &lk->v[i];
+        double m = mean(g, keep, k);
+        if (m <= g->threshold && push(g, (cand){m, keep, k->other, g->ver[keep], g->ver[k->other]})) return -1;
+    }
+    return 0;
+}
+
+fn_status fn_cluster_average(int n, int k, const int32_t *knn_idx, const float *knn_dist, const unsigned char *seed_ok,
+                             float threshold, int *labels)
+{
+    fn_cgraph gr;
+    FN_TRY(fn_cgraph_build(n, k, knn_idx, knn_dist, (float)FAR, seed_ok, &gr));
+    agg g = {0};
+    g.threshold = threshold;
+    g.adj = calloc((size_t)n, sizeof *g.adj);
+    g.size = malloc((size_t)n * sizeof *g.size);
+    g.parent = malloc((size_t)n * sizeof *g.parent);
+    g.ver = calloc((size_t)n, sizeof *g.ver);
+    g.pos = malloc((size_t)n * sizeof *g.pos);
+    int bad = !g.adj || !g.size || !g.parent || !g.ver || !g.pos;
+    for (int i = 0; !bad && i < n; i++) g.pos[i] = -1;
+    for (int i = 0; !bad && i < n; i++) {
+        g.size[i] = 1;
+        g.parent[i] = i;
+        for (int64_t e = gr.start[i]; !bad && e < gr.start[i + 1]; e++) {
+            bad = append(&g.adj[i], gr.nbr[e], 1, gr.dist[e]) != 0;   /* the graph's rows hold each pair once */
+            if (!bad && i < gr.nbr[e] && gr.dist[e] <= threshold) bad = push(&g, (cand){gr.dist[e], i, gr.nbr[e], 0, 0}) != 0;
+        }
+    }
+    fn_cgraph_free(&gr);
+    while (!bad && g.nh > 0) {
+        cand c = pop(&g);
+        if (!g.size[c.a] || !g.size[c.b] || g.ver[c.a] != c.va || g.ver[c.b] != c.vb) continue;
+        if (c.avg > threshold) break;
+        int keep = c.a, gone = c.b;
+        if (g.size[gone] > g.size[keep] || (g.size[gone] == g.size[keep] && gone < keep)) {
+            keep = c.b;
+            gone = c.a;
+        }
+        bad = merge(&g, keep, gone) != 0;
+    }
+    for (int i = 0; !bad && i < n; i++) labels[i] = seed_ok && !seed_ok[i] ? -1 : root(g.parent, i);
+    for (int i = 0; g.adj && i < n; i++) free(g.adj[i].v);
+    free(g.adj);
+    free(g.size);
+    free(g.parent);
+    free(g.ver);
+    free(g.pos);
+    free(g.heap);
+    return bad ? fn_fail(FN_ERR_NOMEM, "cluster: out of memory merging %d faces", n) : FN_OK;
+}

@@ -1,0 +1,30 @@
+/* cluster.h — what the clustering methods share inside src/cluster: the
+ * symmetric neighbour graph built from a kNN search.  Public API:
+ * include/facenet/cluster.h.
+ */
+#ifndef FN_CLUSTER_INTERNAL_H
+#define FN_CLUSTER_INTERNAL_H
+
+#include "facenet/cluster.h"
+
+/* Compressed rows: the neighbours of i are nbr[start[i] .. start[i+1]), with
+ * their distances, sorted by index, each edge present in both rows. */
+typedef struct fn_cgraph {
+    int n;
+    int64_t *start;
+    int32_t *nbr;
+    float *dist;
+} fn_cgraph;
+
+/* The graph of pairs (i, j) with j among i's k nearest (or i among j's)
+ * within max_dist, both allowed by seed_ok (NULL: all).  knn_idx/knn_dist:
+ * the n x k search result. */
+fn_status fn_cgraph_build(int n, int k, const int32_t *knn_idx, const float *knn_dist, float max_dist,
+                          const unsigned char *seed_ok, fn_cgraph *g);
+void fn_cgraph_free(fn_cgraph *g);
+
+/* Agglomerative average linkage on the kNN result (average.c). */
+fn_status fn_cluster_average(int n, int k, const int32_t *knn_idx, const float *knn_dist, const unsigned char *seed_ok,
+                             float threshold, int *labels);
+
+#endif

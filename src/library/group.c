@@ -1,0 +1,518 @@
+/* group.c — grouping the library's faces (incremental and full runs of
+ * fn_cluster) and the user's corrections: name, merge, move, not a face,
+ * with the gallery person of a named group kept in step. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "library/library_impl.h"
+
+typedef struct fset {
+    int n, cap, dim;
+    int64_t *id, *group;
+    float *emb, *quality;
+    unsigned char *fixed;   /* locked face, or a face of a locked group */
+} fset;
+
+static void fset_free(fset *s)
+{
+    free(s->id); free(s->group); free(s->emb); free(s->quality); free(s->fixed);
+    memset(s, 0, sizeof *s);
+}
+
+static fn_status load_faces(fn_library *l, fset *s)
+{
+    memset(s, 0, sizeof *s);
+    s->dim = l->dim;
+    int64_t n = 0;
+    FN_TRY(fn_ldb_int(l, "SELECT count(*) FROM lib_faces WHERE not_face = 0", &n));
+    size_t c = n ? (size_t)n : 1;
+    s->id = malloc(c * sizeof *s->id);
+    s->group = malloc(c * sizeof *s->group);
+    s->emb = malloc(c * l->dim * sizeof *s->emb);
+    s->quality = malloc(c * sizeof *s->quality);
+    s->fixed = malloc(c);
+    if (!s->id || !s->group || !s->emb || !s->quality || !s->fixed) {
+        fset_free(s);
+        return fn_fail(FN_ERR_NOMEM, "out of memory for %lld faces", (long long)n);
+    }
+    sqlite3_stmt *st;
+    FN_TRY(fn_ldb_prepare(l, "SELECT f.id, coalesce(f.group_id, 0), f.quality, f.locked OR coalesce(g.locked, 0),"
+                             " f.embedding FROM lib_faces f LEFT JOIN lib_groups g ON g.id = f.group_id"
+                             " WHERE f.not_face = 0 ORDER BY f.id", &st));
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && s->n < n) {
+        if (sqlite3_column_bytes(st, 4) != (int)(l->dim * sizeof(float))) continue;
+        int i = s->n++;
+        s->id[i] = sqlite3_column_int64(st, 0);
+        s->group[i] = sqlite3_column_int64(st, 1);
+        s->quality[i] = (float)sqlite3_column_double(st, 2);
+        s->fixed[i] = (unsigned char)(sqlite3_column_int(st, 3) != 0);
+        memcpy(s->emb + (size_t)i * l->dim, sqlite3_column_blob(st, 4), l->dim * sizeof(float));
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        fset_free(s);
+        return fn_ldb_fail(l, "reading faces");
+    }
+    return FN_OK;
+}
+
+static fn_status set_group(fn_library *l, sqlite3_stmt *st, int64_t face, int64_t group)
+{
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, face);
+    if (group > 0) sqlite3_bind_int64(st, 2, group);
+    else sqlite3_bind_null(st, 2);
+    return sqlite3_step(st) == SQLITE_DONE ? FN_OK : fn_ldb_fail(l, "setting a face's group");
+}
+
+static fn_status add_group(fn_library *l, int64_t *id)
+{
+    FN_TRY(fn_ldb_exec(l, "INSERT INTO lib_groups(name, locked) VALUES (NULL, 0)"));
+    *id = sqlite3_last_insert_rowid(l->db);
+    return FN_OK;
+}
+
+/* Cluster the faces sel[0..m) of s; groups of 2+ faces come back in labels
+ * (0..), the rest -1. */
+static fn_status cluster_subset(const fset *s, const int *sel, int m, const fn_cluster_params *p, float min_q,
+                                int *labels, int *ngroups)
+{
+    *ngroups = 0;
+    if (m == 0) return FN_OK;
+    float *x = calloc((size_t)m * s->dim, sizeof *x);
+    unsigned char *ok = calloc((size_t)m, 1);
+    int *count = calloc((size_t)m, sizeof *count);
+    if (!x || !ok || !count) {
+        free(x); free(ok); free(count);
+        return fn_fail(FN_ERR_NOMEM, "out of memory");
+    }
+    for (int i = 0; i < m; i++) {
+        memcpy(x + (size_t)i * s->dim, s->emb + (size_t)sel[i] * s->dim, s->dim * sizeof *x);
+        ok[i] = s->quality[sel[i]] >= min_q;
+    }
+    int g = 0;
+    fn_cluster_params q = *p;
+    if (q.attach_threshold <= 0) q.attach_threshold = q.threshold * FN_LIBRARY_ATTACH_RATIO;
+    fn_status r = fn_cluster(x, m, s->dim, ok, &q, labels, &g);
+    if (r == FN_OK) {
+        for (int i = 0; i < m; i++) if (labels[i] >= 0) count[labels[i]]++;
+        int *map = malloc((size_t)(g ? g : 1) * sizeof *map);
+        if (!map) r = fn_fail(FN_ERR_NOMEM, "out of memory");
+        for (int i = 0; r == FN_OK && i < g; i++) map[i] = count[i] >= 2 ? (*ngroups)++ : -1;
+        for (int i = 0; r == FN_OK && i < m; i++) labels[i] = labels[i] >= 0 ? map[labels[i]] : -1;
+        free(map);
+    }
+    free(x); free(ok); free(count);
+    return r;
+}
+
+/* Incremental: faces in no group join the group their close neighbours
+ * (within the threshold) hold the most weight in; the rest form new groups. */
+static fn_status incremental(fn_library *l, fset *s, const fn_cluster_params *p, float min_q,
+                             fn_library_cluster_stats *st, sqlite3_stmt *upd)
+{
+    int n = s->n, nu = 0;
+    int *sel = malloc((size_t)(n ? n : 1) * sizeof *sel);
+    int *labels = malloc((size_t)(n ? n : 1) * sizeof *labels);
+    int k = n - 1 < 32 ? n - 1 : 32;
+    int32_t *idx = k > 0 ? malloc((size_t)n * k * sizeof *idx) : NULL;
+    float *dist = k > 0 ? malloc((size_t)n * k * sizeof *dist) : NULL;
+    fn_status r = sel && labels && (k <= 0 || (idx && dist)) ? FN_OK : fn_fail(FN_ERR_NOMEM, "out of memory");
+    if (r == FN_OK && k > 0)
+        r = (p->knn ? p->knn : fn_knn_exact)(p->knn_user, s->emb, n, s->dim, k, p->threshold, idx, dist);
+    for (int i = 0; r == FN_OK && i < n; i++) {
+        if (s->group[i]) { st->kept++; continue; }
+        int64_t best = 0;
+        double bw = 0;
+        for (int a = 0; a < k; a++) {
+            int32_t t = idx[(size_t)i * k + a];
+            if (t < 0 || !s->group[t]) continue;
+            double w = 0;
+            int64_t gid = s->group[t];
+            for (int b = 0; b < k; b++) {   /* total weight of this group among i's neighbours */
+                int32_t u = idx[(size_t)i * k + b];
+                if (u >= 0 && s->group[u] == gid) w += p->threshold - dist[(size_t)i * k + b] + 1e-6;
+            }
+            if (w > bw || (w == bw && gid < best)) { bw = w; best = gid; }
+        }
+        /* a low-quality face only joins a group its nearest neighbour is in */
+        float attach = p->attach_threshold > 0 ? p->attach_threshold : p->threshold * FN_LIBRARY_ATTACH_RATIO;
+        if (best && s->quality[i] < min_q && (s->group[idx[(size_t)i * k]] != best || dist[(size_t)i * k] > attach))
+            best = 0;
+        if (best) {
+            r = set_group(l, upd, s->id[i], best);
+            st->joined++;
+        } else {
+            sel[nu++] = i;
+        }
+    }
+    int ng = 0;
+    if (r == FN_OK) r = cluster_subset(s, sel, nu, p, min_q, labels, &ng);
+    int64_t *gid = malloc((size_t)(ng ? ng : 1) * sizeof *gid);
+    if (r == FN_OK && !gid) r = fn_fail(FN_ERR_NOMEM, "out of memory");
+    for (int g = 0; r == FN_OK && g < ng; g++) r = add_group(l, &gid[g]);
+    for (int i = 0; r == FN_OK && i < nu; i++) {
+        if (labels[i] < 0) { st->noise++; continue; }
+        r = set_group(l, upd, s->id[sel[i]], gid[labels[i]]);
+        st->grouped++;
+    }
+    st->new_groups += ng;
+    free(gid); free(sel); free(labels); free(idx); free(dist);
+    return r;
+}
+
+typedef struct votes { int64_t g; int n; } votes;
+
+/* The group with the most votes (ties: lower id), 0 when none. */
+static int64_t majority(const votes *v, int n)
+{
+    int64_t best = 0;
+    int bn = 0;
+    for (int i = 0; i < n; i++)
+        if (v[i].n > bn || (v[i].n == bn && v[i].g < best)) { bn = v[i].n; best = v[i].g; }
+    return best;
+}
+
+static void vote(votes *v, int *n, int64_t g)
+{
+    for (int i = 0; i < *n; i++) if (v[i].g == g) { v[i].n++; return; }
+    v[(*n)++] = (votes){g, 1};
+}
+
+/* Full: everything clustered again; fixed faces pull their group's new
+ * members, an unlocked old group keeps its id where it overlaps most. */
+static fn_status full_run(fn_library *l, fset *s, const fn_cluster_params *p, float min_q, fn_library_cluster_stats *st,
+                          sqlite3_stmt *upd)
+{
+    int n = s->n;
+    int *sel = malloc((size_t)(n ? n : 1) * sizeof *sel);
+    int *labels = malloc((size_t)(n ? n : 1) * sizeof *labels);
+    votes *v = malloc((size_t)(n ? n : 1) * sizeof *v);
+    int64_t *claimed = calloc((size_t)(n ? n : 1), sizeof *claimed);
+    int nclaimed = 0;
+    if (!sel || !labels || !v || !claimed) {
+        free(sel); free(labels); free(v); free(claimed);
+        return fn_fail(FN_ERR_NOMEM, "out of memory");
+    }
+    for (int i = 0; i < n; i++) sel[i] = i;
+    int ng = 0;
+    fn_status r = cluster_subset(s, sel, n, p, min_q, labels, &ng);
+    /* members of each new group, by sorting indices by label */
+    for (int g = 0; r == FN_OK && g < ng; g++) {
+        int nv = 0, nfixed = 0;
+        for (int i = 0; i < n; i++)
+            if (labels[i] == g && s->fixed[i]) { vote(v, &nv, s->group[i]); nfixed++; }
+        int64_t target = majority(v, nv);
+        if (!nfixed) {
+            nv = 0;
+            for (int i = 0; i < n; i++)
+                if (labels[i] == g && s->group[i]) {
+                    int taken = 0;
+                    for (int c = 0; c < nclaimed; c++) if (claimed[c] == s->group[i]) taken = 1;
+                    if (!taken) vote(v, &nv, s->group[i]);
+                }
+            target = majority(v, nv);
+            if (!target) { r = add_group(l, &target); st->new_groups++; }
+            claimed[nclaimed++] = target;
+        }
+        for (int i = 0; r == FN_OK && i < n; i++) {
+            if (labels[i] != g || s->fixed[i]) continue;
+            if (s->group[i] == target) st->kept++;
+            else { r = set_group(l, upd, s->id[i], target); st->grouped++; }
+            s->group[i] = -target;   /* placed in this run */
+        }
+    }
+    for (int i = 0; r == FN_OK && i < n; i++) {
+        if (s->fixed[i]) { st->kept++; continue; }
+        if (s->group[i] < 0) { s->group[i] = -s->group[i]; continue; }
+        r = set_group(l, upd, s->id[i], 0);
+        st->noise++;
+    }
+    free(sel); free(labels); free(v); free(claimed);
+    return r;
+}
+
+fn_status fn_library_cluster(fn_library *l, const fn_cluster_params *pin, float min_quality, int full,
+                             fn_library_cluster_stats *out)
+{
+    fn_cluster_params p;
+    if (pin) p = *pin;
+    else fn_cluster_params_init(&p);
+    fn_library_cluster_stats st = {0};
+    if (out) *out = st;
+    if (!(p.threshold > 0 && p.threshold <= 2))
+        return fn_fail(FN_ERR_ARG, "cluster: threshold %g is outside (0, 2]", (double)p.threshold);
+    fset s;
+    FN_TRY(load_faces(l, &s));
+    st.faces = s.n;
+    sqlite3_stmt *upd = NULL;
+    fn_status r = fn_ldb_begin(l);
+    if (r == FN_OK) r = fn_ldb_prepare(l, "UPDATE lib_faces SET group_id = ?2 WHERE id = ?1", &upd);
+    if (r == FN_OK) r = full ? full_run(l, &s, &p, min_quality, &st, upd) : incremental(l, &s, &p, min_quality, &st, upd);
+    sqlite3_finalize(upd);
+    /* groups left empty go, unless the user made them */
+    if (r == FN_OK)
+        r = fn_ldb_exec(l, "DELETE FROM lib_groups WHERE locked = 0 AND id NOT IN"
+                           " (SELECT group_id FROM lib_faces WHERE group_id IS NOT NULL AND not_face = 0)");
+    if (r == FN_OK) r = fn_ldb_commit(l);
+    else fn_ldb_rollback(l);
+    fset_free(&s);
+    if (out) *out = st;
+    return r;
+}
+
+/* ---- the gallery person of a named group ---- */
+
+typedef struct sync_ctx { fn_gallery *g; const char *name; fn_status s; } sync_ctx;
+
+static int add_face(void *ctx, const fn_library_face *f)
+{
+    sync_ctx *c = ctx;
+    if (f->not_face || !f->embedding) return 0;
+    fn_gallery_face gf = {c->name, f->path, f->hash_hex, {0}, f->face.prob, f->embedding};
+    memcpy(gf.box, f->face.box, sizeof gf.box);
+    fn_gallery_add_info info;
+    c->s = fn_gallery_add_ex(c->g, &gf, FN_GALLERY_ADD_ALLOW_OTHER_PERSON, &info);
+    return c->s != FN_OK;
+}
+
+static fn_status group_name(fn_library *l, int64_t group, char *name, size_t cap, int *owns)
+{
+    sqlite3_stmt *st;
+    FN_TRY(fn_ldb_prepare(l, "SELECT coalesce(name, ''), owns_person FROM lib_groups WHERE id = ?1", &st));
+    sqlite3_bind_int64(st, 1, group);
+    int rc = sqlite3_step(st);
+    name[0] = '\0';
+    if (rc == SQLITE_ROW) {
+        snprintf(name, cap, "%s", (const char *)sqlite3_column_text(st, 0));
+        if (owns) *owns = sqlite3_column_int(st, 1);
+    }
+    sqlite3_finalize(st);
+    if (rc == SQLITE_ROW) return FN_OK;
+    return rc == SQLITE_DONE ? fn_fail(FN_ERR_NOT_FOUND, "%s: no group %lld in the photo library", l->path,
+                                       (long long)group)
+                             : fn_ldb_fail(l, "reading a group");
+}
+
+fn_status fn_library_sync_person(fn_library *l, int64_t group, const char *old_name, fn_gallery *g)
+{
+    if (!g) return FN_OK;
+    char name[FN_GALLERY_NAME_MAX];
+    int owns = 0;
+    fn_status r = group_name(l, group, name, sizeof name, &owns);
+    if (r == FN_ERR_NOT_FOUND) name[0] = '\0';
+    else FN_TRY(r);
+    if (old_name && *old_name && owns && strcmp(old_name, name)) {
+        r = fn_gallery_remove_person(g, old_name, NULL);
+        if (r != FN_OK && r != FN_ERR_NOT_FOUND) return r;
+    }
+    if (!name[0]) return FN_OK;
+    if (owns) {
+        r = fn_gallery_remove_person(g, name, NULL);
+        if (r != FN_OK && r != FN_ERR_NOT_FOUND) return r;
+    }
+    sync_ctx c = {g, name, FN_OK};
+    FN_TRY(fn_gallery_begin(g));
+    r = fn_library_faces(l, group, add_face, &c);
+    if (r == FN_OK) r = c.s;
+    if (r == FN_OK) return fn_gallery_commit(g);
+    fn_gallery_rollback(g);
+    return r;
+}
+
+typedef struct named { int64_t *ids; int n, cap; } named;
+
+static int collect_named(void *ctx, const fn_library_group *gr)
+{
+    named *v = ctx;
+    if (!gr->name[0]) return 0;
+    if (v->n == v->cap) {
+        int cap = v->cap ? 2 * v->cap : 16;
+        int64_t *p = realloc(v->ids, (size_t)cap * sizeof *p);
+        if (!p) return 1;
+        v->ids = p;
+        v->cap = cap;
+    }
+    v->ids[v->n++] = gr->id;
+    return 0;
+}
+
+fn_status fn_library_sync_gallery(fn_library *l, fn_gallery *g)
+{
+    named v = {0};
+    fn_status r = fn_library_groups(l, collect_named, &v);
+    for (int i = 0; r == FN_OK && i < v.n; i++) r = fn_library_sync_person(l, v.ids[i], NULL, g);
+    free(v.ids);
+    return r;
+}
+
+/* ---- the user's corrections ---- */
+
+typedef struct person_probe { const char *name; int found; } person_probe;
+
+static int find_person(void *ctx, const fn_gallery_person *p)
+{
+    person_probe *pp = ctx;
+    if (!strcmp(p->name, pp->name)) pp->found = 1;
+    return pp->found;
+}
+
+fn_status fn_library_name_group(fn_library *l, int64_t group, const char *name_in, fn_gallery *g)
+{
+    char name[FN_GALLERY_NAME_MAX], old[FN_GALLERY_NAME_MAX];
+    FN_TRY(fn_gallery_normalize_name(name_in, name, sizeof name, NULL));
+    FN_TRY(group_name(l, group, old, sizeof old, NULL));
+    int64_t other = 0;
+    sqlite3_stmt *st;
+    FN_TRY(fn_ldb_prepare(l, "SELECT id FROM lib_groups WHERE name = ?1 AND id != ?2", &st));
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, group);
+    if (sqlite3_step(st) == SQLITE_ROW) other = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    if (other)
+        return fn_fail(FN_ERR_ARG, "group %lld is already named '%s'; merge the two groups instead (`facenet people "
+                       "merge %lld %lld`)", (long long)other, name, (long long)other, (long long)group);
+    /* the library owns the gallery person only when it creates it */
+    int owns = 0;
+    if (g && strcmp(old, name)) {
+        person_probe pp = {name, 0};
+        FN_TRY(fn_gallery_list(g, find_person, &pp));
+        int exists = pp.found;
+        owns = !exists;
+    } else if (g) {
+        int64_t o = 0;
+        FN_TRY(fn_ldb_prepare(l, "SELECT owns_person FROM lib_groups WHERE id = ?1", &st));
+        sqlite3_bind_int64(st, 1, group);
+        if (sqlite3_step(st) == SQLITE_ROW) o = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+        owns = (int)o;
+    }
+    FN_TRY(fn_ldb_prepare(l, "UPDATE lib_groups SET name = ?2, locked = 1, owns_person = ?3 WHERE id = ?1", &st));
+    sqlite3_bind_int64(st, 1, group);
+    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, owns);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) return fn_ldb_fail(l, "naming a group");
+    return fn_library_sync_person(l, group, old, g);
+}
+
+fn_status fn_library_merge(fn_library *l, int64_t into, int64_t from, fn_gallery *g)
+{
+    if (into == from) return fn_fail(FN_ERR_ARG, "merge: group %lld with itself", (long long)into);
+    char a[FN_GALLERY_NAME_MAX], b[FN_GALLERY_NAME_MAX];
+    int owns_b = 0;
+    FN_TRY(group_name(l, into, a, sizeof a, NULL));
+    FN_TRY(group_name(l, from, b, sizeof b, &owns_b));
+    if (a[0] && b[0] && strcmp(a, b))
+        return fn_fail(FN_ERR_ARG, "merge: groups %lld ('%s') and %lld ('%s') have different names; rename one first",
+                       (long long)into, a, (long long)from, b);
+    FN_TRY(fn_ldb_begin(l));
+    sqlite3_stmt *st;
+    fn_status r = fn_ldb_prepare(l, "UPDATE lib_faces SET group_id = ?1 WHERE group_id = ?2", &st);
+    if (r == FN_OK) {
+        sqlite3_bind_int64(st, 1, into);
+        sqlite3_bind_int64(st, 2, from);
+        if (sqlite3_step(st) != SQLITE_DONE) r = fn_ldb_fail(l, "merging groups");
+        sqlite3_finalize(st);
+    }
+    if (r == FN_OK) r = fn_ldb_prepare(l, "DELETE FROM lib_groups WHERE id = ?1", &st);
+    if (r == FN_OK) {
+        sqlite3_bind_int64(st, 1, from);
+        if (sqlite3_step(st) != SQLITE_DONE) r = fn_ldb_fail(l, "merging groups");
+        sqlite3_finalize(st);
+    }
+    if (r == FN_OK) r = fn_ldb_prepare(l, "UPDATE lib_groups SET locked = 1, name = coalesce(name, ?2),"
+                                          " owns_person = owns_person OR ?3 WHERE id = ?1", &st);
+    if (r == FN_OK) {
+        sqlite3_bind_int64(st, 1, into);
+        if (b[0]) sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
+        else sqlite3_bind_null(st, 2);
+        sqlite3_bind_int(st, 3, !a[0] && owns_b);
+        if (sqlite3_step(st) != SQLITE_DONE) r = fn_ldb_fail(l, "merging groups");
+        sqlite3_finalize(st);
+    }
+    if (r != FN_OK) {
+        fn_ldb_rollback(l);
+        return r;
+    }
+    FN_TRY(fn_ldb_commit(l));
+    return fn_library_sync_person(l, into, NULL, g);
+}
+
+static fn_status faces_exist(fn_library *l, const int64_t *faces, int n, int64_t *groups)
+{
+    sqlite3_stmt *st;
+    FN_TRY(fn_ldb_prepare(l, "SELECT coalesce(group_id, 0) FROM lib_faces WHERE id = ?1", &st));
+    fn_status r = FN_OK;
+    for (int i = 0; r == FN_OK && i < n; i++) {
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, faces[i]);
+        if (sqlite3_step(st) == SQLITE_ROW) groups[i] = sqlite3_column_int64(st, 0);
+        else r = fn_fail(FN_ERR_NOT_FOUND, "%s: no face %lld in the photo library", l->path, (long long)faces[i]);
+    }
+    sqlite3_finalize(st);
+    return r;
+}
+
+static fn_status lock_group(fn_library *l, int64_t g)
+{
+    sqlite3_stmt *st;
+    FN_TRY(fn_ldb_prepare(l, "UPDATE lib_groups SET locked = 1 WHERE id = ?1", &st));
+    sqlite3_bind_int64(st, 1, g);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? FN_OK : fn_ldb_fail(l, "locking a group");
+}
+
+static fn_status edit_faces(fn_library *l, const int64_t *faces, int n, int64_t to, int not_face, fn_gallery *g,
+                            int64_t *new_group)
+{
+    if (n < 1 || !faces) return fn_fail(FN_ERR_ARG, "no faces given");
+    int64_t *old = malloc((size_t)n * sizeof *old);
+    if (!old) return fn_fail(FN_ERR_NOMEM, "out of memory");
+    fn_status r = faces_exist(l, faces, n, old);
+    char dummy[FN_GALLERY_NAME_MAX];
+    if (r == FN_OK && to > 0) r = group_name(l, to, dummy, sizeof dummy, NULL);
+    if (r == FN_OK) r = fn_ldb_begin(l);
+    if (r == FN_OK && !not_face && to == 0) {
+        r = add_group(l, &to);
+        if (new_group) *new_group = to;
+    }
+    sqlite3_stmt *st = NULL;
+    if (r == FN_OK)
+        r = fn_ldb_prepare(l, not_face ? "UPDATE lib_faces SET group_id = NULL, not_face = 1, locked = 1 WHERE id = ?1"
+                                       : "UPDATE lib_faces SET group_id = ?2, locked = 1, not_face = 0 WHERE id = ?1",
+                           &st);
+    for (int i = 0; r == FN_OK && i < n; i++) {
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, faces[i]);
+        if (!not_face) sqlite3_bind_int64(st, 2, to);
+        if (sqlite3_step(st) != SQLITE_DONE) r = fn_ldb_fail(l, "moving a face");
+    }
+    sqlite3_finalize(st);
+    if (r == FN_OK && to > 0) r = lock_group(l, to);
+    for (int i = 0; r == FN_OK && i < n; i++) if (old[i]) r = lock_group(l, old[i]);
+    if (r == FN_OK) r = fn_ldb_commit(l);
+    else fn_ldb_rollback(l);
+    if (r == FN_OK && to > 0) r = fn_library_sync_person(l, to, NULL, g);
+    for (int i = 0; r == FN_OK && i < n; i++) if (old[i] && old[i] != to) r = fn_library_sync_person(l, old[i], NULL, g);
+    free(old);
+    return r;
+}
+
+fn_status fn_library_move_faces(fn_library *l, const int64_t *faces, int n, int64_t to, fn_gallery *g,
+                                int64_t *new_group)
+{
+    if (new_group) *new_group = 0;
+    return edit_faces(l, faces, n, to, 0, g, new_group);
+}
+
+fn_status fn_library_not_a_face(fn_library *l, const int64_t *faces, int n, fn_gallery *g)
+{
+    return edit_faces(l, faces, n, -1, 1, g, NULL);
+}

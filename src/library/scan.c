@@ -1,0 +1,454 @@
+/* scan.c — fn_library_scan: which files need analysing (path, size,
+ * modification time, then content hash), the bulk executor over those, and
+ * the writes in committed groups (include/facenet/library.h). */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "core/error.h"
+#include "facenet/batch.h"
+#include "library/library_impl.h"
+
+const char *fn_scan_action_name(fn_scan_action a)
+{
+    static const char *const names[] = {"new", "changed", "unchanged", "touched", "moved", "failed", "removed"};
+    return a >= FN_SCAN_NEW && a <= FN_SCAN_REMOVED ? names[a] : "?";
+}
+
+void fn_scan_params_init(fn_scan_params *p)
+{
+    memset(p, 0, sizeof *p);
+}
+
+typedef struct cand {
+    const char *path;       /* absolute (owned by the scan's arrays) */
+    int64_t size, mtime_ns;
+    int64_t file_id;        /* the row of this path, 0 when new */
+    char known[65];         /* its stored hash, "" when new */
+} cand;
+
+typedef struct missing {
+    int64_t id;
+    char *path;
+    char hash[65];
+    int claimed;            /* a moved file took its row */
+} missing;
+
+typedef struct scan {
+    fn_library *l;
+    cand *c;
+    int nc;
+    missing *m;
+    int nm;
+    char **sorted_m;        /* missing hashes, sorted, for the workers */
+    fn_scan_fn cb;
+    void *user;
+    fn_scan_stats st;
+    int done, total;
+} scan;
+
+static int str_cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static int emit(scan *s, const char *path, fn_scan_action a, int faces, const char *from, const char *err)
+{
+    s->done++;
+    fn_scan_event ev = {path, a, faces, from, err, s->done, s->total};
+    return s->cb ? s->cb(s->user, &ev) : 0;
+}
+
+/* The workers' test: the stored hash (touched) or a missing file's (moved). */
+static int skip_known(void *user, int index, const char *path, const char *hash)
+{
+    const scan *s = user;
+    (void)path;
+    if (!strcmp(s->c[index].known, hash)) return 1;
+    const char *key = hash;
+    return s->nm && bsearch(&key, s->sorted_m, (size_t)s->nm, sizeof *s->sorted_m, str_cmp) != NULL;
+}
+
+static const char *cand_source(void *user, int index)
+{
+    const scan *s = user;
+    return index < s->nc ? s->c[index].path : NULL;
+}
+
+static int under(const char *path, char *const *roots, int nroots)
+{
+    for (int i = 0; i < nroots; i++) {
+        size_t n = strlen(roots[i]);
+        if (!strncmp(path, roots[i], n) && (path[n] == '/' || path[n] == '\0' || (n == 1 && roots[i][0] == '/')))
+            return 1;
+    }
+    return 0;
+}
+
+/* Library files outside `listed` whose path no longer exists. */
+static fn_status find_missing(scan *s, char **listed, int nlisted)
+{
+    sqlite3_stmt *st;
+    FN_TRY(fn_ldb_prepare(s->l, "SELECT id, path, sha256 FROM lib_files ORDER BY id", &st));
+    int rc, cap = 0;
+    fn_status r = FN_OK;
+    while (r == FN_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *p = (const char *)sqlite3_column_text(st, 1);
+        if (nlisted && bsearch(&p, listed, (size_t)nlisted, sizeof *listed, str_cmp)) continue;
+        struct stat sb;
+        if (stat(p, &sb) == 0 || errno != ENOENT) continue;
+        if (s->nm == cap) {
+            cap = cap ? 2 * cap : 64;
+            missing *m = realloc(s->m, (size_t)cap * sizeof *m);
+            if (!m) { r = fn_fail(FN_ERR_NOMEM, "out of memory"); break; }
+            s->m = m;
+        }
+        missing *m = &s->m[s->nm];
+        m->id = sqlite3_column_int64(st, 0);
+        m->path = strdup(p);
+        snprintf(m->hash, sizeof m->hash, "%s", (const char *)sqlite3_column_text(st, 2));
+        m->claimed = 0;
+        if (!m->path) r = fn_fail(FN_ERR_NOMEM, "out of memory");
+        else s->nm++;
+    }
+    sqlite3_finalize(st);
+    if (r != FN_OK) return r;
+    s->sorted_m = malloc((size_t)(s->nm ? s->nm : 1) * sizeof *s->sorted_m);
+    if (!s->sorted_m) return fn_fail(FN_ERR_NOMEM, "out of memory");
+    for (int i = 0; i < s->nm; i++) s->sorted_m[i] = s->m[i].hash;
+    qsort(s->sorted_m, (size_t)s->nm, sizeof *s->sorted_m, str_cmp);
+    return FN_OK;
+}
+
+static fn_status lookup(fn_library *l, sqlite3_stmt *st, cand *c, int64_t *size, int64_t *mtime)
+{
+    sqlite3_reset(st);
+    sqlite3_bind_text(st, 1, c->path, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        c->file_id = sqlite3_column_int64(st, 0);
+        *size = sqlite3_column_int64(st, 1);
+        *mtime = sqlite3_column_int64(st, 2);
+        snprintf(c->known, sizeof c->known, "%s", (const char *)sqlite3_column_text(st, 3));
+        return FN_OK;
+    }
+    return rc == SQLITE_DONE ? FN_OK : fn_ldb_fail(l, "looking up a file");
+}
+
+static fn_status bind_run(fn_library *l, sqlite3_stmt *st, const char *what)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? FN_OK : fn_ldb_fail(l, what);
+}
+
+static fn_status exec_id(fn_library *l, const char *sql, int64_t id)
+{
+    sqlite3_stmt *st;
+    FN_TRY(fn_ldb_prepare(l, sql, &st));
+    sqlite3_bind_int64(st, 1, id);
+    fn_status s = bind_run(l, st, "updating the photo library");
+    sqlite3_finalize(st);
+    return s;
+}
+
+static fn_status set_file(fn_library *l, cand *c, const char *hash, int w, int h)
+{
+    sqlite3_stmt *st;
+    if (c->file_id) {
+        FN_TRY(exec_id(l, "DELETE FROM lib_faces WHERE file_id = ?1", c->file_id));
+        FN_TRY(fn_ldb_prepare(l, "UPDATE lib_files SET size = ?2, mtime_ns = ?3, sha256 = ?4, width = ?5, height = ?6,"
+                                 " scanned_at = ?7 WHERE id = ?1", &st));
+        sqlite3_bind_int64(st, 1, c->file_id);
+    } else {
+        FN_TRY(fn_ldb_prepare(l, "INSERT INTO lib_files(path, size, mtime_ns, sha256, width, height, scanned_at)"
+                                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", &st));
+        sqlite3_bind_text(st, 1, c->path, -1, SQLITE_STATIC);
+    }
+    sqlite3_bind_int64(st, 2, c->size);
+    sqlite3_bind_int64(st, 3, c->mtime_ns);
+    sqlite3_bind_text(st, 4, hash, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 5, w);
+    sqlite3_bind_int(st, 6, h);
+    sqlite3_bind_int64(st, 7, (int64_t)time(NULL));
+    fn_status s = bind_run(l, st, "storing a file");
+    sqlite3_finalize(st);
+    if (s == FN_OK && !c->file_id) c->file_id = sqlite3_last_insert_rowid(l->db);
+    return s;
+}
+
+static fn_status store_faces(fn_library *l, int64_t file_id, const fn_batch_result *r, int *stored)
+{
+    sqlite3_stmt *st;
+    FN_TRY(fn_ldb_prepare(l, "INSERT INTO lib_faces(file_id, idx, x1, y1, x2, y2, prob, landmarks, sharpness, yaw,"
+                             " quality, embedding) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)", &st));
+    fn_status s = FN_OK;
+    *stored = 0;
+    for (int i = 0; s == FN_OK && i < r->n_embedded; i++) {
+        const fn_face *f = &r->faces->faces[i];
+        float sharp = r->sharpness ? r->sharpness[i] : 0, yaw = 0;
+        float q = fn_face_quality(f, sharp, &yaw);
+        sqlite3_bind_int64(st, 1, file_id);
+        sqlite3_bind_int(st, 2, i);
+        for (int j = 0; j < 4; j++) sqlite3_bind_double(st, 3 + j, f->box[j]);
+        sqlite3_bind_double(st, 7, f->prob);
+        sqlite3_bind_blob(st, 8, f->landmarks, sizeof f->landmarks, SQLITE_STATIC);
+        sqlite3_bind_double(st, 9, sharp);
+        sqlite3_bind_double(st, 10, yaw);
+        sqlite3_bind_double(st, 11, q);
+        sqlite3_bind_blob(st, 12, r->faces->emb + (size_t)i * l->dim, (int)(l->dim * sizeof(float)), SQLITE_STATIC);
+        s = bind_run(l, st, "storing a face");
+        if (s == FN_OK) (*stored)++;
+    }
+    sqlite3_finalize(st);
+    return s;
+}
+
+/* A skipped file: touched (same content) or moved (a missing file's content). */
+static fn_status take_skipped(scan *s, cand *c, const char *hash, fn_scan_action *act, int *faces, const char **from)
+{
+    fn_library *l = s->l;
+    *from = NULL;
+    *faces = 0;
+    if (!strcmp(c->known, hash)) {
+        sqlite3_stmt *st;
+        FN_TRY(fn_ldb_prepare(l, "UPDATE lib_files SET size = ?2, mtime_ns = ?3 WHERE id = ?1", &st));
+        sqlite3_bind_int64(st, 1, c->file_id);
+        sqlite3_bind_int64(st, 2, c->size);
+        sqlite3_bind_int64(st, 3, c->mtime_ns);
+        fn_status r = bind_run(l, st, "updating a file");
+        sqlite3_finalize(st);
+        *act = FN_SCAN_TOUCHED;
+        return r;
+    }
+    missing *m = NULL, *any = NULL;
+    for (int i = 0; i < s->nm; i++)
+        if (!strcmp(s->m[i].hash, hash)) {
+            if (!any) any = &s->m[i];
+            if (!s->m[i].claimed) { m = &s->m[i]; break; }
+        }
+    if (!any) return fn_fail(FN_ERR_INTERNAL, "%s: skipped without a reason", c->path);
+    /* this path's own old row (other content) goes; the moved row takes the path */
+    if (c->file_id) FN_TRY(exec_id(l, "DELETE FROM lib_files WHERE id = ?1", c->file_id));
+    sqlite3_stmt *st;
+    if (m) {
+        FN_TRY(fn_ldb_prepare(l, "UPDATE lib_files SET path = ?2, size = ?3, mtime_ns = ?4 WHERE id = ?1", &st));
+        sqlite3_bind_int64(st, 1, m->id);
+        sqlite3_bind_text(st, 2, c->path, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, c->size);
+        sqlite3_bind_int64(st, 4, c->mtime_ns);
+        fn_status r = bind_run(l, st, "moving a file");
+        sqlite3_finalize(st);
+        FN_TRY(r);
+        m->claimed = 1;
+        int64_t n = 0;
+        sqlite3_stmt *q;
+        FN_TRY(fn_ldb_prepare(l, "SELECT count(*) FROM lib_faces WHERE file_id = ?1", &q));
+        sqlite3_bind_int64(q, 1, m->id);
+        if (sqlite3_step(q) == SQLITE_ROW) n = sqlite3_column_int64(q, 0);
+        sqlite3_finalize(q);
+        *faces = (int)n;
+        *from = m->path;
+        *act = FN_SCAN_MOVED;
+        return FN_OK;
+    }
+    /* a second copy of a moved file: its faces copied from the first */
+    c->file_id = 0;
+    FN_TRY(set_file(l, c, hash, 0, 0));
+    FN_TRY(fn_ldb_prepare(l, "INSERT INTO lib_faces(file_id, idx, x1, y1, x2, y2, prob, landmarks, sharpness, yaw,"
+                             " quality, embedding) SELECT ?1, idx, x1, y1, x2, y2, prob, landmarks, sharpness, yaw,"
+                             " quality, embedding FROM lib_faces WHERE file_id = ?2", &st));
+    sqlite3_bind_int64(st, 1, c->file_id);
+    sqlite3_bind_int64(st, 2, any->id);
+    fn_status r = bind_run(l, st, "copying faces");
+    sqlite3_finalize(st);
+    *faces = sqlite3_changes(l->db);
+    *act = FN_SCAN_NEW;
+    return r;
+}
+
+#define COMMIT_FILES 64
+
+static fn_status run(scan *s, fn_engine *e, const fn_scan_params *p, char **roots, int nroots)
+{
+    fn_library *l = s->l;
+    int commit_files = p->commit_files > 0 ? p->commit_files : COMMIT_FILES;
+    fn_batch_params bp;
+    fn_batch_params_init(&bp);
+    bp.workers = p->workers;
+    bp.batch = p->batch;
+    bp.hash = 1;
+    bp.skip = skip_known;
+    bp.skip_user = s;
+    bp.max_side = p->max_side == 0 ? FN_SCAN_DEFAULT_SIDE : p->max_side < 0 ? 0 : p->max_side;
+    fn_batch *b = NULL;
+    if (s->nc > 0) FN_TRY(fn_batch_new(e, &bp, cand_source, s, &b));
+    fn_status r = fn_ldb_begin(l);
+    int pending = 0;
+    double last = fn_now();
+    for (int i = 0; r == FN_OK && i < s->nc && !s->st.stopped; i++) {
+        const fn_batch_result *res;
+        r = fn_batch_next(b, &res);
+        if (r != FN_OK) break;
+        if (!res) { r = fn_fail(FN_ERR_INTERNAL, "scan: the executor ended early"); break; }
+        cand *c = &s->c[res->index];
+        fn_scan_action act = FN_SCAN_FAILED;
+        int faces = 0;
+        const char *from = NULL, *err = NULL;
+        if (res->skipped) {
+            r = take_skipped(s, c, res->hash, &act, &faces, &from);
+        } else if (res->status != FN_OK) {
+            act = FN_SCAN_FAILED;
+            err = res->error;
+        } else {
+            act = c->file_id ? FN_SCAN_CHANGED : FN_SCAN_NEW;
+            if (c->file_id) {
+                int64_t old = 0;
+                sqlite3_stmt *q;
+                r = fn_ldb_prepare(l, "SELECT count(*) FROM lib_faces WHERE file_id = ?1", &q);
+                if (r == FN_OK) {
+                    sqlite3_bind_int64(q, 1, c->file_id);
+                    if (sqlite3_step(q) == SQLITE_ROW) old = sqlite3_column_int64(q, 0);
+                    sqlite3_finalize(q);
+                }
+                s->st.faces_removed += old;
+            }
+            if (r == FN_OK) r = set_file(l, c, res->hash, res->faces->img.w, res->faces->img.h);
+            if (r == FN_OK) r = store_faces(l, c->file_id, res, &faces);
+            s->st.faces_added += faces;
+        }
+        if (r != FN_OK) break;
+        switch (act) {
+        case FN_SCAN_NEW: s->st.added++; break;
+        case FN_SCAN_CHANGED: s->st.changed++; break;
+        case FN_SCAN_TOUCHED: s->st.touched++; break;
+        case FN_SCAN_MOVED: s->st.moved++; break;
+        default: s->st.failed++; break;
+        }
+        pending++;
+        if (pending >= commit_files || fn_now() - last >= 1.0) {
+            r = fn_ldb_commit(l);
+            if (r == FN_OK) r = fn_ldb_begin(l);
+            pending = 0;
+            last = fn_now();
+        }
+        if (r == FN_OK && emit(s, c->path, act, faces, from, err)) s->st.stopped = 1;
+    }
+    fn_batch_free(b);
+    /* what was under the scanned paths and is gone (and did not move) */
+    for (int i = 0; r == FN_OK && !s->st.stopped && i < s->nm; i++) {
+        missing *m = &s->m[i];
+        if (m->claimed || !under(m->path, roots, nroots)) continue;
+        int64_t n = 0;
+        sqlite3_stmt *q;
+        r = fn_ldb_prepare(l, "SELECT count(*) FROM lib_faces WHERE file_id = ?1", &q);
+        if (r != FN_OK) break;
+        sqlite3_bind_int64(q, 1, m->id);
+        if (sqlite3_step(q) == SQLITE_ROW) n = sqlite3_column_int64(q, 0);
+        sqlite3_finalize(q);
+        r = exec_id(l, "DELETE FROM lib_files WHERE id = ?1", m->id);
+        if (r != FN_OK) break;
+        s->st.removed++;
+        s->st.faces_removed += n;
+        s->total++;
+        if (emit(s, m->path, FN_SCAN_REMOVED, (int)n, NULL, NULL)) s->st.stopped = 1;
+    }
+    if (r == FN_OK) r = fn_ldb_commit(l);
+    else {
+        /* keep what is consistent: the open group is committed when the failure was not SQLite's */
+        if (r != FN_ERR_DB) {
+            char why[1024];
+            snprintf(why, sizeof why, "%s", fn_last_error());
+            fn_ldb_commit(l);
+            fn_fail(r, "%s", why);
+        } else {
+            fn_ldb_rollback(l);
+        }
+    }
+    return r;
+}
+
+fn_status fn_library_scan(fn_library *l, fn_engine *e, const char *const *files, int n, const char *const *roots,
+                          int nroots, const fn_scan_params *pin, fn_scan_fn cb, void *user, fn_scan_stats *out)
+{
+    fn_scan_params p;
+    if (pin) p = *pin;
+    else fn_scan_params_init(&p);
+    if (out) memset(out, 0, sizeof *out);
+    if (!l || !e || n < 0 || (n > 0 && !files) || nroots < 0 || (nroots > 0 && !roots))
+        return fn_fail(FN_ERR_ARG, "fn_library_scan: a library, an engine and the files are required");
+    if (p.max_side != -1 && p.max_side != 0 && p.max_side < 64)
+        return fn_fail(FN_ERR_ARG, "scan: working resolution %d px is under 64 (0: default, -1: full)", p.max_side);
+    scan s = {0};
+    s.l = l;
+    s.cb = cb;
+    s.user = user;
+    s.total = n;
+    char **abs = calloc((size_t)(n ? n : 1), sizeof *abs);
+    char **sorted = calloc((size_t)(n ? n : 1), sizeof *sorted);
+    char **rabs = calloc((size_t)(nroots ? nroots : 1), sizeof *rabs);
+    s.c = calloc((size_t)(n ? n : 1), sizeof *s.c);
+    fn_status r = abs && sorted && rabs && s.c ? FN_OK : fn_fail(FN_ERR_NOMEM, "out of memory for %d files", n);
+    int nroot_ok = 0, nabs = 0;
+    for (int i = 0; r == FN_OK && i < nroots; i++) {
+        char buf[PATH_MAX];
+        if (realpath(roots[i], buf)) rabs[nroot_ok++] = strdup(buf);
+    }
+    sqlite3_stmt *q = NULL;
+    if (r == FN_OK) r = fn_ldb_prepare(l, "SELECT id, size, mtime_ns, sha256 FROM lib_files WHERE path = ?1", &q);
+    /* 1. path, size and modification time: unchanged files are not read */
+    int *state = calloc((size_t)(n ? n : 1), sizeof *state);   /* 0 candidate, 1 unchanged, 2 failed */
+    char **errs = calloc((size_t)(n ? n : 1), sizeof *errs);
+    if (r == FN_OK && (!state || !errs)) r = fn_fail(FN_ERR_NOMEM, "out of memory");
+    for (int i = 0; r == FN_OK && i < n; i++) {
+        char buf[PATH_MAX];
+        struct stat sb;
+        if (!realpath(files[i], buf) || stat(buf, &sb) != 0) {
+            state[i] = 2;
+            char msg[PATH_MAX + 64];
+            snprintf(msg, sizeof msg, "%s: cannot be read (%s)", files[i], strerror(errno));
+            errs[i] = strdup(msg);
+            abs[i] = strdup(files[i]);
+            continue;
+        }
+        abs[i] = strdup(buf);
+        if (!abs[i]) { r = fn_fail(FN_ERR_NOMEM, "out of memory"); break; }
+        sorted[nabs++] = abs[i];
+        cand c = {abs[i], (int64_t)sb.st_size, (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec, 0, ""};
+        int64_t size = -1, mtime = -1;
+        r = lookup(l, q, &c, &size, &mtime);
+        if (r == FN_OK && c.file_id && size == c.size && mtime == c.mtime_ns) state[i] = 1;
+        else s.c[s.nc++] = c;
+    }
+    sqlite3_finalize(q);
+    if (r == FN_OK) {
+        qsort(sorted, (size_t)nabs, sizeof *sorted, str_cmp);
+        r = find_missing(&s, sorted, nabs);
+    }
+    for (int i = 0; r == FN_OK && i < n && !s.st.stopped; i++) {
+        if (state[i] == 1) {
+            s.st.unchanged++;
+            if (emit(&s, abs[i], FN_SCAN_UNCHANGED, 0, NULL, NULL)) s.st.stopped = 1;
+        } else if (state[i] == 2) {
+            s.st.failed++;
+            if (emit(&s, abs[i], FN_SCAN_FAILED, 0, NULL, errs[i])) s.st.stopped = 1;
+        }
+    }
+    if (r == FN_OK && !s.st.stopped) r = run(&s, e, &p, rabs, nroot_ok);
+    s.st.files = n;
+    if (out) *out = s.st;
+    for (int i = 0; abs && i < n; i++) free(abs[i]);
+    for (int i = 0; errs && i < n; i++) free(errs[i]);
+    for (int i = 0; i < nroot_ok; i++) free(rabs[i]);
+    for (int i = 0; i < s.nm; i++) free(s.m[i].path);
+    free(s.m);
+    free(s.sorted_m);
+    free(abs);
+    free(sorted);
+    free(rabs);
+    free(s.c);
+    free(state);
+    free(errs);
+    return r;
+}

@@ -1,0 +1,196 @@
+/* test_cluster.c — the clustering methods on hand-made embeddings with known
+ * groups, the exact kNN against brute force, and the pairwise/BCubed scores
+ * against a brute-force count over all pairs and all faces. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "facenet.h"
+#include "t.h"
+
+#define D 16
+
+static uint64_t rs = 12345;
+static double urand(void)
+{
+    rs = rs * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (double)(rs >> 11) / 9007199254740992.0;
+}
+
+/* n faces of g people: a random unit centre per person, each face the centre
+ * plus noise of size `spread`, normalised. */
+static void make(float *x, int *truth, int n, int g, float spread)
+{
+    float c[64][D];
+    for (int p = 0; p < g; p++) {
+        for (int k = 0; k < D; k++) c[p][k] = (float)(urand() * 2 - 1);
+        fn_l2_normalize(c[p], 1, D);
+    }
+    for (int i = 0; i < n; i++) {
+        truth[i] = i % g;
+        for (int k = 0; k < D; k++) x[i * D + k] = c[truth[i]][k] + spread * (float)(urand() * 2 - 1);
+        fn_l2_normalize(x + i * D, 1, D);
+    }
+}
+
+/* Brute force: over every pair for pairwise, over every face for BCubed. */
+static void brute(const int *t, const int *p, int n, double *pp, double *pr, double *bp, double *br)
+{
+    double tp = 0, same_p = 0, same_t = 0, sbp = 0, sbr = 0;
+    for (int i = 0; i < n; i++) {
+        double ci = 0, ti = 0, both = 0;
+        for (int j = 0; j < n; j++) {
+            int sp = (p[i] >= 0 && p[i] == p[j]) || i == j, st = t[i] == t[j];
+            ci += sp;
+            ti += st;
+            both += sp && st;
+            if (j > i) {
+                tp += sp && st;
+                same_p += sp;
+                same_t += st;
+            }
+        }
+        sbp += both / ci;
+        sbr += both / ti;
+    }
+    *pp = same_p ? tp / same_p : 1;
+    *pr = same_t ? tp / same_t : 1;
+    *bp = sbp / n;
+    *br = sbr / n;
+}
+
+static void test_scores(void)
+{
+    int truth[40], pred[40];
+    for (int trial = 0; trial < 50; trial++) {
+        int n = 5 + (int)(urand() * 35);
+        for (int i = 0; i < n; i++) {
+            truth[i] = (int)(urand() * 5);
+            pred[i] = (int)(urand() * 7) - 1;   /* -1: noise */
+        }
+        fn_cluster_scores s;
+        T_CHECK(fn_cluster_score(truth, pred, n, &s) == FN_OK, "score: %s", fn_last_error());
+        double pp, pr, bp, br;
+        brute(truth, pred, n, &pp, &pr, &bp, &br);
+        T_CHECK(fabs(s.pair_precision - pp) < 1e-12 && fabs(s.pair_recall - pr) < 1e-12,
+                "trial %d: pairwise P/R %g/%g, brute force %g/%g", trial, s.pair_precision, s.pair_recall, pp, pr);
+        T_CHECK(fabs(s.bcubed_precision - bp) < 1e-12 && fabs(s.bcubed_recall - br) < 1e-12,
+                "trial %d: BCubed P/R %g/%g, brute force %g/%g", trial, s.bcubed_precision, s.bcubed_recall, bp, br);
+    }
+    /* hand-computed: truth {0,0,1,1}, pred {0,0,0,1}: pairs TP 1 of 3 predicted, 2 true;
+     * BCubed P = (2/3+2/3+1/3+1)/4 = 2/3, R = (1+1+1/2+1/2)/4 = 3/4 */
+    int t4[4] = {0, 0, 1, 1}, p4[4] = {0, 0, 0, 1};
+    fn_cluster_scores s;
+    fn_cluster_score(t4, p4, 4, &s);
+    T_CHECK(fabs(s.pair_precision - 1.0 / 3) < 1e-12 && fabs(s.pair_recall - 0.5) < 1e-12, "hand pairwise %g %g",
+            s.pair_precision, s.pair_recall);
+    T_CHECK(fabs(s.bcubed_precision - 2.0 / 3) < 1e-12 && fabs(s.bcubed_recall - 0.75) < 1e-12, "hand BCubed %g %g",
+            s.bcubed_precision, s.bcubed_recall);
+    T_CHECK(s.n_mixed == 1 && s.n_groups == 1 && s.n_singletons == 1, "hand counts %d %d %d", s.n_mixed, s.n_groups,
+            s.n_singletons);
+    T_CHECK(fn_cluster_score(t4, p4, 0, &s) == FN_ERR_ARG, "no faces is an error");
+}
+
+static void test_knn(void)
+{
+    enum { N = 300, K = 7 };
+    static float x[N * D];
+    static int truth[N];
+    make(x, truth, N, 9, 0.5f);
+    static int32_t idx[N * K];
+    static float dist[N * K];
+    T_CHECK(fn_knn_exact(NULL, x, N, D, K, 2.0f, idx, dist) == FN_OK, "knn: %s", fn_last_error());
+    int bad = 0;
+    for (int i = 0; i < N; i++) {
+        /* brute force: the K smallest distances, ties by index */
+        float best[K];
+        int bi[K];
+        for (int k = 0; k < K; k++) { best[k] = INFINITY; bi[k] = -1; }
+        for (int j = 0; j < N; j++) {
+            if (j == i) continue;
+            float d = fn_distance(x + i * D, x + j * D, D);
+            for (int k = 0; k < K; k++)
+                if (d < best[k]) {
+                    memmove(best + k + 1, best + k, (K - k - 1) * sizeof *best);
+                    memmove(bi + k + 1, bi + k, (K - k - 1) * sizeof *bi);
+                    best[k] = d;
+                    bi[k] = j;
+                    break;
+                }
+        }
+        for (int k = 0; k < K; k++)
+            if (fabsf(best[k] - dist[i * K + k]) > 1e-4f) bad++;
+    }
+    T_CHECK(bad == 0, "knn: %d of %d neighbour distances differ from brute force", bad, N * K);
+    /* max_dist: nothing beyond it, -1 padding */
+    fn_knn_exact(NULL, x, N, D, K, 0.3f, idx, dist);
+    int over = 0;
+    for (int i = 0; i < N * K; i++) over += idx[i] >= 0 ? dist[i] > 0.3f + 1e-6f : !isinf(dist[i]);
+    T_CHECK(over == 0, "knn: %d entries break the max_dist cut", over);
+}
+
+static void test_methods(void)
+{
+    enum { N = 240, G = 12 };
+    static float x[N * D];
+    static int truth[N], labels[N];
+    make(x, truth, N, G, 0.15f);   /* tight, well separated people */
+    fn_cluster_method ms[] = {FN_CLUSTER_WHISPERS, FN_CLUSTER_DBSCAN, FN_CLUSTER_AVERAGE};
+    for (int m = 0; m < 3; m++) {
+        fn_cluster_params p;
+        fn_cluster_params_init(&p);
+        p.method = ms[m];
+        p.threshold = 0.6f;
+        int ng = 0;
+        T_CHECK(fn_cluster(x, N, D, NULL, &p, labels, &ng) == FN_OK, "%s: %s", fn_cluster_method_name(ms[m]),
+                fn_last_error());
+        fn_cluster_scores s;
+        fn_cluster_score(truth, labels, N, &s);
+        T_CHECK(ng == G && s.bcubed_f1 == 1.0 && s.pair_f1 == 1.0, "%s: %d groups (want %d), BCubed F1 %.4f",
+                fn_cluster_method_name(ms[m]), ng, G, s.bcubed_f1);
+        /* numbered by first face: face 0 is group 0 */
+        T_CHECK(labels[0] == 0, "%s: face 0 in group %d", fn_cluster_method_name(ms[m]), labels[0]);
+    }
+    /* a threshold too large chains everyone (the verification-threshold failure) */
+    fn_cluster_params p;
+    fn_cluster_params_init(&p);
+    p.method = FN_CLUSTER_DBSCAN;
+    p.threshold = 1.99f;
+    int ng = 0;
+    fn_cluster(x, N, D, NULL, &p, labels, &ng);
+    T_CHECK(ng == 1, "dbscan at 1.99: %d groups, want 1", ng);
+    /* determinism of whispers with a seed */
+    static int l2[N];
+    fn_cluster_params_init(&p);
+    p.method = FN_CLUSTER_WHISPERS;
+    p.threshold = 0.6f;
+    p.seed = 7;
+    fn_cluster(x, N, D, NULL, &p, labels, &ng);
+    fn_cluster(x, N, D, NULL, &p, l2, &ng);
+    T_CHECK(!memcmp(labels, l2, sizeof labels), "whispers: same seed, different groups");
+    /* low-quality faces: not seeds; attached when close, noise when far */
+    static unsigned char ok[N];
+    for (int i = 0; i < N; i++) ok[i] = i % 5 != 0;
+    memcpy(x, x + 1 * D, D * sizeof *x);   /* face 0 = face 1 (close) */
+    for (int k = 0; k < D; k++) x[5 * D + k] = k == 0 ? 1.0f : 0.0f;   /* face 5: far from everyone */
+    for (int m = 0; m < 3; m++) {
+        p.method = ms[m];
+        fn_cluster(x, N, D, ok, &p, labels, &ng);
+        T_CHECK(labels[0] >= 0 && labels[0] == labels[1], "%s: close low-quality face 0 not attached to face 1's group",
+                fn_cluster_method_name(ms[m]));
+        T_CHECK(labels[5] == -1, "%s: far low-quality face 5 in group %d, want noise", fn_cluster_method_name(ms[m]),
+                labels[5]);
+    }
+    /* bad parameters */
+    p.threshold = 3;
+    T_CHECK(fn_cluster(x, N, D, NULL, &p, labels, &ng) == FN_ERR_ARG, "threshold 3 accepted");
+    T_CHECK(fn_cluster(x, 0, D, NULL, NULL, labels, &ng) == FN_OK && ng == 0, "no faces: no groups");
+}
+
+int main(void)
+{
+    test_scores();
+    test_knn();
+    test_methods();
+    return T_DONE();
+}

@@ -1,0 +1,309 @@
+/* test_library.c — the photo library end to end on Film photos copied into a
+ * temporary folder: incremental scans (add, change, touch, move, delete)
+ * against fn_faces_run's face counts, kill -9 during a scan then a re-run
+ * against an uninterrupted scan, naming / merging / moving surviving a full
+ * re-cluster, a named group recognised by gallery search (identify's path),
+ * and a contact sheet decoded back (size, tiles). */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli_util.h"
+#include "facenet.h"
+#include "t.h"
+
+static const char *people[] = {"Deepika Padukone", "Mohanlal", "Varun Dhawan"};
+static char film[1024], tmp[1024];
+
+static int copy(const char *from, const char *to)
+{
+    FILE *a = fopen(from, "rb"), *b = fopen(to, "wb");
+    char buf[65536];
+    size_t n;
+    int ok = a && b;
+    while (ok && (n = fread(buf, 1, sizeof buf, a)) > 0) ok = fwrite(buf, 1, n, b) == n;
+    if (a) fclose(a);
+    if (b) fclose(b);
+    return ok ? 0 : -1;
+}
+
+/* The k-th photo (1-based) of person p, as named in the Film set. */
+static void film_photo(int p, int k, char *out, size_t cap)
+{
+    const char *ext[] = {"jpg", "jpeg", "png"};
+    for (int e = 0; e < 3; e++) {
+        snprintf(out, cap, "%s/%s/%d.%s", film, people[p], k, ext[e]);
+        if (access(out, R_OK) == 0) return;
+    }
+}
+
+typedef struct lib { fn_library *l; fn_gallery *g; } lib;
+
+static fn_scan_stats scan(fn_engine *e, fn_library *l, const char *dir)
+{
+    fn_paths files = {0};
+    fn_list_images(dir, &files, NULL);
+    fn_scan_stats st;
+    const char *roots[1] = {dir};
+    fn_status s = fn_library_scan(l, e, (const char *const *)files.items, files.n, roots, 1, NULL, NULL, NULL, &st);
+    T_CHECK(s == FN_OK, "scan %s: %s", dir, fn_last_error());
+    fn_paths_free(&files);
+    return st;
+}
+
+static int64_t count_faces(fn_library *l)
+{
+    int64_t n = 0;
+    fn_library_count(l, NULL, &n, NULL);
+    return n;
+}
+
+static int faces_of(fn_engine *e, const char *path)
+{
+    fn_faces f = {0};
+    fn_faces_run(e, path, 0, 0, &f);
+    int n = f.n;
+    fn_faces_free(&f);
+    return n;
+}
+
+typedef struct first { int64_t face, group; const char *want; char path[4096]; } first;
+
+static int find_file(void *ctx, const fn_library_face *f)
+{
+    first *c = ctx;
+    if (strstr(f->path, c->want)) {
+        c->face = f->id;
+        c->group = f->group;
+        return 1;
+    }
+    return 0;
+}
+
+static first face_in(fn_library *l, const char *want)
+{
+    first c = {0, 0, want, ""};
+    fn_library_faces(l, -1, find_file, &c);
+    return c;
+}
+
+static void test_incremental(fn_engine *e)
+{
+    char photos[1200], p[1300], q[1300], src[1300];
+    snprintf(photos, sizeof photos, "%s/photos", tmp);
+    mkdir(photos, 0777);
+    int expect = 0;
+    for (int i = 0; i < 3; i++)
+        for (int k = 1; k <= 3; k++) {
+            film_photo(i, k, src, sizeof src);
+            snprintf(p, sizeof p, "%s/%d_%d.jpg", photos, i, k);
+            T_CHECK(copy(src, p) == 0, "copy %s", src);
+            expect += faces_of(e, p);
+        }
+    char db[1300];
+    snprintf(db, sizeof db, "%s/lib.db", tmp);
+    fn_gallery_model m = fn_gallery_model_of_engine(e);
+    fn_gallery *g = NULL;
+    T_CHECK(fn_gallery_open(db, &m, FN_GALLERY_CREATE, &g) == FN_OK, "gallery: %s", fn_last_error());
+    fn_library *l = NULL;
+    T_CHECK(fn_library_open(db, &m, &l) == FN_OK, "library: %s", fn_last_error());
+    if (!l || !g) T_SKIP("no library");
+    fn_scan_stats st = scan(e, l, photos);
+    T_CHECK(st.added == 9 && st.faces_added == expect && count_faces(l) == expect,
+            "first scan: %d new, %lld faces (fn_faces_run finds %d)", st.added, (long long)st.faces_added, expect);
+    st = scan(e, l, photos);
+    T_CHECK(st.unchanged == 9 && st.added + st.changed + st.touched == 0, "rescan: %d unchanged", st.unchanged);
+    /* touch: same content, new time */
+    snprintf(p, sizeof p, "%s/0_1.jpg", photos);
+    struct timeval tv[2] = {{1000000000, 0}, {1000000000, 0}};
+    utimes(p, tv);
+    st = scan(e, l, photos);
+    T_CHECK(st.touched == 1 && st.unchanged == 8, "touch: %d touched, %d unchanged", st.touched, st.unchanged);
+    /* change: 0_2 gets another photo's content */
+    snprintf(p, sizeof p, "%s/0_2.jpg", photos);
+    film_photo(0, 5, src, sizeof src);
+    int before = faces_of(e, p);
+    copy(src, p);
+    int after = faces_of(e, p);
+    st = scan(e, l, photos);
+    T_CHECK(st.changed == 1 && st.faces_added == after && st.faces_removed == before,
+            "change: %d changed, +%lld -%lld faces (want +%d -%d)", st.changed, (long long)st.faces_added,
+            (long long)st.faces_removed, after, before);
+    /* move: 1_1 into a subfolder keeps its faces (same ids) */
+    snprintf(p, sizeof p, "%s/1_1.jpg", photos);
+    first was = face_in(l, "/1_1.jpg");
+    snprintf(q, sizeof q, "%s/sub", photos);
+    mkdir(q, 0777);
+    snprintf(q, sizeof q, "%s/sub/renamed.jpg", photos);
+    rename(p, q);
+    st = scan(e, l, photos);
+    first now = face_in(l, "/sub/renamed.jpg");
+    T_CHECK(st.moved == 1 && st.removed == 0 && st.added == 0 && now.face == was.face && was.face,
+            "move: %d moved, %d removed, face %lld now %lld", st.moved, st.removed, (long long)was.face,
+            (long long)now.face);
+    /* delete: 2_3's faces go */
+    snprintf(p, sizeof p, "%s/2_3.jpg", photos);
+    int gone = faces_of(e, p);
+    int64_t n0 = count_faces(l);
+    unlink(p);
+    st = scan(e, l, photos);
+    T_CHECK(st.removed == 1 && count_faces(l) == n0 - gone, "delete: %d removed, %lld faces (want %lld)", st.removed,
+            (long long)count_faces(l), (long long)(n0 - gone));
+    /* add */
+    film_photo(2, 4, src, sizeof src);
+    snprintf(p, sizeof p, "%s/2_4.jpg", photos);
+    copy(src, p);
+    st = scan(e, l, photos);
+    T_CHECK(st.added == 1 && st.unchanged == 8, "add: %d new, %d unchanged", st.added, st.unchanged);
+
+    /* ---- groups ---- */
+    fn_library_cluster_stats cs;
+    T_CHECK(fn_library_cluster(l, NULL, FN_LIBRARY_SEED_QUALITY, 0, &cs) == FN_OK, "cluster: %s", fn_last_error());
+    first d = face_in(l, "/0_1.jpg"), v = face_in(l, "/2_1.jpg"), v2 = face_in(l, "/2_2.jpg");
+    T_CHECK(d.group > 0 && v.group > 0 && d.group != v.group, "Deepika in group %lld, Varun in %lld", (long long)d.group,
+            (long long)v.group);
+    T_CHECK(fn_library_name_group(l, d.group, "Deepika", g) == FN_OK, "name: %s", fn_last_error());
+    /* identify's path: the gallery names a new photo of her */
+    film_photo(0, 7, src, sizeof src);
+    fn_faces f = {0};
+    fn_faces_run(e, src, 0, 1, &f);
+    fn_gallery_scratch *sc = NULL;
+    fn_gallery_refresh(g, NULL);
+    fn_gallery_scratch_new(g, 4, &sc);
+    fn_gallery_match mt;
+    T_CHECK(f.n > 0 && fn_gallery_search(g, sc, f.emb, 1, 1, &mt, NULL) == FN_OK && !strcmp(mt.best_name, "Deepika") &&
+                mt.best.distance <= fn_engine_threshold(e),
+            "identify: nearest %s at %.3f", mt.best_name, mt.best.distance);
+    fn_gallery_scratch_free(sc);
+    fn_faces_free(&f);
+    /* corrections survive a full re-cluster: a Varun face moved alone to a new group, his two groups merged */
+    int64_t made = 0;
+    T_CHECK(fn_library_move_faces(l, &v2.face, 1, 0, g, &made) == FN_OK && made > 0, "move: %s", fn_last_error());
+    T_CHECK(fn_library_cluster(l, NULL, FN_LIBRARY_SEED_QUALITY, 1, &cs) == FN_OK, "recluster: %s", fn_last_error());
+    first v2b = face_in(l, "/2_2.jpg"), db2 = face_in(l, "/0_1.jpg");
+    T_CHECK(v2b.group == made, "moved face in group %lld after recluster, want %lld", (long long)v2b.group, (long long)made);
+    int64_t named = 0;
+    T_CHECK(fn_library_find_group(l, "Deepika", &named) == FN_OK && named == d.group && db2.group == d.group,
+            "named group %lld after recluster (was %lld; her face in %lld)", (long long)named, (long long)d.group,
+            (long long)db2.group);
+    first vb = face_in(l, "/2_1.jpg");
+    T_CHECK(fn_library_merge(l, vb.group, made, g) == FN_OK, "merge: %s", fn_last_error());
+    fn_library_cluster(l, NULL, FN_LIBRARY_SEED_QUALITY, 1, &cs);
+    first m1 = face_in(l, "/2_1.jpg"), m2 = face_in(l, "/2_2.jpg");
+    T_CHECK(m1.group == m2.group && m1.group == vb.group, "merged group broken by recluster: %lld %lld", (long long)m1.group,
+            (long long)m2.group);
+    /* contact sheet: decoded back */
+    int64_t nf = 0;
+    int tiles = 0;
+    fn_image sheet = {0};
+    T_CHECK(fn_library_contact_sheet(l, d.group, 64, 3, 0, &sheet, &tiles) == FN_OK, "sheet: %s", fn_last_error());
+    char out[1300];
+    snprintf(out, sizeof out, "%s/sheet.jpg", tmp);
+    fn_image_save_jpeg(out, &sheet, 90);
+    fn_image back = {0};
+    T_CHECK(fn_image_load(out, NULL, &back) == FN_OK, "sheet decode: %s", fn_last_error());
+    nf = 0;
+    for (int64_t id = 1; id < 1000; id++) {
+        fn_library_face ff;
+        if (fn_library_face_get(l, id, &ff) == FN_OK && ff.group == d.group && !ff.not_face) nf++;
+    }
+    int rows = (int)((nf + 2) / 3);
+    T_CHECK(tiles == nf && back.w == 4 + 3 * 68 && back.h == FN_SHEET_BAND + rows * 68 + 4,
+            "sheet: %d tiles (group has %lld faces), %dx%d (want %dx%d)", tiles, (long long)nf, back.w, back.h,
+            4 + 3 * 68, FN_SHEET_BAND + rows * 68 + 4);
+    /* the first tile is a photo, not the background */
+    if (back.data && tiles > 0) {
+        long var = 0;
+        for (int y = FN_SHEET_BAND; y < FN_SHEET_BAND + 64; y++)
+            for (int x = 4; x < 68; x++) var += abs((int)back.data[((size_t)y * back.w + x) * 3] - 32);
+        T_CHECK(var > 64 * 64 * 10, "sheet: the first tile looks empty");
+    }
+    fn_image_free(&sheet);
+    fn_image_free(&back);
+    fn_library_close(l);
+    fn_gallery_close(g);
+}
+
+/* kill -9 during `facenet scan`, then a re-run: the library equals an
+ * uninterrupted scan's (files and faces). */
+static void test_kill(fn_engine *e)
+{
+    const char *bin = t_facenet_bin();
+    if (!bin || access(bin, X_OK) != 0) {
+        t_not_checked("kill -9 during a scan (no facenet binary: FACENET_BIN)");
+        return;
+    }
+    char photos[1200], db[1300], ref[1300], cmd[4096];
+    snprintf(photos, sizeof photos, "%s/many", tmp);
+    mkdir(photos, 0777);
+    /* two people's 20 photos: a few seconds to scan, long enough to be killed after a committed group */
+    snprintf(cmd, sizeof cmd, "cp -r '%s/%s' '%s/%s' '%s'/", film, people[0], film, people[1], photos);
+    if (system(cmd) != 0) T_SKIP("cannot copy the Film photos");
+    snprintf(db, sizeof db, "%s/kill.db", tmp);
+    snprintf(ref, sizeof ref, "%s/ref.db", tmp);
+    const char *models = getenv("MODELS") ? getenv("MODELS") : "models";
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (!freopen("/dev/null", "w", stdout)) _exit(127);
+        execl(bin, bin, "scan", "--gallery", db, "--models-dir", models, "--json", photos, (char *)NULL);
+        _exit(127);
+    }
+    /* wait for a first committed group, then kill */
+    int killed = 0;
+    for (int i = 0; i < 6000; i++) {
+        usleep(20000);
+        int st;
+        if (waitpid(pid, &st, WNOHANG) == pid) break;
+        fn_library *l = NULL;
+        int64_t files = 0;
+        if (access(db, R_OK) == 0 && fn_library_open(db, NULL, &l) == FN_OK) {
+            fn_library_count(l, &files, NULL, NULL);
+            fn_library_close(l);
+        }
+        if (files > 0) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &st, 0);
+            killed = 1;
+            break;
+        }
+    }
+    if (!killed) t_not_checked("kill -9 mid-scan (the scan ended before a group was committed)");
+    t_run r;
+    t_facenet(&r, "scan --gallery '%s' --models-dir '%s' --json '%s'", db, models, photos);
+    T_CHECK(r.status == 0, "re-run after kill -9: exit %d: %s", r.status, r.err);
+    t_run_free(&r);
+    t_facenet(&r, "scan --gallery '%s' --models-dir '%s' --json '%s'", ref, models, photos);
+    t_run_free(&r);
+    fn_library *a = NULL, *b = NULL;
+    fn_library_open(db, NULL, &a);
+    fn_library_open(ref, NULL, &b);
+    int64_t fa = 0, fb = 0, na = 0, nb = 0;
+    if (a) fn_library_count(a, &fa, &na, NULL);
+    if (b) fn_library_count(b, &fb, &nb, NULL);
+    T_CHECK(a && b && fa == fb && na == nb && fb == 20, "after kill -9 and a re-run: %lld files %lld faces; "
+            "uninterrupted: %lld files %lld faces", (long long)fa, (long long)na, (long long)fb, (long long)nb);
+    fn_library_close(a);
+    fn_library_close(b);
+    (void)e;
+}
+
+int main(void)
+{
+    snprintf(film, sizeof film, "%s", t_shared("fixtures/film/Predict"));
+    snprintf(tmp, sizeof tmp, "%s", t_tmpdir());
+    fn_options o;
+    fn_options_init(&o);
+    o.models_dir = getenv("MODELS") ? getenv("MODELS") : "models";
+    fn_engine *e = NULL;
+    if (fn_engine_new(&o, &e) != FN_OK) T_SKIP("the default models cannot be loaded: %s", fn_last_error());
+    test_incremental(e);
+    test_kill(e);
+    fn_engine_free(e);
+    return T_DONE();
+}
