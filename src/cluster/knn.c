@@ -2,7 +2,7 @@
  * blocked BLAS (fn_knn_exact, include/facenet/cluster.h).
  * Owns only the search; the graph's users are in cluster.c and average.c.
  */
-#include <cblas.h>
+#include "nn/mathlib.h"   /* OpenBLAS through the table (the reference BLAS without it) */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
