@@ -283,8 +283,8 @@ test:
 # seconds).  `make tsan TSAN_TESTS="$(TSAN_ALL)"` adds the engines shared by
 # test threads and the video source's reader thread through the CLI (tens of
 # minutes under TSan on this 2-core machine: Haar alone ~40).
-TSAN_ALL   := test_gallery_search test_haar test_irv1 test_video test_mtcnn test_batch
-TSAN_TESTS ?= test_gallery_search
+TSAN_ALL   := test_gallery_search test_serve test_haar test_irv1 test_video test_mtcnn test_batch
+TSAN_TESTS ?= test_gallery_search test_serve
 tsan: $(TSAN_TESTS:%=$(BUILD)/tsan/tests/%) $(BUILD)/tsan/facenet
 	OMP_THREAD_LIMIT=1 OPENBLAS_NUM_THREADS=1 TSAN_OPTIONS="halt_on_error=1 exitcode=66 suppressions=$(CURDIR)/tests/tsan.supp $(TSAN_OPTIONS)" \
 	  SHARED=$(SHARED) MODELS=$(MODELS) bash tests/run.sh $(BUILD)/tsan

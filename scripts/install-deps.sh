@@ -24,7 +24,10 @@ PKGS_demo=""
 # Tests: xz (compressed fixtures), ffmpeg (videos the tests make), the Haar
 # cascade (opencv-data), a virtual display for the window test, and what the
 # Python package's tests need (numpy, Pillow, pytest; Jupyter stays with `python`).
-PKGS_check="xz-utils ffmpeg opencv-data xvfb xauth xdotool python3-numpy python3-pil python3-pytest"
+PKGS_check="xz-utils ffmpeg opencv-data xvfb xauth xdotool python3-numpy python3-pil python3-pytest
+  chromium nodejs npm"
+# (chromium, nodejs, npm: facenet serve's browser test, tests/test_serve_browser.sh, which
+# installs npm's playwright-core into build/node on first use)
 # Benchmarks: each is measured against its peer in the same run.
 PKGS_bench="python3-torch python3-numpy python3-pil python3-opencv"
 # The libFuzzer targets (`make fuzz`, and `make fuzz-regress` in make check

@@ -131,6 +131,13 @@ $('enrol-go').addEventListener('click', async () => {
     log.appendChild(li);
     await new Promise((r) => setTimeout(r, 400));
   }
+  // the live session's tracks were named before this enrolment and keep
+  // their vote: a new session tracks (and names) everyone afresh
+  if (running && added) {
+    const old = session;
+    session = (await api('POST', '/v1/live')).session;
+    try { await api('DELETE', '/v1/live/' + old); } catch (e) { /* gone already */ }
+  }
   const done = document.createElement('li');
   done.id = 'enrol-done';
   done.textContent = added + ' face(s) of ' + name + ' enrolled';
