@@ -23,7 +23,7 @@ static const fn_cli_use uses[] = {
     FN_USE_D(FN_O_MAX_PIXELS, "40000000", NULL),
     FN_USE_D(FN_O_MAX_BUSY, "8", NULL),
     FN_USE_D(FN_O_TIMEOUT, "30", NULL),
-    FN_USE_D(FN_O_WORKERS, "4", NULL),
+    FN_USE_T(FN_O_WORKERS, "a thread per connection", NULL),
     FN_USE_T(FN_O_THRESHOLD, "the gallery's calibrated one, else the model's",
              "Euclidean distance above which a face is unknown (a request's ?threshold= overrides it)"),
     FN_CLI_ENGINE_USES,
@@ -37,7 +37,7 @@ static const fn_cli_spec spec = {
         "Serves the HTTP API (POST /v1/detect, /v1/embed, /v1/identify, /v1/verify; /v1/people and their\n"
         "faces; /v1/calibrate; GET /v1/health, /metrics, /v1/openapi.json) and the web page (GET /: live\n"
         "webcam recognition, enrolment from the webcam, the gallery, identify a photo), one engine and\n"
-        "gallery shared by --workers threads.  Bodies over --max-body get 413, images over --max-pixels\n"
+        "gallery shared by every connection's thread.  Bodies over --max-body get 413, images over --max-pixels\n"
         "413 before decoding, more than --max-busy requests computing 503 with Retry-After.  With --keys,\n"
         "every API request needs a key (X-API-Key or Authorization: Bearer) whose role allows it:\n"
         "recognize (detect, embed, identify, verify, list), enroll (+ add, rename, remove faces),\n"

@@ -121,7 +121,7 @@ const fn_cli_option fn_cli_options[FN_O_COUNT] = {
     [FN_O_TIMEOUT] = {.name = "timeout", .kind = FN_ARG_INT, .metavar = "S", .min = 1, .max = 3600,
                       .help = "close a connection idle this many seconds (slow clients)", .meaning = "seconds"},
     [FN_O_WORKERS] = {.name = "workers", .kind = FN_ARG_INT, .metavar = "N", .min = 1, .max = 256,
-                      .help = "HTTP worker threads sharing the engine and gallery", .meaning = "a number of threads"},
+                      .help = "a pool of N HTTP threads instead of a thread per connection", .meaning = "a number of threads"},
 };
 
 /* ---- values ---------------------------------------------------------- */

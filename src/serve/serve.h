@@ -24,7 +24,7 @@ typedef struct fn_srv_config {
     int64_t max_pixels;         /* per image, checked from the header before decoding */
     int max_busy;               /* requests computing at once; beyond: 503 + Retry-After */
     int timeout_s;              /* idle connection timeout */
-    int workers;                /* libmicrohttpd thread pool size */
+    int workers;                /* 0: a thread per connection (default); N: a pool of N threads */
     float threshold;            /* < 0: the gallery's calibrated one, else the model's */
     fn_select select;           /* which face verify and enrol take */
     int allow_insecure;         /* 1: accept a non-loopback address without keys (tests, trusted nets) */

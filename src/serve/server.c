@@ -24,7 +24,7 @@ void fn_srv_config_init(fn_srv_config *c)
     c->max_pixels = 40 * 1000 * 1000;
     c->max_busy = 8;
     c->timeout_s = 30;
-    c->workers = 4;
+    c->workers = 0;
     c->threshold = -1;
     c->select = FN_SELECT_PROB;
 }
@@ -517,7 +517,12 @@ int fn_srv_run(const fn_srv_config *cfg)
         fprintf(stderr, "facenet serve: HTTPS needs both --tls-cert and --tls-key\n");
         goto out;
     }
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+    /* A thread per connection by default: a request computes for tens of
+     * milliseconds, and in a pool the other connections of that worker
+     * would wait behind it (their idle timeout running); --max-busy bounds
+     * the work, --workers N chooses a pool of N threads instead. */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
+                     (cfg->workers > 0 ? MHD_USE_EPOLL : MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL);
     if (ss.ss_family == AF_INET6) flags |= MHD_USE_IPv6;
     if (cfg->tls_cert) {
         if (!(cert = read_pem(cfg->tls_cert)) || !(key = read_pem(cfg->tls_key))) goto out;
@@ -534,7 +539,7 @@ int fn_srv_run(const fn_srv_config *cfg)
     signal(SIGPIPE, SIG_IGN);
     d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
                          MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-                         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->workers,
+                         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(cfg->workers > 0 ? cfg->workers : 0),
                          MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->timeout_s,
                          MHD_OPTION_CONNECTION_LIMIT, (unsigned)256,
                          MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
@@ -548,9 +553,12 @@ int fn_srv_run(const fn_srv_config *cfg)
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
     int port = info ? info->port : cfg->port;
-    fprintf(stderr, "facenet serve: listening on %s://%s%s%s:%d/ (%s; %d workers; Ctrl-C stops)\n",
+    char threads[48];
+    if (cfg->workers > 0) snprintf(threads, sizeof threads, "%d worker threads", cfg->workers);
+    else snprintf(threads, sizeof threads, "a thread per connection");
+    fprintf(stderr, "facenet serve: listening on %s://%s%s%s:%d/ (%s; %s; Ctrl-C stops)\n",
             cfg->tls_cert ? "https" : "http", ss.ss_family == AF_INET6 ? "[" : "", cfg->host,
-            ss.ss_family == AF_INET6 ? "]" : "", port, s->n_keys ? "API keys required" : "no API keys", cfg->workers);
+            ss.ss_family == AF_INET6 ? "]" : "", port, s->n_keys ? "API keys required" : "no API keys", threads);
     int sig = 0;
     sigwait(&stop, &sig);
     fprintf(stderr, "facenet serve: stopping (%s)\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
