@@ -410,5 +410,40 @@ text = log.read()
 check(rc == 0, "the server's exit after SIGTERM: %d\n%s" % (rc, text[-3000:]))
 for k in KEYS.values():
     check(k not in text, "a key appears in the server's log")
+# HTTPS with --tls-cert/--tls-key (a self-signed certificate made here)
+import shutil, ssl
+if shutil.which("openssl"):
+    cert, keyf = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", keyf, "-out", cert, "-days", "2",
+                    "-subj", "/CN=localhost"], capture_output=True)
+    tlog = open(os.path.join(tmp, "tls.log"), "w+")
+    tsrv = subprocess.Popen([BIN, "serve", "--gallery", gallery, "--models-dir", MODELS, "--listen", "127.0.0.1:0",
+                             "--tls-cert", cert, "--tls-key", keyf], stderr=tlog, env=env)
+    tport = None
+    for _ in range(600):
+        tlog.seek(0)
+        t = tlog.read()
+        if "listening on https://127.0.0.1:" in t:
+            tport = int(t.split("listening on https://127.0.0.1:")[1].split("/")[0])
+            break
+        if tsrv.poll() is not None:
+            break
+        time.sleep(0.1)
+    if check(tport, "the HTTPS server did not start: %s" % t):
+        ctx = ssl.create_default_context(cafile=cert)
+        ctx.check_hostname = False
+        with urllib.request.build_opener(urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=ctx)).open(
+                "https://127.0.0.1:%d/v1/health" % tport, timeout=30) as r:
+            check(r.status == 200 and json.loads(r.read())["status"] == "ok", "health over HTTPS")
+        try:
+            opener.open("http://127.0.0.1:%d/v1/health" % tport, timeout=10)
+            check(False, "plain HTTP answered on the HTTPS port")
+        except Exception:
+            check(True, "")
+    tsrv.send_signal(signal.SIGTERM)
+    check(tsrv.wait(timeout=60) == 0, "the HTTPS server's exit")
+else:
+    print("not checked: HTTPS (openssl absent to make a certificate)")
+
 print("%d checks, %d failed" % (checks, failures))
 sys.exit(1 if failures else 0)

@@ -528,9 +528,14 @@ int fn_srv_run(const fn_srv_config *cfg)
         if (!(cert = read_pem(cfg->tls_cert)) || !(key = read_pem(cfg->tls_key))) goto out;
         flags |= MHD_USE_TLS;
     }
-    struct MHD_OptionItem tls[] = {
-        {MHD_OPTION_HTTPS_MEM_CERT, 0, cert}, {MHD_OPTION_HTTPS_MEM_KEY, 0, key}, {MHD_OPTION_END, 0, NULL}};
-    struct MHD_OptionItem none[] = {{MHD_OPTION_END, 0, NULL}};
+    struct MHD_OptionItem extra[4];   /* TLS and the pool, when asked for */
+    int ne = 0;
+    if (cert) {
+        extra[ne++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, cert};
+        extra[ne++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, key};
+    }
+    if (cfg->workers > 0) extra[ne++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, cfg->workers, NULL};
+    extra[ne] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
     sigset_t stop;
     sigemptyset(&stop);
     sigaddset(&stop, SIGINT);
@@ -539,12 +544,11 @@ int fn_srv_run(const fn_srv_config *cfg)
     signal(SIGPIPE, SIG_IGN);
     d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
                          MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-                         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(cfg->workers > 0 ? cfg->workers : 0),
                          MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->timeout_s,
                          MHD_OPTION_CONNECTION_LIMIT, (unsigned)256,
                          MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
                          MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-                         MHD_OPTION_ARRAY, cfg->tls_cert ? tls : none,
+                         MHD_OPTION_ARRAY, extra,
                          MHD_OPTION_END);
     if (!d) {
         fprintf(stderr, "facenet serve: cannot listen on %s port %d (in use, or not an address of this machine)\n",
