@@ -87,6 +87,18 @@ if not port:
     print("FAIL: the server did not start:", text)
     sys.exit(1)
 BASE = "http://127.0.0.1:%d" % port
+
+
+def server_died():
+    """The server's own words when it exited before the test stopped it."""
+    if srv.poll() is not None and not stopping:
+        log.seek(0)
+        print("FAIL: the server exited (%d) during the test; its log ends:\n%s" % (srv.returncode, log.read()[-6000:]))
+
+
+import atexit
+stopping = False
+atexit.register(server_died)
 opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))   # never a proxy: loopback only
 
 
@@ -399,6 +411,7 @@ for p in ["/v1/detect", "/v1/embed", "/v1/identify", "/v1/verify", "/v1/people",
           "/v1/live", "/v1/live/{session}", "/v1/live/{session}/frames"]:
     check(p in paths, "openapi.json lacks %s" % p)
 
+stopping = True
 srv.send_signal(signal.SIGTERM)
 try:
     rc = srv.wait(timeout=60)
