@@ -7,7 +7,9 @@
 # start and end.  The peer, in the same run: the CLI's one-shot
 # `facenet identify --gallery G photo.jpg` (a process per request: start,
 # models, one photo), sequentially; the ratio is the 1-client server rate
-# over the CLI's.  HTTP's own cost per request (GET /v1/health) is printed
+# over the CLI's.  And the peer: a Flask server (Debian python3-flask)
+# around PyTorch MTCNN + InceptionResnetV1 (bench/serve_peer.py), at 1 and 8
+# clients, as a ratio.  HTTP's own cost per request (GET /v1/health) is printed
 # too: it is what a WebSocket would save per live frame.
 # Usage: bench/serve.sh build/opt (run by bench/run.sh)
 set -u
@@ -30,8 +32,23 @@ srv=$!
 for _ in $(seq 100); do grep -q "listening on" "$tmp/server.log" && break; sleep 0.1; done
 port=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\)\/.*/\1/p' "$tmp/server.log")
 [ -n "$port" ] || { echo "serve: the server did not start"; cat "$tmp/server.log"; exit 1; }
+# the peer: Flask around PyTorch MTCNN + InceptionResnetV1 (bench/serve_peer.py)
+ckpt=$SHARED/fixtures/facenet_random/irv1_random_legacy.pt.xz
+peer=
+if [ -f "$ckpt" ] && /usr/bin/python3 -c 'import flask, torch' 2>/dev/null; then
+  xz -dc "$ckpt" > "$tmp/irv1.pt"
+  pport=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  /usr/bin/python3 bench/serve_peer.py "$SHARED" "$pport" "$tmp/irv1.pt" 2> "$tmp/peer.log" &
+  peer=$!
+  for _ in $(seq 300); do grep -q "peer listening" "$tmp/peer.log" && break; sleep 0.1; done
+  sleep 1
+  export PEER_PORT=$pport PEER_PID=$peer
+else
+  echo "peer: skipped ($ckpt, or Debian's python3-flask / python3-torch, missing)"
+fi
 /usr/bin/python3 bench/serve_load.py "$port" "$srv" "$film" "$tmp" "$BUILD/facenet" "$MODELS"
 rc=$?
 kill -TERM $srv; wait $srv
 srv=
+[ -n "$peer" ] && kill $peer
 exit $rc

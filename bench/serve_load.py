@@ -10,8 +10,8 @@ port, pid, film, tmp, cli, models = int(sys.argv[1]), int(sys.argv[2]), *sys.arg
 DURATION = float(os.environ.get("DURATION", "15"))
 
 
-def rss_mb():
-    with open("/proc/%d/status" % pid) as f:
+def rss_mb(p=None):
+    with open("/proc/%d/status" % (p or pid)) as f:
         for line in f:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
@@ -43,14 +43,16 @@ def pct(xs, p):
     return xs[min(len(xs) - 1, int(p / 100 * len(xs)))] if xs else float("nan")
 
 
-def phase(name, clients, mix_enrol=0, path="/v1/identify", method="POST", body=img, duration=DURATION):
+def phase(name, clients, mix_enrol=0, path="/v1/identify", method="POST", body=img, duration=DURATION, to=None,
+          pid_of=None, named=True):
+    to = to or port
     lat, errors, counter = [], [0], [0]
     lock = threading.Lock()
     stop = time.time() + duration
-    r0 = rss_mb()
+    r0 = rss_mb(pid_of)
 
     def run():
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        conn = http.client.HTTPConnection("127.0.0.1", to, timeout=120)
         mine, errs = [], 0
         while time.time() < stop:
             with lock:
@@ -63,11 +65,11 @@ def phase(name, clients, mix_enrol=0, path="/v1/identify", method="POST", body=i
                 conn.request(method, p, body=b, headers={"Content-Type": "image/jpeg"} if b else {})
                 r = conn.getresponse()
                 data = r.read()
-                ok = r.status in (200, 201) and (enrol or method == "GET" or b'"name":"%s"' % person.encode() in data)
+                ok = r.status in (200, 201) and (enrol or method == "GET" or not named or b'"name":"%s"' % person.encode() in data)
             except Exception:
                 ok = False
                 conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+                conn = http.client.HTTPConnection("127.0.0.1", to, timeout=120)
             mine.append(time.perf_counter() - t0)
             errs += not ok
         with lock:
@@ -82,7 +84,7 @@ def phase(name, clients, mix_enrol=0, path="/v1/identify", method="POST", body=i
     res = {"phase": name, "clients": clients, "seconds": round(wall, 1), "requests": len(lat),
            "requests_per_s": round(len(lat) / wall, 1), "p50_ms": round(1000 * pct(lat, 50), 1),
            "p95_ms": round(1000 * pct(lat, 95), 1), "p99_ms": round(1000 * pct(lat, 99), 1), "errors": errors[0],
-           "rss_start_mb": round(r0, 1), "rss_end_mb": round(rss_mb(), 1)}
+           "rss_start_mb": round(r0, 1), "rss_end_mb": round(rss_mb(pid_of), 1)}
     print(json.dumps(res), flush=True)
     return res
 
@@ -110,6 +112,18 @@ while time.time() - t0 < min(DURATION, 15) or runs < 5:
 cli_rate = runs / (time.time() - t0)
 print(json.dumps({"phase": "peer: facenet identify one-shot (CLI process per photo)", "requests": runs,
                   "requests_per_s": round(cli_rate, 2), "p50_ms": round(1000 * pct(cli_lat, 50), 1)}))
+# the Flask peer (bench/serve_peer.py), when bench/serve.sh could start it
+peer = None
+if os.environ.get("PEER_PORT"):
+    pport, ppid = int(os.environ["PEER_PORT"]), int(os.environ["PEER_PID"])
+    phase("peer warm-up", 1, path="/identify", duration=3, to=pport, pid_of=ppid, named=False)
+    p1 = phase("peer: Flask + PyTorch MTCNN + InceptionResnetV1, identify", 1, path="/identify", to=pport, pid_of=ppid,
+               named=False)
+    p8 = phase("peer: Flask + PyTorch MTCNN + InceptionResnetV1, identify", 8, path="/identify", to=pport, pid_of=ppid,
+               named=False)
+    print("serve / Flask peer: %.1fx at 1 client, %.1fx at 8 clients (p99 %.0f ms vs %.0f ms)" % (
+        one["requests_per_s"] / max(p1["requests_per_s"], 1e-9), eight["requests_per_s"] / max(p8["requests_per_s"], 1e-9),
+        eight["p99_ms"], p8["p99_ms"]))
 print("serve identify, 1 client: %.1f req/s = %.1fx the CLI's one-shot identify (%.2f req/s); 8 clients: %.1f req/s, "
       "p99 %.0f ms; HTTP's own cost %.2f ms a request" % (one["requests_per_s"], one["requests_per_s"] / cli_rate, cli_rate,
                                                          eight["requests_per_s"], eight["p99_ms"], http_cost["p50_ms"]))

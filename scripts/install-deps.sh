@@ -29,7 +29,7 @@ PKGS_check="xz-utils ffmpeg opencv-data xvfb xauth xdotool python3-numpy python3
 # (chromium, nodejs, npm: facenet serve's browser test, tests/test_serve_browser.sh, which
 # installs npm's playwright-core into build/node on first use)
 # Benchmarks: each is measured against its peer in the same run.
-PKGS_bench="python3-torch python3-numpy python3-pil python3-opencv"
+PKGS_bench="python3-torch python3-numpy python3-pil python3-opencv python3-flask"
 # The libFuzzer targets (`make fuzz`, and `make fuzz-regress` in make check
 # when clang is here): clang with its fuzzer and sanitizer runtimes.
 PKGS_fuzz="clang libclang-rt-14-dev libomp-dev"
