@@ -17,9 +17,10 @@ DEPS    := -MMD -MP
 INCS    := -Iinclude -Isrc -Itests
 # The public-API rule: the CLI is a client of include/ like any other program
 # and sees only the public headers and its own (`make check-public-api`).
-CLI_INCS := -Iinclude -Isrc/cli -Isrc/serve
+CLI_INCS := -Iinclude -Isrc/cli
 # The HTTP server (facenet serve) is a front end too: src/serve sees the
-# public headers and its own, and links libmicrohttpd into the CLI only.
+# public headers and its own, and links libmicrohttpd into the CLI only;
+# cmd_serve.c alone also sees src/serve (for serve.h).
 SERVE_INCS := -Iinclude -Isrc/serve
 SERVE_LIBS := -lmicrohttpd
 # What libfacenet links with.  FFmpeg is not linked: src/video/avlib.c
@@ -54,6 +55,10 @@ $(BUILD)/$(1)/obj/%.o: %.c Makefile
 $(BUILD)/$(1)/obj/src/cli/%.o: src/cli/%.c Makefile
 	@mkdir -p $$(dir $$@)
 	$(CC) $(CSTD) $(WARN) $(2) $(DEPS) $(CLI_INCS) -c $$< -o $$@
+
+$(BUILD)/$(1)/obj/src/cli/cmd_serve.o: src/cli/cmd_serve.c Makefile
+	@mkdir -p $$(dir $$@)
+	$(CC) $(CSTD) $(WARN) $(2) $(DEPS) $(CLI_INCS) -Isrc/serve -c $$< -o $$@
 
 $(BUILD)/$(1)/obj/src/serve/%.o: src/serve/%.c Makefile
 	@mkdir -p $$(dir $$@)
