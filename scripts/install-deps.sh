@@ -25,9 +25,11 @@ PKGS_demo=""
 # cascade (opencv-data), a virtual display for the window test, and what the
 # Python package's tests need (numpy, Pillow, pytest; Jupyter stays with `python`).
 PKGS_check="xz-utils ffmpeg opencv-data xvfb xauth xdotool python3-numpy python3-pil python3-pytest
-  chromium nodejs npm"
-# (chromium, nodejs, npm: facenet serve's browser test, tests/test_serve_browser.sh, which
-# installs npm's playwright-core into build/node on first use)
+  chromium nodejs"
+# (chromium, nodejs and npm — added below when no npm is on the PATH: a Node.js
+# that brings its own npm conflicts with Debian's — for facenet serve's browser
+# test, tests/test_serve_browser.sh, which installs npm's playwright-core into
+# build/node on first use)
 # Benchmarks: each is measured against its peer in the same run.
 PKGS_bench="python3-torch python3-numpy python3-pil python3-opencv python3-flask"
 # The libFuzzer targets (`make fuzz`, and `make fuzz-regress` in make check
@@ -68,6 +70,7 @@ case "$seen" in *" models "*)
   bash scripts/fetch-models.sh --check "$MODELS" >/dev/null 2>&1 || need_npm=1;; esac
 case "$seen" in *" demo "*)
   [ -f "$MODELS/.cache/vladmandic-face-api-1.7.15.tgz" ] || need_npm=1;; esac
+case "$seen" in *" check "*) need_npm=1;; esac
 [ $need_npm -eq 1 ] && ! command -v npm >/dev/null 2>&1 && want+=(npm)
 
 missing=()
