@@ -18,6 +18,11 @@ INCS    := -Iinclude -Isrc -Itests -I/usr/include/postgresql
 # The public-API rule: the CLI is a client of include/ like any other program
 # and sees only the public headers and its own (`make check-public-api`).
 CLI_INCS := -Iinclude -Isrc/cli
+# The HTTP server (facenet serve) is a front end too: src/serve sees the
+# public headers and its own, and links libmicrohttpd into the CLI only;
+# cmd_serve.c alone also sees src/serve (for serve.h).
+SERVE_INCS := -Iinclude -Isrc/serve
+SERVE_LIBS := -lmicrohttpd
 # What libfacenet links with.  FFmpeg is not linked: src/video/avlib.c
 # loads it (dlopen by soname) on the first video call, and the CLI loads
 # SDL2 when it opens a window (src/cli/display.c): linking them cost every
@@ -41,10 +46,10 @@ OPTFLAGS  := -O2 -g -fopenmp -fPIC -fvisibility=hidden -fno-semantic-interpositi
 ASANFLAGS := -O1 -g -fopenmp -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 TSANFLAGS := -O1 -g -fopenmp -fsanitize=thread
 
-SRC       := $(shell find src -name '*.c' -not -path 'src/cli/*' | sort) $(shell find src -name '*.cpp' | sort)
+SRC       := $(shell find src -name '*.c' -not -path 'src/cli/*' -not -path 'src/serve/*' | sort) $(shell find src -name '*.cpp' | sort)
 CXX      ?= g++
 CXXSTD   := -std=c++17
-CLI_SRC   := $(shell find src/cli -name '*.c' | sort)
+CLI_SRC   := $(shell find src/cli src/serve -name '*.c' | sort)
 TEST_SRC  := $(wildcard tests/test_*.c)
 TEST_SH   := $(wildcard tests/test_*.sh)
 TEST_UTIL := $(filter-out $(TEST_SRC),$(wildcard tests/*.c))
@@ -65,6 +70,17 @@ $(BUILD)/$(1)/obj/src/cli/%.o: src/cli/%.c Makefile
 	@mkdir -p $$(dir $$@)
 	$(CC) $(CSTD) $(WARN) $(2) $(DEPS) $(CLI_INCS) -c $$< -o $$@
 
+$(BUILD)/$(1)/obj/src/cli/cmd_serve.o: src/cli/cmd_serve.c Makefile
+	@mkdir -p $$(dir $$@)
+	$(CC) $(CSTD) $(WARN) $(2) $(DEPS) $(CLI_INCS) -Isrc/serve -c $$< -o $$@
+
+$(BUILD)/$(1)/obj/src/serve/%.o: src/serve/%.c Makefile
+	@mkdir -p $$(dir $$@)
+	$(CC) $(CSTD) $(WARN) $(2) $(DEPS) $(SERVE_INCS) -c $$< -o $$@
+
+# The web page is embedded with .incbin: the object follows its files.
+$(BUILD)/$(1)/obj/src/serve/assets.o: $(wildcard src/serve/web/*)
+
 $(BUILD)/$(1)/obj/examples/%.o: examples/%.c Makefile
 	@mkdir -p $$(dir $$@)
 	$(CC) $(CSTD) $(WARN) $(2) $(DEPS) -Iinclude -c $$< -o $$@
@@ -74,7 +90,7 @@ $(BUILD)/$(1)/libfacenet.a: $(patsubst %.cpp,$(BUILD)/$(1)/obj/%.o,$(patsubst %.
 	ar rcs $$@ $$^
 
 $(BUILD)/$(1)/facenet: $(patsubst %.c,$(BUILD)/$(1)/obj/%.o,$(CLI_SRC)) $(BUILD)/$(1)/libfacenet.a
-	$(CC) $(2) -o $$@ $$^ $(LIBS) $(3)
+	$(CC) $(2) -o $$@ $$^ $(LIBS) $(SERVE_LIBS) $(3)
 
 $(BUILD)/$(1)/tests/%: $(BUILD)/$(1)/obj/tests/%.o $(patsubst %.c,$(BUILD)/$(1)/obj/%.o,$(TEST_UTIL)) $(BUILD)/$(1)/libfacenet.a
 	@mkdir -p $$(dir $$@)
@@ -255,7 +271,8 @@ check-exports: $(SO)
 
 # src/cli includes only public headers and its own (see CLI_INCS).
 check-public-api:
-	bash scripts/check-public-api.sh src/cli include
+	bash scripts/check-public-api.sh src/cli include src/serve
+	bash scripts/check-public-api.sh src/serve include
 
 print-cli-incs:
 	@echo $(CLI_INCS)
@@ -290,8 +307,8 @@ test:
 # seconds).  `make tsan TSAN_TESTS="$(TSAN_ALL)"` adds the engines shared by
 # test threads and the video source's reader thread through the CLI (tens of
 # minutes under TSan on this 2-core machine: Haar alone ~40).
-TSAN_ALL   := test_gallery_search test_haar test_irv1 test_video test_mtcnn test_batch
-TSAN_TESTS ?= test_gallery_search
+TSAN_ALL   := test_gallery_search test_serve test_haar test_irv1 test_video test_mtcnn test_batch
+TSAN_TESTS ?= test_gallery_search test_serve
 tsan: $(TSAN_TESTS:%=$(BUILD)/tsan/tests/%) $(BUILD)/tsan/facenet
 	OMP_THREAD_LIMIT=1 OPENBLAS_NUM_THREADS=1 TSAN_OPTIONS="halt_on_error=1 exitcode=66 suppressions=$(CURDIR)/tests/tsan.supp $(TSAN_OPTIONS)" \
 	  SHARED=$(SHARED) MODELS=$(MODELS) bash tests/run.sh $(BUILD)/tsan

@@ -421,6 +421,20 @@ def video_files(tmp):
             put("fuzz_video", name, open(p, "rb").read())
 
 
+def multipart_files():
+    """facenet serve's request bodies: the Content-Type line, then the body."""
+    b = "fnB0undary"
+    ct = "multipart/form-data; boundary=%s\n" % b
+    one = ("--%s\r\nContent-Disposition: form-data; name=\"image\"; filename=\"a.jpg\"\r\n"
+           "Content-Type: image/jpeg\r\n\r\n\xff\xd8\xff\xd9\r\n--%s--\r\n" % (b, b))
+    two = ("--%s\r\nContent-Disposition: form-data; name=\"person\"\r\n\r\nAnn Lee\r\n"
+           "--%s\r\nContent-Disposition: form-data; name=\"a\"; filename=\"x.png\"\r\n\r\n\x89PNG\r\n--%s--\r\n" % (b, b, b))
+    put("fuzz_multipart", "one_file.txt", (ct + one).encode("latin-1"))
+    put("fuzz_multipart", "field_and_file.txt", (ct + two).encode("latin-1"))
+    put("fuzz_multipart", "quoted_boundary.txt", ('multipart/form-data; boundary="%s"; charset=utf-8\n' % b + one).encode("latin-1"))
+    put("fuzz_multipart", "truncated.txt", (ct + one[:-12]).encode("latin-1"))
+
+
 def main():
     tmp = os.path.join(OUT, ".tmp")
     os.makedirs(tmp, exist_ok=True)
@@ -432,6 +446,7 @@ def main():
     gallery_files(tmp)
     cache_files(tmp)
     video_files(tmp)
+    multipart_files()
     for f in os.listdir(tmp):
         os.remove(os.path.join(tmp, f))
     os.rmdir(tmp)

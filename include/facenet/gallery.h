@@ -120,6 +120,11 @@ fn_status fn_gallery_file_owner(fn_gallery *g, const char *hash_hex, const char 
 fn_status fn_gallery_has_image(fn_gallery *g, const char *person, const char *hash_hex, int *yes);
 /* Removes a person with all their images and embeddings.  *removed_images may be NULL. */
 fn_status fn_gallery_remove_person(fn_gallery *g, const char *name, int64_t *removed_images);
+/* Removes one image (fn_gallery_image.id) with its embedding; its person
+ * stays, with one image fewer (possibly none).  FN_ERR_NOT_FOUND when there
+ * is no such image; FN_ERR_ARG inside fn_gallery_begin's batch.  The search
+ * index is reloaded from the file (O(gallery)). */
+fn_status fn_gallery_remove_image(fn_gallery *g, int64_t image_id);
 /* FN_ERR_NOT_FOUND when old is missing, FN_ERR_ARG when new already exists. */
 fn_status fn_gallery_rename_person(fn_gallery *g, const char *old_name, const char *new_name);
 

@@ -55,6 +55,12 @@ fn_status fn_image_load_ex(const char *path, const fn_image_limits *lim, fn_imag
 fn_status fn_image_decode_ex(const void *buf, size_t len, const char *name_for_errors,
                              const fn_image_limits *lim, fn_image *out, fn_image_notes *notes);
 fn_status fn_image_save_png(const char *path, const fn_image *img);
+/* JPEG of img (RGB or gray) in memory, quality 1..100 (libjpeg's scale):
+ * *out gets a malloc'd buffer of *len bytes that the caller frees with
+ * free().  For front ends that send images without touching the disk (the
+ * HTTP server's thumbnails).  FN_ERR_ARG for an empty image or a quality
+ * outside 1..100. */
+fn_status fn_image_encode_jpeg(const fn_image *img, int quality, unsigned char **out, size_t *len);
 /* quality 1..100 (libjpeg's scale). */
 fn_status fn_image_save_jpeg(const char *path, const fn_image *img, int quality);
 /* Allocate w*h*c bytes (uninitialised); out is left empty on failure. */

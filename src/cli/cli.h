@@ -26,6 +26,7 @@ int fn_cmd_scan(int argc, char **argv);
 int fn_cmd_cluster(int argc, char **argv);
 int fn_cmd_people(int argc, char **argv);
 int fn_cmd_eval_cluster(int argc, char **argv);
+int fn_cmd_serve(int argc, char **argv);
 
 /* Add a line here when adding a cmd_*.c file. */
 #define FN_CLI_COMMANDS \
@@ -44,6 +45,7 @@ int fn_cmd_eval_cluster(int argc, char **argv);
     { "cluster", "photo library: group the scanned faces into people", fn_cmd_cluster }, \
     { "people", "photo library: list, name, merge, move, export the groups", fn_cmd_people }, \
     { "eval-cluster", "clustering quality (pairwise, BCubed) on a folder-per-person tree", fn_cmd_eval_cluster }, \
+    { "serve", "recognition over HTTP, with a web page for live webcam recognition", fn_cmd_serve }, \
     { "version", "print the version and the compute backends", fn_cmd_version },
 
 #endif

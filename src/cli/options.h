@@ -40,6 +40,9 @@ typedef enum fn_cli_opt {
     FN_O_EVERY, FN_O_HEADLESS, FN_O_REALTIME, FN_O_MAX_FRAMES, FN_O_DETECT_SCALE,
     /* photo libraries */
     FN_O_MAX_SIDE, FN_O_METHOD, FN_O_RECLUSTER, FN_O_TO, FN_O_MIN_QUALITY,
+    /* the HTTP server (facenet serve) */
+    FN_O_LISTEN, FN_O_KEYS, FN_O_TLS_CERT, FN_O_TLS_KEY, FN_O_CORS, FN_O_MAX_BODY, FN_O_MAX_PIXELS, FN_O_MAX_BUSY,
+    FN_O_TIMEOUT, FN_O_WORKERS,
     FN_O_COUNT
 } fn_cli_opt;
 

@@ -451,6 +451,28 @@ fn_status fn_gallery_remove_person(fn_gallery *g, const char *name, int64_t *rem
     LOCKED(g, remove_locked(g, name, removed_images));
 }
 
+static fn_status remove_image_locked(fn_gallery *g, int64_t image_id)
+{
+    FN_TRY(writable(g));
+    if (g->in_tx) return fn_fail(FN_ERR_ARG, "%s: removing one image inside a batch is not supported", g->path);
+    sqlite3_stmt *st;
+    FN_TRY(tx_enter(g));
+    fn_status s = fn_gdb_prepare(g, "DELETE FROM images WHERE id = ?1", &st);   /* cascades to embeddings */
+    if (s == FN_OK) {
+        sqlite3_bind_int64(st, 1, image_id);
+        s = step_done(g, st, "removing an image");
+    }
+    if (s == FN_OK && sqlite3_changes(g->db) == 0) s = fn_fail(FN_ERR_NOT_FOUND, "%s: no image %lld", g->path, (long long)image_id);
+    FN_TRY(tx_leave(g, s));
+    return fn_gallery_reload(g);   /* the index and people as the file is now */
+}
+
+fn_status fn_gallery_remove_image(fn_gallery *g, int64_t image_id)
+{
+    if (!g) return fn_fail(FN_ERR_ARG, "fn_gallery_remove_image: no gallery");
+    LOCKED(g, remove_image_locked(g, image_id));
+}
+
 static fn_status rename_rows(fn_gallery *g, const char *old_name, const char *new_name, int64_t *id)
 {
     int64_t other = 0;

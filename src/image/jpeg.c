@@ -202,7 +202,6 @@ typedef struct jpeg_wjob {
 static void encode_rows(jpeg_wjob *j, const fn_image *img, int quality)
 {
     struct jpeg_compress_struct *ci = &j->ci;
-    jpeg_stdio_dest(ci, j->f);
     ci->image_width = (JDIMENSION)img->w;
     ci->image_height = (JDIMENSION)img->h;
     ci->input_components = img->c;
@@ -238,6 +237,7 @@ fn_status fn_image_save_jpeg(const char *path, const fn_image *img, int quality)
         s = fn_fail(FN_ERR_IO, "%s: JPEG encoding failed: %s", path, j->guard.msg);
     } else {
         jpeg_create_compress(&j->ci);
+        jpeg_stdio_dest(&j->ci, j->f);
         encode_rows(j, img, quality);
     }
     jpeg_destroy_compress(&j->ci);
@@ -245,4 +245,36 @@ fn_status fn_image_save_jpeg(const char *path, const fn_image *img, int quality)
     free(j);
     if (s != FN_OK) unlink(path);
     return s;
+}
+
+/* libjpeg's memory destination grows its buffer with malloc; the caller
+ * frees it (free). */
+fn_status fn_image_encode_jpeg(const fn_image *img, int quality, unsigned char **out, size_t *len)
+{
+    if (!out || !len) return fn_fail(FN_ERR_ARG, "fn_image_encode_jpeg: output and length are required");
+    *out = NULL;
+    *len = 0;
+    if (!img || !img->data || img->w <= 0 || img->h <= 0 || (img->c != 1 && img->c != 3))
+        return fn_fail(FN_ERR_ARG, "fn_image_encode_jpeg: cannot encode an empty or non-RGB/gray image");
+    if (quality < 1 || quality > 100) return fn_fail(FN_ERR_ARG, "fn_image_encode_jpeg: quality %d is outside 1..100", quality);
+    jpeg_wjob *j = calloc(1, sizeof *j);
+    if (!j) return fn_fail(FN_ERR_NOMEM, "fn_image_encode_jpeg: out of memory for the JPEG encoder");
+    guard_init(&j->guard);
+    j->ci.err = &j->guard.mgr;
+    unsigned char *buf = NULL;
+    unsigned long n = 0;
+    fn_status s = FN_OK;
+    if (setjmp(j->guard.jump)) {
+        s = fn_fail(FN_ERR_INTERNAL, "fn_image_encode_jpeg: JPEG encoding failed: %s", j->guard.msg);
+    } else {
+        jpeg_create_compress(&j->ci);
+        jpeg_mem_dest(&j->ci, &buf, &n);
+        encode_rows(j, img, quality);
+    }
+    jpeg_destroy_compress(&j->ci);
+    free(j);
+    if (s != FN_OK) { free(buf); return s; }
+    *out = buf;
+    *len = n;
+    return FN_OK;
 }
