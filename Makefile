@@ -19,10 +19,11 @@ INCS    := -Iinclude -Isrc -Itests -I/usr/include/postgresql
 # and sees only the public headers and its own (`make check-public-api`).
 CLI_INCS := -Iinclude -Isrc/cli
 # The HTTP server (facenet serve) is a front end too: src/serve sees the
-# public headers and its own, and links libmicrohttpd into the CLI only;
+# public headers and its own, and opens libmicrohttpd when it starts
+# (src/serve/mhd.c: linked, it cost every command 10 libraries at start);
 # cmd_serve.c alone also sees src/serve (for serve.h).
 SERVE_INCS := -Iinclude -Isrc/serve
-SERVE_LIBS := -lmicrohttpd
+SERVE_LIBS :=
 # What libfacenet links with.  FFmpeg is not linked: src/video/avlib.c
 # loads it (dlopen by soname) on the first video call, and the CLI loads
 # SDL2 when it opens a window (src/cli/display.c): linking them cost every
@@ -120,7 +121,7 @@ endef
 # then finds them loaded): with libdnnl opened by dlopen, LeakSanitizer's
 # tracer crashed at exit (SIGSEGV in the tracer, GCC 12's libsanitizer) after
 # every check had passed.  The opt build, what users run, opens them lazily.
-SAN_LIBS := -Wl,--no-as-needed -ldnnl -lopenblas -lpq -Wl,--as-needed
+SAN_LIBS := -Wl,--no-as-needed -ldnnl -lopenblas -lpq -lmicrohttpd -Wl,--as-needed
 $(eval $(call variant,opt,$(OPTFLAGS),))
 $(eval $(call variant,asan,$(ASANFLAGS),$(SAN_LIBS)))
 $(eval $(call variant,tsan,$(TSANFLAGS),$(SAN_LIBS)))

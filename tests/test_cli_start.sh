@@ -70,7 +70,7 @@ check '! grep -Eq "$media" "$tmp/identify.ld"' \
 # (FAISS's BLAS calls are forwarded to the same lazily opened OpenBLAS:
 # src/gallery/faiss_blas.c; libpq is opened by the first postgresql://
 # gallery.)
-math='libdnnl|libopenblas|libpq'
+math='libdnnl|libopenblas|libpq|libmicrohttpd|libgnutls'
 [ "$(basename "$variant")" = opt ] && check '! grep -Eq "$math" "$tmp/detect.ld"' \
       "detect (MTCNN only) loaded oneDNN, OpenBLAS or libpq: $(grep -Eo "file=[^ ]*($math)[^ ]*" "$tmp/detect.ld" | sort -u | tr '\n' ' ')"
 [ "$(basename "$variant")" = opt ] && check '! grep -Eq "libpq" "$tmp/identify.ld"' "identify of a SQLite gallery loaded libpq"

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include <microhttpd.h>
+#include "mhd.h"   /* libmicrohttpd, opened when the server starts */
 
 #include "srv.h"
 
@@ -495,6 +495,11 @@ int fn_srv_run(const fn_srv_config *cfg)
     int rc = 1;
     char *cert = NULL, *key = NULL;
     struct MHD_Daemon *d = NULL;
+    char why[400];
+    if (fn_srv_mhd_load(why, sizeof why)) {
+        fprintf(stderr, "facenet serve: the HTTP server needs %s\n", why);
+        goto out;
+    }
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof ss);
     if (inet_pton(AF_INET, cfg->host, &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
