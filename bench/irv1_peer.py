@@ -102,14 +102,19 @@ class IRV1(nn.Module):
         return F.normalize(self.last_bn(self.last_linear(x)), p=2, dim=1)
 
 
+def load(path):
+    """The model of a facenet-pytorch checkpoint, in eval mode (the peers' one loader)."""
+    sd = torch.load(path)
+    model = IRV1(sd["logits.weight"].shape[0])
+    model.load_state_dict(sd)
+    return model.eval()
+
+
 def main():
     path, iters = sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 10
     torch.set_num_threads(2)
     t0 = time.perf_counter()
-    sd = torch.load(path)
-    model = IRV1(sd["logits.weight"].shape[0])
-    model.load_state_dict(sd)
-    model.eval()
+    model = load(path)
     load_ms = (time.perf_counter() - t0) * 1e3
     torch.manual_seed(0)
     x = torch.rand(16, 3, 160, 160) * 2 - 1

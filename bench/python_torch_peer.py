@@ -45,26 +45,11 @@ else:
     import mtcnn_peer
     torch.set_num_threads(2)
     nets = mtcnn_peer.load_nets(shared)
-    sd = torch.load(ckpt)
-    model = irv1_peer.IRV1(sd["logits.weight"].shape[0])
-    model.load_state_dict(sd)
-    model.eval()
+    model = irv1_peer.load(ckpt)
     imgs = [Image.open(f).convert("RGB") for f in files]
 
-    def run(im):
-        boxes, _ = mtcnn_peer.detect(np.array(im), nets)
-        if len(boxes) == 0:
-            return 0
-        # extract_face: crop the box (clamped to the image), PIL bilinear resize to 160, (x - 127.5) / 128
-        crops = []
-        for b in boxes:
-            box = [int(max(b[0], 0)), int(max(b[1], 0)), int(min(b[2], im.size[0])), int(min(b[3], im.size[1]))]
-            c = np.asarray(im.crop(box).resize((160, 160), Image.BILINEAR), np.float32)
-            crops.append(torch.from_numpy(c).permute(2, 0, 1))
-        x = (torch.stack(crops) - 127.5) / 128.0
-        return len(model(x))
-
     def crops_of(im):
+        # extract_face: crop the box (clamped to the image), PIL bilinear resize to 160
         boxes, _ = mtcnn_peer.detect(np.array(im), nets)
         out = []
         for b in boxes:
@@ -73,16 +58,20 @@ else:
             out.append(torch.from_numpy(c).permute(2, 0, 1))
         return out
 
+    def embed(crops):   # (x - 127.5) / 128, as fixed_image_standardization
+        return len(model((torch.stack(crops) - 127.5) / 128.0)) if crops else 0
+
+    def run(im):
+        return embed(crops_of(im))
+
     def run_batched(ims):
         pending, n = [], 0
         for im in ims:
             pending += crops_of(im)
             while len(pending) >= batch:
-                n += len(model((torch.stack(pending[:batch]) - 127.5) / 128.0))
+                n += embed(pending[:batch])
                 pending = pending[batch:]
-        if pending:
-            n += len(model((torch.stack(pending) - 127.5) / 128.0))
-        return n
+        return n + embed(pending)
 
     with torch.no_grad():
         run(imgs[0])

@@ -26,10 +26,7 @@ def main():
     shared, ckpt, listing = sys.argv[1:4]
     torch.set_num_threads(2)
     nets = mtcnn_peer.load_nets(shared)
-    sd = torch.load(ckpt)
-    model = irv1_peer.IRV1(sd["logits.weight"].shape[0])
-    model.load_state_dict(sd)
-    model.eval()
+    model = irv1_peer.load(ckpt)
     paths = [p for p in open(listing).read().splitlines() if p]
     faces = 0
     t0 = time.perf_counter()

@@ -22,10 +22,7 @@ import mtcnn_peer  # noqa: E402
 shared, port, ckpt = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 torch.set_num_threads(2)
 nets = mtcnn_peer.load_nets(shared)
-sd = torch.load(ckpt)
-model = irv1_peer.IRV1(sd["logits.weight"].shape[0])
-model.load_state_dict(sd)
-model.eval()
+model = irv1_peer.load(ckpt)
 gallery = torch.nn.functional.normalize(torch.randn(10, 512, generator=torch.Generator().manual_seed(0)), dim=1)
 lock = threading.Lock()   # one PyTorch model: requests take turns, as a simple Flask deployment does
 app = Flask(__name__)
