@@ -158,11 +158,11 @@ static void test_plans(const fn_weights *w)
     float ref[FN_MFN_DIM], emb[FN_MFN_DIM];
     T_CHECK(fn_mfn_embed_ref(net, in, 1, ref, 0) == FN_OK, "embed_ref: %s", fn_last_error());
 
-    /* AUTO: four single faces on the direct kernels, the fifth prepares oneDNN. */
-    for (int i = 0; i < 5; i++) {
+    /* AUTO: FN_MFN_DIRECT_FACES single faces on the direct kernels, the next prepares oneDNN. */
+    for (int i = 0; i <= FN_MFN_DIRECT_FACES; i++) {
         T_CHECK(fn_mfn_embed(net, in, 1, emb) == FN_OK, "auto embed %d: %s", i, fn_last_error());
         T_CHECK(t_max_abs_diff(emb, ref, FN_MFN_DIM, NULL) < 1e-4, "auto embed %d differs from the reference", i);
-        T_CHECK(fn_mfn_uses_onednn(net) == (i == 4), "after %d faces the oneDNN plan is %s", i + 1,
+        T_CHECK(fn_mfn_uses_onednn(net) == (i == FN_MFN_DIRECT_FACES), "after %d faces the oneDNN plan is %s", i + 1,
                 fn_mfn_uses_onednn(net) ? "built" : "not built");
     }
     static const char *names[] = {"direct", "oneDNN"};
@@ -176,13 +176,15 @@ static void test_plans(const fn_weights *w)
     }
     fn_mfn_free(net);
 
-    /* A batch of more than four faces goes to oneDNN at once. */
+    /* A batch of more than FN_MFN_DIRECT_FACES faces goes to oneDNN at once. */
+    enum { NB = FN_MFN_DIRECT_FACES + 1 };
     if (fn_mfn_new(w, &net) != FN_OK) { T_CHECK(0, "fn_mfn_new: %s", fn_last_error()); free(in); return; }
-    float *batch = malloc(sizeof(float) * 5 * 3 * FN_MFN_SIZE * FN_MFN_SIZE), embs[5 * FN_MFN_DIM];
-    for (int i = 0; i < 5; i++) memcpy(batch + (size_t)i * 3 * FN_MFN_SIZE * FN_MFN_SIZE, in, sizeof(float) * 3 * FN_MFN_SIZE * FN_MFN_SIZE);
-    T_CHECK(fn_mfn_embed(net, batch, 5, embs) == FN_OK, "batch of 5: %s", fn_last_error());
-    T_CHECK(fn_mfn_uses_onednn(net), "a batch of 5 faces ran without the oneDNN plan");
-    T_CHECK(t_max_abs_diff(embs + 4 * FN_MFN_DIM, ref, FN_MFN_DIM, NULL) < 1e-4, "batch face 5 differs from the reference");
+    float *batch = malloc(sizeof(float) * NB * 3 * FN_MFN_SIZE * FN_MFN_SIZE), *embs = malloc(sizeof(float) * NB * FN_MFN_DIM);
+    for (int i = 0; i < NB; i++) memcpy(batch + (size_t)i * 3 * FN_MFN_SIZE * FN_MFN_SIZE, in, sizeof(float) * 3 * FN_MFN_SIZE * FN_MFN_SIZE);
+    T_CHECK(fn_mfn_embed(net, batch, NB, embs) == FN_OK, "batch of %d: %s", NB, fn_last_error());
+    T_CHECK(fn_mfn_uses_onednn(net), "a batch of %d faces ran without the oneDNN plan", NB);
+    T_CHECK(t_max_abs_diff(embs + (NB - 1) * FN_MFN_DIM, ref, FN_MFN_DIM, NULL) < 1e-4, "the batch's last face differs from the reference");
+    free(embs);
     fn_mfn_free(net);
     free(batch);
     free(in);

@@ -518,13 +518,11 @@ static void direct_forward(fn_mfn *m, const float *input, float *emb)
     memcpy(emb, x, FN_MFN_DIM * sizeof(float));
 }
 
-/* The oneDNN plan pays for itself after a few faces: preparing it costs
- * about as much as embedding FN_MFN_DIRECT_FACES faces directly, and each
- * face on it is ~2x cheaper (docs/performance.md, "Start-up").  So a
- * one-photo command never prepares it, and a bulk job or a server does on
- * its fifth face.  Without oneDNN the direct path serves on. */
-#define FN_MFN_DIRECT_FACES 4
-
+/* The oneDNN plan pays for itself only after many faces: preparing it costs
+ * ~30 ms (its library's load, weight reorders, JIT), and a face on it is
+ * then ~0.5-1 ms cheaper than on the direct kernels (3.0-3.5 against
+ * 3.5-4.0 ms on one core, bench_mobilefacenet).  So a handle prepares it
+ * once more than FN_MFN_DIRECT_FACES faces have come (mobilefacenet.h). */
 static int use_fast(fn_mfn *m, int n)
 {
     if (m->plan == FN_MFN_DIRECT) return 0;

@@ -31,9 +31,12 @@ fn_status fn_mfn_new(const fn_weights *w, fn_mfn **out);
 /* input: n x 3 x 112 x 112 NCHW, RGB, standardised (x - 127.5) / 128
  * (fn_mfn_standardize).  emb: n x 192, L2-normalised.  Not reentrant on
  * one handle: use one handle per thread.
- * The first few faces run on direct kernels (src/nn/direct.h), which need
- * no preparation; after them the handle prepares oneDNN's plan once and
- * uses it (or stays direct when oneDNN cannot be loaded). */
+ * The first FN_MFN_DIRECT_FACES faces run on direct kernels
+ * (src/nn/direct.h), which need no preparation; when more come the handle
+ * prepares oneDNN's plan once and uses it from then on (or stays direct
+ * when oneDNN cannot be loaded).  A one-photo command never pays for
+ * oneDNN; a bulk job or a server pays once. */
+#define FN_MFN_DIRECT_FACES 32
 fn_status fn_mfn_embed(fn_mfn *m, const float *input, int n, float *emb);
 
 /* Which plan fn_mfn_embed uses, for tests and benchmarks: AUTO (the rule

@@ -2,7 +2,9 @@
  * 4 output pixels x 32 output channels in registers (8 vectors of 16
  * floats) and walks the input channels of each tap: 2 weight loads feed 8
  * multiply-adds, and the 4 input rows stay in L1.  The depthwise loop
- * accumulates one output pixel's channels in place, tap by tap. */
+ * keeps 16 channels of one output pixel in a register across its taps.
+ * Explicit vectors, not loops left to the vectoriser: at -O2 GCC 12
+ * vectorises only loops of known trip count. */
 #include "nn/direct.h"
 
 #include <string.h>
@@ -122,30 +124,39 @@ static void dense(const fn_dconv *c, const float *in, float *out, const float *s
 }
 
 FN_DC_CLONES
-static void depthwise(const fn_dconv *c, const float *restrict in, float *restrict out, const float *sc)
+static void depthwise(const fn_dconv *c, const float *in, float *out, const float *sc)
 {
-    const int C = c->cout, k = c->k;
+    const int C = c->cout, k = c->k, C16 = C & ~15;
+    const float *taps[MAX_TAPS], *wts[MAX_TAPS];
     for (int oy = 0; oy < c->out_h; oy++)
         for (int ox = 0; ox < c->out_w; ox++) {
-            float *restrict o = out + ((size_t)oy * c->out_w + ox) * C;
-            if (c->b) memcpy(o, c->b, (size_t)C * sizeof(float));
-            else memset(o, 0, (size_t)C * sizeof(float));
+            /* The taps inside the image; those in the padding add nothing. */
+            int nt = 0;
             for (int ky = 0; ky < k; ky++) {
                 int iy = oy * c->stride - c->pad_t + ky;
                 if (iy < 0 || iy >= c->in_h) continue;
                 for (int kx = 0; kx < k; kx++) {
                     int ix = ox * c->stride - c->pad_l + kx;
                     if (ix < 0 || ix >= c->in_w) continue;
-                    const float *restrict x = in + ((size_t)iy * c->in_w + ix) * C;
-                    const float *restrict w = c->w + ((size_t)ky * k + kx) * C;
-                    for (int ch = 0; ch < C; ch++) o[ch] += x[ch] * w[ch];
+                    taps[nt] = in + ((size_t)iy * c->in_w + ix) * C;
+                    wts[nt++] = c->w + ((size_t)ky * k + kx) * C;
                 }
             }
-            if (c->slope)
-                for (int ch = 0; ch < C; ch++) o[ch] = o[ch] < 0 ? o[ch] * c->slope[ch] : o[ch];
-            if (sc) {
-                const float *restrict s = sc + ((size_t)oy * c->out_w + ox) * C;
-                for (int ch = 0; ch < C; ch++) o[ch] += s[ch];
+            size_t at = ((size_t)oy * c->out_w + ox) * C;
+            float *o = out + at;
+            const float *s = sc ? sc + at : NULL;
+            int ch = 0;
+            for (; ch < C16; ch += 16) {
+                v16 a = {0};
+                if (c->b) a = LOAD(c->b + ch);
+                for (int t = 0; t < nt; t++) a += LOAD(taps[t] + ch) * LOAD(wts[t] + ch);
+                FINISH_STORE(o + ch, a, c->slope ? c->slope + ch : NULL, s ? s + ch : NULL);
+            }
+            for (; ch < C; ch++) {   /* channels past the last full vector */
+                float a = c->b ? c->b[ch] : 0.0f;
+                for (int t = 0; t < nt; t++) a += taps[t][ch] * wts[t][ch];
+                if (c->slope && a < 0) a *= c->slope[ch];
+                o[ch] = a + (s ? s[ch] : 0.0f);
             }
         }
 }
