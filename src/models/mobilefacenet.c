@@ -132,6 +132,7 @@ struct fn_mfn {
     fn_mfn_plan plan;            /* FN_MFN_AUTO unless a test chose */
     long faces;                  /* embedded so far on the direct path */
     int fast_tried;              /* the oneDNN plan was attempted (fast != NULL: it worked) */
+    int oihw_ready;              /* conv[].w filled (oihw_fill) */
     fn_arena fast_arena;         /* oneDNN's reordered weights */
     fn_nn *nn;                   /* NULL until the oneDNN plan is built */
     fn_nn_ws *ws;                /* this handle's stream and scratchpad */
@@ -167,26 +168,17 @@ static fn_status bind_layer(const fn_weights *w, const fn_mfn_layer *l, mfn_conv
     FN_TRY(bind_tensor(w, l->bias, 1, vshape, &bias));
     if (l->slope[0]) FN_TRY(bind_tensor(w, l->slope, 1, vshape, &mul));
 
-    c->w = fn_arena_alloc(a, (size_t)l->cout * cig * k * k * sizeof(float));
+    size_t wn = (size_t)l->cout * cig * k * k;
+    c->w = fn_arena_alloc(a, wn * sizeof(float));   /* OIHW: filled on first need (oihw_fill) */
     c->b = fn_arena_alloc(a, (size_t)l->cout * sizeof(float));
     c->slope = mul ? fn_arena_alloc(a, (size_t)l->cout * sizeof(float)) : NULL;
-    if (!c->w || !c->b || (mul && !c->slope)) return fn_fail(FN_ERR_INTERNAL, "%s: MobileFaceNet arena too small", w->path);
-    for (int o = 0; o < l->cout; o++)
-        for (int i = 0; i < cig; i++)
-            for (int y = 0; y < k; y++)
-                for (int x = 0; x < k; x++) {
-                    size_t from = l->depthwise ? ((size_t)y * k + x) * l->cout + o
-                                               : (((size_t)o * k + y) * k + x) * cig + i;
-                    c->w[(((size_t)o * cig + i) * k + y) * k + x] = src[from];
-                }
+    float *dw = fn_arena_alloc(a, wn * sizeof(float));
+    if (!c->w || !c->b || (mul && !c->slope) || !dw) return fn_fail(FN_ERR_INTERNAL, "%s: MobileFaceNet arena too small", w->path);
     memcpy(c->b, bias, (size_t)l->cout * sizeof(float));
     for (int o = 0; mul && o < l->cout; o++) c->slope[o] = 2.0f * mul[o];
 
     /* The direct path's weights: depthwise as the file has them (HWC),
      * dense OHWI -> HWIO (output channels innermost, what it vectorises). */
-    size_t wn = (size_t)l->cout * cig * k * k;
-    float *dw = fn_arena_alloc(a, wn * sizeof(float));
-    if (!dw) return fn_fail(FN_ERR_INTERNAL, "%s: MobileFaceNet arena too small", w->path);
     if (l->depthwise) memcpy(dw, src, wn * sizeof(float));
     else
         for (int o = 0; o < l->cout; o++)
@@ -195,6 +187,24 @@ static fn_status bind_layer(const fn_weights *w, const fn_mfn_layer *l, mfn_conv
     c->direct.b = c->b;
     c->direct.slope = c->slope;
     return FN_OK;
+}
+
+/* OIHW weights (the reference path's and oneDNN's source) from the direct
+ * path's HWIO / HWC copy, once: a one-photo command never needs them. */
+static void oihw_fill(fn_mfn *m)
+{
+    if (m->oihw_ready) return;
+    for (int i = 0; i < FN_MFN_LAYERS; i++) {
+        mfn_conv *c = &m->conv[i];
+        const fn_dconv *d = &c->direct;
+        int cig = d->depthwise ? 1 : d->cin, k = d->k;
+        for (int o = 0; o < d->cout; o++)
+            for (int ci = 0; ci < cig; ci++)
+                for (int t = 0; t < k * k; t++)
+                    c->w[((size_t)o * cig + ci) * k * k + t] =
+                        d->depthwise ? d->w[(size_t)t * d->cout + o] : d->w[((size_t)t * d->cin + ci) * d->cout + o];
+    }
+    m->oihw_ready = 1;
 }
 
 static size_t params_bytes(const fn_mfn_layer *layers)
@@ -304,6 +314,7 @@ static fn_status make_fast(fn_mfn *m)
     fn_mfn_layer layers[FN_MFN_LAYERS];
     fn_mfn_describe(layers);
     size_t bytes = 0;
+    oihw_fill(m);
     fn_status s = fn_nn_new(&m->nn);
     if (s == FN_OK) s = fn_nn_ws_new(m->nn, &m->ws);
     if (s == FN_OK) s = fast_bytes(m->nn, m, layers, &bytes);
@@ -423,6 +434,7 @@ static fn_status check_args(fn_mfn *m, const float *input, int n, float *emb)
 fn_status fn_mfn_embed_ref(fn_mfn *m, const float *input, int n, float *emb, int raw)
 {
     FN_TRY(check_args(m, input, n, emb));
+    oihw_fill(m);
     const size_t per = (size_t)3 * FN_MFN_SIZE * FN_MFN_SIZE;
     for (int i = 0; i < n; i++) ref_forward(m, input + i * per, emb + (size_t)i * FN_MFN_DIM);
     if (!raw) fn_ref_l2_normalize(emb, n, FN_MFN_DIM);
