@@ -21,6 +21,8 @@ extern "C" {
 typedef struct fn_faiss fn_faiss;   /* a faiss::Index, inner-product metric */
 
 /* factory: faiss::index_factory's description, e.g. "IVF1024,SQ8". */
+/* HNSW: efConstruction (> 0) for the nodes added from now on; other kinds: no-op. */
+fn_status fn_faiss_set_build(fn_faiss *f, int ef_construction);
 fn_status fn_faiss_new(int dim, const char *factory, fn_faiss **out);
 void fn_faiss_free(fn_faiss *f);
 /* 1 when the index needs train() before add() (IVF), 0 when trained. */
