@@ -95,12 +95,12 @@ struct FastFlatIP : faiss::IndexFlat {
     faiss::FlatCodesDistanceComputer *get_FlatCodesDistanceComputer() const override { return new FastIPDis(*this); }
 };
 
-/* An IndexIDMap over IndexHNSWFlat (inner product): its storage becomes a
+/* An IndexHNSWFlat (inner product), alone or under an IndexIDMap: its storage becomes a
  * FastFlatIP holding the same vectors.  Other indexes are left alone. */
 void swap_storage(faiss::Index *ix)
 {
     auto map = dynamic_cast<faiss::IndexIDMap *>(ix);
-    auto h = map ? dynamic_cast<faiss::IndexHNSWFlat *>(map->index) : nullptr;
+    auto h = dynamic_cast<faiss::IndexHNSWFlat *>(map ? map->index : ix);
     auto flat = h ? dynamic_cast<faiss::IndexFlat *>(h->storage) : nullptr;
     if (!flat || dynamic_cast<FastFlatIP *>(flat) || flat->metric_type != faiss::METRIC_INNER_PRODUCT || !h->own_fields)
         return;
@@ -144,7 +144,7 @@ extern "C" fn_status fn_faiss_new(int dim, const char *factory, fn_faiss **out)
 extern "C" fn_status fn_faiss_set_build(fn_faiss *f, int ef_construction)
 {
     auto map = dynamic_cast<faiss::IndexIDMap *>(f->index);
-    auto h = map ? dynamic_cast<faiss::IndexHNSW *>(map->index) : nullptr;
+    auto h = dynamic_cast<faiss::IndexHNSW *>(map ? map->index : f->index);
     if (h && ef_construction > 0) h->hnsw.efConstruction = ef_construction;
     return FN_OK;
 }
@@ -167,7 +167,10 @@ extern "C" fn_status fn_faiss_train(fn_faiss *f, int64_t n, const float *x)
 
 extern "C" fn_status fn_faiss_add(fn_faiss *f, int64_t n, const float *x, const int64_t *ids)
 {
-    SHIM_TRY("adding vectors", f->index->add_with_ids(n, x, ids));
+    SHIM_TRY("adding vectors", {
+        if (ids) f->index->add_with_ids(n, x, ids);
+        else f->index->add(n, x);
+    });
     return FN_OK;
 }
 
