@@ -14,7 +14,7 @@
 #include "t.h"
 #include "facenet.h"
 
-enum { D = 192, PER = 4, PEOPLE = 1500, N = PEOPLE * PER };
+enum { D = 192, PER = 4, PEOPLE = 1000, N = PEOPLE * PER };
 #define SPREAD 0.75f
 
 static uint64_t rng = 0x9E3779B97F4A7C15ull;
@@ -97,7 +97,7 @@ static void test_graph(int k, float max_dist)
      * size HNSW's graph misses at most a few of the close pairs, the ones
      * clustering uses.  The far tail of a 64- or 256-list (distances
      * ~1.3-1.4, all strangers, nearly equidistant) is where HNSW trades
-     * exactness: measured 0.952 here, bound 0.90. */
+     * exactness: measured 0.976 at 4000 faces (0.952 at 6000), bound 0.90. */
     T_CHECK(r_near >= 0.995, "k %d: recall within 1.0 %.4f below 0.995", k, r_near);
     T_CHECK(r_all >= 0.90, "k %d: recall of all neighbours %.4f below 0.90", k, r_all);
     T_CHECK(worst < 1e-5, "k %d: a distance differs from the exact one by %g", k, worst);

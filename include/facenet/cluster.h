@@ -46,10 +46,11 @@ fn_status fn_knn_exact(void *user, const float *x, int n, int d, int k, float ma
  * FAISS's message. */
 fn_status fn_knn_hnsw(void *user, const float *x, int n, int d, int k, float max_dist, int32_t *idx, float *dist);
 
-/* From this many rows fn_knn_auto searches approximately: below it the
- * exact search takes seconds (50k x 192: ~40 s of BLAS on 2 loaded cores,
- * bench_cluster), above it grows as n^2. */
-#define FN_KNN_ANN_MIN_ROWS 50000
+/* From this many rows fn_knn_auto searches approximately.  bench_cluster,
+ * 100k x 192, k 64, one run at load 9-14: exact (blocked BLAS) 326 s, HNSW
+ * 277 s: about where they cross; the exact search grows as n^2 above it,
+ * HNSW as n log n. */
+#define FN_KNN_ANN_MIN_ROWS 100000
 /* fn_knn_exact below FN_KNN_ANN_MIN_ROWS rows, fn_knn_hnsw from there: what
  * `facenet cluster` and `facenet eval-cluster` use. */
 fn_status fn_knn_auto(void *user, const float *x, int n, int d, int k, float max_dist, int32_t *idx, float *dist);
