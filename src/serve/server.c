@@ -235,6 +235,8 @@ typedef struct req {
     unsigned char *body;
     size_t len, cap;
     int counted_upload;
+    int too_big;           /* a chunked body passed --max-body: dropped */
+    size_t dropped;        /* bytes of it dropped */
     int answered;          /* a reply was queued in the first call */
     double t0;
     route_match rm;
@@ -265,6 +267,7 @@ static void add_common_headers(srv *s, struct MHD_Response *resp, const srv_repl
         MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, ra);
     }
     if (rep->allow) MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, rep->allow);
+    if (rep->close) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     if (rep->status == 401) MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
 }
 
@@ -394,10 +397,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     }
     if (*upload_size) {
         size_t n = *upload_size;
-        if (n > s->cfg->max_body - r->len) {
-            /* a chunked body grew past the limit: close without reading on */
-            upload_done(s, r);
-            return MHD_NO;
+        if (r->too_big || n > s->cfg->max_body - r->len) {
+            /* A chunked body (no Content-Length) grew past the limit.
+             * libmicrohttpd 0.9.75 queues a reply only before the body or
+             * after all of it, so the rest is read and dropped, and the 413
+             * goes out at its end; past another --max-body of it the
+             * connection is closed (an endless stream ends there). */
+            if (!r->too_big) {
+                r->too_big = 1;
+                upload_done(s, r);
+                free(r->body);
+                r->body = NULL;
+                r->cap = 0;
+            }
+            r->dropped += n;
+            *upload_size = 0;
+            return r->dropped > s->cfg->max_body ? MHD_NO : MHD_YES;
         }
         if (r->len + n > r->cap) {
             size_t cap = r->cap ? r->cap : 64 * 1024;
@@ -416,6 +431,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     }
     upload_done(s, r);
     srv_reply rep = {0};
+    if (r->too_big) {
+        rep.close = 1;
+        srv_error(&rep, 413, "the request body (%zu bytes, sent in chunks) is larger than this server "
+                  "accepts (%zu bytes, --max-body)", r->len + r->dropped, s->cfg->max_body);
+        return send_reply(s, c, r, &rep);
+    }
     srv_req q = {.conn = c, .method = method, .path = url, .n_seg = r->n_seg, .body = r->body, .len = r->len,
                  .role = r->role};
     memcpy(q.seg, r->seg, sizeof q.seg);
