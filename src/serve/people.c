@@ -4,8 +4,9 @@
  * the image's identity is the SHA-256 of the uploaded bytes.  Thumbnails
  * (96 px JPEG, base64) are kept in the gallery's metadata under
  * "serve.thumb.<image id>": nothing is written outside the gallery file.
- * Every edit holds enrol_lock and is one transaction (a face and its
- * thumbnail, a person and theirs), so a kill -9 leaves both or neither. */
+ * Every edit holds enrol_lock; an enrolment (the face and its thumbnail)
+ * and a person's removal (with their thumbnails) are one transaction each,
+ * so a kill -9 leaves both or neither. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -181,12 +182,12 @@ static void remove_image(srv *s, int64_t id, srv_reply *out)
 {
     char key[48];
     thumb_key(id, key);
+    /* The gallery removes one image only outside a batch: the face first,
+     * then its thumbnail (a kill -9 between leaves an unused thumbnail,
+     * never a face without one). */
     pthread_mutex_lock(&s->enrol_lock);
-    fn_status st = fn_gallery_begin(s->g);
-    if (st == FN_OK) st = fn_gallery_remove_image(s->g, id);
-    if (st == FN_OK) st = fn_gallery_meta_set(s->g, key, "");
-    if (st == FN_OK) st = fn_gallery_commit(s->g);
-    else fn_gallery_rollback(s->g);
+    fn_status st = fn_gallery_remove_image(s->g, id);
+    if (st == FN_OK) fn_gallery_meta_set(s->g, key, "");
     pthread_mutex_unlock(&s->enrol_lock);
     if (st != FN_OK) srv_fail(out, st);
 }
