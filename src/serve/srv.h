@@ -64,6 +64,7 @@ typedef struct srv {
     srv_metrics m;
     pthread_mutex_t sessions_lock;
     srv_session sessions[SRV_SESSIONS];
+    int omp_threads;              /* OpenMP team of a request computing alone */
     pthread_mutex_t enrol_lock;   /* gallery edits, one at a time: each is one transaction (people.c) */
 } srv;
 
