@@ -113,12 +113,15 @@ def client():
 ts = [threading.Thread(target=client) for _ in range(2)]
 [t.start() for t in ts]
 KILL_AFTER = 6
+deadline = time.time() + 600   # never wait for ever: kill then anyway
 while True:
     with lock:
-        if len(answered) >= KILL_AFTER and len(in_flight) == 2:
+        if (len(answered) >= KILL_AFTER and len(in_flight) == 2) or time.time() > deadline or \
+                (nxt[0] >= len(stream) and not in_flight):
             srv.send_signal(signal.SIGKILL)
             break
     time.sleep(0.005)
+check(len(answered) >= KILL_AFTER, "only %d enrolments answered before the kill" % len(answered))
 srv.wait()
 [t.join() for t in ts]
 with lock:
