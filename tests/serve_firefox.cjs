@@ -1,9 +1,9 @@
 // Drives facenet serve's page in Debian's firefox-esr over WebDriver BiDi
-// (tests/test_serve_firefox.sh).  argv: URL FIREFOX FRAMES.json SHOT_PREFIX PERSON_A PERSON_B
+// (tests/test_serve_firefox.sh).  argv: URL FIREFOX FRAMES.json SHOT_PREFIX PERSON_A PERSON_B PERSON_C
 'use strict';
 const fs = require('fs');
 const puppeteer = require('puppeteer-core');
-const [url, exe, framesPath, shot, a, b] = process.argv.slice(2);
+const [url, exe, framesPath, shot, a, b, c] = process.argv.slice(2);
 const frames = JSON.parse(fs.readFileSync(framesPath, 'utf8'));
 const SECONDS_EACH = 4;
 let checks = 0, failures = 0;
@@ -54,7 +54,7 @@ async function waitName(page, name, ms) {
   console.log('browser: ' + (await br.version()));
   const page = await br.newPage();
   page.on('pageerror', (e) => console.log('page error: ' + e.message));
-  await page.evaluateOnNewDocument(fakeCamera, frames, SECONDS_EACH);
+  await page.evaluateOnNewDocument(fakeCamera, frames.live, SECONDS_EACH);
   await page.goto(url);
   // every name the page shows, to check no one else is ever named
   await page.evaluate(() => {
@@ -77,7 +77,27 @@ async function waitName(page, name, ms) {
   const seen = await page.evaluate(() => window.__seen);
   check(seen.every((n) => n === a || n === b), 'Firefox showed a name that is not on camera: ' + seen.join(', '));
   console.log('live rate: ' + (await page.$eval('#live-status', (e) => e.textContent)));
+  await page.close();
+
+  // 2. enrolment from the camera, then live recognition under the new name
+  const p2 = await br.newPage();
+  p2.on('pageerror', (e) => console.log('page error: ' + e.message));
+  await p2.evaluateOnNewDocument(fakeCamera, frames.enrol, SECONDS_EACH);
+  await p2.goto(url);
+  await p2.click('#cam-start');
+  check(await waitName(p2, c, 3000) < 0, c + ' was named before being enrolled');
+  await p2.click('nav button[data-tab=enrol]');
+  await p2.type('#enrol-name', 'Camera Person');
+  await p2.click('#enrol-go');
+  await p2.waitForSelector('#enrol-done', { timeout: 60000 });
+  const done = await p2.$eval('#enrol-done', (e) => e.textContent);
+  check(/^[1-9]\d* face\(s\) of Camera Person enrolled/.test(done), 'enrolment in Firefox: ' + done);
+  await p2.click('nav button[data-tab=live]');
+  const t = await waitName(p2, 'Camera Person', 30000);
+  check(t >= 0, 'the person enrolled in Firefox was not named live');
+  if (t >= 0) console.log('enrolled from the camera and named live after ' + t.toFixed(1) + ' s');
+  await p2.screenshot({ path: shot + '-enrolled.png' });
   await br.close();
-  console.log(checks + ' checks, ' + failures + ' failed; screenshot ' + shot + '-live.png');
+  console.log(checks + ' checks, ' + failures + ' failed; screenshots ' + shot + '-live.png, ' + shot + '-enrolled.png');
   process.exit(failures ? 1 : 0);
 })().catch((e) => { console.log('FAIL: ' + e.stack); process.exit(1); });

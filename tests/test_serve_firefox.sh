@@ -9,9 +9,12 @@
 # media.navigator.permission.disabled set.  Everything after getUserMedia
 # (the <video>, grabbing frames, JPEG encoding, the HTTP calls, drawing the
 # boxes and names) is Firefox's own.
-#   The page names each person in turn (read from the DOM, #live-names) —
-#   oracle: the Film folder the photos come from; a screenshot is saved
-#   (build/serve-firefox-live.png).
+#  1. Live: the page names each person in turn (read from the DOM,
+#     #live-names), and no one else — oracle: the Film folder the photos
+#     come from; a screenshot is saved (build/serve-firefox-live.png).
+#  2. Enrolment from the camera: a person removed from the gallery is
+#     enrolled under a new name from the camera's frames, then named live by
+#     it (build/serve-firefox-enrolled.png).
 # Usage: tests/test_serve_firefox.sh build/opt   (the sanitised builds: skipped,
 # the same server code is exercised by test_serve under ASan)
 set -u
@@ -41,10 +44,11 @@ srv=
 trap '[ -n "$srv" ] && kill $srv 2>/dev/null; rm -rf "$tmp"' EXIT
 export OMP_WAIT_POLICY=passive
 
-mapfile -t people < <(ls "$FILM/Predict" | head -2)
+mapfile -t people < <(ls "$FILM/Predict" | head -3)
 "$cli" enroll --models-dir "$MODELS" --gallery "$tmp/g.db" "$FILM/Film/Test" >/dev/null 2>&1 || { echo "FAIL: enroll"; exit 1; }
 # The camera's frames: the first Predict photo of each person on a 640x480
-# grey field, as JPEG data: URLs (the page's getUserMedia plays them).
+# grey field, as JPEG data: URLs (the page's getUserMedia plays them): the
+# first two for the live part, the third for enrolment.
 /usr/bin/python3 - "$tmp" "$FILM" "${people[@]}" <<'PY' || { echo "FAIL: making the camera frames"; exit 1; }
 import base64, io, json, os, sys
 from PIL import Image
@@ -59,13 +63,18 @@ for p in people:
     b = io.BytesIO()
     c.save(b, "JPEG", quality=90)
     frames.append("data:image/jpeg;base64," + base64.b64encode(b.getvalue()).decode())
-json.dump(frames, open(os.path.join(tmp, "frames.json"), "w"))
+json.dump({"live": frames[:2], "enrol": frames[2:]}, open(os.path.join(tmp, "frames.json"), "w"))
 PY
 "$cli" serve --models-dir "$MODELS" --gallery "$tmp/g.db" --listen 127.0.0.1:0 --workers 2 2> "$tmp/server.log" &
 srv=$!
 for _ in $(seq 100); do grep -q "listening on" "$tmp/server.log" && break; sleep 0.1; done
 port=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\)\/.*/\1/p' "$tmp/server.log")
 [ -n "$port" ] || { echo "FAIL: the server did not start"; cat "$tmp/server.log"; exit 1; }
+# the third person leaves the gallery: the camera enrols them under a new name
+/usr/bin/python3 -c "import urllib.request, urllib.parse, sys
+o = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+o.open(urllib.request.Request('http://127.0.0.1:$port/v1/people/' + urllib.parse.quote(sys.argv[1]), method='DELETE'))" "${people[2]}" ||
+  { echo "FAIL: removing ${people[2]}"; exit 1; }
 # Firefox's profile and cache stay in tmp (HOME too: it writes there)
 HOME=$tmp NODE_PATH=$PP_DIR/node_modules node tests/serve_firefox.cjs "http://127.0.0.1:$port/" "$FIREFOX" \
   "$tmp/frames.json" build/serve-firefox "${people[@]}"
