@@ -4,7 +4,8 @@
 Two clients enrol Film photos (fixtures/film/Predict/PERSON/N.jpg, each under
 its own person) over HTTP, POST /v1/people/{name}/faces, one request after
 another; after a few answers the server gets SIGKILL while both clients have
-a request in flight.  The oracle is what the clients were told:
+a request in flight.  Twice: the second round goes on with the stream on the
+restarted gallery and is killed after more answers.  The oracle is what the clients were told:
   * after a restart on the same gallery, every enrolment answered 201 is
     listed (GET /v1/people/{name}/faces) under its person with the image id
     it was given, and each person's count in GET /v1/people is what the
@@ -86,14 +87,12 @@ for k in range(10):
         files = sorted(os.listdir(os.path.join(PREDICT, person)))
         if k < len(files):
             stream.append((person, os.path.join(PREDICT, person, files[k])))
-srv, port = start("1")
-answered = {}      # photo -> (status, reply) for every reply received
-in_flight = set()  # photos sent and not answered when the server died
 lock = threading.Lock()
-nxt = [0]
+nxt = [0]          # the next photo of the stream, across rounds
+present = {}       # photo -> (person, image id): known to be in the gallery
 
 
-def client():
+def client(port, answered, in_flight):
     while True:
         with lock:
             if nxt[0] >= len(stream):
@@ -110,69 +109,84 @@ def client():
             answered[path] = (person, st, j)
 
 
-ts = [threading.Thread(target=client) for _ in range(2)]
-[t.start() for t in ts]
-KILL_AFTER = 6
-deadline = time.time() + 600   # never wait for ever: kill then anyway
-while True:
-    with lock:
-        if (len(answered) >= KILL_AFTER and len(in_flight) == 2) or time.time() > deadline or \
-                (nxt[0] >= len(stream) and not in_flight):
-            srv.send_signal(signal.SIGKILL)
-            break
-    time.sleep(0.005)
-check(len(answered) >= KILL_AFTER, "only %d enrolments answered before the kill" % len(answered))
-srv.wait()
-[t.join() for t in ts]
-with lock:
-    in_flight_at_kill = set(in_flight)
-ok = {p: v for p, v in answered.items() if v[1] in (200, 201)}
-print("killed after %d answers (%d in flight)" % (len(answered), len(in_flight_at_kill)))
-check(len(ok) == len(answered), "enrolments refused before the kill: %s" %
-      [(os.path.basename(p), v[1], v[2]) for p, v in answered.items() if v[1] not in (200, 201)])
-check(all(v[1] == 201 for v in ok.values()), "a first enrolment not answered 201")
+def listing(port):
+    """image id -> (person, face) for every face in the gallery, over HTTP."""
+    st, j = call(port, "GET", "/v1/people")
+    check(st == 200, "GET /v1/people after the restart: %s %s" % (st, j))
+    listed = {}
+    counts = {p["name"]: p["images"] for p in j.get("people", [])}
+    for person in counts:
+        st, f = call(port, "GET", faces_path(person))
+        check(st == 200 and len(f["faces"]) == counts[person], "%s: %d faces listed, GET /v1/people says %d" %
+              (person, len(f.get("faces", [])), counts[person]))
+        for face in f.get("faces", []):
+            listed[face["id"]] = (person, face)
+    return listed
 
-r = subprocess.run([BIN, "gallery", "--gallery", gallery, "check"], capture_output=True, text=True, env=env)
-check(r.returncode == 0, "gallery check after kill -9: exit %d: %s" % (r.returncode, r.stderr))
 
-srv, port = start("2")
-st, j = call(port, "GET", "/v1/people")
-check(st == 200, "GET /v1/people after the restart: %s %s" % (st, j))
-listed = {}        # image id -> (person, face)
-counts = {p["name"]: p["images"] for p in j.get("people", [])}
-for person in counts:
-    st, f = call(port, "GET", faces_path(person))
-    check(st == 200 and len(f["faces"]) == counts[person], "%s: %d faces listed, GET /v1/people says %d" %
-          (person, len(f.get("faces", [])), counts[person]))
-    for face in f.get("faces", []):
-        listed[face["id"]] = (person, face)
-for path, (person, _, j) in ok.items():
-    got = listed.get(j["image_id"])
-    check(got and got[0] == person, "%s, answered 201 as %s image %s, is not there after kill -9 (found %s)" %
-          (path, person, j["image_id"], got and got[0]))
-for iid, (person, face) in listed.items():
-    check(face.get("thumbnail", "").startswith("data:image/jpeg;base64,"),
-          "face %d of %s has no thumbnail: half-written" % (iid, person))
-expected_max = len(ok) + len(in_flight_at_kill)
-check(len(ok) <= len(listed) <= expected_max, "%d faces after the restart; %d answered, %d in flight" %
-      (len(listed), len(ok), len(in_flight_at_kill)))
-# the photos in flight: all there (a duplicate now) or not at all (added now)
-by_person = {}
-for iid, (person, face) in listed.items():
-    by_person[person] = by_person.get(person, 0) + 1
-for path in sorted(in_flight_at_kill):
-    person = os.path.basename(os.path.dirname(path))
-    before = by_person.get(person, 0)
-    st, j = call(port, "POST", faces_path(person), open(path, "rb").read())
-    committed = j.get("result") == "duplicate"
-    print("in flight at the kill: %s/%s: %s" % (person, os.path.basename(path),
-                                                 "committed" if committed else "not committed"))
-    check(st in (200, 201) and (st == 200) == committed, "re-enrolling %s: %s %s" % (path, st, j))
-    st, f = call(port, "GET", faces_path(person))
-    check(len(f["faces"]) == before + (0 if committed else 1), "%s: %d faces after re-enrolling, %d before" %
-          (person, len(f["faces"]), before))
-srv.send_signal(signal.SIGTERM)
-check(srv.wait(timeout=120) == 0, "the restarted server's exit after SIGTERM")
+def kill_round(rnd, kill_after):
+    """Enrol until kill_after more answers with two requests in flight, SIGKILL,
+    restart, check, and settle the photos that were in flight."""
+    srv, port = start("%da" % rnd)
+    answered, in_flight = {}, set()
+    ts = [threading.Thread(target=client, args=(port, answered, in_flight)) for _ in range(2)]
+    [t.start() for t in ts]
+    deadline = time.time() + 600   # never wait for ever: kill then anyway
+    while True:
+        with lock:
+            if (len(answered) >= kill_after and len(in_flight) == 2) or time.time() > deadline or \
+                    (nxt[0] >= len(stream) and not in_flight):
+                srv.send_signal(signal.SIGKILL)
+                break
+        time.sleep(0.005)
+    srv.wait()
+    [t.join() for t in ts]
+    check(len(answered) >= kill_after, "round %d: only %d enrolments answered before the kill" % (rnd, len(answered)))
+    in_flight = set(in_flight)
+    print("round %d: killed after %d answers (%d in flight)" % (rnd, len(answered), len(in_flight)))
+    for path, (person, st, j) in answered.items():
+        check(st == 201, "round %d: %s answered %s %s before the kill" % (rnd, path, st, j))
+        if st == 201:
+            present[path] = (person, j["image_id"])
+    r = subprocess.run([BIN, "gallery", "--gallery", gallery, "check"], capture_output=True, text=True, env=env)
+    check(r.returncode == 0, "round %d: gallery check after kill -9: exit %d: %s" % (rnd, r.returncode, r.stderr))
+
+    srv, port = start("%db" % rnd)
+    listed = listing(port)
+    for path, (person, iid) in present.items():
+        got = listed.get(iid)
+        check(got and got[0] == person, "round %d: %s, enrolled as %s image %s, is not there after kill -9 (found %s)" %
+              (rnd, path, person, iid, got and got[0]))
+    for iid, (person, face) in listed.items():
+        check(face.get("thumbnail", "").startswith("data:image/jpeg;base64,"),
+              "round %d: face %d of %s has no thumbnail: half-written" % (rnd, iid, person))
+    check(len(present) <= len(listed) <= len(present) + len(in_flight),
+          "round %d: %d faces after the restart; %d known, %d in flight" % (rnd, len(listed), len(present), len(in_flight)))
+    # the photos in flight: all there (a duplicate now) or not at all (added now)
+    by_person = {}
+    for iid, (person, face) in listed.items():
+        by_person[person] = by_person.get(person, 0) + 1
+    for path in sorted(in_flight):
+        person = os.path.basename(os.path.dirname(path))
+        before = by_person.get(person, 0)
+        st, j = call(port, "POST", faces_path(person), open(path, "rb").read())
+        committed = j.get("result") == "duplicate"
+        print("round %d: in flight at the kill: %s/%s: %s" % (rnd, person, os.path.basename(path),
+                                                               "committed" if committed else "not committed"))
+        check(st in (200, 201) and (st == 200) == committed, "round %d: re-enrolling %s: %s %s" % (rnd, path, st, j))
+        st, f = call(port, "GET", faces_path(person))
+        check(len(f["faces"]) == before + (0 if committed else 1), "round %d: %s: %d faces after re-enrolling, %d before" %
+              (rnd, person, len(f["faces"]), before))
+        by_person[person] = len(f["faces"])
+        if "image_id" in j:
+            present[path] = (person, j["image_id"])
+    srv.send_signal(signal.SIGTERM)
+    check(srv.wait(timeout=120) == 0, "round %d: the restarted server's exit after SIGTERM" % rnd)
+
+
+# two kills at different points of the stream: more chances to land inside a commit
+kill_round(1, 6)
+kill_round(2, 11)
 r = subprocess.run([BIN, "gallery", "--gallery", gallery, "check"], capture_output=True, text=True, env=env)
 check(r.returncode == 0, "gallery check at the end: exit %d: %s" % (r.returncode, r.stderr))
 print("%d checks, %d failed" % (checks, failures))
