@@ -542,6 +542,7 @@ static fn_status list_locked(fn_gallery *g, int (*fn)(void *, const fn_gallery_p
 fn_status fn_gallery_list(fn_gallery *g, int (*fn)(void *ctx, const fn_gallery_person *p), void *ctx)
 {
     if (!g || !fn) return fn_fail(FN_ERR_ARG, "fn_gallery_list: gallery and callback are required");
+    fn_gallery_pg_poll(g);
     LOCKED(g, list_locked(g, fn, ctx));
 }
 
@@ -575,6 +576,7 @@ fn_status fn_gallery_list_images(fn_gallery *g, const char *person, int (*fn)(vo
                                  void *ctx)
 {
     if (!g || !fn) return fn_fail(FN_ERR_ARG, "fn_gallery_list_images: gallery and callback are required");
+    fn_gallery_pg_poll(g);
     LOCKED(g, list_images_locked(g, person, fn, ctx));
 }
 
@@ -591,6 +593,7 @@ static fn_status count_locked(fn_gallery *g, int64_t *people, int64_t *images)
 fn_status fn_gallery_count(fn_gallery *g, int64_t *people, int64_t *images)
 {
     if (!g) return fn_fail(FN_ERR_ARG, "fn_gallery_count: no gallery");
+    fn_gallery_pg_poll(g);
     LOCKED(g, count_locked(g, people, images));
 }
 
@@ -635,6 +638,7 @@ fn_status fn_gallery_meta_get(fn_gallery *g, const char *key, char *value, size_
 {
     if (!g || !key || !value || cap == 0) return fn_fail(FN_ERR_ARG, "fn_gallery_meta_get: gallery, key and buffer are required");
     value[0] = '\0';
+    fn_gallery_pg_poll(g);
     LOCKED(g, meta_read(g, key, value, cap));
 }
 
