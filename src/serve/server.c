@@ -59,7 +59,7 @@ int srv_status_http(fn_status s)
     case FN_ERR_LIMIT: return 413;
     case FN_ERR_NOT_FOUND: return 404;
     case FN_ERR_MISMATCH: return 409;
-    case FN_ERR_NOMEM: return 503;
+    case FN_ERR_NOMEM: case FN_ERR_UNAVAILABLE: return 503;
     default: return 500;
     }
 }
@@ -68,6 +68,7 @@ void srv_fail(srv_reply *out, fn_status s)
 {
     srv_error(out, srv_status_http(s), "%s", fn_last_error());
     cJSON_AddStringToObject(out->json, "code", fn_status_name(s));
+    if (s == FN_ERR_UNAVAILABLE) out->retry_after = 2;   /* the gallery's PostgreSQL is away */
 }
 
 const char *srv_query(const srv_req *r, const char *key)
