@@ -327,6 +327,84 @@ static void test_cut_mid_write(fn_gallery *g)
     printf("a connection cut inside an enrolment 3 times: 3 clear failures, nothing half-written, then enrolled\n");
 }
 
+/* ---- other handles' removals, renames and metadata: pulled one by one ---- */
+
+static int first_image(void *ctx, const fn_gallery_image *im)
+{
+    *(int64_t *)ctx = im->id;
+    return 1;
+}
+
+static int all_embeddings(fn_gallery *g, emb_list *l)
+{
+    l->rows = NULL;
+    l->n = 0;
+    return fn_gallery_embeddings(g, take_emb, l) == FN_OK;
+}
+
+/* a renames, removes an image and a person, sets a key; b must end with a's
+ * people and embeddings (a's own copy is the oracle) within a second, and
+ * PostgreSQL must hold no removed row.  A metadata row written straight into
+ * PostgreSQL without a notification shows how b pulled: an incremental pull
+ * leaves it out, a full re-read (forced by a payload b does not know) brings
+ * it. */
+static void test_incremental(fn_gallery *a, fn_gallery *b)
+{
+    PGconn *c = PQconnectdb(url);
+    PGresult *r = PQexec(c, "INSERT INTO meta(key, value) VALUES ('unannounced', 'x')");
+    T_CHECK(PQresultStatus(r) == PGRES_COMMAND_OK, "insert an unannounced row: %s", PQerrorMessage(c));
+    PQclear(r);
+    int64_t img = -1;
+    T_CHECK(fn_gallery_list_images(a, "person 09", first_image, &img) == FN_OK && img > 0, "an image of person 09");
+    T_CHECK(fn_gallery_rename_person(a, "person 08", "person 08 renamed") == FN_OK, "rename: %s", fn_last_error());
+    T_CHECK(fn_gallery_remove_image(a, img) == FN_OK, "remove image %lld: %s", (long long)img, fn_last_error());
+    T_CHECK(fn_gallery_remove_person(a, "person 10", NULL) == FN_OK, "remove a person: %s", fn_last_error());
+    T_CHECK(fn_gallery_meta_set(a, "note", "hello") == FN_OK, "set a key: %s", fn_last_error());
+    char want[8192], got[8192];
+    people_of(a, want);
+    double t0 = now(), t = -1;
+    while (now() - t0 < 3) {
+        people_of(b, got);
+        if (strcmp(want, got) == 0) { t = now() - t0; break; }
+        usleep(20000);
+    }
+    T_CHECK(t >= 0 && t <= 1.0, "the other handle has the renamed and removed people after %.3f s:\n%s\nagainst\n%s", t,
+            got, want);
+    double t_changes = t;
+    emb_list ea, eb;
+    T_CHECK(all_embeddings(a, &ea) && all_embeddings(b, &eb) && ea.n == eb.n &&
+            memcmp(ea.rows, eb.rows, ea.n * (FN_GALLERY_NAME_MAX + DIM * 4)) == 0,
+            "the other handle's embeddings (%zu) equal the writer's (%zu), with their people", eb.n, ea.n);
+    free(ea.rows);
+    free(eb.rows);
+    char v[64] = "";
+    T_CHECK(fn_gallery_meta_get(b, "note", v, sizeof v) == FN_OK && strcmp(v, "hello") == 0, "the key on the other: '%s'", v);
+    T_CHECK(sql_count(c, "SELECT count(*) FROM people WHERE name = 'person 10'") == 0, "the removed person in PostgreSQL");
+    char q[128];
+    snprintf(q, sizeof q, "SELECT count(*) FROM images WHERE id = %lld", (long long)img);
+    T_CHECK(sql_count(c, q) == 0, "the removed image %lld is still in PostgreSQL", (long long)img);
+    v[0] = '\0';
+    fn_status st = fn_gallery_meta_get(b, "unannounced", v, sizeof v);
+    T_CHECK(st == FN_ERR_NOT_FOUND, "the pulls were incremental: an unannounced row came along (%s '%s')",
+            fn_status_name(st), v);
+    r = PQexec(c, "NOTIFY fn_gallery, 'a payload this facenet does not know'");
+    PQclear(r);
+    t0 = now();
+    t = -1;
+    while (now() - t0 < 3) {
+        if (fn_gallery_meta_get(b, "unannounced", v, sizeof v) == FN_OK && strcmp(v, "x") == 0) { t = now() - t0; break; }
+        usleep(20000);
+    }
+    T_CHECK(t >= 0 && t <= 1.0, "an unknown payload re-reads everything: the unannounced row after %.3f s", t);
+    people_of(b, got);
+    T_CHECK(strcmp(want, got) == 0, "after the full re-read the people are the same");
+    r = PQexec(c, "DELETE FROM meta WHERE key = 'unannounced'");
+    PQclear(r);
+    PQfinish(c);
+    printf("incremental pulls: a rename, an image and a person removed, a key: on the other handle after %.3f s;"
+           " an unknown payload re-read everything after %.3f s\n", t_changes, t);
+}
+
 /* ---- kill -9 during enrolment: nothing committed is lost ---- */
 
 static void enrol_forever(int fd)
@@ -451,6 +529,7 @@ int main(void)
     test_copy_round_trip(lite, t_tmpdir());
     test_restart(pg, pg_b);
     test_cut_mid_write(pg);
+    test_incremental(pg, pg_b);
     test_kill9();   /* last: its images are near the others' people */
     fn_gallery_close(pg_b);
     fn_gallery_close(lite);

@@ -463,6 +463,7 @@ static fn_status remove_image_locked(fn_gallery *g, int64_t image_id)
         s = step_done(g, st, "removing an image");
     }
     if (s == FN_OK && sqlite3_changes(g->db) == 0) s = fn_fail(FN_ERR_NOT_FOUND, "%s: no image %lld", g->path, (long long)image_id);
+    if (s == FN_OK && g->pg) s = fn_gpg_remove_image(g, image_id);   /* it was removed from the mirror only */
     FN_TRY(tx_leave(g, s));
     return fn_gallery_reload(g);   /* the index and people as the file is now */
 }

@@ -17,6 +17,7 @@
  * may commit after it.  Pulls look this many ids back (INSERT OR IGNORE). */
 #define ID_MARGIN 4096
 #define LOCK_KEY "4605491"   /* pg_advisory_xact_lock while creating the tables */
+#define FN_GPG_PAYLOAD_MAX 256   /* "meta KEY" notifications; PostgreSQL allows 8000 bytes */
 /* Seconds libpq waits for a connection unless the URL says otherwise: a
  * host that vanished (no RST) must not hold the gallery's lock for the
  * kernel's two-minute TCP timeout. */
@@ -331,10 +332,12 @@ static fn_status mirror_exec(fn_gallery *g, sqlite3_stmt *st, const char *what)
     return rc == SQLITE_DONE ? FN_OK : fn_gdb_fail(g, what);
 }
 
-static fn_status pull_meta_people(fn_gallery *g, int64_t people_after)
+/* Every free-form metadata row (a full read), or people only. */
+static fn_status pull_meta_people(fn_gallery *g, int all_meta, int64_t people_after)
 {
-    PGresult *r = run(g, "reading metadata", "SELECT key, value FROM meta WHERE key NOT IN"
-                      " ('schema_version', 'model_id', 'dim', 'preprocess_id')", 0, NULL, NULL, NULL, 0);
+    PGresult *r = run(g, "reading metadata", all_meta ? "SELECT key, value FROM meta WHERE key NOT IN"
+                      " ('schema_version', 'model_id', 'dim', 'preprocess_id')" : "SELECT key, value FROM meta WHERE false",
+                      0, NULL, NULL, NULL, 0);
     if (!r) return RUN_FAILED(g);
     sqlite3_stmt *st;
     fn_status s = fn_gdb_prepare(g, "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)", &st);
@@ -404,8 +407,96 @@ static fn_status pull_images(fn_gallery *g, int64_t after)
     return s;
 }
 
-/* One PostgreSQL snapshot (REPEATABLE READ) into the mirror, in one SQLite transaction. */
-static fn_status fill(fn_gallery *g, int from_scratch)
+/* What one notification announced (tx_end's payloads). */
+typedef struct change {
+    char kind;               /* 'i' image removed, 'p' person removed, 'r' person renamed, 'm' metadata key set */
+    int64_t id;
+    char *key;               /* 'm' (malloc'd) */
+} change;
+#define MAX_CHANGES 256      /* more at one pull: re-read everything */
+
+/* 1 when payload was understood (into *c, or *add for "add"). */
+static int parse_change(const char *payload, change *c, int *add)
+{
+    long long id;
+    char tail;
+    memset(c, 0, sizeof *c);
+    if (strcmp(payload, "add") == 0) { *add = 1; return 1; }
+    if (strncmp(payload, "meta ", 5) == 0) { c->kind = 'm'; return (c->key = strdup(payload + 5)) != NULL; }
+    if (sscanf(payload, "image %lld%c", &id, &tail) == 1) c->kind = 'i';
+    else if (sscanf(payload, "person %lld%c", &id, &tail) == 1) c->kind = 'p';
+    else if (sscanf(payload, "rename %lld%c", &id, &tail) == 1) c->kind = 'r';
+    else return 0;
+    c->id = id;
+    return 1;
+}
+
+static fn_status mirror_id(fn_gallery *g, const char *sql, int64_t id, const char *what)
+{
+    sqlite3_stmt *st;
+    FN_TRY(fn_gdb_prepare(g, sql, &st));
+    sqlite3_bind_int64(st, 1, id);
+    fn_status s = mirror_exec(g, st, what);
+    sqlite3_finalize(st);
+    return s;
+}
+
+static fn_status mirror_key_delete(fn_gallery *g, const char *key)
+{
+    sqlite3_stmt *st;
+    FN_TRY(fn_gdb_prepare(g, "DELETE FROM meta WHERE key = ?1", &st));
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    fn_status s = mirror_exec(g, st, "mirroring metadata");
+    sqlite3_finalize(st);
+    return s;
+}
+
+/* A renamed person's name, or a metadata key's value, as PostgreSQL has it
+ * now, into the mirror (deleted there when gone). */
+static fn_status apply_lookup(fn_gallery *g, const change *c)
+{
+    char id[24];
+    snprintf(id, sizeof id, "%lld", (long long)c->id);
+    const char *v[1] = {c->kind == 'r' ? id : c->key};
+    PGresult *r = run(g, c->kind == 'r' ? "reading a renamed person" : "reading metadata",
+                      c->kind == 'r' ? "SELECT name FROM people WHERE id = $1" : "SELECT value FROM meta WHERE key = $1",
+                      1, v, NULL, NULL, 0);
+    if (!r) return RUN_FAILED(g);
+    fn_status s;
+    if (PQntuples(r) == 0)
+        s = c->kind == 'r' ? mirror_id(g, "DELETE FROM people WHERE id = ?1", c->id, "mirroring a removal")
+                           : mirror_key_delete(g, c->key);
+    else {
+        sqlite3_stmt *st;
+        s = fn_gdb_prepare(g, c->kind == 'r' ? "UPDATE people SET name = ?2 WHERE id = ?1"
+                                             : "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)", &st);
+        if (s == FN_OK) {
+            if (c->kind == 'r') sqlite3_bind_int64(st, 1, c->id);
+            else sqlite3_bind_text(st, 1, c->key, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 2, PQgetvalue(r, 0, 0), -1, SQLITE_TRANSIENT);
+            s = mirror_exec(g, st, c->kind == 'r' ? "mirroring a rename" : "mirroring metadata");
+            sqlite3_finalize(st);
+        }
+    }
+    PQclear(r);
+    return s;
+}
+
+static fn_status apply_changes(fn_gallery *g, const change *ch, int n)
+{
+    fn_status s = FN_OK;
+    for (int i = 0; s == FN_OK && i < n; i++) {
+        if (ch[i].kind == 'i') s = mirror_id(g, "DELETE FROM images WHERE id = ?1", ch[i].id, "mirroring a removal");
+        else if (ch[i].kind == 'p') s = mirror_id(g, "DELETE FROM people WHERE id = ?1", ch[i].id, "mirroring a removal");
+        else s = apply_lookup(g, &ch[i]);   /* cascades to images and embeddings, as in the file */
+    }
+    return s;
+}
+
+/* One PostgreSQL snapshot (REPEATABLE READ) into the mirror, in one SQLite
+ * transaction: everything (from_scratch), or the announced changes, new
+ * people and new images. */
+static fn_status fill(fn_gallery *g, int from_scratch, const change *ch, int n_changes)
 {
     fn_status s = own_begin(g, "starting a read", "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
     FN_TRY(s);
@@ -417,7 +508,8 @@ static fn_status fill(fn_gallery *g, int from_scratch)
     }
     int64_t max_person = 0;
     if (s == FN_OK && !from_scratch) s = fn_gdb_int(g, "SELECT coalesce(max(id), 0) FROM people", &max_person);
-    if (s == FN_OK) s = pull_meta_people(g, max_person);
+    if (s == FN_OK && !from_scratch) s = apply_changes(g, ch, n_changes);
+    if (s == FN_OK) s = pull_meta_people(g, from_scratch, max_person);
     if (s == FN_OK) s = pull_images(g, g->pg->pulled_upto > ID_MARGIN ? g->pg->pulled_upto - ID_MARGIN : 0);
     sqlite3_exec(g->db, s == FN_OK ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL);
     own_rollback(g);   /* read only: ending it either way */
@@ -428,7 +520,7 @@ fn_status fn_gpg_fill_mirror(fn_gallery *g)
 {
     /* the mirror is a private cache: no fsync */
     FN_TRY(fn_gdb_exec(g, "PRAGMA synchronous = OFF"));
-    return fill(g, 1);
+    return fill(g, 1, NULL, 0);
 }
 
 fn_status fn_gpg_pull(fn_gallery *g, int *changed)
@@ -446,19 +538,29 @@ fn_status fn_gpg_pull(fn_gallery *g, int *changed)
     }
     full = p->resync;   /* reconnected (here or by a write): notifications sent meanwhile are lost */
     PGnotify *n;
-    int me = PQbackendPID(p->conn);
+    int me = PQbackendPID(p->conn), n_ch = 0;
+    change *ch = NULL;
     while ((n = PQnotifies(p->conn))) {
-        if (n->be_pid != me) {
-            if (strcmp(n->extra, "add") == 0) add = 1;
-            else full = 1;
+        if (n->be_pid != me && !full) {
+            change *grown = n_ch < MAX_CHANGES ? realloc(ch, (size_t)(n_ch + 1) * sizeof *ch) : NULL;
+            if (grown) ch = grown;
+            if (!grown || !parse_change(n->extra, &ch[n_ch], &add)) full = 1;   /* unknown, or too many */
+            else if (ch[n_ch].kind) n_ch++;
         }
         PQfreemem(n);
     }
-    if (!add && !full) return FN_OK;
-    FN_TRY(fill(g, full));
-    if (full) p->resync = 0;
-    *changed = 1;
-    return FN_OK;
+    fn_status s = FN_OK;
+    if (add || full || n_ch) {
+        /* the announced changes; if they do not apply (a rename crossing
+         * another), everything */
+        if (!full && (s = fill(g, 0, ch, n_ch)) != FN_OK && !connection_lost(p)) full = 1;
+        if (full) s = fill(g, 1, NULL, 0);
+        p->resync = s != FN_OK;   /* whatever failed, the next pull starts from scratch */
+        *changed = s == FN_OK;
+    }
+    for (int i = 0; i < n_ch; i++) free(ch[i].key);
+    free(ch);
+    return s;
 }
 
 /* ---- writes ---- */
@@ -489,9 +591,19 @@ static fn_status tx_begin(fn_gallery *g)
 {
     return g->pg->in_batch ? FN_OK : own_begin(g, "starting a transaction", "BEGIN");
 }
-static fn_status tx_end(fn_gallery *g, fn_status s, const char *notify_sql)
+/* Ends a write: NOTIFY fn_gallery with payload (none when NULL: nothing
+ * changed), then COMMIT unless a batch is open.  Payloads say what changed
+ * so that other handles pull only that: "add", "image ID" (removed),
+ * "person ID" (removed), "rename ID", "meta KEY"; anything else makes them
+ * re-read everything. */
+static fn_status tx_end(fn_gallery *g, fn_status s, const char *payload)
 {
-    if (s == FN_OK) s = exec(g, "notifying", notify_sql);
+    if (s == FN_OK && payload) {
+        const char *v[1] = {payload};
+        PGresult *r = run(g, "notifying", "SELECT pg_notify('fn_gallery', $1)", 1, v, NULL, NULL, 0);
+        s = r ? FN_OK : RUN_FAILED(g);
+        PQclear(r);
+    }
     if (g->pg->in_batch) return s;
     if (s == FN_OK) return own_commit(g, "committing");
     own_rollback(g);
@@ -543,27 +655,45 @@ fn_status fn_gpg_add(fn_gallery *g, const char *person, const fn_gallery_face *f
         if (!r) s = RUN_FAILED(g);
         PQclear(r);
     }
-    return tx_end(g, s, *dup ? "SELECT 1" : "NOTIFY fn_gallery, 'add'");
+    return tx_end(g, s, *dup ? NULL : "add");
 }
 
 fn_status fn_gpg_remove_person(fn_gallery *g, const char *name)
 {
     FN_TRY(tx_begin(g));
     const char *v[1] = {name};
-    PGresult *r = run(g, "removing a person", "DELETE FROM people WHERE name = $1", 1, v, NULL, NULL, 0);
+    PGresult *r = run(g, "removing a person", "DELETE FROM people WHERE name = $1 RETURNING id", 1, v, NULL, NULL, 0);
+    fn_status s = r ? FN_OK : RUN_FAILED(g);
+    char payload[48] = "";
+    if (r && PQntuples(r) == 1) snprintf(payload, sizeof payload, "person %s", PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return tx_end(g, s, payload[0] ? payload : NULL);
+}
+
+fn_status fn_gpg_remove_image(fn_gallery *g, int64_t image_id)
+{
+    FN_TRY(tx_begin(g));
+    char id[24], payload[48];
+    snprintf(id, sizeof id, "%lld", (long long)image_id);
+    snprintf(payload, sizeof payload, "image %lld", (long long)image_id);
+    const char *v[1] = {id};
+    PGresult *r = run(g, "removing an image", "DELETE FROM images WHERE id = $1", 1, v, NULL, NULL, 0);
     fn_status s = r ? FN_OK : RUN_FAILED(g);
     PQclear(r);
-    return tx_end(g, s, "NOTIFY fn_gallery, 'remove'");
+    return tx_end(g, s, payload);
 }
 
 fn_status fn_gpg_rename_person(fn_gallery *g, const char *old_name, const char *new_name)
 {
     FN_TRY(tx_begin(g));
     const char *v[2] = {old_name, new_name};
-    PGresult *r = run(g, "renaming a person", "UPDATE people SET name = $2 WHERE name = $1", 2, v, NULL, NULL, 0);
+    PGresult *r = run(g, "renaming a person", "UPDATE people SET name = $2 WHERE name = $1 RETURNING id", 2, v, NULL,
+                      NULL, 0);
     fn_status s = r ? FN_OK : RUN_FAILED(g);
+    char payload[48] = "";
+    if (r && PQntuples(r) == 1) snprintf(payload, sizeof payload, "rename %s", PQgetvalue(r, 0, 0));
     PQclear(r);
-    return tx_end(g, s, "NOTIFY fn_gallery, 'rename'");
+    return tx_end(g, s, payload[0] ? payload : NULL);
 }
 
 fn_status fn_gpg_meta_set(fn_gallery *g, const char *key, const char *value)
@@ -574,5 +704,8 @@ fn_status fn_gpg_meta_set(fn_gallery *g, const char *key, const char *value)
                       " SET value = EXCLUDED.value", 2, v, NULL, NULL, 0);
     fn_status s = r ? FN_OK : RUN_FAILED(g);
     PQclear(r);
-    return tx_end(g, s, "NOTIFY fn_gallery, 'meta'");
+    char payload[FN_GPG_PAYLOAD_MAX];
+    /* a key too long for a payload: the others re-read everything */
+    if (snprintf(payload, sizeof payload, "meta %s", key) >= (int)sizeof payload) snprintf(payload, sizeof payload, "all");
+    return tx_end(g, s, payload);
 }
