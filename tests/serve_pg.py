@@ -172,20 +172,6 @@ def faces_of(s, person):
     return sorted(f["id"] for f in j["faces"]) if st == 200 else None
 
 
-def wait_named(s, probe, name, t0, limit=5.0):
-    """Seconds from t0 to the sending of the first identify on s that names
-    probe's face as name (requests 50 ms apart), None past limit.  The
-    request's own time (an identify takes 30-100 ms here, more under ASan on
-    a loaded machine) is not the gallery's delay, so it is left out."""
-    while time.monotonic() - t0 < limit:
-        sent = time.monotonic() - t0
-        st, f = identify(s, probe)
-        if st == 200 and f.get("name") == name:
-            return sent
-        time.sleep(0.05)
-    return None
-
-
 # ------------------------------------------------------------ the galleries
 test_dir = os.path.join(FILM, "Film/Test")
 people = sorted(d for d in os.listdir(test_dir) if os.path.isdir(os.path.join(test_dir, d))
@@ -249,22 +235,27 @@ print("3 servers on %s: %s" % (URL, ", ".join(s["base"] for s in S)))
 probe = probes(newcomer)[0]
 st, f = identify(S[1], probe)
 check(st == 200 and f.get("name") != newcomer, "before the enrolment server 2 names %s: %s %s" % (newcomer, st, f))
-# servers 2 and 3 identify the probe every 50 ms from before the enrolment
-# (steady traffic: their 200 ms poll is anywhere in its cycle when it lands)
-delays, t_enrolled, enrolled = {}, [None], threading.Event()
+# servers 2 and 3 are asked for the newcomer's faces every 20 ms from before
+# the enrolment (steady traffic: their 200 ms poll is anywhere in its cycle
+# when the enrolment lands).  A list pulls like a search does and costs
+# milliseconds even under ASan, so the delay is the gallery's, not an
+# identify's computing time; then an identify must name the newcomer.
+delays, named_at, t_enrolled, enrolled = {}, {}, [None], threading.Event()
 
 
 def watch(s):
     while True:
         sent = time.monotonic()
-        st, f = identify(s, probe)
-        if enrolled.is_set() and st == 200 and f.get("name") == newcomer:
+        has = bool(faces_of(s, newcomer))
+        if enrolled.is_set() and has:
             delays[s["label"]] = max(0.0, sent - t_enrolled[0])
+            st, f = identify(s, probe)
+            named_at[s["label"]] = time.monotonic() - t_enrolled[0] if f.get("name") == newcomer else None
             return
         if enrolled.is_set() and sent - t_enrolled[0] > 5:
             delays[s["label"]] = None
             return
-        time.sleep(0.05)
+        time.sleep(0.02)
 
 
 ts = [threading.Thread(target=watch, args=(s,)) for s in S[1:]]
@@ -279,11 +270,13 @@ for k, img in enumerate(sorted(os.listdir(os.path.join(test_dir, newcomer)))):
         [t.join() for t in ts]
 for s in S[1:]:
     d = delays[s["label"]]
-    check(d is not None and d <= 1.0, "server %s named the newcomer after %s s (limit 1 s)" % (s["label"], d))
-print("enrolled on server 1 (201 at t=0), named by the first identify sent to server 2 at %.3f s, to server 3 at %.3f s"
-      " (each identifying every 50 ms throughout; load %s)"
-      % (-1 if delays["2"] is None else delays["2"], -1 if delays["3"] is None else delays["3"],
-         open("/proc/loadavg").read().split()[0]))
+    check(d is not None and d <= 1.0, "server %s had the newcomer after %s s (limit 1 s)" % (s["label"], d))
+    check(named_at.get(s["label"]) is not None, "server %s's identify right after did not name the newcomer" % s["label"])
+fmt = lambda v: "-" if v is None else "%.3f" % v
+print("enrolled on server 1 (201 at t=0): in the lists of servers 2 and 3 at %s and %s s (a request every 20 ms),"
+      " named by their identify at %s and %s s (%s build, load %s)"
+      % (fmt(delays.get("2")), fmt(delays.get("3")), fmt(named_at.get("2")), fmt(named_at.get("3")),
+         os.path.basename(VARIANT.rstrip("/")), open("/proc/loadavg").read().split()[0]))
 want = oracle(probes(newcomer) + probes(people[0]) + probes(people[1]))
 for s in S:
     same_as_oracle(s, probes(newcomer), want, "after the enrolment", (latecomer,))
@@ -402,8 +395,16 @@ t_up = time.monotonic()
 st, j, _ = enrol(S4, latecomer, read(os.path.join(test_dir, latecomer, late[0])))
 check(st == 201, "enrol through server 4 after PostgreSQL came back: %s %s" % (st, j))
 t0 = time.monotonic()
-d1 = wait_named(S[0], probes(latecomer)[0], latecomer, t0)
-check(d1 is not None and d1 <= 1.0, "server 1 named the latecomer (enrolled on 4) after %s s" % d1)
+d1 = None
+while time.monotonic() - t0 < 5:
+    sent = time.monotonic() - t0
+    if faces_of(S[0], latecomer):
+        d1 = sent
+        break
+    time.sleep(0.02)
+check(d1 is not None and d1 <= 1.0, "server 1 had the latecomer (enrolled on 4) after %s s" % d1)
+st, f = identify(S[0], probes(latecomer)[0])
+check(st == 200 and f.get("name") == latecomer, "server 1 names the latecomer: %s %s" % (st, f))
 st, j, _ = enrol(S[0], latecomer, read(os.path.join(test_dir, latecomer, late[1])))
 check(st == 201, "enrol through server 1 after PostgreSQL came back: %s %s" % (st, j))
 t0 = time.monotonic()
