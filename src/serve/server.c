@@ -60,7 +60,7 @@ int srv_status_http(fn_status s)
     case FN_ERR_LIMIT: return 413;
     case FN_ERR_NOT_FOUND: return 404;
     case FN_ERR_MISMATCH: return 409;
-    case FN_ERR_NOMEM: return 503;
+    case FN_ERR_NOMEM: case FN_ERR_UNAVAILABLE: return 503;
     default: return 500;
     }
 }
@@ -69,6 +69,7 @@ void srv_fail(srv_reply *out, fn_status s)
 {
     srv_error(out, srv_status_http(s), "%s", fn_last_error());
     cJSON_AddStringToObject(out->json, "code", fn_status_name(s));
+    if (s == FN_ERR_UNAVAILABLE) out->retry_after = 2;   /* the gallery's PostgreSQL is away */
 }
 
 const char *srv_query(const srv_req *r, const char *key)
@@ -598,8 +599,13 @@ int fn_srv_run(const fn_srv_config *cfg)
     fprintf(stderr, "facenet serve: listening on %s://%s%s%s:%d/ (%s; %s; Ctrl-C stops)\n",
             cfg->tls_cert ? "https" : "http", ss.ss_family == AF_INET6 ? "[" : "", cfg->host,
             ss.ss_family == AF_INET6 ? "]" : "", port, s->n_keys ? "API keys required" : "no API keys", threads);
-    int sig = 0;
-    sigwait(&stop, &sig);
+    /* Between signals, the gallery is refreshed every 200 ms (a PostgreSQL
+     * gallery's poll interval): other servers' enrolments reach this one's
+     * index, and a lost database connection is re-made, without waiting
+     * for a request to do it. */
+    int sig = -1;
+    const struct timespec tick = {0, 200 * 1000 * 1000};
+    while ((sig = sigtimedwait(&stop, NULL, &tick)) < 0) fn_gallery_refresh(s->g, NULL);
     fprintf(stderr, "facenet serve: stopping (%s)\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
     MHD_stop_daemon(d);
     rc = 0;
