@@ -46,9 +46,10 @@ static fn_status begin_locked(fn_gallery *g)
     FN_TRY(writable(g));
     if (g->in_tx) return fn_fail(FN_ERR_ARG, "%s: a batch is already open (no nesting)", g->path);
     FN_TRY(fn_gdb_exec(g, "BEGIN IMMEDIATE"));
-    if (g->pg && fn_gpg_begin(g) != FN_OK) {
+    fn_status ps = g->pg ? fn_gpg_begin(g) : FN_OK;
+    if (ps != FN_OK) {   /* its own status: FN_ERR_UNAVAILABLE when the server is away */
         sqlite3_exec(g->db, "ROLLBACK", NULL, NULL, NULL);
-        return FN_ERR_DB;
+        return ps;
     }
     g->in_tx = 1;
     return FN_OK;

@@ -76,6 +76,7 @@ static void enrol(srv *s, const char *person, const srv_part *p, srv_reply *out)
      * or neither, and the 201 goes out only after the commit. */
     pthread_mutex_lock(&s->enrol_lock);
     fn_status st = fn_gallery_begin(s->g);
+    int begun = st == FN_OK;   /* a refused begin has nothing to roll back (and its error must stay) */
     if (st == FN_OK) st = fn_gallery_add_ex(s->g, &gf, 0, &info);
     if (st == FN_OK && info.result == FN_GALLERY_ADDED && thumb) {
         char key[48];
@@ -83,7 +84,7 @@ static void enrol(srv *s, const char *person, const srv_part *p, srv_reply *out)
         st = fn_gallery_meta_set(s->g, key, thumb);
     }
     if (st == FN_OK) st = fn_gallery_commit(s->g);
-    else fn_gallery_rollback(s->g);
+    else if (begun) fn_gallery_rollback(s->g);
     pthread_mutex_unlock(&s->enrol_lock);
     free(thumb);
     if (st != FN_OK) srv_fail(out, st);
@@ -279,6 +280,7 @@ void srv_people(srv *s, const srv_req *r, srv_reply *out)
         int64_t n = 0;
         pthread_mutex_lock(&s->enrol_lock);   /* the person and the thumbnails in one transaction */
         fn_status st = fn_gallery_begin(s->g);
+        int begun = st == FN_OK;
         if (st == FN_OK) st = fn_gallery_list_images(s->g, norm, add_face, &all);
         if (st == FN_OK) st = fn_gallery_remove_person(s->g, norm, &n);
         cJSON *x;
@@ -288,7 +290,7 @@ void srv_people(srv *s, const srv_req *r, srv_reply *out)
             if (st == FN_OK) st = fn_gallery_meta_set(s->g, key, "");
         }
         if (st == FN_OK) st = fn_gallery_commit(s->g);
-        else fn_gallery_rollback(s->g);
+        else if (begun) fn_gallery_rollback(s->g);
         pthread_mutex_unlock(&s->enrol_lock);
         cJSON_Delete(ids);
         if (st != FN_OK) { srv_fail(out, st); return; }
