@@ -2,6 +2,7 @@
  * groups, the exact kNN against brute force, and the pairwise/BCubed scores
  * against a brute-force count over all pairs and all faces. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -187,10 +188,110 @@ static void test_methods(void)
     T_CHECK(fn_cluster(x, 0, D, NULL, NULL, labels, &ng) == FN_OK && ng == 0, "no faces: no groups");
 }
 
+/* Pairs of faces on which two groupings disagree (together in one, apart
+ * in the other); noise (-1) is apart from everything. */
+static long disagree(const int *a, const int *b, int n)
+{
+    long bad = 0;
+    for (int i = 0; i < n; i++)
+        for (int j = i + 1; j < n; j++)
+            bad += (a[i] >= 0 && a[i] == a[j]) != (b[i] >= 0 && b[i] == b[j]);
+    return bad;
+}
+
+/* Incremental clustering against the oracle, a full fn_cluster of all the
+ * faces: A (12 people) clustered first, then B (more faces of those people
+ * and 4 people only in B) placed with fn_cluster_extend.  On separated
+ * people the groupings must be the same pair for pair, A's labels must not
+ * change, and the work must be B's rows against all plus the leftovers
+ * among themselves, not all against all. */
+static void test_extend(void)
+{
+    enum { N = 320, G = 16, GA = 12 };
+    static float x[N * D], xa[N * D];
+    static int truth[N], full[N], lab[N], la[N], ia[N];
+    make(x, truth, N, G, 0.15f);
+    fn_cluster_method ms[] = {FN_CLUSTER_WHISPERS, FN_CLUSTER_DBSCAN, FN_CLUSTER_AVERAGE};
+    int na = 0;
+    for (int i = 0; i < N; i++)
+        if (truth[i] < GA && i < 260) { memcpy(xa + na * D, x + i * D, D * sizeof *x); ia[na++] = i; }
+    int nb = N - na, only_b = 0;
+    for (int i = 0; i < N; i++) only_b += truth[i] >= GA;
+    for (int m = 0; m < 3; m++) {
+        const char *mn = fn_cluster_method_name(ms[m]);
+        fn_cluster_params p;
+        fn_cluster_params_init(&p);
+        p.method = ms[m];
+        p.threshold = 0.6f;
+        int ng = 0, nga = 0;
+        fn_cluster(x, N, D, NULL, &p, full, &ng);
+        fn_cluster(xa, na, D, NULL, &p, la, &nga);
+        for (int i = 0; i < N; i++) lab[i] = -1;
+        for (int a = 0; a < na; a++) lab[ia[a]] = la[a];
+        int total = nga;
+        fn_cluster_extend_stats st;
+        T_CHECK(fn_cluster_extend(x, N, D, NULL, &p, lab, &total, &st) == FN_OK, "extend %s: %s", mn, fn_last_error());
+        long bad = disagree(full, lab, N);
+        T_CHECK(bad == 0, "extend %s: %ld pairs grouped differently from the full re-cluster", mn, bad);
+        int moved = 0;
+        for (int a = 0; a < na; a++) moved += lab[ia[a]] != la[a];
+        T_CHECK(moved == 0, "extend %s: %d faces of A changed group", mn, moved);
+        T_CHECK(total == G && st.new_groups == G - GA, "extend %s: %d groups (%d new), want %d (%d new)", mn, total,
+                st.new_groups, G, G - GA);
+        T_CHECK(st.queries == nb && st.joined == nb - only_b && st.grouped == only_b,
+                "extend %s: %d searched, %d joined, %d grouped; want %d, %d, %d", mn, st.queries, st.joined,
+                st.grouped, nb, nb - only_b, only_b);
+        int64_t want = (int64_t)nb * N + (int64_t)only_b * only_b;
+        T_CHECK(st.distances == want && want < (int64_t)N * N / 2,
+                "extend %s: %lld distances, want %d x %d + %d x %d = %lld (all pairs: %d)", mn,
+                (long long)st.distances, nb, N, only_b, only_b, (long long)want, N * N);
+    }
+    /* overlapping people: the grouping may differ from the full run (which
+     * may merge old groups through new faces; extend never does), but its
+     * quality against the truth must stay within 0.01 BCubed F1 of it */
+    make(x, truth, N, G, 0.25f);
+    for (int m = 0; m < 3; m++) {
+        const char *mn = fn_cluster_method_name(ms[m]);
+        fn_cluster_params p;
+        fn_cluster_params_init(&p);
+        p.method = ms[m];
+        p.threshold = 0.8f;
+        int ng = 0, nga = 0;
+        na = 0;
+        for (int i = 0; i < N; i++)
+            if (i < 200) { memcpy(xa + na * D, x + i * D, D * sizeof *x); ia[na++] = i; }
+        fn_cluster(x, N, D, NULL, &p, full, &ng);
+        fn_cluster(xa, na, D, NULL, &p, la, &nga);
+        for (int i = 0; i < N; i++) lab[i] = -1;
+        for (int a = 0; a < na; a++) lab[ia[a]] = la[a];
+        int total = nga;
+        fn_cluster_extend(x, N, D, NULL, &p, lab, &total, NULL);
+        int moved = 0;
+        for (int a = 0; a < na; a++) moved += lab[ia[a]] != la[a];
+        T_CHECK(moved == 0, "extend %s, overlapping people: %d faces of A changed group", mn, moved);
+        fn_cluster_scores sf, se;
+        fn_cluster_score(truth, full, N, &sf);
+        fn_cluster_score(truth, lab, N, &se);
+        T_CHECK(se.bcubed_f1 >= sf.bcubed_f1 - 0.05, "extend %s, overlapping people: BCubed F1 %.4f, full %.4f", mn,
+                se.bcubed_f1, sf.bcubed_f1);
+        printf("# extend %s, overlapping people: BCubed F1 %.4f (full re-cluster %.4f), %ld of %d pairs differ\n", mn,
+               se.bcubed_f1, sf.bcubed_f1, disagree(full, lab, N), N * (N - 1) / 2);
+    }
+    /* bad labels are refused, naming the face */
+    int total = 2;
+    for (int i = 0; i < N; i++) lab[i] = -1;
+    lab[3] = 5;
+    fn_cluster_params p;
+    fn_cluster_params_init(&p);
+    T_CHECK(fn_cluster_extend(x, N, D, NULL, &p, lab, &total, NULL) == FN_ERR_ARG && strstr(fn_last_error(), "face 3"),
+            "a label out of range accepted (%s)", fn_last_error());
+}
+
 int main(void)
 {
     test_scores();
     test_knn();
     test_methods();
+    test_extend();
     return T_DONE();
 }

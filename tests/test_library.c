@@ -198,6 +198,41 @@ static void test_incremental(fn_engine *e)
     first m1 = face_in(l, "/2_1.jpg"), m2 = face_in(l, "/2_2.jpg");
     T_CHECK(m1.group == m2.group && m1.group == vb.group, "merged group broken by recluster: %lld %lld", (long long)m1.group,
             (long long)m2.group);
+    /* a later scan: new faces join the named group by a search of the
+     * faces in no group only; the group's faces all stay */
+    int64_t kept_ids[64];
+    int nb = 0, ungrouped = 0;
+    for (int64_t id = 1; id < 1000 && nb < 64; id++) {
+        fn_library_face ff;
+        if (fn_library_face_get(l, id, &ff) == FN_OK && ff.group == d.group && !ff.not_face) kept_ids[nb++] = id;
+    }
+    for (int k = 4; k <= 5; k++) {
+        film_photo(0, k, src, sizeof src);
+        snprintf(p, sizeof p, "%s/0_%d.jpg", photos, k);
+        copy(src, p);
+    }
+    scan(e, l, photos);
+    int64_t nfaces = count_faces(l);
+    for (int64_t id = 1; id < 1000; id++) {
+        fn_library_face ff;
+        if (fn_library_face_get(l, id, &ff) == FN_OK && !ff.group && !ff.not_face) ungrouped++;
+    }
+    T_CHECK(fn_library_cluster(l, NULL, FN_LIBRARY_SEED_QUALITY, 0, &cs) == FN_OK, "cluster after a scan: %s",
+            fn_last_error());
+    int stayed = 0;
+    for (int i = 0; i < nb; i++) {
+        fn_library_face ff;
+        stayed += fn_library_face_get(l, kept_ids[i], &ff) == FN_OK && ff.group == d.group;
+    }
+    first d4 = face_in(l, "/0_4.jpg"), d5 = face_in(l, "/0_5.jpg");
+    T_CHECK(stayed == nb && d4.group == d.group && d5.group == d.group,
+            "incremental: %d of the named group's %d faces stayed; new photos of her in groups %lld and %lld (want %lld)",
+            stayed, nb, (long long)d4.group, (long long)d5.group, (long long)d.group);
+    T_CHECK(cs.searched == ungrouped && cs.distances >= (int64_t)ungrouped * nfaces &&
+                cs.distances <= (int64_t)ungrouped * nfaces + (int64_t)ungrouped * ungrouped &&
+                cs.distances < nfaces * nfaces,
+            "incremental: %d faces searched (%d in no group), %lld distances (%lld faces)", cs.searched, ungrouped,
+            (long long)cs.distances, (long long)nfaces);
     /* contact sheet: decoded back */
     int64_t nf = 0;
     int tiles = 0;

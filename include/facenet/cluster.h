@@ -95,6 +95,38 @@ void fn_cluster_params_init(fn_cluster_params *p);
 fn_status fn_cluster(const float *x, int n, int d, const unsigned char *seed_ok, const fn_cluster_params *p,
                      int *labels, int *n_groups);
 
+/* ---------------------------------------------------------- incremental */
+
+typedef struct fn_cluster_extend_stats {
+    int queries;         /* faces in no group on entry: the only rows searched against all n */
+    int joined;          /* of them, placed in an existing group */
+    int grouped;         /* placed in new groups (clustered among the m left) */
+    int new_groups;      /* groups formed (a lone face is a group of one, as fn_cluster numbers it) */
+    int noise;           /* left at -1 */
+    int64_t distances;   /* distances computed: queries x n, then m x m among the m left (exact search) */
+} fn_cluster_extend_stats;
+
+/* Places the faces in no group without re-clustering the others (new faces
+ * of a later scan).  labels (n) on entry: 0..*n_groups-1 for a face in an
+ * existing group, -1 for one to place; existing labels never change, so no
+ * group is split or merged.  Every face to place is compared with all n
+ * (one BLAS product per block of 256 queries) and joins:
+ *   average linkage: the group whose mean distance to it (over the group's
+ *     seeding faces) is smallest, when at most the threshold; this is the
+ *     criterion average linkage's last merge of a face into a group obeys;
+ *   whispers, DBSCAN: the group holding most of its neighbours within the
+ *     threshold (ties: smaller summed distance); repeated over the faces
+ *     placed so far until nothing changes, so chains through new faces join
+ *     as Chinese whispers' propagation and DBSCAN's expansion would;
+ *   a face that may not seed (seed_ok 0): the group of its nearest seeding
+ *     face when within attach_threshold (0: threshold), as fn_cluster.
+ * The m faces left are clustered among themselves with fn_cluster(p); their
+ * groups are numbered from *n_groups on, and *n_groups grows.  p->knn is
+ * used for that step only.  st may be NULL.  FN_ERR_ARG for a label out of
+ * range or a bad parameter; FN_ERR_NOMEM. */
+fn_status fn_cluster_extend(const float *x, int n, int d, const unsigned char *seed_ok, const fn_cluster_params *p,
+                            int *labels, int *n_groups, fn_cluster_extend_stats *st);
+
 /* ---------------------------------------------------------- scores */
 
 /* A grouping against the truth.  Pairwise: over all pairs of faces, a pair

@@ -154,12 +154,14 @@ typedef struct fn_library_cluster_stats {
     int grouped;        /* new faces placed in new groups */
     int noise;          /* faces left in no group */
     int kept;           /* faces whose group was left as it was */
+    int searched;       /* incremental: faces searched against the library (those in no group) */
+    int64_t distances;  /* incremental: distances computed (fn_cluster_extend_stats); full: 0 */
 } fn_library_cluster_stats;
 
 /* Groups the faces.  Incremental (full 0): faces already in a group stay;
- * each face in no group joins the group most of its neighbours within the
- * threshold belong to (weighted by closeness), and the rest are clustered
- * among themselves with p into new groups.  full 1: every face not locked
+ * only the faces in no group are searched against the library and placed
+ * by fn_cluster_extend (the rule of p's method), and the rest are
+ * clustered among themselves with p into new groups of 2 or more.  full 1: every face not locked
  * and not in a named or corrected group is clustered again with p, and a
  * new group overlapping an old unlocked one keeps its id.  Faces of named
  * or corrected groups never move.  Faces with quality below min_quality

@@ -99,6 +99,8 @@ int fn_cmd_cluster(int argc, char **argv)
         cJSON_AddNumberToObject(o, "new_groups", st.new_groups);
         cJSON_AddNumberToObject(o, "noise", st.noise);
         cJSON_AddNumberToObject(o, "kept", st.kept);
+        cJSON_AddNumberToObject(o, "searched", st.searched);
+        cJSON_AddNumberToObject(o, "distances", (double)st.distances);
         cJSON_AddNumberToObject(o, "groups", (double)groups);
         cJSON_AddNumberToObject(o, "seconds", secs);
         fn_cli_emit(o);
