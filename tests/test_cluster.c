@@ -287,11 +287,45 @@ static void test_extend(void)
             "a label out of range accepted (%s)", fn_last_error());
 }
 
+/* Tuning by hand: person 0 = {a, b} at distance 0.5, person 1 = {c, d} at
+ * 0.5 (far from person 0), person 2 = {f}, 0.75 from a and 0.861 from b.
+ * Average linkage at 0.4: all alone, BCubed precision 1, recall
+ * (4 x 0.5 + 1) / 5 = 0.6, F1 0.75; at 0.6 and 0.8 the people exactly
+ * (f's mean distance to {a, b} is 0.806 > 0.8), F1 1; at 1.0 f joins
+ * {a, b}: precision (2 x 2/3 + 1/3 + 2) / 5 = 11/15, F1 22/26 = 0.8462.
+ * The best is 0.6 (the first of the tie). */
+static void test_tune(void)
+{
+    static float x[5 * D];
+    int truth[5] = {0, 0, 1, 1, 2};
+    float st = sqrtf(1 - 0.875f * 0.875f), sf = sqrtf(1 - 0.71875f * 0.71875f);
+    memset(x, 0, sizeof x);
+    x[0 * D + 0] = 1;                                /* a */
+    x[1 * D + 0] = 0.875f; x[1 * D + 1] = st;        /* b: |a - b|^2 = 2 - 2 x 0.875 = 0.25 */
+    x[2 * D + 2] = 1;                                /* c */
+    x[3 * D + 2] = 0.875f; x[3 * D + 3] = st;        /* d */
+    x[4 * D + 0] = 0.71875f; x[4 * D + 4] = sf;      /* f: |a - f|^2 = 0.5625 */
+    float t[4] = {0.4f, 0.6f, 0.8f, 1.0f}, best = 0;
+    double want[4] = {0.75, 1.0, 1.0, 22.0 / 26.0};
+    fn_cluster_scores sc[4];
+    T_CHECK(fn_cluster_tune(x, truth, 5, D, FN_CLUSTER_AVERAGE, t, 4, &best, sc) == FN_OK, "tune: %s", fn_last_error());
+    T_CHECK(best == 0.6f, "tune: best threshold %.2f, want 0.60", best);
+    for (int i = 0; i < 4; i++)
+        T_CHECK(fabs(sc[i].bcubed_f1 - want[i]) < 1e-9, "tune at %.1f: BCubed F1 %.6f, want %.6f", t[i],
+                sc[i].bcubed_f1, want[i]);
+    t[2] = 2.5f;
+    T_CHECK(fn_cluster_tune(x, truth, 5, D, FN_CLUSTER_AVERAGE, t, 4, &best, NULL) == FN_ERR_ARG &&
+                strstr(fn_last_error(), "2.5"),
+            "tune: threshold 2.5 accepted (%s)", fn_last_error());
+    T_CHECK(fn_cluster_tune(x, truth, 1, D, FN_CLUSTER_AVERAGE, t, 2, &best, NULL) == FN_ERR_ARG, "tune: 1 face accepted");
+}
+
 int main(void)
 {
     test_scores();
     test_knn();
     test_methods();
     test_extend();
+    test_tune();
     return T_DONE();
 }

@@ -233,6 +233,14 @@ static void test_incremental(fn_engine *e)
                 cs.distances < nfaces * nfaces,
             "incremental: %d faces searched (%d in no group), %lld distances (%lld faces)", cs.searched, ungrouped,
             (long long)cs.distances, (long long)nfaces);
+    /* the tuned clustering threshold is stored with the library */
+    float tt = 0;
+    fn_cluster_method tm = FN_CLUSTER_WHISPERS;
+    T_CHECK(fn_library_get_cluster_threshold(l, &tt, &tm) == FN_ERR_NOT_FOUND, "a threshold stored before tuning");
+    T_CHECK(fn_library_set_cluster_threshold(l, 0.8125f, FN_CLUSTER_DBSCAN) == FN_OK &&
+                fn_library_get_cluster_threshold(l, &tt, &tm) == FN_OK && tt == 0.8125f && tm == FN_CLUSTER_DBSCAN,
+            "stored threshold read back as %.4f (%s)", tt, fn_cluster_method_name(tm));
+    T_CHECK(fn_library_set_cluster_threshold(l, 2.5f, FN_CLUSTER_AVERAGE) == FN_ERR_ARG, "threshold 2.5 stored");
     /* contact sheet: decoded back */
     int64_t nf = 0;
     int tiles = 0;

@@ -149,6 +149,17 @@ typedef struct fn_cluster_scores {
  * negative truth label. */
 fn_status fn_cluster_score(const int *truth, const int *pred, int n, fn_cluster_scores *out);
 
+/* ---------------------------------------------------------- tuning */
+
+/* Tunes the threshold of method m on labelled faces (x: n x d, truth: n
+ * person labels >= 0): clusters them at each of the nt thresholds and keeps
+ * the one of best BCubed F1 (ties: the first in the list), the criterion
+ * FN_CLUSTER_DEFAULT_THRESHOLD was chosen by (eval-cluster on LFW DevTrain).
+ * *best gets the threshold, scores (may be NULL; nt entries) each one's
+ * scores.  FN_ERR_ARG for n < 2, nt < 1 or a threshold outside (0, 2]. */
+fn_status fn_cluster_tune(const float *x, const int *truth, int n, int d, fn_cluster_method m, const float *thresholds,
+                          int nt, float *best, fn_cluster_scores *scores);
+
 #pragma GCC visibility pop
 
 #ifdef __cplusplus

@@ -169,6 +169,13 @@ typedef struct fn_library_cluster_stats {
 fn_status fn_library_cluster(fn_library *l, const fn_cluster_params *p, float min_quality, int full,
                              fn_library_cluster_stats *st);
 
+/* The clustering threshold stored with the library (by `facenet cluster
+ * --calibrate-on DIR`, fn_cluster_tune on labelled faces), used by cluster
+ * when no threshold is given.  get: FN_ERR_NOT_FOUND when none is stored;
+ * set: t in (0, 2] (FN_ERR_ARG otherwise), method as tuned. */
+fn_status fn_library_get_cluster_threshold(fn_library *l, float *t, fn_cluster_method *method);
+fn_status fn_library_set_cluster_threshold(fn_library *l, float t, fn_cluster_method method);
+
 typedef struct fn_library_group {
     int64_t id;
     const char *name;       /* "" when unnamed */
