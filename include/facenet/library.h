@@ -39,13 +39,15 @@ void fn_library_close(fn_library *l);
 /* ---------------------------------------------------------------- scan */
 
 /* The working resolution of a scan by default: the longer side, in pixels,
- * photos are reduced to before detection (faces are still aligned from the
- * full picture).  Measured by bench/scan.sh on Film photos upscaled to
- * 6000x4000 (README "Photo library"): at 1200 and 1600 px the scan finds
- * exactly the 7 faces detection finds in the original photos; 2000 px and
- * full size add 2 and 4 detections under 20 px in the originals (nothing a
- * face can be recognised from); 1200-2000 px cost the same (decoding the
- * 24 Mpx JPEG dominates), full size 2.4x more. */
+ * photos are reduced to before detection.  Measured by bench/scan.sh on
+ * Film photos upscaled to 6000x4000 (README "Photo library"): at 1200 and
+ * 1600 px the scan finds exactly the 7 faces detection finds in the
+ * original photos; 2000 px and full size add 2 and 4 detections under 20 px
+ * in the originals (nothing a face can be recognised from); 1200-2000 px
+ * cost the same (decoding the 24 Mpx JPEG dominated), full size 2.4x more.
+ * A JPEG at least twice this size is decoded at 1/2, 1/4 or 1/8 (keeping
+ * the longer side >= this) and faces are aligned from that decode
+ * (fn_scan_params.full_decode). */
 #define FN_SCAN_DEFAULT_SIDE 1600
 
 /* Faces with quality below this take no part in forming groups (they are
@@ -65,6 +67,8 @@ typedef struct fn_scan_params {
     int workers;       /* fn_batch_params.workers (0: one per CPU) */
     int batch;         /* fn_batch_params.batch (0: 32) */
     int commit_files;  /* files per transaction (0: 64; also committed every second) */
+    int full_decode;   /* 1: decode every photo at full size; 0: a JPEG much larger than max_side is
+                          decoded at 1/2, 1/4 or 1/8 (fn_batch_params.reduced_decode) */
 } fn_scan_params;
 
 void fn_scan_params_init(fn_scan_params *p);
