@@ -336,6 +336,78 @@ static void test_kill(fn_engine *e)
     (void)e;
 }
 
+/* Files under dir, and how many of them end in suffix ("" counts all). */
+static int count_files(const char *dir, const char *suffix)
+{
+    char cmd[1400], line[4200];
+    snprintf(cmd, sizeof cmd, "find '%s' -type f", dir);
+    FILE *f = popen(cmd, "r");
+    int n = 0;
+    while (f && fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = '\0';
+        size_t a = strlen(line), b = strlen(suffix);
+        n += a >= b && !strcmp(line + a - b, suffix);
+    }
+    if (f) pclose(f);
+    return n;
+}
+
+/* people export through the atomic writer: a thumbnail per face and a
+ * sheet per group, counted against the library; a second export into the
+ * same folder is refused as a whole (no file replaced, none added, no
+ * temporary left); --overwrite replaces them. */
+static void test_export(void)
+{
+    char ref[1300], out[1300];
+    snprintf(ref, sizeof ref, "%s/ref.db", tmp);
+    snprintf(out, sizeof out, "%s/export", tmp);
+    if (access(ref, R_OK) != 0 || !t_facenet_bin()) {
+        t_not_checked("people export (no library from the kill test)");
+        return;
+    }
+    const char *models = getenv("MODELS") ? getenv("MODELS") : "models";
+    t_run r;
+    t_facenet(&r, "cluster --gallery '%s' --models-dir '%s'", ref, models);
+    T_CHECK(r.status == 0, "cluster: exit %d: %s", r.status, r.err);
+    t_run_free(&r);
+    fn_library *l = NULL;
+    int64_t groups = 0, grouped = 0;
+    if (fn_library_open(ref, NULL, &l) == FN_OK) {
+        fn_library_count(l, NULL, NULL, &groups);
+        for (int64_t id = 1; id < 1000; id++) {
+            fn_library_face ff;
+            if (fn_library_face_get(l, id, &ff) == FN_OK && ff.group && !ff.not_face) grouped++;
+        }
+        fn_library_close(l);
+    }
+    t_facenet(&r, "people --gallery '%s' export '%s'", ref, out);
+    T_CHECK(r.status == 0, "export: exit %d: %s", r.status, r.err);
+    t_run_free(&r);
+    int thumbs = count_files(out, "") - (int)groups, all = count_files(out, "");
+    T_CHECK(groups > 0 && thumbs == grouped, "export: %d thumbnails for %lld grouped faces, %lld groups", thumbs,
+            (long long)grouped, (long long)groups);
+    char sheet[1400] = "", cmd[1400];
+    snprintf(cmd, sizeof cmd, "find '%s' -maxdepth 1 -name '*.jpg' | head -1", out);
+    FILE *f = popen(cmd, "r");
+    if (f && fgets(sheet, sizeof sheet, f)) sheet[strcspn(sheet, "\n")] = '\0';
+    if (f) pclose(f);
+    struct stat before, after;
+    int had = stat(sheet, &before) == 0;
+    T_CHECK(had, "export: no contact sheet in %s", out);
+    t_facenet(&r, "people --gallery '%s' export '%s'", ref, out);
+    T_CHECK(r.status == 1 && strstr(r.err, "nothing was written") && strstr(r.err, "already exists"),
+            "export again: exit %d: %s", r.status, r.err);
+    t_run_free(&r);
+    T_CHECK(count_files(out, "") == all, "export again: %d files, was %d (a temporary or a new file left)",
+            count_files(out, ""), all);
+    T_CHECK(!had || (stat(sheet, &after) == 0 && after.st_ino == before.st_ino && after.st_mtime == before.st_mtime),
+            "export again: %s was replaced", sheet);
+    t_facenet(&r, "people --gallery '%s' export --overwrite '%s'", ref, out);
+    T_CHECK(r.status == 0 && count_files(out, "") == all, "export --overwrite: exit %d, %d files (want %d): %s",
+            r.status, count_files(out, ""), all, r.err);
+    t_run_free(&r);
+}
+
 int main(void)
 {
     snprintf(film, sizeof film, "%s", t_shared("fixtures/film/Predict"));
@@ -347,6 +419,7 @@ int main(void)
     if (fn_engine_new(&o, &e) != FN_OK) T_SKIP("the default models cannot be loaded: %s", fn_last_error());
     test_incremental(e);
     test_kill(e);
+    test_export();
     fn_engine_free(e);
     return T_DONE();
 }
