@@ -3,7 +3,10 @@
  * its person's random unit centre plus noise, normalised.  Times the exact
  * kNN search (blocked BLAS) and each method on its result, and the memory
  * the neighbour lists take.  No peer is run: the figures are for scale
- * (the LFW quality table is `facenet eval-cluster`, bench/scan.sh).
+ * (the LFW quality table is `facenet eval-cluster`, bench/scan.sh).  Then
+ * the incremental step with the default method: the first 95 % clustered,
+ * the last 5 % placed by fn_cluster_extend, against the full run on all n
+ * measured just before (its baseline), as a ratio.
  * Usage: bench_cluster [n ...] (default 10000 30000). */
 #include <math.h>
 #include <stdio.h>
@@ -40,6 +43,7 @@ static void run(int n)
     double knn = fn_now() - t0;
     printf("n=%d people=%d knn_exact_s=%.2f knn_mb=%.1f\n", n, g, knn, (double)n * k * 8 / 1e6);
     fn_cluster_method ms[] = {FN_CLUSTER_WHISPERS, FN_CLUSTER_DBSCAN, FN_CLUSTER_AVERAGE};
+    double full_s = 0, full_f1 = 0;
     for (int m = 0; m < 3; m++) {
         fn_cluster_params p;
         fn_cluster_params_init(&p);
@@ -52,7 +56,23 @@ static void run(int n)
         if (s == FN_OK) fn_cluster_score(truth, labels, n, &sc);
         printf("  %-9s total_s=%.2f (kNN included) groups=%d bcubed_f1=%.4f %s\n", fn_cluster_method_name(ms[m]), secs,
                ng, sc.bcubed_f1, s == FN_OK ? "" : fn_last_error());
+        if (ms[m] == FN_CLUSTER_DEFAULT_METHOD) full_s = secs, full_f1 = sc.bcubed_f1;
     }
+    int old = n - n / 20, ng = 0;
+    fn_cluster_params p;
+    fn_cluster_params_init(&p);
+    fn_cluster(x, old, D, NULL, &p, labels, &ng);
+    for (int i = old; i < n; i++) labels[i] = -1;
+    fn_cluster_extend_stats st = {0};
+    t0 = fn_now();
+    fn_status s = fn_cluster_extend(x, n, D, NULL, &p, labels, &ng, &st);
+    double ext = fn_now() - t0;
+    fn_cluster_scores sc = {0};
+    if (s == FN_OK) fn_cluster_score(truth, labels, n, &sc);
+    printf("  incremental (%s, last %d of %d new): extend_s=%.3f distances=%lld (all pairs %lld) joined=%d new_groups=%d "
+           "bcubed_f1=%.4f; full re-cluster %.2f s, bcubed_f1=%.4f; ratio full / extend = %.1fx %s\n",
+           fn_cluster_method_name(p.method), n - old, n, ext, (long long)st.distances, (long long)n * n, st.joined,
+           st.new_groups, sc.bcubed_f1, full_s, full_f1, full_s / (ext > 0 ? ext : 1e-9), s == FN_OK ? "" : fn_last_error());
     free(c); free(x); free(truth); free(labels); free(idx); free(dist);
 }
 

@@ -11,7 +11,8 @@
 #include "cluster/cluster.h"
 #include "core/error.h"
 
-#define EXT_BLOCK 256   /* queries per matrix product */
+#define EXT_BLOCK 256   /* queries per matrix product, at most */
+#define EXT_SCORES (16 << 20)   /* floats of scores per product (64 MiB): fewer queries a block for big libraries */
 #define EXT_K 32        /* neighbours kept per query for the voting methods */
 
 typedef struct ext {
@@ -52,6 +53,7 @@ static int mean_best(const ext *e, const float *dots, int self, double *sum, con
 static fn_status search(ext *e)
 {
     int block = e->nq < EXT_BLOCK ? e->nq : EXT_BLOCK;
+    if ((int64_t)block * e->n > EXT_SCORES) block = (int)(EXT_SCORES / e->n) > 0 ? (int)(EXT_SCORES / e->n) : 1;
     float *qx = malloc((size_t)block * e->d * sizeof *qx);
     float *dots = malloc((size_t)block * e->n * sizeof *dots);
     double *sum = malloc((size_t)(e->ng ? e->ng : 1) * sizeof *sum);
