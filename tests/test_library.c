@@ -5,6 +5,7 @@
  * re-cluster, a named group recognised by gallery search (identify's path),
  * and a contact sheet decoded back (size, tiles). */
 #include <fcntl.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -380,6 +381,36 @@ static void test_export(void)
         }
         fn_library_close(l);
     }
+    /* --calibrate-on: tuned on three Film people, stored, then used by a plain cluster */
+    char lab[1300], cmd0[8400];
+    snprintf(lab, sizeof lab, "%s/labelled", tmp);
+    mkdir(lab, 0777);
+    snprintf(cmd0, sizeof cmd0, "cp -r '%s/%s' '%s/%s' '%s/%s' '%s'/", film, people[0], film, people[1], film,
+             people[2], lab);
+    if (system(cmd0) != 0) T_SKIP("cannot copy the Film photos");
+    t_facenet(&r, "cluster --gallery '%s' --models-dir '%s' --calibrate-on '%s' --json", ref, models, lab);
+    cJSON *cal = t_json_line(r.out, 0);
+    cJSON *thr = cal ? cJSON_GetObjectItem(cal, "threshold") : NULL, *np = cal ? cJSON_GetObjectItem(cal, "people") : NULL;
+    double tuned = thr ? thr->valuedouble : -1;
+    T_CHECK(r.status == 0 && np && np->valueint == 3 && tuned >= 0.599 && tuned <= 1.101,
+            "calibrate-on: exit %d, %s %s", r.status, r.out, r.err);
+    cJSON_Delete(cal);
+    t_run_free(&r);
+    float stored = 0;
+    fn_cluster_method sm;
+    if (fn_library_open(ref, NULL, &l) == FN_OK) {
+        T_CHECK(fn_library_get_cluster_threshold(l, &stored, &sm) == FN_OK && fabs(stored - tuned) < 1e-6,
+                "calibrate-on: stored %.4f, printed %.4f", stored, tuned);
+        fn_library_close(l);
+    }
+    t_facenet(&r, "cluster --gallery '%s' --models-dir '%s' --json", ref, models);
+    T_CHECK(r.status == 0 && strstr(r.out, "\"threshold_source\":\"the library's tuned one\""),
+            "cluster after calibrate-on does not use the stored threshold: %s", r.out);
+    t_run_free(&r);
+    t_facenet(&r, "cluster --gallery '%s' --models-dir '%s' --calibrate-on '%s/nonexistent'", ref, models, tmp);
+    T_CHECK(r.status == 1 && strstr(r.err, "nonexistent: cannot read the folder"), "calibrate-on a missing folder: %s",
+            r.err);
+    t_run_free(&r);
     t_facenet(&r, "people --gallery '%s' export '%s'", ref, out);
     T_CHECK(r.status == 0, "export: exit %d: %s", r.status, r.err);
     t_run_free(&r);

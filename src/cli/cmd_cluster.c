@@ -81,9 +81,23 @@ static int tune(const fn_cli_args *a, fn_cli_engine *ce, fn_engine *e, fn_librar
                       : fn_fail(FN_ERR_ARG, "%s: %d faces of %d people found; tuning needs faces of at least 2 people",
                                 dir, lab.n, lab.people.count);
     if (s == FN_OK) s = fn_library_set_cluster_threshold(l, p->threshold, p->method);
-    if (s == FN_OK && !fn_cli_flag(a, FN_O_JSON)) {
-        int bi = 0;
-        for (int i = 0; i < NT; i++) if (t[i] == p->threshold) bi = i;
+    int bi = 0;
+    for (int i = 0; s == FN_OK && i < NT; i++) if (t[i] == p->threshold) bi = i;
+    if (s == FN_OK && fn_cli_flag(a, FN_O_JSON)) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "summary", "calibrate");
+        cJSON_AddStringToObject(o, "images", dir);
+        cJSON_AddNumberToObject(o, "faces", lab.n);
+        cJSON_AddNumberToObject(o, "people", lab.people.count);
+        cJSON_AddNumberToObject(o, "without_face", lab.missing);
+        cJSON_AddStringToObject(o, "method", fn_cluster_method_name(p->method));
+        cJSON_AddNumberToObject(o, "threshold", p->threshold);
+        cJSON_AddNumberToObject(o, "bcubed_precision", sc[bi].bcubed_precision);
+        cJSON_AddNumberToObject(o, "bcubed_recall", sc[bi].bcubed_recall);
+        cJSON_AddNumberToObject(o, "bcubed_f1", sc[bi].bcubed_f1);
+        cJSON_AddBoolToObject(o, "stored", 1);
+        fn_cli_emit(o);
+    } else if (s == FN_OK) {
         printf("tuned on %d faces of %d people in %s (%d images without a face): %s at %.3f, BCubed F1 %.4f "
                "(precision %.4f, recall %.4f); stored in the library\n", lab.n, lab.people.count, dir, lab.missing,
                fn_cluster_method_name(p->method), p->threshold, sc[bi].bcubed_f1, sc[bi].bcubed_precision,
