@@ -1,7 +1,9 @@
 /* facenet/cluster.h — grouping unlabelled faces into people: the
  * neighbour graph (k nearest neighbours of every embedding), three
- * clustering methods on it, and the scores that compare a grouping with the
- * true identities.  Takes embeddings only: no images, no gallery, no files.
+ * clustering methods on it, the incremental step that places new faces
+ * without re-clustering the old, the scores that compare a grouping with
+ * the true identities, and the threshold tuning by those scores.  Takes
+ * embeddings only: no images, no gallery, no files.
  *
  * Distances are Euclidean on L2-normalised embeddings (0..2), the same
  * scale as every threshold of the library (fn_engine_threshold).
@@ -110,7 +112,8 @@ typedef struct fn_cluster_extend_stats {
  * of a later scan).  labels (n) on entry: 0..*n_groups-1 for a face in an
  * existing group, -1 for one to place; existing labels never change, so no
  * group is split or merged.  Every face to place is compared with all n
- * (one BLAS product per block of 256 queries) and joins:
+ * (one BLAS product per block of up to 256 queries, fewer past 65,536
+ * faces so a block's scores stay within 64 MiB) and joins:
  *   average linkage: the group whose mean distance to it (over the group's
  *     seeding faces) is smallest, when at most the threshold; this is the
  *     criterion average linkage's last merge of a face into a group obeys;
