@@ -1,88 +1,205 @@
 /* bench_cluster — clustering at library scale on synthetic embeddings
- * (192 floats, the MobileFaceNet size): n faces of n/20 people, each face
- * its person's random unit centre plus noise, normalised.  Times the exact
- * kNN search (blocked BLAS) and each method on its result, and the memory
- * the neighbour lists take.  No peer is run: the figures are for scale
- * (the LFW quality table is `facenet eval-cluster`, bench/scan.sh).  Then
- * the incremental step with the default method: the first 95 % clustered,
- * the last 5 % placed by fn_cluster_extend, against the full run on all n
- * measured just before (its baseline), as a ratio.
- * Usage: bench_cluster [n ...] (default 10000 30000). */
+ * (192 floats, the MobileFaceNet size): n faces of n/5 people, each its
+ * person's random unit centre plus SPREAD x N(0, I/192), normalised (same
+ * person ~0.85 apart, others ~1.41: bench_gallery's galleries).
+ * For each n: the kNN graph (k 64) by FAISS HNSW (fn_knn_hnsw), and by the
+ * exact blocked-BLAS search (fn_knn_exact) up to --exact-max rows (default
+ * 100000; above it O(n^2) takes hours); the recall of the HNSW graph
+ * against brute force on a sample of 1000 faces (all their exact
+ * neighbours, cblas_sgemm over every row), peak memory; then Chinese
+ * whispers and DBSCAN on the HNSW graph (the graph reused, so their times
+ * are the methods' own) with BCubed F1 against the true people.
+ * Then, up to 20000 faces, the incremental step with the default method:
+ * the first 95 % clustered, the last 5 % placed by fn_cluster_extend,
+ * against the full run on all n measured just before, as a ratio.
+ * Usage: bench_cluster [--exact-max N] [n ...] (default 10000 100000 1000000). */
+#include <cblas.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "facenet.h"
 
 #define D 192
+#define K 64
+#define PER 5
+#define SPREAD 0.75f
+#define SAMPLE 1000
 
 static uint64_t rs = 42;
-static float urand(void)
+static double urand(void)
 {
     rs ^= rs << 13; rs ^= rs >> 7; rs ^= rs << 17;
-    return (float)((rs >> 11) * (1.0 / 9007199254740992.0)) * 2 - 1;
+    return ((rs >> 11) + 0.5) * (1.0 / 9007199254740992.0);
+}
+static float nrand(void) { return (float)(sqrt(-2 * log(urand())) * cos(6.283185307179586 * urand())); }
+
+static double peak_mib(void)
+{
+    char line[256];
+    double kb = 0;
+    FILE *f = fopen("/proc/self/status", "r");
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, "VmHWM:", 6)) kb = atof(line + 6);
+    if (f) fclose(f);
+    return kb / 1024;
+}
+static double load1(void)
+{
+    double l = -1;
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (f && fscanf(f, "%lf", &l) != 1) l = -1;
+    if (f) fclose(f);
+    return l;
 }
 
-static void run(int n)
+/* A precomputed graph handed to fn_cluster through the hook. */
+typedef struct graph { int k; const int32_t *idx; const float *dist; } graph;
+static fn_status reuse(void *user, const float *x, int n, int d, int k, float max_dist, int32_t *idx, float *dist)
 {
-    int g = n / 20 > 0 ? n / 20 : 1;
-    float *c = malloc((size_t)g * D * sizeof *c), *x = malloc((size_t)n * D * sizeof *x);
+    const graph *g = user;
+    if (k != g->k) return fn_fail(FN_ERR_ARG, "bench: graph of k %d asked for k %d", g->k, k);
+    for (size_t i = 0; i < (size_t)n * k; i++) {
+        int keep = g->dist[i] <= max_dist;
+        idx[i] = keep ? g->idx[i] : -1;
+        dist[i] = keep ? g->dist[i] : INFINITY;
+    }
+    return FN_OK;
+}
+
+/* Recall of the graph against brute force on SAMPLE rows: of their exact k
+ * nearest (and of those within 1.0), the share the graph holds. */
+static void sampled_recall(const float *x, int n, const int32_t *idx, double *all, double *near)
+{
+    enum { B = 100 };
+    float *dots = malloc((size_t)B * n * sizeof *dots);
+    long hit = 0, tot = 0, hit_n = 0, tot_n = 0;
+    for (int s0 = 0; s0 < SAMPLE; s0 += B) {
+        float q[B * D];
+        int rows[B];
+        for (int b = 0; b < B; b++) {
+            rows[b] = (int)(((long)(s0 + b) * 7919 % SAMPLE) * (n / SAMPLE));
+            memcpy(q + b * D, x + (size_t)rows[b] * D, D * sizeof(float));
+        }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, n, D, 1.0f, q, D, x, D, 0.0f, dots, n);
+        for (int b = 0; b < B; b++) {
+            float *r = dots + (size_t)b * n;
+            r[rows[b]] = -INFINITY;
+            for (int j = 0; j < K; j++) {   /* the exact k best by repeated selection (k is small) */
+                int best = 0;
+                for (int c = 1; c < n; c++)
+                    if (r[c] > r[best]) best = c;
+                float dd = sqrtf(fmaxf(0.0f, 2 - 2 * r[best]));
+                int got = 0;
+                for (int l = 0; l < K; l++) got |= idx[(size_t)rows[b] * K + l] == best;
+                hit += got, tot++;
+                if (dd <= 1.0f) hit_n += got, tot_n++;
+                r[best] = -INFINITY;
+            }
+        }
+    }
+    free(dots);
+    *all = (double)hit / tot;
+    *near = tot_n ? (double)hit_n / tot_n : 1.0;
+}
+
+static void run(int n, int exact_max)
+{
+    int g = n / PER;
+    float *x = malloc((size_t)n * D * sizeof *x), c[D];
     int *truth = malloc((size_t)n * sizeof *truth), *labels = malloc((size_t)n * sizeof *labels);
-    for (int i = 0; i < g * D; i++) c[i] = urand();
-    fn_l2_normalize(c, g, D);
-    for (int i = 0; i < n; i++) {
-        truth[i] = i % g;
-        for (int k = 0; k < D; k++) x[(size_t)i * D + k] = c[(size_t)truth[i] * D + k] + 0.045f * urand();
+    for (int p = 0; p < g; p++) {
+        for (int i = 0; i < D; i++) c[i] = nrand();
+        fn_l2_normalize(c, 1, D);
+        for (int j = 0; j < PER; j++) {
+            float *v = x + (size_t)(p * PER + j) * D;
+            for (int i = 0; i < D; i++) v[i] = c[i] + SPREAD * nrand() / sqrtf(D);
+            truth[p * PER + j] = p;
+        }
     }
     fn_l2_normalize(x, n, D);
-    int k = 64;
-    int32_t *idx = malloc((size_t)n * k * sizeof *idx);
-    float *dist = malloc((size_t)n * k * sizeof *dist);
-    double t0 = fn_now();
-    fn_knn_exact(NULL, x, n, D, k, 2.0f, idx, dist);
-    double knn = fn_now() - t0;
-    printf("n=%d people=%d knn_exact_s=%.2f knn_mb=%.1f\n", n, g, knn, (double)n * k * 8 / 1e6);
-    fn_cluster_method ms[] = {FN_CLUSTER_WHISPERS, FN_CLUSTER_DBSCAN, FN_CLUSTER_AVERAGE};
-    double full_s = 0, full_f1 = 0;
-    for (int m = 0; m < 3; m++) {
+    int32_t *idx = malloc((size_t)n * K * sizeof *idx);
+    float *dist = malloc((size_t)n * K * sizeof *dist);
+    double t0 = fn_now(), l0 = load1();
+    fn_status s = fn_knn_hnsw(NULL, x, n, D, K, 2.0f, idx, dist);
+    double t_ann = fn_now() - t0;
+    if (s != FN_OK) { printf("n=%d: %s\n", n, fn_last_error()); goto out; }
+    double r_all, r_near;
+    sampled_recall(x, n, idx, &r_all, &r_near);
+    printf("n=%d people=%d k=%d | HNSW kNN %.1f s (load %.1f-%.1f) | recall vs brute force (%d sampled faces): "
+           "within 1.0 %.4f, all %d %.4f | peak RSS %.0f MiB (embeddings %.0f MiB, graph lists %.0f MiB)\n",
+           n, g, K, t_ann, l0, load1(), SAMPLE, r_near, K, r_all, peak_mib(), (double)n * D * 4 / 1048576.0,
+           (double)n * K * 8 / 1048576.0);
+    fflush(stdout);
+    if (n <= exact_max) {
+        int32_t *ie = malloc((size_t)n * K * sizeof *ie);
+        float *de = malloc((size_t)n * K * sizeof *de);
+        t0 = fn_now();
+        fn_knn_exact(NULL, x, n, D, K, 2.0f, ie, de);
+        double t_ex = fn_now() - t0;
+        printf("        exact kNN (blocked BLAS) %.1f s: HNSW %.1fx faster (load %.1f)\n", t_ex, t_ex / t_ann, load1());
+        free(ie);
+        free(de);
+    }
+    graph gr = {K, idx, dist};
+    fn_cluster_method ms[] = {FN_CLUSTER_WHISPERS, FN_CLUSTER_DBSCAN};
+    for (int m = 0; m < 2; m++) {
         fn_cluster_params p;
         fn_cluster_params_init(&p);
         p.method = ms[m];
+        p.k = K;
+        p.knn = reuse;
+        p.knn_user = &gr;
         int ng = 0;
         t0 = fn_now();
-        fn_status s = fn_cluster(x, n, D, NULL, &p, labels, &ng);
+        s = fn_cluster(x, n, D, NULL, &p, labels, &ng);
         double secs = fn_now() - t0;
         fn_cluster_scores sc = {0};
         if (s == FN_OK) fn_cluster_score(truth, labels, n, &sc);
-        printf("  %-9s total_s=%.2f (kNN included) groups=%d bcubed_f1=%.4f %s\n", fn_cluster_method_name(ms[m]), secs,
-               ng, sc.bcubed_f1, s == FN_OK ? "" : fn_last_error());
-        if (ms[m] == FN_CLUSTER_DEFAULT_METHOD) full_s = secs, full_f1 = sc.bcubed_f1;
+        printf("        %-9s on the HNSW graph %.2f s, groups %d, BCubed F1 %.4f %s\n", fn_cluster_method_name(ms[m]),
+               secs, ng, sc.bcubed_f1, s == FN_OK ? "" : fn_last_error());
+        fflush(stdout);
     }
-    int old = n - n / 20, ng = 0;
-    fn_cluster_params p;
-    fn_cluster_params_init(&p);
-    fn_cluster(x, old, D, NULL, &p, labels, &ng);
-    for (int i = old; i < n; i++) labels[i] = -1;
-    fn_cluster_extend_stats st = {0};
-    t0 = fn_now();
-    fn_status s = fn_cluster_extend(x, n, D, NULL, &p, labels, &ng, &st);
-    double ext = fn_now() - t0;
-    fn_cluster_scores sc = {0};
-    if (s == FN_OK) fn_cluster_score(truth, labels, n, &sc);
-    printf("  incremental (%s, last %d of %d new): extend_s=%.3f distances=%lld (all pairs %lld) joined=%d new_groups=%d "
-           "bcubed_f1=%.4f; full re-cluster %.2f s, bcubed_f1=%.4f; ratio full / extend = %.1fx %s\n",
-           fn_cluster_method_name(p.method), n - old, n, ext, (long long)st.distances, (long long)n * n, st.joined,
-           st.new_groups, sc.bcubed_f1, full_s, full_f1, full_s / (ext > 0 ? ext : 1e-9), s == FN_OK ? "" : fn_last_error());
-    free(c); free(x); free(truth); free(labels); free(idx); free(dist);
+    if (n <= 20000) {
+        fn_cluster_params p;
+        fn_cluster_params_init(&p);
+        int ng = 0, old = n - n / 20;
+        t0 = fn_now();
+        s = fn_cluster(x, n, D, NULL, &p, labels, &ng);
+        double full_s = fn_now() - t0;
+        fn_cluster_scores full = {0};
+        if (s == FN_OK) fn_cluster_score(truth, labels, n, &full);
+        fn_cluster(x, old, D, NULL, &p, labels, &ng);
+        for (int i = old; i < n; i++) labels[i] = -1;
+        fn_cluster_extend_stats st = {0};
+        t0 = fn_now();
+        s = fn_cluster_extend(x, n, D, NULL, &p, labels, &ng, &st);
+        double ext = fn_now() - t0;
+        fn_cluster_scores sc = {0};
+        if (s == FN_OK) fn_cluster_score(truth, labels, n, &sc);
+        printf("        incremental (%s, last %d of %d new): extend %.3f s, distances %lld (all pairs %lld), joined %d, "
+               "new groups %d, BCubed F1 %.4f; full re-cluster %.2f s, BCubed F1 %.4f; full / extend = %.1fx %s\n",
+               fn_cluster_method_name(p.method), n - old, n, ext, (long long)st.distances, (long long)n * n, st.joined,
+               st.new_groups, sc.bcubed_f1, full_s, full.bcubed_f1, full_s / (ext > 0 ? ext : 1e-9),
+               s == FN_OK ? "" : fn_last_error());
+    }
+out:
+    free(x); free(truth); free(labels); free(idx); free(dist);
 }
 
 int main(int argc, char **argv)
 {
-    if (argc > 1)
-        for (int i = 1; i < argc; i++) run(atoi(argv[i]));
-    else {
-        run(10000);
-        run(30000);
+    int exact_max = 100000, any = 0;
+    printf("average linkage is not run here: it needs k >= 256 (a 1M graph of 2 GiB); test_cluster_knn_ann compares it\n");
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--exact-max") && i + 1 < argc) exact_max = atoi(argv[++i]);
+        else run(atoi(argv[i]), exact_max), any = 1;
+    }
+    if (!any) {
+        run(10000, exact_max);
+        run(100000, exact_max);
+        run(1000000, exact_max);
     }
     return 0;
 }

@@ -3,6 +3,12 @@
 # (as the facenet command runs): FAISS's OpenMP workers and OpenBLAS's own
 # threads otherwise spin against each other on a 2-core machine, and the
 # ANN path measured 40 ms a query where it takes 1-2.
+# First, when LFW and facenet's embedding cache are there, the real
+# same-person / different-person distances beside the synthetic model's.
 dir=${1:-build/opt}
 shift || true
+lfw=${SHARED:-../shared}/datasets/lfw_view1/images
+cache=${XDG_CACHE_HOME:-$HOME/.cache}/facenet/embeddings.db
+if [ -d "$lfw" ] && [ -f "$cache" ]; then /usr/bin/python3 bench/lfw_spread.py "$lfw" "$cache" || true
+else echo "LFW spread: skipped ($lfw or $cache absent)"; fi
 OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive} exec "$dir/bench/bench_gallery" "$@"

@@ -28,11 +28,12 @@ PKGS_demo=""
 # Python package's tests need (numpy, Pillow, pytest, and Jupyter's nbconvert with
 # its kernel: the three notebooks are executed headless by make check).
 PKGS_check="postgresql-15 xz-utils ffmpeg opencv-data xvfb xauth xdotool python3-numpy python3-pil python3-pytest
-  jupyter-nbconvert python3-ipykernel chromium nodejs"
-# (chromium, nodejs and npm — added below when no npm is on the PATH: a Node.js
-# that brings its own npm conflicts with Debian's — for facenet serve's browser
-# test, tests/test_serve_browser.sh, which installs npm's playwright-core into
-# build/node on first use)
+  jupyter-nbconvert python3-ipykernel chromium firefox-esr nodejs"
+# (chromium, firefox-esr, nodejs and npm — added below when no npm is on the
+# PATH: a Node.js that brings its own npm conflicts with Debian's — for facenet
+# serve's browser tests: tests/test_serve_browser.sh installs npm's
+# playwright-core into build/node on first use, tests/test_serve_firefox.sh
+# npm's puppeteer-core into build/node/firefox)
 # Benchmarks: each is measured against its peer in the same run.
 PKGS_bench="python3-torch python3-numpy python3-pil python3-opencv python3-flask"
 # The libFuzzer targets (`make fuzz`, and `make fuzz-regress` in make check

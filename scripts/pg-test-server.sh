@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# pg-test-server.sh start DIR | stop DIR — a throw-away PostgreSQL 15 for the
+# pg-test-server.sh start|stop|restart|down|up DIR — a throw-away PostgreSQL 15 for the
 # tests: initdb into DIR/data, listening only on a unix socket in DIR (no
 # TCP), trust authentication, database "facenet".  PostgreSQL refuses to
 # run as root (CI runs as root), so as root the server runs as the
@@ -38,5 +38,13 @@ restart)
   as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 -m fast \
     -o "-k $dir -p $p -c listen_addresses='' -c fsync=off -c max_connections=50" restart >/dev/null 2>&1
   ;;
-*) echo "usage: pg-test-server.sh start|stop|restart DIR" >&2; exit 2;;
+down)  # stop the server, keep its data (a database outage under running clients)
+  as_pg "$bin/pg_ctl" -D "$dir/data" -m fast -w -t 30 stop >/dev/null 2>&1
+  ;;
+up)    # start it again after down, on the same socket and port
+  p=$(cat "$dir/port")
+  as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
+    -o "-k $dir -p $p -c listen_addresses='' -c fsync=off -c max_connections=50" start >/dev/null 2>&1
+  ;;
+*) echo "usage: pg-test-server.sh start|stop|restart|down|up DIR" >&2; exit 2;;
 esac

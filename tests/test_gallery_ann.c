@@ -14,6 +14,7 @@
 #include "gallery/gallery.h"
 #include "gallery/index.h"
 #include "core/sha256.h"
+#include "gallery/faiss_shim.h"
 
 enum { DIM = 64, PER = 4, PEOPLE = 600, NQ = 200 };
 #define SPREAD 0.75f   /* image = centre + SPREAD x N(0, I/dim): same-person distance ~0.85, others ~1.41 */
@@ -285,9 +286,65 @@ static void test_gallery_file(void)
     fn_gallery_close(g);
 }
 
+/* faiss_shim's HNSW storage computes inner products with its own
+ * vectorised loop (Debian's FAISS has only the scalar one): every score
+ * the index returns must be the double-precision dot product of the query
+ * and that id's row, at dimensions that leave a tail after the 32- and
+ * 8-float steps, before and after the index goes through a file (where the
+ * storage is swapped in again). */
+static void test_scores(void)
+{
+    enum { N = 400, K = 50 };
+    static const int dims[] = {61, 192, 512};
+    for (int di = 0; di < 3; di++) {
+        int d = dims[di];
+        float *x = malloc((size_t)N * d * sizeof(float)), scores[K];
+        int64_t ids[N], got[K];
+        for (int i = 0; i < N; i++) {
+            double ss = 0;
+            for (int j = 0; j < d; j++) x[(size_t)i * d + j] = nrand(), ss += (double)x[(size_t)i * d + j] * x[(size_t)i * d + j];
+            for (int j = 0; j < d; j++) x[(size_t)i * d + j] = (float)(x[(size_t)i * d + j] / sqrt(ss));
+            ids[i] = 1000 + i;
+        }
+        fn_faiss *f = NULL;
+        T_CHECK(fn_faiss_new(d, "IDMap,HNSW32", &f) == FN_OK, "d %d: new: %s", d, fn_last_error());
+        if (!f) { free(x); continue; }
+        T_CHECK(fn_faiss_add(f, N, x, ids) == FN_OK, "d %d: add", d);
+        for (int round = 0; round < 2; round++) {
+            double worst = 0;
+            int found = 0, q0 = 7;
+            T_CHECK(fn_faiss_search(f, 1, x + (size_t)q0 * d, K, scores, got) == FN_OK, "d %d: search", d);
+            for (int k = 0; k < K; k++) {
+                if (got[k] < 1000 || got[k] >= 1000 + N) continue;
+                found++;
+                const float *r = x + (size_t)(got[k] - 1000) * d;
+                double dot = 0;
+                for (int j = 0; j < d; j++) dot += (double)x[(size_t)q0 * d + j] * r[j];
+                if (fabs(dot - scores[k]) > worst) worst = fabs(dot - scores[k]);
+            }
+            printf("faiss scores, %d-d, %s: %d hits, worst |score - dot| %.2g, first hit %lld (the query's own row %d)\n", d,
+                   round ? "read back from a file" : "built", found, worst, (long long)got[0], 1000 + q0);
+            T_CHECK(found == K && worst < 1e-5, "d %d: %d hits, worst score error %g", d, found, worst);
+            T_CHECK(got[0] == 1000 + q0, "d %d: the query's own row comes first", d);
+            if (round) break;
+            FILE *tf = tmpfile();
+            T_CHECK(tf && fn_faiss_write(f, tf) == FN_OK, "d %d: write", d);
+            fn_faiss_free(f);
+            f = NULL;
+            if (tf) rewind(tf);
+            T_CHECK(tf && fn_faiss_read(tf, &f) == FN_OK, "d %d: read: %s", d, fn_last_error());
+            if (tf) fclose(tf);
+            if (!f) break;
+        }
+        fn_faiss_free(f);
+        free(x);
+    }
+}
+
 int main(void)
 {
     generate();
+    test_scores();
     test_index();
     test_gallery_file();
     free(centres_g);

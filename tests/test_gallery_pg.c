@@ -5,7 +5,8 @@
  * within a second (LISTEN/NOTIFY); a copy SQLite -> PostgreSQL -> SQLite
  * gives the same people, byte-equal embeddings and the threshold; and a
  * restart of the server under open handles: searches keep answering, the
- * next write reconnects; kill -9 of an enrolling process loses nothing it
+ * next write reconnects; a connection cut inside an enrolment (a trigger
+ * ends the session) fails it whole, never half; kill -9 of an enrolling process loses nothing it
  * had committed and leaves no partial batch.  The test starts its own server
  * (scripts/pg-test-server.sh: initdb in a temp dir, a unix socket) and skips
  * when none can be started.  FN_PG_URL (an empty database) overrides. */
@@ -257,6 +258,154 @@ static void test_restart(fn_gallery *a, fn_gallery *b)
     fn_gallery_scratch_free(s);
 }
 
+/* ---- a connection cut inside a write: all of it or nothing ---- */
+
+static long sql_count(PGconn *c, const char *sql)
+{
+    PGresult *r = PQexec(c, sql);
+    long n = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 ? atol(PQgetvalue(r, 0, 0)) : -1;
+    if (n < 0) fprintf(stderr, "%s: %s", sql, PQerrorMessage(c));
+    PQclear(r);
+    return n;
+}
+
+/* Triggers end the writing session at chosen statements (the server's own
+ * pg_terminate_backend, counted by sequences, which no rollback undoes):
+ * the first image insert of a "cut" file, then the first two embedding
+ * inserts.  Each failed enrolment must say so (FN_ERR_UNAVAILABLE, "not
+ * committed") and leave no row behind; PostgreSQL, read directly, is the
+ * judge.  Retrying a statement on a new connection inside the write's
+ * transaction (the code before this test) committed the image alone. */
+static void test_cut_mid_write(fn_gallery *g)
+{
+    PGconn *c = PQconnectdb(url);
+    PGresult *r = PQexec(c,
+        "CREATE SEQUENCE cut_img; CREATE SEQUENCE cut_emb;"
+        "CREATE FUNCTION cut_img() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+        " IF NEW.path LIKE 'cut%' AND nextval('cut_img') = 1 THEN PERFORM pg_terminate_backend(pg_backend_pid()); END IF;"
+        " RETURN NEW; END $$;"
+        "CREATE FUNCTION cut_emb() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+        " IF EXISTS (SELECT 1 FROM images WHERE id = NEW.image_id AND path LIKE 'cut%') AND nextval('cut_emb') <= 2"
+        " THEN PERFORM pg_terminate_backend(pg_backend_pid()); END IF; RETURN NEW; END $$;"
+        "CREATE TRIGGER cut_img BEFORE INSERT ON images FOR EACH ROW EXECUTE FUNCTION cut_img();"
+        "CREATE TRIGGER cut_emb BEFORE INSERT ON embeddings FOR EACH ROW EXECUTE FUNCTION cut_emb();");
+    int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    T_CHECK(ok, "create the cutting triggers: %s", PQerrorMessage(c));
+    PQclear(r);
+    if (!ok) { PQfinish(c); return; }
+    float v[DIM];
+    image_of(v, 7);
+    char hash[65];
+    fn_sha256_hex("cut1.jpg", 8, hash);
+    fn_gallery_face f = {"person 07", "cut1.jpg", hash, {0, 0, 10, 10}, 0.9f, v};
+    int failures = 0, added = 0;
+    for (int attempt = 0; attempt < 6 && !added; attempt++) {
+        int64_t id = 0;
+        fn_status st = fn_gallery_add(g, &f, NULL, &id);
+        if (st == FN_OK) { added = 1; break; }
+        failures++;
+        T_CHECK(st == FN_ERR_UNAVAILABLE && strstr(fn_last_error(), "PostgreSQL cannot be reached") &&
+                strstr(fn_last_error(), "not committed"), "attempt %d: %s (%s)", attempt, fn_status_name(st), fn_last_error());
+        T_CHECK(sql_count(c, "SELECT count(*) FROM images WHERE path LIKE 'cut%'") == 0,
+                "attempt %d failed but left the image in PostgreSQL", attempt);
+        T_CHECK(sql_count(c, "SELECT count(*) FROM images i LEFT JOIN embeddings e ON e.image_id = i.id"
+                             " WHERE e.image_id IS NULL") == 0, "attempt %d left an image without its embedding", attempt);
+    }
+    T_CHECK(added && failures == 3, "enrolled after %d cut attempts (3 cuts were set up)", failures);
+    T_CHECK(sql_count(c, "SELECT count(*) FROM images i JOIN embeddings e ON e.image_id = i.id WHERE i.path = 'cut1.jpg'")
+            == 1, "the enrolment that succeeded is whole in PostgreSQL");
+    fn_gallery_scratch *s;
+    fn_gallery_scratch_new(g, 1, &s);
+    fn_gallery_hit top;
+    T_CHECK(fn_gallery_search(g, s, v, 1, 1, NULL, &top) == FN_OK && top.distance < 1e-3f,
+            "the handle's own copy finds the cut file's face (distance %g)", top.distance);
+    fn_gallery_scratch_free(s);
+    r = PQexec(c, "DROP TRIGGER cut_img ON images; DROP TRIGGER cut_emb ON embeddings;"
+                  " DROP FUNCTION cut_img(); DROP FUNCTION cut_emb(); DROP SEQUENCE cut_img; DROP SEQUENCE cut_emb");
+    PQclear(r);
+    PQfinish(c);
+    printf("a connection cut inside an enrolment 3 times: 3 clear failures, nothing half-written, then enrolled\n");
+}
+
+/* ---- other handles' removals, renames and metadata: pulled one by one ---- */
+
+static int first_image(void *ctx, const fn_gallery_image *im)
+{
+    *(int64_t *)ctx = im->id;
+    return 1;
+}
+
+static int all_embeddings(fn_gallery *g, emb_list *l)
+{
+    l->rows = NULL;
+    l->n = 0;
+    return fn_gallery_embeddings(g, take_emb, l) == FN_OK;
+}
+
+/* a renames, removes an image and a person, sets a key; b must end with a's
+ * people and embeddings (a's own copy is the oracle) within a second, and
+ * PostgreSQL must hold no removed row.  A metadata row written straight into
+ * PostgreSQL without a notification shows how b pulled: an incremental pull
+ * leaves it out, a full re-read (forced by a payload b does not know) brings
+ * it. */
+static void test_incremental(fn_gallery *a, fn_gallery *b)
+{
+    PGconn *c = PQconnectdb(url);
+    PGresult *r = PQexec(c, "INSERT INTO meta(key, value) VALUES ('unannounced', 'x')");
+    T_CHECK(PQresultStatus(r) == PGRES_COMMAND_OK, "insert an unannounced row: %s", PQerrorMessage(c));
+    PQclear(r);
+    int64_t img = -1;
+    T_CHECK(fn_gallery_list_images(a, "person 09", first_image, &img) == FN_OK && img > 0, "an image of person 09");
+    T_CHECK(fn_gallery_rename_person(a, "person 08", "person 08 renamed") == FN_OK, "rename: %s", fn_last_error());
+    T_CHECK(fn_gallery_remove_image(a, img) == FN_OK, "remove image %lld: %s", (long long)img, fn_last_error());
+    T_CHECK(fn_gallery_remove_person(a, "person 10", NULL) == FN_OK, "remove a person: %s", fn_last_error());
+    T_CHECK(fn_gallery_meta_set(a, "note", "hello") == FN_OK, "set a key: %s", fn_last_error());
+    char want[8192], got[8192], v[64] = "";
+    people_of(a, want);
+    double t0 = now(), t = -1;
+    while (now() - t0 < 3) {   /* the four writes may reach b over more than one pull */
+        people_of(b, got);
+        v[0] = '\0';
+        fn_gallery_meta_get(b, "note", v, sizeof v);
+        if (strcmp(want, got) == 0 && strcmp(v, "hello") == 0) { t = now() - t0; break; }
+        usleep(20000);
+    }
+    T_CHECK(t >= 0 && t <= 1.0, "the other handle has the renamed and removed people and the key after %.3f s:\n%s\n"
+            "against\n%s", t, got, want);
+    double t_changes = t;
+    emb_list ea, eb;
+    T_CHECK(all_embeddings(a, &ea) && all_embeddings(b, &eb) && ea.n == eb.n &&
+            memcmp(ea.rows, eb.rows, ea.n * (FN_GALLERY_NAME_MAX + DIM * 4)) == 0,
+            "the other handle's embeddings (%zu) equal the writer's (%zu), with their people", eb.n, ea.n);
+    free(ea.rows);
+    free(eb.rows);
+    T_CHECK(fn_gallery_meta_get(b, "note", v, sizeof v) == FN_OK && strcmp(v, "hello") == 0, "the key on the other: '%s'", v);
+    T_CHECK(sql_count(c, "SELECT count(*) FROM people WHERE name = 'person 10'") == 0, "the removed person in PostgreSQL");
+    char q[128];
+    snprintf(q, sizeof q, "SELECT count(*) FROM images WHERE id = %lld", (long long)img);
+    T_CHECK(sql_count(c, q) == 0, "the removed image %lld is still in PostgreSQL", (long long)img);
+    v[0] = '\0';
+    fn_status st = fn_gallery_meta_get(b, "unannounced", v, sizeof v);
+    T_CHECK(st == FN_ERR_NOT_FOUND, "the pulls were incremental: an unannounced row came along (%s '%s')",
+            fn_status_name(st), v);
+    r = PQexec(c, "NOTIFY fn_gallery, 'a payload this facenet does not know'");
+    PQclear(r);
+    t0 = now();
+    t = -1;
+    while (now() - t0 < 3) {
+        if (fn_gallery_meta_get(b, "unannounced", v, sizeof v) == FN_OK && strcmp(v, "x") == 0) { t = now() - t0; break; }
+        usleep(20000);
+    }
+    T_CHECK(t >= 0 && t <= 1.0, "an unknown payload re-reads everything: the unannounced row after %.3f s", t);
+    people_of(b, got);
+    T_CHECK(strcmp(want, got) == 0, "after the full re-read the people are the same");
+    r = PQexec(c, "DELETE FROM meta WHERE key = 'unannounced'");
+    PQclear(r);
+    PQfinish(c);
+    printf("incremental pulls: a rename, an image and a person removed, a key: on the other handle after %.3f s;"
+           " an unknown payload re-read everything after %.3f s\n", t_changes, t);
+}
+
 /* ---- kill -9 during enrolment: nothing committed is lost ---- */
 
 static void enrol_forever(int fd)
@@ -380,6 +529,8 @@ int main(void)
     second_database();
     test_copy_round_trip(lite, t_tmpdir());
     test_restart(pg, pg_b);
+    test_cut_mid_write(pg);
+    test_incremental(pg, pg_b);
     test_kill9();   /* last: its images are near the others' people */
     fn_gallery_close(pg_b);
     fn_gallery_close(lite);

@@ -4,6 +4,7 @@
 #include <string.h>
 #include "t.h"
 #include "core/error.h"
+#include "nn/direct.h"
 #include "nn/fast.h"
 #include "nn/nn.h"
 
@@ -139,6 +140,96 @@ static void test_conv(void)
         run_conv_case(&cases[i], FN_NCHW);
         run_conv_case(&cases[i], FN_NHWC);
     }
+}
+
+/* ---- direct NHWC convolutions (direct.h) against fn_ref_conv2d ---- */
+
+typedef struct dconv_case {
+    int cin, cout, k, stride, depthwise, pad_t, pad_b, pad_l, pad_r, h, w, prelu, shortcut, bias;
+} dconv_case;
+
+static void run_dconv_case(const dconv_case *k)
+{
+    int cig = k->depthwise ? 1 : k->cin;
+    int ph = k->h + k->pad_t + k->pad_b, pw = k->w + k->pad_l + k->pad_r;
+    int oh = (ph - k->k) / k->stride + 1, ow = (pw - k->k) / k->stride + 1;
+    size_t wn = (size_t)k->cout * cig * k->k * k->k, on = (size_t)k->cout * oh * ow;
+    float *w = rand_buf(wn, -1, 1), *b = rand_buf(k->cout, -1, 1), *slope = rand_buf(k->cout, 0, 0.5f);
+    float *x = rand_buf((size_t)k->cin * k->h * k->w, -1, 1), *sc = rand_buf(on, -1, 1);
+
+    /* Reference: NCHW input with the (possibly asymmetric) border written
+     * out, fn_ref_conv2d without padding, then PReLU, then the shortcut. */
+    float *xp = calloc((size_t)k->cin * ph * pw, sizeof(float));
+    for (int c = 0; c < k->cin; c++)
+        for (int y = 0; y < k->h; y++)
+            memcpy(xp + ((size_t)c * ph + y + k->pad_t) * pw + k->pad_l, x + ((size_t)c * k->h + y) * k->w, k->w * sizeof(float));
+    fn_conv_desc d = {k->cin, k->cout, k->k, k->k, k->stride, k->stride, 0, 0, k->depthwise ? k->cin : 1};
+    fn_tensor in = {1, k->cin, ph, pw, xp}, ref = {0, 0, 0, 0, malloc(on * sizeof(float))};
+    fn_ref_conv2d(&d, w, k->bias ? b : NULL, &in, &ref);
+    if (k->prelu) fn_ref_prelu(&ref, slope, k->cout);
+    if (k->shortcut) fn_ref_scale_add(ref.data, sc, 1.0f, on);
+
+    /* Direct: NHWC input and shortcut, HWIO / HWC weights. */
+    float *xn = malloc((size_t)k->cin * k->h * k->w * sizeof(float)), *scn = malloc(on * sizeof(float));
+    float *wd = malloc(wn * sizeof(float)), *out = malloc(on * sizeof(float)), *back = malloc(on * sizeof(float));
+    fn_tensor xt = {1, k->cin, k->h, k->w, x}, st = {1, k->cout, oh, ow, sc};
+    fn_nchw_to_nhwc(&xt, xn);
+    fn_nchw_to_nhwc(&st, scn);
+    for (int o = 0; o < k->cout; o++)
+        for (int i = 0; i < cig; i++)
+            for (int y = 0; y < k->k; y++)
+                for (int xx = 0; xx < k->k; xx++) {
+                    float v = w[(((size_t)o * cig + i) * k->k + y) * k->k + xx];
+                    if (k->depthwise) wd[((size_t)y * k->k + xx) * k->cout + o] = v;
+                    else wd[(((size_t)y * k->k + xx) * k->cin + i) * k->cout + o] = v;
+                }
+    fn_dconv c = {k->cin, k->cout, k->k, k->stride, k->depthwise, k->pad_t, k->pad_l, k->h, k->w, oh, ow,
+                  wd, k->bias ? b : NULL, k->prelu ? slope : NULL};
+    fn_status s = fn_dconv_check(&c);
+    T_CHECK(s == FN_OK, "fn_dconv_check: %s", fn_last_error());
+    if (s == FN_OK) {
+        fn_dconv_run(&c, xn, out, k->shortcut ? scn : NULL);
+        fn_tensor ot = {1, k->cout, oh, ow, out};
+        fn_nhwc_to_nchw(&ot, back);
+        long where = 0;
+        float diff = t_max_abs_diff(back, ref.data, (long)on, &where);
+        float tol = 1e-5f * (1.0f + sqrtf((float)(cig * k->k * k->k))) * 4.0f;
+        printf("direct %s %3d->%3d k%d s%d pad %d,%d,%d,%d %2dx%-2d prelu%d sc%d bias%d: max|d| %.2e at %ld\n",
+               k->depthwise ? "dw   " : "dense", k->cin, k->cout, k->k, k->stride, k->pad_t, k->pad_b, k->pad_l,
+               k->pad_r, k->h, k->w, k->prelu, k->shortcut, k->bias, diff, where);
+        T_CHECK(diff <= tol, "direct conv case differs by %g > %g", diff, tol);
+    }
+    free(w); free(b); free(slope); free(x); free(sc); free(xp); free(ref.data);
+    free(xn); free(scn); free(wd); free(out); free(back);
+}
+
+static void test_direct(void)
+{
+    static const dconv_case cases[] = {
+        /* cin cout k s dw  pad t b l r   h   w prelu sc bias */
+        {3, 64, 3, 2, 0, 0, 1, 0, 1, 16, 16, 1, 0, 1},    /* MobileFaceNet's stem: SAME, stride 2, even input */
+        {3, 32, 3, 1, 0, 1, 1, 1, 1, 9, 7, 0, 0, 1},      /* symmetric padding, odd sizes */
+        {64, 128, 1, 1, 0, 0, 0, 0, 0, 7, 9, 1, 0, 1},    /* expand (63 pixels: a tail block of 3) */
+        {128, 64, 1, 1, 0, 0, 0, 0, 0, 5, 5, 0, 1, 1},    /* project + residual (25 pixels) */
+        {512, 192, 1, 1, 0, 0, 0, 0, 0, 1, 1, 0, 0, 1},   /* the last 1x1 on one pixel */
+        {96, 32, 1, 1, 0, 0, 0, 0, 0, 2, 3, 1, 1, 0},     /* no bias, PReLU and shortcut */
+        {64, 64, 3, 1, 1, 1, 1, 1, 1, 11, 6, 1, 0, 1},    /* depthwise SAME stride 1 */
+        {128, 128, 3, 2, 1, 0, 1, 0, 1, 14, 14, 1, 0, 1}, /* depthwise SAME stride 2 (asymmetric) */
+        {48, 48, 3, 2, 1, 1, 1, 1, 1, 7, 5, 0, 1, 1},     /* depthwise odd, shortcut */
+        {512, 512, 7, 1, 1, 0, 0, 0, 0, 7, 7, 0, 0, 1},   /* global depthwise (GDC) */
+        {5, 5, 3, 1, 1, 0, 0, 0, 0, 3, 4, 1, 0, 0},       /* channels not a multiple of the vector */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) run_dconv_case(&cases[i]);
+
+    /* What fn_dconv_check refuses, with a sentence. */
+    float w1 = 0;
+    fn_dconv bad = {64, 48, 1, 1, 0, 0, 0, 4, 4, 4, 4, &w1, NULL, NULL};   /* 48 outputs: not a multiple of 32 */
+    T_CHECK(fn_dconv_check(&bad) == FN_ERR_ARG && strstr(fn_last_error(), "multiple of 32"), "cout 48: %s", fn_last_error());
+    fn_dconv big = {600, 64, 3, 1, 0, 1, 1, 4, 4, 4, 4, &w1, NULL, NULL};  /* padded, wider than the zero row */
+    T_CHECK(fn_dconv_check(&big) == FN_ERR_ARG, "a padded 600-channel input was accepted");
+    fn_dconv off = {64, 64, 3, 1, 1, 0, 0, 4, 4, 9, 9, &w1, NULL, NULL};   /* 9x9 out of a 4x4 input */
+    T_CHECK(fn_dconv_check(&off) == FN_ERR_ARG, "an output larger than the input allows was accepted");
+    T_CHECK(fn_dconv_check(NULL) == FN_ERR_ARG, "NULL layer accepted");
 }
 
 static void test_pool(void)
@@ -304,6 +395,7 @@ int main(void)
         return 1;
     }
     test_conv();
+    test_direct();
     test_pool();
     test_small_ops();
     test_concat();

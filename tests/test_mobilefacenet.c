@@ -144,6 +144,52 @@ static void test_fast_vs_ref_drawn(fn_mfn *net)
     free(in);
 }
 
+/* The two plans of fn_mfn_embed (direct kernels, oneDNN) against the
+ * reference path, and the AUTO rule: the first faces direct, oneDNN after. */
+static void test_plans(const fn_weights *w)
+{
+    fn_mfn *net;
+    if (fn_mfn_new(w, &net) != FN_OK) { T_CHECK(0, "fn_mfn_new: %s", fn_last_error()); return; }
+    float *in = malloc(sizeof(float) * 3 * FN_MFN_SIZE * FN_MFN_SIZE);
+    uint8_t rgb[FN_MFN_SIZE * FN_MFN_SIZE * 3];
+    unsigned seed = 11u;
+    for (size_t i = 0; i < sizeof rgb; i++) { seed = seed * 1103515245u + 12345u; rgb[i] = (uint8_t)(seed >> 24); }
+    fn_mfn_standardize(rgb, FN_MFN_SIZE * 3, 0, in);
+    float ref[FN_MFN_DIM], emb[FN_MFN_DIM];
+    T_CHECK(fn_mfn_embed_ref(net, in, 1, ref, 0) == FN_OK, "embed_ref: %s", fn_last_error());
+
+    /* AUTO: FN_MFN_DIRECT_FACES single faces on the direct kernels, the next prepares oneDNN. */
+    for (int i = 0; i <= FN_MFN_DIRECT_FACES; i++) {
+        T_CHECK(fn_mfn_embed(net, in, 1, emb) == FN_OK, "auto embed %d: %s", i, fn_last_error());
+        T_CHECK(t_max_abs_diff(emb, ref, FN_MFN_DIM, NULL) < 1e-4, "auto embed %d differs from the reference", i);
+        T_CHECK(fn_mfn_uses_onednn(net) == (i == FN_MFN_DIRECT_FACES), "after %d faces the oneDNN plan is %s", i + 1,
+                fn_mfn_uses_onednn(net) ? "built" : "not built");
+    }
+    static const char *names[] = {"direct", "oneDNN"};
+    static const fn_mfn_plan plans[] = {FN_MFN_DIRECT, FN_MFN_ONEDNN};
+    for (int p = 0; p < 2; p++) {
+        T_CHECK(fn_mfn_set_plan(net, plans[p]) == FN_OK, "set plan %s: %s", names[p], fn_last_error());
+        T_CHECK(fn_mfn_embed(net, in, 1, emb) == FN_OK, "%s embed: %s", names[p], fn_last_error());
+        float d = t_max_abs_diff(emb, ref, FN_MFN_DIM, NULL);
+        printf("noise crop: %s plan vs reference path max |d| %.3g\n", names[p], d);
+        T_CHECK(d < 1e-4, "%s plan vs reference max |d| %.3g", names[p], d);
+    }
+    fn_mfn_free(net);
+
+    /* A batch of more than FN_MFN_DIRECT_FACES faces goes to oneDNN at once. */
+    enum { NB = FN_MFN_DIRECT_FACES + 1 };
+    if (fn_mfn_new(w, &net) != FN_OK) { T_CHECK(0, "fn_mfn_new: %s", fn_last_error()); free(in); return; }
+    float *batch = malloc(sizeof(float) * NB * 3 * FN_MFN_SIZE * FN_MFN_SIZE), *embs = malloc(sizeof(float) * NB * FN_MFN_DIM);
+    for (int i = 0; i < NB; i++) memcpy(batch + (size_t)i * 3 * FN_MFN_SIZE * FN_MFN_SIZE, in, sizeof(float) * 3 * FN_MFN_SIZE * FN_MFN_SIZE);
+    T_CHECK(fn_mfn_embed(net, batch, NB, embs) == FN_OK, "batch of %d: %s", NB, fn_last_error());
+    T_CHECK(fn_mfn_uses_onednn(net), "a batch of %d faces ran without the oneDNN plan", NB);
+    T_CHECK(t_max_abs_diff(embs + (NB - 1) * FN_MFN_DIM, ref, FN_MFN_DIM, NULL) < 1e-4, "the batch's last face differs from the reference");
+    free(embs);
+    fn_mfn_free(net);
+    free(batch);
+    free(in);
+}
+
 static void test_fixture(fn_mfn *net)
 {
     const char *dir = t_shared_or("fixtures/aligned112",
@@ -253,6 +299,7 @@ int main(void)
     test_bad_weights(path);
     fn_weights *w;
     if (fn_weights_load_tflite(path, &w) != FN_OK) { T_CHECK(0, "load %s: %s", path, fn_last_error()); return T_DONE(); }
+    test_plans(w);
     fn_mfn *net;
     fn_status s = fn_mfn_new(w, &net);
     T_CHECK(s == FN_OK, "fn_mfn_new: %s", fn_last_error());

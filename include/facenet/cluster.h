@@ -36,6 +36,27 @@ typedef fn_status (*fn_knn_search)(void *user, const float *x, int n, int d, int
  * for n < 0, d < 1, k < 1; FN_ERR_NOMEM. */
 fn_status fn_knn_exact(void *user, const float *x, int n, int d, int k, float max_dist, int32_t *idx, float *dist);
 
+/* The approximate search: a FAISS HNSW graph (M 32, efConstruction 40)
+ * over the rows, then each row looked up in it with efSearch max(1.5 (k+1),
+ * 64) (Malkov & Yashunin 2018; FAISS's IndexHNSWFlat).  Same contract as
+ * fn_knn_exact, except that a true neighbour can be missing (another, a
+ * little farther, takes its slot): test_cluster_knn_ann measures the share
+ * kept against fn_knn_exact.  O(n log n d) time; memory n x (4 d + 2 M x 4)
+ * bytes for the graph (1M x 192: 1 GiB) besides idx and dist.  Falls back to
+ * fn_knn_exact for n <= k + 1 or without OpenBLAS (FAISS's BLAS comes from
+ * it).  FN_ERR_ARG as fn_knn_exact; FN_ERR_NOMEM; FN_ERR_INTERNAL with
+ * FAISS's message. */
+fn_status fn_knn_hnsw(void *user, const float *x, int n, int d, int k, float max_dist, int32_t *idx, float *dist);
+
+/* From this many rows fn_knn_auto searches approximately.  bench_cluster,
+ * 100k x 192, k 64, one run at load 9-14: exact (blocked BLAS) 326 s, HNSW
+ * 277 s: about where they cross; the exact search grows as n^2 above it,
+ * HNSW as n log n. */
+#define FN_KNN_ANN_MIN_ROWS 100000
+/* fn_knn_exact below FN_KNN_ANN_MIN_ROWS rows, fn_knn_hnsw from there: what
+ * `facenet cluster` and `facenet eval-cluster` use. */
+fn_status fn_knn_auto(void *user, const float *x, int n, int d, int k, float max_dist, int32_t *idx, float *dist);
+
 /* ---------------------------------------------------------- clustering */
 
 typedef enum fn_cluster_method {

@@ -52,7 +52,8 @@ typedef enum fn_status {
     FN_ERR_DB,        /* gallery database error */
     FN_ERR_MISMATCH,  /* e.g. gallery built by another model */
     FN_ERR_NOT_FOUND,
-    FN_ERR_INTERNAL
+    FN_ERR_INTERNAL,
+    FN_ERR_UNAVAILABLE /* a server the call needs (a PostgreSQL gallery's) cannot be reached now: retry later */
 } fn_status;
 
 /* The human sentence for the last failure on this thread ("" if none). */

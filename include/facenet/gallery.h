@@ -193,7 +193,11 @@ fn_status fn_gallery_conflicts(fn_gallery *g, int (*fn)(void *ctx, const fn_gall
  * sentence names the file and the people). */
 fn_status fn_gallery_check(fn_gallery *g);
 /* Reloads the in-memory index if another connection changed the file since it
- * was loaded (*reloaded = 1).  reloaded may be NULL. */
+ * was loaded (*reloaded = 1).  reloaded may be NULL.  A PostgreSQL gallery
+ * first pulls what other processes wrote; when its server cannot be reached
+ * the handle keeps its rows and this returns FN_ERR_UNAVAILABLE (each call
+ * advances a non-blocking reconnection by at most 100 ms; searches go on
+ * answering meanwhile). */
 fn_status fn_gallery_refresh(fn_gallery *g, int *reloaded);
 
 /* ---- PostgreSQL galleries, and copying between backends ---- */
@@ -209,8 +213,13 @@ fn_status fn_gallery_refresh(fn_gallery *g, int *reloaded);
  * one server is identified by the others within a second.  Reads and
  * searches run on a private SQLite copy of the rows (a temporary file, gone
  * at close): when the server is unreachable searches keep answering, and
- * the handle reconnects on its next write or refresh.  Sentences name the
- * URL without its password. */
+ * the handle reconnects on its next write or refresh (LISTEN again, then
+ * one full re-read, since notifications sent meanwhile are lost).  A write
+ * while it is unreachable fails with FN_ERR_UNAVAILABLE and a sentence
+ * saying whether anything was committed; a write is never half-committed
+ * (a connection lost inside its transaction is not retried on a new one).
+ * libpq waits 5 s for a connection unless the URL sets connect_timeout.
+ * Sentences name the URL without its password. */
 
 /* Copies every person, image (path, hash, box, probability, date) and
  * embedding (bytes unchanged) of src into dst, the calibrated threshold and

@@ -20,7 +20,7 @@ from ._lib import LIB_PATH
 from .engine import Engine, Face, distance
 from .errors import (FacenetError, FileError, FormatError, GalleryError, InternalError, InvalidArgument,
                      LimitError, MismatchError, ModelError, NoFaceError, NotFound, OutOfMemory,
-                     UnsupportedError)
+                     Unavailable, UnsupportedError)
 from .evaluation import Evaluation, Verification, default_engine, eval_pairs, evaluate, verify
 from .gallery import Calibration, EnrollReport, Gallery, Match, Person, list_images, normalize_name
 from .video import Event, watch
@@ -32,4 +32,4 @@ __all__ = ["Engine", "Face", "Gallery", "Match", "Person", "EnrollReport", "Cali
            "list_images", "normalize_name", "default_engine", "LIB_PATH",
            "FacenetError", "InvalidArgument", "FileError", "FormatError", "UnsupportedError", "LimitError",
            "OutOfMemory", "ModelError", "GalleryError", "MismatchError", "NotFound", "InternalError",
-           "NoFaceError"]
+           "Unavailable", "NoFaceError"]

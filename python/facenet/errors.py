@@ -84,6 +84,12 @@ class InternalError(FacenetError):
     status, code = "FN_ERR_INTERNAL", 11
 
 
+class Unavailable(FacenetError, ConnectionError):
+    """FN_ERR_UNAVAILABLE: a server the call needs (a PostgreSQL gallery's
+    database) cannot be reached now; retry later."""
+    status, code = "FN_ERR_UNAVAILABLE", 12
+
+
 class NoFaceError(FacenetError, ValueError):
     """Raised by the Python layer (not a library status) when a call needs a
     face and the detector found none in the image (e.g. verify, Gallery.add)."""
@@ -91,14 +97,15 @@ class NoFaceError(FacenetError, ValueError):
 
 
 _BY_CODE = {c.code: c for c in (InvalidArgument, FileError, FormatError, UnsupportedError, LimitError,
-                                OutOfMemory, ModelError, GalleryError, MismatchError, NotFound, InternalError)}
+                                OutOfMemory, ModelError, GalleryError, MismatchError, NotFound, InternalError,
+                                Unavailable)}
 
 
 def error_for(status: int, prefix: str | None = None) -> FacenetError:
     """The exception for a failed call's status, with fn_last_error()'s
     sentence (read now: call this right after the failing call, on its
     thread)."""
-    sentence = _lib.last_error() or f"{_lib.STATUS_NAMES[status] if 0 <= status < 12 else status}"
+    sentence = _lib.last_error() or f"{_lib.STATUS_NAMES[status] if 0 <= status < len(_lib.STATUS_NAMES) else status}"
     if prefix:
         sentence = f"{prefix}: {sentence}"
     return _BY_CODE.get(status, InternalError)(sentence)

@@ -1,7 +1,10 @@
 """Python gives the CLI's results: embeddings bit-identical to `facenet embed
 --json`, and on Film (enrol Film/Test/<person>, identify Predict/<person>/*)
-the same names, distances and boxes as `facenet identify --json`, at least
-98 of 100 photos right; evaluate() the same counts as `facenet eval --json`."""
+the same names and boxes as `facenet identify --json` and distances within
+1e-5 (a handle embeds its first 32 faces on MobileFaceNet's direct kernels
+and later ones on oneDNN, which agree to ~1e-6: the CLI's batches and
+Python's one-at-a-time calls may take different plans), at least 98 of 100
+photos right; evaluate() the same counts as `facenet eval --json`."""
 import functools
 import os
 import tempfile
@@ -125,9 +128,9 @@ def _compare(gallery, ident):
         assert len(got) == len(want), f"{f}: {len(got)} faces, CLI {len(want)}"
         for m, r in zip(got, want):
             assert m.name == r["name"], f"{f}: {m.name} != CLI's {r['name']}"
-            assert np.float32(m.distance) == np.float32(r["distance"]), f"{f}: distance {m.distance} != {r['distance']}"
+            assert abs(m.distance - r["distance"]) <= 1e-5, f"{f}: distance {m.distance} != {r['distance']}"
             assert m.nearest == r["nearest"]
-            assert np.float32(m.nearest_distance) == np.float32(r["nearest_distance"])
+            assert abs(m.nearest_distance - r["nearest_distance"]) <= 1e-5
             assert m.second == r["second"]["name"]
             assert m.displaced == r["nearest_names_another_face"]
             assert [_sig(v, 6) for v in m.face.box] == r["box"]
@@ -180,7 +183,7 @@ def test_evaluate_gives_the_cli_eval_counts():
     for p in r.probes:
         c = probes[p.file]
         assert p.name == c.get("nearest") and p.correct == c["correct"]
-        assert np.float32(p.distance) == np.float32(c["distance"])
+        assert abs(p.distance - c["distance"]) <= 1e-5
     assert r.correct >= 98 and r.accuracy >= 0.98
     for k in ("correct", "enrolled_images"):
         if k in s:

@@ -488,12 +488,21 @@ fn_status fn_backends_describe(char *buf, size_t cap)
 {
     if (!buf || cap == 0) return fn_fail(FN_ERR_ARG, "fn_backends_describe: no buffer");
     buf[0] = '\0';
-    FN_TRY(fn_mathlib_dnnl());
-    const dnnl_version_t *v = dnnl_version();
+    char conv[512];
+    if (fn_mathlib_dnnl() == FN_OK) {
+        const dnnl_version_t *v = dnnl_version();
+        snprintf(conv, sizeof conv, "oneDNN %d.%d.%d (CPU ISA chosen at run time; MobileFaceNet's first faces "
+                 "on direct kernels)", v->major, v->minor, v->patch);
+    } else {
+        /* MobileFaceNet still runs (direct kernels); FaceNet checkpoints do not. */
+        snprintf(conv, sizeof conv, "direct kernels only (MobileFaceNet; a FaceNet .pt needs oneDNN): %s",
+                 fn_last_error());
+        fn_clear_error();
+    }
     snprintf(buf, cap,
-             "convolutions: oneDNN %d.%d.%d (CPU ISA chosen at run time)\n"
+             "convolutions: %s\n"
              "gallery search: %s\n"
              "gallery store: SQLite %s\n",
-             v->major, v->minor, v->patch, openblas_get_config(), sqlite3_libversion());
+             conv, openblas_get_config(), sqlite3_libversion());
     return FN_OK;
 }

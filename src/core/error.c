@@ -55,6 +55,7 @@ const char *fn_status_name(fn_status s)
     case FN_ERR_MISMATCH: return "mismatch";
     case FN_ERR_NOT_FOUND: return "not found";
     case FN_ERR_INTERNAL: return "internal error";
+    case FN_ERR_UNAVAILABLE: return "unavailable";
     }
     return "unknown";
 }

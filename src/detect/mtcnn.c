@@ -266,7 +266,10 @@ static fn_status run_pnet(fn_mtcnn *m, const mt_rgb *img, const mt_scale *sc, in
     FN_TRY(buf_need(&m->thread_scratch, per_thread * nthreads));
     for (int t = 0; t < nthreads; t++) { m->cands[t].n = 0; m->cands[t].failed = 0; }
 
-#pragma omp parallel for num_threads(nthreads) schedule(dynamic, 1)
+    /* No more threads than items: a woken thread with nothing to do still
+     * holds the region's end until it has run, a time slice on busy cores. */
+    int team = nitems < nthreads ? (nitems > 0 ? nitems : 1) : nthreads;
+#pragma omp parallel for num_threads(team) schedule(dynamic, 1)
     for (int k = 0; k < nitems; k++) {
         int t = thread_num();
         unsigned char *mem = (unsigned char *)m->thread_scratch.p + per_thread * t;
@@ -381,7 +384,10 @@ static fn_status run_stage(fn_mtcnn *m, const mt_rgb *img, mt_box *b, int *n, co
     FN_TRY(buf_need(&m->heads, ((size_t)kept * FN_MTCNN_HEAD + 16) * sizeof(float)));
     float *heads = m->heads.p;
     int nchunks = (kept + FN_MTCNN_CHUNK - 1) / FN_MTCNN_CHUNK;
-#pragma omp parallel for num_threads(nthreads) schedule(dynamic, 1)
+    /* One chunk (up to 16 faces, the usual R-/O-Net call of a tracked
+     * frame) runs on the calling thread alone: see the P-Net loop. */
+    int team = nchunks < nthreads ? (nchunks > 0 ? nchunks : 1) : nthreads;
+#pragma omp parallel for num_threads(team) schedule(dynamic, 1)
     for (int k = 0; k < nchunks; k++) {
         unsigned char *mem = (unsigned char *)m->thread_scratch.p + per_thread * thread_num();
         float *crops = (float *)mem;

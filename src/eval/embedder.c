@@ -146,19 +146,43 @@ static fn_status store(fn_embedder *x, const char *hash, const fn_embed_result *
     return FN_OK;
 }
 
+#define MAX_FACES ((int)(sizeof ((fn_embedder *)0)->faces / sizeof ((fn_embedder *)0)->faces[0]))
+
+/* Choose one of n faces found in a w x h image into r (cleared first);
+ * returns its index, or -1 (r->has_face 0) when there is none. */
+static int choose(const fn_embedder *x, const fn_face *faces, int n, int w, int h, fn_embed_result *r)
+{
+    if (n > MAX_FACES) n = MAX_FACES;
+    int k = fn_select_face(faces, n, x->select, w, h);
+    memset(r, 0, sizeof *r);
+    if (k >= 0) {
+        r->face = faces[k];
+        r->has_face = 1;
+    }
+    return k;
+}
+
 /* Detect and choose a face; r->has_face says whether there was one. */
 static fn_status detect_one(fn_embedder *x, const fn_image *img, fn_embed_result *r)
 {
-    int n = 0, max = (int)(sizeof x->faces / sizeof x->faces[0]);
-    FN_TRY(fn_detect(x->e, img, x->faces, max, &n));
-    if (n > max) n = max;
-    int k = fn_select_face(x->faces, n, x->select, img->w, img->h);
-    memset(r, 0, sizeof *r);
-    if (k >= 0) {
-        r->face = x->faces[k];
-        r->has_face = 1;
-    }
+    int n = 0;
+    FN_TRY(fn_detect(x->e, img, x->faces, MAX_FACES, &n));
+    choose(x, x->faces, n, img->w, img->h, r);
     return FN_OK;
+}
+
+/* The end of both paths: the centre crop when no face was found and the
+ * fallback is wanted (not cached: the cache records what the detector
+ * saw), then whether r has an embedding. */
+static fn_status fallback(fn_embedder *x, const fn_image *img, fn_embed_result *r, float *emb, float *emb_flip)
+{
+    fn_status s = FN_OK;
+    if (!r->has_face && x->miss == FN_MISS_CENTER_CROP) {
+        r->face = center_face(img->w, img->h);
+        s = embed_face(x, img, &r->face, emb, emb_flip);
+    }
+    if (s == FN_OK) r->has_emb = r->has_face || x->miss == FN_MISS_CENTER_CROP;
+    return s;
 }
 
 fn_status fn_embedder_run(fn_embedder *x, const char *path, fn_embed_result *r, float *emb, float *emb_flip)
@@ -183,12 +207,7 @@ fn_status fn_embedder_run(fn_embedder *x, const char *path, fn_embed_result *r, 
     } else {
         x->hits++;
     }
-    /* The fallback is not cached: the cache records what the detector saw. */
-    if (s == FN_OK && !r->has_face && x->miss == FN_MISS_CENTER_CROP) {
-        r->face = center_face(img.w, img.h);
-        s = embed_face(x, &img, &r->face, emb, emb_flip);
-    }
-    if (s == FN_OK) r->has_emb = r->has_face || x->miss == FN_MISS_CENTER_CROP;
+    if (s == FN_OK) s = fallback(x, &img, r, emb, emb_flip);
     fn_image_free(&img);
     return s == FN_OK ? s : fn_fail_prefix(s, "%s", path);
 }
@@ -209,24 +228,16 @@ static fn_status finish(fn_embedder *x, const fn_batch_result *b, const char *ha
                         float *emb_flip)
 {
     const fn_faces *f = b->faces;
-    memset(r, 0, sizeof *r);
+    int k = choose(x, f->faces, f->n, f->img.w, f->img.h, r);
     memcpy(r->hash, hash, sizeof r->hash);
-    int n = f->n < (int)(sizeof x->faces / sizeof x->faces[0]) ? f->n : (int)(sizeof x->faces / sizeof x->faces[0]);
-    int k = fn_select_face(f->faces, n, x->select, f->img.w, f->img.h);
     fn_status s = FN_OK;
     if (k >= 0) {
-        r->face = f->faces[k];
-        r->has_face = 1;
         if (x->flip || k >= b->n_embedded) s = embed_face(x, &f->img, &r->face, emb, emb_flip);
         else memcpy(emb, f->emb + (size_t)k * x->dim, sizeof(float) * (size_t)x->dim);
     }
     if (s == FN_OK) s = store(x, r->hash, r, emb, emb_flip);
     x->computed++;
-    if (s == FN_OK && !r->has_face && x->miss == FN_MISS_CENTER_CROP) {
-        r->face = center_face(f->img.w, f->img.h);
-        s = embed_face(x, &f->img, &r->face, emb, emb_flip);
-    }
-    if (s == FN_OK) r->has_emb = r->has_face || x->miss == FN_MISS_CENTER_CROP;
+    if (s == FN_OK) s = fallback(x, &f->img, r, emb, emb_flip);
     return s == FN_OK ? s : fn_fail_prefix(s, "%s", b->path);
 }
 

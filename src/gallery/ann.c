@@ -22,7 +22,7 @@ fn_gann_params fn_gann_default_params(void)
      * needed to visit a third of the lists for 0.92; IVF builds 10x faster
      * but random-like face embeddings have no clusters for it to exploit.
      * Below 20000 rows the exact BLAS scan takes under a millisecond. */
-    fn_gann_params p = {FN_GALLERY_ANN_MIN_ROWS, FN_GANN_HNSW, 32, 96, 0, 32, 64};
+    fn_gann_params p = {FN_GALLERY_ANN_MIN_ROWS, FN_GANN_HNSW, 32, 96, 40, 0, 32, 64};
     return p;
 }
 
@@ -85,13 +85,22 @@ static fn_status new_faiss(fn_gann *a, size_t rows)
     } else {
         snprintf(factory, sizeof factory, "IDMap,HNSW%d", a->params.hnsw_m > 0 ? a->params.hnsw_m : 32);
     }
-    return fn_faiss_new(a->dim, factory, &a->faiss);
+    FN_TRY(fn_faiss_new(a->dim, factory, &a->faiss));
+    return fn_faiss_set_build(a->faiss, a->params.ef_construction);
 }
 
 static fn_status set_search_params(fn_gann *a)
 {
     if (a->params.kind == FN_GANN_IVF) return fn_faiss_set(a->faiss, "nprobe", a->params.nprobe > 0 ? a->params.nprobe : 32);
     return fn_faiss_set(a->faiss, "efSearch", a->params.ef_search > 0 ? a->params.ef_search : 64);
+}
+
+fn_status fn_gann_set_breadth(fn_gann *a, int value)
+{
+    if (value < 1) return fn_fail(FN_ERR_ARG, "ANN index: a search breadth of %d (at least 1)", value);
+    if (a->params.kind == FN_GANN_IVF) a->params.nprobe = value;
+    else a->params.ef_search = value;
+    return set_search_params(a);
 }
 
 static fn_status train(fn_gann *a, const fn_gindex *x)
@@ -147,6 +156,25 @@ fn_status fn_gann_add_row(fn_gann *a, const fn_gindex *x, size_t r)
     return FN_OK;
 }
 
+/* Adds rows r0..x->n-1 of x in one call: FAISS links a block of nodes
+ * with its OpenMP threads, where one add per row pays a parallel region
+ * (and its thread wake-ups) per node. */
+static fn_status add_tail(fn_gann *a, const fn_gindex *x, size_t r0)
+{
+    size_t m = x->n - r0;
+    if (a->n && x->image_id[r0] <= a->ids[a->n - 1])
+        return fn_fail(FN_ERR_INTERNAL, "ANN index: image id %lld is not above the last one", (long long)x->image_id[r0]);
+    FN_TRY(reserve_ids(a, a->n + m));
+    FN_TRY(fn_faiss_add(a->faiss, (int64_t)m, x->vec + r0 * (size_t)x->dim, x->image_id + r0));
+    for (size_t r = r0; r < x->n; r++) {
+        a->ids[a->n] = x->image_id[r];
+        a->sums[a->n] = fn_gann_row_sum(x->vec + r * (size_t)x->dim, x->dim);
+        a->n++;
+    }
+    a->dirty = 1;
+    return FN_OK;
+}
+
 /* Removes the ids not in keep[] (IVF only) from FAISS and the id list. */
 static fn_status drop_ids(fn_gann *a, const int64_t *gone, size_t n_gone)
 {
@@ -195,7 +223,7 @@ fn_status fn_gann_reconcile(fn_gann *a, const fn_gindex *x, int *rebuild)
         a->dead = 0;
     }
     if (s == FN_OK && !*rebuild && a->dead * 5 > a->n) *rebuild = 1;
-    for (size_t j = 0; s == FN_OK && !*rebuild && j < n_new; j++) s = fn_gann_add_row(a, x, fresh[j]);
+    if (s == FN_OK && !*rebuild && n_new) s = add_tail(a, x, fresh[0]);
     free(gone);
     free(fresh);
     return s;

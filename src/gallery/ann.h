@@ -24,6 +24,7 @@ typedef struct fn_gann_params {
     fn_gann_kind kind;
     int hnsw_m;         /* HNSW: neighbours per node (FAISS "HNSW<M>") */
     int ef_search;      /* HNSW: search breadth */
+    int ef_construction; /* HNSW: search breadth while linking a new node (FAISS default 40) */
     int ivf_nlist;      /* IVF: lists; 0 = 4 sqrt(rows) */
     int nprobe;         /* IVF: lists visited per query */
     int candidates;     /* ANN hits re-scored exactly per query (grows when they hold too few people) */
@@ -51,6 +52,8 @@ uint64_t fn_gann_row_sum(const float *v, int dim);
 /* Builds an index over every row of x (x->n >= 1). */
 fn_status fn_gann_build(const struct fn_gindex *x, const fn_gann_params *p, fn_gann **out);
 void fn_gann_free(fn_gann *a);
+/* Sets efSearch (HNSW) or nprobe (IVF) of a built or loaded index. */
+fn_status fn_gann_set_breadth(fn_gann *a, int value);
 /* Adds row r of x (its id is larger than every id in a, as appends are). */
 fn_status fn_gann_add_row(fn_gann *a, const struct fn_gindex *x, size_t r);
 /* Brings a in step with x's rows: adds rows it lacks, removes (IVF) or

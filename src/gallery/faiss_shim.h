@@ -1,7 +1,8 @@
 /* faiss_shim.h — the few FAISS calls the gallery makes, as C functions.
  * Debian's libfaiss-dev 1.7.3 ships the C API's headers but its libfaiss.a
  * holds only the C++ library (no faiss_* symbol), so faiss_shim.cpp wraps
- * the C++ API in extern "C" functions: an index from a factory string
+ * the C++ API in extern "C" functions (for the gallery's ANN index, ann.c,
+ * and the clustering's approximate kNN, src/cluster/knn_hnsw.c): an index from a factory string
  * ("IVF1024,SQ8", "IDMap2,HNSW32", inner product), train, add with ids,
  * search, remove ids, a parameter, and the index to or from an open FILE.
  * Every C++ exception is caught here and becomes FN_ERR_* with its message
@@ -21,6 +22,8 @@ extern "C" {
 typedef struct fn_faiss fn_faiss;   /* a faiss::Index, inner-product metric */
 
 /* factory: faiss::index_factory's description, e.g. "IVF1024,SQ8". */
+/* HNSW: efConstruction (> 0) for the nodes added from now on; other kinds: no-op. */
+fn_status fn_faiss_set_build(fn_faiss *f, int ef_construction);
 fn_status fn_faiss_new(int dim, const char *factory, fn_faiss **out);
 void fn_faiss_free(fn_faiss *f);
 /* 1 when the index needs train() before add() (IVF), 0 when trained. */
@@ -28,6 +31,7 @@ int fn_faiss_is_trained(const fn_faiss *f);
 int64_t fn_faiss_ntotal(const fn_faiss *f);
 /* n x dim row-major training vectors (IVF: k-means of the coarse centroids). */
 fn_status fn_faiss_train(fn_faiss *f, int64_t n, const float *x);
+/* ids NULL: the rows are numbered ntotal, ntotal + 1, ... (an index without IDMap). */
 fn_status fn_faiss_add(fn_faiss *f, int64_t n, const float *x, const int64_t *ids);
 /* n queries, k results each: scores (inner products, approximate) and ids,
  * -1 for empty slots.  Const on the index: safe from several threads. */

@@ -463,6 +463,7 @@ static fn_status remove_image_locked(fn_gallery *g, int64_t image_id)
         s = step_done(g, st, "removing an image");
     }
     if (s == FN_OK && sqlite3_changes(g->db) == 0) s = fn_fail(FN_ERR_NOT_FOUND, "%s: no image %lld", g->path, (long long)image_id);
+    if (s == FN_OK && g->pg) s = fn_gpg_remove_image(g, image_id);   /* it was removed from the mirror only */
     FN_TRY(tx_leave(g, s));
     return fn_gallery_reload(g);   /* the index and people as the file is now */
 }
@@ -542,6 +543,7 @@ static fn_status list_locked(fn_gallery *g, int (*fn)(void *, const fn_gallery_p
 fn_status fn_gallery_list(fn_gallery *g, int (*fn)(void *ctx, const fn_gallery_person *p), void *ctx)
 {
     if (!g || !fn) return fn_fail(FN_ERR_ARG, "fn_gallery_list: gallery and callback are required");
+    fn_gallery_pg_poll(g);
     LOCKED(g, list_locked(g, fn, ctx));
 }
 
@@ -575,6 +577,7 @@ fn_status fn_gallery_list_images(fn_gallery *g, const char *person, int (*fn)(vo
                                  void *ctx)
 {
     if (!g || !fn) return fn_fail(FN_ERR_ARG, "fn_gallery_list_images: gallery and callback are required");
+    fn_gallery_pg_poll(g);
     LOCKED(g, list_images_locked(g, person, fn, ctx));
 }
 
@@ -591,6 +594,7 @@ static fn_status count_locked(fn_gallery *g, int64_t *people, int64_t *images)
 fn_status fn_gallery_count(fn_gallery *g, int64_t *people, int64_t *images)
 {
     if (!g) return fn_fail(FN_ERR_ARG, "fn_gallery_count: no gallery");
+    fn_gallery_pg_poll(g);
     LOCKED(g, count_locked(g, people, images));
 }
 
@@ -635,6 +639,7 @@ fn_status fn_gallery_meta_get(fn_gallery *g, const char *key, char *value, size_
 {
     if (!g || !key || !value || cap == 0) return fn_fail(FN_ERR_ARG, "fn_gallery_meta_get: gallery, key and buffer are required");
     value[0] = '\0';
+    fn_gallery_pg_poll(g);
     LOCKED(g, meta_read(g, key, value, cap));
 }
 

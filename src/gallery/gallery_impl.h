@@ -86,6 +86,14 @@ fn_status fn_gname(const fn_gallery *g, const char *in, char out[FN_GALLERY_NAME
 
 /* Reload people and the index from the file (after rollback or an outside change). */
 fn_status fn_gallery_reload(fn_gallery *g);
+/* A PostgreSQL gallery takes other servers' changes before a read (search,
+ * list, count, metadata), at most every FN_GPG_POLL_MS; a failure (the
+ * server is down) leaves the mirror as it is: reads keep answering.  Call
+ * without holding g->lock. */
+static inline void fn_gallery_pg_poll(fn_gallery *g)
+{
+    if (g->pg && fn_gpg_poll_due(g->pg)) fn_gallery_refresh(g, NULL);
+}
 /* Brings the ANN index in step with the rows after a (re)load: reconciles
  * the one in memory, else reads the sidecar once, else builds one when the
  * gallery is big enough.  Never fails the caller: without an ANN index

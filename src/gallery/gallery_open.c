@@ -901,12 +901,15 @@ fn_status fn_gallery_refresh(fn_gallery *g, int *reloaded)
     pthread_rwlock_wrlock(&g->lock);
     int64_t v = 0;
     int pulled = 0;
-    if (g->pg && !g->in_tx && fn_gpg_pull(g, &pulled) == FN_OK && pulled) g->data_version = -1;   /* reload below */
+    /* a PostgreSQL that cannot be reached leaves the mirror as it is; the
+     * failure is reported after the rest (searches go on regardless) */
+    fn_status pull = g->pg && !g->in_tx ? fn_gpg_pull(g, &pulled) : FN_OK;
+    if (pull == FN_OK && pulled) g->data_version = -1;   /* reload below */
     fn_status s = g->in_tx ? FN_OK : fn_gdb_int(g, "PRAGMA data_version", &v);
     if (s == FN_OK && !g->in_tx && (v != g->data_version || !g->index_ok)) {
         s = fn_gallery_reload(g);
         if (s == FN_OK && reloaded) *reloaded = 1;
     }
     pthread_rwlock_unlock(&g->lock);
-    return s;
+    return s != FN_OK ? s : pull;
 }

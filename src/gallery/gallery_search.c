@@ -15,14 +15,6 @@ fn_status fn_gallery_scratch_new(const fn_gallery *g, int max_queries, fn_galler
     return fn_gscratch_new(g->dim, max_queries, out);
 }
 
-/* A PostgreSQL gallery takes other servers' enrolments before searching,
- * at most every FN_GPG_POLL_MS; a failure (the server is down) leaves the
- * mirror as it is: searches keep answering. */
-static void pg_poll(fn_gallery *g)
-{
-    if (g->pg && fn_gpg_poll_due(g->pg)) fn_gallery_refresh(g, NULL);
-}
-
 static void copy_name(char dst[FN_GALLERY_NAME_MAX], const char *src)
 {
     size_t n = src ? strnlen(src, FN_GALLERY_NAME_MAX - 1) : 0;
@@ -34,7 +26,7 @@ fn_status fn_gallery_search(fn_gallery *g, fn_gallery_scratch *s, const float *q
                             fn_gallery_match *matches, fn_gallery_hit *topk)
 {
     if (!g) return fn_fail(FN_ERR_ARG, "fn_gallery_search: no gallery");
-    pg_poll(g);
+    fn_gallery_pg_poll(g);
     pthread_rwlock_rdlock(&g->lock);
     fn_status st;
     if (!g->index_ok)
@@ -55,7 +47,7 @@ fn_status fn_gallery_search_people(fn_gallery *g, fn_gallery_scratch *s, const f
                                    fn_gallery_hit *people)
 {
     if (!g) return fn_fail(FN_ERR_ARG, "fn_gallery_search_people: no gallery");
-    pg_poll(g);
+    fn_gallery_pg_poll(g);
     pthread_rwlock_rdlock(&g->lock);
     fn_status st;
     if (!g->index_ok)
@@ -114,7 +106,7 @@ fn_status fn_gallery_name_faces(fn_gallery *g, fn_gallery_scratch *s, const floa
     fn_gallery_hit *cand = n <= SMALL ? c_small : malloc((size_t)n * n * sizeof *cand);
     fn_status st = m && cand ? FN_OK : fn_fail(FN_ERR_NOMEM, "%s: out of memory for %d faces", g->path, n);
     if (st == FN_OK) {
-        pg_poll(g);
+        fn_gallery_pg_poll(g);
         pthread_rwlock_rdlock(&g->lock);
         if (!g->index_ok)
             st = fn_fail(FN_ERR_DB, "%s: the search index could not be reloaded; reopen the gallery", g->path);

@@ -294,10 +294,19 @@ static fn_status check_args(const fn_gindex *x, const fn_gallery_scratch *s, con
 
 typedef void (*score_fn)(const fn_gindex *x, const float *queries, int qn, size_t r0, size_t rn, float *scores);
 
+static void score_ref(const fn_gindex *x, const float *queries, int qn, size_t r0, size_t rn, float *scores);
+
+/* Below this many multiply-adds a block is scored by the plain loop: opening
+ * OpenBLAS on first use costs ~10 ms of CPU and a thread per core
+ * (docs/performance.md, "Start-up"), more than a small gallery's whole
+ * search, e.g. a one-photo `identify` against a family's 200 faces. */
+#define FN_GINDEX_SMALL_MACS (1u << 16)
+
 /* scores[i * rn + r] = <query i, row r0 + r> */
 static void score_blas(const fn_gindex *x, const float *queries, int qn, size_t r0, size_t rn, float *scores)
 {
     const float *rows = x->vec + r0 * (size_t)x->dim;
+    if ((size_t)qn * rn * (size_t)x->dim < FN_GINDEX_SMALL_MACS) { score_ref(x, queries, qn, r0, rn, scores); return; }
     if (qn == 1)
         cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)rn, x->dim, 1.0f, rows, x->dim, queries, 1, 0.0f, scores, 1);
     else

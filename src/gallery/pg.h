@@ -5,8 +5,12 @@
  * the same rows with PostgreSQL's ids, so every read, check and search runs
  * on the tested SQLite code.  Each write is one PostgreSQL transaction (or
  * part of the caller's batch) committed before the mirror takes it, then
- * NOTIFY fn_gallery; every handle LISTENs, and on its next search or
- * fn_gallery_refresh (at most every FN_GPG_POLL_MS) pulls what others wrote.
+ * NOTIFY fn_gallery saying what changed ("add", "image ID", "person ID",
+ * "rename ID", "meta KEY"); every handle LISTENs, and on its next read or
+ * fn_gallery_refresh (at most every FN_GPG_POLL_MS) pulls just that: new
+ * rows above the last pulled id, the removed ids, the renamed person, the
+ * key.  An unknown payload, more than 256 at once, or a reconnection (whose
+ * notifications are lost) re-reads everything.
  */
 #ifndef FN_GALLERY_PG_H
 #define FN_GALLERY_PG_H
@@ -45,6 +49,7 @@ void fn_gpg_rollback(struct fn_gallery *g);
 fn_status fn_gpg_add(struct fn_gallery *g, const char *person, const fn_gallery_face *f, const float *vec,
                      int64_t *person_id, int64_t *image, int *dup, int64_t *added_at);
 fn_status fn_gpg_remove_person(struct fn_gallery *g, const char *name);
+fn_status fn_gpg_remove_image(struct fn_gallery *g, int64_t image_id);
 fn_status fn_gpg_rename_person(struct fn_gallery *g, const char *old_name, const char *new_name);
 fn_status fn_gpg_meta_set(struct fn_gallery *g, const char *key, const char *value);
 

@@ -16,7 +16,8 @@
 #define FN_PQ_FUNCTIONS(X)                                                                                       \
     X(PQclear) X(PQgetvalue) X(PQexec) X(PQntuples) X(PQstatus) X(PQgetlength) X(PQresultStatus)               \
     X(PQexecParams) X(PQsetNoticeProcessor) X(PQresultErrorMessage) X(PQreset) X(PQnotifies) X(PQfreemem)      \
-    X(PQfinish) X(PQerrorMessage) X(PQconsumeInput) X(PQconnectdb) X(PQbackendPID)
+    X(PQfinish) X(PQerrorMessage) X(PQconsumeInput) X(PQconnectdb) X(PQbackendPID)   \
+    X(PQconnectdbParams) X(PQpingParams) X(PQresetStart) X(PQresetPoll) X(PQsocket)
 
 #define FN_PQ_MEMBER(name) __typeof__(&name) name;
 typedef struct fn_pqlib {
@@ -49,6 +50,11 @@ const fn_pqlib *fn_pqlib_get(void);
 #define PQconsumeInput (fn_pqlib_get()->PQconsumeInput)
 #define PQconnectdb (fn_pqlib_get()->PQconnectdb)
 #define PQbackendPID (fn_pqlib_get()->PQbackendPID)
+#define PQconnectdbParams (fn_pqlib_get()->PQconnectdbParams)
+#define PQpingParams (fn_pqlib_get()->PQpingParams)
+#define PQresetStart (fn_pqlib_get()->PQresetStart)
+#define PQresetPoll (fn_pqlib_get()->PQresetPoll)
+#define PQsocket (fn_pqlib_get()->PQsocket)
 #endif
 
 #endif

@@ -30,8 +30,22 @@ typedef struct fn_mfn_layer {
 fn_status fn_mfn_new(const fn_weights *w, fn_mfn **out);
 /* input: n x 3 x 112 x 112 NCHW, RGB, standardised (x - 127.5) / 128
  * (fn_mfn_standardize).  emb: n x 192, L2-normalised.  Not reentrant on
- * one handle: use one handle per thread. */
+ * one handle: use one handle per thread.
+ * The first FN_MFN_DIRECT_FACES faces run on direct kernels
+ * (src/nn/direct.h), which need no preparation; when more come the handle
+ * prepares oneDNN's plan once and uses it from then on (or stays direct
+ * when oneDNN cannot be loaded).  A one-photo command never pays for
+ * oneDNN; a bulk job or a server pays once. */
+#define FN_MFN_DIRECT_FACES 32
 fn_status fn_mfn_embed(fn_mfn *m, const float *input, int n, float *emb);
+
+/* Which plan fn_mfn_embed uses, for tests and benchmarks: AUTO (the rule
+ * above), DIRECT always, ONEDNN always (prepared now; FN_ERR_UNSUPPORTED
+ * without oneDNN). */
+typedef enum fn_mfn_plan { FN_MFN_AUTO = 0, FN_MFN_DIRECT, FN_MFN_ONEDNN } fn_mfn_plan;
+fn_status fn_mfn_set_plan(fn_mfn *m, fn_mfn_plan plan);
+/* 1 once the oneDNN plan is built (and used unless the plan is DIRECT). */
+int fn_mfn_uses_onednn(const fn_mfn *m);
 /* The same through the plain-C reference kernels, and without the final
  * L2 normalisation when raw != 0 (what the .tflite outputs). */
 fn_status fn_mfn_embed_ref(fn_mfn *m, const float *input, int n, float *emb, int raw);

@@ -172,7 +172,10 @@ void fn_mn_forward_chunks(mn_chunk_fn chunk, const void *net, int side, size_t c
                        float *out, float *work, int nthreads)
 {
     int nchunks = (n + FN_MTCNN_CHUNK - 1) / FN_MTCNN_CHUNK;
-#pragma omp parallel for num_threads(nthreads) schedule(dynamic, 1)
+    /* No more threads than chunks: a woken thread with nothing to do still
+     * holds the region's end until it has run (a time slice on busy cores). */
+    int team = nchunks < nthreads ? (nchunks > 0 ? nchunks : 1) : nthreads;
+#pragma omp parallel for num_threads(team) schedule(dynamic, 1)
     for (int k = 0; k < nchunks; k++) {
         int i0 = k * FN_MTCNN_CHUNK, m = n - i0 < FN_MTCNN_CHUNK ? n - i0 : FN_MTCNN_CHUNK, t = 0;
 #ifdef _OPENMP

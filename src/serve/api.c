@@ -500,11 +500,18 @@ void srv_health(srv *s, const srv_req *r, srv_reply *out)
 {
     (void)r;
     int64_t people = 0, images = 0;
+    /* a PostgreSQL gallery whose server is away: still answering from its
+     * copy, so 200 ("degraded") keeps it behind a load balancer */
+    fn_status db = fn_gallery_refresh(s->g, NULL);
+    char db_error[512];
+    snprintf(db_error, sizeof db_error, "%s", db == FN_ERR_UNAVAILABLE ? fn_last_error() : "");
     fn_status st = fn_gallery_count(s->g, &people, &images);
     fn_threshold_source src;
     float t = fn_decision_threshold(s->g, s->e, s->cfg->threshold, &src);
     cJSON *j = cJSON_CreateObject();
-    cJSON_AddStringToObject(j, "status", st == FN_OK ? "ok" : "gallery error");
+    cJSON_AddStringToObject(j, "status", st != FN_OK ? "gallery error" : db_error[0] ? "degraded" : "ok");
+    cJSON_AddStringToObject(j, "database", db_error[0] ? "unreachable" : "ok");
+    if (db_error[0]) cJSON_AddStringToObject(j, "database_error", db_error);
     cJSON_AddStringToObject(j, "version", FN_VERSION);
     cJSON_AddStringToObject(j, "model", fn_engine_model_id(s->e));
     cJSON_AddNumberToObject(j, "dim", fn_engine_dim(s->e));

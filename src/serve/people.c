@@ -3,7 +3,10 @@
  * faces.  Enrolment takes the most probable face, as `facenet enroll` does;
  * the image's identity is the SHA-256 of the uploaded bytes.  Thumbnails
  * (96 px JPEG, base64) are kept in the gallery's metadata under
- * "serve.thumb.<image id>": nothing is written outside the gallery file. */
+ * "serve.thumb.<image id>": nothing is written outside the gallery file.
+ * Every edit holds enrol_lock; an enrolment (the face and its thumbnail)
+ * and a person's removal (with their thumbnails) are one transaction each,
+ * so a kill -9 leaves both or neither. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,13 +72,18 @@ static void enrol(srv *s, const char *person, const srv_part *p, srv_reply *out)
     memcpy(gf.box, f.faces[0].box, sizeof gf.box);
     char *thumb = thumbnail(&f.img, &f.faces[0]);
     fn_gallery_add_info info;
+    /* The face and its thumbnail in one transaction: a kill -9 leaves both
+     * or neither, and the 201 goes out only after the commit. */
     pthread_mutex_lock(&s->enrol_lock);
-    fn_status st = fn_gallery_add_ex(s->g, &gf, 0, &info);
+    fn_status st = fn_gallery_begin(s->g);
+    if (st == FN_OK) st = fn_gallery_add_ex(s->g, &gf, 0, &info);
     if (st == FN_OK && info.result == FN_GALLERY_ADDED && thumb) {
         char key[48];
         thumb_key(info.image_id, key);
-        fn_gallery_meta_set(s->g, key, thumb);   /* a missing thumbnail is shown as such, not an error */
+        st = fn_gallery_meta_set(s->g, key, thumb);
     }
+    if (st == FN_OK) st = fn_gallery_commit(s->g);
+    else fn_gallery_rollback(s->g);
     pthread_mutex_unlock(&s->enrol_lock);
     free(thumb);
     if (st != FN_OK) srv_fail(out, st);
@@ -174,9 +182,14 @@ static void remove_image(srv *s, int64_t id, srv_reply *out)
 {
     char key[48];
     thumb_key(id, key);
+    /* The gallery removes one image only outside a batch: the face first,
+     * then its thumbnail (a kill -9 between leaves an unused thumbnail,
+     * never a face without one). */
+    pthread_mutex_lock(&s->enrol_lock);
     fn_status st = fn_gallery_remove_image(s->g, id);
-    if (st != FN_OK) { srv_fail(out, st); return; }
-    fn_gallery_meta_set(s->g, key, "");
+    if (st == FN_OK) fn_gallery_meta_set(s->g, key, "");
+    pthread_mutex_unlock(&s->enrol_lock);
+    if (st != FN_OK) srv_fail(out, st);
 }
 
 static void faces(srv *s, const srv_req *r, const char *person, srv_reply *out)
@@ -263,15 +276,20 @@ void srv_people(srv *s, const srv_req *r, srv_reply *out)
     if (!strcmp(r->method, "DELETE")) {
         cJSON *ids = cJSON_CreateArray();
         faces_ctx all = {s, ids, 0, 0};
-        fn_gallery_list_images(s->g, norm, add_face, &all);
         int64_t n = 0;
-        fn_status st = fn_gallery_remove_person(s->g, norm, &n);
+        pthread_mutex_lock(&s->enrol_lock);   /* the person and the thumbnails in one transaction */
+        fn_status st = fn_gallery_begin(s->g);
+        if (st == FN_OK) st = fn_gallery_list_images(s->g, norm, add_face, &all);
+        if (st == FN_OK) st = fn_gallery_remove_person(s->g, norm, &n);
         cJSON *x;
         cJSON_ArrayForEach(x, ids) {
             char key[48];
             thumb_key((int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(x, "id")), key);
-            if (st == FN_OK) fn_gallery_meta_set(s->g, key, "");
+            if (st == FN_OK) st = fn_gallery_meta_set(s->g, key, "");
         }
+        if (st == FN_OK) st = fn_gallery_commit(s->g);
+        else fn_gallery_rollback(s->g);
+        pthread_mutex_unlock(&s->enrol_lock);
         cJSON_Delete(ids);
         if (st != FN_OK) { srv_fail(out, st); return; }
         cJSON *j = cJSON_CreateObject();
@@ -297,7 +315,9 @@ void srv_people(srv *s, const srv_req *r, srv_reply *out)
     person_find pf = {newname, 0, 0};
     fn_gallery_list(s->g, find_person, &pf);
     if (pf.found && strcmp(newname, norm)) { srv_error(out, 409, "cannot rename '%s': a person named '%s' already exists", norm, newname); return; }
+    pthread_mutex_lock(&s->enrol_lock);   /* no edit lands inside another's transaction */
     st = fn_gallery_rename_person(s->g, norm, newname);
+    pthread_mutex_unlock(&s->enrol_lock);
     if (st != FN_OK) { srv_fail(out, st); return; }
     cJSON *res = cJSON_CreateObject();
     cJSON_AddStringToObject(res, "old", norm);

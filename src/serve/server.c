@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <omp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -59,7 +60,7 @@ int srv_status_http(fn_status s)
     case FN_ERR_LIMIT: return 413;
     case FN_ERR_NOT_FOUND: return 404;
     case FN_ERR_MISMATCH: return 409;
-    case FN_ERR_NOMEM: return 503;
+    case FN_ERR_NOMEM: case FN_ERR_UNAVAILABLE: return 503;
     default: return 500;
     }
 }
@@ -68,6 +69,7 @@ void srv_fail(srv_reply *out, fn_status s)
 {
     srv_error(out, srv_status_http(s), "%s", fn_last_error());
     cJSON_AddStringToObject(out->json, "code", fn_status_name(s));
+    if (s == FN_ERR_UNAVAILABLE) out->retry_after = 2;   /* the gallery's PostgreSQL is away */
 }
 
 const char *srv_query(const srv_req *r, const char *key)
@@ -235,6 +237,8 @@ typedef struct req {
     unsigned char *body;
     size_t len, cap;
     int counted_upload;
+    int too_big;           /* a chunked body passed --max-body: dropped */
+    size_t dropped;        /* bytes of it dropped */
     int answered;          /* a reply was queued in the first call */
     double t0;
     route_match rm;
@@ -265,6 +269,7 @@ static void add_common_headers(srv *s, struct MHD_Response *resp, const srv_repl
         MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, ra);
     }
     if (rep->allow) MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, rep->allow);
+    if (rep->close) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     if (rep->status == 401) MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
 }
 
@@ -394,10 +399,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     }
     if (*upload_size) {
         size_t n = *upload_size;
-        if (n > s->cfg->max_body - r->len) {
-            /* a chunked body grew past the limit: close without reading on */
-            upload_done(s, r);
-            return MHD_NO;
+        if (r->too_big || n > s->cfg->max_body - r->len) {
+            /* A chunked body (no Content-Length) grew past the limit.
+             * libmicrohttpd 0.9.75 queues a reply only before the body or
+             * after all of it, so the rest is read and dropped, and the 413
+             * goes out at its end; past another --max-body of it the
+             * connection is closed (an endless stream ends there). */
+            if (!r->too_big) {
+                r->too_big = 1;
+                upload_done(s, r);
+                free(r->body);
+                r->body = NULL;
+                r->cap = 0;
+            }
+            r->dropped += n;
+            *upload_size = 0;
+            return r->dropped > s->cfg->max_body ? MHD_NO : MHD_YES;
         }
         if (r->len + n > r->cap) {
             size_t cap = r->cap ? r->cap : 64 * 1024;
@@ -416,6 +433,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     }
     upload_done(s, r);
     srv_reply rep = {0};
+    if (r->too_big) {
+        rep.close = 1;
+        srv_error(&rep, 413, "the request body (%zu bytes, sent in chunks) is larger than this server "
+                  "accepts (%zu bytes, --max-body)", r->len + r->dropped, s->cfg->max_body);
+        return send_reply(s, c, r, &rep);
+    }
     srv_req q = {.conn = c, .method = method, .path = url, .n_seg = r->n_seg, .body = r->body, .len = r->len,
                  .role = r->role};
     memcpy(q.seg, r->seg, sizeof q.seg);
@@ -423,7 +446,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (!q.ctype) q.ctype = "";
     int counted = 0;
     if (r->rm.compute) {
-        if (atomic_fetch_add(&s->m.busy, 1) >= s->cfg->max_busy) {
+        int before = atomic_fetch_add(&s->m.busy, 1);
+        /* OpenMP's team size is this thread's own setting.  Alone, a
+         * request uses every core; when others compute too, the requests
+         * are the parallelism and each runs its networks on one thread:
+         * 8 requests x 2 threads on 2 cores cost 25-29 CPU-ms a request in
+         * fork/join and futex wake-ups against 22 on one (bench/serve.sh). */
+        omp_set_num_threads(before > 0 ? 1 : s->omp_threads);
+        if (before >= s->cfg->max_busy) {
             atomic_fetch_sub(&s->m.busy, 1);
             pthread_mutex_lock(&s->m.lock);
             s->m.rejected_busy++;
@@ -488,6 +518,7 @@ int fn_srv_run(const fn_srv_config *cfg)
     s->e = cfg->engine;
     s->g = cfg->gallery;
     s->started = fn_now();
+    s->omp_threads = omp_get_max_threads();   /* OMP_NUM_THREADS, else the cores */
     pthread_mutex_init(&s->m.lock, NULL);
     pthread_mutex_init(&s->sessions_lock, NULL);
     pthread_mutex_init(&s->enrol_lock, NULL);
@@ -568,8 +599,13 @@ int fn_srv_run(const fn_srv_config *cfg)
     fprintf(stderr, "facenet serve: listening on %s://%s%s%s:%d/ (%s; %s; Ctrl-C stops)\n",
             cfg->tls_cert ? "https" : "http", ss.ss_family == AF_INET6 ? "[" : "", cfg->host,
             ss.ss_family == AF_INET6 ? "]" : "", port, s->n_keys ? "API keys required" : "no API keys", threads);
-    int sig = 0;
-    sigwait(&stop, &sig);
+    /* Between signals, the gallery is refreshed every 200 ms (a PostgreSQL
+     * gallery's poll interval): other servers' enrolments reach this one's
+     * index, and a lost database connection is re-made, without waiting
+     * for a request to do it. */
+    int sig = -1;
+    const struct timespec tick = {0, 200 * 1000 * 1000};
+    while ((sig = sigtimedwait(&stop, NULL, &tick)) < 0) fn_gallery_refresh(s->g, NULL);
     fprintf(stderr, "facenet serve: stopping (%s)\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
     MHD_stop_daemon(d);
     rc = 0;

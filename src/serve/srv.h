@@ -64,7 +64,8 @@ typedef struct srv {
     srv_metrics m;
     pthread_mutex_t sessions_lock;
     srv_session sessions[SRV_SESSIONS];
-    pthread_mutex_t enrol_lock;   /* an enrolment and its thumbnail as one step */
+    int omp_threads;              /* OpenMP team of a request computing alone */
+    pthread_mutex_t enrol_lock;   /* gallery edits, one at a time: each is one transaction (people.c) */
 } srv;
 
 /* What a handler sees of the request. */
@@ -89,6 +90,7 @@ typedef struct srv_reply {
     int text_owned;
     const char *ctype;
     int retry_after;             /* seconds, 503 */
+    int close;                   /* Connection: close (the rest of the body was not kept) */
     const char *allow;           /* 405: the methods allowed */
 } srv_reply;
 
