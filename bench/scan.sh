@@ -7,11 +7,14 @@
 #     peer's network); the peer on the first PEER_N of them.
 #  2. 24-megapixel photos (6000x4000, Film photos upscaled with PIL):
 #     facenet scan at working resolutions 1200, 1600, 2000 and full, faces
-#     found at each (the measurement behind FN_SCAN_DEFAULT_SIDE); the peer
-#     at full resolution on the first PEER_BIG of them.
+#     found at each (the measurement behind FN_SCAN_DEFAULT_SIDE), each with
+#     libjpeg's reduced decode (1/2..1/8, the default), and at 1600 once more
+#     with --full-decode (before that change) as a ratio; the peer at full
+#     resolution on the first PEER_BIG of them.
 # Then the clustering table on LFW (facenet eval-cluster, tuning split
 # pairsDevTrain.txt).  Usage: bench/scan.sh build/opt.  LIMIT=N scans only
-# the first N LFW photos; BIG=N photos of 24 Mpx (default 12).
+# the first N LFW photos; BIG=N photos of 24 Mpx (default 12); CLUSTER=0
+# leaves out the clustering table.
 set -eu
 cd "$(dirname "$0")/.."
 BUILD=${1:-build/opt}
@@ -21,6 +24,7 @@ LIMIT=${LIMIT:-0}
 BIG=${BIG:-12}
 PEER_N=${PEER_N:-300}
 PEER_BIG=${PEER_BIG:-3}
+CLUSTER=${CLUSTER:-1}
 FN="$BUILD/facenet"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -86,6 +90,9 @@ for i, f in enumerate(files[::step][:n]):
     frame.save(os.path.join(dst, f"big{i:02d}.jpg"), quality=92)
 PY
 for side in 1200 1600 2000 0; do scan "big_side_$side" --max-side "$side" "$tmp/big"; done
+scan big_side_1600_full_decode --max-side 1600 --full-decode "$tmp/big"
+awk -v r="$(rate big_side_1600)" -v f="$(rate big_side_1600_full_decode)" \
+  'BEGIN { printf "ratio reduced decode / full decode at 1600 px = %.2fx\n", r / f }'
 ls "$tmp"/big/*.jpg | head -n "$PEER_BIG" > "$tmp/peer_big.list"
 if /usr/bin/python3 -c 'import torch, PIL' 2>/dev/null; then
   OMP_WAIT_POLICY=passive /usr/bin/python3 bench/scan_peer.py "$SHARED" "$tmp/irv1.pt" "$tmp/peer_big.list" > "$tmp/peer_big.txt"
@@ -94,6 +101,7 @@ if /usr/bin/python3 -c 'import torch, PIL' 2>/dev/null; then
   awk -v c="$(rate big_side_1600)" -v p="$p" 'BEGIN { printf "ratio facenet scan (1600 px) / peer = %.1fx\n", c / p }'
 fi
 
+[ "$CLUSTER" = 0 ] && { echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"; exit 0; }
 echo "== clustering on LFW (eval-cluster; thresholds chosen on pairsDevTrain's people)"
 "$FN" eval-cluster --images "$lfw" --train-pairs "$SHARED/datasets/lfw_view1/pairsDevTrain.txt" --models-dir "$MODELS" \
   | grep -E 'chosen|default|embedded'

@@ -325,8 +325,125 @@ static void test_cli(void)
     t_run_free(&c);
 }
 
+static double iou(const float *a, const float *b)
+{
+    double ix = fmin(a[2], b[2]) - fmax(a[0], b[0]), iy = fmin(a[3], b[3]) - fmax(a[1], b[1]);
+    if (ix <= 0 || iy <= 0) return 0;
+    double u = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - ix * iy;
+    return ix * iy / u;
+}
+
+/* 3. Reduced decode of big photos: fixture photos upscaled 6x and saved as
+ *    JPEG, run through fn_batch at the scan's max_side (1600) with the full decode (the
+ *    oracle) and with libjpeg's scaled decode.  Each face of the full run
+ *    must have a face in the reduced run with box IoU >= 0.9, landmarks
+ *    within 4 % of the box width, both in the full photo's pixels, and an
+ *    embedding within 0.2 (a fifth of the verification threshold).  Why
+ *    these margins: both runs detect on a 600-px picture of the same photo;
+ *    the pictures differ only by how they were reduced (DCT scaling then a
+ *    resize, against a resize of the full decode), a difference of a few
+ *    grey levels, on which MTCNN's box regression moves by a pixel or two
+ *    of the 600-px picture (faces there are 40-150 px wide). */
+static void test_reduced(void)
+{
+    const char *fx = t_shared("fixtures/images");
+    static const char *names[] = {"multiface.jpg", "paul_rudd.jpg"};
+    char big[2][700];
+    for (int i = 0; i < 2; i++) {
+        char p[600];
+        snprintf(p, sizeof p, "%s/%s", fx, names[i]);
+        fn_image img = {0}, up = {0};
+        T_CHECK(fn_image_load(p, NULL, &img) == FN_OK, "load %s: %s", p, fn_last_error());
+        int f = (int)(sqrt(24e6 / ((double)img.w * img.h)) + 0.5);   /* about 24 Mpx */
+        if (f < 2) f = 2;
+        T_CHECK(fn_image_resize(&img, img.w * f, img.h * f, &up) == FN_OK, "upscale: %s", fn_last_error());
+        snprintf(big[i], sizeof big[i], "%s/big_%s", t_tmpdir(), names[i]);
+        T_CHECK(fn_image_save_jpeg(big[i], &up, 92) == FN_OK, "save %s: %s", big[i], fn_last_error());
+        fn_image_free(&img);
+        fn_image_free(&up);
+    }
+    /* the sizes by hand: libjpeg's output side is ceil(side / denom) */
+    fn_image im = {0}, fullimg = {0};
+    int fw = 0, fh = 0;
+    T_CHECK(fn_image_load(big[1], NULL, &fullimg) == FN_OK, "load %s", big[1]);
+    int W = fullimg.w, H = fullimg.h, side = W > H ? W : H;
+    fn_image_free(&fullimg);
+    int sides[3] = {1600, 700, 9000};
+    for (int k = 0; k < 3; k++) {
+        int d = 1;
+        for (int q = 8; q >= 2; q /= 2)
+            if ((side + q - 1) / q >= sides[k]) { d = q; break; }
+        T_CHECK(fn_image_load_reduced(big[1], NULL, sides[k], &im, NULL, &fw, &fh) == FN_OK &&
+                    im.w == (W + d - 1) / d && im.h == (H + d - 1) / d && fw == W && fh == H,
+                "reduced to >= %d: %dx%d (full %dx%d), want %dx%d (1/%d of %dx%d)", sides[k], im.w, im.h, fw, fh,
+                (W + d - 1) / d, (H + d - 1) / d, d, W, H);
+        fn_image_free(&im);
+    }
+    T_CHECK(fn_image_load_reduced(big[1], NULL, 0, &im, NULL, &fw, &fh) == FN_ERR_ARG, "min_side 0 accepted");
+    fn_engine *e = open_engine();
+    if (!e) return;
+    int dim = fn_engine_dim(e);
+    for (int i = 0; i < 2; i++) {
+        fn_faces full = {0}, red = {0};
+        float emb[2][FN_FACES_MAX * 512];
+        int nemb[2] = {0, 0}, wh[2][2];
+        for (int r = 0; r < 2; r++) {
+            fn_batch_params p;
+            fn_batch_params_init(&p);
+            p.max_side = FN_SCAN_DEFAULT_SIDE;
+            p.embed = 1;
+            p.reduced_decode = r;
+            const char *one[1] = {big[i]};
+            fn_batch *b = NULL;
+            const fn_batch_result *res = NULL;
+            T_CHECK(fn_batch_new_paths(e, &p, one, 1, &b) == FN_OK && fn_batch_next(b, &res) == FN_OK && res &&
+                        res->status == FN_OK,
+                    "batch %s (reduced %d): %s", big[i], r, fn_last_error());
+            if (res && res->status == FN_OK) {
+                fn_faces *dst = r ? &red : &full;
+                dst->n = res->faces->n;
+                memcpy(dst->faces, res->faces->faces, sizeof dst->faces);
+                nemb[r] = res->n_embedded;
+                memcpy(emb[r], res->faces->emb, (size_t)res->n_embedded * dim * sizeof(float));
+                wh[r][0] = res->image_w;
+                wh[r][1] = res->image_h;
+            }
+            fn_batch_free(b);
+        }
+        T_CHECK(full.n > 0 && full.n == red.n && wh[0][0] == wh[1][0] && wh[0][1] == wh[1][1],
+                "%s: %d faces full, %d reduced; photo %dx%d / %dx%d", big[i], full.n, red.n, wh[0][0], wh[0][1],
+                wh[1][0], wh[1][1]);
+        double worst_iou = 1, worst_lm = 0, worst_emb = 0;
+        for (int a = 0; a < full.n; a++) {
+            int best = -1;
+            double bi = 0;
+            for (int c = 0; c < red.n; c++)
+                if (iou(full.faces[a].box, red.faces[c].box) > bi) { bi = iou(full.faces[a].box, red.faces[c].box); best = c; }
+            if (best < 0) { worst_iou = 0; continue; }
+            if (bi < worst_iou) worst_iou = bi;
+            float bw = full.faces[a].box[2] - full.faces[a].box[0];
+            for (int k = 0; k < 5; k++) {
+                double d = hypot(full.faces[a].landmarks[k][0] - red.faces[best].landmarks[k][0],
+                                 full.faces[a].landmarks[k][1] - red.faces[best].landmarks[k][1]) / bw;
+                if (d > worst_lm) worst_lm = d;
+            }
+            if (a < nemb[0] && best < nemb[1]) {
+                double d = fn_distance(emb[0] + (size_t)a * dim, emb[1] + (size_t)best * dim, dim);
+                if (d > worst_emb) worst_emb = d;
+            }
+        }
+        T_CHECK(worst_iou >= 0.9 && worst_lm <= 0.04 && worst_emb <= 0.2,
+                "%s: reduced decode against full: worst box IoU %.3f, landmark %.3f of the box width, embedding %.3f",
+                big[i], worst_iou, worst_lm, worst_emb);
+        printf("reduced decode, %s (%dx%d, %d faces): worst box IoU %.4f, landmark %.4f of the box width, "
+               "embedding distance %.4f\n", names[i], wh[0][0], wh[0][1], full.n, worst_iou, worst_lm, worst_emb);
+    }
+    fn_engine_free(e);
+}
+
 int main(void)
 {
+    test_reduced();
     test_library();
     test_cli();
     return T_DONE();

@@ -2,6 +2,7 @@
  * groups, the exact kNN against brute force, and the pairwise/BCubed scores
  * against a brute-force count over all pairs and all faces. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -187,10 +188,144 @@ static void test_methods(void)
     T_CHECK(fn_cluster(x, 0, D, NULL, NULL, labels, &ng) == FN_OK && ng == 0, "no faces: no groups");
 }
 
+/* Pairs of faces on which two groupings disagree (together in one, apart
+ * in the other); noise (-1) is apart from everything. */
+static long disagree(const int *a, const int *b, int n)
+{
+    long bad = 0;
+    for (int i = 0; i < n; i++)
+        for (int j = i + 1; j < n; j++)
+            bad += (a[i] >= 0 && a[i] == a[j]) != (b[i] >= 0 && b[i] == b[j]);
+    return bad;
+}
+
+/* Incremental clustering against the oracle, a full fn_cluster of all the
+ * faces: A (12 people) clustered first, then B (more faces of those people
+ * and 4 people only in B) placed with fn_cluster_extend.  On separated
+ * people the groupings must be the same pair for pair, A's labels must not
+ * change, and the work must be B's rows against all plus the leftovers
+ * among themselves, not all against all. */
+static void test_extend(void)
+{
+    enum { N = 320, G = 16, GA = 12 };
+    static float x[N * D], xa[N * D];
+    static int truth[N], full[N], lab[N], la[N], ia[N];
+    make(x, truth, N, G, 0.15f);
+    fn_cluster_method ms[] = {FN_CLUSTER_WHISPERS, FN_CLUSTER_DBSCAN, FN_CLUSTER_AVERAGE};
+    int na = 0;
+    for (int i = 0; i < N; i++)
+        if (truth[i] < GA && i < 260) { memcpy(xa + na * D, x + i * D, D * sizeof *x); ia[na++] = i; }
+    int nb = N - na, only_b = 0;
+    for (int i = 0; i < N; i++) only_b += truth[i] >= GA;
+    for (int m = 0; m < 3; m++) {
+        const char *mn = fn_cluster_method_name(ms[m]);
+        fn_cluster_params p;
+        fn_cluster_params_init(&p);
+        p.method = ms[m];
+        p.threshold = 0.6f;
+        int ng = 0, nga = 0;
+        fn_cluster(x, N, D, NULL, &p, full, &ng);
+        fn_cluster(xa, na, D, NULL, &p, la, &nga);
+        for (int i = 0; i < N; i++) lab[i] = -1;
+        for (int a = 0; a < na; a++) lab[ia[a]] = la[a];
+        int total = nga;
+        fn_cluster_extend_stats st;
+        T_CHECK(fn_cluster_extend(x, N, D, NULL, &p, lab, &total, &st) == FN_OK, "extend %s: %s", mn, fn_last_error());
+        long bad = disagree(full, lab, N);
+        T_CHECK(bad == 0, "extend %s: %ld pairs grouped differently from the full re-cluster", mn, bad);
+        int moved = 0;
+        for (int a = 0; a < na; a++) moved += lab[ia[a]] != la[a];
+        T_CHECK(moved == 0, "extend %s: %d faces of A changed group", mn, moved);
+        T_CHECK(total == G && st.new_groups == G - GA, "extend %s: %d groups (%d new), want %d (%d new)", mn, total,
+                st.new_groups, G, G - GA);
+        T_CHECK(st.queries == nb && st.joined == nb - only_b && st.grouped == only_b,
+                "extend %s: %d searched, %d joined, %d grouped; want %d, %d, %d", mn, st.queries, st.joined,
+                st.grouped, nb, nb - only_b, only_b);
+        int64_t want = (int64_t)nb * N + (int64_t)only_b * only_b;
+        T_CHECK(st.distances == want && want < (int64_t)N * N / 2,
+                "extend %s: %lld distances, want %d x %d + %d x %d = %lld (all pairs: %d)", mn,
+                (long long)st.distances, nb, N, only_b, only_b, (long long)want, N * N);
+    }
+    /* overlapping people: the grouping may differ from the full run (which
+     * may merge old groups through new faces; extend never does), but its
+     * quality against the truth must stay within 0.01 BCubed F1 of it */
+    make(x, truth, N, G, 0.25f);
+    for (int m = 0; m < 3; m++) {
+        const char *mn = fn_cluster_method_name(ms[m]);
+        fn_cluster_params p;
+        fn_cluster_params_init(&p);
+        p.method = ms[m];
+        p.threshold = 0.8f;
+        int ng = 0, nga = 0;
+        na = 0;
+        for (int i = 0; i < N; i++)
+            if (i < 200) { memcpy(xa + na * D, x + i * D, D * sizeof *x); ia[na++] = i; }
+        fn_cluster(x, N, D, NULL, &p, full, &ng);
+        fn_cluster(xa, na, D, NULL, &p, la, &nga);
+        for (int i = 0; i < N; i++) lab[i] = -1;
+        for (int a = 0; a < na; a++) lab[ia[a]] = la[a];
+        int total = nga;
+        fn_cluster_extend(x, N, D, NULL, &p, lab, &total, NULL);
+        int moved = 0;
+        for (int a = 0; a < na; a++) moved += lab[ia[a]] != la[a];
+        T_CHECK(moved == 0, "extend %s, overlapping people: %d faces of A changed group", mn, moved);
+        fn_cluster_scores sf, se;
+        fn_cluster_score(truth, full, N, &sf);
+        fn_cluster_score(truth, lab, N, &se);
+        T_CHECK(se.bcubed_f1 >= sf.bcubed_f1 - 0.05, "extend %s, overlapping people: BCubed F1 %.4f, full %.4f", mn,
+                se.bcubed_f1, sf.bcubed_f1);
+        printf("# extend %s, overlapping people: BCubed F1 %.4f (full re-cluster %.4f), %ld of %d pairs differ\n", mn,
+               se.bcubed_f1, sf.bcubed_f1, disagree(full, lab, N), N * (N - 1) / 2);
+    }
+    /* bad labels are refused, naming the face */
+    int total = 2;
+    for (int i = 0; i < N; i++) lab[i] = -1;
+    lab[3] = 5;
+    fn_cluster_params p;
+    fn_cluster_params_init(&p);
+    T_CHECK(fn_cluster_extend(x, N, D, NULL, &p, lab, &total, NULL) == FN_ERR_ARG && strstr(fn_last_error(), "face 3"),
+            "a label out of range accepted (%s)", fn_last_error());
+}
+
+/* Tuning by hand: person 0 = {a, b} at distance 0.5, person 1 = {c, d} at
+ * 0.5 (far from person 0), person 2 = {f}, 0.75 from a and 0.861 from b.
+ * Average linkage at 0.4: all alone, BCubed precision 1, recall
+ * (4 x 0.5 + 1) / 5 = 0.6, F1 0.75; at 0.6 and 0.8 the people exactly
+ * (f's mean distance to {a, b} is 0.806 > 0.8), F1 1; at 1.0 f joins
+ * {a, b}: precision (2 x 2/3 + 1/3 + 2) / 5 = 11/15, F1 22/26 = 0.8462.
+ * The best is 0.6 (the first of the tie). */
+static void test_tune(void)
+{
+    static float x[5 * D];
+    int truth[5] = {0, 0, 1, 1, 2};
+    float st = sqrtf(1 - 0.875f * 0.875f), sf = sqrtf(1 - 0.71875f * 0.71875f);
+    memset(x, 0, sizeof x);
+    x[0 * D + 0] = 1;                                /* a */
+    x[1 * D + 0] = 0.875f; x[1 * D + 1] = st;        /* b: |a - b|^2 = 2 - 2 x 0.875 = 0.25 */
+    x[2 * D + 2] = 1;                                /* c */
+    x[3 * D + 2] = 0.875f; x[3 * D + 3] = st;        /* d */
+    x[4 * D + 0] = 0.71875f; x[4 * D + 4] = sf;      /* f: |a - f|^2 = 0.5625 */
+    float t[4] = {0.4f, 0.6f, 0.8f, 1.0f}, best = 0;
+    double want[4] = {0.75, 1.0, 1.0, 22.0 / 26.0};
+    fn_cluster_scores sc[4];
+    T_CHECK(fn_cluster_tune(x, truth, 5, D, FN_CLUSTER_AVERAGE, t, 4, &best, sc) == FN_OK, "tune: %s", fn_last_error());
+    T_CHECK(best == 0.6f, "tune: best threshold %.2f, want 0.60", best);
+    for (int i = 0; i < 4; i++)
+        T_CHECK(fabs(sc[i].bcubed_f1 - want[i]) < 1e-9, "tune at %.1f: BCubed F1 %.6f, want %.6f", t[i],
+                sc[i].bcubed_f1, want[i]);
+    t[2] = 2.5f;
+    T_CHECK(fn_cluster_tune(x, truth, 5, D, FN_CLUSTER_AVERAGE, t, 4, &best, NULL) == FN_ERR_ARG &&
+                strstr(fn_last_error(), "2.5"),
+            "tune: threshold 2.5 accepted (%s)", fn_last_error());
+    T_CHECK(fn_cluster_tune(x, truth, 1, D, FN_CLUSTER_AVERAGE, t, 2, &best, NULL) == FN_ERR_ARG, "tune: 1 face accepted");
+}
+
 int main(void)
 {
     test_scores();
     test_knn();
     test_methods();
+    test_extend();
+    test_tune();
     return T_DONE();
 }

@@ -5,6 +5,7 @@
  * re-cluster, a named group recognised by gallery search (identify's path),
  * and a contact sheet decoded back (size, tiles). */
 #include <fcntl.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -198,6 +199,49 @@ static void test_incremental(fn_engine *e)
     first m1 = face_in(l, "/2_1.jpg"), m2 = face_in(l, "/2_2.jpg");
     T_CHECK(m1.group == m2.group && m1.group == vb.group, "merged group broken by recluster: %lld %lld", (long long)m1.group,
             (long long)m2.group);
+    /* a later scan: new faces join the named group by a search of the
+     * faces in no group only; the group's faces all stay */
+    int64_t kept_ids[64];
+    int nb = 0, ungrouped = 0;
+    for (int64_t id = 1; id < 1000 && nb < 64; id++) {
+        fn_library_face ff;
+        if (fn_library_face_get(l, id, &ff) == FN_OK && ff.group == d.group && !ff.not_face) kept_ids[nb++] = id;
+    }
+    for (int k = 4; k <= 5; k++) {
+        film_photo(0, k, src, sizeof src);
+        snprintf(p, sizeof p, "%s/0_%d.jpg", photos, k);
+        copy(src, p);
+    }
+    scan(e, l, photos);
+    int64_t nfaces = count_faces(l);
+    for (int64_t id = 1; id < 1000; id++) {
+        fn_library_face ff;
+        if (fn_library_face_get(l, id, &ff) == FN_OK && !ff.group && !ff.not_face) ungrouped++;
+    }
+    T_CHECK(fn_library_cluster(l, NULL, FN_LIBRARY_SEED_QUALITY, 0, &cs) == FN_OK, "cluster after a scan: %s",
+            fn_last_error());
+    int stayed = 0;
+    for (int i = 0; i < nb; i++) {
+        fn_library_face ff;
+        stayed += fn_library_face_get(l, kept_ids[i], &ff) == FN_OK && ff.group == d.group;
+    }
+    first d4 = face_in(l, "/0_4.jpg"), d5 = face_in(l, "/0_5.jpg");
+    T_CHECK(stayed == nb && d4.group == d.group && d5.group == d.group,
+            "incremental: %d of the named group's %d faces stayed; new photos of her in groups %lld and %lld (want %lld)",
+            stayed, nb, (long long)d4.group, (long long)d5.group, (long long)d.group);
+    T_CHECK(cs.searched == ungrouped && cs.distances >= (int64_t)ungrouped * nfaces &&
+                cs.distances <= (int64_t)ungrouped * nfaces + (int64_t)ungrouped * ungrouped &&
+                cs.distances < nfaces * nfaces,
+            "incremental: %d faces searched (%d in no group), %lld distances (%lld faces)", cs.searched, ungrouped,
+            (long long)cs.distances, (long long)nfaces);
+    /* the tuned clustering threshold is stored with the library */
+    float tt = 0;
+    fn_cluster_method tm = FN_CLUSTER_WHISPERS;
+    T_CHECK(fn_library_get_cluster_threshold(l, &tt, &tm) == FN_ERR_NOT_FOUND, "a threshold stored before tuning");
+    T_CHECK(fn_library_set_cluster_threshold(l, 0.8125f, FN_CLUSTER_DBSCAN) == FN_OK &&
+                fn_library_get_cluster_threshold(l, &tt, &tm) == FN_OK && tt == 0.8125f && tm == FN_CLUSTER_DBSCAN,
+            "stored threshold read back as %.4f (%s)", tt, fn_cluster_method_name(tm));
+    T_CHECK(fn_library_set_cluster_threshold(l, 2.5f, FN_CLUSTER_AVERAGE) == FN_ERR_ARG, "threshold 2.5 stored");
     /* contact sheet: decoded back */
     int64_t nf = 0;
     int tiles = 0;
@@ -293,6 +337,108 @@ static void test_kill(fn_engine *e)
     (void)e;
 }
 
+/* Files under dir, and how many of them end in suffix ("" counts all). */
+static int count_files(const char *dir, const char *suffix)
+{
+    char cmd[1400], line[4200];
+    snprintf(cmd, sizeof cmd, "find '%s' -type f", dir);
+    FILE *f = popen(cmd, "r");
+    int n = 0;
+    while (f && fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = '\0';
+        size_t a = strlen(line), b = strlen(suffix);
+        n += a >= b && !strcmp(line + a - b, suffix);
+    }
+    if (f) pclose(f);
+    return n;
+}
+
+/* people export through the atomic writer: a thumbnail per face and a
+ * sheet per group, counted against the library; a second export into the
+ * same folder is refused as a whole (no file replaced, none added, no
+ * temporary left); --overwrite replaces them. */
+static void test_export(void)
+{
+    char ref[1300], out[1300];
+    snprintf(ref, sizeof ref, "%s/ref.db", tmp);
+    snprintf(out, sizeof out, "%s/export", tmp);
+    if (access(ref, R_OK) != 0 || !t_facenet_bin()) {
+        t_not_checked("people export (no library from the kill test)");
+        return;
+    }
+    const char *models = getenv("MODELS") ? getenv("MODELS") : "models";
+    t_run r;
+    t_facenet(&r, "cluster --gallery '%s' --models-dir '%s'", ref, models);
+    T_CHECK(r.status == 0, "cluster: exit %d: %s", r.status, r.err);
+    t_run_free(&r);
+    fn_library *l = NULL;
+    int64_t groups = 0, grouped = 0;
+    if (fn_library_open(ref, NULL, &l) == FN_OK) {
+        fn_library_count(l, NULL, NULL, &groups);
+        for (int64_t id = 1; id < 1000; id++) {
+            fn_library_face ff;
+            if (fn_library_face_get(l, id, &ff) == FN_OK && ff.group && !ff.not_face) grouped++;
+        }
+        fn_library_close(l);
+    }
+    /* --calibrate-on: tuned on three Film people, stored, then used by a plain cluster */
+    char lab[1300], cmd0[8400];
+    snprintf(lab, sizeof lab, "%s/labelled", tmp);
+    mkdir(lab, 0777);
+    snprintf(cmd0, sizeof cmd0, "cp -r '%s/%s' '%s/%s' '%s/%s' '%s'/", film, people[0], film, people[1], film,
+             people[2], lab);
+    if (system(cmd0) != 0) T_SKIP("cannot copy the Film photos");
+    t_facenet(&r, "cluster --gallery '%s' --models-dir '%s' --calibrate-on '%s' --json", ref, models, lab);
+    cJSON *cal = t_json_line(r.out, 0);
+    cJSON *thr = cal ? cJSON_GetObjectItem(cal, "threshold") : NULL, *np = cal ? cJSON_GetObjectItem(cal, "people") : NULL;
+    double tuned = thr ? thr->valuedouble : -1;
+    T_CHECK(r.status == 0 && np && np->valueint == 3 && tuned >= 0.599 && tuned <= 1.101,
+            "calibrate-on: exit %d, %s %s", r.status, r.out, r.err);
+    cJSON_Delete(cal);
+    t_run_free(&r);
+    float stored = 0;
+    fn_cluster_method sm;
+    if (fn_library_open(ref, NULL, &l) == FN_OK) {
+        T_CHECK(fn_library_get_cluster_threshold(l, &stored, &sm) == FN_OK && fabs(stored - tuned) < 1e-6,
+                "calibrate-on: stored %.4f, printed %.4f", stored, tuned);
+        fn_library_close(l);
+    }
+    t_facenet(&r, "cluster --gallery '%s' --models-dir '%s' --json", ref, models);
+    T_CHECK(r.status == 0 && strstr(r.out, "\"threshold_source\":\"the library's tuned one\""),
+            "cluster after calibrate-on does not use the stored threshold: %s", r.out);
+    t_run_free(&r);
+    t_facenet(&r, "cluster --gallery '%s' --models-dir '%s' --calibrate-on '%s/nonexistent'", ref, models, tmp);
+    T_CHECK(r.status == 1 && strstr(r.err, "nonexistent: cannot read the folder"), "calibrate-on a missing folder: %s",
+            r.err);
+    t_run_free(&r);
+    t_facenet(&r, "people --gallery '%s' export '%s'", ref, out);
+    T_CHECK(r.status == 0, "export: exit %d: %s", r.status, r.err);
+    t_run_free(&r);
+    int thumbs = count_files(out, "") - (int)groups, all = count_files(out, "");
+    T_CHECK(groups > 0 && thumbs == grouped, "export: %d thumbnails for %lld grouped faces, %lld groups", thumbs,
+            (long long)grouped, (long long)groups);
+    char sheet[1400] = "", cmd[1400];
+    snprintf(cmd, sizeof cmd, "find '%s' -maxdepth 1 -name '*.jpg' | head -1", out);
+    FILE *f = popen(cmd, "r");
+    if (f && fgets(sheet, sizeof sheet, f)) sheet[strcspn(sheet, "\n")] = '\0';
+    if (f) pclose(f);
+    struct stat before, after;
+    int had = stat(sheet, &before) == 0;
+    T_CHECK(had, "export: no contact sheet in %s", out);
+    t_facenet(&r, "people --gallery '%s' export '%s'", ref, out);
+    T_CHECK(r.status == 1 && strstr(r.err, "nothing was written") && strstr(r.err, "already exists"),
+            "export again: exit %d: %s", r.status, r.err);
+    t_run_free(&r);
+    T_CHECK(count_files(out, "") == all, "export again: %d files, was %d (a temporary or a new file left)",
+            count_files(out, ""), all);
+    T_CHECK(!had || (stat(sheet, &after) == 0 && after.st_ino == before.st_ino && after.st_mtime == before.st_mtime),
+            "export again: %s was replaced", sheet);
+    t_facenet(&r, "people --gallery '%s' export --overwrite '%s'", ref, out);
+    T_CHECK(r.status == 0 && count_files(out, "") == all, "export --overwrite: exit %d, %d files (want %d): %s",
+            r.status, count_files(out, ""), all, r.err);
+    t_run_free(&r);
+}
+
 int main(void)
 {
     snprintf(film, sizeof film, "%s", t_shared("fixtures/film/Predict"));
@@ -304,6 +450,7 @@ int main(void)
     if (fn_engine_new(&o, &e) != FN_OK) T_SKIP("the default models cannot be loaded: %s", fn_last_error());
     test_incremental(e);
     test_kill(e);
+    test_export();
     fn_engine_free(e);
     return T_DONE();
 }

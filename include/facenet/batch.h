@@ -50,6 +50,10 @@ typedef struct fn_batch_params {
                          pixels (PIL-exact antialiased resize); boxes and landmarks are still in
                          the original's pixels and faces are aligned from the original.
                          0: detect at full resolution */
+    int reduced_decode;  /* 1 (with max_side, without keep_image): a JPEG is decoded at the largest
+                            of libjpeg's 1/2, 1/4, 1/8 keeping its longer side >= max_side
+                            (fn_image_load_reduced) and faces are aligned from that; boxes and
+                            landmarks are still in the full photo's pixels.  0: full decode */
 } fn_batch_params;
 
 void fn_batch_params_init(fn_batch_params *p);
@@ -69,6 +73,8 @@ typedef struct fn_batch_result {
     const float *sharpness;   /* n_embedded values: fn_image_sharpness of each aligned face (what the
                                  network saw); NULL when none was embedded */
     int work_w, work_h;       /* the size detection ran at (max_side), 0 when not detected */
+    int image_w, image_h;     /* the upright photo's size at full resolution (reduced decode or not),
+                                 0 when it was not decoded */
 } fn_batch_result;
 
 typedef struct fn_batch fn_batch;

@@ -1,7 +1,9 @@
 /* facenet/cluster.h — grouping unlabelled faces into people: the
  * neighbour graph (k nearest neighbours of every embedding), three
- * clustering methods on it, and the scores that compare a grouping with the
- * true identities.  Takes embeddings only: no images, no gallery, no files.
+ * clustering methods on it, the incremental step that places new faces
+ * without re-clustering the old, the scores that compare a grouping with
+ * the true identities, and the threshold tuning by those scores.  Takes
+ * embeddings only: no images, no gallery, no files.
  *
  * Distances are Euclidean on L2-normalised embeddings (0..2), the same
  * scale as every threshold of the library (fn_engine_threshold).
@@ -116,6 +118,39 @@ void fn_cluster_params_init(fn_cluster_params *p);
 fn_status fn_cluster(const float *x, int n, int d, const unsigned char *seed_ok, const fn_cluster_params *p,
                      int *labels, int *n_groups);
 
+/* ---------------------------------------------------------- incremental */
+
+typedef struct fn_cluster_extend_stats {
+    int queries;         /* faces in no group on entry: the only rows searched against all n */
+    int joined;          /* of them, placed in an existing group */
+    int grouped;         /* placed in new groups (clustered among the m left) */
+    int new_groups;      /* groups formed (a lone face is a group of one, as fn_cluster numbers it) */
+    int noise;           /* left at -1 */
+    int64_t distances;   /* distances computed: queries x n, then m x m among the m left (exact search) */
+} fn_cluster_extend_stats;
+
+/* Places the faces in no group without re-clustering the others (new faces
+ * of a later scan).  labels (n) on entry: 0..*n_groups-1 for a face in an
+ * existing group, -1 for one to place; existing labels never change, so no
+ * group is split or merged.  Every face to place is compared with all n
+ * (one BLAS product per block of up to 256 queries, fewer past 65,536
+ * faces so a block's scores stay within 64 MiB) and joins:
+ *   average linkage: the group whose mean distance to it (over the group's
+ *     seeding faces) is smallest, when at most the threshold; this is the
+ *     criterion average linkage's last merge of a face into a group obeys;
+ *   whispers, DBSCAN: the group holding most of its neighbours within the
+ *     threshold (ties: smaller summed distance); repeated over the faces
+ *     placed so far until nothing changes, so chains through new faces join
+ *     as Chinese whispers' propagation and DBSCAN's expansion would;
+ *   a face that may not seed (seed_ok 0): the group of its nearest seeding
+ *     face when within attach_threshold (0: threshold), as fn_cluster.
+ * The m faces left are clustered among themselves with fn_cluster(p); their
+ * groups are numbered from *n_groups on, and *n_groups grows.  p->knn is
+ * used for that step only.  st may be NULL.  FN_ERR_ARG for a label out of
+ * range or a bad parameter; FN_ERR_NOMEM. */
+fn_status fn_cluster_extend(const float *x, int n, int d, const unsigned char *seed_ok, const fn_cluster_params *p,
+                            int *labels, int *n_groups, fn_cluster_extend_stats *st);
+
 /* ---------------------------------------------------------- scores */
 
 /* A grouping against the truth.  Pairwise: over all pairs of faces, a pair
@@ -137,6 +172,17 @@ typedef struct fn_cluster_scores {
 /* truth: n labels >= 0; pred: n labels >= -1.  FN_ERR_ARG for n < 1 or a
  * negative truth label. */
 fn_status fn_cluster_score(const int *truth, const int *pred, int n, fn_cluster_scores *out);
+
+/* ---------------------------------------------------------- tuning */
+
+/* Tunes the threshold of method m on labelled faces (x: n x d, truth: n
+ * person labels >= 0): clusters them at each of the nt thresholds and keeps
+ * the one of best BCubed F1 (ties: the first in the list), the criterion
+ * FN_CLUSTER_DEFAULT_THRESHOLD was chosen by (eval-cluster on LFW DevTrain).
+ * *best gets the threshold, scores (may be NULL; nt entries) each one's
+ * scores.  FN_ERR_ARG for n < 2, nt < 1 or a threshold outside (0, 2]. */
+fn_status fn_cluster_tune(const float *x, const int *truth, int n, int d, fn_cluster_method m, const float *thresholds,
+                          int nt, float *best, fn_cluster_scores *scores);
 
 #pragma GCC visibility pop
 

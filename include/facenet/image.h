@@ -54,6 +54,16 @@ typedef struct fn_image_notes {
 fn_status fn_image_load_ex(const char *path, const fn_image_limits *lim, fn_image *out, fn_image_notes *notes);
 fn_status fn_image_decode_ex(const void *buf, size_t len, const char *name_for_errors,
                              const fn_image_limits *lim, fn_image *out, fn_image_notes *notes);
+/* fn_image_load_ex at a reduced size where the format allows: a JPEG is
+ * decoded with libjpeg's DCT scaling at the largest reduction of 1/2, 1/4
+ * or 1/8 whose longer side is still >= min_side pixels (a 6000x4000 photo
+ * and min_side 1600: 3000x2000, 4x fewer pixels to decode and resize);
+ * PNG and smaller JPEGs: full size.  *full_w, *full_h get the upright
+ * photo's size at full resolution, so coordinates found in out map back by
+ * full_w / out->w and full_h / out->h.  FN_ERR_ARG for min_side < 1; the
+ * other errors as fn_image_load. */
+fn_status fn_image_load_reduced(const char *path, const fn_image_limits *lim, int min_side, fn_image *out,
+                                fn_image_notes *notes, int *full_w, int *full_h);
 fn_status fn_image_save_png(const char *path, const fn_image *img);
 /* JPEG of img (RGB or gray) in memory, quality 1..100 (libjpeg's scale):
  * *out gets a malloc'd buffer of *len bytes that the caller frees with

@@ -39,13 +39,15 @@ void fn_library_close(fn_library *l);
 /* ---------------------------------------------------------------- scan */
 
 /* The working resolution of a scan by default: the longer side, in pixels,
- * photos are reduced to before detection (faces are still aligned from the
- * full picture).  Measured by bench/scan.sh on Film photos upscaled to
- * 6000x4000 (README "Photo library"): at 1200 and 1600 px the scan finds
- * exactly the 7 faces detection finds in the original photos; 2000 px and
- * full size add 2 and 4 detections under 20 px in the originals (nothing a
- * face can be recognised from); 1200-2000 px cost the same (decoding the
- * 24 Mpx JPEG dominates), full size 2.4x more. */
+ * photos are reduced to before detection.  Measured by bench/scan.sh on
+ * Film photos upscaled to 6000x4000 (README "Photo library"): at 1200 and
+ * 1600 px the scan finds exactly the 7 faces detection finds in the
+ * original photos; 2000 px and full size add 2 and 4 detections under 20 px
+ * in the originals (nothing a face can be recognised from); 1200-2000 px
+ * cost the same (decoding the 24 Mpx JPEG dominated), full size 2.4x more.
+ * A JPEG at least twice this size is decoded at 1/2, 1/4 or 1/8 (keeping
+ * the longer side >= this) and faces are aligned from that decode
+ * (fn_scan_params.full_decode). */
 #define FN_SCAN_DEFAULT_SIDE 1600
 
 /* Faces with quality below this take no part in forming groups (they are
@@ -65,6 +67,8 @@ typedef struct fn_scan_params {
     int workers;       /* fn_batch_params.workers (0: one per CPU) */
     int batch;         /* fn_batch_params.batch (0: 32) */
     int commit_files;  /* files per transaction (0: 64; also committed every second) */
+    int full_decode;   /* 1: decode every photo at full size; 0: a JPEG much larger than max_side is
+                          decoded at 1/2, 1/4 or 1/8 (fn_batch_params.reduced_decode) */
 } fn_scan_params;
 
 void fn_scan_params_init(fn_scan_params *p);
@@ -154,18 +158,27 @@ typedef struct fn_library_cluster_stats {
     int grouped;        /* new faces placed in new groups */
     int noise;          /* faces left in no group */
     int kept;           /* faces whose group was left as it was */
+    int searched;       /* incremental: faces searched against the library (those in no group) */
+    int64_t distances;  /* incremental: distances computed (fn_cluster_extend_stats); full: 0 */
 } fn_library_cluster_stats;
 
 /* Groups the faces.  Incremental (full 0): faces already in a group stay;
- * each face in no group joins the group most of its neighbours within the
- * threshold belong to (weighted by closeness), and the rest are clustered
- * among themselves with p into new groups.  full 1: every face not locked
+ * only the faces in no group are searched against the library and placed
+ * by fn_cluster_extend (the rule of p's method), and the rest are
+ * clustered among themselves with p into new groups of 2 or more.  full 1: every face not locked
  * and not in a named or corrected group is clustered again with p, and a
  * new group overlapping an old unlocked one keeps its id.  Faces of named
  * or corrected groups never move.  Faces with quality below min_quality
  * never seed a group (fn_cluster's seed_ok).  p NULL: fn_cluster_params_init. */
 fn_status fn_library_cluster(fn_library *l, const fn_cluster_params *p, float min_quality, int full,
                              fn_library_cluster_stats *st);
+
+/* The clustering threshold stored with the library (by `facenet cluster
+ * --calibrate-on DIR`, fn_cluster_tune on labelled faces), used by cluster
+ * when no threshold is given.  get: FN_ERR_NOT_FOUND when none is stored;
+ * set: t in (0, 2] (FN_ERR_ARG otherwise), method as tuned. */
+fn_status fn_library_get_cluster_threshold(fn_library *l, float *t, fn_cluster_method *method);
+fn_status fn_library_set_cluster_threshold(fn_library *l, float t, fn_cluster_method method);
 
 typedef struct fn_library_group {
     int64_t id;

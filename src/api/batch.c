@@ -166,6 +166,22 @@ static fn_status take_detected(fn_batch *b, slot *s, fn_resize_scratch *rs)
     return FN_OK;
 }
 
+/* Faces found in a reduced decode, in the full photo's pixels. */
+static void to_full(fn_faces *f, int full_w, int full_h)
+{
+    float sx = (float)full_w / f->img.w, sy = (float)full_h / f->img.h;
+    int n = f->total < FN_FACES_MAX ? f->total : FN_FACES_MAX;
+    for (int i = 0; i < n; i++) {
+        fn_face *fc = &f->faces[i];
+        fc->box[0] *= sx; fc->box[2] *= sx;
+        fc->box[1] *= sy; fc->box[3] *= sy;
+        for (int j = 0; j < 5; j++) {
+            fc->landmarks[j][0] *= sx;
+            fc->landmarks[j][1] *= sy;
+        }
+    }
+}
+
 static void process(fn_batch *b, slot *s, fn_resize_scratch *rs)
 {
     fn_batch_result *r = &s->r;
@@ -181,11 +197,20 @@ static void process(fn_batch *b, slot *s, fn_resize_scratch *rs)
             return;
         }
     }
-    fn_status st = fn_image_load_ex(path, NULL, &s->f.img, &s->f.notes);
+    /* reduced decode: the image is only detected on (at max_side) and
+     * aligned from, never handed back, so a JPEG may come at 1/2..1/8 */
+    int reduced = b->p.reduced_decode && b->p.max_side > 0 && !b->p.keep_image && !b->p.aligned;
+    int full_w = 0, full_h = 0;
+    fn_status st = reduced ? fn_image_load_reduced(path, NULL, b->p.max_side, &s->f.img, &s->f.notes, &full_w, &full_h)
+                           : fn_image_load_ex(path, NULL, &s->f.img, &s->f.notes);
     if (st != FN_OK) return set_error(s, st);
+    if (!reduced) full_w = s->f.img.w, full_h = s->f.img.h;
+    s->r.image_w = full_w;
+    s->r.image_h = full_h;
     r->loaded = 1;
     st = b->p.aligned ? take_aligned(b, s) : take_detected(b, s, rs);
     if (st != FN_OK) return set_error(s, fn_fail_prefix(st, "%s", path));
+    if (full_w != s->f.img.w || full_h != s->f.img.h) to_full(&s->f, full_w, full_h);
     if (!b->p.keep_image && !b->p.aligned) fn_image_free(&s->f.img);
 }
 

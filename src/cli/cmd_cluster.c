@@ -7,12 +7,15 @@
 #include "common.h"
 #include "engine_opts.h"
 #include "gallery_open.h"
+#include "labelled.h"
 
 static const fn_cli_use uses[] = {
     FN_USE_REQ(FN_O_GALLERY, "the library (scanned with `facenet scan`)"),
     FN_USE_D(FN_O_METHOD, "average", NULL),
-    FN_USE_T(FN_O_THRESHOLD, "0.90 for MobileFaceNet (the model's verification threshold x 0.90/1.09)",
+    FN_USE_T(FN_O_THRESHOLD, "the library's tuned one (--calibrate-on), else 0.90 for MobileFaceNet (the model's "
+             "verification threshold x 0.90/1.09)",
              "faces closer than this are linked (Euclidean distance of L2-normalised embeddings)"),
+    FN_USE(FN_O_CALIBRATE_ON),
     FN_USE_D(FN_O_MIN_QUALITY, "0.25", NULL),
     FN_USE(FN_O_RECLUSTER),
     FN_USE_H(FN_O_JSON, "JSON Lines: one object per face {file, box, cluster, face} (cluster null: in no group)"),
@@ -21,7 +24,8 @@ static const fn_cli_use uses[] = {
 
 static const fn_cli_spec spec = {
     .verb = "cluster",
-    .usage = (const char *const[]){"--gallery LIB.db [--method M] [--threshold T] [--recluster] [--json]", NULL},
+    .usage = (const char *const[]){"--gallery LIB.db [--method M] [--threshold T | --calibrate-on DIR] [--recluster] [--json]",
+                                   NULL},
     .description =
         "Groups the library's faces into people without being told how many there are.\n"
         "By default only faces in no group are placed: each joins the group its close\n"
@@ -31,10 +35,15 @@ static const fn_cli_spec spec = {
         "Faces of low quality (tiny, blurred, turned away) never start a group.  With\n"
         "--recluster every face is grouped again, except those of named or corrected\n"
         "groups (`facenet people`), which never move.  A named group's new faces are\n"
-        "enrolled as that person, so `identify` knows them.",
+        "enrolled as that person, so `identify` knows them.\n"
+        "--calibrate-on DIR tunes the threshold on faces you have labelled, one folder per\n"
+        "person: they are clustered at 21 thresholds around the model's default (0.60 to\n"
+        "1.10 for MobileFaceNet) and the one of best BCubed F1 is stored in the library,\n"
+        "which later runs use when no --threshold is given.",
     .opts = uses, .min_args = 0, .max_args = 0, .args_name = "",
     .examples = (const char *const[]){"facenet cluster --gallery photos.db",
-                                      "facenet cluster --gallery photos.db --json | head", NULL},
+                                      "facenet cluster --gallery photos.db --json | head",
+                                      "facenet cluster --gallery photos.db --calibrate-on labelled/", NULL},
     .exits = NULL,
 };
 
@@ -51,6 +60,51 @@ static int print_face(void *ctx, const fn_library_face *f)
     cJSON_AddNumberToObject(o, "quality", f->quality);
     fn_cli_emit(o);
     return 0;
+}
+
+/* --calibrate-on DIR: p->threshold tuned on DIR's labelled faces with
+ * p->method and stored in the library.  Returns 0, or 1 after the error. */
+static int tune(const fn_cli_args *a, fn_cli_engine *ce, fn_engine *e, fn_library *l, fn_cluster_params *p)
+{
+    enum { NT = 21 };
+    float t[NT];
+    fn_cluster_scores sc[NT];
+    float base = fn_cluster_default_threshold(fn_engine_threshold(e)) / FN_CLUSTER_DEFAULT_THRESHOLD;
+    for (int i = 0; i < NT; i++) t[i] = base * (0.60f + 0.025f * (float)i);
+    char cache[4200];
+    const char *cpath = fn_cli_cache_path("cluster", cache, sizeof cache);
+    fn_cli_labelled lab;
+    const char *dir = fn_cli_str(a, FN_O_CALIBRATE_ON);
+    if (fn_cli_embed_people("cluster", dir, e, &ce->opts, FN_SELECT_CENTER, FN_MISS_SKIP, cpath, &lab)) return 1;
+    fn_status s = lab.n >= 2 && lab.people.count >= 2
+                      ? fn_cluster_tune(lab.x, lab.truth, lab.n, fn_engine_dim(e), p->method, t, NT, &p->threshold, sc)
+                      : fn_fail(FN_ERR_ARG, "%s: %d faces of %d people found; tuning needs faces of at least 2 people",
+                                dir, lab.n, lab.people.count);
+    if (s == FN_OK) s = fn_library_set_cluster_threshold(l, p->threshold, p->method);
+    int bi = 0;
+    for (int i = 0; s == FN_OK && i < NT; i++) if (t[i] == p->threshold) bi = i;
+    if (s == FN_OK && fn_cli_flag(a, FN_O_JSON)) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "summary", "calibrate");
+        cJSON_AddStringToObject(o, "images", dir);
+        cJSON_AddNumberToObject(o, "faces", lab.n);
+        cJSON_AddNumberToObject(o, "people", lab.people.count);
+        cJSON_AddNumberToObject(o, "without_face", lab.missing);
+        cJSON_AddStringToObject(o, "method", fn_cluster_method_name(p->method));
+        cJSON_AddNumberToObject(o, "threshold", p->threshold);
+        cJSON_AddNumberToObject(o, "bcubed_precision", sc[bi].bcubed_precision);
+        cJSON_AddNumberToObject(o, "bcubed_recall", sc[bi].bcubed_recall);
+        cJSON_AddNumberToObject(o, "bcubed_f1", sc[bi].bcubed_f1);
+        cJSON_AddBoolToObject(o, "stored", 1);
+        fn_cli_emit(o);
+    } else if (s == FN_OK) {
+        printf("tuned on %d faces of %d people in %s (%d images without a face): %s at %.3f, BCubed F1 %.4f "
+               "(precision %.4f, recall %.4f); stored in the library\n", lab.n, lab.people.count, dir, lab.missing,
+               fn_cluster_method_name(p->method), p->threshold, sc[bi].bcubed_f1, sc[bi].bcubed_precision,
+               sc[bi].bcubed_recall);
+    }
+    fn_cli_labelled_free(&lab);
+    return s == FN_OK ? 0 : fn_cli_fail("cluster", s);
 }
 
 int fn_cmd_cluster(int argc, char **argv)
@@ -75,9 +129,27 @@ int fn_cmd_cluster(int argc, char **argv)
     p.knn = fn_knn_auto;   /* approximate (FAISS HNSW) from FN_KNN_ANN_MIN_ROWS faces */
     static const fn_cluster_method methods[] = {FN_CLUSTER_WHISPERS, FN_CLUSTER_DBSCAN, FN_CLUSTER_AVERAGE};
     p.method = methods[fn_cli_enum(&a, FN_O_METHOD, 2)];
-    p.threshold = (float)fn_cli_float(&a, FN_O_THRESHOLD, fn_cluster_default_threshold(fn_engine_threshold(e)));
+    const char *tsource = "the model's default";
+    p.threshold = fn_cluster_default_threshold(fn_engine_threshold(e));
+    float stored = 0;
+    fn_cluster_method smethod = p.method;
+    if (s == FN_OK && fn_cli_given(&a, FN_O_THRESHOLD)) {
+        p.threshold = (float)fn_cli_float(&a, FN_O_THRESHOLD, p.threshold);
+        tsource = "--threshold";
+    } else if (s == FN_OK && fn_cli_given(&a, FN_O_CALIBRATE_ON)) {
+        if (tune(&a, &ce, e, l, &p)) {
+            rc = 1;
+            goto done;
+        }
+        tsource = "tuned now, stored";
+    } else if (s == FN_OK && fn_library_get_cluster_threshold(l, &stored, &smethod) == FN_OK &&
+               (!fn_cli_given(&a, FN_O_METHOD) || smethod == p.method)) {
+        p.threshold = stored;
+        p.method = smethod;
+        tsource = "the library's tuned one";
+    }
     float minq = (float)fn_cli_float(&a, FN_O_MIN_QUALITY, FN_LIBRARY_SEED_QUALITY);
-    fn_library_cluster_stats st;
+    fn_library_cluster_stats st = {0};
     double t0 = fn_now();
     if (s == FN_OK) s = fn_library_cluster(l, &p, minq, fn_cli_flag(&a, FN_O_RECLUSTER), &st);
     double secs = fn_now() - t0;
@@ -94,19 +166,22 @@ int fn_cmd_cluster(int argc, char **argv)
         cJSON_AddStringToObject(o, "summary", "cluster");
         cJSON_AddStringToObject(o, "method", fn_cluster_method_name(p.method));
         cJSON_AddNumberToObject(o, "threshold", p.threshold);
+        cJSON_AddStringToObject(o, "threshold_source", tsource);
         cJSON_AddNumberToObject(o, "faces", st.faces);
         cJSON_AddNumberToObject(o, "joined", st.joined);
         cJSON_AddNumberToObject(o, "grouped", st.grouped);
         cJSON_AddNumberToObject(o, "new_groups", st.new_groups);
         cJSON_AddNumberToObject(o, "noise", st.noise);
         cJSON_AddNumberToObject(o, "kept", st.kept);
+        cJSON_AddNumberToObject(o, "searched", st.searched);
+        cJSON_AddNumberToObject(o, "distances", (double)st.distances);
         cJSON_AddNumberToObject(o, "groups", (double)groups);
         cJSON_AddNumberToObject(o, "seconds", secs);
         fn_cli_emit(o);
     } else {
         printf("%d face(s): %d joined existing groups, %d formed %d new group(s), %d in no group, %d kept; "
-               "%lld group(s) in all (%s at %.3f, %.2f s)\n", st.faces, st.joined, st.grouped, st.new_groups,
-               st.noise, st.kept, (long long)groups, fn_cluster_method_name(p.method), p.threshold, secs);
+               "%lld group(s) in all (%s at %.3f, %s; %.2f s)\n", st.faces, st.joined, st.grouped, st.new_groups,
+               st.noise, st.kept, (long long)groups, fn_cluster_method_name(p.method), p.threshold, tsource, secs);
     }
     rc = s == FN_OK ? 0 : fn_cli_fail("cluster", s);
 done:

@@ -1,8 +1,8 @@
 /* facenet eval-cluster — clustering quality on a folder-per-person tree:
  * pairwise and BCubed precision, recall and F1 of each method over a sweep
  * of thresholds; with --train-pairs, each method's threshold is chosen on
- * the people of that pairs file and reported on the others. */
-#include <dirent.h>
+ * the people of that pairs file and reported on the others; then the
+ * incremental step (fn_cluster_extend) against the full run. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "common.h"
 #include "engine_opts.h"
+#include "labelled.h"
 
 static const fn_cli_use uses[] = {
     FN_USE_REQ(FN_O_IMAGES, "DIR/<person>/*.jpg: the faces to group and their true identities"),
@@ -32,7 +33,9 @@ static const fn_cli_spec spec = {
         "each grouping against the folders: pairwise and BCubed precision, recall and F1,\n"
         "groups holding two people (mixed).  With --train-pairs the images of the people in\n"
         "that file are the tuning set: each method's best threshold (BCubed F1) is chosen on\n"
-        "them and reported on the other people's images.",
+        "them and reported on the other people's images.  Last, the incremental step: 7 of\n"
+        "every 10 images clustered with the default method, the rest placed as a later\n"
+        "scan's faces are (fn_cluster_extend), scored against the full run on all.",
     .opts = uses, .min_args = 0, .max_args = 0, .args_name = "",
     .examples = (const char *const[]){
         "facenet eval-cluster --images ../shared/datasets/lfw_view1/images "
@@ -44,8 +47,6 @@ static const fn_cli_spec spec = {
 static const float sweep[NT] = {0.60f, 0.65f, 0.70f, 0.75f, 0.80f, 0.85f, 0.90f, 0.95f, 1.00f, 1.05f, 1.10f};
 
 typedef struct set { float *x; int *truth; int n; } set;
-
-static int name_cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 static int score(const set *s, int dim, fn_cluster_method m, float t, fn_cluster_scores *sc, double *secs)
 {
@@ -93,6 +94,63 @@ static void report(int json, const char *split, fn_cluster_method m, float t, co
            tag ? tag : "");
 }
 
+/* The incremental step on real faces: 7 of every 10 images (by position)
+ * clustered first, the other 3 placed by fn_cluster_extend; against the
+ * full run on all of them (its oracle): BCubed F1 of both, the pairs they
+ * group differently, and the distances computed. */
+static int incremental(const set *all, int dim, float t, int json)
+{
+    int n = all->n;
+    float *xa = malloc((size_t)(n ? n : 1) * dim * sizeof *xa);
+    int *la = malloc((size_t)(n ? n : 1) * sizeof *la), *lab = malloc((size_t)(n ? n : 1) * sizeof *lab);
+    int *full = malloc((size_t)(n ? n : 1) * sizeof *full);
+    fn_status s = xa && la && lab && full ? FN_OK : fn_fail(FN_ERR_NOMEM, "out of memory");
+    int na = 0, ng = 0, nf = 0;
+    for (int i = 0; s == FN_OK && i < n; i++)
+        if (i % 10 < 7) memcpy(xa + (size_t)na++ * dim, all->x + (size_t)i * dim, (size_t)dim * sizeof *xa);
+    fn_cluster_params p;
+    fn_cluster_params_init(&p);
+    p.threshold = t;
+    double t0 = fn_now(), full_s = 0, ext_s = 0;
+    if (s == FN_OK) s = fn_cluster(all->x, n, dim, NULL, &p, full, &nf);
+    full_s = fn_now() - t0;
+    if (s == FN_OK) s = fn_cluster(xa, na, dim, NULL, &p, la, &ng);
+    for (int i = 0, a = 0; s == FN_OK && i < n; i++) lab[i] = i % 10 < 7 ? la[a++] : -1;
+    fn_cluster_extend_stats st = {0};
+    t0 = fn_now();
+    if (s == FN_OK) s = fn_cluster_extend(all->x, n, dim, NULL, &p, lab, &ng, &st);
+    ext_s = fn_now() - t0;
+    fn_cluster_scores sf = {0}, se = {0};
+    if (s == FN_OK) s = fn_cluster_score(all->truth, full, n, &sf);
+    if (s == FN_OK) s = fn_cluster_score(all->truth, lab, n, &se);
+    long long differ = 0;
+    for (int i = 0; s == FN_OK && i < n; i++)
+        for (int j = i + 1; j < n; j++)
+            differ += (full[i] >= 0 && full[i] == full[j]) != (lab[i] >= 0 && lab[i] == lab[j]);
+    if (s == FN_OK && json) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "incremental", fn_cluster_method_name(p.method));
+        cJSON_AddNumberToObject(o, "threshold", t);
+        cJSON_AddNumberToObject(o, "first", na);
+        cJSON_AddNumberToObject(o, "placed", n - na);
+        cJSON_AddNumberToObject(o, "bcubed_f1", se.bcubed_f1);
+        cJSON_AddNumberToObject(o, "full_bcubed_f1", sf.bcubed_f1);
+        cJSON_AddNumberToObject(o, "pairs_differ", (double)differ);
+        cJSON_AddNumberToObject(o, "distances", (double)st.distances);
+        cJSON_AddNumberToObject(o, "seconds", ext_s);
+        cJSON_AddNumberToObject(o, "full_seconds", full_s);
+        fn_cli_emit(o);
+    } else if (s == FN_OK) {
+        printf("incremental (%s at %.2f): %d images clustered, %d placed by extend (%d joined, %d in %d new groups): "
+               "BCubed F1 %.4f against %.4f for the full run on all; %lld of %lld pairs grouped differently; "
+               "%lld distances, %.2f s (full run %.2f s)\n", fn_cluster_method_name(p.method), t, na, n - na, st.joined,
+               st.grouped, st.new_groups, se.bcubed_f1, sf.bcubed_f1, differ, (long long)n * (n - 1) / 2,
+               (long long)st.distances, ext_s, full_s);
+    }
+    free(xa); free(la); free(lab); free(full);
+    return s == FN_OK ? 0 : fn_cli_fail("eval-cluster", s);
+}
+
 int fn_cmd_eval_cluster(int argc, char **argv)
 {
     fn_cli_args a;
@@ -101,100 +159,52 @@ int fn_cmd_eval_cluster(int argc, char **argv)
     if (fn_cli_engine_parse(&ce, &spec, argc, argv, &a, &rc)) return rc;
     int json = fn_cli_flag(&a, FN_O_JSON);
     const char *root = fn_cli_str(&a, FN_O_IMAGES);
-    /* people = the folders */
-    DIR *d = opendir(root);
-    if (!d) return fn_cli_error("eval-cluster", "%s: cannot read the folder", root);
-    fn_pathlist people = {0};
-    struct dirent *ent;
-    while ((ent = readdir(d)))
-        if (ent->d_name[0] != '.') fn_pathlist_add(&people, ent->d_name);
-    closedir(d);
-    qsort(people.items, (size_t)people.count, sizeof *people.items, name_cmp);
-    /* the tuning people */
-    unsigned char *tune = calloc((size_t)(people.count ? people.count : 1), 1);
+    fn_pairs *pairs = NULL;
     const char *tp = fn_cli_str(&a, FN_O_TRAIN_PAIRS);
-    if (tp) {
-        fn_pairs *pairs = NULL;
-        fn_status s = fn_pairs_load(tp, &pairs);
-        if (s != FN_OK) {
-            free(tune);
-            fn_pathlist_free(&people);
-            return fn_cli_fail("eval-cluster", s);
-        }
-        for (size_t i = 0; i < pairs->n; i++)
-            for (int w = 0; w < 2; w++) {
-                const char *p = w ? pairs->items[i].path2 : pairs->items[i].path1;
-                const char *sl = strchr(p, '/');
-                size_t len = sl ? (size_t)(sl - p) : strlen(p);
-                for (int k = 0; k < people.count; k++)
-                    if (strlen(people.items[k]) == len && !strncmp(people.items[k], p, len)) tune[k] = 1;
-            }
-        fn_pairs_free(pairs);
-    }
+    fn_status s = tp ? fn_pairs_load(tp, &pairs) : FN_OK;
+    if (s != FN_OK) return fn_cli_fail("eval-cluster", s);
     fn_engine *e = NULL;
     if (fn_cli_engine_open(&ce, "eval-cluster", &e)) {
-        free(tune);
-        fn_pathlist_free(&people);
+        fn_pairs_free(pairs);
         return 1;
     }
     int dim = fn_engine_dim(e);
     char cache[4200];
     const char *cpath = fn_cli_flag(&a, FN_O_NO_CACHE) ? NULL : fn_cli_cache_path("eval-cluster", cache, sizeof cache);
-    fn_embedder x;
-    fn_status s = fn_embedder_init(&x, e, &ce.opts, ce.select, 0, FN_MISS_CENTER_CROP, cpath);
-    if (s != FN_OK) {
+    fn_cli_labelled lab;
+    if (fn_cli_embed_people("eval-cluster", root, e, &ce.opts, ce.select, FN_MISS_CENTER_CROP, cpath, &lab)) {
+        fn_pairs_free(pairs);
         fn_engine_free(e);
-        free(tune);
-        fn_pathlist_free(&people);
-        return fn_cli_fail("eval-cluster", s);
+        return 1;
     }
-    /* every image of every person: all, tuning and test sets */
-    set all = {0}, tr = {0}, te = {0};
-    int cap = 0, missing = 0;
-    fn_progress prog;
-    fn_pathlist files = {0};
-    int *owner = NULL, nfiles = 0;
-    for (int k = 0; k < people.count; k++) {
-        char dir[4200];
-        snprintf(dir, sizeof dir, "%s/%s", root, people.items[k]);
-        char *arg = dir;
-        int before = files.count;
-        fn_cli_collect_images(&arg, 1, &files, NULL);
-        int *o = realloc(owner, (size_t)(files.count ? files.count : 1) * sizeof *o);
-        if (!o) break;
-        owner = o;
-        for (int i = before; i < files.count; i++) owner[i] = k;
-    }
-    nfiles = files.count;
-    cap = nfiles ? nfiles : 1;
-    all.x = malloc((size_t)cap * dim * sizeof(float));
-    all.truth = malloc((size_t)cap * sizeof(int));
+    /* the tuning people: those the pairs file names */
+    unsigned char *tune = calloc((size_t)(lab.people.count ? lab.people.count : 1), 1);
+    for (size_t i = 0; tune && pairs && i < pairs->n; i++)
+        for (int w = 0; w < 2; w++) {
+            const char *p = w ? pairs->items[i].path2 : pairs->items[i].path1;
+            const char *sl = strchr(p, '/');
+            size_t len = sl ? (size_t)(sl - p) : strlen(p);
+            for (int k = 0; k < lab.people.count; k++)
+                if (strlen(lab.people.items[k]) == len && !strncmp(lab.people.items[k], p, len)) tune[k] = 1;
+        }
+    fn_pairs_free(pairs);
+    /* all, tuning and test sets */
+    set all = {lab.x, lab.truth, lab.n}, tr = {0}, te = {0};
+    int cap = lab.n ? lab.n : 1;
     tr.x = malloc((size_t)cap * dim * sizeof(float));
     tr.truth = malloc((size_t)cap * sizeof(int));
     te.x = malloc((size_t)cap * dim * sizeof(float));
     te.truth = malloc((size_t)cap * sizeof(int));
-    fn_progress_start(&prog, "embedding", nfiles);
-    for (int i = 0; i < nfiles && all.x && tr.x && te.x; i++) {
-        fn_embed_result r;
-        float *dst = all.x + (size_t)all.n * dim;
-        s = fn_embedder_run(&x, files.items[i], &r, dst, NULL);
-        fn_progress_step(&prog, files.items[i]);
-        if (s != FN_OK || !r.has_emb) {
-            missing++;
-            continue;
-        }
-        all.truth[all.n++] = owner[i];
-        set *t = tune[owner[i]] ? &tr : &te;
-        memcpy(t->x + (size_t)t->n * dim, dst, (size_t)dim * sizeof(float));
-        t->truth[t->n++] = owner[i];
+    for (int i = 0; tune && tr.x && tr.truth && te.x && te.truth && i < lab.n; i++) {
+        set *t = tune[lab.truth[i]] ? &tr : &te;
+        memcpy(t->x + (size_t)t->n * dim, lab.x + (size_t)i * dim, (size_t)dim * sizeof(float));
+        t->truth[t->n++] = lab.truth[i];
     }
-    fn_progress_end(&prog);
-    fn_embedder_close(&x);
     if (!json)
         printf("%d images of %d people embedded (%d without an embedding); tuning set %d, test set %d (model %s)\n"
                "%-6s %-9s %5s  %6s %6s %6s   %6s %6s %6s  %6s %6s %5s\n",
-               all.n, people.count, missing, tr.n, te.n, fn_engine_model_id(e), "split", "method", "thr", "pairP",
-               "pairR", "pairF1", "B3 P", "B3 R", "B3 F1", "groups", "single", "mixed");
+               all.n, lab.people.count, lab.missing, tr.n, te.n, fn_engine_model_id(e), "split", "method", "thr",
+               "pairP", "pairR", "pairF1", "B3 P", "B3 R", "B3 F1", "groups", "single", "mixed");
     int nm = fn_cli_given(&a, FN_O_METHOD) ? 1 : 3;
     fn_cluster_method ms[3] = {FN_CLUSTER_WHISPERS, FN_CLUSTER_DBSCAN, FN_CLUSTER_AVERAGE};
     if (nm == 1) ms[0] = ms[fn_cli_enum(&a, FN_O_METHOD, 0)];
@@ -230,12 +240,11 @@ int fn_cmd_eval_cluster(int argc, char **argv)
         float t = fn_cluster_default_threshold(fn_engine_threshold(e));
         rc = score(&all, dim, FN_CLUSTER_DEFAULT_METHOD, t, &c, &secs);
         if (!rc) report(json, "all", FN_CLUSTER_DEFAULT_METHOD, t, &c, secs, "the default");
+        if (!rc) rc = incremental(&all, dim, t, json);
     }
-    free(all.x); free(all.truth); free(tr.x); free(tr.truth); free(te.x); free(te.truth);
-    free(owner);
+    free(tr.x); free(tr.truth); free(te.x); free(te.truth);
     free(tune);
-    fn_pathlist_free(&files);
-    fn_pathlist_free(&people);
+    fn_cli_labelled_free(&lab);
     fn_engine_free(e);
     return rc;
 }

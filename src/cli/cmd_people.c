@@ -12,11 +12,13 @@
 #include "common.h"
 #include "gallery_open.h"
 #include "options.h"
+#include "outputs.h"
 
 static const fn_cli_use uses[] = {
     FN_USE_REQ(FN_O_GALLERY, "the library (scanned and clustered)"),
     FN_USE_H(FN_O_TO, "move: the group the faces go to (id or name; \"new\": a new group)"),
     FN_USE_H(FN_O_JSON, "JSON Lines (list: one object per group)"),
+    FN_USE_H(FN_O_OVERWRITE, "sheet, export: replace files already there (never one of the library's photos)"),
     FN_USE_END};
 
 static const fn_cli_spec spec = {
@@ -33,7 +35,10 @@ static const fn_cli_spec spec = {
         "faces the detector was wrong about leave their groups for good.  A named or\n"
         "corrected group is never broken by `facenet cluster`.  sheet: a contact sheet JPEG of\n"
         "one group (a grid of its faces, the name on top).  export: DIR/<group>/ with a\n"
-        "thumbnail per face and DIR/<group>.jpg, the contact sheet.  GROUP is an id or a name.",
+        "thumbnail per face and DIR/<group>.jpg, the contact sheet.  GROUP is an id or a name.\n"
+        "Files are written to a temporary name and renamed into place (a crash leaves no\n"
+        "half file); one already there is not replaced without --overwrite, and then export\n"
+        "writes nothing at all.",
     .opts = uses, .min_args = 1, .max_args = -1, .args_name = "ACTION [ARGS...]",
     .examples = (const char *const[]){"facenet people --gallery photos.db list",
                                       "facenet people --gallery photos.db sheet 3 group3.jpg",
@@ -86,38 +91,46 @@ static int parse_ids(char **args, int n, int64_t *out)
     return 0;
 }
 
-static int save_sheet(fn_library *l, int64_t group, const char *path)
+static int save_sheet(const fn_outputs *o, fn_library *l, int64_t group, const char *path)
 {
     fn_image img = {0};
     int tiles = 0;
     fn_status s = fn_library_contact_sheet(l, group, TILE, COLS, 0, &img, &tiles);
-    size_t n = strlen(path);
-    int png = n > 4 && !strcasecmp(path + n - 4, ".png");
-    if (s == FN_OK) s = png ? fn_image_save_png(path, &img) : fn_image_save_jpeg(path, &img, 90);
+    int rc = s == FN_OK ? fn_cli_save_image("people", o, path, &img) : fn_cli_fail("people", s);
     fn_image_free(&img);
-    return s == FN_OK ? 0 : fn_cli_fail("people", s);
+    return rc;
 }
 
-typedef struct export_ctx { fn_library *l; const char *dir; char folder[4096]; int n, failed; } export_ctx;
+/* What export writes, planned before anything is: every face's thumbnail
+ * and every group's sheet, and the library's photos (never written). */
+typedef struct plan {
+    fn_pathlist out, photos;
+    int64_t *face;     /* per output: the face of a thumbnail, or -group for a sheet */
+    int n, cap;
+    const char *folder;
+} plan;
 
-static int export_face(void *ctx, const fn_library_face *f)
+static int plan_add(plan *p, const char *path, int64_t what)
 {
-    export_ctx *c = ctx;
-    if (f->not_face) return 0;
-    fn_image t = {0};
-    char path[4200];
-    snprintf(path, sizeof path, "%s/face-%lld.jpg", c->folder, (long long)f->id);
-    int64_t id = f->id;
-    /* f's pointers belong to the walk: read the thumbnail by id after copying what is needed */
-    fn_status s = fn_library_face_thumb(c->l, id, 160, &t);
-    if (s == FN_OK) s = fn_image_save_jpeg(path, &t, 90);
-    fn_image_free(&t);
-    if (s == FN_OK) c->n++;
-    else {
-        c->failed++;
-        fprintf(stderr, "facenet people: warning: face %lld: %s\n", (long long)id, fn_last_error());
+    if (p->n == p->cap) {
+        int cap = p->cap ? 2 * p->cap : 64;
+        int64_t *f = realloc(p->face, (size_t)cap * sizeof *f);
+        if (!f) return 1;
+        p->face = f;
+        p->cap = cap;
     }
+    if (fn_pathlist_add(&p->out, path)) return 1;
+    p->face[p->n++] = what;
     return 0;
+}
+
+static int plan_face(void *ctx, const fn_library_face *f)
+{
+    plan *p = ctx;
+    char path[4200];
+    if (f->not_face) return 0;
+    snprintf(path, sizeof path, "%s/face-%lld.jpg", p->folder, (long long)f->id);
+    return plan_add(p, path, f->id) || fn_pathlist_add(&p->photos, f->path);
 }
 
 typedef struct groups_vec { int64_t *id; char (*name)[FN_GALLERY_NAME_MAX]; int n, cap; } groups_vec;
@@ -141,36 +154,86 @@ static int collect_group(void *ctx, const fn_library_group *g)
     return 0;
 }
 
-static int export_all(fn_library *l, const char *dir)
+static fn_status plan_export(fn_library *l, const char *dir, const groups_vec *v, plan *p)
 {
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST) return fn_cli_error("people", "cannot create %s: %s", dir, strerror(errno));
-    groups_vec v = {0};
-    fn_status s = fn_library_groups(l, collect_group, &v);
-    int rc = s == FN_OK ? 0 : fn_cli_fail("people", s), faces = 0;
-    for (int i = 0; !rc && i < v.n; i++) {
-        char base[FN_GALLERY_NAME_MAX + 32];
-        if (v.name[i][0]) {
-            snprintf(base, sizeof base, "%s", v.name[i]);
-            for (char *p = base; *p; p++) if (*p == '/' || *p == '\\') *p = '_';
+    for (int i = 0; i < v->n; i++) {
+        char base[FN_GALLERY_NAME_MAX + 32], folder[4200], sheet[4200];
+        if (v->name[i][0]) {
+            snprintf(base, sizeof base, "%s", v->name[i]);
+            for (char *c = base; *c; c++) if (*c == '/' || *c == '\\') *c = '_';
         } else {
-            snprintf(base, sizeof base, "group-%lld", (long long)v.id[i]);
+            snprintf(base, sizeof base, "group-%lld", (long long)v->id[i]);
         }
-        export_ctx c = {l, dir, "", 0, 0};
-        snprintf(c.folder, sizeof c.folder, "%s/%s", dir, base);
-        if (mkdir(c.folder, 0777) != 0 && errno != EEXIST) {
-            rc = fn_cli_error("people", "cannot create %s: %s", c.folder, strerror(errno));
-            break;
-        }
-        s = fn_library_faces(l, v.id[i], export_face, &c);
-        if (s != FN_OK) rc = fn_cli_fail("people", s);
-        faces += c.n;
-        char sheet[4200];
+        snprintf(folder, sizeof folder, "%s/%s", dir, base);
+        p->folder = folder;
+        fn_status s = fn_library_faces(l, v->id[i], plan_face, p);
+        if (s != FN_OK) return s;
         snprintf(sheet, sizeof sheet, "%s/%s.jpg", dir, base);
-        if (!rc) rc = save_sheet(l, v.id[i], sheet);
+        if (plan_add(p, sheet, -v->id[i])) return fn_fail(FN_ERR_NOMEM, "out of memory planning the export");
+    }
+    return FN_OK;
+}
+
+/* Claim every output (nothing is written if any is refused), then write
+ * each through the atomic writer. */
+static int export_all(fn_library *l, const char *dir, int overwrite)
+{
+    groups_vec v = {0};
+    plan p = {0};
+    fn_outputs o;
+    char err[4400];
+    int rc = 0, faces = 0, refused = 0, have_o = 0;
+    fn_status s = fn_library_groups(l, collect_group, &v);
+    if (s == FN_OK) s = plan_export(l, dir, &v, &p);
+    if (s != FN_OK) rc = fn_cli_fail("people", s);
+    if (!rc && fn_outputs_init(&o, NULL, NULL, 0, p.photos.items, p.photos.count, overwrite, err, sizeof err))
+        rc = fn_cli_error("people", "export: %s", err);
+    else if (!rc) have_o = 1;
+    for (int i = 0; !rc && i < p.n; i++)
+        if (fn_outputs_claim(&o, p.out.items[i], err, sizeof err) && refused++ < 5)
+            fprintf(stderr, "facenet people: export: %s\n", err);
+    if (!rc && refused) rc = fn_cli_error("people", "export: %d of %d file(s) refused; nothing was written into %s",
+                                          refused, p.n, dir);
+    for (int i = 0; !rc && i < p.n; i++) {
+        if (p.face[i] < 0) {
+            rc = save_sheet(&o, l, -p.face[i], p.out.items[i]);
+            continue;
+        }
+        fn_image t = {0};
+        s = fn_library_face_thumb(l, p.face[i], 160, &t);
+        rc = s == FN_OK ? fn_cli_save_image("people", &o, p.out.items[i], &t) : fn_cli_fail("people", s);
+        fn_image_free(&t);
+        faces += !rc;
     }
     if (!rc) printf("exported %d group(s), %d face thumbnail(s) and a contact sheet per group into %s\n", v.n, faces, dir);
+    if (have_o) fn_outputs_free(&o);
     free(v.id);
     free(v.name);
+    free(p.face);
+    fn_pathlist_free(&p.out);
+    fn_pathlist_free(&p.photos);
+    return rc;
+}
+
+/* sheet GROUP FILE: one claimed output, none of the library's photos. */
+static int sheet_one(fn_library *l, int64_t group, const char *path, int overwrite)
+{
+    plan p = {0};
+    fn_outputs o;
+    char err[4400];
+    p.folder = "";
+    fn_status s = fn_library_faces(l, -1, plan_face, &p);
+    int rc = s == FN_OK ? 0 : fn_cli_fail("people", s);
+    if (!rc && fn_outputs_init(&o, NULL, NULL, 0, p.photos.items, p.photos.count, overwrite, err, sizeof err))
+        rc = fn_cli_error("people", "sheet: %s", err);
+    else if (!rc) {
+        if (fn_outputs_claim(&o, path, err, sizeof err)) rc = fn_cli_error("people", "sheet: %s", err);
+        else rc = save_sheet(&o, l, group, path);
+        fn_outputs_free(&o);
+    }
+    free(p.face);
+    fn_pathlist_free(&p.out);
+    fn_pathlist_free(&p.photos);
     return rc;
 }
 
@@ -245,10 +308,10 @@ int fn_cmd_people(int argc, char **argv)
     }
     case 5:
         s = fn_library_find_group(l, args[0], &ga);
-        if (s == FN_OK) rc = save_sheet(l, ga, args[1]);
+        if (s == FN_OK) rc = sheet_one(l, ga, args[1], fn_cli_flag(&a, FN_O_OVERWRITE));
         break;
     case 6:
-        rc = export_all(l, args[0]);
+        rc = export_all(l, args[0], fn_cli_flag(&a, FN_O_OVERWRITE));
         break;
     }
     if (!rc && s != FN_OK) rc = fn_cli_fail("people", s);

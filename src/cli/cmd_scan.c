@@ -13,6 +13,7 @@
 static const fn_cli_use uses[] = {
     FN_USE_REQ(FN_O_GALLERY, "the library: a gallery file (created if missing) that also holds the scanned faces"),
     FN_USE_T(FN_O_MAX_SIDE, "1600 (FN_SCAN_DEFAULT_SIDE)", NULL),
+    FN_USE(FN_O_FULL_DECODE),
     FN_USE_H(FN_O_JSON, "JSON Lines: one object per file {file, action, faces[, from, error]}, then a summary"),
     FN_USE(FN_O_VERBOSE),
     FN_USE_D(FN_O_JOBS, "0", NULL),
@@ -106,6 +107,7 @@ int fn_cmd_scan(int argc, char **argv)
     }
     fn_scan_params p;
     fn_scan_params_init(&p);
+    p.full_decode = fn_cli_flag(&a, FN_O_FULL_DECODE);
     if (fn_cli_given(&a, FN_O_MAX_SIDE)) {
         long long side = fn_cli_int(&a, FN_O_MAX_SIDE, 0);
         if (side != 0 && side < 64) {

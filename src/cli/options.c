@@ -115,6 +115,11 @@ const fn_cli_option fn_cli_options[FN_O_COUNT] = {
     [FN_O_MIN_QUALITY] = {.name = "min-quality", .kind = FN_ARG_FLOAT, .metavar = "Q", .min = 0, .max = 1,
                           .help = "faces below this quality do not seed groups (attached afterwards or noise)",
                           .meaning = "a face quality score"},
+    [FN_O_FULL_DECODE] = FLAG("full-decode", 0, "decode every photo at full size (by default a JPEG much larger "
+                                                 "than --max-side is decoded at 1/2, 1/4 or 1/8 of it)"),
+    [FN_O_CALIBRATE_ON] = PATH("calibrate-on", 0, "DIR",
+                               "tune the threshold on labelled faces, DIR/<person>/ (best BCubed F1), store it in the "
+                               "library, then cluster with it"),
     [FN_O_LISTEN] = {.name = "listen", .kind = FN_ARG_STRING, .metavar = "HOST:PORT",
                      .help = "address and port to listen on (port 0: any free one, printed at start)"},
     [FN_O_KEYS] = PATH("keys", 0, "KEYS.txt", "API keys, one `ROLE KEY` a line (ROLE: recognize, enroll or admin)"),

@@ -27,4 +27,9 @@ void fn_cgraph_free(fn_cgraph *g);
 fn_status fn_cluster_average(int n, int k, const int32_t *knn_idx, const float *knn_dist, const unsigned char *seed_ok,
                              float threshold, int *labels);
 
+/* One query's row of dot products with the n rows -> its k nearest within
+ * max_dist (self: the row to skip, -1 none), sorted, -1/INFINITY padded
+ * (knn.c; fn_knn_exact's selection). */
+void fn_knn_select_row(const float *dots, int n, int self, int k, float max_dist, int32_t *idx, float *dist);
+
 #endif

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "core/error.h"
-#include "facenet/cluster.h"
+#include "cluster/cluster.h"
 
 #define KNN_BLOCK 256   /* queries per matrix product: 256 x n floats of scratch */
 
@@ -43,7 +43,7 @@ static void sift_up(float *d, int32_t *id, int i)
 }
 
 /* One query's row of scores -> its k nearest within max_dist, sorted. */
-static void select_row(const float *dots, int n, int self, int k, float max_dist, int32_t *idx, float *dist)
+void fn_knn_select_row(const float *dots, int n, int self, int k, float max_dist, int32_t *idx, float *dist)
 {
     int m = 0;
     float lim2 = max_dist * max_dist;
@@ -89,7 +89,7 @@ fn_status fn_knn_exact(void *user, const float *x, int n, int d, int k, float ma
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, qn, n, d, 1.0f, x + (size_t)q0 * d, d, x, d, 0.0f,
                     dots, n);
         for (int q = 0; q < qn; q++)
-            select_row(dots + (size_t)q * n, n, q0 + q, k, max_dist, idx + (size_t)(q0 + q) * k,
+            fn_knn_select_row(dots + (size_t)q * n, n, q0 + q, k, max_dist, idx + (size_t)(q0 + q) * k,
                        dist + (size_t)(q0 + q) * k);
     }
     free(dots);

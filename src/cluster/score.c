@@ -1,5 +1,6 @@
 /* score.c — pairwise and BCubed precision/recall/F1 of a grouping against
- * the true identities, from the contingency table of (group, person). */
+ * the true identities, from the contingency table of (group, person), and
+ * the threshold sweep that tunes a method on labelled faces by them. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -87,4 +88,34 @@ fn_status fn_cluster_score(const int *truth, const int *pred, int n, fn_cluster_
     out->bcubed_f1 = f1(out->bcubed_precision, out->bcubed_recall);
     free(c); free(ts);
     return FN_OK;
+}
+
+fn_status fn_cluster_tune(const float *x, const int *truth, int n, int d, fn_cluster_method m, const float *thresholds,
+                          int nt, float *best, fn_cluster_scores *scores)
+{
+    if (n < 2 || d < 1 || nt < 1 || !x || !truth || !thresholds || !best)
+        return fn_fail(FN_ERR_ARG, "cluster tuning: %d labelled faces and %d thresholds (at least 2 and 1 needed)", n,
+                       nt);
+    for (int t = 0; t < nt; t++)
+        if (!(thresholds[t] > 0 && thresholds[t] <= 2))
+            return fn_fail(FN_ERR_ARG, "cluster tuning: threshold %g is outside (0, 2]", (double)thresholds[t]);
+    int *labels = malloc((size_t)n * sizeof *labels);
+    if (!labels) return fn_fail(FN_ERR_NOMEM, "cluster tuning: out of memory");
+    double bf = -1;
+    fn_status r = FN_OK;
+    for (int t = 0; r == FN_OK && t < nt; t++) {
+        fn_cluster_params p;
+        fn_cluster_params_init(&p);
+        p.method = m;
+        p.threshold = thresholds[t];
+        int ng = 0;
+        fn_cluster_scores sc;
+        r = fn_cluster(x, n, d, NULL, &p, labels, &ng);
+        if (r == FN_OK) r = fn_cluster_score(truth, labels, n, &sc);
+        if (r != FN_OK) break;
+        if (scores) scores[t] = sc;
+        if (sc.bcubed_f1 > bf) { bf = sc.bcubed_f1; *best = thresholds[t]; }
+    }
+    free(labels);
+    return r;
 }

@@ -7,9 +7,12 @@
 
 #include "image/image.h"
 
-/* notes may be NULL; when given, the decoder fills what it noticed. */
-fn_status fn_jpeg_decode(const uint8_t *buf, size_t len, const char *name,
-                         const fn_image_limits *lim, fn_image *out, fn_image_notes *notes);
+/* notes may be NULL; when given, the decoder fills what it noticed.
+ * JPEG: min_side > 0 decodes at libjpeg's largest reduction (1/2, 1/4,
+ * 1/8) whose longer side is still >= min_side; *full_w, *full_h (may be
+ * NULL) get the upright photo's size at full resolution. */
+fn_status fn_jpeg_decode(const uint8_t *buf, size_t len, const char *name, const fn_image_limits *lim,
+                         int min_side, fn_image *out, fn_image_notes *notes, int *full_w, int *full_h);
 fn_status fn_png_decode(const uint8_t *buf, size_t len, const char *name,
                         const fn_image_limits *lim, fn_image *out, fn_image_notes *notes);
 

@@ -65,7 +65,7 @@ fn_status fn_image_decode_ex(const void *buf, size_t len, const char *name,
     if (!name) name = "image";
     if (!buf || len == 0) return fn_fail(FN_ERR_FORMAT, "%s: file is empty", name);
     const uint8_t *b = buf;
-    if (is_jpeg(b, len)) return fn_jpeg_decode(b, len, name, lim, out, notes);
+    if (is_jpeg(b, len)) return fn_jpeg_decode(b, len, name, lim, 0, out, notes, NULL, NULL);
     if (is_png(b, len)) return fn_png_decode(b, len, name, lim, out, notes);
     return fn_fail(FN_ERR_FORMAT, "%s: not a JPEG or PNG image", name);
 }
@@ -118,6 +118,28 @@ fn_status fn_image_load_ex(const char *path, const fn_image_limits *lim, fn_imag
     size_t len;
     FN_TRY(read_file(path, &buf, &len));
     fn_status s = fn_image_decode_ex(buf, len, path, lim, out, notes);
+    free(buf);
+    return s;
+}
+
+fn_status fn_image_load_reduced(const char *path, const fn_image_limits *lim, int min_side, fn_image *out,
+                                fn_image_notes *notes, int *full_w, int *full_h)
+{
+    memset(out, 0, sizeof *out);
+    *full_w = *full_h = 0;
+    if (notes) memset(notes, 0, sizeof *notes), notes->orientation = 1;
+    if (!path) return fn_fail(FN_ERR_ARG, "image: no path given");
+    if (min_side < 1) return fn_fail(FN_ERR_ARG, "%s: reduced decode to a side of %d pixels", path, min_side);
+    uint8_t *buf;
+    size_t len;
+    FN_TRY(read_file(path, &buf, &len));
+    fn_status s;
+    if (is_jpeg(buf, len)) {
+        s = fn_jpeg_decode(buf, len, path, lim, min_side, out, notes, full_w, full_h);
+    } else {
+        s = fn_image_decode_ex(buf, len, path, lim, out, notes);
+        if (s == FN_OK) *full_w = out->w, *full_h = out->h;
+    }
     free(buf);
     return s;
 }

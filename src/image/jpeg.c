@@ -94,11 +94,13 @@ typedef struct jpeg_job {
     jpeg_guard guard;
     uint8_t *row;
     int orientation;
+    int min_side;        /* > 0: decode at the largest 1/2, 1/4, 1/8 keeping the longer side >= it */
+    int full_w, full_h;  /* the stored size, before any reduction */
 } jpeg_job;
 
 /* One decode of buf; *truncated = 1 when it failed because the data ended. */
 static fn_status decode_once(const uint8_t *buf, size_t len, const char *name, const fn_image_limits *lim,
-                             int strict, fn_image *out, int *orientation, int *truncated);
+                             int strict, int min_side, fn_image *out, int *orientation, int *truncated, int full[2]);
 
 static fn_status decode_rows(jpeg_job *j, const char *name, const fn_image_limits *lim, fn_image *out)
 {
@@ -106,6 +108,17 @@ static fn_status decode_rows(jpeg_job *j, const char *name, const fn_image_limit
     jpeg_read_header(ci, TRUE);
     FN_TRY(fn_image_check_limits(name, (long)ci->image_width, (long)ci->image_height, lim));
     j->orientation = orientation_of(ci);
+    j->full_w = (int)ci->image_width;
+    j->full_h = (int)ci->image_height;
+    if (j->min_side > 0) {   /* libjpeg's DCT scaling: output side = ceil(side x 1/denom) */
+        unsigned side = ci->image_width > ci->image_height ? ci->image_width : ci->image_height;
+        for (unsigned d = 8; d >= 2; d /= 2)
+            if ((side + d - 1) / d >= (unsigned)j->min_side) {
+                ci->scale_num = 1;
+                ci->scale_denom = d;
+                break;
+            }
+    }
     if (ci->jpeg_color_space == JCS_GRAYSCALE) ci->out_color_space = JCS_GRAYSCALE;
     else if (ci->jpeg_color_space == JCS_CMYK || ci->jpeg_color_space == JCS_YCCK) ci->out_color_space = JCS_CMYK;
     else ci->out_color_space = JCS_RGB;
@@ -128,7 +141,7 @@ static fn_status decode_rows(jpeg_job *j, const char *name, const fn_image_limit
 }
 
 static fn_status decode_once(const uint8_t *buf, size_t len, const char *name, const fn_image_limits *lim,
-                             int strict, fn_image *out, int *orientation, int *truncated)
+                             int strict, int min_side, fn_image *out, int *orientation, int *truncated, int full[2])
 {
     *truncated = 0;
     *orientation = 1;
@@ -136,6 +149,7 @@ static fn_status decode_once(const uint8_t *buf, size_t len, const char *name, c
     if (!j) return fn_fail(FN_ERR_NOMEM, "%s: out of memory for the JPEG decoder", name);
     guard_init(&j->guard);
     j->guard.strict = strict;
+    j->min_side = min_side;
     j->ci.err = &j->guard.mgr;
     fn_status s;
     if (setjmp(j->guard.jump)) {
@@ -151,6 +165,8 @@ static fn_status decode_once(const uint8_t *buf, size_t len, const char *name, c
     jpeg_destroy_decompress(&j->ci);
     free(j->row);
     *orientation = j->orientation;
+    full[0] = j->full_w;
+    full[1] = j->full_h;
     free(j);
     if (s != FN_OK) fn_image_free(out);
     return s;
@@ -161,27 +177,27 @@ static fn_status decode_once(const uint8_t *buf, size_t len, const char *name, c
  * marker not found) as truncation: success means every scan was complete,
  * as libjpeg, PIL and ImageMagick accept such files with a warning. */
 static fn_status decode_without_eoi(const uint8_t *buf, size_t len, const char *name, const fn_image_limits *lim,
-                                    fn_image *out, int *orientation)
+                                    int min_side, fn_image *out, int *orientation, int full[2])
 {
     uint8_t *fixed = malloc(len + 2);
     if (!fixed) return fn_fail(FN_ERR_NOMEM, "%s: out of memory for the JPEG decoder", name);
     memcpy(fixed, buf, len);
     fixed[len] = 0xFF, fixed[len + 1] = 0xD9;
     int truncated;
-    fn_status s = decode_once(fixed, len + 2, name, lim, 1, out, orientation, &truncated);
+    fn_status s = decode_once(fixed, len + 2, name, lim, 1, min_side, out, orientation, &truncated, full);
     free(fixed);
     return s;
 }
 
-fn_status fn_jpeg_decode(const uint8_t *buf, size_t len, const char *name,
-                         const fn_image_limits *lim, fn_image *out, fn_image_notes *notes)
+fn_status fn_jpeg_decode(const uint8_t *buf, size_t len, const char *name, const fn_image_limits *lim,
+                         int min_side, fn_image *out, fn_image_notes *notes, int *full_w, int *full_h)
 {
-    int orientation = 1, truncated = 0;
-    fn_status s = decode_once(buf, len, name, lim, 0, out, &orientation, &truncated);
+    int orientation = 1, truncated = 0, full[2] = {0, 0};
+    fn_status s = decode_once(buf, len, name, lim, 0, min_side, out, &orientation, &truncated, full);
     if (s != FN_OK && truncated) {
         char first[512];
         snprintf(first, sizeof first, "%s", fn_last_error());
-        s = decode_without_eoi(buf, len, name, lim, out, &orientation);
+        s = decode_without_eoi(buf, len, name, lim, min_side, out, &orientation, full);
         if (s == FN_OK && notes)
             snprintf(notes->warning, sizeof notes->warning,
                      "%s: JPEG lacks its end marker (EOI); all image data is present and was used", name);
@@ -189,6 +205,9 @@ fn_status fn_jpeg_decode(const uint8_t *buf, size_t len, const char *name,
     }
     if (s == FN_OK) s = fn_image_apply_orientation(out, orientation);
     if (s == FN_OK && notes) notes->orientation = orientation;
+    int swap = orientation >= 5 && orientation <= 8;   /* transposed: the upright photo's sides swap */
+    if (full_w) *full_w = s == FN_OK ? full[swap] : 0;
+    if (full_h) *full_h = s == FN_OK ? full[!swap] : 0;
     if (s != FN_OK) fn_image_free(out);
     return s;
 }

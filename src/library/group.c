@@ -110,58 +110,71 @@ static fn_status cluster_subset(const fset *s, const int *sel, int m, const fn_c
     return r;
 }
 
-/* Incremental: faces in no group join the group their close neighbours
- * (within the threshold) hold the most weight in; the rest form new groups. */
+/* Incremental: the faces in no group (new, or earlier noise) are searched
+ * against all faces and placed with fn_cluster_extend; the groups in the
+ * library are numbered 0.. for it and never change.  A new group needs two
+ * faces, as in a full run. */
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
 static fn_status incremental(fn_library *l, fset *s, const fn_cluster_params *p, float min_q,
                              fn_library_cluster_stats *st, sqlite3_stmt *upd)
 {
-    int n = s->n, nu = 0;
-    int *sel = malloc((size_t)(n ? n : 1) * sizeof *sel);
-    int *labels = malloc((size_t)(n ? n : 1) * sizeof *labels);
-    int k = n - 1 < 32 ? n - 1 : 32;
-    int32_t *idx = k > 0 ? malloc((size_t)n * k * sizeof *idx) : NULL;
-    float *dist = k > 0 ? malloc((size_t)n * k * sizeof *dist) : NULL;
-    fn_status r = sel && labels && (k <= 0 || (idx && dist)) ? FN_OK : fn_fail(FN_ERR_NOMEM, "out of memory");
-    if (r == FN_OK && k > 0)
-        r = (p->knn ? p->knn : fn_knn_exact)(p->knn_user, s->emb, n, s->dim, k, p->threshold, idx, dist);
+    int n = s->n, ng = 0;
+    size_t c = n ? (size_t)n : 1;
+    int64_t *ids = malloc(c * sizeof *ids);
+    int *labels = malloc(c * sizeof *labels), *size = NULL;
+    unsigned char *ok = malloc(c);
+    fn_status r = ids && labels && ok ? FN_OK : fn_fail(FN_ERR_NOMEM, "out of memory");
+    for (int i = 0; r == FN_OK && i < n; i++) {   /* the distinct group ids, sorted */
+        if (s->group[i]) ids[ng++] = s->group[i];
+        ok[i] = s->quality[i] >= min_q;
+    }
+    if (r == FN_OK) qsort(ids, (size_t)ng, sizeof *ids, cmp_i64);
+    int u = 0;
+    for (int i = 0; i < ng; i++) if (!i || ids[i] != ids[u - 1]) ids[u++] = ids[i];
+    ng = u;
     for (int i = 0; r == FN_OK && i < n; i++) {
-        if (s->group[i]) { st->kept++; continue; }
-        int64_t best = 0;
-        double bw = 0;
-        for (int a = 0; a < k; a++) {
-            int32_t t = idx[(size_t)i * k + a];
-            if (t < 0 || !s->group[t]) continue;
-            double w = 0;
-            int64_t gid = s->group[t];
-            for (int b = 0; b < k; b++) {   /* total weight of this group among i's neighbours */
-                int32_t u = idx[(size_t)i * k + b];
-                if (u >= 0 && s->group[u] == gid) w += p->threshold - dist[(size_t)i * k + b] + 1e-6;
-            }
-            if (w > bw || (w == bw && gid < best)) { bw = w; best = gid; }
-        }
-        /* a low-quality face only joins a group its nearest neighbour is in */
-        float attach = p->attach_threshold > 0 ? p->attach_threshold : p->threshold * FN_LIBRARY_ATTACH_RATIO;
-        if (best && s->quality[i] < min_q && (s->group[idx[(size_t)i * k]] != best || dist[(size_t)i * k] > attach))
-            best = 0;
-        if (best) {
-            r = set_group(l, upd, s->id[i], best);
-            st->joined++;
-        } else {
-            sel[nu++] = i;
-        }
+        labels[i] = -1;
+        if (!s->group[i]) continue;
+        const int64_t *f = bsearch(&s->group[i], ids, (size_t)ng, sizeof *ids, cmp_i64);
+        labels[i] = (int)(f - ids);
+        st->kept++;
     }
-    int ng = 0;
-    if (r == FN_OK) r = cluster_subset(s, sel, nu, p, min_q, labels, &ng);
-    int64_t *gid = malloc((size_t)(ng ? ng : 1) * sizeof *gid);
+    fn_cluster_params q = *p;
+    if (q.attach_threshold <= 0) q.attach_threshold = q.threshold * FN_LIBRARY_ATTACH_RATIO;
+    int total = ng;
+    fn_cluster_extend_stats es;
+    memset(&es, 0, sizeof es);
+    if (r == FN_OK) r = fn_cluster_extend(s->emb, n, s->dim, ok, &q, labels, &total, &es);
+    st->searched = es.queries;
+    st->distances = es.distances;
+    if (r == FN_OK) size = calloc((size_t)(total - ng + 1), sizeof *size);
+    if (r == FN_OK && !size) r = fn_fail(FN_ERR_NOMEM, "out of memory");
+    for (int i = 0; r == FN_OK && i < n; i++) if (labels[i] >= ng) size[labels[i] - ng]++;
+    int64_t *gid = r == FN_OK ? calloc((size_t)(total - ng + 1), sizeof *gid) : NULL;
     if (r == FN_OK && !gid) r = fn_fail(FN_ERR_NOMEM, "out of memory");
-    for (int g = 0; r == FN_OK && g < ng; g++) r = add_group(l, &gid[g]);
-    for (int i = 0; r == FN_OK && i < nu; i++) {
-        if (labels[i] < 0) { st->noise++; continue; }
-        r = set_group(l, upd, s->id[sel[i]], gid[labels[i]]);
-        st->grouped++;
+    for (int i = 0; r == FN_OK && i < n; i++) {
+        if (s->group[i]) continue;
+        int g = labels[i];
+        if (g >= 0 && g < ng) {
+            r = set_group(l, upd, s->id[i], ids[g]);
+            st->joined++;
+        } else if (g >= ng && size[g - ng] >= 2) {
+            if (!gid[g - ng]) {
+                r = add_group(l, &gid[g - ng]);
+                st->new_groups++;
+            }
+            if (r == FN_OK) r = set_group(l, upd, s->id[i], gid[g - ng]);
+            st->grouped++;
+        } else {
+            st->noise++;
+        }
     }
-    st->new_groups += ng;
-    free(gid); free(sel); free(labels); free(idx); free(dist);
+    free(ids); free(labels); free(ok); free(size); free(gid);
     return r;
 }
 

@@ -282,6 +282,7 @@ static fn_status run(scan *s, fn_engine *e, const fn_scan_params *p, char **root
     bp.skip = skip_known;
     bp.skip_user = s;
     bp.max_side = p->max_side == 0 ? FN_SCAN_DEFAULT_SIDE : p->max_side < 0 ? 0 : p->max_side;
+    bp.reduced_decode = !p->full_decode;
     fn_batch *b = NULL;
     if (s->nc > 0) FN_TRY(fn_batch_new(e, &bp, cand_source, s, &b));
     fn_status r = fn_ldb_begin(l);
@@ -314,7 +315,7 @@ static fn_status run(scan *s, fn_engine *e, const fn_scan_params *p, char **root
                 }
                 s->st.faces_removed += old;
             }
-            if (r == FN_OK) r = set_file(l, c, res->hash, res->faces->img.w, res->faces->img.h);
+            if (r == FN_OK) r = set_file(l, c, res->hash, res->image_w, res->image_h);
             if (r == FN_OK) r = store_faces(l, c->file_id, res, &faces);
             s->st.faces_added += faces;
         }

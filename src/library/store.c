@@ -289,3 +289,35 @@ float fn_face_quality(const fn_face *f, float sharpness, float *yaw)
     float q_pose = fminf(fmaxf(1.0f - t / 0.5f, 0.0f), 1.0f);
     return q_size * q_sharp * q_pose;
 }
+
+fn_status fn_library_get_cluster_threshold(fn_library *l, float *t, fn_cluster_method *method)
+{
+    char v[64], m[32];
+    FN_TRY(meta_get(l, "lib_meta", "cluster_threshold", v, sizeof v));
+    char *end;
+    double x = strtod(v, &end);
+    if (end == v || *end || !(x > 0 && x <= 2))
+        return fn_fail(FN_ERR_DB, "%s: the stored clustering threshold '%s' is not a distance in (0, 2]", l->path, v);
+    fn_cluster_method cm = FN_CLUSTER_DEFAULT_METHOD;
+    if (meta_get(l, "lib_meta", "cluster_method", m, sizeof m) == FN_OK && fn_cluster_method_parse(m, &cm) != FN_OK)
+        return fn_fail(FN_ERR_DB, "%s: the stored clustering method '%s' is none of whispers, dbscan, average", l->path,
+                       m);
+    *t = (float)x;
+    if (method) *method = cm;
+    return FN_OK;
+}
+
+fn_status fn_library_set_cluster_threshold(fn_library *l, float t, fn_cluster_method method)
+{
+    if (!(t > 0 && t <= 2)) return fn_fail(FN_ERR_ARG, "clustering threshold %g is outside (0, 2]", (double)t);
+    char v[64];
+    snprintf(v, sizeof v, "%.9g", (double)t);
+    sqlite3_stmt *st;
+    FN_TRY(fn_ldb_prepare(l, "INSERT OR REPLACE INTO lib_meta(key, value) VALUES ('cluster_threshold', ?1),"
+                             " ('cluster_method', ?2)", &st));
+    sqlite3_bind_text(st, 1, v, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, fn_cluster_method_name(method), -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? FN_OK : fn_ldb_fail(l, "storing the clustering threshold");
+}

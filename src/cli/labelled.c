@@ -1,0 +1,74 @@
+/* labelled.c — a folder-per-person tree embedded one face per image
+ * (labelled.h). */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "labelled.h"
+
+static int name_cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+void fn_cli_labelled_free(fn_cli_labelled *l)
+{
+    fn_pathlist_free(&l->people);
+    free(l->x);
+    free(l->truth);
+    memset(l, 0, sizeof *l);
+}
+
+int fn_cli_embed_people(const char *verb, const char *root, fn_engine *e, const fn_options *o, fn_select select,
+                        fn_miss_policy miss, const char *cache, fn_cli_labelled *out)
+{
+    memset(out, 0, sizeof *out);
+    DIR *d = opendir(root);
+    if (!d) return fn_cli_error(verb, "%s: cannot read the folder of labelled faces (one folder per person)", root);
+    struct dirent *ent;
+    while ((ent = readdir(d)))
+        if (ent->d_name[0] != '.') fn_pathlist_add(&out->people, ent->d_name);
+    closedir(d);
+    qsort(out->people.items, (size_t)out->people.count, sizeof *out->people.items, name_cmp);
+    fn_pathlist files = {0};
+    int *owner = NULL;
+    for (int k = 0; k < out->people.count; k++) {
+        char dir[4200];
+        snprintf(dir, sizeof dir, "%s/%s", root, out->people.items[k]);
+        char *arg = dir;
+        int before = files.count;
+        fn_cli_collect_images(&arg, 1, &files, NULL);
+        int *ow = realloc(owner, (size_t)(files.count ? files.count : 1) * sizeof *ow);
+        if (!ow) break;
+        owner = ow;
+        for (int i = before; i < files.count; i++) owner[i] = k;
+    }
+    int dim = fn_engine_dim(e), cap = files.count ? files.count : 1;
+    out->x = malloc((size_t)cap * dim * sizeof *out->x);
+    out->truth = malloc((size_t)cap * sizeof *out->truth);
+    fn_embedder x;
+    fn_status s = owner && out->x && out->truth ? fn_embedder_init(&x, e, o, select, 0, miss, cache)
+                                                : fn_fail(FN_ERR_NOMEM, "out of memory for %d images", files.count);
+    if (s != FN_OK) {
+        free(owner);
+        fn_pathlist_free(&files);
+        fn_cli_labelled_free(out);
+        return fn_cli_fail(verb, s);
+    }
+    fn_progress prog;
+    fn_progress_start(&prog, "embedding", files.count);
+    for (int i = 0; i < files.count; i++) {
+        fn_embed_result r;
+        s = fn_embedder_run(&x, files.items[i], &r, out->x + (size_t)out->n * dim, NULL);
+        fn_progress_step(&prog, files.items[i]);
+        if (s != FN_OK || !r.has_emb) {
+            out->missing++;
+            continue;
+        }
+        out->truth[out->n++] = owner[i];
+    }
+    fn_progress_end(&prog);
+    fn_embedder_close(&x);
+    free(owner);
+    fn_pathlist_free(&files);
+    return 0;
+}
