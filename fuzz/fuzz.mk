@@ -25,7 +25,7 @@ $(FUZZ_DIR)/obj/%.o: %.c
 
 $(FUZZ_DIR)/obj/%.o: %.cpp
 	@mkdir -p $(dir $@)
-	$(FUZZ_CXX) -std=c++17 $(filter-out -std=c11,$(FUZZ_CFLAGS)) -fno-sanitize=vptr -fsanitize=fuzzer-no-link -c $< -o $@
+	$(FUZZ_CXX) -std=c++17 $(filter-out -std=c11,$(FUZZ_CFLAGS)) -fno-sanitize=vptr,function -fsanitize=fuzzer-no-link -c $< -o $@
 
 $(FUZZ_DIR)/libfacenet.a: $(FUZZ_OBJS)
 	@rm -f $@
