@@ -11,7 +11,13 @@
 
 #include "core/error.h"
 
+/* No ifuncs under sanitizers: a clone's resolver runs while the loader
+ * relocates, before their runtimes start (as mtcnn_kernels.c). */
+#if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
 #define FN_DC_CLONES __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default")))
+#else
+#define FN_DC_CLONES
+#endif
 
 /* 16 floats, any alignment: GCC's vector extension lowers it to whatever
  * the clone's ISA has (one zmm, two ymm, four xmm). */
