@@ -107,6 +107,21 @@ static fn_status take_aligned(fn_batch *b, slot *s)
     return FN_OK;
 }
 
+/* Boxes and landmarks of n faces multiplied by (sx, sy): from a working
+ * copy's pixels to the photo's. */
+static void scale_faces(fn_face *faces, int n, float sx, float sy)
+{
+    for (int i = 0; i < n; i++) {
+        fn_face *fc = &faces[i];
+        fc->box[0] *= sx; fc->box[2] *= sx;
+        fc->box[1] *= sy; fc->box[3] *= sy;
+        for (int j = 0; j < 5; j++) {
+            fc->landmarks[j][0] *= sx;
+            fc->landmarks[j][1] *= sy;
+        }
+    }
+}
+
 /* Detection at the working resolution: on a copy of img whose longer side
  * is max_side (when img is larger), faces mapped back to img's pixels. */
 static fn_status detect_at(fn_batch *b, slot *s, fn_resize_scratch *rs)
@@ -131,15 +146,7 @@ static fn_status detect_at(fn_batch *b, slot *s, fn_resize_scratch *rs)
     FN_TRY(fn_detect(b->e, &s->work, f->faces, FN_FACES_MAX, &f->total));
     int n = f->total < FN_FACES_MAX ? f->total : FN_FACES_MAX;
     float sx = (float)w / ww, sy = (float)h / wh;
-    for (int i = 0; i < n; i++) {
-        fn_face *fc = &f->faces[i];
-        fc->box[0] *= sx; fc->box[2] *= sx;
-        fc->box[1] *= sy; fc->box[3] *= sy;
-        for (int j = 0; j < 5; j++) {
-            fc->landmarks[j][0] *= sx;
-            fc->landmarks[j][1] *= sy;
-        }
-    }
+    scale_faces(f->faces, n, sx, sy);
     return FN_OK;
 }
 
@@ -171,15 +178,7 @@ static void to_full(fn_faces *f, int full_w, int full_h)
 {
     float sx = (float)full_w / f->img.w, sy = (float)full_h / f->img.h;
     int n = f->total < FN_FACES_MAX ? f->total : FN_FACES_MAX;
-    for (int i = 0; i < n; i++) {
-        fn_face *fc = &f->faces[i];
-        fc->box[0] *= sx; fc->box[2] *= sx;
-        fc->box[1] *= sy; fc->box[3] *= sy;
-        for (int j = 0; j < 5; j++) {
-            fc->landmarks[j][0] *= sx;
-            fc->landmarks[j][1] *= sy;
-        }
-    }
+    scale_faces(f->faces, n, sx, sy);
 }
 
 static void process(fn_batch *b, slot *s, fn_resize_scratch *rs)
