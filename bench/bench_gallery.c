@@ -389,7 +389,7 @@ int main(int argc, char **argv)
     static const int dims[] = {192, 512};
     for (int d = 0; d < 2; d++)
         for (int i = 0; i < 3; i++)
-            if (sizes[i] <= max_rows) bench_search(dims[d], sizes[i]);
+            if (sizes[i] <= max_rows && !build_only) bench_search(dims[d], sizes[i]);
     printf("memory: the index holds rows x dim x 4 bytes plus 16 bytes of ids a row (1M x 512-d: 2 GiB)\n");
     printf("\nexact scan vs ANN (FAISS HNSW, M %d, efSearch %d, %d candidates re-scored exactly), synthetic identities\n",
            fn_gann_default_params().hnsw_m, fn_gann_default_params().ef_search, fn_gann_default_params().candidates);

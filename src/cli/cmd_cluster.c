@@ -126,7 +126,7 @@ int fn_cmd_cluster(int argc, char **argv)
     fn_status s = fn_library_open(gpath, &m, &l);
     fn_cluster_params p;
     fn_cluster_params_init(&p);
-    p.knn = fn_knn_auto;   /* approximate (FAISS HNSW) from FN_KNN_ANN_MIN_ROWS faces */
+    p.knn = fn_knn_auto;   /* approximate (fn_knn_ivf) from FN_KNN_ANN_MIN_ROWS faces */
     static const fn_cluster_method methods[] = {FN_CLUSTER_WHISPERS, FN_CLUSTER_DBSCAN, FN_CLUSTER_AVERAGE};
     p.method = methods[fn_cli_enum(&a, FN_O_METHOD, 2)];
     const char *tsource = "the model's default";

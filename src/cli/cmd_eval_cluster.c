@@ -52,7 +52,7 @@ static int score(const set *s, int dim, fn_cluster_method m, float t, fn_cluster
 {
     fn_cluster_params p;
     fn_cluster_params_init(&p);
-    p.knn = fn_knn_auto;   /* approximate (FAISS HNSW) from FN_KNN_ANN_MIN_ROWS faces */
+    p.knn = fn_knn_auto;   /* approximate (fn_knn_ivf) from FN_KNN_ANN_MIN_ROWS faces */
     p.method = m;
     p.threshold = t;
     int *labels = malloc((size_t)(s->n ? s->n : 1) * sizeof *labels), ng = 0;

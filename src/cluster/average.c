@@ -4,7 +4,8 @@
  * as distance 2 (the largest between unit vectors), so a merge the graph
  * cannot justify never happens.  A heap of candidate pairs with lazy
  * deletion (a version per group); a merge folds the smaller group's links
- * into the larger's.
+ * into the larger's, and other groups' links to a merged group are resolved
+ * through a union-find when next read.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -86,15 +87,6 @@ static int append(links *l, int other, int cnt, double sum)
     return 0;
 }
 
-static void drop(links *l, int other)
-{
-    for (int i = 0; i < l->n; i++)
-        if (l->v[i].other == other) {
-            l->v[i] = l->v[--l->n];
-            return;
-        }
-}
-
 static double mean(const agg *g, int a, const link *k)
 {
     double pairs = (double)g->size[a] * g->size[k->other];
@@ -107,51 +99,40 @@ static int root(int *parent, int i)
     return i;
 }
 
-/* In other's list, the link to gone becomes a link to keep (added to an
- * existing one): one pass. */
-static int relink(links *l, int gone, int keep)
-{
-    int ig = -1, ik = -1;
-    for (int i = 0; i < l->n && (ig < 0 || ik < 0); i++) {
-        if (l->v[i].other == gone) ig = i;
-        else if (l->v[i].other == keep) ik = i;
-    }
-    if (ig < 0) return 0;
-    if (ik < 0) {
-        l->v[ig].other = keep;
-        return 0;
-    }
-    l->v[ik].cnt += l->v[ig].cnt;
-    l->v[ik].sum += l->v[ig].sum;
-    l->v[ig] = l->v[--l->n];
-    return 0;
-}
-
-/* Fold group `gone` into `keep` and queue keep's new pair means. */
+/* Fold group `gone` into `keep` and queue keep's new pair means.  keep's
+ * new list is both lists with every link's other end resolved to its
+ * group's root and links to one root added up (a link's count and sum are
+ * additive over the groups merged since it was written); the other groups'
+ * lists are not touched: their links to gone resolve to keep when they are
+ * next read.  O(|keep's list| + |gone's list|) a merge. */
 static int merge(agg *g, int keep, int gone)
 {
     links *lk = &g->adj[keep], *lg = &g->adj[gone];
-    for (int i = 0; i < lk->n; i++) g->pos[lk->v[i].other] = i;
-    for (int i = 0; i < lg->n; i++) {
-        link k = lg->v[i];
-        if (k.other == keep) continue;
-        int at = g->pos[k.other];
-        if (at >= 0) {
-            lk->v[at].cnt += k.cnt;
-            lk->v[at].sum += k.sum;
-        } else {
-            if (append(lk, k.other, k.cnt, k.sum)) return -1;
-            g->pos[k.other] = lk->n - 1;
+    g->parent[gone] = keep;
+    links out = {malloc((size_t)(lk->n + lg->n + 1) * sizeof *out.v), 0, lk->n + lg->n + 1};
+    if (!out.v) return -1;
+    const links *both[2] = {lk, lg};
+    for (int l = 0; l < 2; l++)
+        for (int i = 0; i < both[l]->n; i++) {
+            link k = both[l]->v[i];
+            int r = root(g->parent, k.other);
+            if (r == keep) continue;   /* a pair inside the merged group */
+            int at = g->pos[r];
+            if (at >= 0) {
+                out.v[at].cnt += k.cnt;
+                out.v[at].sum += k.sum;
+            } else {
+                g->pos[r] = out.n;
+                out.v[out.n++] = (link){r, k.cnt, k.sum};
+            }
         }
-        relink(&g->adj[k.other], gone, keep);
-    }
-    for (int i = 0; i < lk->n; i++) g->pos[lk->v[i].other] = -1;
-    drop(lk, gone);
+    for (int i = 0; i < out.n; i++) g->pos[out.v[i].other] = -1;
+    free(lk->v);
     free(lg->v);
+    *lk = out;
     memset(lg, 0, sizeof *lg);
     g->size[keep] += g->size[gone];
     g->size[gone] = 0;
-    g->parent[gone] = keep;
     g->ver[keep]++;
     g->ver[gone]++;
     /* a pair over the threshold can only change by another merge, which queues it again */

@@ -1,5 +1,6 @@
 /* knn.c — exact k nearest neighbours of L2-normalised embeddings with
- * blocked BLAS (fn_knn_exact, include/facenet/cluster.h).
+ * blocked BLAS (fn_knn_exact, include/facenet/cluster.h); the rows of a
+ * block are selected in parallel (each row is one thread's).
  * Owns only the search; the graph's users are in cluster.c and average.c.
  */
 #include "nn/mathlib.h"   /* OpenBLAS through the table (the reference BLAS without it) */
@@ -46,12 +47,13 @@ static void sift_up(float *d, int32_t *id, int i)
 void fn_knn_select_row(const float *dots, int n, int self, int k, float max_dist, int32_t *idx, float *dist)
 {
     int m = 0;
-    float lim2 = max_dist * max_dist;
+    float lim2 = max_dist * max_dist, top2 = INFINITY;
     for (int j = 0; j < n; j++) {
         if (j == self) continue;
         float d2 = 2.0f - 2.0f * dots[j];
         if (d2 < 0) d2 = 0;
         if (d2 > lim2) continue;
+        if (m == k && d2 > top2) continue;   /* farther than the worst kept: no square root */
         float dj = sqrtf(d2);
         if (m < k) {
             dist[m] = dj;
@@ -61,7 +63,10 @@ void fn_knn_select_row(const float *dots, int n, int self, int k, float max_dist
             dist[0] = dj;
             idx[0] = j;
             sift_down(dist, idx, m, 0);
+        } else {
+            continue;
         }
+        if (m == k) top2 = nextafterf(dist[0] * dist[0], INFINITY);   /* a little above: ties still compare */
     }
     /* heap sort in place: pop the worst to the end */
     for (int e = m - 1; e > 0; e--) {
@@ -88,6 +93,7 @@ fn_status fn_knn_exact(void *user, const float *x, int n, int d, int k, float ma
         int qn = n - q0 < block ? n - q0 : block;
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, qn, n, d, 1.0f, x + (size_t)q0 * d, d, x, d, 0.0f,
                     dots, n);
+#pragma omp parallel for schedule(dynamic, 8)
         for (int q = 0; q < qn; q++)
             fn_knn_select_row(dots + (size_t)q * n, n, q0 + q, k, max_dist, idx + (size_t)(q0 + q) * k,
                        dist + (size_t)(q0 + q) * k);

@@ -82,7 +82,3 @@ fn_status fn_knn_hnsw(void *user, const float *x, int n, int d, int k, float max
     return s;
 }
 
-fn_status fn_knn_auto(void *user, const float *x, int n, int d, int k, float max_dist, int32_t *idx, float *dist)
-{
-    return (n >= FN_KNN_ANN_MIN_ROWS ? fn_knn_hnsw : fn_knn_exact)(user, x, n, d, k, max_dist, idx, dist);
-}

@@ -5,6 +5,7 @@
 
 
 #include <faiss/AutoTune.h>
+#include <faiss/Clustering.h>
 #include <faiss/IndexFlat.h>
 #include <faiss/IndexHNSW.h>
 #include <faiss/IndexIDMap.h>
@@ -15,6 +16,7 @@
 #include <faiss/index_factory.h>
 #include <faiss/index_io.h>
 
+#include <cstring>
 #include <exception>
 #include <immintrin.h>
 #include <new>
@@ -270,4 +272,22 @@ extern "C" size_t fn_faiss_bytes(const fn_faiss *f)
         }
     }
     return n * (size_t)ix->d * sizeof(float);
+}
+
+extern "C" fn_status fn_faiss_kmeans(int d, int64_t n, const float *x, int k, int niter, int max_per_centroid,
+                                     int seed, float *centroids)
+{
+    SHIM_TRY("k-means", {
+        faiss::ClusteringParameters cp;
+        cp.niter = niter;
+        cp.spherical = true;
+        cp.seed = seed;
+        cp.max_points_per_centroid = max_per_centroid;
+        cp.verbose = false;
+        faiss::Clustering c(d, k, cp);
+        faiss::IndexFlatIP ix(d);
+        c.train(n, x, ix);
+        memcpy(centroids, c.centroids.data(), sizeof(float) * (size_t)k * d);
+    });
+    return FN_OK;
 }

@@ -44,6 +44,12 @@ fn_status fn_faiss_set(fn_faiss *f, const char *name, double value);
 /* faiss::write_index / read_index on an open stream at its position. */
 fn_status fn_faiss_write(const fn_faiss *f, FILE *fp);
 fn_status fn_faiss_read(FILE *fp, fn_faiss **out);
+/* Spherical k-means (faiss::Clustering, inner product, centroids
+ * normalised): k centroids of the n x d rows x into centroids (k x d), niter
+ * iterations on at most max_per_centroid x k rows sampled with seed.  The
+ * caller keeps n >= 39 k (FAISS warns on stderr below that). */
+fn_status fn_faiss_kmeans(int d, int64_t n, const float *x, int k, int niter, int max_per_centroid, int seed,
+                          float *centroids);
 /* Approximate bytes the index holds (codes, ids, graph or centroids). */
 size_t fn_faiss_bytes(const fn_faiss *f);
 
