@@ -27,6 +27,18 @@ void fn_cgraph_free(fn_cgraph *g);
 fn_status fn_cluster_average(int n, int k, const int32_t *knn_idx, const float *knn_dist, const unsigned char *seed_ok,
                              float threshold, int *labels);
 
+/* A row's k nearest as a bounded heap (knn.c): keys (distances, or any
+ * increasing function of them) and row indices, the worst kept on top:
+ * larger key, then larger index. */
+static inline int fn_knn_worse(float ka, int32_t ia, float kb, int32_t ib)
+{
+    return ka > kb || (ka == kb && ia > ib);
+}
+/* Offers (key, j) to the heap of *m of at most k entries; 1 when kept. */
+int fn_knn_heap_push(float *key, int32_t *idx, int *m, int k, float v, int32_t j);
+/* The heap of m -> nearest first, slots m..k-1 set to -1 / INFINITY. */
+void fn_knn_heap_sort(float *key, int32_t *idx, int m, int k);
+
 /* One query's row of dot products with the n rows -> its k nearest within
  * max_dist (self: the row to skip, -1 none), sorted, -1/INFINITY padded
  * (knn.c; fn_knn_exact's selection). */

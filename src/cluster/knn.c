@@ -13,18 +13,12 @@
 
 #define KNN_BLOCK 256   /* queries per matrix product: 256 x n floats of scratch */
 
-/* Heap order: the worst kept neighbour on top (larger distance, then larger index). */
-static int worse(float da, int32_t ia, float db, int32_t ib)
-{
-    return da > db || (da == db && ia > ib);
-}
-
 static void sift_down(float *d, int32_t *id, int n, int i)
 {
     for (;;) {
         int l = 2 * i + 1, r = l + 1, m = i;
-        if (l < n && worse(d[l], id[l], d[m], id[m])) m = l;
-        if (r < n && worse(d[r], id[r], d[m], id[m])) m = r;
+        if (l < n && fn_knn_worse(d[l], id[l], d[m], id[m])) m = l;
+        if (r < n && fn_knn_worse(d[r], id[r], d[m], id[m])) m = r;
         if (m == i) return;
         float td = d[i]; d[i] = d[m]; d[m] = td;
         int32_t ti = id[i]; id[i] = id[m]; id[m] = ti;
@@ -32,14 +26,38 @@ static void sift_down(float *d, int32_t *id, int n, int i)
     }
 }
 
-static void sift_up(float *d, int32_t *id, int i)
+int fn_knn_heap_push(float *d, int32_t *id, int *m, int k, float v, int32_t j)
 {
-    while (i > 0) {
-        int p = (i - 1) / 2;
-        if (!worse(d[i], id[i], d[p], id[p])) return;
-        float td = d[i]; d[i] = d[p]; d[p] = td;
-        int32_t ti = id[i]; id[i] = id[p]; id[p] = ti;
-        i = p;
+    if (*m < k) {
+        int i = (*m)++;
+        d[i] = v;
+        id[i] = j;
+        while (i > 0) {
+            int p = (i - 1) / 2;
+            if (!fn_knn_worse(d[i], id[i], d[p], id[p])) break;
+            float td = d[i]; d[i] = d[p]; d[p] = td;
+            int32_t ti = id[i]; id[i] = id[p]; id[p] = ti;
+            i = p;
+        }
+        return 1;
+    }
+    if (!fn_knn_worse(d[0], id[0], v, j)) return 0;
+    d[0] = v;
+    id[0] = j;
+    sift_down(d, id, *m, 0);
+    return 1;
+}
+
+void fn_knn_heap_sort(float *d, int32_t *id, int m, int k)
+{
+    for (int e = m - 1; e > 0; e--) {   /* pop the worst to the end */
+        float td = d[0]; d[0] = d[e]; d[e] = td;
+        int32_t ti = id[0]; id[0] = id[e]; id[e] = ti;
+        sift_down(d, id, e, 0);
+    }
+    for (int j = m; j < k; j++) {
+        id[j] = -1;
+        d[j] = INFINITY;
     }
 }
 
@@ -54,30 +72,10 @@ void fn_knn_select_row(const float *dots, int n, int self, int k, float max_dist
         if (d2 < 0) d2 = 0;
         if (d2 > lim2) continue;
         if (m == k && d2 > top2) continue;   /* farther than the worst kept: no square root */
-        float dj = sqrtf(d2);
-        if (m < k) {
-            dist[m] = dj;
-            idx[m] = j;
-            sift_up(dist, idx, m++);
-        } else if (worse(dist[0], idx[0], dj, j)) {
-            dist[0] = dj;
-            idx[0] = j;
-            sift_down(dist, idx, m, 0);
-        } else {
-            continue;
-        }
-        if (m == k) top2 = nextafterf(dist[0] * dist[0], INFINITY);   /* a little above: ties still compare */
+        if (fn_knn_heap_push(dist, idx, &m, k, sqrtf(d2), j) && m == k)
+            top2 = nextafterf(dist[0] * dist[0], INFINITY);   /* a little above: ties still compare */
     }
-    /* heap sort in place: pop the worst to the end */
-    for (int e = m - 1; e > 0; e--) {
-        float td = dist[0]; dist[0] = dist[e]; dist[e] = td;
-        int32_t ti = idx[0]; idx[0] = idx[e]; idx[e] = ti;
-        sift_down(dist, idx, e, 0);
-    }
-    for (int j = m; j < k; j++) {
-        idx[j] = -1;
-        dist[j] = INFINITY;
-    }
+    fn_knn_heap_sort(dist, idx, m, k);
 }
 
 fn_status fn_knn_exact(void *user, const float *x, int n, int d, int k, float max_dist, int32_t *idx, float *dist)

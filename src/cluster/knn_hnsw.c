@@ -1,5 +1,5 @@
 /* knn_hnsw.c — approximate k nearest neighbours for clustering big
- * collections (fn_knn_hnsw, fn_knn_auto; include/facenet/cluster.h): a
+ * collections (fn_knn_hnsw; include/facenet/cluster.h): a
  * FAISS HNSW graph over the rows (src/gallery/faiss_shim.h, the same
  * vectorised storage as the gallery's index), every row then searched in
  * it.  Owns only the search; fn_knn_exact (knn.c) is its reference.

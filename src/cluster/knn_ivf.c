@@ -1,23 +1,22 @@
 /* knn_ivf.c — approximate k nearest neighbours of many faces at once
- * (fn_knn_ivf; include/facenet/cluster.h), for clustering big libraries:
- * the faces are partitioned by spherical k-means (FAISS's Clustering) into
- * cells of about cell_size faces; every face is assigned to its `probes`
- * nearest centroids; the faces whose nearest cell is A are then scored,
- * with one BLAS product per block, against every face assigned to A.  This
- * is an inverted-file search (Jégou et al. 2011, FAISS's IndexIVFFlat)
- * turned inside out: the database side is multiply assigned (Jégou et al.
- * 2008's multiple assignment) so that a whole cell's queries share one
- * candidate list and the scoring is a matrix product instead of a scan per
- * query.  A pair found from one side is offered to the other face's list
- * too, so a pair is kept when either face's cell is among the other's
- * probes.  Owns only the search; fn_knn_exact (knn.c) is its reference.
+ * (fn_knn_ivf, fn_knn_auto; include/facenet/cluster.h), for clustering big
+ * libraries: the faces are projected on their span, partitioned by
+ * spherical k-means (FAISS's Clustering) into cells of about cell_size
+ * faces, and every face is assigned to its `probes` nearest centroids; the
+ * faces assigned to a cell are then scored against each other with one
+ * BLAS product a block.  An inverted-file search (Jégou et al. 2011,
+ * FAISS's IndexIVFFlat) with both sides multiply assigned (Jégou et al.
+ * 2008): a pair is scored when the two faces share a cell, and each row
+ * takes it once, in the first cell they share.  A local join then brings
+ * back close pairs the cells split.  Owns only the search; fn_knn_exact
+ * (knn.c) is its reference, and its heap (fn_knn_heap_*) is shared.
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/error.h"
-#include "facenet/cluster.h"
+#include "cluster/cluster.h"
 #include "gallery/faiss_shim.h"
 #include "nn/mathlib.h"
 
@@ -26,66 +25,13 @@ int fn_faiss_blas_ready(void);   /* src/gallery/faiss_blas.c */
 #define IVF_KMEANS_ITER 10        /* k-means passes: the partition only has to be good, not best */
 #define IVF_KMEANS_SAMPLE 64      /* training rows per centroid (FAISS samples them) */
 #define IVF_KMEANS_SEED 1234
-#define IVF_SCORES (1 << 22)      /* scores of one block at most (16 MiB, and 48 MiB of pairs to offer back) */
-#define IVF_QBLOCK 256            /* queries per matrix product at most */
+#define IVF_SCORES (1 << 22)      /* scores of one block at most (16 MiB) */
+#define IVF_QBLOCK 256            /* rows per matrix product at most */
 
 void fn_knn_ivf_params_init(fn_knn_ivf_params *p)
 {
     p->cell_size = FN_KNN_IVF_CELL_SIZE;
     p->probes = FN_KNN_IVF_PROBES;
-}
-
-/* Heap of one row, the worst kept on top; d holds squared distances. */
-static int worse(float da, int32_t ia, float db, int32_t ib)
-{
-    return da > db || (da == db && ia > ib);
-}
-
-static void sift_down(float *d, int32_t *id, int n, int i)
-{
-    for (;;) {
-        int l = 2 * i + 1, r = l + 1, m = i;
-        if (l < n && worse(d[l], id[l], d[m], id[m])) m = l;
-        if (r < n && worse(d[r], id[r], d[m], id[m])) m = r;
-        if (m == i) return;
-        float td = d[i]; d[i] = d[m]; d[m] = td;
-        int32_t ti = id[i]; id[i] = id[m]; id[m] = ti;
-        i = m;
-    }
-}
-
-static void offer(float *d, int32_t *id, int *cnt, int k, float d2, int32_t j)
-{
-    int m = *cnt;
-    if (m < k) {
-        int i = m;
-        d[i] = d2;
-        id[i] = j;
-        while (i > 0) {
-            int p = (i - 1) / 2;
-            if (!worse(d[i], id[i], d[p], id[p])) break;
-            float td = d[i]; d[i] = d[p]; d[p] = td;
-            int32_t ti = id[i]; id[i] = id[p]; id[p] = ti;
-            i = p;
-        }
-        *cnt = m + 1;
-    } else if (worse(d[0], id[0], d2, j)) {
-        d[0] = d2;
-        id[0] = j;
-        sift_down(d, id, m, 0);
-    }
-}
-
-/* Heap -> sorted nearest first, squared distances -> distances, -1 padding. */
-static void finish_row(float *d, int32_t *id, int m, int k)
-{
-    for (int e = m - 1; e > 0; e--) {
-        float td = d[0]; d[0] = d[e]; d[e] = td;
-        int32_t ti = id[0]; id[0] = id[e]; id[e] = ti;
-        sift_down(d, id, e, 0);
-    }
-    for (int j = 0; j < m; j++) d[j] = sqrtf(d[j]);
-    for (int j = m; j < k; j++) id[j] = -1, d[j] = INFINITY;
 }
 
 /* The rows' span, when they fill little of their space: the eigenvectors
@@ -143,7 +89,7 @@ static fn_status project(const float *x, int n, int d, float **xp, int *r)
     return s;
 }
 
-/* Queries scored per matrix product against a cell of en candidates. */
+/* Rows scored per matrix product against a cell of en faces. */
 static int block_rows(int en)
 {
     int b = IVF_SCORES / (en > 0 ? en : 1);
@@ -246,8 +192,8 @@ static void score_cell(ivf *v, const float *x, int a, float *eb, float *sc, int3
                 float d2 = 2.0f - 2.0f * r[j];
                 if (d2 < 0) d2 = 0;
                 if (g == f || d2 > lim2) continue;
-                if (v->cnt[f] == k && !worse(dr[0], ir[0], d2, g)) continue;   /* would not be kept */
-                if (first_common(v, f, g) == a) offer(dr, ir, &v->cnt[f], k, d2, g);
+                if (v->cnt[f] == k && !fn_knn_worse(dr[0], ir[0], d2, g)) continue;   /* would not be kept */
+                if (first_common(v, f, g) == a) fn_knn_heap_push(dr, ir, &v->cnt[f], k, d2, g);
             }
         }
     }
@@ -388,7 +334,10 @@ fn_status fn_knn_ivf(void *user, const float *x, int n, int d, int k, float max_
     for (int a = 0; s == FN_OK && a < cells; a++) score_cell(&v, x, a, eb, sc, idx, dist);
     if (s == FN_OK) {
 #pragma omp parallel for schedule(static, 256)
-        for (int i = 0; i < n; i++) finish_row(dist + (size_t)i * k, idx + (size_t)i * k, v.cnt[i], k);
+        for (int i = 0; i < n; i++) {   /* the heaps hold squared distances */
+            fn_knn_heap_sort(dist + (size_t)i * k, idx + (size_t)i * k, v.cnt[i], k);
+            for (int j = 0; j < v.cnt[i]; j++) dist[(size_t)i * k + j] = sqrtf(dist[(size_t)i * k + j]);
+        }
         s = local_join(x, n, d, k, max_dist, idx, dist);
     }
     free(eb); free(sc); free(xp);
