@@ -320,8 +320,41 @@ static void test_tune(void)
     T_CHECK(fn_cluster_tune(x, truth, 1, D, FN_CLUSTER_AVERAGE, t, 2, &best, NULL) == FN_ERR_ARG, "tune: 1 face accepted");
 }
 
+/* Average linkage's reach (FN_CLUSTER_AVERAGE_REACH), by hand: four faces
+ * on a great circle, chords 0.3, 0.3 and 0.6 between neighbours, so
+ * |f0 f2| = 0.593, |f1 f3| = 0.879, |f0 f3| = 1.139.  f0, f1, f2 merge
+ * (0.3, then a mean of 0.447); f3's mean distance to them is
+ * (1.139 + 0.879 + 0.6) / 3 = 0.873.  At 0.95 the search reaches 1.15 and
+ * f3 joins.  At 0.90 it reaches 1.10: the pair f0 f3 counts as 2, the mean
+ * is 1.160 and f3 stays alone, where a search without the reach would have
+ * merged all four. */
+static void test_reach(void)
+{
+    static float x[4 * D];
+    memset(x, 0, sizeof x);
+    double steps[3] = {0.3, 0.3, 0.6}, ang = 0;
+    x[0] = 1;
+    for (int i = 1; i < 4; i++) {
+        ang += 2 * asin(steps[i - 1] / 2);   /* a chord c spans the angle 2 asin(c / 2) */
+        x[i * D + 0] = (float)cos(ang);
+        x[i * D + 1] = (float)sin(ang);
+    }
+    fn_cluster_params p;
+    fn_cluster_params_init(&p);
+    p.method = FN_CLUSTER_AVERAGE;
+    int labels[4], ng = 0;
+    p.threshold = 0.95f;
+    T_CHECK(fn_cluster(x, 4, D, NULL, &p, labels, &ng) == FN_OK && ng == 1, "reach at 0.95: %d groups, want 1", ng);
+    p.threshold = 0.90f;
+    T_CHECK(fn_cluster(x, 4, D, NULL, &p, labels, &ng) == FN_OK && ng == 2 && labels[0] == 0 && labels[1] == 0 &&
+                labels[2] == 0 && labels[3] == 1,
+            "reach at 0.90: %d groups (%d %d %d %d), want {f0 f1 f2} {f3}", ng, labels[0], labels[1], labels[2],
+            labels[3]);
+}
+
 int main(void)
 {
+    test_reach();
     test_scores();
     test_knn();
     test_methods();

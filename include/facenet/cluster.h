@@ -97,8 +97,20 @@ typedef enum fn_cluster_method {
     FN_CLUSTER_DBSCAN,        /* DBSCAN (Ester et al. 1996): eps = threshold, min_points counting the point */
     FN_CLUSTER_AVERAGE        /* agglomerative, average linkage (UPGMA): merge the closest pair of groups
                                  while their mean pairwise distance is at most the threshold; pairs the
-                                 kNN graph does not hold count as distance 2 (the maximum) */
+                                 kNN graph does not hold, and pairs farther than the threshold +
+                                 FN_CLUSTER_AVERAGE_REACH, count as distance 2 (the maximum) */
 } fn_cluster_method;
+
+/* Average linkage searches neighbours only within threshold + this
+ * (Euclidean distance); a pair beyond counts as 2, as one outside the k
+ * nearest does.  Measured with `facenet eval-cluster --train-pairs
+ * pairsDevTrain.txt` on LFW's 4,992 development images: with 0.2 every
+ * threshold 0.60-1.10 groups the tuning and the test people exactly as
+ * with no limit (the same scores on all 22 lines), in a tenth of the time
+ * (0.12 s against 1.0 s at 0.90); with 0.1 the grouping of all images at
+ * 0.90 changes (BCubed F1 0.9797 against 0.9805).  On 100,000 synthetic
+ * faces (bench_cluster) it halves the default path's time and memory. */
+#define FN_CLUSTER_AVERAGE_REACH 0.2f
 
 /* "whispers", "dbscan", "average". */
 const char *fn_cluster_method_name(fn_cluster_method m);

@@ -259,7 +259,9 @@ fn_status fn_cluster(const float *x, int n, int d, const unsigned char *seed_ok,
     int iterations = p.iterations ? p.iterations : 100;
     int min_points = p.min_points ? p.min_points : 2;
     float attach_d = p.attach_threshold > 0 ? p.attach_threshold : p.threshold;
-    float search_max = p.method == FN_CLUSTER_AVERAGE ? 2.0f : fmaxf(p.threshold, attach_d);
+    float search_max = fmaxf(p.method == FN_CLUSTER_AVERAGE ? fminf(2.0f, p.threshold + FN_CLUSTER_AVERAGE_REACH)
+                                                            : p.threshold,
+                             attach_d);
     int32_t *idx = malloc((size_t)n * k * sizeof *idx);
     float *dist = malloc((size_t)n * k * sizeof *dist);
     if (!idx || !dist) {

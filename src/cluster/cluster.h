@@ -39,6 +39,14 @@ int fn_knn_heap_push(float *key, int32_t *idx, int *m, int k, float v, int32_t j
 /* The heap of m -> nearest first, slots m..k-1 set to -1 / INFINITY. */
 void fn_knn_heap_sort(float *key, int32_t *idx, int m, int k);
 
+/* c (m x n) = a (m x d) * b (n x d)^T, row-major, for the scores the
+ * searches select from (knn.c).  oneDNN's sgemm when it loads: it runs on
+ * the OpenMP threads that then select the rows, where OpenBLAS's own
+ * threads, spinning after each product, took a core from the selection
+ * (bench_cluster: 19 s -> see knn.c).  OpenBLAS (or the reference sgemm)
+ * otherwise. */
+void fn_knn_gemm_nt(int m, int n, int d, const float *a, const float *b, float *c);
+
 /* One query's row of dot products with the n rows -> its k nearest within
  * max_dist (self: the row to skip, -1 none), sorted, -1/INFINITY padded
  * (knn.c; fn_knn_exact's selection). */

@@ -78,6 +78,14 @@ void fn_knn_select_row(const float *dots, int n, int self, int k, float max_dist
     fn_knn_heap_sort(dist, idx, m, k);
 }
 
+void fn_knn_gemm_nt(int m, int n, int d, const float *a, const float *b, float *c)
+{
+    if (fn_mathlib_dnnl() == FN_OK)
+        dnnl_sgemm('N', 'T', m, n, d, 1.0f, a, d, b, d, 0.0f, c, n);
+    else
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, d, 1.0f, a, d, b, d, 0.0f, c, n);
+}
+
 fn_status fn_knn_exact(void *user, const float *x, int n, int d, int k, float max_dist, int32_t *idx, float *dist)
 {
     (void)user;
@@ -89,8 +97,7 @@ fn_status fn_knn_exact(void *user, const float *x, int n, int d, int k, float ma
     if (!dots) return fn_fail(FN_ERR_NOMEM, "knn: out of memory for %d x %d scores", block, n);
     for (int q0 = 0; q0 < n; q0 += block) {
         int qn = n - q0 < block ? n - q0 : block;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, qn, n, d, 1.0f, x + (size_t)q0 * d, d, x, d, 0.0f,
-                    dots, n);
+        fn_knn_gemm_nt(qn, n, d, x + (size_t)q0 * d, x, dots);
 #pragma omp parallel for schedule(dynamic, 8)
         for (int q = 0; q < qn; q++)
             fn_knn_select_row(dots + (size_t)q * n, n, q0 + q, k, max_dist, idx + (size_t)(q0 + q) * k,

@@ -178,8 +178,7 @@ static void score_cell(ivf *v, const float *x, int a, float *eb, float *sc, int3
     int block = block_rows(en);
     for (int b0 = 0; b0 < en; b0 += block) {
         int bn = en - b0 < block ? en - b0 : block;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, bn, en, d, 1.0f, eb + (size_t)b0 * d, d, eb, d, 0.0f, sc,
-                    en);
+        fn_knn_gemm_nt(bn, en, d, eb + (size_t)b0 * d, eb, sc);
         float lim2 = v->lim2;
 #pragma omp parallel for schedule(dynamic, 16)
         for (int i = 0; i < bn; i++) {
