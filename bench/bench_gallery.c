@@ -11,10 +11,12 @@
  * person, spread, seed, M and efConstruction, each index with the time it
  * took to build and the load then: a later run reads them and measures only
  * the queries.
- * Usage: bench_gallery [--build-only] [--isotropic] [max_rows [ann_max_rows]]   (defaults 1000000, 1000000)
+ * Usage: bench_gallery [--build-only] [--isotropic] [--real FILE] [--dim D] [max_rows [ann_max_rows]]
+ *        (defaults 1000000, 1000000)
  * --isotropic: identities in all dimensions (see "Two models" below); the
  * default places them in a 58-dimensional subspace, as the default model's
- * embeddings are. */
+ * embeddings are.  --dim D: the ANN section on D-float galleries only.
+ * --real FILE: the ANN path on real embeddings too (bench/gallery.sh). */
 #define _GNU_SOURCE
 #include <cblas.h>
 #include <math.h>
@@ -381,6 +383,70 @@ static void bench_ann(int dim, size_t n, int build_only)
     free(c); free(q); free(me); free(ma); free(te); free(ta);
 }
 
+/* Real embeddings (--real FILE, written by bench/lfw_spread.py from the
+ * embedding cache: MobileFaceNet on LFW's development images): each person
+ * with two or more images gives their first as a query, the rest is the
+ * gallery; the ANN path (forced on: min_rows 1) against the exact scan, and
+ * both against the truth.  A few thousand faces: a check that the index
+ * behaves on real embeddings, not a test of scale. */
+static void bench_real(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    int32_t hd[2] = {0, 0};
+    if (!f || fread(hd, sizeof hd, 1, f) != 1 || hd[0] < 2 || hd[1] < 1 || hd[1] > 4096) {
+        printf("real embeddings: cannot read %s\n", path);
+        if (f) fclose(f);
+        return;
+    }
+    int n = hd[0], dim = hd[1];
+    float *v = malloc((size_t)n * dim * sizeof *v);
+    int32_t *pp = malloc((size_t)n * sizeof *pp);
+    int ok = v && pp && fread(v, sizeof *v * dim, n, f) == (size_t)n && fread(pp, sizeof *pp, n, f) == (size_t)n;
+    fclose(f);
+    if (!ok) { printf("real embeddings: %s is short\n", path); free(v); free(pp); return; }
+    int *isq = calloc(n, sizeof *isq), nq = 0;
+    for (int i = 0; i < n; i++) {   /* the first of a person's images, when the person has another */
+        int first = i == 0 || pp[i - 1] != pp[i], more = i + 1 < n && pp[i + 1] == pp[i];
+        if (first && more) isq[i] = 1, nq++;
+    }
+    fn_gindex x;
+    fn_gindex_init(&x, dim);
+    fn_gindex_reserve(&x, (size_t)(n - nq));
+    float *q = malloc((size_t)nq * dim * sizeof *q);
+    int32_t *qp = malloc((size_t)nq * sizeof *qp);
+    for (int i = 0, j = 0; i < n; i++) {
+        if (isq[i]) memcpy(q + (size_t)j * dim, v + (size_t)i * dim, dim * sizeof *q), qp[j++] = pp[i];
+        else fn_gindex_append(&x, (int64_t)i + 1, (int64_t)pp[i] + 1, v + (size_t)i * dim);
+    }
+    fn_gann_params prm = fn_gann_default_params();
+    prm.min_rows = 1;
+    fn_gallery_scratch *s;
+    fn_gscratch_new(dim, 64, &s);
+    fn_gallery_match *me = malloc(nq * sizeof *me), *ma = malloc(nq * sizeof *ma);
+    for (int i = 0; i < nq; i += 64)
+        fn_gindex_search_exact(&x, s, q + (size_t)i * dim, nq - i < 64 ? nq - i : 64, 0, &me[i], NULL);
+    double t0 = now();
+    if (fn_gindex_ann_build(&x, &prm) != FN_OK) { printf("real embeddings: %s\n", fn_last_error()); goto out; }
+    double build = now() - t0;
+    for (int i = 0; i < nq; i++) fn_gindex_search(&x, s, q + (size_t)i * dim, 1, 0, &ma[i], NULL);
+    int top1 = 0, best = 0, right_e = 0, right_a = 0;
+    for (int i = 0; i < nq; i++) {
+        top1 += ma[i].best.image_id == me[i].best.image_id;
+        best += ma[i].best.person_id == me[i].best.person_id;
+        right_e += me[i].best.person_id == qp[i] + 1;
+        right_a += ma[i].best.person_id == qp[i] + 1;
+    }
+    printf("real embeddings (%s): %d-d, gallery %d images, %d queries (a held-out image of each person with two or "
+           "more); HNSW built in %.2f s | ANN vs exact: recall@1 %.4f, best person %.4f | nearest person right: exact "
+           "%.4f, ANN %.4f\n",
+           path, dim, n - nq, nq, build, (double)top1 / nq, (double)best / nq, (double)right_e / nq,
+           (double)right_a / nq);
+out:
+    fn_gallery_scratch_free(s);
+    fn_gindex_release(&x);
+    free(v); free(pp); free(isq); free(q); free(qp); free(me); free(ma);
+}
+
 /* Enrolment into a real file, synchronous=FULL: one commit per image, then batches. */
 static void bench_enrol(void)
 {
@@ -437,9 +503,13 @@ static void bench_enrol(void)
 int main(int argc, char **argv)
 {
     int build_only = 0;
+    const char *real = NULL;
+    int only_dim = 0;
     for (; argc > 1 && !strncmp(argv[1], "--", 2); argc--, argv++) {
         if (!strcmp(argv[1], "--build-only")) build_only = 1;
         else if (!strcmp(argv[1], "--isotropic")) isotropic = 1;
+        else if (!strcmp(argv[1], "--real") && argc > 2) real = argv[2], argc--, argv++;
+        else if (!strcmp(argv[1], "--dim") && argc > 2) only_dim = atoi(argv[2]), argc--, argv++;
         else { fprintf(stderr, "bench_gallery: unknown option %s\n", argv[1]); return 2; }
     }
     size_t max_rows = argc > 1 ? strtoul(argv[1], NULL, 10) : 1000000;
@@ -457,9 +527,10 @@ int main(int argc, char **argv)
            fn_gann_default_params().candidates,
            isotropic ? "in all dimensions (--isotropic), same person 0.85 apart"
                      : "in a 58-dimensional subspace (like the default model's), same person 0.70 apart");
+    if (real) bench_real(real);
     static const size_t ann_sizes[][2] = {{192, 100000}, {192, 1000000}, {512, 1000000}, {192, 5000000}};
     for (int i = 0; i < 4; i++)
-        if (ann_sizes[i][1] <= ann_max) bench_ann((int)ann_sizes[i][0], ann_sizes[i][1], build_only);
+        if (ann_sizes[i][1] <= ann_max && (!only_dim || (int)ann_sizes[i][0] == only_dim)) bench_ann((int)ann_sizes[i][0], ann_sizes[i][1], build_only);
     if (!build_only) bench_enrol();
     return 0;
 }

@@ -26,3 +26,11 @@ dd = d.copy(); dd[same] = 9
 print(f"nearest other person per face: median {np.median(dd.min(1)):.3f}, 1% {np.percentile(dd.min(1),1):.3f}")
 for s in (0.6, 0.75, 0.9):
     print(f"synthetic spread {s}: same person {np.sqrt(2)*s/np.sqrt(1+s*s):.3f}, different 1.414")
+# argv[3] (bench/gallery.sh): the embeddings for bench_gallery --real, as
+# int32 n, int32 d, then n x d float32, then n int32 person numbers.
+if len(sys.argv) > 3:
+    people = {p: i for i, p in enumerate(sorted(set(P)))}
+    with open(sys.argv[3], 'wb') as f:
+        f.write(np.array([len(X), X.shape[1]], dtype=np.int32).tobytes())
+        f.write(X.astype(np.float32).tobytes())
+        f.write(np.array([people[p] for p in P], dtype=np.int32).tobytes())
