@@ -80,10 +80,9 @@ void fn_knn_select_row(const float *dots, int n, int self, int k, float max_dist
 
 void fn_knn_gemm_nt(int m, int n, int d, const float *a, const float *b, float *c)
 {
-    if (fn_mathlib_dnnl() == FN_OK)
-        dnnl_sgemm('N', 'T', m, n, d, 1.0f, a, d, b, d, 0.0f, c, n);
-    else
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, d, 1.0f, a, d, b, d, 0.0f, c, n);
+    if (fn_mathlib_dnnl() == FN_OK && dnnl_sgemm('N', 'T', m, n, d, 1.0f, a, d, b, d, 0.0f, c, n) == dnnl_success)
+        return;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, d, 1.0f, a, d, b, d, 0.0f, c, n);
 }
 
 fn_status fn_knn_exact(void *user, const float *x, int n, int d, int k, float max_dist, int32_t *idx, float *dist)
