@@ -66,8 +66,7 @@ static fn_status search(ext *e)
         int qn = e->nq - q0 < block ? e->nq - q0 : block;
         for (int a = 0; a < qn; a++)
             memcpy(qx + (size_t)a * e->d, e->x + (size_t)e->q[q0 + a] * e->d, e->d * sizeof *qx);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, qn, e->n, e->d, 1.0f, qx, e->d, e->x, e->d, 0.0f, dots,
-                    e->n);
+        fn_knn_gemm_nt(qn, e->n, e->d, qx, e->x, dots);
         for (int a = 0; a < qn; a++) {
             int qi = q0 + a;
             const float *row = dots + (size_t)a * e->n;

@@ -115,8 +115,7 @@ static fn_status assign(ivf *v, const float *x)
     if (s == FN_OK) s = fn_faiss_kmeans(d, n, x, c, IVF_KMEANS_ITER, IVF_KMEANS_SAMPLE, IVF_KMEANS_SEED, cent);
     for (int r0 = 0; s == FN_OK && r0 < n; r0 += B) {
         int rn = n - r0 < B ? n - r0 : B;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rn, c, d, 1.0f, x + (size_t)r0 * d, d, cent, d, 0.0f, sc,
-                    c);
+        fn_knn_gemm_nt(rn, c, d, x + (size_t)r0 * d, cent, sc);
         for (int i = 0; i < rn; i++) {
             const float *r = sc + (size_t)i * c;
             int32_t *tp = v->top + (size_t)(r0 + i) * t;
