@@ -305,8 +305,11 @@ static void test_tune(void)
     x[2 * D + 2] = 1;                                /* c */
     x[3 * D + 2] = 0.875f; x[3 * D + 3] = st;        /* d */
     x[4 * D + 0] = 0.71875f; x[4 * D + 4] = sf;      /* f: |a - f|^2 = 0.5625 */
+    /* |b - f| = sqrt(2 - 2 x 0.875 x 0.71875) = 0.8615, so f's mean distance to {a, b} is 0.8058: at 0.8
+     * plain UPGMA would leave f alone, but the limit of a face and a pair (FN_CLUSTER_AVERAGE_LIMIT_RATIO)
+     * is 0.8 x 1.111 - 0.8 x 0.111 / sqrt(2) = 0.8260, so f joins a and b: BCubed precision 11/15, recall 1 */
     float t[4] = {0.4f, 0.6f, 0.8f, 1.0f}, best = 0;
-    double want[4] = {0.75, 1.0, 1.0, 22.0 / 26.0};
+    double want[4] = {0.75, 1.0, 22.0 / 26.0, 22.0 / 26.0};
     fn_cluster_scores sc[4];
     T_CHECK(fn_cluster_tune(x, truth, 5, D, FN_CLUSTER_AVERAGE, t, 4, &best, sc) == FN_OK, "tune: %s", fn_last_error());
     T_CHECK(best == 0.6f, "tune: best threshold %.2f, want 0.60", best);
@@ -342,6 +345,7 @@ static void test_reach(void)
     fn_cluster_params p;
     fn_cluster_params_init(&p);
     p.method = FN_CLUSTER_AVERAGE;
+    p.average_limit_ratio = 1;   /* plain UPGMA: the reach is threshold + 0.2 */
     int labels[4], ng = 0;
     p.threshold = 0.95f;
     T_CHECK(fn_cluster(x, 4, D, NULL, &p, labels, &ng) == FN_OK && ng == 1, "reach at 0.95: %d groups, want 1", ng);
@@ -352,8 +356,48 @@ static void test_reach(void)
             labels[3]);
 }
 
+/* Average linkage's limit growing with the pairs behind a mean, by hand:
+ * a+- = (x, +-w, y, 0), b+- = (x, 0, -y, +-w) with w = 0.25, so each pair is
+ * 0.5 apart and every a-b pair sqrt(2 - 2 (x^2 - y^2)) = 0.94 (x^2 + y^2 =
+ * 0.9375, x^2 - y^2 = 0.5582).  At threshold 0.90, ratio 10/9 (limit 1.00):
+ * two single faces at 0.94 stay apart (limit 0.90); a face and a pair too
+ * (mean 0.94 > 1 - 0.1 / sqrt(2) = 0.9293); two pairs merge (mean 0.94 <=
+ * 1 - 0.1 / 2 = 0.95).  Plain UPGMA (ratio 1) keeps the two pairs apart. */
+static void test_limit(void)
+{
+    static float x[4 * D];
+    memset(x, 0, sizeof x);
+    double xx = sqrt((0.9375 + 0.5582) / 2), yy = sqrt((0.9375 - 0.5582) / 2);
+    float v[4][4] = {{(float)xx, 0.25f, (float)yy, 0}, {(float)xx, -0.25f, (float)yy, 0},
+                     {(float)xx, 0, (float)-yy, 0.25f}, {(float)xx, 0, (float)-yy, -0.25f}};
+    for (int i = 0; i < 4; i++) memcpy(x + i * D, v[i], sizeof v[i]);
+    fn_cluster_params p;
+    fn_cluster_params_init(&p);
+    p.method = FN_CLUSTER_AVERAGE;
+    p.threshold = 0.90f;
+    p.average_limit_ratio = 1.0f / 0.9f;
+    int labels[4], ng = 0;
+    float y[2 * D];
+    memcpy(y, x, D * sizeof *y);
+    memcpy(y + D, x + 2 * D, D * sizeof *y);
+    T_CHECK(fn_cluster(y, 2, D, NULL, &p, labels, &ng) == FN_OK && ng == 2, "limit, two faces at 0.94: %d groups, want 2",
+            ng);
+    T_CHECK(fn_cluster(x + D, 3, D, NULL, &p, labels, &ng) == FN_OK && ng == 2 && labels[1] == labels[2],
+            "limit, a face and a pair at 0.94: %d groups, want 2", ng);
+    T_CHECK(fn_cluster(x, 4, D, NULL, &p, labels, &ng) == FN_OK && ng == 1, "limit, two pairs at 0.94: %d groups, want 1",
+            ng);
+    p.average_limit_ratio = 1;
+    T_CHECK(fn_cluster(x, 4, D, NULL, &p, labels, &ng) == FN_OK && ng == 2 && labels[0] == labels[1] &&
+                labels[2] == labels[3],
+            "plain UPGMA, two pairs at 0.94: %d groups, want 2", ng);
+    p.average_limit_ratio = 2.5f;
+    T_CHECK(fn_cluster(x, 4, D, NULL, &p, labels, &ng) == FN_ERR_ARG && strstr(fn_last_error(), "2.5"),
+            "limit ratio 2.5 accepted (%s)", fn_last_error());
+}
+
 int main(void)
 {
+    test_limit();
     test_reach();
     test_scores();
     test_knn();

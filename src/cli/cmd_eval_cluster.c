@@ -17,6 +17,7 @@ static const fn_cli_use uses[] = {
     FN_USE_H(FN_O_TRAIN_PAIRS, "the people named in this pairs file choose each method's threshold; the scores "
                                "reported are on the other people (LFW: pairsDevTrain.txt)"),
     FN_USE_T(FN_O_METHOD, "all three", NULL),
+    FN_USE_T(FN_O_LIMIT_RATIO, "1.111 (1.00 at 0.90)", NULL),
     FN_USE_H(FN_O_JSON, "JSON Lines: one object per method and threshold, then the chosen ones"),
     FN_USE(FN_O_NO_CACHE),
     FN_CLI_MODEL_USES, FN_CLI_DETECTOR_USES, FN_USE_T(FN_O_MIN_FACE, "20", NULL), FN_CLI_MTCNN_USES,
@@ -29,7 +30,9 @@ static const fn_cli_spec spec = {
     .description =
         "Embeds one face per image (chosen by --select; a centre crop when none is found, as\n"
         "eval-pairs does; through the embedding cache), clusters them without the labels with\n"
-        "Chinese whispers, DBSCAN and average linkage at thresholds 0.60 to 1.10, and scores\n"
+        "Chinese whispers, DBSCAN, plain average linkage (upgma: one merge limit for all) and\n"
+        "the library's average linkage (average: the limit grows with the pairs behind a mean,\n"
+        "up to --limit-ratio times the threshold) at thresholds 0.60 to 1.10, and scores\n"
         "each grouping against the folders: pairwise and BCubed precision, recall and F1,\n"
         "groups holding two people (mixed).  With --train-pairs the images of the people in\n"
         "that file are the tuning set: each method's best threshold (BCubed F1) is chosen on\n"
@@ -48,12 +51,16 @@ static const float sweep[NT] = {0.60f, 0.65f, 0.70f, 0.75f, 0.80f, 0.85f, 0.90f,
 
 typedef struct set { float *x; int *truth; int n; } set;
 
-static int score(const set *s, int dim, fn_cluster_method m, float t, fn_cluster_scores *sc, double *secs)
+/* A method as the sweep runs it: average linkage twice, plain and with the limit growing. */
+typedef struct family { const char *name; fn_cluster_method method; float ratio; } family;
+
+static int score(const set *s, int dim, const family *m, float t, fn_cluster_scores *sc, double *secs)
 {
     fn_cluster_params p;
     fn_cluster_params_init(&p);
     p.knn = fn_knn_auto;   /* approximate (fn_knn_ivf) from FN_KNN_ANN_MIN_ROWS faces */
-    p.method = m;
+    p.method = m->method;
+    p.average_limit_ratio = m->ratio;
     p.threshold = t;
     int *labels = malloc((size_t)(s->n ? s->n : 1) * sizeof *labels), ng = 0;
     if (!labels) return fn_cli_fail("eval-cluster", fn_fail(FN_ERR_NOMEM, "out of memory"));
@@ -65,14 +72,15 @@ static int score(const set *s, int dim, fn_cluster_method m, float t, fn_cluster
     return st == FN_OK ? 0 : fn_cli_fail("eval-cluster", st);
 }
 
-static void report(int json, const char *split, fn_cluster_method m, float t, const fn_cluster_scores *c, double secs,
+static void report(int json, const char *split, const family *m, float t, const fn_cluster_scores *c, double secs,
                    const char *tag)
 {
     if (json) {
         cJSON *o = cJSON_CreateObject();
         if (tag) cJSON_AddStringToObject(o, "chosen", tag);
         cJSON_AddStringToObject(o, "split", split);
-        cJSON_AddStringToObject(o, "method", fn_cluster_method_name(m));
+        cJSON_AddStringToObject(o, "method", fn_cluster_method_name(m->method));
+        if (m->method == FN_CLUSTER_AVERAGE) cJSON_AddNumberToObject(o, "limit_ratio", m->ratio);
         cJSON_AddNumberToObject(o, "threshold", t);
         cJSON_AddNumberToObject(o, "pair_precision", c->pair_precision);
         cJSON_AddNumberToObject(o, "pair_recall", c->pair_recall);
@@ -89,7 +97,7 @@ static void report(int json, const char *split, fn_cluster_method m, float t, co
         return;
     }
     printf("%-6s %-9s %5.2f  %6.4f %6.4f %6.4f   %6.4f %6.4f %6.4f  %6d %6d %5d  %.2fs%s%s\n", split,
-           fn_cluster_method_name(m), t, c->pair_precision, c->pair_recall, c->pair_f1, c->bcubed_precision,
+           m->name, t, c->pair_precision, c->pair_recall, c->pair_f1, c->bcubed_precision,
            c->bcubed_recall, c->bcubed_f1, c->n_groups, c->n_singletons, c->n_mixed, secs, tag ? "  <- " : "",
            tag ? tag : "");
 }
@@ -98,7 +106,7 @@ static void report(int json, const char *split, fn_cluster_method m, float t, co
  * clustered first, the other 3 placed by fn_cluster_extend; against the
  * full run on all of them (its oracle): BCubed F1 of both, the pairs they
  * group differently, and the distances computed. */
-static int incremental(const set *all, int dim, float t, int json)
+static int incremental(const set *all, int dim, float t, float ratio, int json)
 {
     int n = all->n;
     float *xa = malloc((size_t)(n ? n : 1) * dim * sizeof *xa);
@@ -111,6 +119,7 @@ static int incremental(const set *all, int dim, float t, int json)
     fn_cluster_params p;
     fn_cluster_params_init(&p);
     p.threshold = t;
+    p.average_limit_ratio = ratio;
     double t0 = fn_now(), full_s = 0, ext_s = 0;
     if (s == FN_OK) s = fn_cluster(all->x, n, dim, NULL, &p, full, &nf);
     full_s = fn_now() - t0;
@@ -205,9 +214,17 @@ int fn_cmd_eval_cluster(int argc, char **argv)
                "%-6s %-9s %5s  %6s %6s %6s   %6s %6s %6s  %6s %6s %5s\n",
                all.n, lab.people.count, lab.missing, tr.n, te.n, fn_engine_model_id(e), "split", "method", "thr",
                "pairP", "pairR", "pairF1", "B3 P", "B3 R", "B3 F1", "groups", "single", "mixed");
-    int nm = fn_cli_given(&a, FN_O_METHOD) ? 1 : 3;
-    fn_cluster_method ms[3] = {FN_CLUSTER_WHISPERS, FN_CLUSTER_DBSCAN, FN_CLUSTER_AVERAGE};
-    if (nm == 1) ms[0] = ms[fn_cli_enum(&a, FN_O_METHOD, 0)];
+    float ratio = (float)fn_cli_float(&a, FN_O_LIMIT_RATIO, FN_CLUSTER_AVERAGE_LIMIT_RATIO);
+    family fams[4] = {{"whispers", FN_CLUSTER_WHISPERS, 0}, {"dbscan", FN_CLUSTER_DBSCAN, 0},
+                      {"upgma", FN_CLUSTER_AVERAGE, 1}, {"average", FN_CLUSTER_AVERAGE, ratio}};
+    const family *ms = fams;
+    int nm = 4;
+    if (fn_cli_given(&a, FN_O_METHOD)) {   /* whispers, dbscan, or both average linkages */
+        int w = fn_cli_enum(&a, FN_O_METHOD, 0);
+        ms = fams + w;
+        nm = w == 2 ? 2 : 1;
+    }
+    family deflt = {"average", FN_CLUSTER_DEFAULT_METHOD, ratio};
     rc = 0;
     for (int mi = 0; !rc && mi < nm && all.n > 0; mi++) {
         float best_t = sweep[0];
@@ -216,31 +233,31 @@ int fn_cmd_eval_cluster(int argc, char **argv)
             fn_cluster_scores c;
             double secs;
             const set *on = tr.n ? &tr : &all;
-            rc = score(on, dim, ms[mi], sweep[ti], &c, &secs);
+            rc = score(on, dim, &ms[mi], sweep[ti], &c, &secs);
             if (rc) break;
-            report(json, tr.n ? "tune" : "all", ms[mi], sweep[ti], &c, secs, NULL);
+            report(json, tr.n ? "tune" : "all", &ms[mi], sweep[ti], &c, secs, NULL);
             if (c.bcubed_f1 > best_f) { best_f = c.bcubed_f1; best_t = sweep[ti]; }
             if (tr.n && te.n) {
-                rc = score(&te, dim, ms[mi], sweep[ti], &c, &secs);
-                if (!rc) report(json, "test", ms[mi], sweep[ti], &c, secs, NULL);
+                rc = score(&te, dim, &ms[mi], sweep[ti], &c, &secs);
+                if (!rc) report(json, "test", &ms[mi], sweep[ti], &c, secs, NULL);
             }
         }
         if (!rc && tr.n && te.n) {
             fn_cluster_scores c;
             double secs;
-            rc = score(&te, dim, ms[mi], best_t, &c, &secs);
-            if (!rc) report(json, "test", ms[mi], best_t, &c, secs, "chosen on the tuning set");
-            if (!rc) rc = score(&all, dim, ms[mi], best_t, &c, &secs);
-            if (!rc) report(json, "all", ms[mi], best_t, &c, secs, "chosen on the tuning set");
+            rc = score(&te, dim, &ms[mi], best_t, &c, &secs);
+            if (!rc) report(json, "test", &ms[mi], best_t, &c, secs, "chosen on the tuning set");
+            if (!rc) rc = score(&all, dim, &ms[mi], best_t, &c, &secs);
+            if (!rc) report(json, "all", &ms[mi], best_t, &c, secs, "chosen on the tuning set");
         }
     }
     if (!rc && all.n > 0) {
         fn_cluster_scores c;
         double secs;
         float t = fn_cluster_default_threshold(fn_engine_threshold(e));
-        rc = score(&all, dim, FN_CLUSTER_DEFAULT_METHOD, t, &c, &secs);
-        if (!rc) report(json, "all", FN_CLUSTER_DEFAULT_METHOD, t, &c, secs, "the default");
-        if (!rc) rc = incremental(&all, dim, t, json);
+        rc = score(&all, dim, &deflt, t, &c, &secs);
+        if (!rc) report(json, "all", &deflt, t, &c, secs, "the default");
+        if (!rc) rc = incremental(&all, dim, t, ratio, json);
     }
     free(tr.x); free(tr.truth); free(te.x); free(te.truth);
     free(tune);

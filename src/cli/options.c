@@ -115,6 +115,10 @@ const fn_cli_option fn_cli_options[FN_O_COUNT] = {
     [FN_O_MIN_QUALITY] = {.name = "min-quality", .kind = FN_ARG_FLOAT, .metavar = "Q", .min = 0, .max = 1,
                           .help = "faces below this quality do not seed groups (attached afterwards or noise)",
                           .meaning = "a face quality score"},
+    [FN_O_LIMIT_RATIO] = {.name = "limit-ratio", .kind = FN_ARG_FLOAT, .metavar = "R", .min = 1, .max = 2,
+                          .help = "average linkage's merge limit for big groups, as a multiple of the threshold "
+                                  "(1: plain UPGMA, one limit for all)",
+                          .meaning = "a ratio of distances"},
     [FN_O_FULL_DECODE] = FLAG("full-decode", 0, "decode every photo at full size (by default a JPEG much larger "
                                                  "than --max-side is decoded at 1/2, 1/4 or 1/8 of it)"),
     [FN_O_CALIBRATE_ON] = PATH("calibrate-on", 0, "DIR",

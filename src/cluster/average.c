@@ -1,6 +1,9 @@
 /* average.c — agglomerative clustering with average linkage (UPGMA) on a
- * kNN graph: repeatedly merge the two groups of least mean pairwise
- * distance while it is at most the threshold.  Pairs outside the graph count
+ * kNN graph: repeatedly merge the two groups whose mean pairwise distance
+ * is furthest below their merge limit while one is at or below it.  The
+ * limit is the threshold for two single faces and grows with the pairs
+ * behind the mean (fn_cluster_average_limit); with a ratio of 1 it is the
+ * threshold for all, the order is by mean, and this is plain UPGMA.  Pairs outside the graph count
  * as distance 2 (the largest between unit vectors), so a merge the graph
  * cannot justify never happens.  A heap of candidate pairs with lazy
  * deletion (a version per group); a merge folds the smaller group's links
@@ -17,7 +20,7 @@
 
 typedef struct link { int other; int cnt; double sum; } link;
 typedef struct links { link *v; int n, cap; } links;
-typedef struct cand { double avg; int a, b; unsigned va, vb; } cand;
+typedef struct cand { double key; int a, b; unsigned va, vb; } cand;   /* key: mean - limit */
 
 typedef struct agg {
     links *adj;
@@ -26,12 +29,12 @@ typedef struct agg {
     unsigned *ver;
     cand *heap;
     size_t nh, caph;
-    double threshold;
+    double threshold, ratio;
 } agg;
 
 static int cand_less(const cand *x, const cand *y)
 {
-    if (x->avg != y->avg) return x->avg < y->avg;
+    if (x->key != y->key) return x->key < y->key;
     int xa = x->a < x->b ? x->a : x->b, ya = y->a < y->b ? y->a : y->b;
     if (xa != ya) return xa < ya;
     int xb = x->a < x->b ? x->b : x->a, yb = y->a < y->b ? y->b : y->a;
@@ -135,22 +138,23 @@ static int merge(agg *g, int keep, int gone)
     g->size[gone] = 0;
     g->ver[keep]++;
     g->ver[gone]++;
-    /* a pair over the threshold can only change by another merge, which queues it again */
+    /* a pair over its limit can only change by another merge, which queues it again */
     for (int i = 0; i < lk->n; i++) {
         const link *k = &lk->v[i];
-        double m = mean(g, keep, k);
-        if (m <= g->threshold && push(g, (cand){m, keep, k->other, g->ver[keep], g->ver[k->other]})) return -1;
+        double key = mean(g, keep, k) - fn_cluster_average_limit(g->threshold, g->ratio, g->size[keep], g->size[k->other]);
+        if (key <= 0 && push(g, (cand){key, keep, k->other, g->ver[keep], g->ver[k->other]})) return -1;
     }
     return 0;
 }
 
 fn_status fn_cluster_average(int n, int k, const int32_t *knn_idx, const float *knn_dist, const unsigned char *seed_ok,
-                             float threshold, int *labels)
+                             float threshold, float limit_ratio, int *labels)
 {
     fn_cgraph gr;
     FN_TRY(fn_cgraph_build(n, k, knn_idx, knn_dist, (float)FAR, seed_ok, &gr));
     agg g = {0};
     g.threshold = threshold;
+    g.ratio = limit_ratio;
     g.adj = calloc((size_t)n, sizeof *g.adj);
     g.size = malloc((size_t)n * sizeof *g.size);
     g.parent = malloc((size_t)n * sizeof *g.parent);
@@ -163,14 +167,15 @@ fn_status fn_cluster_average(int n, int k, const int32_t *knn_idx, const float *
         g.parent[i] = i;
         for (int64_t e = gr.start[i]; !bad && e < gr.start[i + 1]; e++) {
             bad = append(&g.adj[i], gr.nbr[e], 1, gr.dist[e]) != 0;   /* the graph's rows hold each pair once */
-            if (!bad && i < gr.nbr[e] && gr.dist[e] <= threshold) bad = push(&g, (cand){gr.dist[e], i, gr.nbr[e], 0, 0}) != 0;
+            if (!bad && i < gr.nbr[e] && gr.dist[e] <= threshold)   /* two single faces: the limit is the threshold */
+                bad = push(&g, (cand){gr.dist[e] - threshold, i, gr.nbr[e], 0, 0}) != 0;
         }
     }
     fn_cgraph_free(&gr);
     while (!bad && g.nh > 0) {
         cand c = pop(&g);
         if (!g.size[c.a] || !g.size[c.b] || g.ver[c.a] != c.va || g.ver[c.b] != c.vb) continue;
-        if (c.avg > threshold) break;
+        if (c.key > 0) break;
         int keep = c.a, gone = c.b;
         if (g.size[gone] > g.size[keep] || (g.size[gone] == g.size[keep] && gone < keep)) {
             keep = c.b;

@@ -39,6 +39,7 @@ void fn_cluster_params_init(fn_cluster_params *p)
     memset(p, 0, sizeof *p);
     p->method = FN_CLUSTER_DEFAULT_METHOD;
     p->threshold = FN_CLUSTER_DEFAULT_THRESHOLD;
+    p->average_limit_ratio = FN_CLUSTER_AVERAGE_LIMIT_RATIO;
     p->seed = 1;
 }
 
@@ -252,6 +253,9 @@ fn_status fn_cluster(const float *x, int n, int d, const unsigned char *seed_ok,
     if (p.k < 0 || p.iterations < 0 || p.min_points < 0 || p.attach_threshold < 0 || p.attach_threshold > 2)
         return fn_fail(FN_ERR_ARG, "cluster: a negative k, iterations or min_points, or an attach threshold "
                                    "outside [0, 2]");
+    if (!(p.average_limit_ratio == 0 || (p.average_limit_ratio >= 1 && p.average_limit_ratio <= 2)))
+        return fn_fail(FN_ERR_ARG, "cluster: average limit ratio %g is neither 0 nor in [1, 2]",
+                       (double)p.average_limit_ratio);
     if (n == 0) return FN_OK;
     int k = p.k ? p.k : 64;
     if (p.method == FN_CLUSTER_AVERAGE && k < 256) k = 256;
@@ -259,8 +263,7 @@ fn_status fn_cluster(const float *x, int n, int d, const unsigned char *seed_ok,
     int iterations = p.iterations ? p.iterations : 100;
     int min_points = p.min_points ? p.min_points : 2;
     float attach_d = p.attach_threshold > 0 ? p.attach_threshold : p.threshold;
-    float search_max = fmaxf(p.method == FN_CLUSTER_AVERAGE ? fminf(2.0f, p.threshold + FN_CLUSTER_AVERAGE_REACH)
-                                                            : p.threshold,
+    float search_max = fmaxf(p.method == FN_CLUSTER_AVERAGE ? fminf(2.0f, p.threshold + FN_CLUSTER_AVERAGE_REACH) : p.threshold,
                              attach_d);
     int32_t *idx = malloc((size_t)n * k * sizeof *idx);
     float *dist = malloc((size_t)n * k * sizeof *dist);
@@ -271,7 +274,7 @@ fn_status fn_cluster(const float *x, int n, int d, const unsigned char *seed_ok,
     }
     fn_status s = (p.knn ? p.knn : fn_knn_exact)(p.knn_user, x, n, d, k, search_max, idx, dist);
     if (s == FN_OK && p.method == FN_CLUSTER_AVERAGE) {
-        s = fn_cluster_average(n, k, idx, dist, seed_ok, p.threshold, labels);
+        s = fn_cluster_average(n, k, idx, dist, seed_ok, p.threshold, p.average_limit_ratio, labels);
     } else if (s == FN_OK) {
         fn_cgraph g;
         s = fn_cgraph_build(n, k, idx, dist, p.threshold, seed_ok, &g);

@@ -5,6 +5,8 @@
 #ifndef FN_CLUSTER_INTERNAL_H
 #define FN_CLUSTER_INTERNAL_H
 
+#include <math.h>
+
 #include "facenet/cluster.h"
 
 /* Compressed rows: the neighbours of i are nbr[start[i] .. start[i+1]), with
@@ -23,9 +25,19 @@ fn_status fn_cgraph_build(int n, int k, const int32_t *knn_idx, const float *knn
                           const unsigned char *seed_ok, fn_cgraph *g);
 void fn_cgraph_free(fn_cgraph *g);
 
+/* Average linkage's merge limit for two groups of na and nb seeding faces
+ * (fn_cluster_params.average_limit_ratio): threshold for two single faces,
+ * growing toward threshold x ratio as the pairs behind the mean grow. */
+static inline double fn_cluster_average_limit(double threshold, double ratio, double na, double nb)
+{
+    if (!(ratio > 1)) return threshold;
+    double top = threshold * ratio;
+    return top - (top - threshold) / sqrt(na * nb);
+}
+
 /* Agglomerative average linkage on the kNN result (average.c). */
 fn_status fn_cluster_average(int n, int k, const int32_t *knn_idx, const float *knn_dist, const unsigned char *seed_ok,
-                             float threshold, int *labels);
+                             float threshold, float limit_ratio, int *labels);
 
 /* A row's k nearest as a bounded heap (knn.c): keys (distances, or any
  * increasing function of them) and row indices, the worst kept on top:

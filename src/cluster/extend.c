@@ -25,10 +25,10 @@ typedef struct ext {
     int *lab;              /* labels (in/out) */
     int32_t *idx;          /* nq x k: neighbours within the threshold */
     float *dist;
-    int *avg_best;         /* nq: average's group of smallest mean distance within the threshold, or -1 */
+    int *avg_best;         /* nq: average's group of mean distance furthest below its limit, or -1 */
 } ext;
 
-/* One query row of distances -> average's best group (mean over seeding members). */
+/* One query row of distances -> average's best group (mean over seeding members, the limit of a face and the group). */
 static int mean_best(const ext *e, const float *dots, int self, double *sum, const int *cnt)
 {
     memset(sum, 0, (size_t)e->ng * sizeof *sum);
@@ -39,11 +39,11 @@ static int mean_best(const ext *e, const float *dots, int self, double *sum, con
         sum[g] += d2 > 0 ? sqrtf(d2) : 0.0f;
     }
     int best = -1;
-    double bm = 0;
-    for (int g = 0; g < e->ng; g++) {
+    double bk = 0;
+    for (int g = 0; g < e->ng; g++) {   /* the merge average linkage would make first: furthest below its limit */
         if (!cnt[g]) continue;
-        double m = sum[g] / cnt[g];
-        if (m <= e->p->threshold && (best < 0 || m < bm)) { best = g; bm = m; }
+        double key = sum[g] / cnt[g] - fn_cluster_average_limit(e->p->threshold, e->p->average_limit_ratio, 1, cnt[g]);
+        if (key <= 0 && (best < 0 || key < bk)) { best = g; bk = key; }
     }
     return best;
 }
