@@ -5,7 +5,9 @@
  *    with 2 workers, batches of 3 and a window of 5 (so the ring wraps many
  *    times); every result comes back in input order with fn_faces_run's
  *    status, faces (boxes, landmarks, probabilities: exactly) and embeddings
- *    (within 1e-5), and skip callbacks skip exactly the files they name.
+ *    (within 1e-5), and skip callbacks skip exactly the files they name;
+ *    the same with InceptionResnetV1, whose faces the caller and the
+ *    workers embed together in shared jobs.
  * 2. CLI: `facenet enroll` of a folder-per-person tree (LFW people, a photo
  *    filed under two people, a copy within one person, a garbage file, a
  *    faceless picture) with --batch 1 (each file alone, committed alone) and
@@ -167,6 +169,31 @@ static void test_library(void)
     p.embed = 0;
     p.workers = 3;
     compare_run(e, &p, "detect only");
+
+    /* InceptionResnetV1 (the fixture checkpoint): its faces are embedded in
+     * jobs shared by the caller and the workers (fn_engine_embed_reentrant) */
+    const char *xz = t_shared("fixtures/facenet_random/irv1_random_legacy.pt.xz");
+    char ckpt[600], cmd[1400];
+    snprintf(ckpt, sizeof ckpt, "%s/irv1.pt", t_tmpdir());
+    snprintf(cmd, sizeof cmd, "xz -dc '%s' > '%s'", xz, ckpt);
+    fn_options o;
+    fn_options_init(&o);
+    o.models_dir = getenv("MODELS") ? getenv("MODELS") : "models";
+    o.model = ckpt;
+    fn_engine *ei = NULL;
+    T_CHECK(system(cmd) == 0 && fn_engine_new(&o, &ei) == FN_OK, "InceptionResnetV1 engine: %s", fn_last_error());
+    if (ei) {
+        fn_batch_params_init(&p);
+        p.workers = 2;
+        p.batch = 3;
+        p.window = 5;
+        compare_run(ei, &p, "InceptionResnetV1, shared embedding jobs");
+        p.batch = 8;
+        p.window = 0;
+        p.workers = 1;
+        compare_run(ei, &p, "InceptionResnetV1, one worker, batches of 8");
+        fn_engine_free(ei);
+    }
 
     /* aligned crops (and one that is not the model's size: the photo) */
     const char *al = t_shared("fixtures/aligned112");

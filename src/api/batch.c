@@ -15,6 +15,13 @@
  * The embedding call on the caller's thread is single-threaded too while
  * workers detect (an OpenMP team would spin against them); with aligned
  * crops (workers only decode) it keeps the caller's thread count.
+ *
+ * A model whose embedding may run on several threads at once
+ * (fn_engine_embed_reentrant: InceptionResnetV1) is the pipeline's slow
+ * stage: one thread embedding while the workers wait for a free slot kept
+ * 1.24 of 2 cores busy.  Its faces are cut into jobs of EMBED_JOB that the
+ * caller and the workers take in turn (a worker takes a job before a new
+ * input), each on one thread, so every core embeds when detection is done.
  */
 #include <omp.h>
 #include <pthread.h>
@@ -28,6 +35,7 @@
 #include "facenet/batch.h"
 
 #define FACE_CHUNK 64   /* faces per network call: bounds the engine's input buffer */
+#define EMBED_JOB 2     /* faces per shared job (reentrant models): InceptionResnetV1 costs ~40 ms a face */
 
 enum { SLOT_FREE = 0, SLOT_BUSY, SLOT_READY, SLOT_DONE };
 
@@ -64,6 +72,13 @@ struct fn_batch {
     fn_image *gather;   /* borrowed crops of one network call */
     float *emb;
     char err[1024];
+    /* shared embedding jobs (reentrant models), under mu: faces [j x EMBED_JOB, ...) of the gathered ones */
+    fn_image *jcrops;   /* every face of the slots being embedded */
+    int (*jwho)[2];     /* (slot offset, face) of each */
+    float *jemb;        /* their embeddings */
+    fn_status *jst;     /* each job's outcome */
+    char (*jerr)[512];
+    int jcap, jfaces, njobs, jnext, jdone;
 };
 
 void fn_batch_params_init(fn_batch_params *p)
@@ -213,6 +228,18 @@ static void process(fn_batch *b, slot *s, fn_resize_scratch *rs)
     if (!b->p.keep_image && !b->p.aligned) fn_image_free(&s->f.img);
 }
 
+/* Job j of the shared embedding: called and returns with mu held. */
+static void run_job(fn_batch *b, int j)
+{
+    int first = j * EMBED_JOB, n = b->jfaces - first < EMBED_JOB ? b->jfaces - first : EMBED_JOB;
+    pthread_mutex_unlock(&b->mu);
+    fn_status st = fn_engine_embed_unlocked(b->e, b->jcrops + first, n, b->jemb + (size_t)first * fn_engine_dim(b->e));
+    pthread_mutex_lock(&b->mu);
+    b->jst[j] = st;
+    if (st != FN_OK) snprintf(b->jerr[j], sizeof b->jerr[j], "%s", fn_last_error());
+    if (++b->jdone == b->njobs) pthread_cond_broadcast(&b->cv_ready);
+}
+
 static void *worker(void *arg)
 {
     fn_batch *b = arg;
@@ -220,6 +247,10 @@ static void *worker(void *arg)
     fn_resize_scratch rs = {0};
     pthread_mutex_lock(&b->mu);
     while (!b->stop) {
+        if (b->jnext < b->njobs) {   /* a shared embedding job first: it is what the head waits for */
+            run_job(b, b->jnext++);
+            continue;
+        }
         if (b->end >= 0 && b->next_in >= b->end) break;
         if (b->next_in >= b->head + b->window) {
             pthread_cond_wait(&b->cv_work, &b->mu);
@@ -391,6 +422,72 @@ static fn_status embed_run(fn_batch *b, int first, int count)
     return FN_OK;
 }
 
+static fn_status reserve_jobs(fn_batch *b, int faces)
+{
+    if (faces <= b->jcap) return FN_OK;
+    int cap = faces > 2 * b->jcap ? faces : 2 * b->jcap, dim = fn_engine_dim(b->e), nj = (cap + EMBED_JOB - 1) / EMBED_JOB;
+    fn_image *c = realloc(b->jcrops, (size_t)cap * sizeof *c);
+    if (c) b->jcrops = c;
+    int (*w)[2] = realloc(b->jwho, (size_t)cap * sizeof *w);
+    if (w) b->jwho = w;
+    float *e = realloc(b->jemb, (size_t)cap * dim * sizeof *e);
+    if (e) b->jemb = e;
+    fn_status *st = realloc(b->jst, (size_t)nj * sizeof *st);
+    if (st) b->jst = st;
+    char (*er)[512] = realloc(b->jerr, (size_t)nj * sizeof *er);
+    if (er) b->jerr = er;
+    if (!c || !w || !e || !st || !er) return fn_fail(FN_ERR_NOMEM, "out of memory for %d faces to embed", faces);
+    b->jcap = cap;
+    return FN_OK;
+}
+
+/* embed_run for a reentrant model: every face of slots [first, first +
+ * count) cut into jobs that the workers take too; the caller takes jobs
+ * until none is left, waits for the others, then hands each embedding (or
+ * its job's failure) to its slot.  Called without mu. */
+static fn_status embed_run_shared(fn_batch *b, int first, int count)
+{
+    int dim = fn_engine_dim(b->e), n = 0;
+    for (int j = 0; j < count; j++) {
+        slot *s = &b->slots[(first + j) % b->window];
+        if (s->r.status != FN_OK || s->ncrops == 0) continue;
+        FN_TRY(fn_faces_reserve_emb(&s->f, s->ncrops, dim));
+        FN_TRY(reserve_jobs(b, n + s->ncrops));
+        for (int k = 0; k < s->ncrops; k++, n++) {
+            b->jcrops[n] = *crop_of(b, s, k);
+            b->jwho[n][0] = j;
+            b->jwho[n][1] = k;
+        }
+    }
+    int nj = (n + EMBED_JOB - 1) / EMBED_JOB;
+    pthread_mutex_lock(&b->mu);
+    b->jfaces = n;
+    b->njobs = nj;
+    b->jnext = b->jdone = 0;
+    pthread_cond_broadcast(&b->cv_work);
+    while (b->jnext < b->njobs) run_job(b, b->jnext++);
+    while (b->jdone < b->njobs) pthread_cond_wait(&b->cv_ready, &b->mu);
+    b->njobs = b->jnext = b->jdone = 0;
+    pthread_mutex_unlock(&b->mu);
+    for (int q = 0; q < n; q++) {
+        slot *t = &b->slots[(first + b->jwho[q][0]) % b->window];
+        int j = q / EMBED_JOB;
+        if (b->jst[j] == FN_OK) {
+            memcpy(t->f.emb + (size_t)b->jwho[q][1] * dim, b->jemb + (size_t)q * dim, (size_t)dim * sizeof(float));
+            if (t->r.status == FN_OK) t->r.n_embedded = b->jwho[q][1] + 1;
+        } else if (t->r.status == FN_OK) {
+            t->r.status = b->jst[j];
+            t->r.n_embedded = 0;
+            snprintf(t->err, sizeof t->err, "%s: %s", t->r.path, b->jerr[j]);
+        }
+    }
+    for (int j = 0; j < count; j++) {
+        slot *s = &b->slots[(first + j) % b->window];
+        if (b->p.aligned && !b->p.keep_image) fn_image_free(&s->f.img);
+    }
+    return FN_OK;
+}
+
 fn_status fn_batch_next(fn_batch *b, const fn_batch_result **out)
 {
     *out = NULL;
@@ -416,9 +513,9 @@ fn_status fn_batch_next(fn_batch *b, const fn_batch_result **out)
                 pthread_mutex_unlock(&b->mu);
                 /* detecting workers keep the cores busy: a team here would
                  * only spin against them; crops alone leave them idle */
-                int threads = omp_get_max_threads();
-                if (!b->p.aligned) omp_set_num_threads(1);
-                fn_status st = embed_run(b, b->head, k);
+                int threads = omp_get_max_threads(), shared = fn_engine_embed_reentrant(b->e) && b->nthreads > 0;
+                if (!b->p.aligned || shared) omp_set_num_threads(1);
+                fn_status st = shared ? embed_run_shared(b, b->head, k) : embed_run(b, b->head, k);
                 omp_set_num_threads(threads);
                 pthread_mutex_lock(&b->mu);
                 if (st != FN_OK) {
@@ -465,5 +562,10 @@ void fn_batch_free(fn_batch *b)
     free(b->threads);
     free(b->gather);
     free(b->emb);
+    free(b->jcrops);
+    free(b->jwho);
+    free(b->jemb);
+    free(b->jst);
+    free(b->jerr);
     free(b);
 }

@@ -328,6 +328,29 @@ fn_status fn_embed_aligned(fn_engine *e, const fn_image *crops, int n, float *em
     return s;
 }
 
+int fn_engine_embed_reentrant(const fn_engine *e)
+{
+    return e->kind == FN_MODEL_FACENET;   /* fn_irv1_embed: a workspace per concurrent caller */
+}
+
+fn_status fn_engine_embed_unlocked(fn_engine *e, const fn_image *crops, int n, float *emb)
+{
+    if (!fn_engine_embed_reentrant(e)) return fn_embed_aligned(e, crops, n, emb);
+    FN_TRY(check_model(e));
+    size_t per = (size_t)3 * e->input_size * e->input_size;
+    for (int i = 0; i < n; i++)
+        if (crops[i].w != e->input_size || crops[i].h != e->input_size || crops[i].c != 3)
+            return fn_fail(FN_ERR_ARG, "aligned face %d is %dx%d (%d channels); this model takes %dx%d RGB crops",
+                           i, crops[i].w, crops[i].h, crops[i].c, e->input_size, e->input_size);
+    if (n <= 0) return FN_OK;
+    float *in = fn_aligned_alloc((size_t)n * per * sizeof *in);
+    if (!in) return fn_fail(FN_ERR_NOMEM, "out of memory for %d face inputs", n);
+    for (int i = 0; i < n; i++) fn_standardize_chw(&crops[i], in + (size_t)i * per);
+    fn_status s = fn_irv1_embed(e->irv1, in, n, emb, NULL);
+    fn_aligned_free(in);
+    return s;
+}
+
 fn_status fn_engine_align_into(const fn_engine *e, const fn_image *img, const fn_face *f, fn_image *out,
                                fn_resize_scratch *rs)
 {

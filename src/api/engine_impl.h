@@ -65,6 +65,14 @@ void fn_engine_detector_release(fn_engine *e, struct fn_mtcnn *m);
  * so threads with their own out and rs align at once. */
 fn_status fn_engine_align_into(const fn_engine *e, const fn_image *img, const fn_face *f, fn_image *out,
                                fn_resize_scratch *rs);
+/* 1 when the embedding model may run on several threads at once (each
+ * with its own input and workspace): InceptionResnetV1.  MobileFaceNet's
+ * handle is not reentrant. */
+int fn_engine_embed_reentrant(const fn_engine *e);
+/* fn_embed_aligned without the engine lock when fn_engine_embed_reentrant
+ * (the input standardised into a buffer of this call's), so threads embed
+ * at once; otherwise fn_embed_aligned itself. */
+fn_status fn_engine_embed_unlocked(fn_engine *e, const fn_image *crops, int n, float *emb);
 /* The detector loaded (once; thread-safe): FN_OK, or the load's failure
  * again.  FN_ERR_ARG for an engine made with embedder_only. */
 fn_status fn_engine_need_detector(fn_engine *e);
