@@ -392,6 +392,13 @@ static void embed_flush(fn_batch *b, int first, int n, int (*who)[2])
     }
 }
 
+/* Aligned inputs are their own crop: freed once embedded unless kept. */
+static void release_aligned(fn_batch *b, int first, int count)
+{
+    for (int j = 0; b->p.aligned && !b->p.keep_image && j < count; j++)
+        fn_image_free(&b->slots[(first + j) % b->window].f.img);
+}
+
 /* Embed the crops of slots [first, first + count) (all ready, owned by the
  * caller's thread now), at most FACE_CHUNK faces per network call. */
 static fn_status embed_run(fn_batch *b, int first, int count)
@@ -415,10 +422,7 @@ static fn_status embed_run(fn_batch *b, int first, int count)
         }
     }
     if (n > 0) embed_flush(b, first, n, who);
-    for (int j = 0; j < count; j++) {
-        slot *s = &b->slots[(first + j) % b->window];
-        if (b->p.aligned && !b->p.keep_image) fn_image_free(&s->f.img);
-    }
+    release_aligned(b, first, count);
     return FN_OK;
 }
 
@@ -481,10 +485,7 @@ static fn_status embed_run_shared(fn_batch *b, int first, int count)
             snprintf(t->err, sizeof t->err, "%s: %s", t->r.path, b->jerr[j]);
         }
     }
-    for (int j = 0; j < count; j++) {
-        slot *s = &b->slots[(first + j) % b->window];
-        if (b->p.aligned && !b->p.keep_image) fn_image_free(&s->f.img);
-    }
+    release_aligned(b, first, count);
     return FN_OK;
 }
 

@@ -313,13 +313,20 @@ static void put_input(fn_engine *e, int i, const fn_image *crop)
     fn_standardize_chw(crop, e->input + (size_t)i * per);
 }
 
-fn_status fn_embed_aligned(fn_engine *e, const fn_image *crops, int n, float *emb)
+/* Every crop the model's input size, RGB. */
+static fn_status check_crops(const fn_engine *e, const fn_image *crops, int n)
 {
-    FN_TRY(check_model(e));
     for (int i = 0; i < n; i++)
         if (crops[i].w != e->input_size || crops[i].h != e->input_size || crops[i].c != 3)
             return fn_fail(FN_ERR_ARG, "aligned face %d is %dx%d (%d channels); this model takes %dx%d RGB crops",
                            i, crops[i].w, crops[i].h, crops[i].c, e->input_size, e->input_size);
+    return FN_OK;
+}
+
+fn_status fn_embed_aligned(fn_engine *e, const fn_image *crops, int n, float *emb)
+{
+    FN_TRY(check_model(e));
+    FN_TRY(check_crops(e, crops, n));
     pthread_mutex_lock(&e->lock);
     fn_status s = reserve_input(e, n);
     for (int i = 0; s == FN_OK && i < n; i++) put_input(e, i, &crops[i]);
@@ -337,11 +344,8 @@ fn_status fn_engine_embed_unlocked(fn_engine *e, const fn_image *crops, int n, f
 {
     if (!fn_engine_embed_reentrant(e)) return fn_embed_aligned(e, crops, n, emb);
     FN_TRY(check_model(e));
+    FN_TRY(check_crops(e, crops, n));
     size_t per = (size_t)3 * e->input_size * e->input_size;
-    for (int i = 0; i < n; i++)
-        if (crops[i].w != e->input_size || crops[i].h != e->input_size || crops[i].c != 3)
-            return fn_fail(FN_ERR_ARG, "aligned face %d is %dx%d (%d channels); this model takes %dx%d RGB crops",
-                           i, crops[i].w, crops[i].h, crops[i].c, e->input_size, e->input_size);
     if (n <= 0) return FN_OK;
     float *in = fn_aligned_alloc((size_t)n * per * sizeof *in);
     if (!in) return fn_fail(FN_ERR_NOMEM, "out of memory for %d face inputs", n);
