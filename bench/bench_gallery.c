@@ -11,12 +11,14 @@
  * person, spread, seed, M and efConstruction, each index with the time it
  * took to build and the load then: a later run reads them and measures only
  * the queries.
- * Usage: bench_gallery [--build-only] [--isotropic] [--real FILE] [--dim D] [max_rows [ann_max_rows]]
+ * Usage: bench_gallery [--build-only] [--isotropic] [--real FILE] [--dim D] [--efc N] [max_rows [ann_max_rows]]
  *        (defaults 1000000, 1000000)
  * --isotropic: identities in all dimensions (see "Two models" below); the
  * default places them in a 58-dimensional subspace, as the default model's
  * embeddings are.  --dim D: the ANN section on D-float galleries only.
- * --real FILE: the ANN path on real embeddings too (bench/gallery.sh). */
+ * --real FILE: the ANN path on real embeddings too (bench/gallery.sh).
+ * --efc N: build (or read from the cache) the HNSW indexes with
+ * efConstruction N instead of the library's default. */
 #define _GNU_SOURCE
 #include <cblas.h>
 #include <math.h>
@@ -150,6 +152,7 @@ static void unit(float *v, int d)
 #define SPREAD_RANK 0.57
 #define PER 5            /* photos per person */
 static int isotropic;
+static int ef_construction; /* --efc: 0, the library's default */
 static float *basis;     /* RANK x basis_dim, orthonormal rows */
 static int basis_dim;
 static void make_basis(int d)
@@ -314,6 +317,7 @@ static void bench_ann(int dim, size_t n, int build_only)
     const uint64_t seed = 1;
     fn_gann_params prm = fn_gann_default_params();
     prm.min_rows = 1;
+    if (ef_construction > 0) prm.ef_construction = ef_construction;
     char base[300], data[400], idx[400];
     if (isotropic)   /* the key the isotropic galleries always had */
         snprintf(base, sizeof base, "%s/gallery-d%d-n%zu-per%d-spread%.2f-seed%llu", cache_dir(), dim, n, PER, SPREAD,
@@ -539,6 +543,7 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[1], "--isotropic")) isotropic = 1;
         else if (!strcmp(argv[1], "--real") && argc > 2) real = argv[2], argc--, argv++;
         else if (!strcmp(argv[1], "--dim") && argc > 2) only_dim = atoi(argv[2]), argc--, argv++;
+        else if (!strcmp(argv[1], "--efc") && argc > 2) ef_construction = atoi(argv[2]), argc--, argv++;
         else { fprintf(stderr, "bench_gallery: unknown option %s\n", argv[1]); return 2; }
     }
     size_t max_rows = argc > 1 ? strtoul(argv[1], NULL, 10) : 1000000;
