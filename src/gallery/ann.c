@@ -21,8 +21,13 @@ fn_gann_params fn_gann_default_params(void)
      * with 64 candidates re-scored gave recall@1 0.985 at 1.6 ms where IVF
      * needed to visit a third of the lists for 0.92; IVF builds 10x faster
      * but random-like face embeddings have no clusters for it to exploit.
-     * Below 20000 rows the exact BLAS scan takes under a millisecond. */
-    fn_gann_params p = {FN_GALLERY_ANN_MIN_ROWS, FN_GANN_HNSW, 32, 96, 40, 0, 32, 64};
+     * Below 20000 rows the exact BLAS scan takes under a millisecond.
+     * efConstruction 80, not FAISS's 40: at 1M x 192 (bench_gallery --efc,
+     * galleries like the default model's) efSearch 96 then finds the exact
+     * nearest image for 1.000 of queries (0.998) and the exact second person
+     * for 0.857 (0.76) at the same query time, for a build 2.3x as long
+     * (451 s against 200 s); docs/scale.md. */
+    fn_gann_params p = {FN_GALLERY_ANN_MIN_ROWS, FN_GANN_HNSW, 32, 96, 80, 0, 32, 64};
     return p;
 }
 
@@ -317,6 +322,7 @@ fn_status fn_gann_load(const char *path, int dim, const fn_gann_params *p, fn_ga
         s = fn_fail(FN_ERR_FORMAT, "%s: the ANN index holds %lld vectors for %zu ids", path,
                     (long long)fn_faiss_ntotal(a->faiss), a->n);
     if (s == FN_OK) s = set_search_params(a);
+    if (s == FN_OK) s = fn_faiss_set_build(a->faiss, a->params.ef_construction);   /* for the rows enrolled next */
     fclose(f);
     if (s != FN_OK) { fn_gann_free(a); return s; }
     *out = a;

@@ -24,7 +24,7 @@ typedef struct fn_gann_params {
     fn_gann_kind kind;
     int hnsw_m;         /* HNSW: neighbours per node (FAISS "HNSW<M>") */
     int ef_search;      /* HNSW: search breadth */
-    int ef_construction; /* HNSW: search breadth while linking a new node (FAISS default 40) */
+    int ef_construction; /* HNSW: search breadth while linking a new node (FAISS: 40; ours: 80) */
     int ivf_nlist;      /* IVF: lists; 0 = 4 sqrt(rows) */
     int nprobe;         /* IVF: lists visited per query */
     int candidates;     /* ANN hits re-scored exactly per query (grows when they hold too few people) */
