@@ -228,6 +228,30 @@ def same_as_oracle(s, paths, want, what, skip_nearest=()):
     return ok
 
 
+# ------------------------------------------- the other commands on the URL
+# identify, calibrate and watch take a PostgreSQL URL as enroll and serve do
+# (they used to stat() the gallery path first and call every URL missing).
+p0 = probes(people[0])[:3]
+want0 = oracle(p0)
+rc, lines, err = cli("identify", "--gallery", URL, "--json", *p0)
+got0 = [l for l in lines if "name" in l]
+ok = check(rc == 0 and len(got0) == sum(len(v) for v in want0.values()),
+           "identify --gallery postgresql://...: exit %d, %d faces (SQLite oracle: %d): %s"
+           % (rc, len(got0), sum(len(v) for v in want0.values()), err))
+for g, w in zip(got0, [f for q in p0 for f in want0.get(q, [])]):
+    if w["nearest"] in (newcomer, latecomer):
+        continue
+    ok &= check(g["nearest"] == w["nearest"] and abs(g["nearest_distance"] - w["nearest_distance"]) < 1e-4,
+                "identify on PostgreSQL, %s: nearest %s %.5f, SQLite %s %.5f"
+                % (os.path.basename(g["file"]), g["nearest"], g["nearest_distance"], w["nearest"], w["nearest_distance"]))
+rc, _, err = cli("calibrate", "--gallery", URL, "--dry-run", models=False)
+check(rc == 0, "calibrate --dry-run --gallery postgresql://...: exit %d: %s" % (rc, err))
+rc, lines, err = cli("watch", "--gallery", URL, "--headless", "--json", "--detector", "mtcnn", p0[0])
+named = [l["name"] for l in lines if l.get("event") == "identified"]
+check(rc == 0 and named and all(n in [w["name"] for w in want0.get(p0[0], [])] for n in named),
+      "watch --gallery postgresql://... on %s: exit %d, named %s, identify (SQLite) %s: %s"
+      % (p0[0], rc, named, [w["name"] for w in want0.get(p0[0], [])], err))
+
 S = [start_server("1"), start_server("2"), start_server("3")]
 print("3 servers on %s: %s" % (URL, ", ".join(s["base"] for s in S)))
 

@@ -109,12 +109,6 @@ int fn_cmd_calibrate(int argc, char **argv)
     fn_outputs outs = {0};
     char *in[1] = {(char *)gpath};
     if (plot && fn_cli_output_file("calibrate", &outs, plot, in, 1, fn_cli_flag(&a, FN_O_OVERWRITE))) return 1;
-    struct stat st;
-    if (stat(gpath, &st) != 0) {
-        fprintf(stderr, "facenet calibrate: %s: no such gallery (create one with `facenet enroll`)\n", gpath);
-        fn_outputs_free(&outs);
-        return 1;
-    }
     fn_gallery *g = NULL;
     if (fn_cli_gallery_open("calibrate", gpath, NULL, dry ? FN_GALLERY_READONLY : 0, &g)) {
         fn_outputs_free(&outs);

@@ -118,11 +118,6 @@ int fn_cmd_identify(int argc, char **argv)
     const char *gpath = fn_cli_str(&a, FN_O_GALLERY), *annotate = fn_cli_str(&a, FN_O_ANNOTATE);
     float threshold = (float)fn_cli_float(&a, FN_O_THRESHOLD, -1);
     int json = fn_cli_flag(&a, FN_O_JSON);
-    struct stat st;
-    if (stat(gpath, &st) != 0) {
-        fprintf(stderr, "facenet identify: %s: no such gallery (create one with `facenet enroll`)\n", gpath);
-        return 1;
-    }
     fn_pathlist files = {0}, skipped = {0};
     if (fn_cli_collect_images(a.pos, a.npos, &files, &skipped)) return 1;
     fn_outputs out = {0};

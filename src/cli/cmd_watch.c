@@ -306,11 +306,6 @@ int fn_cmd_watch(int argc, char **argv)
     /* Before the engine exists: oneDNN fixes a primitive's thread count when it is made. */
     omp_set_num_threads(a.threads);
 #endif
-    struct stat st;
-    if (stat(a.gallery, &st) != 0) {
-        fprintf(stderr, "facenet watch: %s: no such gallery (create one with `facenet enroll`)\n", a.gallery);
-        return 1;
-    }
     watch_run r;
     memset(&r, 0, sizeof r);
     int64_t frames = 0;
