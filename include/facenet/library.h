@@ -111,7 +111,9 @@ typedef struct fn_scan_stats {
  * detected at the working resolution, aligned, embedded and stored with a
  * quality per face.  Library files under one of roots (folders or files;
  * may be NULL) that were not among files and no longer exist are removed
- * with their faces.  Writes are committed every commit_files files or
+ * with their faces; the gallery person of a named group keeps them until
+ * fn_library_sync_gallery (which `facenet scan` calls when faces were
+ * removed or files moved).  Writes are committed every commit_files files or
  * second, so after a crash (kill -9) a re-run finds what was committed and
  * does the rest.  cb may be NULL; st may be NULL. */
 fn_status fn_library_scan(fn_library *l, fn_engine *e, const char *const *files, int n, const char *const *roots,
@@ -195,7 +197,8 @@ fn_status fn_library_groups(fn_library *l, int (*fn)(void *ctx, const fn_library
 fn_status fn_library_find_group(fn_library *l, const char *id_or_name, int64_t *id);
 
 /* Names a group (the name normalised as gallery names; FN_ERR_ARG when
- * another group has it) and locks it; its faces are enrolled as that person
+ * another group has it, or when it is all digits, which
+ * fn_library_find_group would read as a group number) and locks it; its faces are enrolled as that person
  * in g (fn_gallery_add_ex, one face per file).  When the person did not
  * exist in g before, the library owns it: later edits of the group remove
  * and re-add the person so it holds exactly the group's faces.  A person
@@ -214,7 +217,11 @@ fn_status fn_library_move_faces(fn_library *l, const int64_t *faces, int n, int6
 fn_status fn_library_not_a_face(fn_library *l, const int64_t *faces, int n, fn_gallery *g);
 
 /* Brings every named group's person in g up to date (after clustering
- * added faces to named groups). */
+ * added faces to named groups, or a scan removed some).  A person renamed
+ * in the gallery since (fn_gallery_rename_person, `facenet gallery rename`,
+ * the HTTP API) renames the group; a person removed there leaves the group
+ * unnamed (its faces and corrections kept) rather than enrolled again.
+ * The people edits above follow the gallery the same way. */
 fn_status fn_library_sync_gallery(fn_library *l, fn_gallery *g);
 
 /* A face thumbnail: the box grown by 20 % on each side, cut from the photo

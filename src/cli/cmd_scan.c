@@ -129,6 +129,22 @@ int fn_cmd_scan(int argc, char **argv)
         rc = fn_cli_fail("scan", s);
         goto done;
     }
+    if (st.faces_removed > 0 || st.moved > 0) {
+        /* a named group's person in the gallery loses the faces of deleted or
+         * changed files (and takes moved files' new paths) now, not at the
+         * next `facenet cluster`: a deleted photo must stop being recognised */
+        if (fn_cli_gallery_open("scan", gpath, e, 0, &g)) {
+            rc = 1;
+            goto done;
+        }
+        s = fn_library_sync_gallery(l, g);
+        fn_gallery_close(g);
+        g = NULL;
+        if (s != FN_OK) {
+            rc = fn_cli_fail("scan", s);
+            goto done;
+        }
+    }
     int analysed = st.added + st.changed;
     if (u.json) {
         cJSON *o = cJSON_CreateObject();

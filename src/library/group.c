@@ -311,7 +311,91 @@ static fn_status group_name(fn_library *l, int64_t group, char *name, size_t cap
                              : fn_ldb_fail(l, "reading a group");
 }
 
-fn_status fn_library_sync_person(fn_library *l, int64_t group, const char *old_name, fn_gallery *g)
+typedef struct person_probe { const char *name; int found; } person_probe;
+
+static int find_person(void *ctx, const fn_gallery_person *p)
+{
+    person_probe *pp = ctx;
+    if (!strcmp(p->name, pp->name)) pp->found = 1;
+    return pp->found;
+}
+
+/* Who in the gallery holds most of a group's files. */
+enum { TALLY_MAX = 8 };
+typedef struct owner_tally {
+    fn_gallery *g;
+    char names[TALLY_MAX][FN_GALLERY_NAME_MAX];
+    int count[TALLY_MAX], n;
+    fn_status s;
+} owner_tally;
+
+static int tally_owner(void *ctx, const fn_library_face *f)
+{
+    owner_tally *t = ctx;
+    if (f->not_face || !f->hash_hex || !f->hash_hex[0]) return 0;
+    char who[FN_GALLERY_NAME_MAX];
+    t->s = fn_gallery_file_owner(t->g, f->hash_hex, NULL, who);
+    if (t->s != FN_OK) return 1;
+    if (!who[0]) return 0;
+    int i = 0;
+    while (i < t->n && strcmp(t->names[i], who)) i++;
+    if (i == t->n) {
+        if (t->n == TALLY_MAX) return 0;
+        snprintf(t->names[t->n], sizeof t->names[0], "%s", who);
+        t->count[t->n++] = 0;
+    }
+    t->count[i]++;
+    return 0;
+}
+
+/* A named group whose person is no longer in the gallery was renamed or
+ * removed there since the last sync (facenet gallery rename / remove, the
+ * HTTP API): the gallery's word stands.  Renamed: the person who now holds
+ * most of the group's files gives the group its name (unless another group
+ * has that name).  Removed: the group keeps its faces and its lock but
+ * loses the name, so nobody is enrolled again behind the user's back.
+ * name (in/out) becomes the name to sync, "" for none. */
+static fn_status follow_gallery(fn_library *l, int64_t group, fn_gallery *g, char *name, size_t cap)
+{
+    person_probe pp = {name, 0};
+    FN_TRY(fn_gallery_list(g, find_person, &pp));
+    if (pp.found) return FN_OK;
+    owner_tally *t = calloc(1, sizeof *t);
+    if (!t) return fn_fail(FN_ERR_NOMEM, "out of memory");
+    t->g = g;
+    fn_status r = fn_library_faces(l, group, tally_owner, t);
+    if (r == FN_OK) r = t->s;
+    int best = -1;
+    for (int i = 0; r == FN_OK && i < t->n; i++)
+        if (best < 0 || t->count[i] > t->count[best]) best = i;
+    sqlite3_stmt *st = NULL;
+    if (r == FN_OK && best >= 0) {
+        r = fn_ldb_prepare(l, "SELECT 1 FROM lib_groups WHERE name = ?1 AND id != ?2", &st);
+        if (r == FN_OK) {
+            sqlite3_bind_text(st, 1, t->names[best], -1, SQLITE_TRANSIENT);
+            sqlite3_bind_int64(st, 2, group);
+            if (sqlite3_step(st) == SQLITE_ROW) best = -1;
+            sqlite3_finalize(st);
+        }
+    }
+    if (r == FN_OK)
+        r = fn_ldb_prepare(l, best >= 0 ? "UPDATE lib_groups SET name = ?2 WHERE id = ?1"
+                                        : "UPDATE lib_groups SET name = NULL, owns_person = 0 WHERE id = ?1", &st);
+    if (r == FN_OK) {
+        sqlite3_bind_int64(st, 1, group);
+        if (best >= 0) sqlite3_bind_text(st, 2, t->names[best], -1, SQLITE_TRANSIENT);
+        int rc = sqlite3_step(st);
+        sqlite3_finalize(st);
+        if (rc != SQLITE_DONE) r = fn_ldb_fail(l, "following the gallery's name of a group");
+    }
+    if (r == FN_OK) snprintf(name, cap, "%s", best >= 0 ? t->names[best] : "");
+    free(t);
+    return r;
+}
+
+/* follow: first take the gallery's rename or removal of the group's person
+ * (every caller but fn_library_name_group, which has just set the name). */
+static fn_status sync_person(fn_library *l, int64_t group, const char *old_name, fn_gallery *g, int follow)
 {
     if (!g) return FN_OK;
     char name[FN_GALLERY_NAME_MAX];
@@ -319,6 +403,7 @@ fn_status fn_library_sync_person(fn_library *l, int64_t group, const char *old_n
     fn_status r = group_name(l, group, name, sizeof name, &owns);
     if (r == FN_ERR_NOT_FOUND) name[0] = '\0';
     else FN_TRY(r);
+    if (follow && name[0]) FN_TRY(follow_gallery(l, group, g, name, sizeof name));
     if (old_name && *old_name && owns && strcmp(old_name, name)) {
         r = fn_gallery_remove_person(g, old_name, NULL);
         if (r != FN_OK && r != FN_ERR_NOT_FOUND) return r;
@@ -335,6 +420,11 @@ fn_status fn_library_sync_person(fn_library *l, int64_t group, const char *old_n
     if (r == FN_OK) return fn_gallery_commit(g);
     fn_gallery_rollback(g);
     return r;
+}
+
+fn_status fn_library_sync_person(fn_library *l, int64_t group, const char *old_name, fn_gallery *g)
+{
+    return sync_person(l, group, old_name, g, 1);
 }
 
 typedef struct named { int64_t *ids; int n, cap; } named;
@@ -365,19 +455,13 @@ fn_status fn_library_sync_gallery(fn_library *l, fn_gallery *g)
 
 /* ---- the user's corrections ---- */
 
-typedef struct person_probe { const char *name; int found; } person_probe;
-
-static int find_person(void *ctx, const fn_gallery_person *p)
-{
-    person_probe *pp = ctx;
-    if (!strcmp(p->name, pp->name)) pp->found = 1;
-    return pp->found;
-}
-
 fn_status fn_library_name_group(fn_library *l, int64_t group, const char *name_in, fn_gallery *g)
 {
     char name[FN_GALLERY_NAME_MAX], old[FN_GALLERY_NAME_MAX];
     FN_TRY(fn_gallery_normalize_name(name_in, name, sizeof name, NULL));
+    if (strspn(name, "0123456789") == strlen(name))
+        return fn_fail(FN_ERR_ARG, "'%s' would be read as a group number wherever a group is named; give a name "
+                       "with a letter in it", name);
     FN_TRY(group_name(l, group, old, sizeof old, NULL));
     int64_t other = 0;
     sqlite3_stmt *st;
@@ -411,7 +495,7 @@ fn_status fn_library_name_group(fn_library *l, int64_t group, const char *name_i
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) return fn_ldb_fail(l, "naming a group");
-    return fn_library_sync_person(l, group, old, g);
+    return sync_person(l, group, old, g, 0);
 }
 
 fn_status fn_library_merge(fn_library *l, int64_t into, int64_t from, fn_gallery *g)

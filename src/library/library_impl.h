@@ -36,7 +36,9 @@ void fn_ldb_rollback(fn_library *l);
 /* Fills out from a row (pointers into the statement: valid until its next step). */
 void fn_lface_from_row(fn_library *l, sqlite3_stmt *st, fn_library_face *out);
 
-/* The gallery person of a named group follows its faces (remove, re-add). */
+/* The gallery person of a named group follows its faces (remove, re-add),
+ * after the group has followed a rename or removal of that person done in
+ * the gallery since (group.c, follow_gallery). */
 fn_status fn_library_sync_person(fn_library *l, int64_t group, const char *old_name, fn_gallery *g);
 
 #endif

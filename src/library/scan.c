@@ -49,6 +49,10 @@ typedef struct scan {
     void *user;
     fn_scan_stats st;
     int done, total;
+    /* the events of the files written since the last commit: told only
+     * once committed, so a file reported is a file stored */
+    struct held { const char *path; fn_scan_action act; int faces; char *from, *err; } *held;
+    int nheld;
 } scan;
 
 static int str_cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
@@ -58,6 +62,26 @@ static int emit(scan *s, const char *path, fn_scan_action a, int faces, const ch
     s->done++;
     fn_scan_event ev = {path, a, faces, from, err, s->done, s->total};
     return s->cb ? s->cb(s->user, &ev) : 0;
+}
+
+static void hold(scan *s, const char *path, fn_scan_action act, int faces, const char *from, const char *err)
+{
+    struct held *h = &s->held[s->nheld++];
+    h->path = path, h->act = act, h->faces = faces;
+    h->from = from ? strdup(from) : NULL;
+    h->err = err ? strdup(err) : NULL;
+}
+
+/* After a commit (tell) or a rollback (not): the held events, in order. */
+static void tell_held(scan *s, int tell)
+{
+    for (int i = 0; i < s->nheld; i++) {
+        struct held *h = &s->held[i];
+        if (tell && !s->st.stopped && emit(s, h->path, h->act, h->faces, h->from, h->err)) s->st.stopped = 1;
+        free(h->from);
+        free(h->err);
+    }
+    s->nheld = 0;
 }
 
 /* The workers' test: the stored hash (touched) or a missing file's (moved). */
@@ -285,6 +309,12 @@ static fn_status run(scan *s, fn_engine *e, const fn_scan_params *p, char **root
     bp.reduced_decode = !p->full_decode;
     fn_batch *b = NULL;
     if (s->nc > 0) FN_TRY(fn_batch_new(e, &bp, cand_source, s, &b));
+    s->held = malloc((size_t)(commit_files + s->nm + 1) * sizeof *s->held);
+    if (!s->held) {
+        fn_batch_free(b);
+        return fn_fail(FN_ERR_NOMEM, "scan: out of memory");
+    }
+    s->nheld = 0;
     fn_status r = fn_ldb_begin(l);
     int pending = 0;
     double last = fn_now();
@@ -328,13 +358,14 @@ static fn_status run(scan *s, fn_engine *e, const fn_scan_params *p, char **root
         default: s->st.failed++; break;
         }
         pending++;
+        hold(s, c->path, act, faces, from, err);
         if (pending >= commit_files || fn_now() - last >= 1.0) {
             r = fn_ldb_commit(l);
+            if (r == FN_OK) tell_held(s, 1);
             if (r == FN_OK) r = fn_ldb_begin(l);
             pending = 0;
             last = fn_now();
         }
-        if (r == FN_OK && emit(s, c->path, act, faces, from, err)) s->st.stopped = 1;
     }
     fn_batch_free(b);
     /* what was under the scanned paths and is gone (and did not move) */
@@ -353,20 +384,25 @@ static fn_status run(scan *s, fn_engine *e, const fn_scan_params *p, char **root
         s->st.removed++;
         s->st.faces_removed += n;
         s->total++;
-        if (emit(s, m->path, FN_SCAN_REMOVED, (int)n, NULL, NULL)) s->st.stopped = 1;
+        hold(s, m->path, FN_SCAN_REMOVED, (int)n, NULL, NULL);
     }
-    if (r == FN_OK) r = fn_ldb_commit(l);
-    else {
+    if (r == FN_OK) {
+        r = fn_ldb_commit(l);
+        tell_held(s, r == FN_OK);
+    } else {
         /* keep what is consistent: the open group is committed when the failure was not SQLite's */
         if (r != FN_ERR_DB) {
             char why[1024];
             snprintf(why, sizeof why, "%s", fn_last_error());
-            fn_ldb_commit(l);
+            tell_held(s, fn_ldb_commit(l) == FN_OK);
             fn_fail(r, "%s", why);
         } else {
             fn_ldb_rollback(l);
+            tell_held(s, 0);
         }
     }
+    free(s->held);
+    s->held = NULL;
     return r;
 }
 
