@@ -411,6 +411,17 @@ static void test_scan_forgets(fn_engine *e)
     }
     snprintf(db, sizeof db, "%s/forget.db", tmp);
     t_run r;
+    /* the library's commands on a PostgreSQL URL: a usage error saying what to do, before anything is written */
+    static const char *const verbs[] = {"scan", "cluster", "people"}, *const tails[] = {"'%s'", "", "list"};
+    for (int i = 0; i < 3; i++) {
+        char line[1600], tail[1400];
+        snprintf(tail, sizeof tail, tails[i], photos);
+        snprintf(line, sizeof line, "%s --gallery 'postgresql:///faces?host=/nonexistent' %s", verbs[i], tail);
+        t_facenet(&r, "%s", line);
+        T_CHECK(r.status == 2 && strstr(r.err, "gallery file") && strstr(r.err, "gallery copy"),
+                "facenet %s: exit %d, said: %s", line, r.status, r.err);
+        t_run_free(&r);
+    }
     t_facenet(&r, "scan --gallery '%s' --models-dir '%s' '%s'", db, models, photos);
     T_CHECK(r.status == 0, "scan: exit %d: %s", r.status, r.err);
     t_run_free(&r);

@@ -56,6 +56,9 @@ typedef struct fn_gallery_model {
 
 fn_status fn_gallery_open(const char *path, const fn_gallery_model *model, int flags, fn_gallery **out);
 void fn_gallery_close(fn_gallery *g);
+/* 1 when path is a PostgreSQL URL ("postgresql://..." or "postgres://..."),
+ * which fn_gallery_open takes in place of a file (below); 0 otherwise. */
+int fn_gallery_is_url(const char *path);
 /* The model the gallery was built with (pointers live as long as g). */
 fn_gallery_model fn_gallery_model_of(const fn_gallery *g);
 

@@ -114,6 +114,7 @@ int fn_cmd_cluster(int argc, char **argv)
     int rc;
     if (fn_cli_engine_parse(&ce, &spec, argc, argv, &a, &rc)) return rc;
     const char *gpath = fn_cli_str(&a, FN_O_GALLERY);
+    if (fn_cli_library_path("cluster", gpath)) return 2;
     fn_engine *e = NULL;
     fn_gallery *g = NULL;
     fn_library *l = NULL;

@@ -589,6 +589,8 @@ static fn_status open_sqlite(fn_gallery *g, const fn_gallery_model *m, int flags
     return FN_OK;
 }
 
+int fn_gallery_is_url(const char *path) { return path && fn_gpg_is_url(path); }
+
 fn_status fn_gallery_open(const char *path, const fn_gallery_model *model, int flags, fn_gallery **out)
 {
     if (!out) return fn_fail(FN_ERR_ARG, "fn_gallery_open: out is required");

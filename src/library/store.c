@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "gallery/pg.h"
 #include "library/library_impl.h"
 
 #define BUSY_TIMEOUT_MS 10000
@@ -96,6 +97,10 @@ static fn_status meta_get(fn_library *l, const char *table, const char *key, cha
 
 static fn_status open_steps(fn_library *l, const fn_gallery_model *m)
 {
+    if (fn_gpg_is_url(l->path))
+        return fn_fail(FN_ERR_UNSUPPORTED, "%s: a photo library (scan, cluster, people) lives in a gallery file, not in "
+                       "PostgreSQL; scan into a file, then share its named people with `facenet gallery copy LIB.db "
+                       "postgresql://...`", l->path);
     if (sqlite3_open_v2(l->path, &l->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
         return fn_fail(FN_ERR_NOT_FOUND, "%s: cannot open the photo library's gallery file (%s); create it with "
                        "`facenet scan` or by enrolling", l->path, l->db ? sqlite3_errmsg(l->db) : "no memory");
