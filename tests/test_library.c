@@ -428,6 +428,18 @@ static void test_scan_forgets(fn_engine *e)
     t_facenet(&r, "cluster --gallery '%s' --models-dir '%s'", db, models);
     T_CHECK(r.status == 0, "cluster: exit %d: %s", r.status, r.err);
     t_run_free(&r);
+    /* cluster's options: no threshold of 0, not both --threshold and --calibrate-on, no tuning on loose photos
+     * (each file was taken for a person of one face, and the tuned 0.60 stored) */
+    t_facenet(&r, "cluster --gallery '%s' --models-dir '%s' --threshold 0", db, models);
+    T_CHECK(r.status == 2 && strstr(r.err, "above 0"), "cluster --threshold 0: exit %d: %s", r.status, r.err);
+    t_run_free(&r);
+    t_facenet(&r, "cluster --gallery '%s' --models-dir '%s' --threshold 0.8 --calibrate-on '%s'", db, models, film);
+    T_CHECK(r.status == 2, "cluster --threshold with --calibrate-on: exit %d: %s", r.status, r.err);
+    t_run_free(&r);
+    t_facenet(&r, "cluster --gallery '%s' --models-dir '%s' --calibrate-on '%s'", db, models, photos);
+    T_CHECK(r.status == 1 && strstr(r.err, "no images in person folders"), "cluster --calibrate-on loose photos: exit %d: %s",
+            r.status, r.err);
+    t_run_free(&r);
     fn_gallery_model m = fn_gallery_model_of_engine(e);
     fn_library *l = NULL;
     fn_gallery *g = NULL;

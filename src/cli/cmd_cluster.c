@@ -76,10 +76,17 @@ static int tune(const fn_cli_args *a, fn_cli_engine *ce, fn_engine *e, fn_librar
     fn_cli_labelled lab;
     const char *dir = fn_cli_str(a, FN_O_CALIBRATE_ON);
     if (fn_cli_embed_people("cluster", dir, e, &ce->opts, FN_SELECT_CENTER, FN_MISS_SKIP, cpath, &lab)) return 1;
-    fn_status s = lab.n >= 2 && lab.people.count >= 2
+    int people = 0, pairs = 0;   /* people with a face, and same-person pairs */
+    for (int k = 0; k < lab.people.count; k++) {
+        int m = 0;
+        for (int i = 0; i < lab.n; i++) m += lab.truth[i] == k;
+        people += m > 0;
+        pairs += m * (m - 1) / 2;
+    }
+    fn_status s = people >= 2 && pairs >= 1
                       ? fn_cluster_tune(lab.x, lab.truth, lab.n, fn_engine_dim(e), p->method, t, NT, &p->threshold, sc)
-                      : fn_fail(FN_ERR_ARG, "%s: %d faces of %d people found; tuning needs faces of at least 2 people",
-                                dir, lab.n, lab.people.count);
+                      : fn_fail(FN_ERR_ARG, "%s: %d faces of %d people, %d same-person pairs; tuning needs faces of at "
+                                "least 2 people and a person with 2 or more", dir, lab.n, people, pairs);
     if (s == FN_OK) s = fn_library_set_cluster_threshold(l, p->threshold, p->method);
     int bi = 0;
     for (int i = 0; s == FN_OK && i < NT; i++) if (t[i] == p->threshold) bi = i;
@@ -115,6 +122,10 @@ int fn_cmd_cluster(int argc, char **argv)
     if (fn_cli_engine_parse(&ce, &spec, argc, argv, &a, &rc)) return rc;
     const char *gpath = fn_cli_str(&a, FN_O_GALLERY);
     if (fn_cli_library_path("cluster", gpath)) return 2;
+    if (fn_cli_given(&a, FN_O_THRESHOLD) && !(fn_cli_float(&a, FN_O_THRESHOLD, 1) > 0))
+        return fn_cli_usage("cluster", "--threshold 0: a clustering threshold is a distance above 0 (at most 2)");
+    if (fn_cli_given(&a, FN_O_THRESHOLD) && fn_cli_given(&a, FN_O_CALIBRATE_ON))
+        return fn_cli_usage("cluster", "--threshold and --calibrate-on: give one (--calibrate-on chooses the threshold)");
     fn_engine *e = NULL;
     fn_gallery *g = NULL;
     fn_library *l = NULL;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "labelled.h"
@@ -25,8 +26,12 @@ int fn_cli_embed_people(const char *verb, const char *root, fn_engine *e, const 
     DIR *d = opendir(root);
     if (!d) return fn_cli_error(verb, "%s: cannot read the folder of labelled faces (one folder per person)", root);
     struct dirent *ent;
-    while ((ent = readdir(d)))
-        if (ent->d_name[0] != '.') fn_pathlist_add(&out->people, ent->d_name);
+    while ((ent = readdir(d))) {   /* a person is a folder: loose files name nobody */
+        char sub[4200];
+        struct stat st;
+        snprintf(sub, sizeof sub, "%s/%s", root, ent->d_name);
+        if (ent->d_name[0] != '.' && stat(sub, &st) == 0 && S_ISDIR(st.st_mode)) fn_pathlist_add(&out->people, ent->d_name);
+    }
     closedir(d);
     qsort(out->people.items, (size_t)out->people.count, sizeof *out->people.items, name_cmp);
     fn_pathlist files = {0};
@@ -41,6 +46,12 @@ int fn_cli_embed_people(const char *verb, const char *root, fn_engine *e, const 
         if (!ow) break;
         owner = ow;
         for (int i = before; i < files.count; i++) owner[i] = k;
+    }
+    if (files.count == 0) {
+        free(owner);
+        fn_pathlist_free(&files);
+        fn_cli_labelled_free(out);
+        return fn_cli_error(verb, "%s: no images in person folders (DIR/<person>/*.jpg)", root);
     }
     int dim = fn_engine_dim(e), cap = files.count ? files.count : 1;
     out->x = malloc((size_t)cap * dim * sizeof *out->x);
