@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "common.h"
@@ -122,6 +123,9 @@ int fn_cmd_cluster(int argc, char **argv)
     if (fn_cli_engine_parse(&ce, &spec, argc, argv, &a, &rc)) return rc;
     const char *gpath = fn_cli_str(&a, FN_O_GALLERY);
     if (fn_cli_library_path("cluster", gpath)) return 2;
+    if (access(gpath, F_OK) != 0)
+        return fn_cli_error("cluster", "%s: no such photo library (`facenet scan --gallery %s PHOTOS...` makes one)",
+                            gpath, gpath);
     if (fn_cli_given(&a, FN_O_THRESHOLD) && !(fn_cli_float(&a, FN_O_THRESHOLD, 1) > 0))
         return fn_cli_usage("cluster", "--threshold 0: a clustering threshold is a distance above 0 (at most 2)");
     if (fn_cli_given(&a, FN_O_THRESHOLD) && fn_cli_given(&a, FN_O_CALIBRATE_ON))
@@ -194,6 +198,9 @@ int fn_cmd_cluster(int argc, char **argv)
         printf("%d face(s): %d joined existing groups, %d formed %d new group(s), %d in no group, %d kept; "
                "%lld group(s) in all (%s at %.3f, %s; %.2f s)\n", st.faces, st.joined, st.grouped, st.new_groups,
                st.noise, st.kept, (long long)groups, fn_cluster_method_name(p.method), p.threshold, tsource, secs);
+        int64_t faces = 0;
+        if (s == FN_OK && fn_library_count(l, NULL, &faces, NULL) == FN_OK && faces == 0)
+            printf("no faces in the library yet: `facenet scan --gallery %s PHOTOS...` finds them first\n", gpath);
     }
     rc = s == FN_OK ? 0 : fn_cli_fail("cluster", s);
 done:

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "common.h"
@@ -244,6 +245,9 @@ int fn_cmd_people(int argc, char **argv)
     if (fn_cli_parse(&spec, argc, argv, &a, &rc)) return rc;
     const char *act = a.pos[0], *gpath = fn_cli_str(&a, FN_O_GALLERY);
     if (fn_cli_library_path("people", gpath)) return 2;
+    if (access(gpath, F_OK) != 0)
+        return fn_cli_error("people", "%s: no such photo library (`facenet scan --gallery %s PHOTOS...` makes one)",
+                            gpath, gpath);
     char **args = a.pos + 1;
     int nargs = a.npos - 1;
     struct { const char *name; int min, max; } acts[] = {{"list", 0, 0}, {"name", 2, 2}, {"merge", 2, 2},
@@ -271,7 +275,11 @@ int fn_cmd_people(int argc, char **argv)
     case 0: {
         list_ctx c = {l, fn_cli_flag(&a, FN_O_JSON), 0};
         s = fn_library_groups(l, list_one, &c);
-        if (s == FN_OK && !c.json && !c.n) printf("no groups yet: run `facenet cluster --gallery %s`\n", gpath);
+        int64_t faces = 0;
+        if (s == FN_OK && !c.json && !c.n)
+            printf(fn_library_count(l, NULL, &faces, NULL) == FN_OK && faces == 0
+                       ? "no faces yet: run `facenet scan --gallery %s PHOTOS...`, then `facenet cluster`\n"
+                       : "no groups yet: run `facenet cluster --gallery %s`\n", gpath);
         break;
     }
     case 1:
