@@ -517,6 +517,84 @@ static void test_kill9(void)
            (long long)images, n);
 }
 
+/* A gallery in a folder the reader cannot write (a read-only share, another
+ * user's folder): READONLY reads it — SQLite cannot make the -shm index
+ * there, and said 'attempt to write a readonly database' — and leaves no
+ * file.  With a -wal file holding changes the main file lacks (a writer
+ * killed), it reads them too or refuses with a sentence naming the -wal;
+ * never the stale main file alone.  Run as root, the reading is done by a
+ * child that drops to nobody (root writes anywhere). */
+static int readonly_child(const char *path, int want_people, int may_refuse)
+{
+    if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0)) return 10;
+    fn_gallery *g = NULL;
+    fn_status s = fn_gallery_open(path, &MODEL, FN_GALLERY_READONLY, &g);
+    if (may_refuse && s == FN_ERR_IO && strstr(fn_last_error(), "-wal")) return 0;
+    int64_t people = -1;
+    if (s != FN_OK || fn_gallery_count(g, &people, NULL) != FN_OK) {
+        fprintf(stderr, "read-only folder: %s\n", fn_last_error());
+        fn_gallery_close(g);
+        return 12;
+    }
+    fn_gallery_scratch *sc = NULL;
+    fn_gallery_match m;
+    float q[DIM] = {1};
+    int ok = fn_gallery_scratch_new(g, 1, &sc) == FN_OK && fn_gallery_search(g, sc, q, 1, 0, &m, NULL) == FN_OK &&
+             !strcmp(m.best_name, "alice");
+    fn_gallery_scratch_free(sc);
+    fn_gallery_close(g);
+    if (people != want_people) fprintf(stderr, "read-only folder: %lld people, want %d\n", (long long)people, want_people);
+    return people == want_people && ok ? 0 : 13;
+}
+
+static int run_readonly_child(const char *path, int want_people, int may_refuse)
+{
+    pid_t pid = fork();
+    if (pid == 0) _exit(readonly_child(path, want_people, may_refuse));
+    int st = 0;
+    waitpid(pid, &st, 0);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void test_readonly_folder(void)
+{
+    if (geteuid() == 0) chmod(t_tmpdir(), 0755);   /* the child reads as nobody */
+    char dir[600], path[700], shm[720], src[700], cmd[3200];
+    snprintf(dir, sizeof dir, "%s/rofolder", t_tmpdir());
+    snprintf(path, sizeof path, "%s/g.db", dir);
+    snprintf(shm, sizeof shm, "%s-shm", path);
+    snprintf(src, sizeof src, "%s/rosource.db", t_tmpdir());
+    mkdir(dir, 0777);
+    fn_gallery *g = NULL;
+    tface t;
+    T_CHECK(fn_gallery_open(src, &MODEL, FN_GALLERY_CREATE, &g) == FN_OK &&
+                fn_gallery_add(g, face(&t, "alice", "ro-a.jpg", 0, 0.1f), NULL, NULL) == FN_OK &&
+                fn_gallery_add(g, face(&t, "bob", "ro-b.jpg", 2, 0.1f), NULL, NULL) == FN_OK,
+            "make the gallery: %s", fn_last_error());
+    fn_gallery_close(g);   /* closed cleanly: everything in the main file */
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", src, path);
+    T_CHECK(system(cmd) == 0, "%s", cmd);
+    chmod(path, 0444);
+    chmod(dir, 0555);
+    int rc = run_readonly_child(path, 2, 0);
+    T_CHECK(rc == 0, "read a gallery in a read-only folder: child exit %d", rc);
+    T_CHECK(access(shm, F_OK) != 0, "the reader left %s", shm);
+    /* a writer's open handle: its last enrolment is in the -wal only; the folder gets that pair of files */
+    chmod(dir, 0777);
+    unlink(path);
+    T_CHECK(fn_gallery_open(src, &MODEL, 0, &g) == FN_OK &&
+                fn_gallery_add(g, face(&t, "carol", "ro-c.jpg", 4, 0.1f), NULL, NULL) == FN_OK,
+            "enrol carol: %s", fn_last_error());
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s' && cp '%s-wal' '%s-wal'", src, path, src, path);
+    T_CHECK(system(cmd) == 0, "%s", cmd);
+    fn_gallery_close(g);
+    chmod(dir, 0555);
+    rc = run_readonly_child(path, 3, 1);
+    T_CHECK(rc == 0, "a read-only folder with a -wal holding an enrolment: neither read with it nor refused naming "
+            "the -wal (child exit %d)", rc);
+    chmod(dir, 0777);
+}
+
 int main(void)
 {
     test_sha256();
@@ -525,5 +603,6 @@ int main(void)
     test_model_mismatch();
     test_corrupt_files();
     test_kill9();
+    test_readonly_folder();
     return T_DONE();
 }
