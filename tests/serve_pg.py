@@ -380,6 +380,12 @@ while len(answered) < 4 and time.monotonic() < deadline and th.is_alive():
 time.sleep(0.05 + (os.getpid() % 7) * 0.03)   # somewhere inside the next request
 S[1]["proc"].kill()
 S[1]["proc"].wait()
+# a killed server cannot delete its private mirror (a temporary SQLite file the size of the gallery); the next
+# process to open the gallery deletes those of processes that are gone
+killed_pid = S[1]["proc"].pid
+left = [f for f in os.listdir(tmp) if f.startswith("fn-pg-mirror-%d-" % killed_pid)]
+check(left, "the killed server's mirror (fn-pg-mirror-%d-*) was not where the test looks: %s"
+      % (killed_pid, sorted(os.listdir(tmp))))
 stream_stop.set()
 th.join()
 ids = set(int(x) for x in psql("SELECT i.id FROM images i JOIN people p ON p.id = i.person_id"
@@ -399,6 +405,8 @@ time.sleep(0.3)   # past the poll interval: server 1 takes server 2's last enrol
 check(faces_of(S[0], "Stream Person") == sorted(ids), "server 1's faces of the stream person: %s, PostgreSQL %s"
       % (faces_of(S[0], "Stream Person"), sorted(ids)))
 S4 = start_server("4")   # in place of the killed one: rebuilds its mirror from the database
+left = [f for f in os.listdir(tmp) if f.startswith("fn-pg-mirror-%d-" % killed_pid)]
+check(not left, "the killed server's mirror is still there after a new server opened the gallery: %s" % left)
 check(faces_of(S4, "Stream Person") == sorted(ids), "a new server's faces of the stream person")
 same_as_oracle(S4, probes(newcomer), want, "a server started after the kill", (latecomer, people[0]))
 

@@ -214,8 +214,9 @@ fn_status fn_gallery_refresh(fn_gallery *g, int *reloaded);
  * LISTENs and, on its next search (at most every 200 ms) or
  * fn_gallery_refresh, pulls what other processes wrote, so an enrolment on
  * one server is identified by the others within a second.  Reads and
- * searches run on a private SQLite copy of the rows (a temporary file, gone
- * at close): when the server is unreachable searches keep answering, and
+ * searches run on a private SQLite copy of the rows (a temporary file in
+ * $TMPDIR, gone at close; those of killed processes are deleted by the next
+ * open): when the server is unreachable searches keep answering, and
  * the handle reconnects on its next write or refresh (LISTEN again, then
  * one full re-read, since notifications sent meanwhile are lost).  A write
  * while it is unreachable fails with FN_ERR_UNAVAILABLE and a sentence

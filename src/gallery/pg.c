@@ -4,8 +4,10 @@
 #include "core/error.h"
 
 #include "gallery/pqlib.h"   /* libpq, loaded when the first postgresql:// gallery opens */
+#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -244,6 +246,31 @@ static fn_status create_tables(fn_gallery *g, const fn_gallery_model *m)
     return s;
 }
 
+#define MIRROR_PREFIX "fn-pg-mirror-"
+
+/* The mirrors (and their -wal, -shm) of processes that are gone: a handle
+ * deletes its own at close, but a process killed (kill -9, a crash) cannot,
+ * and each left one the size of its gallery.  A mirror's name carries its
+ * process id; one whose process no longer exists is deleted. */
+static void sweep_mirrors(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *e;
+    size_t np = strlen(MIRROR_PREFIX);
+    while ((e = readdir(d))) {
+        if (strncmp(e->d_name, MIRROR_PREFIX, np)) continue;
+        char *end;
+        long pid = strtol(e->d_name + np, &end, 10);
+        if (end == e->d_name + np || *end != '-' || pid <= 0 || pid == (long)getpid()) continue;
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;
+        char path[4600];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        unlink(path);
+    }
+    closedir(d);
+}
+
 fn_status fn_gpg_open(fn_gallery *g, const fn_gallery_model *m, int flags, fn_gpg **out, char **model_id, int *dim,
                       char **preprocess_id, char **mirror)
 {
@@ -291,8 +318,10 @@ fn_status fn_gpg_open(fn_gallery *g, const fn_gallery_model *m, int flags, fn_gp
     FN_TRY(s);
     FN_TRY(exec(g, "listening", "LISTEN fn_gallery"));
     const char *tmp = getenv("TMPDIR");
+    tmp = tmp && *tmp ? tmp : "/tmp";
+    sweep_mirrors(tmp);
     char tmpl[4096];
-    snprintf(tmpl, sizeof tmpl, "%s/fn-pg-mirror-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    snprintf(tmpl, sizeof tmpl, "%s/" MIRROR_PREFIX "%ld-XXXXXX", tmp, (long)getpid());
     int fd = mkstemp(tmpl);
     if (fd < 0) return fn_fail(FN_ERR_IO, "%s: cannot create the local mirror in %s", g->path, tmp ? tmp : "/tmp");
     close(fd);   /* an empty file: the gallery code creates it as new */
