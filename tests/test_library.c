@@ -473,6 +473,42 @@ static void test_scan_forgets(fn_engine *e)
     fn_gallery_close(g);
 }
 
+static int first_image_path(void *ctx, const fn_gallery_image *im)
+{
+    snprintf(ctx, 4096, "%s", im->path ? im->path : "");
+    return 1;
+}
+
+/* `facenet enroll` given a relative folder stores each photo's absolute
+ * path: a relative one means nothing to a command run elsewhere, or to the
+ * other machines of a shared PostgreSQL gallery. */
+static void test_enroll_abs_paths(void)
+{
+    const char *models = getenv("MODELS") ? getenv("MODELS") : "models";
+    char dir[1300], src[1300], p[1400], rel[4096] = "", cwd[4096], db[1300];
+    snprintf(dir, sizeof dir, "%s/enr/Deepika", tmp);
+    snprintf(p, sizeof p, "%s/enr", tmp);
+    mkdir(p, 0777);
+    mkdir(dir, 0777);
+    film_photo(0, 1, src, sizeof src);
+    snprintf(p, sizeof p, "%s/1.jpg", dir);
+    copy(src, p);
+    if (!getcwd(cwd, sizeof cwd)) return;
+    for (const char *c = cwd; *c; c++)   /* up to / from here, then down to tmp/enr */
+        if (*c == '/' && c[1]) strcat(rel, "../");
+    snprintf(rel + strlen(rel), sizeof rel - strlen(rel), "%s/enr", tmp + 1);
+    snprintf(db, sizeof db, "%s/abs.db", tmp);
+    t_run r;
+    t_facenet(&r, "enroll --gallery '%s' --models-dir '%s' '%s'", db, models, rel);
+    T_CHECK(r.status == 0, "enroll %s: exit %d: %s", rel, r.status, r.err);
+    t_run_free(&r);
+    fn_gallery *g = NULL;
+    char stored[4096] = "";
+    if (fn_gallery_open(db, NULL, FN_GALLERY_READONLY, &g) == FN_OK) fn_gallery_list_images(g, "Deepika", first_image_path, stored);
+    fn_gallery_close(g);
+    T_CHECK(!strcmp(stored, p), "enrolled from %s: the gallery holds '%s', want '%s'", rel, stored, p);
+}
+
 /* Files under dir, and how many of them end in suffix ("" counts all). */
 static int count_files(const char *dir, const char *suffix)
 {
@@ -587,6 +623,7 @@ int main(void)
     test_incremental(e);
     test_kill(e);
     test_scan_forgets(e);
+    test_enroll_abs_paths();
     test_export();
     fn_engine_free(e);
     return T_DONE();

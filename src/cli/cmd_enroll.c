@@ -115,10 +115,15 @@ static int enroll_faces(enroll_ctx *c, const char *person, const char *path, con
         snprintf(detail, sizeof detail, "%d faces; enrolled the most probable (p=%.3f)", f->total, f->faces[0].prob);
         if (!c->json) report(c, person, path, "several faces", detail);
     }
-    fn_gallery_face gf = {person, path, hash, {0}, f->faces[k].prob, f->emb};
+    /* the gallery keeps the photo's absolute path: a relative one means
+     * nothing to a later command run elsewhere, or to another machine sharing
+     * a PostgreSQL gallery; the records keep the path as given */
+    char *abs = realpath(path, NULL);
+    fn_gallery_face gf = {person, abs ? abs : path, hash, {0}, f->faces[k].prob, f->emb};
     memcpy(gf.box, f->faces[k].box, sizeof gf.box);
     fn_gallery_add_info info;
     fn_status s = fn_gallery_add_ex(c->g, &gf, c->add_flags, &info);
+    free(abs);
     if (s != FN_OK) {
         c->st.errors++;
         report(c, person, path, "error", fn_last_error());
