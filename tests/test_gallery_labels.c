@@ -229,6 +229,13 @@ static void test_other_person(void)
             strstr(fn_last_error(), "PersonA (image 1, 1.jpg) and PersonB (image 4, 1.jpg)"), "check: %s", fn_last_error());
     printf("other person: refused naming PersonA, nothing written; group photo's other face added; check: %s\n",
            fn_last_error());
+    /* a second such file: the count says 2, the sentence still names the first (it said 2 of 9 once: the
+     * sentence's callback stopped the walk that counts) */
+    T_CHECK(add(g, "PersonB", "other.jpg", 30, 2, FN_GALLERY_ADD_ALLOW_OTHER_PERSON, &info) == FN_OK &&
+                info.result == FN_GALLERY_ADDED, "allowed, other.jpg: %d", info.result);
+    s = fn_gallery_check(g);
+    T_CHECK(s == FN_ERR_MISMATCH && strstr(fn_last_error(), "2 file(s) enrolled under more than one person") &&
+            strstr(fn_last_error(), "PersonA (image 1, 1.jpg)"), "check, two files: %s", fn_last_error());
     fn_gallery_close(g);
 }
 

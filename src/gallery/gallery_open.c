@@ -842,7 +842,7 @@ typedef struct first_conflict { char hash[65]; char text[600]; int people; } fir
 static int note_conflict(void *ctx, const fn_gallery_conflict *c)
 {
     first_conflict *f = ctx;
-    if (f->people && strcmp(f->hash, c->hash_hex) != 0) return 1;
+    if (f->people && strcmp(f->hash, c->hash_hex) != 0) return 0;   /* the first file's sentence only; all counted */
     memcpy(f->hash, c->hash_hex, 65);
     size_t n = strlen(f->text);
     snprintf(f->text + n, sizeof f->text - n, "%s%s (image %lld, %s)", f->people ? " and " : "", c->person,
