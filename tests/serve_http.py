@@ -88,6 +88,14 @@ if not port:
     sys.exit(1)
 BASE = "http://127.0.0.1:%d" % port
 
+# a second server on the same port: one sentence naming the port and the cause (libmicrohttpd's own
+# "Failed to bind to port 0: ..." came first, naming the wrong port)
+r = subprocess.run([BIN, "serve", "--gallery", gallery, "--models-dir", MODELS, "--listen", "127.0.0.1:%d" % port],
+                   capture_output=True, text=True, env=env, timeout=120)
+check(r.returncode == 1 and r.stderr.strip().splitlines() == [
+          "facenet serve: cannot listen on 127.0.0.1 port %d (Address already in use)" % port],
+      "a second server on port %d: exit %d, said: %r" % (port, r.returncode, r.stderr))
+
 
 def server_died():
     """The server's own words when it exited before the test stopped it."""

@@ -503,6 +503,22 @@ static char *read_pem(const char *path)
     return buf;
 }
 
+/* libmicrohttpd's own messages: before the daemon runs, the last one is
+ * kept for facenet's sentence (it said "Failed to bind to port 0: Address
+ * already in use" for any port, before facenet named the right one); once
+ * it runs, each goes to stderr under facenet's prefix. */
+typedef struct srv_mhd_log { char last[512]; int started; } srv_mhd_log;
+
+static void mhd_logger(void *cls, const char *fmt, va_list ap)
+{
+    srv_mhd_log *l = cls;
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    msg[strcspn(msg, "\n")] = '\0';
+    if (__atomic_load_n(&l->started, __ATOMIC_ACQUIRE)) fprintf(stderr, "facenet serve: libmicrohttpd: %s\n", msg);
+    else snprintf(l->last, sizeof l->last, "%s", msg);
+}
+
 static int is_loopback(const struct sockaddr_storage *ss)
 {
     if (ss->ss_family == AF_INET) return (ntohl(((const struct sockaddr_in *)ss)->sin_addr.s_addr) >> 24) == 127;
@@ -572,6 +588,7 @@ int fn_srv_run(const fn_srv_config *cfg)
     }
     if (cfg->workers > 0) extra[ne++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, cfg->workers, NULL};
     extra[ne] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+    srv_mhd_log mlog = {{0}, 0};
     sigset_t stop;
     sigemptyset(&stop);
     sigaddset(&stop, SIGINT);
@@ -579,6 +596,7 @@ int fn_srv_run(const fn_srv_config *cfg)
     pthread_sigmask(SIG_BLOCK, &stop, NULL);   /* the daemon's threads inherit this: only sigwait gets them */
     signal(SIGPIPE, SIG_IGN);
     d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
+                         MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, &mlog,   /* first, as libmicrohttpd wants */
                          MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
                          MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->timeout_s,
                          MHD_OPTION_CONNECTION_LIMIT, (unsigned)256,
@@ -587,10 +605,12 @@ int fn_srv_run(const fn_srv_config *cfg)
                          MHD_OPTION_ARRAY, extra,
                          MHD_OPTION_END);
     if (!d) {
-        fprintf(stderr, "facenet serve: cannot listen on %s port %d (in use, or not an address of this machine)\n",
-                cfg->host, cfg->port);
+        const char *cause = strrchr(mlog.last, ':');   /* "Failed to bind to port 0: Address already in use" */
+        fprintf(stderr, "facenet serve: cannot listen on %s port %d (%s)\n", cfg->host, cfg->port,
+                cause && cause[1] ? cause + 2 : "in use, or not an address of this machine");
         goto out;
     }
+    __atomic_store_n(&mlog.started, 1, __ATOMIC_RELEASE);
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
     int port = info ? info->port : cfg->port;
     char threads[48];
