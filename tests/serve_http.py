@@ -380,6 +380,18 @@ if have_film:
     st, j, _ = call("GET", "/v1/people/Renamed%20Probe/faces")
     check(st == 404, "the deleted person: %s" % st)
 
+    # a name with '/' and '%' is one path segment, unescaped once (AC%2FDC was split in two; %25 unescaped twice)
+    odd = "AC/DC 100%25"
+    q = urllib.parse.quote(odd, safe="")
+    st, j, _ = call("POST", "/v1/people?name=" + q, buf.getvalue(), "image/jpeg", key="enroll")
+    check(st == 201, "create %r: %s %s" % (odd, st, j))
+    st, j, _ = call("GET", "/v1/people/%s/faces" % q, key="recognize")
+    check(st == 200 and len(j.get("faces", [])) == 1, "the faces of %r: %s %s" % (odd, st, j))
+    st, j, _ = call("PATCH", "/v1/people/" + q, json.dumps({"name": "AC/DC"}).encode(), "application/json", key="enroll")
+    check(st == 200 and j.get("name") == "AC/DC", "rename %r: %s %s" % (odd, st, j))
+    st, j, _ = call("DELETE", "/v1/people/" + urllib.parse.quote("AC/DC", safe=""))
+    check(st == 200 and j.get("removed") == "AC/DC", "delete 'AC/DC': %s %s" % (st, j))
+
     # calibrate (dry run) needs admin
     st, j, _ = call("POST", "/v1/calibrate", b'{"far":0.01,"dry_run":true}', "application/json", key="enroll")
     check(st == 403, "calibrate with an enroll key: %s" % st)

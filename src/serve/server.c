@@ -503,6 +503,19 @@ static char *read_pem(const char *path)
     return buf;
 }
 
+/* libmicrohttpd unescapes the path before the handler sees it, and a
+ * person named "AC/DC" (/v1/people/AC%2FDC/faces) became two segments.
+ * The path is left escaped here (route_of splits it at '/', then unescapes
+ * each segment once: a '%' in a name is no longer unescaped twice either);
+ * query arguments are unescaped as before — all but one whose text starts
+ * with '/', which stays escaped. */
+static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+    (void)cls;
+    (void)c;
+    return s[0] == '/' ? strlen(s) : MHD_http_unescape(s);
+}
+
 /* libmicrohttpd's own messages: before the daemon runs, the last one is
  * kept for facenet's sentence (it said "Failed to bind to port 0: Address
  * already in use" for any port, before facenet named the right one); once
@@ -597,6 +610,7 @@ int fn_srv_run(const fn_srv_config *cfg)
     signal(SIGPIPE, SIG_IGN);
     d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
                          MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, &mlog,   /* first, as libmicrohttpd wants */
+                         MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
                          MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
                          MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->timeout_s,
                          MHD_OPTION_CONNECTION_LIMIT, (unsigned)256,
