@@ -410,6 +410,9 @@ static void test_scan_forgets(fn_engine *e)
         copy(src, p);
     }
     snprintf(db, sizeof db, "%s/forget.db", tmp);
+    snprintf(p, sizeof p, "%s/notes.txt", photos);
+    FILE *nf = fopen(p, "w");
+    if (nf) fputs("not a photo\n", nf), fclose(nf);
     t_run r;
     /* the library's commands on a PostgreSQL URL: a usage error saying what to do, before anything is written */
     static const char *const verbs[] = {"scan", "cluster", "people"}, *const tails[] = {"'%s'", "", "list"};
@@ -422,8 +425,12 @@ static void test_scan_forgets(fn_engine *e)
                 "facenet %s: exit %d, said: %s", line, r.status, r.err);
         t_run_free(&r);
     }
-    t_facenet(&r, "scan --gallery '%s' --models-dir '%s' '%s'", db, models, photos);
-    T_CHECK(r.status == 0, "scan: exit %d: %s", r.status, r.err);
+    t_facenet(&r, "scan --gallery '%s' --models-dir '%s' --json '%s'", db, models, photos);
+    /* a file that is no photo: a record of scan's own shape {file (absolute, as the others), action, faces, error} */
+    char want[1500];
+    snprintf(want, sizeof want, "{\"file\":\"%s\",\"action\":\"skipped\",\"faces\":0,\"error\":", p);
+    T_CHECK(r.status == 0 && strstr(r.out, want), "scan --json: exit %d; no record starting %s in: %s", r.status, want,
+            r.out);
     t_run_free(&r);
     t_facenet(&r, "cluster --gallery '%s' --models-dir '%s'", db, models);
     T_CHECK(r.status == 0, "cluster: exit %d: %s", r.status, r.err);

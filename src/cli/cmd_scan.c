@@ -14,7 +14,8 @@ static const fn_cli_use uses[] = {
     FN_USE_REQ(FN_O_GALLERY, "the library: a gallery file (created if missing) that also holds the scanned faces"),
     FN_USE_T(FN_O_MAX_SIDE, "1600 (FN_SCAN_DEFAULT_SIDE)", NULL),
     FN_USE(FN_O_FULL_DECODE),
-    FN_USE_H(FN_O_JSON, "JSON Lines: one object per file {file, action, faces[, from, error]}, then a summary"),
+    FN_USE_H(FN_O_JSON, "JSON Lines: one object per file {file, action, faces[, from, error]} (action: new, changed, "
+                        "unchanged, touched, moved, failed, removed, skipped), then a summary"),
     FN_USE(FN_O_VERBOSE),
     FN_USE_D(FN_O_JOBS, "0", NULL),
     FN_USE_D(FN_O_BATCH, "32", NULL),
@@ -62,7 +63,7 @@ static int on_file(void *user, const fn_scan_event *ev)
     }
     if (ev->action == FN_SCAN_FAILED) {
         fn_progress_end(&u->prog);
-        fprintf(stderr, "warning: skipped: %s\n", ev->error);
+        fprintf(stderr, "facenet scan: warning: skipped: %s\n", ev->error);
     } else if (ev->action == FN_SCAN_MOVED && u->verbose) {
         fn_progress_end(&u->prog);
         fprintf(stderr, "%s: moved from %s (%d faces kept)\n", ev->path, ev->from, ev->faces);
@@ -88,7 +89,20 @@ int fn_cmd_scan(int argc, char **argv)
         fn_pathlist_free(&skipped);
         return 1;
     }
-    fn_cli_report_skipped("scan", &skipped, u.json, u.verbose);
+    if (u.json) {   /* in scan's own record shape, as every other file of the run */
+        for (int i = 0; i < skipped.count; i++) {
+            char *abs = realpath(skipped.items[i], NULL);
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddStringToObject(o, "file", abs ? abs : skipped.items[i]);
+            cJSON_AddStringToObject(o, "action", "skipped");
+            cJSON_AddNumberToObject(o, "faces", 0);
+            cJSON_AddStringToObject(o, "error", "not a .jpg, .jpeg or .png file");
+            fn_cli_emit(o);
+            free(abs);
+        }
+    } else {
+        fn_cli_report_skipped("scan", &skipped, 0, u.verbose);
+    }
     fn_pathlist_free(&skipped);
     fn_engine *e = NULL;
     fn_gallery *g = NULL;
