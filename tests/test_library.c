@@ -185,6 +185,7 @@ static void test_incremental(fn_engine *e)
     T_CHECK(d.group > 0 && v.group > 0 && d.group != v.group, "Deepika in group %lld, Varun in %lld", (long long)d.group,
             (long long)v.group);
     T_CHECK(fn_library_name_group(l, d.group, "7", g) == FN_ERR_ARG, "a group named '7' (a group number)");
+    T_CHECK(fn_library_name_group(l, d.group, "group-7", g) == FN_ERR_ARG, "a group named 'group-7' (an unnamed one's)");
     T_CHECK(fn_library_name_group(l, d.group, "Deepika", g) == FN_OK, "name: %s", fn_last_error());
     /* identify's path: the gallery names a new photo of her */
     film_photo(0, 7, src, sizeof src);
@@ -612,9 +613,10 @@ static void test_export(void)
             count_files(out, ""), all);
     T_CHECK(!had || (stat(sheet, &after) == 0 && after.st_ino == before.st_ino && after.st_mtime == before.st_mtime),
             "export again: %s was replaced", sheet);
-    t_facenet(&r, "people --gallery '%s' export --overwrite '%s'", ref, out);
-    T_CHECK(r.status == 0 && count_files(out, "") == all, "export --overwrite: exit %d, %d files (want %d): %s",
-            r.status, count_files(out, ""), all, r.err);
+    t_facenet(&r, "people --gallery '%s' export --overwrite '%s/'", ref, out);   /* a trailing slash: no "//" */
+    T_CHECK(r.status == 0 && count_files(out, "") == all && !strstr(r.out, "//") && !strstr(r.err, "//"),
+            "export --overwrite DIR/: exit %d, %d files (want %d): %s%s", r.status, count_files(out, ""), all, r.out,
+            r.err);
     t_run_free(&r);
 }
 

@@ -197,8 +197,9 @@ fn_status fn_library_groups(fn_library *l, int (*fn)(void *ctx, const fn_library
 fn_status fn_library_find_group(fn_library *l, const char *id_or_name, int64_t *id);
 
 /* Names a group (the name normalised as gallery names; FN_ERR_ARG when
- * another group has it, or when it is all digits, which
- * fn_library_find_group would read as a group number) and locks it; its faces are enrolled as that person
+ * another group has it, when it is all digits, which fn_library_find_group
+ * would read as a group number, or "group-N", an unnamed group's) and
+ * locks it; its faces are enrolled as that person
  * in g (fn_gallery_add_ex, one face per file).  When the person did not
  * exist in g before, the library owns it: later edits of the group remove
  * and re-add the person so it holds exactly the group's faces.  A person

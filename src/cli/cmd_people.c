@@ -177,8 +177,11 @@ static fn_status plan_export(fn_library *l, const char *dir, const groups_vec *v
 
 /* Claim every output (nothing is written if any is refused), then write
  * each through the atomic writer. */
-static int export_all(fn_library *l, const char *dir, int overwrite)
+static int export_all(fn_library *l, const char *dir_in, int overwrite)
 {
+    char dir[4096];   /* without trailing slashes: "sheets/" gave sheets//group-7/... */
+    snprintf(dir, sizeof dir, "%s", dir_in);
+    for (size_t n = strlen(dir); n > 1 && dir[n - 1] == '/'; n--) dir[n - 1] = '\0';
     groups_vec v = {0};
     plan p = {0};
     fn_outputs o;
@@ -206,6 +209,8 @@ static int export_all(fn_library *l, const char *dir, int overwrite)
         fn_image_free(&t);
         faces += !rc;
     }
+    if (!rc && v.n == 0 && mkdir(dir, 0777) != 0 && errno != EEXIST)   /* nothing to write: the folder all the same */
+        rc = fn_cli_error("people", "export: cannot create %s: %s", dir, strerror(errno));
     if (!rc) printf("exported %d group(s), %d face thumbnail(s) and a contact sheet per group into %s\n", v.n, faces, dir);
     if (have_o) fn_outputs_free(&o);
     free(v.id);

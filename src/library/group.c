@@ -462,6 +462,9 @@ fn_status fn_library_name_group(fn_library *l, int64_t group, const char *name_i
     if (strspn(name, "0123456789") == strlen(name))
         return fn_fail(FN_ERR_ARG, "'%s' would be read as a group number wherever a group is named; give a name "
                        "with a letter in it", name);
+    if (!strncmp(name, "group-", 6) && name[6] && strspn(name + 6, "0123456789") == strlen(name + 6))
+        return fn_fail(FN_ERR_ARG, "'%s' is how unnamed groups are called (in exports, on contact sheets); give "
+                       "another name", name);
     FN_TRY(group_name(l, group, old, sizeof old, NULL));
     int64_t other = 0;
     sqlite3_stmt *st;
