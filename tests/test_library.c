@@ -515,6 +515,15 @@ static void test_enroll_abs_paths(void)
     if (fn_gallery_open(db, NULL, FN_GALLERY_READONLY, &g) == FN_OK) fn_gallery_list_images(g, "Deepika", first_image_path, stored);
     fn_gallery_close(g);
     T_CHECK(!strcmp(stored, p), "enrolled from %s: the gallery holds '%s', want '%s'", rel, stored, p);
+    /* a read-only people action on a gallery without a library: says so, writes nothing (it created the tables) */
+    char before[65] = "", after[65] = "";
+    fn_hash_file(db, before);
+    t_facenet(&r, "people --gallery '%s' list", db);
+    fn_hash_file(db, after);
+    T_CHECK(r.status == 1 && strstr(r.err, "no photo library") && before[0] && !strcmp(before, after),
+            "people list on a plain gallery: exit %d, the file %s: %s", r.status,
+            before[0] && !strcmp(before, after) ? "unchanged" : "changed", r.err);
+    t_run_free(&r);
 }
 
 /* Files under dir, and how many of them end in suffix ("" counts all). */

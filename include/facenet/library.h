@@ -34,6 +34,12 @@ typedef struct fn_library fn_library;
  * the file otherwise).  model: the embeddings' model; a library scanned with
  * another model is refused (FN_ERR_MISMATCH); NULL or model_id NULL: any. */
 fn_status fn_library_open(const char *path, const fn_gallery_model *model, fn_library **out);
+/* The same for reading only (lists, contact sheets, exports): nothing is
+ * written, not even the library tables — a gallery without them is
+ * FN_ERR_NOT_FOUND ("no photo library ... run facenet scan") — and a file
+ * whose folder cannot be written is read as the gallery's READONLY open
+ * reads it.  Writing calls on such a handle fail with FN_ERR_DB. */
+fn_status fn_library_open_readonly(const char *path, const fn_gallery_model *model, fn_library **out);
 void fn_library_close(fn_library *l);
 
 /* ---------------------------------------------------------------- scan */

@@ -269,7 +269,7 @@ int fn_cmd_people(int argc, char **argv)
     fn_library *l = NULL;
     int writes = which >= 1 && which <= 4;
     if (fn_cli_gallery_open("people", gpath, NULL, writes ? 0 : FN_GALLERY_READONLY, &g)) return 1;
-    fn_status s = fn_library_open(gpath, NULL, &l);
+    fn_status s = writes ? fn_library_open(gpath, NULL, &l) : fn_library_open_readonly(gpath, NULL, &l);
     if (s != FN_OK) {
         fn_gallery_close(g);
         return fn_cli_fail("people", s);

@@ -10,6 +10,7 @@
  * a second process waits for the writer instead of failing at once. */
 #include "gallery/gallery_impl.h"
 #include "core/error.h"
+#include "gallery/sqlite_ro.h"
 
 #include <errno.h>
 #include <math.h>
@@ -493,37 +494,6 @@ const char *fn_gallery_person_name(const fn_gallery *g, int64_t id)
 
 /* ---- open / close ---- */
 
-/* A WAL gallery read where its folder cannot be written (a shared read-only
- * mount, another user's folder): SQLite cannot make the -shm index every
- * reader of a WAL file needs.  When no -wal file holds changes the main
- * file lacks (a gallery closed cleanly has none), the file alone is the
- * gallery: read it as immutable.  Otherwise say what to do. */
-static fn_status reopen_immutable(fn_gallery *g)
-{
-    sqlite3_close(g->db);
-    g->db = NULL;
-    char wal[4200];
-    snprintf(wal, sizeof wal, "%s-wal", g->db_path);
-    struct stat st;
-    if (stat(wal, &st) == 0 && st.st_size > 0)
-        return fn_fail(FN_ERR_IO, "%s: its folder cannot be written and %s holds changes not yet in the file; open it "
-                       "once with write access (any facenet command that writes), or copy the folder", g->path, wal);
-    /* a URI, with the characters URIs give a meaning percent-encoded */
-    size_t n = strlen(g->db_path);
-    char *uri = malloc(3 * n + 32);
-    if (!uri) return fn_fail(FN_ERR_NOMEM, "%s: out of memory", g->path);
-    char *o = uri + sprintf(uri, "file:");
-    for (const char *c = g->db_path; *c; c++)
-        o += strchr("%?#", *c) ? sprintf(o, "%%%02X", (unsigned char)*c) : sprintf(o, "%c", *c);
-    strcpy(o, "?immutable=1");
-    int rc = sqlite3_open_v2(uri, &g->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL);
-    free(uri);
-    if (rc != SQLITE_OK) return fn_gdb_fail(g, "opening (read-only folder)");
-    sqlite3_busy_timeout(g->db, BUSY_TIMEOUT_MS);
-    sqlite3_extended_result_codes(g->db, 0);
-    return FN_OK;
-}
-
 static fn_status connect(fn_gallery *g, int create)
 {
     int flags = g->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
@@ -534,9 +504,11 @@ static fn_status connect(fn_gallery *g, int create)
         return fn_gdb_fail(g, "opening");
     sqlite3_busy_timeout(g->db, BUSY_TIMEOUT_MS);
     sqlite3_extended_result_codes(g->db, 0);
-    if (g->readonly && !g->pg) {   /* READONLY: no -shm can be made; CANTOPEN: nor with a -wal there */
-        int rc = sqlite3_exec(g->db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
-        if (rc == SQLITE_READONLY || rc == SQLITE_CANTOPEN) return reopen_immutable(g);
+    if (g->readonly && !g->pg && fn_sqlite_needs_immutable(g->db)) {   /* a folder that cannot be written */
+        sqlite3_close(g->db);
+        FN_TRY(fn_sqlite_open_immutable(g->db_path, g->path, &g->db));
+        sqlite3_busy_timeout(g->db, BUSY_TIMEOUT_MS);
+        sqlite3_extended_result_codes(g->db, 0);
     }
     return FN_OK;
 }

@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "gallery/pg.h"
+#include "gallery/sqlite_ro.h"
 #include "library/library_impl.h"
 
 #define BUSY_TIMEOUT_MS 10000
@@ -95,15 +96,20 @@ static fn_status meta_get(fn_library *l, const char *table, const char *key, cha
     return rc == SQLITE_DONE ? FN_ERR_NOT_FOUND : fn_ldb_fail(l, "reading metadata");
 }
 
-static fn_status open_steps(fn_library *l, const fn_gallery_model *m)
+static fn_status open_steps(fn_library *l, const fn_gallery_model *m, int readonly)
 {
     if (fn_gpg_is_url(l->path))
         return fn_fail(FN_ERR_UNSUPPORTED, "%s: a photo library (scan, cluster, people) lives in a gallery file, not in "
                        "PostgreSQL; scan into a file, then share its named people with `facenet gallery copy LIB.db "
                        "postgresql://...`", l->path);
-    if (sqlite3_open_v2(l->path, &l->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
+    if (sqlite3_open_v2(l->path, &l->db, (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK)
         return fn_fail(FN_ERR_NOT_FOUND, "%s: cannot open the photo library's gallery file (%s); create it with "
                        "`facenet scan` or by enrolling", l->path, l->db ? sqlite3_errmsg(l->db) : "no memory");
+    if (readonly && fn_sqlite_needs_immutable(l->db)) {   /* a folder that cannot be written */
+        sqlite3_close(l->db);
+        FN_TRY(fn_sqlite_open_immutable(l->path, l->path, &l->db));
+    }
     sqlite3_busy_timeout(l->db, BUSY_TIMEOUT_MS);
     int64_t has_meta = 0;
     FN_TRY(fn_ldb_int(l, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'", &has_meta));
@@ -116,6 +122,18 @@ static fn_status open_steps(fn_library *l, const fn_gallery_model *m)
         return fn_fail(FN_ERR_MISMATCH, "%s: built with model %s, not %s", l->path, l->model_id, m->model_id);
     if (m && m->dim && m->dim != l->dim)
         return fn_fail(FN_ERR_MISMATCH, "%s: embeddings of %d floats, not %d", l->path, l->dim, m->dim);
+    if (readonly) {
+        int64_t has_lib = 0;
+        FN_TRY(fn_ldb_int(l, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'lib_meta'", &has_lib));
+        if (!has_lib)
+            return fn_fail(FN_ERR_NOT_FOUND, "%s: no photo library in this gallery yet: run `facenet scan --gallery %s "
+                           "PHOTOS...`", l->path, l->path);
+        char v[16];
+        FN_TRY(meta_get(l, "lib_meta", "schema_version", v, sizeof v));
+        if (strcmp(v, "1"))
+            return fn_fail(FN_ERR_UNSUPPORTED, "%s: photo library schema %s is newer than this facenet's (1)", l->path, v);
+        return fn_ldb_exec(l, "PRAGMA foreign_keys = ON");
+    }
     FN_TRY(fn_ldb_exec(l, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON"));
     FN_TRY(fn_ldb_exec(l, schema));
     char v[16];
@@ -128,7 +146,7 @@ static fn_status open_steps(fn_library *l, const fn_gallery_model *m)
     return FN_OK;
 }
 
-fn_status fn_library_open(const char *path, const fn_gallery_model *model, fn_library **out)
+static fn_status library_open(const char *path, const fn_gallery_model *model, int readonly, fn_library **out)
 {
     if (!out) return fn_fail(FN_ERR_ARG, "fn_library_open: out is required");
     *out = NULL;
@@ -138,13 +156,23 @@ fn_status fn_library_open(const char *path, const fn_gallery_model *model, fn_li
         free(l);
         return fn_fail(FN_ERR_NOMEM, "out of memory opening %s", path);
     }
-    fn_status s = open_steps(l, model);
+    fn_status s = open_steps(l, model, readonly);
     if (s != FN_OK) {
         fn_library_close(l);
         return s;
     }
     *out = l;
     return FN_OK;
+}
+
+fn_status fn_library_open(const char *path, const fn_gallery_model *model, fn_library **out)
+{
+    return library_open(path, model, 0, out);
+}
+
+fn_status fn_library_open_readonly(const char *path, const fn_gallery_model *model, fn_library **out)
+{
+    return library_open(path, model, 1, out);
 }
 
 void fn_library_close(fn_library *l)
