@@ -200,6 +200,11 @@ static void test_case11(void)
     T_CHECK(r.status == 0 && t_count_lines(r.out) == 1 && strstr(r.out, "{\"name\":\"Jos\xc3\xa9\",\"images\":3}"),
             "one person, NFC, 3 images: %s", r.out);
     t_run_free(&r);
+    /* the text list pads by characters: "José" (4 columns, 5 bytes) then 28 spaces, as an ASCII name would */
+    t_facenet(&r, "gallery --gallery %s list", g);
+    T_CHECK(r.status == 0 && strstr(r.out, "Jos\xc3\xa9                             3 image(s)"),
+            "text list, José's row padded by characters: %s", r.out);
+    t_run_free(&r);
     t_facenet(&r, "enroll --gallery %s --json '%s/b'", g, dir);
     T_CHECK(strstr(r.out, "\"person\":\"Jos\xc3\xa9\"") && strstr(r.out, "\"name_given\":\"Jose\xcc\x81\""),
             "JSON record: stored name and the name given: %s", r.out);

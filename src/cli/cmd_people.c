@@ -290,7 +290,9 @@ int fn_cmd_people(int argc, char **argv)
     case 1:
         s = fn_library_find_group(l, args[0], &ga);
         if (s == FN_OK) s = fn_library_name_group(l, ga, args[1], g);
-        if (s == FN_OK) printf("group %lld is now %s (enrolled in the gallery)\n", (long long)ga, args[1]);
+        char shown[FN_GALLERY_NAME_MAX];   /* as stored: NFC, trimmed */
+        if (s == FN_OK && fn_gallery_normalize_name(args[1], shown, sizeof shown, NULL) == FN_OK)
+            printf("group %lld is now %s (enrolled in the gallery)\n", (long long)ga, shown);
         break;
     case 2:
         s = fn_library_find_group(l, args[0], &ga);
