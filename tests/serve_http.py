@@ -380,6 +380,11 @@ if have_film:
     st, j, _ = call("GET", "/v1/people/Renamed%20Probe/faces")
     check(st == 404, "the deleted person: %s" % st)
 
+    # a face's source is its file name, not the server's path to it
+    st, j, _ = call("GET", "/v1/people/%s/faces" % urllib.parse.quote(person0), key="recognize")
+    check(st == 200 and j["faces"] and all(f["source"] and "/" not in f["source"] for f in j["faces"]),
+          "sources of %s's faces: %s" % (person0, [f.get("source") for f in j.get("faces", [])]))
+
     # a name with '/' and '%' is one path segment, unescaped once (AC%2FDC was split in two; %25 unescaped twice)
     odd = "AC/DC 100%25"
     q = urllib.parse.quote(odd, safe="")

@@ -158,7 +158,9 @@ static int add_face(void *ctx, const fn_gallery_image *im)
     cJSON_AddItemToObject(o, "box", srv_floats(im->box, 4));
     cJSON_AddNumberToObject(o, "prob", im->prob);
     cJSON_AddNumberToObject(o, "added_unix", (double)im->added_unix);
-    cJSON_AddStringToObject(o, "source", im->path);
+    /* the photo's file name only: where it lies on the server is not the client's business */
+    const char *slash = im->path ? strrchr(im->path, '/') : NULL;
+    cJSON_AddStringToObject(o, "source", slash ? slash + 1 : im->path ? im->path : "");
     cJSON_AddItemToArray(c->arr, o);
     return 0;
 }
