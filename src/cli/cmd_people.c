@@ -158,7 +158,7 @@ static int collect_group(void *ctx, const fn_library_group *g)
 static fn_status plan_export(fn_library *l, const char *dir, const groups_vec *v, plan *p)
 {
     for (int i = 0; i < v->n; i++) {
-        char base[FN_GALLERY_NAME_MAX + 32], folder[4200], sheet[4200];
+        char base[FN_GALLERY_NAME_MAX + 32], folder[4400], sheet[4400];
         if (v->name[i][0]) {
             snprintf(base, sizeof base, "%s", v->name[i]);
             for (char *c = base; *c; c++) if (*c == '/' || *c == '\\') *c = '_';
