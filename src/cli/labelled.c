@@ -33,7 +33,7 @@ int fn_cli_embed_people(const char *verb, const char *root, fn_engine *e, const 
         if (ent->d_name[0] != '.' && stat(sub, &st) == 0 && S_ISDIR(st.st_mode)) fn_pathlist_add(&out->people, ent->d_name);
     }
     closedir(d);
-    qsort(out->people.items, (size_t)out->people.count, sizeof *out->people.items, name_cmp);
+    if (out->people.count > 1) qsort(out->people.items, (size_t)out->people.count, sizeof *out->people.items, name_cmp);
     fn_pathlist files = {0};
     int *owner = NULL;
     for (int k = 0; k < out->people.count; k++) {
