@@ -464,6 +464,11 @@ static void test_scan_forgets(fn_engine *e)
             (long long)f1.group, fn_last_error());
     int64_t before = person_images(g, "Deepika");
     int had = 0;
+    char line[1600];   /* a group merged with itself, by number and name: a usage error */
+    snprintf(line, sizeof line, "people --gallery '%s' merge %lld Deepika", db, (long long)f1.group);
+    t_facenet(&r, "%s", line);
+    T_CHECK(r.status == 2 && strstr(r.err, "same group"), "%s: exit %d: %s", line, r.status, r.err);
+    t_run_free(&r);
     fn_gallery_has_image(g, "Deepika", hash, &had);
     fn_library_close(l);
     fn_gallery_close(g);

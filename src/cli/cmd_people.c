@@ -297,6 +297,10 @@ int fn_cmd_people(int argc, char **argv)
     case 2:
         s = fn_library_find_group(l, args[0], &ga);
         if (s == FN_OK) s = fn_library_find_group(l, args[1], &gb);
+        if (s == FN_OK && ga == gb) {   /* a usage error (exit 2), as any argument out of its range */
+            rc = fn_cli_usage("people", "merge: '%s' and '%s' are the same group (%lld)", args[0], args[1], (long long)ga);
+            break;
+        }
         if (s == FN_OK) s = fn_library_merge(l, ga, gb, g);
         if (s == FN_OK) printf("group %lld merged into %lld\n", (long long)gb, (long long)ga);
         break;
