@@ -2,7 +2,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "common.h"
@@ -77,17 +76,18 @@ static int tune(const fn_cli_args *a, fn_cli_engine *ce, fn_engine *e, fn_librar
     fn_cli_labelled lab;
     const char *dir = fn_cli_str(a, FN_O_CALIBRATE_ON);
     if (fn_cli_embed_people("cluster", dir, e, &ce->opts, FN_SELECT_CENTER, FN_MISS_SKIP, cpath, &lab)) return 1;
-    int people = 0, pairs = 0;   /* people with a face, and same-person pairs */
-    for (int k = 0; k < lab.people.count; k++) {
-        int m = 0;
-        for (int i = 0; i < lab.n; i++) m += lab.truth[i] == k;
-        people += m > 0;
-        pairs += m * (m - 1) / 2;
+    int people = 0, pairs = 0;   /* people with a face, and same-person pairs: one pass over the faces */
+    int *per = calloc((size_t)lab.people.count + 1, sizeof *per);
+    for (int i = 0; per && i < lab.n; i++) {
+        people += per[lab.truth[i]] == 0;
+        pairs += per[lab.truth[i]]++;
     }
-    fn_status s = people >= 2 && pairs >= 1
+    fn_status s = !per ? fn_fail(FN_ERR_NOMEM, "out of memory counting %d people", lab.people.count)
+                : people >= 2 && pairs >= 1
                       ? fn_cluster_tune(lab.x, lab.truth, lab.n, fn_engine_dim(e), p->method, t, NT, &p->threshold, sc)
                       : fn_fail(FN_ERR_ARG, "%s: %d faces of %d people, %d same-person pairs; tuning needs faces of at "
                                 "least 2 people and a person with 2 or more", dir, lab.n, people, pairs);
+    free(per);
     if (s == FN_OK) s = fn_library_set_cluster_threshold(l, p->threshold, p->method);
     int bi = 0;
     for (int i = 0; s == FN_OK && i < NT; i++) if (t[i] == p->threshold) bi = i;
@@ -122,10 +122,7 @@ int fn_cmd_cluster(int argc, char **argv)
     int rc;
     if (fn_cli_engine_parse(&ce, &spec, argc, argv, &a, &rc)) return rc;
     const char *gpath = fn_cli_str(&a, FN_O_GALLERY);
-    if (fn_cli_library_path("cluster", gpath)) return 2;
-    if (access(gpath, F_OK) != 0)
-        return fn_cli_error("cluster", "%s: no such photo library (`facenet scan --gallery %s PHOTOS...` makes one)",
-                            gpath, gpath);
+    if ((rc = fn_cli_library_path("cluster", gpath, 1))) return rc;
     if (fn_cli_given(&a, FN_O_THRESHOLD) && !(fn_cli_float(&a, FN_O_THRESHOLD, 1) > 0))
         return fn_cli_usage("cluster", "--threshold 0: a clustering threshold is a distance above 0 (at most 2)");
     if (fn_cli_given(&a, FN_O_THRESHOLD) && fn_cli_given(&a, FN_O_CALIBRATE_ON))

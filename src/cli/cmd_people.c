@@ -7,7 +7,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "common.h"
@@ -249,10 +248,7 @@ int fn_cmd_people(int argc, char **argv)
     int rc;
     if (fn_cli_parse(&spec, argc, argv, &a, &rc)) return rc;
     const char *act = a.pos[0], *gpath = fn_cli_str(&a, FN_O_GALLERY);
-    if (fn_cli_library_path("people", gpath)) return 2;
-    if (access(gpath, F_OK) != 0)
-        return fn_cli_error("people", "%s: no such photo library (`facenet scan --gallery %s PHOTOS...` makes one)",
-                            gpath, gpath);
+    if ((rc = fn_cli_library_path("people", gpath, 1))) return rc;
     char **args = a.pos + 1;
     int nargs = a.npos - 1;
     struct { const char *name; int min, max; } acts[] = {{"list", 0, 0}, {"name", 2, 2}, {"merge", 2, 2},

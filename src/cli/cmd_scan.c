@@ -82,7 +82,7 @@ int fn_cmd_scan(int argc, char **argv)
     int rc;
     if (fn_cli_engine_parse(&ce, &spec, argc, argv, &a, &rc)) return rc;
     scan_ui u = {fn_cli_flag(&a, FN_O_JSON), fn_cli_flag(&a, FN_O_VERBOSE), {0}};
-    if (fn_cli_library_path("scan", fn_cli_str(&a, FN_O_GALLERY))) return 2;
+    if ((rc = fn_cli_library_path("scan", fn_cli_str(&a, FN_O_GALLERY), 0))) return rc;
     fn_pathlist files = {0}, skipped = {0};
     if (fn_cli_collect_images(a.pos, a.npos, &files, &skipped) != 0) {
         fn_pathlist_free(&files);

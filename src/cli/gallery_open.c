@@ -1,5 +1,7 @@
 #include "gallery_open.h"
 
+#include <unistd.h>
+
 #include "common.h"
 #include "options.h"
 
@@ -10,11 +12,15 @@ int fn_cli_gallery_open(const char *verb, const char *path, fn_engine *e, int fl
     return s == FN_OK ? 0 : fn_cli_fail(verb, s);
 }
 
-int fn_cli_library_path(const char *verb, const char *path)
+int fn_cli_library_path(const char *verb, const char *path, int must_exist)
 {
-    if (!fn_gallery_is_url(path)) return 0;
-    return fn_cli_usage(verb, "--gallery: a photo library lives in a gallery file, not in PostgreSQL; scan into a "
-                              "file, then share its named people with `facenet gallery copy LIB.db postgresql://...`");
+    if (fn_gallery_is_url(path))
+        return fn_cli_usage(verb, "--gallery: a photo library lives in a gallery file, not in PostgreSQL; scan into a "
+                                  "file, then share its named people with `facenet gallery copy LIB.db postgresql://...`");
+    if (must_exist && access(path, F_OK) != 0)
+        return fn_cli_error(verb, "%s: no such photo library (`facenet scan --gallery %s PHOTOS...` makes one)", path,
+                            path);
+    return 0;
 }
 
 float fn_cli_threshold(fn_gallery *g, fn_engine *e, float explicit_t, const char **source)

@@ -11,8 +11,9 @@
 int fn_cli_gallery_open(const char *verb, const char *path, fn_engine *e, int flags, fn_gallery **out);
 /* The photo library's commands (scan, cluster, people) work on a gallery
  * file: for a PostgreSQL URL, says so and how to share the named people,
- * and returns 2 (a usage error); 0 for a file path. */
-int fn_cli_library_path(const char *verb, const char *path);
+ * and returns 2 (a usage error); with must_exist, a missing file points to
+ * `facenet scan` and returns 1; 0 otherwise. */
+int fn_cli_library_path(const char *verb, const char *path, int must_exist);
 /* fn_decision_threshold (the library's rule: explicit >= 0, else the
  * gallery's calibrated one, else the model's default); *source names it as
  * the CLI prints it ("--threshold" for the flag). */

@@ -122,25 +122,22 @@ static fn_status open_steps(fn_library *l, const fn_gallery_model *m, int readon
         return fn_fail(FN_ERR_MISMATCH, "%s: built with model %s, not %s", l->path, l->model_id, m->model_id);
     if (m && m->dim && m->dim != l->dim)
         return fn_fail(FN_ERR_MISMATCH, "%s: embeddings of %d floats, not %d", l->path, l->dim, m->dim);
-    if (readonly) {
+    if (readonly) {   /* nothing written: the tables must be there */
         int64_t has_lib = 0;
         FN_TRY(fn_ldb_int(l, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'lib_meta'", &has_lib));
         if (!has_lib)
             return fn_fail(FN_ERR_NOT_FOUND, "%s: no photo library in this gallery yet: run `facenet scan --gallery %s "
                            "PHOTOS...`", l->path, l->path);
-        char v[16];
-        FN_TRY(meta_get(l, "lib_meta", "schema_version", v, sizeof v));
-        if (strcmp(v, "1"))
-            return fn_fail(FN_ERR_UNSUPPORTED, "%s: photo library schema %s is newer than this facenet's (1)", l->path, v);
-        return fn_ldb_exec(l, "PRAGMA foreign_keys = ON");
+        FN_TRY(fn_ldb_exec(l, "PRAGMA foreign_keys = ON"));
+    } else {
+        FN_TRY(fn_ldb_exec(l, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON"));
+        FN_TRY(fn_ldb_exec(l, schema));
     }
-    FN_TRY(fn_ldb_exec(l, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON"));
-    FN_TRY(fn_ldb_exec(l, schema));
     char v[16];
     fn_status s = meta_get(l, "lib_meta", "schema_version", v, sizeof v);
-    if (s == FN_ERR_NOT_FOUND)
+    if (s == FN_ERR_NOT_FOUND && !readonly)
         return fn_ldb_exec(l, "INSERT INTO lib_meta(key, value) VALUES ('schema_version', '1')");
-    if (s != FN_OK) return s;
+    if (s != FN_OK) return s == FN_ERR_NOT_FOUND ? fn_fail(s, "%s: the photo library has no schema version", l->path) : s;
     if (strcmp(v, "1")) return fn_fail(FN_ERR_UNSUPPORTED, "%s: photo library schema %s is newer than this facenet's (1)",
                                        l->path, v);
     return FN_OK;
