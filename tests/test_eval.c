@@ -6,6 +6,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <sqlite3.h>
+
 #include "t.h"
 #include "core/error.h"
 #include "eval/cache.h"
@@ -664,6 +666,23 @@ static void test_cache(void)
     for (int i = 0; i < N; i++) good += check_entry(c, i, "irv1-vggface2");
     T_CHECK(good == N, "before close: %d of %d entries read back exactly", good, N);
     T_CHECK(fn_cache_close(c) == FN_OK, "close: %s", fn_last_error());
+
+    /* Another command writing its batch (here a second connection holding the write lock) does not stop
+     * one from opening the cache and reading it: `cluster --calibrate-on` beside an `eval-cluster` failed
+     * with "cannot read the cache header ...: database is locked". */
+    sqlite3 *w = NULL;
+    if (sqlite3_open(path, &w) == SQLITE_OK && sqlite3_exec(w, "BEGIN EXCLUSIVE", NULL, NULL, NULL) == SQLITE_OK) {
+        fn_cache *r2 = NULL;
+        double t0 = fn_now();
+        T_CHECK(fn_cache_open(path, &r2) == FN_OK, "open beside a writer: %s", fn_last_error());
+        T_CHECK(r2 && check_entry(r2, 7, "irv1-vggface2"), "read beside a writer");
+        T_CHECK(fn_now() - t0 < 5, "open beside a writer waited %.1f s", fn_now() - t0);
+        if (r2) fn_cache_close(r2);
+        sqlite3_exec(w, "ROLLBACK", NULL, NULL, NULL);
+    } else {
+        T_CHECK(0, "a second connection to the cache: %s", w ? sqlite3_errmsg(w) : "out of memory");
+    }
+    sqlite3_close(w);
 
     T_CHECK(fn_cache_open(path, &c) == FN_OK, "reopen: %s", fn_last_error());
     if (!c) return;

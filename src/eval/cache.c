@@ -89,13 +89,18 @@ fn_status fn_cache_open(const char *path, fn_cache **out)
         return fn_fail(FN_ERR_NOMEM, "%s: out of memory", path);
     }
     fn_status st;
-    if (sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK)
+    if (sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
         st = db_fail(c, "cannot open");
-    else if ((st = init_schema(c)) == FN_OK)
-        st = prepare(c);
+    } else {
+        /* Two commands sharing a cache wait for each other instead of
+         * failing (from the first read of the header: a scan writing its
+         * batch made a cluster --calibrate-on beside it fail with "database
+         * is locked"), and in WAL mode a reader never waits for a writer. */
+        sqlite3_busy_timeout(c->db, 10000);
+        sqlite3_exec(c->db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL);
+        if ((st = init_schema(c)) == FN_OK) st = prepare(c);
+    }
     if (st != FN_OK) { cache_release(c); return st; }
-    /* Two evaluations sharing a cache wait for each other instead of failing. */
-    sqlite3_busy_timeout(c->db, 5000);
     /* A cache can be rebuilt, so durability is traded for speed. */
     sqlite3_exec(c->db, "PRAGMA synchronous = OFF", NULL, NULL, NULL);
     *out = c;
@@ -181,7 +186,7 @@ fn_status fn_cache_put(fn_cache *c, const char *key, const char *model, const fn
     if (!e || (e->has_face && (e->dim <= 0 || e->dim > FN_CACHE_MAX_DIM || !emb)))
         return fn_fail(FN_ERR_ARG, "%s: entry %s: a face entry needs an embedding of 1..%d floats", c->path, key,
                        FN_CACHE_MAX_DIM);
-    if (!c->pending && sqlite3_exec(c->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+    if (!c->pending && sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         return db_fail(c, "cannot start a transaction");
     c->pending++;
     sqlite3_stmt *s = c->put;
