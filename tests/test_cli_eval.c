@@ -235,7 +235,8 @@ static void test_eval_cluster(const char *film)
     t_run r;
     t_facenet(&r, "eval-cluster --models-dir %s --images '%s/Predict' --select largest --json", models, film);
     T_CHECK(r.status == 0, "eval-cluster exit %d: %s", r.status, r.err);
-    double dflt = NAN, mixed = NAN, upgma = NAN, people = NAN;
+    double dflt = NAN, mixed = NAN, upgma = NAN, people = NAN, best_base = -1;
+    int n_rows = 0;
     for (int k = 0; k < t_count_lines(r.out); k++) {
         cJSON *o = t_json_line(r.out, k);
         const char *m = cJSON_GetStringValue(cJSON_GetObjectItem(o, "method"));
@@ -247,6 +248,11 @@ static void test_eval_cluster(const char *film)
         }
         if (m && !tag && !strcmp(m, "average") && num(o, "limit_ratio") == 1 && fabs(num(o, "threshold") - 0.9) < 1e-6)
             upgma = num(o, "bcubed_f1");
+        if (m && tag && !strcmp(tag, "best on these images") && num(o, "limit_ratio") != num(o, "limit_ratio"))
+            best_base = fmax(best_base, num(o, "bcubed_f1"));   /* whispers, dbscan: no limit_ratio */
+        if (m && tag && !strcmp(tag, "best on these images") && num(o, "limit_ratio") == 1)
+            best_base = fmax(best_base, num(o, "bcubed_f1"));   /* upgma */
+        n_rows += m && !tag;
         cJSON_Delete(o);
     }
     printf("eval-cluster Film: default BCubed F1 %.4f, %g mixed groups, %g people; plain UPGMA at 0.90 %.4f\n", dflt,
@@ -255,6 +261,31 @@ static void test_eval_cluster(const char *film)
     T_CHECK(mixed == 0, "Film: the default put two people in one group %g times", mixed);
     T_CHECK(dflt >= 0.98, "Film: the default's BCubed F1 %.4f, want >= 0.98 (measured 0.9817)", dflt);
     T_CHECK(upgma < dflt, "Film: plain UPGMA %.4f not below the default %.4f (measured 0.9485)", upgma, dflt);
+    T_CHECK(n_rows == 4 * 11, "Film: %d rows of the sweep, want 4 methods x 11 thresholds (0.60 to 1.10)", n_rows);
+    T_CHECK(best_base >= 0 && best_base <= dflt + 1e-9,
+            "Film: a baseline tuned on Film itself reaches %.4f, above the default's %.4f (measured: all 0.9817)",
+            best_base, dflt);
+    t_run_free(&r);
+    /* --step 0.01: 51 thresholds; Chinese whispers at its best on Film: 0.9817 at 0.91 (measured) */
+    t_facenet(&r, "eval-cluster --models-dir %s --images '%s/Predict' --select largest --method whispers --step 0.01 "
+              "--json", models, film);
+    int rows = 0;
+    double wt = NAN, wf = NAN;
+    for (int k = 0; r.status == 0 && k < t_count_lines(r.out); k++) {
+        cJSON *o = t_json_line(r.out, k);
+        const char *m = cJSON_GetStringValue(cJSON_GetObjectItem(o, "method"));
+        const char *tag = cJSON_GetStringValue(cJSON_GetObjectItem(o, "chosen"));
+        rows += m && !tag && !strcmp(m, "whispers");
+        if (m && tag && !strcmp(tag, "best on these images")) wt = num(o, "threshold"), wf = num(o, "bcubed_f1");
+        cJSON_Delete(o);
+    }
+    T_CHECK(r.status == 0 && rows == 51 && fabs(wt - 0.91) < 1e-4 && fabs(wf - 0.9817) < 5e-5,
+            "eval-cluster --step 0.01: exit %d, %d rows (want 51), best %.4f at %.2f (want 0.9817 at 0.91): %s",
+            r.status, rows, wf, wt, r.err);
+    t_run_free(&r);
+    t_facenet(&r, "eval-cluster --models-dir %s --images '%s/Predict' --step 0.001", models, film);
+    T_CHECK(r.status == 2 && strstr(r.err, "--step 0.001 is out of range"), "--step 0.001: exit %d: %s", r.status,
+            r.err);
     t_run_free(&r);
 }
 

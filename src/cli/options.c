@@ -119,6 +119,11 @@ const fn_cli_option fn_cli_options[FN_O_COUNT] = {
                           .help = "average linkage's merge limit for big groups, as a multiple of the threshold "
                                   "(1: plain UPGMA, one limit for all)",
                           .meaning = "a ratio of distances"},
+    [FN_O_STEP] = {.name = "step", .kind = FN_ARG_FLOAT, .metavar = "S", .min = 0.005, .max = 0.25,
+                   .help = "the distance between two thresholds of the sweep",
+                   .meaning = "a step of Euclidean distance"},
+    [FN_O_FORGET_THRESHOLD] = FLAG("forget-threshold", 0, "forget the threshold --calibrate-on stored in the "
+                                                           "library: this and later runs use the model's default"),
     [FN_O_FULL_DECODE] = FLAG("full-decode", 0, "decode every photo at full size (by default a JPEG much larger "
                                                  "than --max-side is decoded at 1/2, 1/4 or 1/8 of it)"),
     [FN_O_CALIBRATE_ON] = PATH("calibrate-on", 0, "DIR",
