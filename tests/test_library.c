@@ -601,6 +601,24 @@ static void test_export(void)
     T_CHECK(r.status == 0 && strstr(r.out, "\"threshold_source\":\"the library's tuned one\""),
             "cluster after calibrate-on does not use the stored threshold: %s", r.out);
     t_run_free(&r);
+    /* --forget-threshold: not with --calibrate-on; drops the stored one, for this run and the next */
+    t_facenet(&r, "cluster --gallery '%s' --models-dir '%s' --forget-threshold --calibrate-on '%s'", ref, models, lab);
+    T_CHECK(r.status == 2 && strstr(r.err, "give one"), "--forget-threshold with --calibrate-on: exit %d: %s",
+            r.status, r.err);
+    t_run_free(&r);
+    t_facenet(&r, "cluster --gallery '%s' --models-dir '%s' --forget-threshold --json", ref, models);
+    T_CHECK(r.status == 0 && strstr(r.out, "\"threshold_source\":\"the model's default; the stored one forgotten\""),
+            "cluster --forget-threshold: exit %d: %s %s", r.status, r.out, r.err);
+    t_run_free(&r);
+    if (fn_library_open(ref, NULL, &l) == FN_OK) {
+        T_CHECK(fn_library_get_cluster_threshold(l, &stored, &sm) == FN_ERR_NOT_FOUND,
+                "--forget-threshold left a stored threshold %.4f", stored);
+        fn_library_close(l);
+    }
+    t_facenet(&r, "cluster --gallery '%s' --models-dir '%s' --json", ref, models);
+    T_CHECK(r.status == 0 && strstr(r.out, "\"threshold_source\":\"the model's default\""),
+            "cluster after --forget-threshold: %s", r.out);
+    t_run_free(&r);
     t_facenet(&r, "cluster --gallery '%s' --models-dir '%s' --calibrate-on '%s/nonexistent'", ref, models, tmp);
     T_CHECK(r.status == 1 && strstr(r.err, "nonexistent: cannot read the folder"), "calibrate-on a missing folder: %s",
             r.err);
@@ -608,7 +626,7 @@ static void test_export(void)
     t_facenet(&r, "people --gallery '%s' export '%s'", ref, out);
     T_CHECK(r.status == 0, "export: exit %d: %s", r.status, r.err);
     t_run_free(&r);
-    int thumbs = count_files(out, "") - (int)groups, all = count_files(out, "");
+    int thumbs = count_files(out, ".jpg") - (int)groups, all = count_files(out, "");
     T_CHECK(groups > 0 && thumbs == grouped, "export: %d thumbnails for %lld grouped faces, %lld groups", thumbs,
             (long long)grouped, (long long)groups);
     char sheet[1400] = "", cmd[1400];
@@ -632,6 +650,36 @@ static void test_export(void)
             "export --overwrite DIR/: exit %d, %d files (want %d): %s%s", r.status, count_files(out, ""), all, r.out,
             r.err);
     t_run_free(&r);
+    /* a group named since: --overwrite removes its old folder and sheet (the manifest names them) and no
+     * file of the user's: one beside the sheets, one inside the old folder (which then stays) */
+    const char *base = strrchr(sheet, '/');
+    long long gid = base && !strncmp(base + 1, "group-", 6) ? atoll(base + 7) : 0;
+    if (!gid) {
+        t_not_checked("export --overwrite after a rename (the first sheet is not an unnamed group's)");
+        return;
+    }
+    char mine[1500], mine2[1500], oldfolder[1400], newsheet[1400];
+    snprintf(mine, sizeof mine, "%s/notes.txt", out);
+    snprintf(oldfolder, sizeof oldfolder, "%s/group-%lld", out, gid);
+    snprintf(mine2, sizeof mine2, "%s/mine.jpg", oldfolder);
+    snprintf(newsheet, sizeof newsheet, "%s/Stale Test.jpg", out);
+    FILE *w = fopen(mine, "w"), *w2 = fopen(mine2, "w");
+    if (w) fputs("mine\n", w), fclose(w);
+    if (w2) fputs("mine\n", w2), fclose(w2);
+    t_facenet(&r, "people --gallery '%s' name %lld 'Stale Test'", ref, gid);
+    T_CHECK(r.status == 0, "name %lld: exit %d: %s", gid, r.status, r.err);
+    t_run_free(&r);
+    t_facenet(&r, "people --gallery '%s' export --overwrite '%s'", ref, out);
+    T_CHECK(r.status == 0 && strstr(r.out, "of an earlier export"), "export --overwrite after a rename: exit %d: %s%s",
+            r.status, r.out, r.err);
+    t_run_free(&r);
+    T_CHECK(access(sheet, F_OK) != 0 && access(newsheet, F_OK) == 0, "export --overwrite after a rename: %s %s, %s %s",
+            sheet, access(sheet, F_OK) == 0 ? "stayed" : "gone", newsheet, access(newsheet, F_OK) == 0 ? "made" : "missing");
+    T_CHECK(access(mine, F_OK) == 0 && access(mine2, F_OK) == 0 && count_files(oldfolder, "") == 1,
+            "export --overwrite removed a file it did not write (or left the old thumbnails): %d file(s) in %s",
+            count_files(oldfolder, ""), oldfolder);
+    T_CHECK(count_files(out, "") == all + 2, "export --overwrite after a rename: %d files, want %d",
+            count_files(out, ""), all + 2);
 }
 
 int main(void)

@@ -184,7 +184,8 @@ fn_status fn_library_cluster(fn_library *l, const fn_cluster_params *p, float mi
 /* The clustering threshold stored with the library (by `facenet cluster
  * --calibrate-on DIR`, fn_cluster_tune on labelled faces), used by cluster
  * when no threshold is given.  get: FN_ERR_NOT_FOUND when none is stored;
- * set: t in (0, 2] (FN_ERR_ARG otherwise), method as tuned. */
+ * set: t in (0, 2], method as tuned; t = 0 forgets the stored one (method
+ * ignored; later clusterings use the model's default); FN_ERR_ARG otherwise. */
 fn_status fn_library_get_cluster_threshold(fn_library *l, float *t, fn_cluster_method *method);
 fn_status fn_library_set_cluster_threshold(fn_library *l, float t, fn_cluster_method method);
 

@@ -16,6 +16,7 @@ static const fn_cli_use uses[] = {
              "verification threshold x 0.90/1.09)",
              "faces closer than this are linked (Euclidean distance of L2-normalised embeddings)"),
     FN_USE(FN_O_CALIBRATE_ON),
+    FN_USE(FN_O_FORGET_THRESHOLD),
     FN_USE_D(FN_O_MIN_QUALITY, "0.25", NULL),
     FN_USE(FN_O_RECLUSTER),
     FN_USE_H(FN_O_JSON, "JSON Lines: one object per face {file, box, cluster, face} (cluster null: in no group)"),
@@ -24,7 +25,8 @@ static const fn_cli_use uses[] = {
 
 static const fn_cli_spec spec = {
     .verb = "cluster",
-    .usage = (const char *const[]){"--gallery LIB.db [--method M] [--threshold T | --calibrate-on DIR] [--recluster] [--json]",
+    .usage = (const char *const[]){"--gallery LIB.db [--method M] [--threshold T | --calibrate-on DIR | --forget-threshold]"
+                                   " [--recluster] [--json]",
                                    NULL},
     .description =
         "Groups the library's faces into people without being told how many there are.\n"
@@ -39,7 +41,7 @@ static const fn_cli_spec spec = {
         "--calibrate-on DIR tunes the threshold on faces you have labelled, one folder per\n"
         "person: they are clustered at 21 thresholds around the model's default (0.60 to\n"
         "1.10 for MobileFaceNet) and the one of best BCubed F1 is stored in the library,\n"
-        "which later runs use when no --threshold is given.",
+        "which later runs use when no --threshold is given (--forget-threshold drops it).",
     .opts = uses, .min_args = 0, .max_args = 0, .args_name = "",
     .examples = (const char *const[]){"facenet cluster --gallery photos.db",
                                       "facenet cluster --gallery photos.db --json | head",
@@ -127,6 +129,9 @@ int fn_cmd_cluster(int argc, char **argv)
         return fn_cli_usage("cluster", "--threshold 0: a clustering threshold is a distance above 0 (at most 2)");
     if (fn_cli_given(&a, FN_O_THRESHOLD) && fn_cli_given(&a, FN_O_CALIBRATE_ON))
         return fn_cli_usage("cluster", "--threshold and --calibrate-on: give one (--calibrate-on chooses the threshold)");
+    if (fn_cli_flag(&a, FN_O_FORGET_THRESHOLD) && fn_cli_given(&a, FN_O_CALIBRATE_ON))
+        return fn_cli_usage("cluster", "--forget-threshold and --calibrate-on: give one (--calibrate-on stores a new "
+                                       "threshold in place of the old)");
     fn_engine *e = NULL;
     fn_gallery *g = NULL;
     fn_library *l = NULL;
@@ -146,6 +151,10 @@ int fn_cmd_cluster(int argc, char **argv)
     p.threshold = fn_cluster_default_threshold(fn_engine_threshold(e));
     float stored = 0;
     fn_cluster_method smethod = p.method;
+    if (s == FN_OK && fn_cli_flag(&a, FN_O_FORGET_THRESHOLD)) {
+        s = fn_library_set_cluster_threshold(l, 0, p.method);
+        tsource = "the model's default; the stored one forgotten";
+    }
     if (s == FN_OK && fn_cli_given(&a, FN_O_THRESHOLD)) {
         p.threshold = (float)fn_cli_float(&a, FN_O_THRESHOLD, p.threshold);
         tsource = "--threshold";

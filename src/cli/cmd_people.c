@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "common.h"
@@ -38,7 +39,9 @@ static const fn_cli_spec spec = {
         "thumbnail per face and DIR/<group>.jpg, the contact sheet.  GROUP is an id or a name.\n"
         "Files are written to a temporary name and renamed into place (a crash leaves no\n"
         "half file); one already there is not replaced without --overwrite, and then export\n"
-        "writes nothing at all.",
+        "writes nothing at all.  Export keeps a list of what it wrote (DIR/.facenet-export):\n"
+        "with --overwrite, the files of an earlier export that no group needs any more (a\n"
+        "group renamed, merged or emptied since) are removed, and no other file.",
     .opts = uses, .min_args = 1, .max_args = -1, .args_name = "ACTION [ARGS...]",
     .examples = (const char *const[]){"facenet people --gallery photos.db list",
                                       "facenet people --gallery photos.db sheet 3 group3.jpg",
@@ -174,6 +177,77 @@ static fn_status plan_export(fn_library *l, const char *dir, const groups_vec *v
     return FN_OK;
 }
 
+/* The export's manifest, DIR/.facenet-export: the files (relative to DIR)
+ * the last export wrote, so that `export --overwrite` can remove those of
+ * groups that no longer exist (renamed, merged, emptied) and nothing else:
+ * a file the manifest does not name is never removed. */
+#define MANIFEST ".facenet-export"
+
+/* A manifest line that can name an export's file: "<name>.jpg" or
+ * "<name>/face-<id>.jpg", no absolute path, no "..", no hidden file. */
+static int manifest_line_ok(const char *rel)
+{
+    size_t n = strlen(rel);
+    if (n < 5 || rel[0] == '/' || rel[0] == '.' || strcmp(rel + n - 4, ".jpg") || strstr(rel, "..")) return 0;
+    const char *sl = strchr(rel, '/');
+    return !sl || (!strchr(sl + 1, '/') && !strncmp(sl + 1, "face-", 5));
+}
+
+/* Removes the files of the old manifest that this export did not write
+ * (never an input photo, only regular files), then their emptied folders;
+ * returns how many were removed. */
+static int remove_stale(const fn_outputs *o, const char *dir, const plan *p)
+{
+    char mpath[4200], line[4400], path[4400];
+    snprintf(mpath, sizeof mpath, "%s/" MANIFEST, dir);
+    FILE *f = fopen(mpath, "r");
+    if (!f) return 0;
+    int removed = 0;
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = '\0';
+        if (line[0] == '#' || !manifest_line_ok(line)) continue;
+        if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, line) >= sizeof path) continue;
+        int wanted = 0;
+        for (int i = 0; !wanted && i < p->n; i++) wanted = !strcmp(p->out.items[i], path);
+        struct stat st;
+        if (wanted || fn_outputs_is_input(o, path) || lstat(path, &st) != 0 || !S_ISREG(st.st_mode)) continue;
+        if (unlink(path) == 0) removed++;
+        char *sl = strrchr(line, '/');
+        if (sl) {   /* the group's folder, when this emptied it */
+            *sl = '\0';
+            if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, line) < sizeof path) (void)rmdir(path);
+        }
+    }
+    fclose(f);
+    return removed;
+}
+
+/* Writes the manifest of this export (temporary file, synced, renamed). */
+static int write_manifest(const char *dir, const plan *p)
+{
+    char mpath[4200], tmp[4300];
+    snprintf(mpath, sizeof mpath, "%s/" MANIFEST, dir);
+    snprintf(tmp, sizeof tmp, "%s.XXXXXX", mpath);
+    int fd = mkstemp(tmp);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (!f) {
+        if (fd >= 0) close(fd), unlink(tmp);
+        return fn_cli_error("people", "export: cannot write %s: %s", mpath, strerror(errno));
+    }
+    size_t skip = strlen(dir) + 1;
+    fprintf(f, "# the files `facenet people export` last wrote here; `export --overwrite` removes those no "
+               "group needs any more\n");
+    for (int i = 0; i < p->n; i++) fprintf(f, "%s\n", p->out.items[i] + skip);
+    int bad = fflush(f) != 0 || fsync(fileno(f)) != 0;
+    bad |= fclose(f) != 0;
+    if (bad || rename(tmp, mpath) != 0) {
+        int e = errno;
+        unlink(tmp);
+        return fn_cli_error("people", "export: cannot write %s: %s", mpath, strerror(e));
+    }
+    return 0;
+}
+
 /* Claim every output (nothing is written if any is refused), then write
  * each through the atomic writer. */
 static int export_all(fn_library *l, const char *dir_in, int overwrite)
@@ -210,7 +284,10 @@ static int export_all(fn_library *l, const char *dir_in, int overwrite)
     }
     if (!rc && v.n == 0 && mkdir(dir, 0777) != 0 && errno != EEXIST)   /* nothing to write: the folder all the same */
         rc = fn_cli_error("people", "export: cannot create %s: %s", dir, strerror(errno));
+    int stale = !rc && overwrite ? remove_stale(&o, dir, &p) : 0;
+    if (!rc) rc = write_manifest(dir, &p);
     if (!rc) printf("exported %d group(s), %d face thumbnail(s) and a contact sheet per group into %s\n", v.n, faces, dir);
+    if (!rc && stale) printf("removed %d file(s) of an earlier export that no group needs any more\n", stale);
     if (have_o) fn_outputs_free(&o);
     free(v.id);
     free(v.name);

@@ -339,10 +339,16 @@ fn_status fn_library_get_cluster_threshold(fn_library *l, float *t, fn_cluster_m
 
 fn_status fn_library_set_cluster_threshold(fn_library *l, float t, fn_cluster_method method)
 {
+    sqlite3_stmt *st;
+    if (t == 0) {   /* forget it: cluster goes back to the model's default */
+        FN_TRY(fn_ldb_prepare(l, "DELETE FROM lib_meta WHERE key IN ('cluster_threshold', 'cluster_method')", &st));
+        int rc = sqlite3_step(st);
+        sqlite3_finalize(st);
+        return rc == SQLITE_DONE ? FN_OK : fn_ldb_fail(l, "forgetting the clustering threshold");
+    }
     if (!(t > 0 && t <= 2)) return fn_fail(FN_ERR_ARG, "clustering threshold %g is outside (0, 2]", (double)t);
     char v[64];
     snprintf(v, sizeof v, "%.9g", (double)t);
-    sqlite3_stmt *st;
     FN_TRY(fn_ldb_prepare(l, "INSERT OR REPLACE INTO lib_meta(key, value) VALUES ('cluster_threshold', ?1),"
                              " ('cluster_method', ?2)", &st));
     sqlite3_bind_text(st, 1, v, -1, SQLITE_TRANSIENT);
