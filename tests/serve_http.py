@@ -396,6 +396,13 @@ if have_film:
     check(st == 200 and j.get("name") == "AC/DC", "rename %r: %s %s" % (odd, st, j))
     st, j, _ = call("DELETE", "/v1/people/" + urllib.parse.quote("AC/DC", safe=""))
     check(st == 200 and j.get("removed") == "AC/DC", "delete 'AC/DC': %s %s" % (st, j))
+    # a query argument whose text starts with '/' is unescaped like any other (it stayed escaped)
+    slashed = "/slash 50%"
+    st, j, _ = call("POST", "/v1/people?name=" + urllib.parse.quote(slashed, safe=""), buf.getvalue(), "image/jpeg",
+                    key="enroll")
+    check(st == 201 and j.get("person") == slashed, "create %r: %s %s" % (slashed, st, j))
+    st, j, _ = call("DELETE", "/v1/people/" + urllib.parse.quote(slashed, safe=""))
+    check(st == 200 and j.get("removed") == slashed, "delete %r: %s %s" % (slashed, st, j))
 
     # calibrate (dry run) needs admin
     st, j, _ = call("POST", "/v1/calibrate", b'{"far":0.01,"dry_run":true}', "application/json", key="enroll")

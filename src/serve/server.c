@@ -246,6 +246,8 @@ typedef struct req {
     int n_seg;
     srv_role role;
     char segbuf[1024];
+    char *raw;             /* the request's path as sent (still escaped), without the query */
+    int started;           /* the first call of the handler has been made */
 } req;
 
 static void upload_done(srv *s, req *r)
@@ -384,13 +386,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 {
     srv *s = cls;
     req *r = *con_cls;
-    if (!r) {
+    if (!r) {   /* uri_log made none (out of memory) */
         r = calloc(1, sizeof *r);
         if (!r) return MHD_NO;
         *con_cls = r;
         r->t0 = fn_now();
+    }
+    if (!r->started) {
+        r->started = 1;
         srv_reply rep = {0};
-        if (check_headers(s, c, method, url, r, &rep)) return send_reply(s, c, r, &rep);
+        if (check_headers(s, c, method, r->raw ? r->raw : url, r, &rep)) return send_reply(s, c, r, &rep);
         return MHD_YES;
     }
     if (r->answered) {            /* answered from the headers: the body is not read */
@@ -439,7 +444,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                   "accepts (%zu bytes, --max-body)", r->len + r->dropped, s->cfg->max_body);
         return send_reply(s, c, r, &rep);
     }
-    srv_req q = {.conn = c, .method = method, .path = url, .n_seg = r->n_seg, .body = r->body, .len = r->len,
+    srv_req q = {.conn = c, .method = method, .path = r->raw ? r->raw : url, .n_seg = r->n_seg, .body = r->body, .len = r->len,
                  .role = r->role};
     memcpy(q.seg, r->seg, sizeof q.seg);
     q.ctype = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
@@ -482,6 +487,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
     if (!r) return;
     upload_done(s, r);
     free(r->body);
+    free(r->raw);
     free(r);
     *con_cls = NULL;
 }
@@ -505,15 +511,26 @@ static char *read_pem(const char *path)
 
 /* libmicrohttpd unescapes the path before the handler sees it, and a
  * person named "AC/DC" (/v1/people/AC%2FDC/faces) became two segments.
- * The path is left escaped here (route_of splits it at '/', then unescapes
- * each segment once: a '%' in a name is no longer unescaped twice either);
- * query arguments are unescaped as before — all but one whose text starts
- * with '/', which stays escaped. */
-static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
+ * So each request starts here, with the path as the client sent it: kept
+ * escaped (route_of splits it at '/', then unescapes each segment once, so
+ * a '%' in a name is not unescaped twice either), while libmicrohttpd
+ * unescapes the query arguments as usual.  The request object made here is
+ * the one the handler gets and on_completed frees (libmicrohttpd's
+ * documented use of this callback). */
+static void *uri_log(void *cls, const char *uri, struct MHD_Connection *c)
 {
     (void)cls;
     (void)c;
-    return s[0] == '/' ? strlen(s) : MHD_http_unescape(s);
+    req *r = calloc(1, sizeof *r);
+    if (!r) return NULL;
+    r->t0 = fn_now();
+    size_t n = strcspn(uri, "?");
+    r->raw = malloc(n + 1);
+    if (r->raw) {
+        memcpy(r->raw, uri, n);
+        r->raw[n] = '\0';
+    }
+    return r;
 }
 
 /* libmicrohttpd's own messages: before the daemon runs, the last one is
@@ -610,7 +627,7 @@ int fn_srv_run(const fn_srv_config *cfg)
     signal(SIGPIPE, SIG_IGN);
     d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
                          MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, &mlog,   /* first, as libmicrohttpd wants */
-                         MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
+                         MHD_OPTION_URI_LOG_CALLBACK, uri_log, NULL,
                          MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
                          MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->timeout_s,
                          MHD_OPTION_CONNECTION_LIMIT, (unsigned)256,
