@@ -680,6 +680,21 @@ static void test_export(void)
             count_files(oldfolder, ""), oldfolder);
     T_CHECK(count_files(out, "") == all + 2, "export --overwrite after a rename: %d files, want %d",
             count_files(out, ""), all + 2);
+    /* a person named "..": the export's folder is "_." inside DIR (it was DIR/.., DIR's parent) */
+    t_facenet(&r, "people --gallery '%s' name 'Stale Test' '..'", ref);
+    T_CHECK(r.status == 0, "name '..': exit %d: %s", r.status, r.err);
+    t_run_free(&r);
+    char dotdot[1400], cmd2[1500], line2[64] = "";
+    snprintf(dotdot, sizeof dotdot, "%s/_.", out);
+    t_facenet(&r, "people --gallery '%s' export --overwrite '%s'", ref, out);
+    snprintf(cmd2, sizeof cmd2, "find '%s' -maxdepth 1 -name 'face-*' | wc -l", tmp);
+    FILE *c2 = popen(cmd2, "r");
+    if (c2 && fgets(line2, sizeof line2, c2)) line2[strcspn(line2, "\n")] = '\0';
+    if (c2) pclose(c2);
+    T_CHECK(r.status == 0 && atoi(line2) == 0 && count_files(dotdot, "") > 0 && access(newsheet, F_OK) != 0,
+            "export of a person named '..': exit %d, %s face file(s) in %s, %d in %s: %s", r.status, line2, tmp,
+            count_files(dotdot, ""), dotdot, r.err);
+    t_run_free(&r);
 }
 
 int main(void)

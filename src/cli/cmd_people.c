@@ -164,6 +164,7 @@ static fn_status plan_export(fn_library *l, const char *dir, const groups_vec *v
         if (v->name[i][0]) {
             snprintf(base, sizeof base, "%s", v->name[i]);
             for (char *c = base; *c; c++) if (*c == '/' || *c == '\\') *c = '_';
+            if (base[0] == '.') base[0] = '_';   /* a person named ".." wrote into DIR's parent */
         } else {
             snprintf(base, sizeof base, "group-%lld", (long long)v->id[i]);
         }
@@ -184,11 +185,12 @@ static fn_status plan_export(fn_library *l, const char *dir, const groups_vec *v
 #define MANIFEST ".facenet-export"
 
 /* A manifest line that can name an export's file: "<name>.jpg" or
- * "<name>/face-<id>.jpg", no absolute path, no "..", no hidden file. */
+ * "<name>/face-<id>.jpg" (export names never start with '.': so no
+ * absolute path, no "." or ".." and no hidden file passes). */
 static int manifest_line_ok(const char *rel)
 {
     size_t n = strlen(rel);
-    if (n < 5 || rel[0] == '/' || rel[0] == '.' || strcmp(rel + n - 4, ".jpg") || strstr(rel, "..")) return 0;
+    if (n < 5 || rel[0] == '/' || rel[0] == '.' || strcmp(rel + n - 4, ".jpg")) return 0;
     const char *sl = strchr(rel, '/');
     return !sl || (!strchr(sl + 1, '/') && !strncmp(sl + 1, "face-", 5));
 }
@@ -211,12 +213,15 @@ static int remove_stale(const fn_outputs *o, const char *dir, const plan *p)
         for (int i = 0; !wanted && i < p->n; i++) wanted = !strcmp(p->out.items[i], path);
         struct stat st;
         if (wanted || fn_outputs_is_input(o, path) || lstat(path, &st) != 0 || !S_ISREG(st.st_mode)) continue;
-        if (unlink(path) == 0) removed++;
-        char *sl = strrchr(line, '/');
-        if (sl) {   /* the group's folder, when this emptied it */
+        char *sl = strrchr(line, '/'), folder[4400];
+        if (sl) {   /* the group's folder must be a folder here, not a link to one elsewhere */
             *sl = '\0';
-            if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, line) < sizeof path) (void)rmdir(path);
+            if ((size_t)snprintf(folder, sizeof folder, "%s/%s", dir, line) >= sizeof folder ||
+                lstat(folder, &st) != 0 || !S_ISDIR(st.st_mode))
+                continue;
         }
+        if (unlink(path) == 0) removed++;
+        if (sl) (void)rmdir(folder);   /* when this emptied it */
     }
     fclose(f);
     return removed;
