@@ -4,6 +4,7 @@
  * against an uninterrupted scan, naming / merging / moving surviving a full
  * re-cluster, a named group recognised by gallery search (identify's path),
  * and a contact sheet decoded back (size, tiles). */
+#include <errno.h>
 #include <fcntl.h>
 #include <math.h>
 #include <signal.h>
@@ -395,6 +396,81 @@ static void test_kill(fn_engine *e)
 /* `facenet scan` after a named person's photo was deleted: the gallery
  * stops holding it at once (identify must not recognise a deleted photo
  * until the next `facenet cluster`). */
+/* The paths a scan is given, as users give them: the same photos reached
+ * twice (overlapping PATHs, a folder symlink, a symlink loop) are scanned
+ * once (a second row failed the scan: UNIQUE lib_files.path); a FIFO named
+ * on the command line is refused, not waited on; a PATH that holds no
+ * photo any more (an unmounted drive) keeps its photos' faces unless
+ * --prune (it removed the whole library, names and all). */
+static int64_t lib_files(const char *db)
+{
+    fn_library *l = NULL;
+    int64_t n = -1;
+    if (fn_library_open(db, NULL, &l) == FN_OK) fn_library_count(l, &n, NULL, NULL);
+    fn_library_close(l);
+    return n;
+}
+
+static void test_scan_paths(void)
+{
+    if (!t_facenet_bin() || access(t_facenet_bin(), X_OK) != 0) {
+        t_not_checked("scan's paths (no facenet binary: FACENET_BIN)");
+        return;
+    }
+    const char *models = getenv("MODELS") ? getenv("MODELS") : "models";
+    char root[1200], sub[1300], p[1400], src[1300], db[1300], link[1400];
+    snprintf(root, sizeof root, "%s/paths", tmp);
+    snprintf(sub, sizeof sub, "%s/a", root);
+    mkdir(root, 0777);
+    mkdir(sub, 0777);
+    for (int k = 1; k <= 3; k++) {
+        film_photo(1, k, src, sizeof src);
+        snprintf(p, sizeof p, "%s/%d.jpg", sub, k);
+        copy(src, p);
+    }
+    snprintf(link, sizeof link, "%s/b", root);   /* a second way to the same folder */
+    T_CHECK(symlink("a", link) == 0, "symlink %s: %s", link, strerror(errno));
+    snprintf(link, sizeof link, "%s/loop", sub);   /* a loop: a/loop -> a */
+    T_CHECK(symlink(".", link) == 0, "symlink %s: %s", link, strerror(errno));
+    snprintf(db, sizeof db, "%s/paths.db", tmp);
+    t_run r;
+    t_facenet(&r, "scan --gallery '%s' --models-dir '%s' '%s' '%s' '%s/1.jpg'", db, models, root, sub, sub);
+    T_CHECK(r.status == 0 && strstr(r.out, "3 file(s): 3 new") && lib_files(db) == 3,
+            "scan of overlapping paths: exit %d, %lld files stored: %s%s", r.status, (long long)lib_files(db), r.out,
+            r.err);
+    t_run_free(&r);
+    film_photo(2, 1, src, sizeof src);   /* a new photo, reachable two ways: a later scan failed on it */
+    snprintf(p, sizeof p, "%s/4.jpg", sub);
+    copy(src, p);
+    t_facenet(&r, "scan --gallery '%s' --models-dir '%s' '%s'", db, models, root);
+    T_CHECK(r.status == 0 && strstr(r.out, "4 file(s): 1 new, 0 changed, 3 unchanged") && lib_files(db) == 4,
+            "rescan with a new photo behind a symlink: exit %d: %s%s", r.status, r.out, r.err);
+    t_run_free(&r);
+    char fifo[1400];
+    snprintf(fifo, sizeof fifo, "%s/fifo.jpg", tmp);
+    T_CHECK(mkfifo(fifo, 0666) == 0, "mkfifo: %s", strerror(errno));
+    double t0 = fn_now();
+    t_facenet(&r, "scan --gallery '%s' --models-dir '%s' '%s'", db, models, fifo);
+    T_CHECK(r.status == 0 && strstr(r.err, "not a regular file") && fn_now() - t0 < 60,
+            "scan of a FIFO: exit %d after %.0f s: %s", r.status, fn_now() - t0, r.err);
+    t_run_free(&r);
+    /* the folder empties (the drive is unmounted): nothing is removed, and the warning says why */
+    char away[1300];
+    snprintf(away, sizeof away, "%s/away", tmp);
+    T_CHECK(rename(sub, away) == 0, "move %s away: %s", sub, strerror(errno));
+    snprintf(link, sizeof link, "%s/b", root);
+    unlink(link);
+    t_facenet(&r, "scan --gallery '%s' --models-dir '%s' '%s'", db, models, root);
+    T_CHECK(r.status == 0 && strstr(r.err, "--prune") && lib_files(db) == 4,
+            "scan of an emptied folder: exit %d, %lld of 4 files kept: %s", r.status, (long long)lib_files(db), r.err);
+    t_run_free(&r);
+    t_facenet(&r, "scan --gallery '%s' --models-dir '%s' --prune '%s'", db, models, root);
+    T_CHECK(r.status == 0 && strstr(r.out, "4 removed") && lib_files(db) == 0,
+            "scan --prune of an emptied folder: exit %d, %lld files left: %s%s", r.status, (long long)lib_files(db),
+            r.out, r.err);
+    t_run_free(&r);
+}
+
 static void test_scan_forgets(fn_engine *e)
 {
     if (!t_facenet_bin() || access(t_facenet_bin(), X_OK) != 0) {
@@ -709,6 +785,7 @@ int main(void)
     test_incremental(e);
     test_kill(e);
     test_scan_forgets(e);
+    test_scan_paths();
     test_enroll_abs_paths();
     test_export();
     fn_engine_free(e);

@@ -14,6 +14,7 @@ static const fn_cli_use uses[] = {
     FN_USE_REQ(FN_O_GALLERY, "the library: a gallery file (created if missing) that also holds the scanned faces"),
     FN_USE_T(FN_O_MAX_SIDE, "1600 (FN_SCAN_DEFAULT_SIDE)", NULL),
     FN_USE(FN_O_FULL_DECODE),
+    FN_USE(FN_O_PRUNE),
     FN_USE_H(FN_O_JSON, "JSON Lines: one object per file {file, action, faces[, from, error]} (action: new, changed, "
                         "unchanged, touched, moved, failed, removed, skipped), then a summary"),
     FN_USE(FN_O_VERBOSE),
@@ -33,8 +34,10 @@ static const fn_cli_spec spec = {
         "Incremental: a file with the same path, size and time is not read; a changed time\n"
         "with the same content (SHA-256) is not analysed; a file moved or renamed is\n"
         "recognised by its content and keeps its faces and groups; the faces of a file that\n"
-        "is gone from the PATHs are removed.  Written in transactions of 64 files (or one\n"
-        "second): after an interruption (even kill -9) run it again to finish.\n"
+        "is gone from the PATHs are removed -- but not when a PATH holds no photo at all any\n"
+        "more (an unmounted drive looks like that; --prune forgets them then too).  Written\n"
+        "in transactions of 64 files (or one second): after an interruption (even kill -9)\n"
+        "run it again to finish.\n"
         "Then: `facenet cluster --gallery LIB.db`, `facenet people --gallery LIB.db list`.",
     .opts = uses, .min_args = 1, .max_args = -1, .args_name = "PATH...",
     .examples = (const char *const[]){"facenet scan --gallery photos.db ~/Pictures",
@@ -131,6 +134,7 @@ int fn_cmd_scan(int argc, char **argv)
         }
         p.max_side = side == 0 ? -1 : (int)side;
     }
+    p.prune = fn_cli_flag(&a, FN_O_PRUNE);
     p.workers = (int)fn_cli_int(&a, FN_O_JOBS, 0);
     p.batch = (int)fn_cli_int(&a, FN_O_BATCH, 32);
     fn_progress_start(&u.prog, "scanning", files.count);
@@ -171,6 +175,7 @@ int fn_cmd_scan(int argc, char **argv)
         cJSON_AddNumberToObject(o, "touched", st.touched);
         cJSON_AddNumberToObject(o, "moved", st.moved);
         cJSON_AddNumberToObject(o, "removed", st.removed);
+        cJSON_AddNumberToObject(o, "kept_missing", st.kept_missing);
         cJSON_AddNumberToObject(o, "failed", st.failed);
         cJSON_AddNumberToObject(o, "faces_added", (double)st.faces_added);
         cJSON_AddNumberToObject(o, "faces_removed", (double)st.faces_removed);
@@ -183,6 +188,10 @@ int fn_cmd_scan(int argc, char **argv)
                st.unchanged, st.touched, st.moved, st.removed, st.failed, (long long)st.faces_added,
                (long long)st.faces_removed, secs, secs > 0 ? analysed / secs : 0.0);
     }
+    if (st.kept_missing)
+        fprintf(stderr, "facenet scan: warning: %d photo(s) of the library are gone, but kept: they were under a "
+                "PATH that holds no photo at all now (a drive not mounted?); when they are gone for good, "
+                "`facenet scan --prune` forgets them\n", st.kept_missing);
     rc = 0;
 done:
     fn_library_close(l);

@@ -4,8 +4,11 @@
 #include "core/error.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
@@ -184,8 +187,19 @@ fn_status fn_hash_file(const char *path, char out_hex[65])
 {
     if (!path || !out_hex) return fn_fail(FN_ERR_ARG, "fn_hash_file: path and output are required");
     out_hex[0] = '\0';
-    FILE *f = fopen(path, "rb");
-    if (!f) return fn_fail(FN_ERR_IO, "%s: cannot open for hashing (%s)", path, strerror(errno));
+    /* non-blocking open and regular files only: a FIFO would wait for a writer forever */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) return fn_fail(FN_ERR_IO, "%s: cannot open for hashing (%s)", path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return fn_fail(FN_ERR_IO, "%s: not a regular file", path);
+    }
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        close(fd);
+        return fn_fail(FN_ERR_NOMEM, "%s: cannot open for hashing (%s)", path, strerror(errno));
+    }
     fn_sha256 s;
     unsigned char buf[16384], d[32];
     size_t n;

@@ -60,17 +60,29 @@ static fn_status dir_names(const char *dir, fn_paths *names)
     return s;
 }
 
-static fn_status list_dir(const char *dir, fn_paths *out, fn_paths *skipped, int depth)
+/* The folders from the root down to the one being listed, by device and
+ * inode: a folder met again below itself (a symlink to an ancestor) is a
+ * loop, and is not entered (it was walked 33 times, its files listed as
+ * many).  A link to a folder elsewhere is followed; files reached twice
+ * that way are one file to a caller that compares real paths. */
+#define LIST_DEPTH_MAX 64
+typedef struct dir_id { dev_t dev; ino_t ino; } dir_id;
+
+static fn_status list_dir(const char *dir, fn_paths *out, fn_paths *skipped, dir_id *up, int depth)
 {
-    if (depth > 32) return FN_OK;   /* symlink loops end here */
+    struct stat ds;
+    if (depth >= LIST_DEPTH_MAX || stat(dir, &ds) != 0) return FN_OK;
+    for (int k = 0; k < depth; k++)
+        if (up[k].dev == ds.st_dev && up[k].ino == ds.st_ino) return FN_OK;
+    up[depth] = (dir_id){ds.st_dev, ds.st_ino};
     fn_paths names = {0};
     fn_status s = dir_names(dir, &names);
     for (int i = 0; s == FN_OK && i < names.n; i++) {
         char path[4096];
-        snprintf(path, sizeof path, "%s/%s", dir, names.items[i]);
+        if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, names.items[i]) >= sizeof path) continue;
         struct stat st;
         if (stat(path, &st) != 0) continue;
-        if (S_ISDIR(st.st_mode)) s = list_dir(path, out, skipped, depth + 1);
+        if (S_ISDIR(st.st_mode)) s = list_dir(path, out, skipped, up, depth + 1);
         else if (S_ISREG(st.st_mode) && has_image_ext(path)) s = paths_add(out, path);
         else if (S_ISREG(st.st_mode) && skipped) s = paths_add(skipped, path);
     }
@@ -87,7 +99,8 @@ fn_status fn_list_images(const char *path, fn_paths *out, fn_paths *skipped)
     snprintf(dir, sizeof dir, "%s", path);
     size_t n = strlen(dir);
     while (n > 1 && dir[n - 1] == '/') dir[--n] = '\0';
-    return list_dir(dir, out, skipped, 0);
+    dir_id up[LIST_DEPTH_MAX];
+    return list_dir(dir, out, skipped, up, 0);
 }
 
 /* The sub-directories of root, sorted (none when root is NULL). */

@@ -74,7 +74,8 @@ fn_status fn_image_decode_ex(const void *buf, size_t len, const char *name,
 static fn_status read_file(const char *path, uint8_t **data, size_t *len)
 {
     *data = NULL, *len = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO would wait for a writer forever (it is then refused as not a regular file) */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) return fn_fail(FN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     struct stat st;
     fn_status s = FN_OK;

@@ -96,7 +96,7 @@ static int name_len_for_msg(size_t n) { return (int)(n > 200 ? 200 : n); }
 
 static fn_status map_file(pt_ctx *c)
 {
-    int fd = open(c->path, O_RDONLY | O_CLOEXEC);
+    int fd = open(c->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);   /* a FIFO: refused below, not waited on */
     if (fd < 0) return fn_fail(FN_ERR_IO, "%s: cannot open (%s)", c->path, strerror(errno));
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {

@@ -100,6 +100,30 @@ static const char *cand_source(void *user, int index)
     return index < s->nc ? s->c[index].path : NULL;
 }
 
+/* A set of paths (open addressing, FNV-1a; the strings are not copied). */
+typedef struct path_set { const char **slot; size_t cap; } path_set;
+
+static int path_set_init(path_set *h, int n)
+{
+    h->cap = 64;
+    while (h->cap < (size_t)n * 2) h->cap *= 2;
+    h->slot = calloc(h->cap, sizeof *h->slot);
+    return h->slot ? 0 : -1;
+}
+
+static void path_set_free(path_set *h) { free(h->slot); h->slot = NULL; }
+
+/* 1 when path is in the set already; else adds it and returns 0. */
+static int path_seen(path_set *h, const char *path)
+{
+    uint64_t x = 1469598103934665603ull;
+    for (const unsigned char *c = (const unsigned char *)path; *c; c++) x = (x ^ *c) * 1099511628211ull;
+    for (size_t i = (size_t)x & (h->cap - 1);; i = (i + 1) & (h->cap - 1)) {
+        if (!h->slot[i]) { h->slot[i] = path; return 0; }
+        if (!strcmp(h->slot[i], path)) return 1;
+    }
+}
+
 static int under(const char *path, char *const *roots, int nroots)
 {
     for (int i = 0; i < nroots; i++) {
@@ -294,7 +318,12 @@ static fn_status take_skipped(scan *s, cand *c, const char *hash, fn_scan_action
 
 #define COMMIT_FILES 64
 
-static fn_status run(scan *s, fn_engine *e, const fn_scan_params *p, char **roots, int nroots)
+/* roots: every scanned root; full: those under which files were listed.
+ * A missing file is removed when under a full root (or when pruning);
+ * under empty roots only, it is kept: an unmounted drive's folder is empty,
+ * and scanning it removed the whole library with the names given. */
+static fn_status run(scan *s, fn_engine *e, const fn_scan_params *p, char **roots, int nroots, char **full,
+                     int nfull)
 {
     fn_library *l = s->l;
     int commit_files = p->commit_files > 0 ? p->commit_files : COMMIT_FILES;
@@ -372,6 +401,10 @@ static fn_status run(scan *s, fn_engine *e, const fn_scan_params *p, char **root
     for (int i = 0; r == FN_OK && !s->st.stopped && i < s->nm; i++) {
         missing *m = &s->m[i];
         if (m->claimed || !under(m->path, roots, nroots)) continue;
+        if (!p->prune && !under(m->path, full, nfull)) {
+            s->st.kept_missing++;
+            continue;
+        }
         int64_t n = 0;
         sqlite3_stmt *q;
         r = fn_ldb_prepare(l, "SELECT count(*) FROM lib_faces WHERE file_id = ?1", &q);
@@ -435,7 +468,10 @@ fn_status fn_library_scan(fn_library *l, fn_engine *e, const char *const *files,
     sqlite3_stmt *q = NULL;
     if (r == FN_OK) r = fn_ldb_prepare(l, "SELECT id, size, mtime_ns, sha256 FROM lib_files WHERE path = ?1", &q);
     /* 1. path, size and modification time: unchanged files are not read */
-    int *state = calloc((size_t)(n ? n : 1), sizeof *state);   /* 0 candidate, 1 unchanged, 2 failed */
+    int *state = calloc((size_t)(n ? n : 1), sizeof *state);   /* 0 candidate, 1 unchanged, 2 failed, 3 again */
+    path_set seen = {0};
+    int ndup = 0;
+    if (r == FN_OK && path_set_init(&seen, n)) r = fn_fail(FN_ERR_NOMEM, "out of memory");
     char **errs = calloc((size_t)(n ? n : 1), sizeof *errs);
     if (r == FN_OK && (!state || !errs)) r = fn_fail(FN_ERR_NOMEM, "out of memory");
     for (int i = 0; r == FN_OK && i < n; i++) {
@@ -451,6 +487,14 @@ fn_status fn_library_scan(fn_library *l, fn_engine *e, const char *const *files,
         }
         abs[i] = strdup(buf);
         if (!abs[i]) { r = fn_fail(FN_ERR_NOMEM, "out of memory"); break; }
+        /* 0. one photo once: named twice (overlapping folders, a folder
+         * symlink, the same file given twice) it is one real path, and a
+         * second row for it failed the whole scan (UNIQUE lib_files.path) */
+        if (path_seen(&seen, abs[i])) {
+            state[i] = 3;
+            ndup++;
+            continue;
+        }
         sorted[nabs++] = abs[i];
         cand c = {abs[i], (int64_t)sb.st_size, (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec, 0, ""};
         int64_t size = -1, mtime = -1;
@@ -459,11 +503,13 @@ fn_status fn_library_scan(fn_library *l, fn_engine *e, const char *const *files,
         else s.c[s.nc++] = c;
     }
     sqlite3_finalize(q);
+    s.total = n - ndup;
     if (r == FN_OK) {
         qsort(sorted, (size_t)nabs, sizeof *sorted, str_cmp);
         r = find_missing(&s, sorted, nabs);
     }
     for (int i = 0; r == FN_OK && i < n && !s.st.stopped; i++) {
+        if (state[i] == 3) continue;
         if (state[i] == 1) {
             s.st.unchanged++;
             if (emit(&s, abs[i], FN_SCAN_UNCHANGED, 0, NULL, NULL)) s.st.stopped = 1;
@@ -472,9 +518,21 @@ fn_status fn_library_scan(fn_library *l, fn_engine *e, const char *const *files,
             if (emit(&s, abs[i], FN_SCAN_FAILED, 0, NULL, errs[i])) s.st.stopped = 1;
         }
     }
-    if (r == FN_OK && !s.st.stopped) r = run(&s, e, &p, rabs, nroot_ok);
-    s.st.files = n;
+    /* the roots under which some file was listed */
+    char **full = calloc((size_t)(nroot_ok ? nroot_ok : 1), sizeof *full);
+    int nfull = 0;
+    if (r == FN_OK && !full) r = fn_fail(FN_ERR_NOMEM, "out of memory");
+    for (int i = 0; r == FN_OK && i < nroot_ok; i++)
+        for (int k = 0; k < nabs; k++)
+            if (under(sorted[k], rabs + i, 1)) {
+                full[nfull++] = rabs[i];
+                break;
+            }
+    if (r == FN_OK && !s.st.stopped) r = run(&s, e, &p, rabs, nroot_ok, full, nfull);
+    free(full);
+    s.st.files = n - ndup;
     if (out) *out = s.st;
+    path_set_free(&seen);
     for (int i = 0; abs && i < n; i++) free(abs[i]);
     for (int i = 0; errs && i < n; i++) free(errs[i]);
     for (int i = 0; i < nroot_ok; i++) free(rabs[i]);
