@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -683,6 +685,37 @@ static void test_cache(void)
         T_CHECK(0, "a second connection to the cache: %s", w ? sqlite3_errmsg(w) : "out of memory");
     }
     sqlite3_close(w);
+
+    /* Commands starting together on a cache that does not exist yet: each finds it or makes it (one failed
+     * with "table embedding already exists").  4 processes at once on a new file, 10 times. */
+    int failed_opens = 0;
+    for (int trial = 0; trial < 10; trial++) {
+        char fresh[600];
+        snprintf(fresh, sizeof fresh, "%s/new-%d.sqlite", t_tmpdir(), trial);
+        pid_t kids[4];
+        for (int k = 0; k < 4; k++) {
+            kids[k] = fork();
+            if (kids[k] == 0) {
+                fn_cache *fc = NULL;
+                fn_cache_entry fe;
+                float femb[512];
+                fill_entry(k, &fe, femb);
+                char fkey[80];
+                snprintf(fkey, sizeof fkey, "sha-%064d", k);
+                int ok = fn_cache_open(fresh, &fc) == FN_OK && fn_cache_put(fc, fkey, "m", &fe, femb) == FN_OK &&
+                         fn_cache_close(fc) == FN_OK;
+                if (!ok) fprintf(stderr, "cache opened by 4 at once: %s\n", fn_last_error());
+                _exit(ok ? 0 : 1);
+            }
+        }
+        for (int k = 0; k < 4; k++) {
+            int status = 1;
+            if (kids[k] > 0 && waitpid(kids[k], &status, 0) == kids[k] && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+                continue;
+            failed_opens++;
+        }
+    }
+    T_CHECK(failed_opens == 0, "a new cache opened by 4 processes at once: %d of 40 failed", failed_opens);
 
     T_CHECK(fn_cache_open(path, &c) == FN_OK, "reopen: %s", fn_last_error());
     if (!c) return;

@@ -42,22 +42,45 @@ static int pragma_int(sqlite3 *db, const char *sql, int *v)
     return ok;
 }
 
-/* A new file gets the schema; an existing one must be ours, same version. */
+/* The header: application id, schema version and how many tables. */
+static int read_header(fn_cache *c, int *app, int *ver, int *tables)
+{
+    return pragma_int(c->db, "PRAGMA application_id", app) && pragma_int(c->db, "PRAGMA user_version", ver) &&
+           pragma_int(c->db, "SELECT count(*) FROM sqlite_master", tables);
+}
+
+static fn_status not_ours(fn_cache *c, int app, int ver, int tables)
+{
+    return fn_fail(FN_ERR_DB, "%s: not a facenet embedding cache of version %d (application_id %#x, version %d, "
+                   "%d tables); delete it or choose another file", c->path, CACHE_VERSION, (unsigned)app, ver, tables);
+}
+
+/* A new file gets the schema; an existing one must be ours, same version.
+ * The schema is written in a write transaction that looks again first:
+ * two commands starting on a new cache at once both saw it empty, and one
+ * failed with "table embedding already exists". */
 static fn_status init_schema(fn_cache *c)
 {
     int app = 0, ver = 0, tables = 0;
-    if (!pragma_int(c->db, "PRAGMA application_id", &app) || !pragma_int(c->db, "PRAGMA user_version", &ver)
-        || !pragma_int(c->db, "SELECT count(*) FROM sqlite_master", &tables))
-        return db_fail(c, "cannot read the cache header (not an SQLite file?)");
+    if (!read_header(c, &app, &ver, &tables)) return db_fail(c, "cannot read the cache header (not an SQLite file?)");
     if (app == CACHE_APP_ID && ver == CACHE_VERSION) return FN_OK;
-    if (app != 0 || tables != 0)
-        return fn_fail(FN_ERR_DB, "%s: not a facenet embedding cache of version %d (application_id %#x, version %d, "
-                       "%d tables); delete it or choose another file", c->path, CACHE_VERSION, (unsigned)app, ver, tables);
-    char sql[600];
-    snprintf(sql, sizeof sql, "BEGIN; %s PRAGMA application_id = %d; PRAGMA user_version = %d; COMMIT;",
-             SCHEMA, CACHE_APP_ID, CACHE_VERSION);
-    if (sqlite3_exec(c->db, sql, NULL, NULL, NULL) != SQLITE_OK) return db_fail(c, "cannot create the cache table");
-    return FN_OK;
+    if (app != 0 || tables != 0) return not_ours(c, app, ver, tables);
+    if (sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return db_fail(c, "cannot start creating the cache");
+    fn_status st = FN_OK;
+    if (!read_header(c, &app, &ver, &tables)) st = db_fail(c, "cannot read the cache header");
+    else if (app == CACHE_APP_ID && ver == CACHE_VERSION) st = FN_OK;   /* made meanwhile by another command */
+    else if (app != 0 || tables != 0) st = not_ours(c, app, ver, tables);
+    else {
+        char sql[600];
+        snprintf(sql, sizeof sql, "%s PRAGMA application_id = %d; PRAGMA user_version = %d;", SCHEMA, CACHE_APP_ID,
+                 CACHE_VERSION);
+        if (sqlite3_exec(c->db, sql, NULL, NULL, NULL) != SQLITE_OK) st = db_fail(c, "cannot create the cache table");
+    }
+    if (st == FN_OK && sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        st = db_fail(c, "cannot create the cache table");
+    if (st != FN_OK) sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+    return st;
 }
 
 static fn_status prepare(fn_cache *c)
