@@ -19,6 +19,7 @@
 #include "cli_util.h"
 #include "facenet.h"
 #include "t.h"
+#include "t_jpeg.h"
 
 static const char *people[] = {"Deepika Padukone", "Mohanlal", "Varun Dhawan"};
 static char film[1024], tmp[1024];
@@ -770,6 +771,57 @@ static void test_export(void)
     T_CHECK(r.status == 0 && atoi(line2) == 0 && count_files(dotdot, "") > 0 && access(newsheet, F_OK) != 0,
             "export of a person named '..': exit %d, %s face file(s) in %s, %d in %s: %s", r.status, line2, tmp,
             count_files(dotdot, ""), dotdot, r.err);
+    t_run_free(&r);
+    /* a thumbnail the user changed since (another size) is theirs: a later --overwrite keeps it */
+    char mine3[1500];
+    snprintf(mine3, sizeof mine3, "%s/face-%s", dotdot, "");
+    snprintf(cmd2, sizeof cmd2, "ls '%s' | head -1", dotdot);
+    c2 = popen(cmd2, "r");
+    char first[256] = "";
+    if (c2 && fgets(first, sizeof first, c2)) first[strcspn(first, "\n")] = '\0';
+    if (c2) pclose(c2);
+    snprintf(mine3, sizeof mine3, "%s/%s", dotdot, first);
+    FILE *w3 = first[0] ? fopen(mine3, "w") : NULL;
+    if (w3) fputs("my own picture now\n", w3), fclose(w3);
+    t_facenet(&r, "people --gallery '%s' name '..' 'Stale Again'", ref);
+    t_run_free(&r);
+    t_facenet(&r, "people --gallery '%s' export --overwrite '%s'", ref, out);
+    T_CHECK(r.status == 0 && w3 && access(mine3, F_OK) == 0 && count_files(dotdot, "") == 1,
+            "export --overwrite after the user changed %s: exit %d, it %s, %d file(s) left in %s: %s", mine3, r.status,
+            access(mine3, F_OK) == 0 ? "stayed" : "was removed", count_files(dotdot, ""), dotdot, r.err);
+    t_run_free(&r);
+    /* a file where a group's folder goes: refused before anything is written (it stopped halfway) */
+    char blocker[1500], out2[1400];
+    snprintf(out2, sizeof out2, "%s/export2", tmp);
+    mkdir(out2, 0777);
+    snprintf(blocker, sizeof blocker, "%s/Stale Again", out2);
+    FILE *w4 = fopen(blocker, "w");
+    if (w4) fputs("mine\n", w4), fclose(w4);
+    t_facenet(&r, "people --gallery '%s' export '%s'", ref, out2);
+    T_CHECK(r.status == 1 && strstr(r.err, "in the way of a group's folder") && count_files(out2, "") == 1,
+            "export with a file in a group folder's place: exit %d, %d file(s) in %s: %s", r.status,
+            count_files(out2, ""), out2, r.err);
+    t_run_free(&r);
+    /* a photo of the library without a grouped face (here: no face at all) is never an output, even with
+     * --overwrite (only photos with a grouped face were protected) */
+    char blank[1400];
+    snprintf(blank, sizeof blank, "%s/blank.jpg", tmp);
+    uint8_t px[64 * 64 * 3];
+    memset(px, 128, sizeof px);
+    uint8_t *jpg = NULL;
+    size_t njpg = 0;
+    t_jpeg_opts jo = {.comps = 3};
+    if (t_jpeg_encode(px, 64, 64, 64 * 3, &jo, &jpg, &njpg) == 0) t_write_file(blank, jpg, njpg);
+    free(jpg);
+    t_facenet(&r, "scan --gallery '%s' --models-dir '%s' '%s'", ref, getenv("MODELS") ? getenv("MODELS") : "models",
+              blank);
+    t_run_free(&r);
+    struct stat b0, b1;
+    int hb = stat(blank, &b0) == 0;
+    t_facenet(&r, "people --gallery '%s' sheet --overwrite 'Stale Again' '%s'", ref, blank);
+    T_CHECK(hb && r.status == 1 && strstr(r.err, "input") && stat(blank, &b1) == 0 && b1.st_size == b0.st_size &&
+                b1.st_ino == b0.st_ino,
+            "sheet --overwrite onto a library photo without a face: exit %d: %s", r.status, r.err);
     t_run_free(&r);
 }
 

@@ -161,6 +161,10 @@ fn_status fn_library_faces(fn_library *l, int64_t group, int (*fn)(void *ctx, co
 fn_status fn_library_face_get(fn_library *l, int64_t id, fn_library_face *out);
 /* Counts: files, faces, groups. */
 fn_status fn_library_count(fn_library *l, int64_t *files, int64_t *faces, int64_t *groups);
+/* Visit every scanned photo's path (absolute), faces or none, in id order
+ * -- what a writer of files must never replace.  path is valid during the
+ * call only; fn must not call back into l; a non-zero return stops the walk. */
+fn_status fn_library_files(fn_library *l, int (*fn)(void *ctx, const char *path), void *ctx);
 
 /* ---------------------------------------------------------------- groups */
 

@@ -133,7 +133,16 @@ static int plan_face(void *ctx, const fn_library_face *f)
     char path[4200];
     if (f->not_face) return 0;
     snprintf(path, sizeof path, "%s/face-%lld.jpg", p->folder, (long long)f->id);
-    return plan_add(p, path, f->id) || fn_pathlist_add(&p->photos, f->path);
+    return plan_add(p, path, f->id);
+}
+
+/* Every photo of the library, faces or none: never an output (a photo
+ * whose only face was not-a-face, or with no face, was replaced by
+ * --overwrite). */
+static int plan_photo(void *ctx, const char *path)
+{
+    plan *p = ctx;
+    return fn_pathlist_add(&p->photos, path);
 }
 
 typedef struct groups_vec { int64_t *id; char (*name)[FN_GALLERY_NAME_MAX]; int n, cap; } groups_vec;
@@ -178,10 +187,12 @@ static fn_status plan_export(fn_library *l, const char *dir, const groups_vec *v
     return FN_OK;
 }
 
-/* The export's manifest, DIR/.facenet-export: the files (relative to DIR)
- * the last export wrote, so that `export --overwrite` can remove those of
- * groups that no longer exist (renamed, merged, emptied) and nothing else:
- * a file the manifest does not name is never removed. */
+/* The export's manifest, DIR/.facenet-export: the files the last export
+ * wrote, a line each: size in bytes, modification time in ns, the path
+ * relative to DIR.  `export --overwrite` removes those of groups that no
+ * longer exist (renamed, merged, emptied) and nothing else: a file the
+ * manifest does not name, or one changed since (another size or time: the
+ * user's now), is never removed. */
 #define MANIFEST ".facenet-export"
 
 /* A manifest line that can name an export's file: "<name>.jpg" or
@@ -200,19 +211,25 @@ static int manifest_line_ok(const char *rel)
  * returns how many were removed. */
 static int remove_stale(const fn_outputs *o, const char *dir, const plan *p)
 {
-    char mpath[4200], line[4400], path[4400];
+    char mpath[4200], buf[4500], path[4400];
     snprintf(mpath, sizeof mpath, "%s/" MANIFEST, dir);
     FILE *f = fopen(mpath, "r");
     if (!f) return 0;
     int removed = 0;
-    while (fgets(line, sizeof line, f)) {
-        line[strcspn(line, "\n")] = '\0';
-        if (line[0] == '#' || !manifest_line_ok(line)) continue;
+    while (fgets(buf, sizeof buf, f)) {
+        buf[strcspn(buf, "\n")] = '\0';
+        long long size = -1, mtime = -1;
+        int used = 0;
+        if (buf[0] == '#' || sscanf(buf, "%lld %lld %n", &size, &mtime, &used) != 2 || !used) continue;
+        char *line = buf + used;
+        if (!manifest_line_ok(line)) continue;
         if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, line) >= sizeof path) continue;
         int wanted = 0;
         for (int i = 0; !wanted && i < p->n; i++) wanted = !strcmp(p->out.items[i], path);
         struct stat st;
-        if (wanted || fn_outputs_is_input(o, path) || lstat(path, &st) != 0 || !S_ISREG(st.st_mode)) continue;
+        if (wanted || fn_outputs_is_input(o, path) || lstat(path, &st) != 0 || !S_ISREG(st.st_mode) ||
+            (long long)st.st_size != size || (long long)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec != mtime)
+            continue;
         char *sl = strrchr(line, '/'), folder[4400];
         if (sl) {   /* the group's folder must be a folder here, not a link to one elsewhere */
             *sl = '\0';
@@ -240,9 +257,14 @@ static int write_manifest(const char *dir, const plan *p)
         return fn_cli_error("people", "export: cannot write %s: %s", mpath, strerror(errno));
     }
     size_t skip = strlen(dir) + 1;
-    fprintf(f, "# the files `facenet people export` last wrote here; `export --overwrite` removes those no "
-               "group needs any more\n");
-    for (int i = 0; i < p->n; i++) fprintf(f, "%s\n", p->out.items[i] + skip);
+    fprintf(f, "# the files `facenet people export` last wrote here (size, time in ns, path); `export --overwrite` "
+               "removes those no group needs any more, if unchanged\n");
+    for (int i = 0; i < p->n; i++) {
+        struct stat st;
+        if (lstat(p->out.items[i], &st) == 0 && S_ISREG(st.st_mode))
+            fprintf(f, "%lld %lld %s\n", (long long)st.st_size,
+                    (long long)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec, p->out.items[i] + skip);
+    }
     int bad = fflush(f) != 0 || fsync(fileno(f)) != 0;
     bad |= fclose(f) != 0;
     if (bad || rename(tmp, mpath) != 0) {
@@ -267,6 +289,7 @@ static int export_all(fn_library *l, const char *dir_in, int overwrite)
     int rc = 0, faces = 0, refused = 0, have_o = 0;
     fn_status s = fn_library_groups(l, collect_group, &v);
     if (s == FN_OK) s = plan_export(l, dir, &v, &p);
+    if (s == FN_OK) s = fn_library_files(l, plan_photo, &p);
     if (s != FN_OK) rc = fn_cli_fail("people", s);
     if (!rc && fn_outputs_init(&o, NULL, NULL, 0, p.photos.items, p.photos.count, overwrite, err, sizeof err))
         rc = fn_cli_error("people", "export: %s", err);
@@ -274,6 +297,22 @@ static int export_all(fn_library *l, const char *dir_in, int overwrite)
     for (int i = 0; !rc && i < p.n; i++)
         if (fn_outputs_claim(&o, p.out.items[i], err, sizeof err) && refused++ < 5)
             fprintf(stderr, "facenet people: export: %s\n", err);
+    /* a group's folder is made, or a folder already: a file of that name stopped the export halfway, and
+     * a link to a folder elsewhere was written through */
+    for (int i = 0; !rc && i < p.n; i++) {
+        char folder[4400];
+        snprintf(folder, sizeof folder, "%s", p.out.items[i]);
+        char *sl = strrchr(folder, '/');
+        if (p.face[i] < 0 || !sl) continue;
+        *sl = '\0';
+        struct stat st;
+        if (i > 0 && p.face[i - 1] >= 0 && !strncmp(p.out.items[i - 1], folder, strlen(folder)) &&
+            p.out.items[i - 1][strlen(folder)] == '/')
+            continue;   /* the same folder as the file before */
+        if (lstat(folder, &st) == 0 && !S_ISDIR(st.st_mode) && refused++ < 5)
+            fprintf(stderr, "facenet people: export: %s is in the way of a group's folder (%s); export writes only "
+                    "into folders of its own\n", folder, S_ISLNK(st.st_mode) ? "a link" : "not a folder");
+    }
     if (!rc && refused) rc = fn_cli_error("people", "export: %d of %d file(s) refused; nothing was written into %s",
                                           refused, p.n, dir);
     for (int i = 0; !rc && i < p.n; i++) {
@@ -308,14 +347,14 @@ static int sheet_one(fn_library *l, int64_t group, const char *path, int overwri
     plan p = {0};
     fn_outputs o;
     char err[4400];
-    p.folder = "";
-    fn_status s = fn_library_faces(l, -1, plan_face, &p);
+    fn_status s = fn_library_files(l, plan_photo, &p);
     int rc = s == FN_OK ? 0 : fn_cli_fail("people", s);
     if (!rc && fn_outputs_init(&o, NULL, NULL, 0, p.photos.items, p.photos.count, overwrite, err, sizeof err))
         rc = fn_cli_error("people", "sheet: %s", err);
     else if (!rc) {
         if (fn_outputs_claim(&o, path, err, sizeof err)) rc = fn_cli_error("people", "sheet: %s", err);
         else rc = save_sheet(&o, l, group, path);
+        if (!rc) printf("wrote the contact sheet of group %lld to %s\n", (long long)group, path);
         fn_outputs_free(&o);
     }
     free(p.face);

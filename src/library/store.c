@@ -224,6 +224,23 @@ fn_status fn_library_faces(fn_library *l, int64_t group, int (*fn)(void *ctx, co
     return rc == SQLITE_DONE ? FN_OK : fn_ldb_fail(l, "reading faces");
 }
 
+fn_status fn_library_files(fn_library *l, int (*fn)(void *ctx, const char *path), void *ctx)
+{
+    if (!l || !fn) return fn_fail(FN_ERR_ARG, "fn_library_files: a library and a callback are required");
+    sqlite3_stmt *st;
+    FN_TRY(fn_ldb_prepare(l, "SELECT path FROM lib_files ORDER BY id", &st));
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *p = (const char *)sqlite3_column_text(st, 0);
+        if (p && fn(ctx, p)) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? FN_OK : fn_ldb_fail(l, "reading the library's files");
+}
+
 fn_status fn_library_face_get(fn_library *l, int64_t id, fn_library_face *out)
 {
     sqlite3_stmt *st;
