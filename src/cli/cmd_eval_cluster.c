@@ -3,6 +3,7 @@
  * of thresholds; with --train-pairs, each method's threshold is chosen on
  * the people of that pairs file and reported on the others; then the
  * incremental step (fn_cluster_extend) against the full run. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,7 +78,9 @@ static int score(const set *s, int dim, const family *m, float t, fn_cluster_sco
     return st == FN_OK ? 0 : fn_cli_fail("eval-cluster", st);
 }
 
-static void report(int json, const char *split, const family *m, float t, const fn_cluster_scores *c, double secs,
+/* dec: the threshold's decimals in the text (3 when --step has a third: 0.995 printed as 1.00 was taken
+ * for the best threshold) */
+static void report(int json, int dec, const char *split, const family *m, float t, const fn_cluster_scores *c, double secs,
                    const char *tag)
 {
     if (json) {
@@ -101,8 +104,8 @@ static void report(int json, const char *split, const family *m, float t, const 
         fn_cli_emit(o);
         return;
     }
-    printf("%-6s %-9s %5.2f  %6.4f %6.4f %6.4f   %6.4f %6.4f %6.4f  %6d %6d %5d  %.2fs%s%s\n", split,
-           m->name, t, c->pair_precision, c->pair_recall, c->pair_f1, c->bcubed_precision,
+    printf("%-6s %-9s %5.*f  %6.4f %6.4f %6.4f   %6.4f %6.4f %6.4f  %6d %6d %5d  %.2fs%s%s\n", split,
+           m->name, dec, t, c->pair_precision, c->pair_recall, c->pair_f1, c->bcubed_precision,
            c->bcubed_recall, c->bcubed_f1, c->n_groups, c->n_singletons, c->n_mixed, secs, tag ? "  <- " : "",
            tag ? tag : "");
 }
@@ -232,6 +235,7 @@ int fn_cmd_eval_cluster(int argc, char **argv)
     family deflt = {"average", FN_CLUSTER_DEFAULT_METHOD, ratio};
     rc = 0;
     double step = fn_cli_float(&a, FN_O_STEP, 0.05);
+    int dec = fabs(step * 100 - floor(step * 100 + 0.5)) > 1e-6 ? 3 : 2;
     float sweep[NT_MAX];
     int nt = 0;
     while (nt < NT_MAX && SWEEP_LO + nt * step <= SWEEP_HI + 1e-6) {
@@ -249,7 +253,7 @@ int fn_cmd_eval_cluster(int argc, char **argv)
             const set *on = tr.n ? &tr : &all;
             rc = score(on, dim, &ms[mi], sweep[ti], &c, &secs);
             if (rc) break;
-            report(json, tr.n ? "tune" : "all", &ms[mi], sweep[ti], &c, secs, NULL);
+            report(json, dec, tr.n ? "tune" : "all", &ms[mi], sweep[ti], &c, secs, NULL);
             if (c.bcubed_f1 > best_f) {   /* ties: the smaller threshold, the one that merges less */
                 best_f = c.bcubed_f1;
                 best_t = sweep[ti];
@@ -258,17 +262,17 @@ int fn_cmd_eval_cluster(int argc, char **argv)
             }
             if (tr.n && te.n) {
                 rc = score(&te, dim, &ms[mi], sweep[ti], &c, &secs);
-                if (!rc) report(json, "test", &ms[mi], sweep[ti], &c, secs, NULL);
+                if (!rc) report(json, dec, "test", &ms[mi], sweep[ti], &c, secs, NULL);
             }
         }
-        if (!rc && !tr.n) report(json, "all", &ms[mi], best_t, &best_c, best_secs, "best on these images");
+        if (!rc && !tr.n) report(json, dec, "all", &ms[mi], best_t, &best_c, best_secs, "best on these images");
         if (!rc && tr.n && te.n) {
             fn_cluster_scores c;
             double secs;
             rc = score(&te, dim, &ms[mi], best_t, &c, &secs);
-            if (!rc) report(json, "test", &ms[mi], best_t, &c, secs, "chosen on the tuning set");
+            if (!rc) report(json, dec, "test", &ms[mi], best_t, &c, secs, "chosen on the tuning set");
             if (!rc) rc = score(&all, dim, &ms[mi], best_t, &c, &secs);
-            if (!rc) report(json, "all", &ms[mi], best_t, &c, secs, "chosen on the tuning set");
+            if (!rc) report(json, dec, "all", &ms[mi], best_t, &c, secs, "chosen on the tuning set");
         }
     }
     if (!rc && all.n > 0) {
@@ -276,7 +280,7 @@ int fn_cmd_eval_cluster(int argc, char **argv)
         double secs;
         float t = fn_cluster_default_threshold(fn_engine_threshold(e));
         rc = score(&all, dim, &deflt, t, &c, &secs);
-        if (!rc) report(json, "all", &deflt, t, &c, secs, "the default");
+        if (!rc) report(json, dec, "all", &deflt, t, &c, secs, "the default");
         if (!rc) rc = incremental(&all, dim, t, ratio, json);
     }
     free(tr.x); free(tr.truth); free(te.x); free(te.truth);
