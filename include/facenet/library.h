@@ -223,8 +223,9 @@ fn_status fn_library_find_group(fn_library *l, const char *id_or_name, int64_t *
  * g may be NULL (library only). */
 fn_status fn_library_name_group(fn_library *l, int64_t group, const char *name, fn_gallery *g);
 /* Moves every face of group `from` into `into` (locked), deletes `from`.
- * A name: into's, else from's.  Both named differently: FN_ERR_ARG.  The
- * gallery person follows. */
+ * The name: into's, else from's.  Both named differently: into's stays,
+ * and from's gallery person is removed when the library made it (one
+ * enrolled by hand is left as it is).  into's gallery person follows. */
 fn_status fn_library_merge(fn_library *l, int64_t into, int64_t from, fn_gallery *g);
 /* Moves faces to group `to` (0: a new group, *new_group gets its id; may be
  * NULL), locking the faces and the groups involved. */

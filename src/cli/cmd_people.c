@@ -32,7 +32,7 @@ static const fn_cli_spec spec = {
         "list: the groups, largest first, with their face count and a representative face\n"
         "(the best quality).  name: the group becomes the person NAME in the gallery, so\n"
         "`facenet identify --gallery LIB.db` and `watch` recognise them.  merge: B's faces go\n"
-        "into A.  move: faces (ids from `cluster --json`) go to another group.  not-a-face:\n"
+        "into A (A's name stays; B's name goes, from the gallery too).  move: faces (ids from `cluster --json`) go to another group.  not-a-face:\n"
         "faces the detector was wrong about leave their groups for good.  A named or\n"
         "corrected group is never broken by `facenet cluster`.  sheet: a contact sheet JPEG of\n"
         "one group (a grid of its faces, the name on top).  export: DIR/<group>/ with a\n"

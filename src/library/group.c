@@ -508,9 +508,10 @@ fn_status fn_library_merge(fn_library *l, int64_t into, int64_t from, fn_gallery
     int owns_b = 0;
     FN_TRY(group_name(l, into, a, sizeof a, NULL));
     FN_TRY(group_name(l, from, b, sizeof b, &owns_b));
-    if (a[0] && b[0] && strcmp(a, b))
-        return fn_fail(FN_ERR_ARG, "merge: groups %lld ('%s') and %lld ('%s') have different names; rename one first",
-                       (long long)into, a, (long long)from, b);
+    /* two names: into's stays; from's gallery person goes when the library made it (a person enrolled by
+     * hand is only ever added to).  Refusing sent the user in a circle: naming one like the other is
+     * refused too ("merge the two groups instead"). */
+    int drop_b = a[0] && b[0] && strcmp(a, b) && owns_b;
     FN_TRY(fn_ldb_begin(l));
     sqlite3_stmt *st;
     fn_status r = fn_ldb_prepare(l, "UPDATE lib_faces SET group_id = ?1 WHERE group_id = ?2", &st);
@@ -541,6 +542,10 @@ fn_status fn_library_merge(fn_library *l, int64_t into, int64_t from, fn_gallery
         return r;
     }
     FN_TRY(fn_ldb_commit(l));
+    if (drop_b && g) {
+        fn_status rm = fn_gallery_remove_person(g, b, NULL);
+        if (rm != FN_OK && rm != FN_ERR_NOT_FOUND) return rm;
+    }
     return fn_library_sync_person(l, into, NULL, g);
 }
 
