@@ -82,6 +82,16 @@ static void test_text(void)
     T_CHECK(fn_text_width("ab\nxyz1", 1) == 23 && fn_text_height("ab\nxyz1", 1) == 17, "two lines: %dx%d",
             fn_text_width("ab\nxyz1", 1), fn_text_height("ab\nxyz1", 1));
     T_CHECK(fn_text_width("caf\xc3\xa9", 1) == 23, "UTF-8 e-acute counted as %d px, want one glyph", fn_text_width("caf\xc3\xa9", 1));
+    /* names as the sheets draw them: marks stripped, typographic punctuation as ASCII, the rest '?':
+     * "José Ñ — 日" is drawn exactly as "Jose N - ?" (each was a '?') */
+    fn_image a = blank(120, 12), b = blank(120, 12);
+    fn_draw_text(&a, 0, 0, "Jos\xc3\xa9 \xc3\x91 \xe2\x80\x94 \xe6\x97\xa5", 1, WHITE);
+    fn_draw_text(&b, 0, 0, "Jose N - ?", 1, WHITE);
+    T_CHECK(!memcmp(a.data, b.data, 120 * 12 * 3) &&
+                fn_text_width("Jos\xc3\xa9 \xc3\x91 \xe2\x80\x94 \xe6\x97\xa5", 1) == fn_text_width("Jose N - ?", 1),
+            "'Jos\u00e9 \u00d1 \u2014 \u65e5' not drawn as 'Jose N - ?'");
+    fn_image_free(&a);
+    fn_image_free(&b);
     /* off-image text and huge scale never write outside (ASan watches) */
     fn_draw_text(&im, -100, -100, "Mammootty", 64, WHITE);
     fn_draw_text(&im, 55, 25, "W\xff", 1000, WHITE);

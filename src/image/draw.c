@@ -2,6 +2,7 @@
 #include "image/draw.h"
 
 #include <string.h>
+#include <utf8proc.h>
 
 static void put_color(fn_image *img, uint8_t *p, fn_rgb c)
 {
@@ -45,12 +46,30 @@ void fn_draw_rect(fn_image *img, int x0, int y0, int x1, int y1, int thickness, 
 }
 
 /* Next glyph of text: ASCII as is, one '?' per UTF-8 sequence. */
+/* The next character as a glyph of the ASCII font: a letter with marks is
+ * drawn without them and typographic punctuation as its ASCII kin
+ * (utf8proc's compatibility decomposition, marks stripped, "lumped":
+ * "José Ñ — 50%" is drawn "Jose N - 50%"); what has no ASCII form
+ * ("日本") is '?'. */
 static int next_glyph(const char **s)
 {
-    unsigned char c = (unsigned char)*(*s)++;
-    if (c < 0x80) return c;
-    while ((**s & 0xC0) == 0x80) (*s)++;
-    return '?';
+    unsigned char c = (unsigned char)**s;
+    if (c < 0x80) {
+        (*s)++;
+        return c;
+    }
+    utf8proc_int32_t cp = -1, out[8];
+    utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)*s, (utf8proc_ssize_t)strnlen(*s, 4), &cp);
+    if (k <= 0) {   /* not UTF-8: one byte, then its continuation bytes */
+        (*s)++;
+        while ((**s & 0xC0) == 0x80) (*s)++;
+        return '?';
+    }
+    *s += k;
+    int bound = 0;
+    utf8proc_ssize_t n = utf8proc_decompose_char(cp, out, 8, UTF8PROC_COMPAT | UTF8PROC_DECOMPOSE | UTF8PROC_STRIPMARK |
+                                                                  UTF8PROC_LUMP, &bound);
+    return n >= 1 && n <= 8 && out[0] > 0x1f && out[0] < 0x7f ? (int)out[0] : '?';
 }
 
 int fn_text_width(const char *text, int scale)
