@@ -60,6 +60,12 @@ static fn_scan_stats scan(fn_engine *e, fn_library *l, const char *dir)
     return st;
 }
 
+static int first_face_id(void *ctx, const fn_library_face *f)
+{
+    *(int64_t *)ctx = f->id;
+    return 1;
+}
+
 static int count_one(void *ctx, const fn_library_face *f)
 {
     (void)f;
@@ -857,6 +863,18 @@ static void test_export(void)
     T_CHECK(hb && r.status == 1 && strstr(r.err, "input") && stat(blank, &b1) == 0 && b1.st_size == b0.st_size &&
                 b1.st_ino == b0.st_ino,
             "sheet --overwrite onto a library photo without a face: exit %d: %s", r.status, r.err);
+    t_run_free(&r);
+    /* a face id given twice is one face; the list explains its '*' */
+    int64_t fid = 0;
+    fn_library *fl = NULL;
+    if (fn_library_open(ref, NULL, &fl) == FN_OK) fn_library_faces(fl, -1, first_face_id, &fid);
+    fn_library_close(fl);
+    t_facenet(&r, "people --gallery '%s' not-a-face %lld %lld", ref, (long long)fid, (long long)fid);
+    T_CHECK(fid > 0 && r.status == 0 && strstr(r.out, "1 face(s) marked not a face"), "not-a-face %lld %lld: exit %d: %s%s",
+            (long long)fid, (long long)fid, r.status, r.out, r.err);
+    t_run_free(&r);
+    t_facenet(&r, "people --gallery '%s' list", ref);
+    T_CHECK(r.status == 0 && strstr(r.out, " *") && strstr(r.out, "(* named or corrected"), "people list: %s", r.out);
     t_run_free(&r);
 }
 

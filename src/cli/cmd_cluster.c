@@ -151,21 +151,28 @@ int fn_cmd_cluster(int argc, char **argv)
     p.threshold = fn_cluster_default_threshold(fn_engine_threshold(e));
     float stored = 0;
     fn_cluster_method smethod = p.method;
+    int stored_one = s == FN_OK && fn_library_get_cluster_threshold(l, &stored, &smethod) == FN_OK;
     if (s == FN_OK && fn_cli_flag(&a, FN_O_FORGET_THRESHOLD)) {
         s = fn_library_set_cluster_threshold(l, 0, p.method);
-        tsource = "the model's default; the stored one forgotten";
+        tsource = stored_one ? "the model's default; the stored one forgotten" : "the model's default; none was stored";
+        stored_one = 0;
     }
+    char why[160];
     if (s == FN_OK && fn_cli_given(&a, FN_O_THRESHOLD)) {
         p.threshold = (float)fn_cli_float(&a, FN_O_THRESHOLD, p.threshold);
-        tsource = "--threshold";
+        tsource = fn_cli_flag(&a, FN_O_FORGET_THRESHOLD) ? "--threshold; the stored one forgotten" : "--threshold";
+    } else if (s == FN_OK && stored_one && !fn_cli_given(&a, FN_O_CALIBRATE_ON) && fn_cli_given(&a, FN_O_METHOD) &&
+               smethod != p.method) {
+        snprintf(why, sizeof why, "the model's default (the library's tuned %.3f is %s's)", (double)stored,
+                 fn_cluster_method_name(smethod));
+        tsource = why;
     } else if (s == FN_OK && fn_cli_given(&a, FN_O_CALIBRATE_ON)) {
         if (tune(&a, &ce, e, l, &p)) {
             rc = 1;
             goto done;
         }
         tsource = "tuned now, stored";
-    } else if (s == FN_OK && fn_library_get_cluster_threshold(l, &stored, &smethod) == FN_OK &&
-               (!fn_cli_given(&a, FN_O_METHOD) || smethod == p.method)) {
+    } else if (s == FN_OK && stored_one && (!fn_cli_given(&a, FN_O_METHOD) || smethod == p.method)) {
         p.threshold = stored;
         p.method = smethod;
         tsource = "the library's tuned one";

@@ -53,7 +53,7 @@ static const fn_cli_spec spec = {
 #define TILE 112
 #define COLS 8
 
-typedef struct list_ctx { fn_library *l; int json; int n; } list_ctx;
+typedef struct list_ctx { fn_library *l; int json; int n, locked; } list_ctx;
 
 static int list_one(void *ctx, const fn_library_group *g)
 {
@@ -61,6 +61,7 @@ static int list_one(void *ctx, const fn_library_group *g)
     fn_library_face f;
     int has = g->best_face && fn_library_face_get(c->l, g->best_face, &f) == FN_OK;
     c->n++;
+    c->locked += g->locked != 0;
     if (c->json) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddNumberToObject(o, "group", (double)g->id);
@@ -83,14 +84,27 @@ static int list_one(void *ctx, const fn_library_group *g)
     return 0;
 }
 
-static int parse_ids(char **args, int n, int64_t *out)
+static int cmp_id(const void *a, const void *b)
 {
-    for (int i = 0; i < n; i++) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The face ids of args, sorted, each once ("not-a-face 22 22" counted two
+ * faces); *n becomes their count.  0, or 1 + the index of a bad one. */
+static int parse_ids(char **args, int *n, int64_t *out)
+{
+    for (int i = 0; i < *n; i++) {
         char *end;
         long long v = strtoll(args[i], &end, 10);
         if (*end || v <= 0) return i + 1;
         out[i] = v;
     }
+    qsort(out, (size_t)*n, sizeof *out, cmp_id);
+    int u = 0;
+    for (int i = 0; i < *n; i++)
+        if (!u || out[i] != out[u - 1]) out[u++] = out[i];
+    *n = u;
     return 0;
 }
 
@@ -395,8 +409,10 @@ int fn_cmd_people(int argc, char **argv)
     int64_t ga = 0, gb = 0, *ids = NULL;
     switch (which) {
     case 0: {
-        list_ctx c = {l, fn_cli_flag(&a, FN_O_JSON), 0};
+        list_ctx c = {l, fn_cli_flag(&a, FN_O_JSON), 0, 0};
         s = fn_library_groups(l, list_one, &c);
+        if (s == FN_OK && !c.json && c.locked)
+            printf("(* named or corrected by you: `facenet cluster` never takes a face from it)\n");
         int64_t faces = 0;
         if (s == FN_OK && !c.json && !c.n)
             printf(fn_library_count(l, NULL, &faces, NULL) == FN_OK && faces == 0
@@ -424,7 +440,8 @@ int fn_cmd_people(int argc, char **argv)
     case 3:
     case 4: {
         ids = malloc((size_t)nargs * sizeof *ids);
-        int bad = ids ? parse_ids(args, nargs, ids) : 0;
+        int nids = nargs;
+        int bad = ids ? parse_ids(args, &nids, ids) : 0;
         if (!ids) s = fn_fail(FN_ERR_NOMEM, "out of memory");
         else if (bad) {
             rc = fn_cli_usage("people", "'%s' is not a face id (a positive number from `facenet cluster --json`)",
@@ -432,15 +449,15 @@ int fn_cmd_people(int argc, char **argv)
             break;
         }
         if (which == 4) {
-            if (s == FN_OK) s = fn_library_not_a_face(l, ids, nargs, g);
-            if (s == FN_OK) printf("%d face(s) marked not a face\n", nargs);
+            if (s == FN_OK) s = fn_library_not_a_face(l, ids, nids, g);
+            if (s == FN_OK) printf("%d face(s) marked not a face\n", nids);
             break;
         }
         const char *to = fn_cli_str(&a, FN_O_TO);
         if (s == FN_OK && strcmp(to, "new")) s = fn_library_find_group(l, to, &ga);
         int64_t made = 0;
-        if (s == FN_OK) s = fn_library_move_faces(l, ids, nargs, ga, g, &made);
-        if (s == FN_OK) printf("%d face(s) moved to group %lld\n", nargs, (long long)(made ? made : ga));
+        if (s == FN_OK) s = fn_library_move_faces(l, ids, nids, ga, g, &made);
+        if (s == FN_OK) printf("%d face(s) moved to group %lld\n", nids, (long long)(made ? made : ga));
         break;
     }
     case 5:
