@@ -85,6 +85,15 @@ static void test_normalize(void)
     memset(long_name, 'b', 127);
     memcpy(long_name + 127, "   ", 4);
     T_CHECK(fn_gallery_normalize_name(long_name, out, sizeof out, NULL) == FN_OK && strlen(out) == 127, "127 bytes + spaces");
+    /* the error quotes the start of the name, never half a character: 50 x U+65E5 (3 bytes each) is cut
+     * after 13 characters (39 bytes), not in the 14th (40 bytes) */
+    char cjk[151];
+    for (int i = 0; i < 50; i++) memcpy(cjk + 3 * i, "\xe6\x97\xa5", 3);
+    cjk[150] = 0;
+    T_CHECK(fn_gallery_normalize_name(cjk, out, sizeof out, NULL) == FN_ERR_LIMIT &&
+                strstr(fn_last_error(), "\xe6\x97\xa5...'") && !strstr(fn_last_error(), "\xe6...'") &&
+                !strstr(fn_last_error(), "\x97...'"),
+            "a long name cut mid-character: %s", fn_last_error());
     char small[4];
     T_CHECK(fn_gallery_normalize_name(JOSE_NFD, small, sizeof small, NULL) == FN_ERR_LIMIT, "small buffer");
     printf("normalise: 8 spellings to NFC/trimmed, 7 refused with the reason, length limit on the normalised name\n");

@@ -403,7 +403,7 @@ static int apply_defaults(const fn_cli_spec *s, fn_cli_args *a)
         if ((u->flags & FN_USE_REQUIRED)) {
             const fn_cli_option *o = &fn_cli_options[u->id];
             snprintf(a->msg, sizeof a->msg, "--%s %s is required (%s)", o->name, o->metavar ? o->metavar : "",
-                     o->help);
+                     u->help ? u->help : o->help);   /* this command's words: scan's gallery is its library */
             return FN_CLI_USAGE;
         }
         if (u->def && set_value(a, u, u->def, 2)) {

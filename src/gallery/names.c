@@ -23,6 +23,17 @@ static int is_white(utf8proc_int32_t c)
     return k == UTF8PROC_CATEGORY_ZS || k == UTF8PROC_CATEGORY_ZL || k == UTF8PROC_CATEGORY_ZP;
 }
 
+/* How many bytes of s to print for at most max bytes without cutting a
+ * UTF-8 character in two (an error quoting a long name ended in a broken
+ * character). */
+static int utf8_cut(const char *s, int max)
+{
+    int n = (int)strnlen(s, (size_t)max);
+    if (n < max) return n;
+    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80) n--;
+    return n;
+}
+
 /* Byte offset of the first invalid UTF-8 sequence, or -1 when valid. */
 static long invalid_at(const unsigned char *s, long n)
 {
@@ -43,7 +54,8 @@ fn_status fn_gallery_normalize_name(const char *in, char *out, size_t cap, int *
     if (!in || !*in) return fn_fail(FN_ERR_ARG, "a person's name is required");
     size_t raw = strnlen(in, RAW_MAX + 1);
     if (raw > RAW_MAX)
-        return fn_fail(FN_ERR_LIMIT, "person name '%.40s...' is longer than %d bytes", in, FN_GALLERY_NAME_MAX - 1);
+        return fn_fail(FN_ERR_LIMIT, "person name '%.*s...' is longer than %d bytes", utf8_cut(in, 40), in,
+                       FN_GALLERY_NAME_MAX - 1);
     long bad = invalid_at((const unsigned char *)in, (long)raw);
     if (bad >= 0)
         return fn_fail(FN_ERR_ARG, "person name '%.*s' is not valid UTF-8 (byte 0x%02x at offset %ld)", (int)bad, in, (unsigned char)in[bad], bad);
@@ -78,9 +90,11 @@ fn_status fn_gallery_normalize_name(const char *in, char *out, size_t cap, int *
         s = fn_fail(FN_ERR_ARG, "person name '%s' is only white space; a person's name is required", in);
     size_t len = s == FN_OK ? (size_t)(end - start) : 0;
     if (s == FN_OK && len >= FN_GALLERY_NAME_MAX)
-        s = fn_fail(FN_ERR_LIMIT, "person name '%.40s...' is longer than %d bytes", in, FN_GALLERY_NAME_MAX - 1);
+        s = fn_fail(FN_ERR_LIMIT, "person name '%.*s...' is longer than %d bytes", utf8_cut(in, 40), in,
+                    FN_GALLERY_NAME_MAX - 1);
     if (s == FN_OK && len >= cap)
-        s = fn_fail(FN_ERR_LIMIT, "person name '%.40s': the buffer holds %zu bytes, the name needs %zu", in, cap,
+        s = fn_fail(FN_ERR_LIMIT, "person name '%.*s': the buffer holds %zu bytes, the name needs %zu", utf8_cut(in, 40),
+                    in, cap,
                     len + 1);
     if (s == FN_OK) {
         memcpy(out, nfc + start, len);
