@@ -259,6 +259,24 @@ static void test_incremental(fn_engine *e)
             "after merging 'Varun B' into 'Varun': 'Varun B' has %d image(s) in the gallery, 'Varun' %d (want 0, %d); "
             "the face in group %lld (want %lld)", ps.images, pv.images, in_group, (long long)m3.group,
             (long long)m1.group);
+    /* a group named after a person enrolled by hand keeps that person's photos: merging it into another
+     * name is refused (its photos stood under both names, and `gallery check` failed) */
+    float hemb[192] = {1};
+    fn_gallery_face hf = {"By Hand", "/nowhere/hand.jpg", "00000000000000000000000000000000000000000000000000000000"
+                                                            "00000001", {0, 0, 10, 10}, 1, hemb};
+    int64_t made3 = 0, hid = 0;
+    T_CHECK(fn_gallery_add(g, &hf, NULL, &hid) == FN_OK, "enrol by hand: %s", fn_last_error());
+    T_CHECK(fn_library_move_faces(l, &v2.face, 1, 0, g, &made3) == FN_OK && made3 > 0 &&
+                fn_library_name_group(l, made3, "By Hand", g) == FN_OK,
+            "name a group after a hand-enrolled person: %s", fn_last_error());
+    T_CHECK(fn_library_merge(l, m1.group, made3, g) == FN_ERR_ARG && strstr(fn_last_error(), "merge the other way"),
+            "merge of a hand-enrolled person's group into 'Varun': %s", fn_last_error());
+    T_CHECK(fn_library_merge(l, made3, m1.group, g) == FN_OK, "merge the other way: %s", fn_last_error());
+    person_seen ph = {"By Hand", 0}, pv2 = {"Varun", 0};
+    fn_gallery_list(g, seen_person, &ph);
+    fn_gallery_list(g, seen_person, &pv2);
+    T_CHECK(ph.images == in_group + 1 && !pv2.images, "after merging 'Varun' into 'By Hand': %d and %d image(s), want "
+            "%d and 0", ph.images, pv2.images, in_group + 1);
     /* a later scan: new faces join the named group by a search of the
      * faces in no group only; the group's faces all stay */
     int64_t kept_ids[64];
@@ -510,6 +528,31 @@ static void test_scan_paths(void)
     T_CHECK(r.status == 0 && strstr(r.out, "4 removed") && lib_files(db) == 0,
             "scan --prune of an emptied folder: exit %d, %lld files left: %s%s", r.status, (long long)lib_files(db),
             r.out, r.err);
+    t_run_free(&r);
+    /* the same below the PATH: root/y empties (a drive mounted there) while root/x keeps its photo */
+    char dx[1300], dy[1300], py[1400];
+    snprintf(dx, sizeof dx, "%s/x", root);
+    snprintf(dy, sizeof dy, "%s/y", root);
+    mkdir(dx, 0777);
+    mkdir(dy, 0777);
+    film_photo(1, 1, src, sizeof src);
+    snprintf(p, sizeof p, "%s/1.jpg", dx);
+    copy(src, p);
+    film_photo(2, 1, src, sizeof src);
+    snprintf(py, sizeof py, "%s/1.jpg", dy);
+    copy(src, py);
+    t_facenet(&r, "scan --gallery '%s' --models-dir '%s' '%s'", db, models, root);
+    t_run_free(&r);
+    unlink(py);
+    t_facenet(&r, "scan --gallery '%s' --models-dir '%s' '%s'", db, models, root);
+    T_CHECK(r.status == 0 && strstr(r.err, "--prune") && lib_files(db) == 2,
+            "scan with a subfolder emptied: exit %d, %lld of 2 files kept: %s", r.status, (long long)lib_files(db), r.err);
+    t_run_free(&r);
+    rmdir(dy);   /* the folder itself gone: its photos are gone too */
+    t_facenet(&r, "scan --gallery '%s' --models-dir '%s' '%s'", db, models, root);
+    T_CHECK(r.status == 0 && strstr(r.out, "1 removed") && lib_files(db) == 1,
+            "scan with a subfolder deleted: exit %d, %lld file(s) left: %s%s", r.status, (long long)lib_files(db), r.out,
+            r.err);
     t_run_free(&r);
 }
 
@@ -875,6 +918,29 @@ static void test_export(void)
     t_run_free(&r);
     t_facenet(&r, "people --gallery '%s' list", ref);
     T_CHECK(r.status == 0 && strstr(r.out, " *") && strstr(r.out, "(* named or corrected"), "people list: %s", r.out);
+    t_run_free(&r);
+    /* the gallery file is never an output: `sheet --overwrite G LIB.db` replaced the library with a JPEG */
+    char h0[65] = "", h1[65] = "";
+    fn_hash_file(ref, h0);
+    t_facenet(&r, "people --gallery '%s' sheet --overwrite 'Stale Again' '%s'", ref, ref);
+    fn_hash_file(ref, h1);
+    T_CHECK(r.status == 1 && strstr(r.err, "input") && h0[0] && !strcmp(h0, h1),
+            "sheet --overwrite onto the gallery itself: exit %d, the file %s: %s", r.status,
+            h0[0] && !strcmp(h0, h1) ? "unchanged" : "changed", r.err);
+    t_run_free(&r);
+    /* a missing input is reported as unreadable and the others are still processed (it stopped the
+     * command); a FIFO is refused at once in --json mode too (it waited for a writer forever) */
+    char fifo2[1400];
+    snprintf(fifo2, sizeof fifo2, "%s/fifo2.jpg", tmp);
+    mkfifo(fifo2, 0666);
+    double t1 = fn_now();
+    t_facenet(&r, "identify --json --gallery '%s' --models-dir '%s' '%s' '%s/missing.jpg' '%s'", ref,
+              getenv("MODELS") ? getenv("MODELS") : "models", blank, tmp, fifo2);
+    T_CHECK(r.status == 1 && t_count_lines(r.out) == 3 && strstr(r.out, "missing.jpg\",\"status\":\"unreadable\"") &&
+                strstr(r.out, "fifo2.jpg\",\"status\":\"unreadable\"") && strstr(r.out, "\"status\":\"no_face\"") &&
+                fn_now() - t1 < 60,
+            "identify --json of a photo, a missing file and a FIFO: exit %d after %.0f s: %s%s", r.status, fn_now() - t1,
+            r.out, r.err);
     t_run_free(&r);
 }
 

@@ -75,8 +75,8 @@ typedef struct fn_scan_params {
     int commit_files;  /* files per transaction (0: 64; also committed every second) */
     int full_decode;   /* 1: decode every photo at full size; 0: a JPEG much larger than max_side is
                           decoded at 1/2, 1/4 or 1/8 (fn_batch_params.reduced_decode) */
-    int prune;         /* 1: a scanned folder that now holds no photo at all loses its photos' faces
-                          too; 0 (default): they are kept (fn_scan_stats.kept_missing) -- an unmounted
+    int prune;         /* 1: a folder that now holds no photo at all loses its photos' faces too;
+                          0 (default): they are kept (fn_scan_stats.kept_missing) -- an unmounted
                           drive or share looks just like that */
 } fn_scan_params;
 
@@ -121,8 +121,9 @@ typedef struct fn_scan_stats {
  * detected at the working resolution, aligned, embedded and stored with a
  * quality per face.  Library files under one of roots (folders or files;
  * may be NULL) that were not among files and no longer exist are removed
- * with their faces -- unless the only roots they are under gave no file
- * at all (an empty or unmounted folder; p->prune removes them anyway); the gallery person of a named group keeps them until
+ * with their faces -- unless the nearest folder above one that still
+ * exists holds no photo now (an empty or unmounted folder; p->prune
+ * removes them anyway); the gallery person of a named group keeps them until
  * fn_library_sync_gallery (which `facenet scan` calls when faces were
  * removed or files moved).  Writes are committed every commit_files files or
  * second, so after a crash (kill -9) a re-run finds what was committed and
@@ -224,8 +225,9 @@ fn_status fn_library_find_group(fn_library *l, const char *id_or_name, int64_t *
 fn_status fn_library_name_group(fn_library *l, int64_t group, const char *name, fn_gallery *g);
 /* Moves every face of group `from` into `into` (locked), deletes `from`.
  * The name: into's, else from's.  Both named differently: into's stays,
- * and from's gallery person is removed when the library made it (one
- * enrolled by hand is left as it is).  into's gallery person follows. */
+ * and from's gallery person is removed -- when the library made it; one
+ * enrolled by hand keeps its photos, so that merge is FN_ERR_ARG (the
+ * photos would stand under two names).  into's gallery person follows. */
 fn_status fn_library_merge(fn_library *l, int64_t into, int64_t from, fn_gallery *g);
 /* Moves faces to group `to` (0: a new group, *new_group gets its id; may be
  * NULL), locking the faces and the groups involved. */

@@ -4,11 +4,14 @@
  * ArcFace 5-point warp). */
 #include "api/engine_impl.h"
 
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "align/align.h"
 #include "core/arena.h"
@@ -100,11 +103,15 @@ static fn_status model_path(const fn_engine *e, const char *file, char *out, siz
     return FN_OK;
 }
 
+/* A regular file that can be opened (non-blocking: a FIFO named as a model
+ * waited for a writer forever). */
 static int readable(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (f) fclose(f);
-    return f != NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    struct stat st;
+    int ok = fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+    if (fd >= 0) close(fd);
+    return ok;
 }
 
 /* MobileFaceNet's weights: parsed and prepared on first use (fn_engine_lazy). */

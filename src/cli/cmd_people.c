@@ -150,6 +150,19 @@ static int plan_face(void *ctx, const fn_library_face *f)
     return plan_add(p, path, f->id);
 }
 
+/* The gallery file itself and SQLite's files beside it: never an output
+ * either (`sheet --overwrite 1 photos.db` replaced the library with a JPEG). */
+static int plan_gallery(plan *p, const char *gpath)
+{
+    static const char *const sfx[] = {"", "-wal", "-shm", "-journal"};
+    char path[4200];
+    for (int i = 0; i < 4; i++) {
+        if ((size_t)snprintf(path, sizeof path, "%s%s", gpath, sfx[i]) >= sizeof path) continue;
+        if (fn_pathlist_add(&p->photos, path)) return 1;
+    }
+    return 0;
+}
+
 /* Every photo of the library, faces or none: never an output (a photo
  * whose only face was not-a-face, or with no face, was replaced by
  * --overwrite). */
@@ -291,7 +304,7 @@ static int write_manifest(const char *dir, const plan *p)
 
 /* Claim every output (nothing is written if any is refused), then write
  * each through the atomic writer. */
-static int export_all(fn_library *l, const char *dir_in, int overwrite)
+static int export_all(fn_library *l, const char *gpath, const char *dir_in, int overwrite)
 {
     char dir[4096];   /* without trailing slashes: "sheets/" gave sheets//group-7/... */
     snprintf(dir, sizeof dir, "%s", dir_in);
@@ -304,6 +317,7 @@ static int export_all(fn_library *l, const char *dir_in, int overwrite)
     fn_status s = fn_library_groups(l, collect_group, &v);
     if (s == FN_OK) s = plan_export(l, dir, &v, &p);
     if (s == FN_OK) s = fn_library_files(l, plan_photo, &p);
+    if (s == FN_OK && plan_gallery(&p, gpath)) s = fn_fail(FN_ERR_NOMEM, "out of memory planning the export");
     if (s != FN_OK) rc = fn_cli_fail("people", s);
     if (!rc && fn_outputs_init(&o, NULL, NULL, 0, p.photos.items, p.photos.count, overwrite, err, sizeof err))
         rc = fn_cli_error("people", "export: %s", err);
@@ -356,12 +370,13 @@ static int export_all(fn_library *l, const char *dir_in, int overwrite)
 }
 
 /* sheet GROUP FILE: one claimed output, none of the library's photos. */
-static int sheet_one(fn_library *l, int64_t group, const char *path, int overwrite)
+static int sheet_one(fn_library *l, const char *gpath, int64_t group, const char *path, int overwrite)
 {
     plan p = {0};
     fn_outputs o;
     char err[4400];
     fn_status s = fn_library_files(l, plan_photo, &p);
+    if (s == FN_OK && plan_gallery(&p, gpath)) s = fn_fail(FN_ERR_NOMEM, "out of memory");
     int rc = s == FN_OK ? 0 : fn_cli_fail("people", s);
     if (!rc && fn_outputs_init(&o, NULL, NULL, 0, p.photos.items, p.photos.count, overwrite, err, sizeof err))
         rc = fn_cli_error("people", "sheet: %s", err);
@@ -462,10 +477,10 @@ int fn_cmd_people(int argc, char **argv)
     }
     case 5:
         s = fn_library_find_group(l, args[0], &ga);
-        if (s == FN_OK) rc = sheet_one(l, ga, args[1], fn_cli_flag(&a, FN_O_OVERWRITE));
+        if (s == FN_OK) rc = sheet_one(l, gpath, ga, args[1], fn_cli_flag(&a, FN_O_OVERWRITE));
         break;
     case 6:
-        rc = export_all(l, args[0], fn_cli_flag(&a, FN_O_OVERWRITE));
+        rc = export_all(l, gpath, args[0], fn_cli_flag(&a, FN_O_OVERWRITE));
         break;
     }
     if (!rc && s != FN_OK) rc = fn_cli_fail("people", s);

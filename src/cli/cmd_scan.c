@@ -1,9 +1,11 @@
 /* facenet scan — the photo library's scan: every face of every photo under
  * the given folders into the library tables of a gallery file
  * (include/facenet/library.h), incrementally. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "common.h"
@@ -86,6 +88,21 @@ int fn_cmd_scan(int argc, char **argv)
     if (fn_cli_engine_parse(&ce, &spec, argc, argv, &a, &rc)) return rc;
     scan_ui u = {fn_cli_flag(&a, FN_O_JSON), fn_cli_flag(&a, FN_O_VERBOSE), {0}};
     if ((rc = fn_cli_library_path("scan", fn_cli_str(&a, FN_O_GALLERY), 0))) return rc;
+    /* a PATH that is not there is a mistake to hear about, not a photo to count as unreadable; its photos
+     * stay in the library */
+    for (int i = 0; i < a.npos; i++) {
+        struct stat sb;
+        if (stat(a.pos[i], &sb) != 0)
+            return fn_cli_error("scan", "%s: %s; nothing was scanned (the photos scanned from it before stay in the "
+                                "library: to forget them, scan the folder above it with --prune)", a.pos[i],
+                                strerror(errno));
+    }
+    if (a.npos > 0 && fn_cli_given(&a, FN_O_MAX_SIDE)) {   /* before the gallery file is made */
+        long long side = fn_cli_int(&a, FN_O_MAX_SIDE, 0);
+        if (side != 0 && side < 64)
+            return fn_cli_usage("scan", "--max-side %lld: under 64 pixels no face can be found (0: full resolution)",
+                                side);
+    }
     fn_pathlist files = {0}, skipped = {0};
     if (fn_cli_collect_images(a.pos, a.npos, &files, &skipped) != 0) {
         fn_pathlist_free(&files);
@@ -190,7 +207,7 @@ int fn_cmd_scan(int argc, char **argv)
     }
     if (st.kept_missing)
         fprintf(stderr, "facenet scan: warning: %d photo(s) of the library are gone, but kept: they were under a "
-                "PATH that holds no photo at all now (a drive not mounted?); when they are gone for good, "
+                "folder that holds no photo at all now (a drive not mounted?); when they are gone for good, "
                 "`facenet scan --prune` forgets them\n", st.kept_missing);
     rc = 0;
 done:

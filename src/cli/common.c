@@ -1,6 +1,7 @@
 #include "common.h"
 
 #include <ctype.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -43,6 +44,9 @@ int fn_cli_collect_images(char **args, int nargs, fn_pathlist *out, fn_pathlist 
             if (fn_pathlist_add(skipped, other.items[k]) != 0) s = FN_ERR_NOMEM;
         fn_paths_free(&found);
         fn_paths_free(&other);
+        /* a path that cannot be read (missing, no permission) is an input like the others: the command
+         * reports it as unreadable, by name, and goes on with the rest (it stopped the whole command) */
+        if (s != FN_OK && s != FN_ERR_NOMEM && fn_pathlist_add(out, args[i]) == 0) continue;
         if (s != FN_OK) {
             fprintf(stderr, "facenet: %s\n", s == FN_ERR_NOMEM ? "out of memory" : fn_last_error());
             return -1;
@@ -146,9 +150,12 @@ const char *fn_cli_load_status(const char *path)
 {
     static const uint8_t jpeg[3] = {0xFF, 0xD8, 0xFF}, png[8] = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A};
     uint8_t head[8] = {0};
-    FILE *f = fopen(path, "rb");
-    size_t n = f ? fread(head, 1, sizeof head, f) : 0;
-    if (f) fclose(f);
+    /* non-blocking, regular files only: a FIFO waited for a writer forever (--json's path) */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    struct stat st;
+    ssize_t got = fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? read(fd, head, sizeof head) : 0;
+    size_t n = got > 0 ? (size_t)got : 0;
+    if (fd >= 0) close(fd);
     if (n == 0) return FN_ST_UNREADABLE;   /* cannot open, or empty */
     if ((n >= 3 && !memcmp(head, jpeg, 3)) || (n == 8 && !memcmp(head, png, 8))) return FN_ST_UNREADABLE;
     return FN_ST_UNSUPPORTED;

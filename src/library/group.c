@@ -512,6 +512,10 @@ fn_status fn_library_merge(fn_library *l, int64_t into, int64_t from, fn_gallery
      * hand is only ever added to).  Refusing sent the user in a circle: naming one like the other is
      * refused too ("merge the two groups instead"). */
     int drop_b = a[0] && b[0] && strcmp(a, b) && owns_b;
+    if (a[0] && b[0] && strcmp(a, b) && !owns_b)   /* its photos would stand under two names */
+        return fn_fail(FN_ERR_ARG, "merge: group %lld is '%s', a person enrolled in the gallery by hand, who keeps "
+                       "their photos; merge the other way (`facenet people merge %lld %lld`), or remove '%s' from "
+                       "the gallery first", (long long)from, b, (long long)from, (long long)into, b);
     FN_TRY(fn_ldb_begin(l));
     sqlite3_stmt *st;
     fn_status r = fn_ldb_prepare(l, "UPDATE lib_faces SET group_id = ?1 WHERE group_id = ?2", &st);

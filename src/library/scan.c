@@ -318,12 +318,45 @@ static fn_status take_skipped(scan *s, cand *c, const char *hash, fn_scan_action
 
 #define COMMIT_FILES 64
 
-/* roots: every scanned root; full: those under which files were listed.
- * A missing file is removed when under a full root (or when pruning);
- * under empty roots only, it is kept: an unmounted drive's folder is empty,
- * and scanning it removed the whole library with the names given. */
-static fn_status run(scan *s, fn_engine *e, const fn_scan_params *p, char **roots, int nroots, char **full,
-                     int nfull)
+/* 1 when some listed file (listed: sorted) lies under folder dir. */
+static int holds_listed(const char *dir, char **listed, int nlisted)
+{
+    size_t n = strlen(dir);
+    int lo = 0, hi = nlisted;   /* the first listed path >= dir */
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        if (strcmp(listed[mid], dir) < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    for (int i = lo; i < nlisted && !strncmp(listed[i], dir, n); i++)
+        if (listed[i][n] == '/' || (n == 1 && dir[0] == '/')) return 1;
+    return 0;
+}
+
+/* A missing file looks unmounted, not deleted, when the nearest folder
+ * above it that still exists holds no photo now: a drive's mount point is
+ * an empty folder while it is away (scanning it removed the whole library
+ * with the names given), wherever it sits below the scanned PATH.  A
+ * folder deleted with its photos, or photos deleted beside others, are
+ * gone. */
+static int looks_unmounted(const char *path, char **listed, int nlisted)
+{
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", path);
+    for (;;) {
+        char *sl = strrchr(dir, '/');
+        if (!sl) return 0;
+        if (sl == dir) sl[1] = '\0';
+        else *sl = '\0';
+        struct stat sb;
+        if (stat(dir, &sb) == 0) return S_ISDIR(sb.st_mode) && !holds_listed(dir, listed, nlisted);
+        if (sl == dir) return 0;
+    }
+}
+
+/* roots: the scanned PATHs; listed: the files found under them (sorted). */
+static fn_status run(scan *s, fn_engine *e, const fn_scan_params *p, char **roots, int nroots, char **listed,
+                     int nlisted)
 {
     fn_library *l = s->l;
     int commit_files = p->commit_files > 0 ? p->commit_files : COMMIT_FILES;
@@ -401,7 +434,7 @@ static fn_status run(scan *s, fn_engine *e, const fn_scan_params *p, char **root
     for (int i = 0; r == FN_OK && !s->st.stopped && i < s->nm; i++) {
         missing *m = &s->m[i];
         if (m->claimed || !under(m->path, roots, nroots)) continue;
-        if (!p->prune && !under(m->path, full, nfull)) {
+        if (!p->prune && looks_unmounted(m->path, listed, nlisted)) {
             s->st.kept_missing++;
             continue;
         }
@@ -518,18 +551,7 @@ fn_status fn_library_scan(fn_library *l, fn_engine *e, const char *const *files,
             if (emit(&s, abs[i], FN_SCAN_FAILED, 0, NULL, errs[i])) s.st.stopped = 1;
         }
     }
-    /* the roots under which some file was listed */
-    char **full = calloc((size_t)(nroot_ok ? nroot_ok : 1), sizeof *full);
-    int nfull = 0;
-    if (r == FN_OK && !full) r = fn_fail(FN_ERR_NOMEM, "out of memory");
-    for (int i = 0; r == FN_OK && i < nroot_ok; i++)
-        for (int k = 0; k < nabs; k++)
-            if (under(sorted[k], rabs + i, 1)) {
-                full[nfull++] = rabs[i];
-                break;
-            }
-    if (r == FN_OK && !s.st.stopped) r = run(&s, e, &p, rabs, nroot_ok, full, nfull);
-    free(full);
+    if (r == FN_OK && !s.st.stopped) r = run(&s, e, &p, rabs, nroot_ok, sorted, nabs);
     s.st.files = n - ndup;
     if (out) *out = s.st;
     path_set_free(&seen);
