@@ -907,6 +907,10 @@ static void test_export(void)
                 b1.st_ino == b0.st_ino,
             "sheet --overwrite onto a library photo without a face: exit %d: %s", r.status, r.err);
     t_run_free(&r);
+    /* 'new' is move --to's word for a new group: not a name */
+    t_facenet(&r, "people --gallery '%s' name 'Stale Again' new", ref);
+    T_CHECK(r.status == 2 && strstr(r.err, "move --to new"), "name a group 'new': exit %d: %s", r.status, r.err);
+    t_run_free(&r);
     /* a face id given twice is one face; the list explains its '*' */
     int64_t fid = 0;
     fn_library *fl = NULL;

@@ -152,6 +152,7 @@ int fn_cmd_cluster(int argc, char **argv)
     float stored = 0;
     fn_cluster_method smethod = p.method;
     int stored_one = s == FN_OK && fn_library_get_cluster_threshold(l, &stored, &smethod) == FN_OK;
+    const char *forgot = stored_one ? "--threshold; the stored one forgotten" : "--threshold; none was stored";
     if (s == FN_OK && fn_cli_flag(&a, FN_O_FORGET_THRESHOLD)) {
         s = fn_library_set_cluster_threshold(l, 0, p.method);
         tsource = stored_one ? "the model's default; the stored one forgotten" : "the model's default; none was stored";
@@ -160,7 +161,7 @@ int fn_cmd_cluster(int argc, char **argv)
     char why[160];
     if (s == FN_OK && fn_cli_given(&a, FN_O_THRESHOLD)) {
         p.threshold = (float)fn_cli_float(&a, FN_O_THRESHOLD, p.threshold);
-        tsource = fn_cli_flag(&a, FN_O_FORGET_THRESHOLD) ? "--threshold; the stored one forgotten" : "--threshold";
+        tsource = fn_cli_flag(&a, FN_O_FORGET_THRESHOLD) ? forgot : "--threshold";
     } else if (s == FN_OK && stored_one && !fn_cli_given(&a, FN_O_CALIBRATE_ON) && fn_cli_given(&a, FN_O_METHOD) &&
                smethod != p.method) {
         snprintf(why, sizeof why, "the model's default (the library's tuned %.3f is %s's)", (double)stored,

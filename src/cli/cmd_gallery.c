@@ -43,8 +43,7 @@ static int print_person(void *ctx, const fn_gallery_person *p)
         cJSON_AddNumberToObject(o, "images", (double)p->n_images);
         fn_cli_emit(o);
     } else {
-        int width = 0;   /* padded by characters, not bytes: "José" is 4 columns in 5 bytes */
-        for (const unsigned char *c = (const unsigned char *)p->name; *c; c++) width += (*c & 0xC0) != 0x80;
+        int width = fn_cli_columns(p->name);
         printf("%s%*s %lld image(s)\n", p->name, width < 32 ? 32 - width : 0, "", (long long)p->n_images);
     }
     return 0;

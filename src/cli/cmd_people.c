@@ -78,8 +78,10 @@ static int list_one(void *ctx, const fn_library_group *g)
         }
         fn_cli_emit(o);
     } else {
-        printf("%6lld  %-24s %5lld face(s)%s  %s\n", (long long)g->id, g->name[0] ? g->name : "-", (long long)g->n_faces,
-               g->locked ? " *" : "  ", has ? f.path : "");
+        const char *nm = g->name[0] ? g->name : "-";
+        int w = fn_cli_columns(nm);
+        printf("%6lld  %s%*s %5lld face(s)%s  %s\n", (long long)g->id, nm, w < 24 ? 24 - w : 0, "",
+               (long long)g->n_faces, g->locked ? " *" : "  ", has ? f.path : "");
     }
     return 0;
 }
@@ -341,8 +343,9 @@ static int export_all(fn_library *l, const char *gpath, const char *dir_in, int 
             fprintf(stderr, "facenet people: export: %s is in the way of a group's folder (%s); export writes only "
                     "into folders of its own\n", folder, S_ISLNK(st.st_mode) ? "a link" : "not a folder");
     }
-    if (!rc && refused) rc = fn_cli_error("people", "export: %d of %d file(s) refused; nothing was written into %s",
-                                          refused, p.n, dir);
+    if (!rc && refused)
+        rc = fn_cli_error("people", "export: %d of %d file(s) refused%s; nothing was written into %s", refused, p.n,
+                          refused > 5 ? " (the first 5 named above)" : "", dir);
     for (int i = 0; !rc && i < p.n; i++) {
         if (p.face[i] < 0) {
             rc = save_sheet(&o, l, -p.face[i], p.out.items[i]);
@@ -436,6 +439,10 @@ int fn_cmd_people(int argc, char **argv)
         break;
     }
     case 1:
+        if (!strcmp(args[1], "new")) {   /* `move --to new` would make a new group, never reach this one */
+            rc = fn_cli_usage("people", "name: 'new' is how `move --to new` asks for a new group; give another name");
+            break;
+        }
         s = fn_library_find_group(l, args[0], &ga);
         if (s == FN_OK) s = fn_library_name_group(l, ga, args[1], g);
         char shown[FN_GALLERY_NAME_MAX];   /* as stored: NFC, trimmed */

@@ -146,6 +146,13 @@ int fn_cli_error(const char *verb, const char *fmt, ...)
     return 1;
 }
 
+int fn_cli_columns(const char *s)
+{
+    int n = 0;
+    for (const unsigned char *c = (const unsigned char *)s; *c; c++) n += (*c & 0xC0) != 0x80;
+    return n;
+}
+
 const char *fn_cli_load_status(const char *path)
 {
     static const uint8_t jpeg[3] = {0xFF, 0xD8, 0xFF}, png[8] = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A};

@@ -66,6 +66,12 @@ static int next_glyph(const char **s)
         return '?';
     }
     *s += k;
+    /* letters of their own that no decomposition turns into ASCII: their usual ASCII spelling's first letter */
+    static const struct { int32_t cp; char a; } own[] = {
+        {0xDF, 's'}, {0xD8, 'O'}, {0xF8, 'o'}, {0xC6, 'A'}, {0xE6, 'a'}, {0x152, 'O'}, {0x153, 'o'}, {0x110, 'D'},
+        {0x111, 'd'}, {0x141, 'L'}, {0x142, 'l'}, {0xDE, 'T'}, {0xFE, 't'}, {0xD0, 'D'}, {0xF0, 'd'}, {0x131, 'i'}};
+    for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
+        if (own[i].cp == cp) return own[i].a;
     int bound = 0;
     utf8proc_ssize_t n = utf8proc_decompose_char(cp, out, 8, UTF8PROC_COMPAT | UTF8PROC_DECOMPOSE | UTF8PROC_STRIPMARK |
                                                                   UTF8PROC_LUMP, &bound);

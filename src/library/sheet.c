@@ -84,8 +84,9 @@ fn_status fn_library_contact_sheet(fn_library *l, int64_t group, int tile, int c
     fn_rgb bg = {32, 32, 32}, fg = {255, 255, 255};
     fn_draw_fill(out, 0, 0, out->w - 1, out->h - 1, bg);
     char title[FN_GALLERY_NAME_MAX + 96];
-    if (name[0]) snprintf(title, sizeof title, "%s (%d faces)", name, d.n);
-    else snprintf(title, sizeof title, "group %lld (%d faces)", (long long)group, d.n);
+    const char *noun = d.n == 1 ? "face" : "faces";
+    if (name[0]) snprintf(title, sizeof title, "%s (%d %s)", name, d.n, noun);
+    else snprintf(title, sizeof title, "group %lld (%d %s)", (long long)group, d.n, noun);
     fn_draw_text(out, GAP + 2, (FN_SHEET_BAND - 2 * FN_FONT_H) / 2, title, 2, fg);
     int drawn = 0;
     for (int i = 0; s == FN_OK && i < n; i++) {
