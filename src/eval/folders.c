@@ -77,6 +77,10 @@ static fn_status list_dir(const char *dir, fn_paths *out, fn_paths *skipped, dir
     up[depth] = (dir_id){ds.st_dev, ds.st_ino};
     fn_paths names = {0};
     fn_status s = dir_names(dir, &names);
+    if (s == FN_ERR_IO && depth > 0) {   /* a subfolder that cannot be read: an input that fails, by name; */
+        fn_paths_free(&names);            /* the walk goes on (it stopped the whole command) */
+        return paths_add(out, dir);
+    }
     for (int i = 0; s == FN_OK && i < names.n; i++) {
         char path[4096];
         if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, names.items[i]) >= sizeof path) continue;
