@@ -44,7 +44,7 @@ static const fn_cli_spec spec = {
     .opts = uses, .min_args = 1, .max_args = -1, .args_name = "PATH...",
     .examples = (const char *const[]){"facenet scan --gallery photos.db ~/Pictures",
                                       "facenet scan --gallery photos.db --max-side 2000 --json /media/camera", NULL},
-    .exits = (const fn_cli_exit[]){{1, "failure: the library or the model could not be opened, or writing failed"},
+    .exits = (const fn_cli_exit[]){{1, "failure: the library or the model could not be opened, writing failed, or a PATH does not exist"},
                                    {0, NULL}},
 };
 
