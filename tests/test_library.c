@@ -66,6 +66,13 @@ static int first_face_id(void *ctx, const fn_library_face *f)
     return 1;
 }
 
+static int first_unnamed(void *ctx, const fn_library_group *g)
+{
+    if (g->name[0] || g->n_faces < 1) return 0;
+    *(int64_t *)ctx = g->id;
+    return 1;
+}
+
 static int count_one(void *ctx, const fn_library_face *f)
 {
     (void)f;
@@ -910,6 +917,22 @@ static void test_export(void)
     /* 'new' is move --to's word for a new group: not a name */
     t_facenet(&r, "people --gallery '%s' name 'Stale Again' new", ref);
     T_CHECK(r.status == 2 && strstr(r.err, "move --to new"), "name a group 'new': exit %d: %s", r.status, r.err);
+    t_run_free(&r);
+    /* two names that give one file name: export names both groups (it said only that a file was planned twice) */
+    int64_t unnamed = 0;
+    fn_library *gl = NULL;
+    if (fn_library_open(ref, NULL, &gl) == FN_OK) fn_library_groups(gl, first_unnamed, &unnamed);
+    fn_library_close(gl);
+    t_facenet(&r, "people --gallery '%s' name 'Stale Again' 'A/B'", ref);
+    t_run_free(&r);
+    t_facenet(&r, "people --gallery '%s' name %lld 'A_B'", ref, (long long)unnamed);
+    t_run_free(&r);
+    t_facenet(&r, "people --gallery '%s' export --overwrite '%s'", ref, out);
+    T_CHECK(unnamed > 0 && r.status == 1 && strstr(r.err, "('A/B')") && strstr(r.err, "('A_B')") &&
+                strstr(r.err, "A_B.jpg"),
+            "export of 'A/B' and 'A_B': exit %d: %s", r.status, r.err);
+    t_run_free(&r);
+    t_facenet(&r, "people --gallery '%s' name 'A/B' 'Stale Again'", ref);
     t_run_free(&r);
     /* a face id given twice is one face; the list explains its '*' */
     int64_t fid = 0;

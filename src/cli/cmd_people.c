@@ -195,6 +195,40 @@ static int collect_group(void *ctx, const fn_library_group *g)
     return 0;
 }
 
+/* Two groups whose names give one file name ("A/B" and "A_B"): refused
+ * with both named (the claim only said a file was planned twice). */
+typedef struct sheet_ref { const char *path; int64_t group; } sheet_ref;
+
+static int cmp_sheet(const void *a, const void *b)
+{
+    return strcmp(((const sheet_ref *)a)->path, ((const sheet_ref *)b)->path);
+}
+
+static fn_status clash(const groups_vec *v, const plan *p)
+{
+    sheet_ref *sh = malloc((size_t)(v->n ? v->n : 1) * sizeof *sh);
+    int n = 0;
+    if (!sh) return fn_fail(FN_ERR_NOMEM, "out of memory planning the export");
+    for (int i = 0; i < p->n && n < v->n; i++)
+        if (p->face[i] < 0) sh[n++] = (sheet_ref){p->out.items[i], -p->face[i]};
+    qsort(sh, (size_t)n, sizeof *sh, cmp_sheet);
+    fn_status s = FN_OK;
+    for (int k = 1; s == FN_OK && k < n; k++) {
+        if (strcmp(sh[k].path, sh[k - 1].path)) continue;
+        const char *na = "", *nb = "";
+        for (int i = 0; i < v->n; i++) {
+            if (v->id[i] == sh[k - 1].group) na = v->name[i];
+            if (v->id[i] == sh[k].group) nb = v->name[i];
+        }
+        const char *file = strrchr(sh[k].path, '/');
+        s = fn_fail(FN_ERR_ARG, "export: groups %lld ('%s') and %lld ('%s') would both be written as %s ('/' and '\\' "
+                    "become '_'); rename one (`facenet people name %lld NEW`)", (long long)sh[k - 1].group, na,
+                    (long long)sh[k].group, nb, file ? file + 1 : sh[k].path, (long long)sh[k].group);
+    }
+    free(sh);
+    return s;
+}
+
 static fn_status plan_export(fn_library *l, const char *dir, const groups_vec *v, plan *p)
 {
     for (int i = 0; i < v->n; i++) {
@@ -213,7 +247,7 @@ static fn_status plan_export(fn_library *l, const char *dir, const groups_vec *v
         snprintf(sheet, sizeof sheet, "%s/%s.jpg", dir, base);
         if (plan_add(p, sheet, -v->id[i])) return fn_fail(FN_ERR_NOMEM, "out of memory planning the export");
     }
-    return FN_OK;
+    return clash(v, p);
 }
 
 /* The export's manifest, DIR/.facenet-export: the files the last export
