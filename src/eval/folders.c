@@ -85,10 +85,10 @@ static fn_status list_dir(const char *dir, fn_paths *out, fn_paths *skipped, dir
         char path[4096];
         if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, names.items[i]) >= sizeof path) continue;
         struct stat st;
-        if (stat(path, &st) != 0) continue;
-        if (S_ISDIR(st.st_mode)) s = list_dir(path, out, skipped, up, depth + 1);
-        else if (S_ISREG(st.st_mode) && has_image_ext(path)) s = paths_add(out, path);
-        else if (S_ISREG(st.st_mode) && skipped) s = paths_add(skipped, path);
+        int ok = stat(path, &st) == 0;
+        if (ok && S_ISDIR(st.st_mode)) s = list_dir(path, out, skipped, up, depth + 1);
+        else if (has_image_ext(path)) s = paths_add(out, path);   /* a dangling link or a FIFO named x.jpg too: */
+        else if (ok && skipped) s = paths_add(skipped, path);     /* the command reports why it cannot be read */
     }
     fn_paths_free(&names);
     return s;
