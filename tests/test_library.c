@@ -513,6 +513,12 @@ static void test_scan_paths(void)
     T_CHECK(r.status == 0 && strstr(r.out, "4 file(s): 1 new, 0 changed, 3 unchanged") && lib_files(db) == 4,
             "rescan with a new photo behind a symlink: exit %d: %s%s", r.status, r.out, r.err);
     t_run_free(&r);
+    /* an unchanged file's record says how many faces it has (it said 0) */
+    t_facenet(&r, "scan --gallery '%s' --models-dir '%s' --json '%s/1.jpg'", db, models, sub);
+    T_CHECK(r.status == 0 && strstr(r.out, "\"action\":\"unchanged\",\"faces\":") &&
+                !strstr(r.out, "\"action\":\"unchanged\",\"faces\":0"),
+            "scan --json of an unchanged photo: %s", r.out);
+    t_run_free(&r);
     char fifo[1400];
     snprintf(fifo, sizeof fifo, "%s/fifo.jpg", tmp);
     T_CHECK(mkfifo(fifo, 0666) == 0, "mkfifo: %s", strerror(errno));

@@ -169,7 +169,7 @@ static fn_status find_missing(scan *s, char **listed, int nlisted)
     return FN_OK;
 }
 
-static fn_status lookup(fn_library *l, sqlite3_stmt *st, cand *c, int64_t *size, int64_t *mtime)
+static fn_status lookup(fn_library *l, sqlite3_stmt *st, cand *c, int64_t *size, int64_t *mtime, int *faces)
 {
     sqlite3_reset(st);
     sqlite3_bind_text(st, 1, c->path, -1, SQLITE_STATIC);
@@ -179,6 +179,7 @@ static fn_status lookup(fn_library *l, sqlite3_stmt *st, cand *c, int64_t *size,
         *size = sqlite3_column_int64(st, 1);
         *mtime = sqlite3_column_int64(st, 2);
         snprintf(c->known, sizeof c->known, "%s", (const char *)sqlite3_column_text(st, 3));
+        *faces = sqlite3_column_int(st, 4);
         return FN_OK;
     }
     return rc == SQLITE_DONE ? FN_OK : fn_ldb_fail(l, "looking up a file");
@@ -499,14 +500,18 @@ fn_status fn_library_scan(fn_library *l, fn_engine *e, const char *const *files,
         if (realpath(roots[i], buf)) rabs[nroot_ok++] = strdup(buf);
     }
     sqlite3_stmt *q = NULL;
-    if (r == FN_OK) r = fn_ldb_prepare(l, "SELECT id, size, mtime_ns, sha256 FROM lib_files WHERE path = ?1", &q);
+    /* the faces an unchanged file has: its event says so (it said 0) */
+    if (r == FN_OK)
+        r = fn_ldb_prepare(l, "SELECT id, size, mtime_ns, sha256, (SELECT count(*) FROM lib_faces WHERE file_id = "
+                              "lib_files.id) FROM lib_files WHERE path = ?1", &q);
     /* 1. path, size and modification time: unchanged files are not read */
     int *state = calloc((size_t)(n ? n : 1), sizeof *state);   /* 0 candidate, 1 unchanged, 2 failed, 3 again */
     path_set seen = {0};
     int ndup = 0;
     if (r == FN_OK && path_set_init(&seen, n)) r = fn_fail(FN_ERR_NOMEM, "out of memory");
     char **errs = calloc((size_t)(n ? n : 1), sizeof *errs);
-    if (r == FN_OK && (!state || !errs)) r = fn_fail(FN_ERR_NOMEM, "out of memory");
+    int *kept = calloc((size_t)(n ? n : 1), sizeof *kept);   /* an unchanged file's faces */
+    if (r == FN_OK && (!state || !errs || !kept)) r = fn_fail(FN_ERR_NOMEM, "out of memory");
     for (int i = 0; r == FN_OK && i < n; i++) {
         char buf[PATH_MAX];
         struct stat sb;
@@ -531,8 +536,9 @@ fn_status fn_library_scan(fn_library *l, fn_engine *e, const char *const *files,
         sorted[nabs++] = abs[i];
         cand c = {abs[i], (int64_t)sb.st_size, (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec, 0, ""};
         int64_t size = -1, mtime = -1;
-        r = lookup(l, q, &c, &size, &mtime);
-        if (r == FN_OK && c.file_id && size == c.size && mtime == c.mtime_ns) state[i] = 1;
+        int had = 0;
+        r = lookup(l, q, &c, &size, &mtime, &had);
+        if (r == FN_OK && c.file_id && size == c.size && mtime == c.mtime_ns) state[i] = 1, kept[i] = had;
         else s.c[s.nc++] = c;
     }
     sqlite3_finalize(q);
@@ -545,7 +551,7 @@ fn_status fn_library_scan(fn_library *l, fn_engine *e, const char *const *files,
         if (state[i] == 3) continue;
         if (state[i] == 1) {
             s.st.unchanged++;
-            if (emit(&s, abs[i], FN_SCAN_UNCHANGED, 0, NULL, NULL)) s.st.stopped = 1;
+            if (emit(&s, abs[i], FN_SCAN_UNCHANGED, kept[i], NULL, NULL)) s.st.stopped = 1;
         } else if (state[i] == 2) {
             s.st.failed++;
             if (emit(&s, abs[i], FN_SCAN_FAILED, 0, NULL, errs[i])) s.st.stopped = 1;
@@ -566,6 +572,7 @@ fn_status fn_library_scan(fn_library *l, fn_engine *e, const char *const *files,
     free(rabs);
     free(s.c);
     free(state);
+    free(kept);
     free(errs);
     return r;
 }
