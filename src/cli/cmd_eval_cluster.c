@@ -217,10 +217,16 @@ int fn_cmd_eval_cluster(int argc, char **argv)
         memcpy(t->x + (size_t)t->n * dim, lab.x + (size_t)i * dim, (size_t)dim * sizeof(float));
         t->truth[t->n++] = lab.truth[i];
     }
+    int people = 0;   /* with an image embedded: an empty folder is nobody */
+    {
+        unsigned char *seen = calloc((size_t)(lab.people.count ? lab.people.count : 1), 1);
+        for (int i = 0; seen && i < lab.n; i++) people += !seen[lab.truth[i]]++;
+        free(seen);
+    }
     if (!json)
         printf("%d images of %d people embedded (%d without an embedding); tuning set %d, test set %d (model %s)\n"
                "%-6s %-9s %5s  %6s %6s %6s   %6s %6s %6s  %6s %6s %5s\n",
-               all.n, lab.people.count, lab.missing, tr.n, te.n, fn_engine_model_id(e), "split", "method", "thr",
+               all.n, people, lab.missing, tr.n, te.n, fn_engine_model_id(e), "split", "method", "thr",
                "pairP", "pairR", "pairF1", "B3 P", "B3 R", "B3 F1", "groups", "single", "mixed");
     float ratio = (float)fn_cli_float(&a, FN_O_LIMIT_RATIO, FN_CLUSTER_AVERAGE_LIMIT_RATIO);
     family fams[4] = {{"whispers", FN_CLUSTER_WHISPERS, 0}, {"dbscan", FN_CLUSTER_DBSCAN, 0},

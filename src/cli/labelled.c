@@ -1,6 +1,7 @@
 /* labelled.c — a folder-per-person tree embedded one face per image
  * (labelled.h). */
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,15 +25,23 @@ int fn_cli_embed_people(const char *verb, const char *root, fn_engine *e, const 
 {
     memset(out, 0, sizeof *out);
     DIR *d = opendir(root);
-    if (!d) return fn_cli_error(verb, "%s: cannot read the folder of labelled faces (one folder per person)", root);
+    if (!d)
+        return fn_cli_error(verb, "%s: cannot read the folder of labelled faces (one folder per person): %s", root,
+                            strerror(errno));
     struct dirent *ent;
+    int loose = 0;
     while ((ent = readdir(d))) {   /* a person is a folder: loose files name nobody */
         char sub[4200];
         struct stat st;
         snprintf(sub, sizeof sub, "%s/%s", root, ent->d_name);
-        if (ent->d_name[0] != '.' && stat(sub, &st) == 0 && S_ISDIR(st.st_mode)) fn_pathlist_add(&out->people, ent->d_name);
+        if (ent->d_name[0] == '.' || stat(sub, &st) != 0) continue;
+        if (S_ISDIR(st.st_mode)) fn_pathlist_add(&out->people, ent->d_name);
+        else loose++;
     }
     closedir(d);
+    if (loose)   /* said, not silently left out */
+        fprintf(stderr, "facenet %s: note: %d file(s) directly in %s are not read: a person is a folder of photos\n",
+                verb, loose, root);
     if (out->people.count > 1) qsort(out->people.items, (size_t)out->people.count, sizeof *out->people.items, name_cmp);
     fn_pathlist files = {0};
     int *owner = NULL;
