@@ -871,7 +871,7 @@ static void test_export(void)
             count_files(dotdot, ""), dotdot, r.err);
     t_run_free(&r);
     /* a thumbnail the user changed since (another size) is theirs: a later --overwrite keeps it */
-    char mine3[1500];
+    char mine3[1800];
     snprintf(mine3, sizeof mine3, "%s/face-%s", dotdot, "");
     snprintf(cmd2, sizeof cmd2, "ls '%s' | head -1", dotdot);
     c2 = popen(cmd2, "r");
