@@ -32,21 +32,25 @@ static fn_status db_fail(fn_cache *c, const char *what)
     return fn_fail(FN_ERR_DB, "%s: %s: %s", c->path, what, sqlite3_errmsg(c->db));
 }
 
-static int pragma_int(sqlite3 *db, const char *sql, int *v)
-{
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) return 0;
-    int ok = sqlite3_step(st) == SQLITE_ROW;
-    if (ok) *v = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    return ok;
-}
-
-/* The header: application id, schema version and how many tables. */
+/* The header: application id, schema version and how many tables, in one
+ * statement, so from one snapshot: read in three, a cache another command
+ * was creating showed its table but not yet its id ("not a facenet
+ * embedding cache ... 1 tables"). */
 static int read_header(fn_cache *c, int *app, int *ver, int *tables)
 {
-    return pragma_int(c->db, "PRAGMA application_id", app) && pragma_int(c->db, "PRAGMA user_version", ver) &&
-           pragma_int(c->db, "SELECT count(*) FROM sqlite_master", tables);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(c->db, "SELECT (SELECT application_id FROM pragma_application_id),"
+                                  " (SELECT user_version FROM pragma_user_version),"
+                                  " (SELECT count(*) FROM sqlite_master)", -1, &st, NULL) != SQLITE_OK)
+        return 0;
+    int ok = sqlite3_step(st) == SQLITE_ROW;
+    if (ok) {
+        *app = sqlite3_column_int(st, 0);
+        *ver = sqlite3_column_int(st, 1);
+        *tables = sqlite3_column_int(st, 2);
+    }
+    sqlite3_finalize(st);
+    return ok;
 }
 
 static fn_status not_ours(fn_cache *c, int app, int ver, int tables)
