@@ -46,6 +46,14 @@ static void film_photo(int p, int k, char *out, size_t cap)
     }
 }
 
+/* Copies the k-th Film photo of person p to `to`: 0, or -1 if it failed. */
+static int put_photo(int p, int k, const char *to)
+{
+    char src[1024];
+    film_photo(p, k, src, sizeof src);
+    return copy(src, to);
+}
+
 typedef struct lib { fn_library *l; fn_gallery *g; } lib;
 
 static fn_scan_stats scan(fn_engine *e, fn_library *l, const char *dir)
@@ -148,9 +156,8 @@ static void test_incremental(fn_engine *e)
     int expect = 0;
     for (int i = 0; i < 3; i++)
         for (int k = 1; k <= 3; k++) {
-            film_photo(i, k, src, sizeof src);
             snprintf(p, sizeof p, "%s/%d_%d.jpg", photos, i, k);
-            T_CHECK(copy(src, p) == 0, "copy %s", src);
+            T_CHECK(put_photo(i, k, p) == 0, "copy Film photo %d of person %d to %s", k, i, p);
             expect += faces_of(e, p);
         }
     char db[1300];
@@ -174,9 +181,8 @@ static void test_incremental(fn_engine *e)
     T_CHECK(st.touched == 1 && st.unchanged == 8, "touch: %d touched, %d unchanged", st.touched, st.unchanged);
     /* change: 0_2 gets another photo's content */
     snprintf(p, sizeof p, "%s/0_2.jpg", photos);
-    film_photo(0, 5, src, sizeof src);
     int before = faces_of(e, p);
-    copy(src, p);
+    put_photo(0, 5, p);
     int after = faces_of(e, p);
     st = scan(e, l, photos);
     T_CHECK(st.changed == 1 && st.faces_added == after && st.faces_removed == before,
@@ -203,9 +209,8 @@ static void test_incremental(fn_engine *e)
     T_CHECK(st.removed == 1 && count_faces(l) == n0 - gone, "delete: %d removed, %lld faces (want %lld)", st.removed,
             (long long)count_faces(l), (long long)(n0 - gone));
     /* add */
-    film_photo(2, 4, src, sizeof src);
     snprintf(p, sizeof p, "%s/2_4.jpg", photos);
-    copy(src, p);
+    put_photo(2, 4, p);
     st = scan(e, l, photos);
     T_CHECK(st.added == 1 && st.unchanged == 8, "add: %d new, %d unchanged", st.added, st.unchanged);
 
@@ -293,9 +298,8 @@ static void test_incremental(fn_engine *e)
         if (fn_library_face_get(l, id, &ff) == FN_OK && ff.group == d.group && !ff.not_face) kept_ids[nb++] = id;
     }
     for (int k = 4; k <= 5; k++) {
-        film_photo(0, k, src, sizeof src);
         snprintf(p, sizeof p, "%s/0_%d.jpg", photos, k);
-        copy(src, p);
+        put_photo(0, k, p);
     }
     scan(e, l, photos);
     int64_t nfaces = count_faces(l);
@@ -485,15 +489,14 @@ static void test_scan_paths(void)
         return;
     }
     const char *models = getenv("MODELS") ? getenv("MODELS") : "models";
-    char root[1200], sub[1300], p[1400], src[1300], db[1300], link[1400];
+    char root[1200], sub[1300], p[1400], db[1300], link[1400];
     snprintf(root, sizeof root, "%s/paths", tmp);
     snprintf(sub, sizeof sub, "%s/a", root);
     mkdir(root, 0777);
     mkdir(sub, 0777);
     for (int k = 1; k <= 3; k++) {
-        film_photo(1, k, src, sizeof src);
         snprintf(p, sizeof p, "%s/%d.jpg", sub, k);
-        copy(src, p);
+        put_photo(1, k, p);
     }
     snprintf(link, sizeof link, "%s/b", root);   /* a second way to the same folder */
     T_CHECK(symlink("a", link) == 0, "symlink %s: %s", link, strerror(errno));
@@ -506,9 +509,8 @@ static void test_scan_paths(void)
             "scan of overlapping paths: exit %d, %lld files stored: %s%s", r.status, (long long)lib_files(db), r.out,
             r.err);
     t_run_free(&r);
-    film_photo(2, 1, src, sizeof src);   /* a new photo, reachable two ways: a later scan failed on it */
-    snprintf(p, sizeof p, "%s/4.jpg", sub);
-    copy(src, p);
+    snprintf(p, sizeof p, "%s/4.jpg", sub);   /* a new photo, reachable two ways: a later scan failed on it */
+    put_photo(2, 1, p);
     t_facenet(&r, "scan --gallery '%s' --models-dir '%s' '%s'", db, models, root);
     T_CHECK(r.status == 0 && strstr(r.out, "4 file(s): 1 new, 0 changed, 3 unchanged") && lib_files(db) == 4,
             "rescan with a new photo behind a symlink: exit %d: %s%s", r.status, r.out, r.err);
@@ -548,12 +550,10 @@ static void test_scan_paths(void)
     snprintf(dy, sizeof dy, "%s/y", root);
     mkdir(dx, 0777);
     mkdir(dy, 0777);
-    film_photo(1, 1, src, sizeof src);
     snprintf(p, sizeof p, "%s/1.jpg", dx);
-    copy(src, p);
-    film_photo(2, 1, src, sizeof src);
+    put_photo(1, 1, p);
     snprintf(py, sizeof py, "%s/1.jpg", dy);
-    copy(src, py);
+    put_photo(2, 1, py);
     t_facenet(&r, "scan --gallery '%s' --models-dir '%s' '%s'", db, models, root);
     t_run_free(&r);
     unlink(py);
@@ -576,13 +576,12 @@ static void test_scan_forgets(fn_engine *e)
         return;
     }
     const char *models = getenv("MODELS") ? getenv("MODELS") : "models";
-    char photos[1200], p[1300], src[1300], db[1300];
+    char photos[1200], p[1300], db[1300];
     snprintf(photos, sizeof photos, "%s/forget", tmp);
     mkdir(photos, 0777);
     for (int k = 1; k <= 4; k++) {
-        film_photo(0, k, src, sizeof src);
         snprintf(p, sizeof p, "%s/0_%d.jpg", photos, k);
-        copy(src, p);
+        put_photo(0, k, p);
     }
     snprintf(db, sizeof db, "%s/forget.db", tmp);
     snprintf(p, sizeof p, "%s/notes.txt", photos);
@@ -673,14 +672,13 @@ static int first_image_path(void *ctx, const fn_gallery_image *im)
 static void test_enroll_abs_paths(void)
 {
     const char *models = getenv("MODELS") ? getenv("MODELS") : "models";
-    char dir[1300], src[1300], p[1400], rel[4096] = "", cwd[4096], db[1300];
+    char dir[1300], p[1400], rel[4096] = "", cwd[4096], db[1300];
     snprintf(dir, sizeof dir, "%s/enr/Deepika", tmp);
     snprintf(p, sizeof p, "%s/enr", tmp);
     mkdir(p, 0777);
     mkdir(dir, 0777);
-    film_photo(0, 1, src, sizeof src);
     snprintf(p, sizeof p, "%s/1.jpg", dir);
-    copy(src, p);
+    put_photo(0, 1, p);
     if (!getcwd(cwd, sizeof cwd)) return;
     for (const char *c = cwd; *c; c++)   /* up to / from here, then down to tmp/enr */
         if (*c == '/' && c[1]) strcat(rel, "../");
