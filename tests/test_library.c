@@ -271,6 +271,22 @@ static void test_incremental(fn_engine *e)
             "after merging 'Varun B' into 'Varun': 'Varun B' has %d image(s) in the gallery, 'Varun' %d (want 0, %d); "
             "the face in group %lld (want %lld)", ps.images, pv.images, in_group, (long long)m3.group,
             (long long)m1.group);
+    /* a person the library made may also hold a photo enrolled by hand: it stays through a sync and a
+     * merge (the merge removed the whole person, and every sync re-made it from the group alone) */
+    float cemb[192] = {0, 1};
+    fn_gallery_face cf = {"Varun C", "/nowhere/c.jpg", "00000000000000000000000000000000000000000000000000000000"
+                                                       "00000002", {0, 0, 10, 10}, 1, cemb};
+    int64_t made4 = 0;
+    T_CHECK(fn_library_move_faces(l, &v2.face, 1, 0, g, &made4) == FN_OK && made4 > 0 &&
+                fn_library_name_group(l, made4, "Varun C", g) == FN_OK && fn_gallery_add(g, &cf, NULL, NULL) == FN_OK &&
+                fn_library_sync_gallery(l, g) == FN_OK,
+            "a library person with a photo enrolled by hand: %s", fn_last_error());
+    T_CHECK(person_images(g, "Varun C") == 2, "'Varun C' after a sync: %lld image(s), want 2 (the group's face and "
+            "the hand-enrolled one)", (long long)person_images(g, "Varun C"));
+    T_CHECK(fn_library_merge(l, m1.group, made4, g) == FN_OK, "merge of 'Varun C' into 'Varun': %s", fn_last_error());
+    T_CHECK(person_images(g, "Varun C") == 1 && person_images(g, "Varun") == in_group,
+            "after merging 'Varun C' into 'Varun': %lld and %lld image(s), want 1 (the hand-enrolled one) and %d",
+            (long long)person_images(g, "Varun C"), (long long)person_images(g, "Varun"), in_group);
     /* a group named after a person enrolled by hand keeps that person's photos: merging it into another
      * name is refused (its photos stood under both names, and `gallery check` failed) */
     float hemb[192] = {1};

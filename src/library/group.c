@@ -280,7 +280,22 @@ fn_status fn_library_cluster(fn_library *l, const fn_cluster_params *pin, float 
 
 /* ---- the gallery person of a named group ---- */
 
-typedef struct sync_ctx { fn_gallery *g; const char *name; fn_status s; } sync_ctx;
+typedef struct image_ids { int64_t *v; int n, cap; int nomem; } image_ids;
+
+static int push_id(image_ids *x, int64_t id)
+{
+    if (x->n == x->cap) {
+        int cap = x->cap ? 2 * x->cap : 64;
+        int64_t *p = realloc(x->v, (size_t)cap * sizeof *p);
+        if (!p) return x->nomem = 1;
+        x->v = p;
+        x->cap = cap;
+    }
+    x->v[x->n++] = id;
+    return 0;
+}
+
+typedef struct sync_ctx { fn_gallery *g; const char *name; image_ids added; fn_status s; } sync_ctx;
 
 static int add_face(void *ctx, const fn_library_face *f)
 {
@@ -290,7 +305,85 @@ static int add_face(void *ctx, const fn_library_face *f)
     memcpy(gf.box, f->face.box, sizeof gf.box);
     fn_gallery_add_info info;
     c->s = fn_gallery_add_ex(c->g, &gf, FN_GALLERY_ADD_ALLOW_OTHER_PERSON, &info);
+    /* the library's own image, to take back later (a hand-enrolled one of the same file is skipped) */
+    if (c->s == FN_OK && info.result == FN_GALLERY_ADDED && push_id(&c->added, info.image_id))
+        c->s = fn_fail(FN_ERR_NOMEM, "out of memory");
     return c->s != FN_OK;
+}
+
+/* ---- the library's own images of a gallery person ----
+ * A person the library made (a named group's) may also hold photos the user
+ * enrolled by hand (`facenet enroll`); those are the user's, and no sync,
+ * merge or rename takes them away.  lib_enrolled lists the images the
+ * library added (gallery image id, person).  A library from before that
+ * table (no 'enrolled_recorded' in lib_meta) holds no record for a person
+ * it made then, and such a person is taken as all the library's, as then. */
+
+static int collect_image(void *ctx, const fn_gallery_image *im)
+{
+    return push_id(ctx, im->id);
+}
+
+/* Records the images a sync added, in the library's own transaction: the
+ * gallery's (the same file) has to be over first. */
+static fn_status record_images(fn_library *l, const char *name, const image_ids *ids)
+{
+    if (!ids->n) return FN_OK;
+    sqlite3_stmt *st = NULL;
+    FN_TRY(fn_ldb_begin(l));
+    fn_status r = fn_ldb_prepare(l, "INSERT OR REPLACE INTO lib_enrolled(image_id, person) VALUES (?1, ?2)", &st);
+    for (int i = 0; r == FN_OK && i < ids->n; i++) {
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, ids->v[i]);
+        sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_DONE) r = fn_ldb_fail(l, "recording the images enrolled");
+    }
+    sqlite3_finalize(st);
+    if (r == FN_OK) return fn_ldb_commit(l);
+    fn_ldb_rollback(l);
+    return r;
+}
+
+/* Takes the library's images of person `name` out of the gallery, and the
+ * person too when nothing else is left of them. */
+static fn_status drop_library_images(fn_library *l, fn_gallery *g, const char *name)
+{
+    image_ids all = {0};
+    fn_status r = fn_gallery_list_images(g, name, collect_image, &all);
+    if (r == FN_OK && all.nomem) r = fn_fail(FN_ERR_NOMEM, "out of memory");
+    unsigned char *mine = r == FN_OK ? calloc((size_t)all.n + 1, 1) : NULL;
+    if (r == FN_OK && !mine) r = fn_fail(FN_ERR_NOMEM, "out of memory");
+    int n_mine = 0;
+    sqlite3_stmt *st = NULL;
+    if (r == FN_OK) r = fn_ldb_prepare(l, "SELECT 1 FROM lib_enrolled WHERE image_id = ?1 AND person = ?2", &st);
+    for (int i = 0; r == FN_OK && i < all.n; i++) {
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, all.v[i]);
+        sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+        if ((mine[i] = sqlite3_step(st) == SQLITE_ROW)) n_mine++;
+    }
+    sqlite3_finalize(st);
+    int64_t recorded = 1;   /* 0: a library from before the records, whose people are all its own */
+    if (r == FN_OK && n_mine == 0)
+        r = fn_ldb_int(l, "SELECT count(*) FROM lib_meta WHERE key = 'enrolled_recorded'", &recorded);
+    if (r == FN_OK && (n_mine == all.n || !recorded)) {
+        r = fn_gallery_remove_person(g, name, NULL);
+        if (r == FN_ERR_NOT_FOUND) r = FN_OK;
+    } else
+        for (int i = 0; r == FN_OK && i < all.n; i++)
+            if (mine[i]) {
+                r = fn_gallery_remove_image(g, all.v[i]);
+                if (r == FN_ERR_NOT_FOUND) r = FN_OK;
+            }
+    if (r == FN_OK) r = fn_ldb_prepare(l, "DELETE FROM lib_enrolled WHERE person = ?1", &st);
+    if (r == FN_OK) {
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_DONE) r = fn_ldb_fail(l, "forgetting enrolled images");
+        sqlite3_finalize(st);
+    }
+    free(mine);
+    free(all.v);
+    return r;
 }
 
 static fn_status group_name(fn_library *l, int64_t group, char *name, size_t cap, int *owns)
@@ -404,21 +497,19 @@ static fn_status sync_person(fn_library *l, int64_t group, const char *old_name,
     if (r == FN_ERR_NOT_FOUND) name[0] = '\0';
     else FN_TRY(r);
     if (follow && name[0]) FN_TRY(follow_gallery(l, group, g, name, sizeof name));
-    if (old_name && *old_name && owns && strcmp(old_name, name)) {
-        r = fn_gallery_remove_person(g, old_name, NULL);
-        if (r != FN_OK && r != FN_ERR_NOT_FOUND) return r;
-    }
+    if (old_name && *old_name && owns && strcmp(old_name, name)) FN_TRY(drop_library_images(l, g, old_name));
     if (!name[0]) return FN_OK;
-    if (owns) {
-        r = fn_gallery_remove_person(g, name, NULL);
-        if (r != FN_OK && r != FN_ERR_NOT_FOUND) return r;
+    if (owns) FN_TRY(drop_library_images(l, g, name));
+    sync_ctx c = {g, name, {0}, FN_OK};
+    r = fn_gallery_begin(g);
+    if (r == FN_OK) {
+        r = fn_library_faces(l, group, add_face, &c);
+        if (r == FN_OK) r = c.s;
+        if (r == FN_OK) r = fn_gallery_commit(g);
+        else fn_gallery_rollback(g);
     }
-    sync_ctx c = {g, name, FN_OK};
-    FN_TRY(fn_gallery_begin(g));
-    r = fn_library_faces(l, group, add_face, &c);
-    if (r == FN_OK) r = c.s;
-    if (r == FN_OK) return fn_gallery_commit(g);
-    fn_gallery_rollback(g);
+    if (r == FN_OK) r = record_images(l, name, &c.added);
+    free(c.added.v);
     return r;
 }
 
@@ -546,10 +637,7 @@ fn_status fn_library_merge(fn_library *l, int64_t into, int64_t from, fn_gallery
         return r;
     }
     FN_TRY(fn_ldb_commit(l));
-    if (drop_b && g) {
-        fn_status rm = fn_gallery_remove_person(g, b, NULL);
-        if (rm != FN_OK && rm != FN_ERR_NOT_FOUND) return rm;
-    }
+    if (drop_b && g) FN_TRY(drop_library_images(l, g, b));
     return fn_library_sync_person(l, into, NULL, g);
 }
 

@@ -27,7 +27,12 @@ static const char *const schema =
     " embedding BLOB NOT NULL, group_id INTEGER REFERENCES lib_groups(id) ON DELETE SET NULL,"
     " locked INTEGER NOT NULL DEFAULT 0, not_face INTEGER NOT NULL DEFAULT 0);"
     "CREATE INDEX IF NOT EXISTS lib_faces_file ON lib_faces(file_id);"
-    "CREATE INDEX IF NOT EXISTS lib_faces_group ON lib_faces(group_id);";
+    "CREATE INDEX IF NOT EXISTS lib_faces_group ON lib_faces(group_id);"
+    "CREATE TABLE IF NOT EXISTS lib_enrolled(image_id INTEGER PRIMARY KEY, person TEXT NOT NULL);"
+    /* the gallery images the library added (group.c); recorded from the start when no group had a person yet */
+    "INSERT OR IGNORE INTO lib_meta(key, value) SELECT 'enrolled_recorded', '1'"
+    " WHERE NOT EXISTS (SELECT 1 FROM lib_groups WHERE owns_person = 1)"
+    " AND NOT EXISTS (SELECT 1 FROM lib_enrolled);";
 
 fn_status fn_ldb_fail(fn_library *l, const char *what)
 {
