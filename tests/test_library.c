@@ -902,6 +902,43 @@ static void test_export(void)
             "export --overwrite after the user changed %s: exit %d, it %s, %d file(s) left in %s: %s", mine3, r.status,
             access(mine3, F_OK) == 0 ? "stayed" : "was removed", count_files(dotdot, ""), dotdot, r.err);
     t_run_free(&r);
+    /* an export without --overwrite keeps the earlier export's stale files in the manifest: a later
+     * --overwrite still removes them (they were forgotten, and stayed for good) */
+    char out4[1400], old4[1500], cmd4[1700];
+    snprintf(out4, sizeof out4, "%s/export4", tmp);
+    snprintf(old4, sizeof old4, "%s/Stale Again.jpg", out4);
+    t_facenet(&r, "people --gallery '%s' export '%s'", ref, out4);
+    t_run_free(&r);
+    t_facenet(&r, "people --gallery '%s' name 'Stale Again' 'Stale Four'", ref);
+    t_run_free(&r);
+    /* the user clears all but the renamed group's files, so that a plain export can write again */
+    snprintf(cmd4, sizeof cmd4, "cd '%s' && find . -mindepth 1 -maxdepth 1 ! -name 'Stale Again*' ! -name '.facenet-export'"
+             " -exec rm -r {} +", out4);
+    T_CHECK(system(cmd4) == 0 && access(old4, F_OK) == 0, "set up %s", out4);
+    t_facenet(&r, "people --gallery '%s' export '%s'", ref, out4);
+    T_CHECK(r.status == 0 && strstr(r.out, "stay: `export --overwrite` removes them") && access(old4, F_OK) == 0,
+            "export beside an earlier export's stale files: exit %d: %s%s", r.status, r.out, r.err);
+    t_run_free(&r);
+    t_facenet(&r, "people --gallery '%s' export --overwrite '%s'", ref, out4);
+    T_CHECK(r.status == 0 && access(old4, F_OK) != 0, "export --overwrite after a plain export: exit %d, %s %s: %s%s",
+            r.status, old4, access(old4, F_OK) == 0 ? "stayed" : "gone", r.out, r.err);
+    t_run_free(&r);
+    t_facenet(&r, "people --gallery '%s' name 'Stale Four' 'Stale Again'", ref);
+    t_run_free(&r);
+    /* another library's export in the folder: refused (its --overwrite removed all of the first one's) */
+    char lib2[1400], empty2[1400];
+    snprintf(lib2, sizeof lib2, "%s/other.db", tmp);
+    snprintf(empty2, sizeof empty2, "%s/empty2", tmp);
+    mkdir(empty2, 0777);
+    t_facenet(&r, "scan --gallery '%s' --models-dir '%s' '%s'", lib2, getenv("MODELS") ? getenv("MODELS") : "models",
+              empty2);
+    t_run_free(&r);
+    int before4 = count_files(out4, "");
+    t_facenet(&r, "people --gallery '%s' export --overwrite '%s'", lib2, out4);
+    T_CHECK(r.status == 1 && strstr(r.err, "another photo library") && count_files(out4, "") == before4,
+            "export --overwrite of another library into %s: exit %d, %d file(s), were %d: %s", out4, r.status,
+            count_files(out4, ""), before4, r.err);
+    t_run_free(&r);
     /* a file where a group's folder goes: refused before anything is written (it stopped halfway) */
     char blocker[1500], out2[1400];
     snprintf(out2, sizeof out2, "%s/export2", tmp);

@@ -269,17 +269,45 @@ static int manifest_line_ok(const char *rel)
     return !sl || (!strchr(sl + 1, '/') && !strncmp(sl + 1, "face-", 5));
 }
 
-/* Removes the files of the old manifest that this export did not write
- * (never an input photo, only regular files), then their emptied folders;
- * returns how many were removed. */
-static int remove_stale(const fn_outputs *o, const char *dir, const plan *p)
+/* The library an earlier export in dir was written for ("" when none is named). */
+static void manifest_library(const char *dir, char *lib, size_t cap)
+{
+    char mpath[4200], buf[4500];
+    snprintf(mpath, sizeof mpath, "%s/" MANIFEST, dir);
+    lib[0] = '\0';
+    FILE *f = fopen(mpath, "r");
+    while (f && fgets(buf, sizeof buf, f) && buf[0] == '#')
+        if (!strncmp(buf, "# library ", 10)) {
+            size_t n = strcspn(buf + 10, "\n");
+            if (n >= cap) n = cap - 1;
+            memcpy(lib, buf + 10, n);
+            lib[n] = '\0';
+        }
+    if (f) fclose(f);
+}
+
+static int cmp_str(const void *x, const void *y)
+{
+    return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+/* The old manifest's files that this export does not write and that are
+ * still as export left them (a regular file of the size and time listed,
+ * never an input photo, in a folder of its own): removed with --overwrite
+ * (the manifest is this library's: export_all refuses another's), kept in the new manifest otherwise
+ * (so a later --overwrite still finds them).  A file changed since is the
+ * user's now and leaves the manifest.  Returns how many were removed. */
+static int old_exports(const fn_outputs *o, const char *dir, const plan *p, int overwrite, fn_pathlist *kept)
 {
     char mpath[4200], buf[4500], path[4400];
     snprintf(mpath, sizeof mpath, "%s/" MANIFEST, dir);
     FILE *f = fopen(mpath, "r");
     if (!f) return 0;
+    const char **wanted = malloc(((size_t)p->n + 1) * sizeof *wanted);
+    for (int i = 0; wanted && i < p->n; i++) wanted[i] = p->out.items[i];
+    if (wanted) qsort(wanted, (size_t)p->n, sizeof *wanted, cmp_str);
     int removed = 0;
-    while (fgets(buf, sizeof buf, f)) {
+    while (wanted && fgets(buf, sizeof buf, f)) {
         buf[strcspn(buf, "\n")] = '\0';
         long long size = -1, mtime = -1;
         int used = 0;
@@ -287,11 +315,11 @@ static int remove_stale(const fn_outputs *o, const char *dir, const plan *p)
         char *line = buf + used;
         if (!manifest_line_ok(line)) continue;
         if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, line) >= sizeof path) continue;
-        int wanted = 0;
-        for (int i = 0; !wanted && i < p->n; i++) wanted = !strcmp(p->out.items[i], path);
+        const char *key = path;
         struct stat st;
-        if (wanted || fn_outputs_is_input(o, path) || lstat(path, &st) != 0 || !S_ISREG(st.st_mode) ||
-            (long long)st.st_size != size || (long long)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec != mtime)
+        if (bsearch(&key, wanted, (size_t)p->n, sizeof *wanted, cmp_str) || fn_outputs_is_input(o, path) ||
+            lstat(path, &st) != 0 || !S_ISREG(st.st_mode) || (long long)st.st_size != size ||
+            (long long)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec != mtime)
             continue;
         char *sl = strrchr(line, '/'), folder[4400];
         if (sl) {   /* the group's folder must be a folder here, not a link to one elsewhere */
@@ -300,15 +328,21 @@ static int remove_stale(const fn_outputs *o, const char *dir, const plan *p)
                 lstat(folder, &st) != 0 || !S_ISDIR(st.st_mode))
                 continue;
         }
+        if (!overwrite) {
+            fn_pathlist_add(kept, path);
+            continue;
+        }
         if (unlink(path) == 0) removed++;
         if (sl) (void)rmdir(folder);   /* when this emptied it */
     }
+    free(wanted);
     fclose(f);
     return removed;
 }
 
-/* Writes the manifest of this export (temporary file, synced, renamed). */
-static int write_manifest(const char *dir, const plan *p)
+/* Writes the manifest of this export and of the earlier files kept
+ * (temporary file, synced, renamed). */
+static int write_manifest(const char *dir, const char *lib, const plan *p, const fn_pathlist *kept)
 {
     char mpath[4200], tmp[4300];
     snprintf(mpath, sizeof mpath, "%s/" MANIFEST, dir);
@@ -320,13 +354,14 @@ static int write_manifest(const char *dir, const plan *p)
         return fn_cli_error("people", "export: cannot write %s: %s", mpath, strerror(errno));
     }
     size_t skip = strlen(dir) + 1;
-    fprintf(f, "# the files `facenet people export` last wrote here (size, time in ns, path); `export --overwrite` "
-               "removes those no group needs any more, if unchanged\n");
-    for (int i = 0; i < p->n; i++) {
+    fprintf(f, "# the files `facenet people export` wrote here (size, time in ns, path); `export --overwrite` "
+               "removes those no group needs any more, if unchanged\n# library %s\n", lib);
+    for (int i = 0; i < p->n + kept->count; i++) {
+        const char *path = i < p->n ? p->out.items[i] : kept->items[i - p->n];
         struct stat st;
-        if (lstat(p->out.items[i], &st) == 0 && S_ISREG(st.st_mode))
+        if (lstat(path, &st) == 0 && S_ISREG(st.st_mode))
             fprintf(f, "%lld %lld %s\n", (long long)st.st_size,
-                    (long long)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec, p->out.items[i] + skip);
+                    (long long)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec, path + skip);
     }
     int bad = fflush(f) != 0 || fsync(fileno(f)) != 0;
     bad |= fclose(f) != 0;
@@ -355,6 +390,14 @@ static int export_all(fn_library *l, const char *gpath, const char *dir_in, int 
     if (s == FN_OK) s = fn_library_files(l, plan_photo, &p);
     if (s == FN_OK && plan_gallery(&p, gpath)) s = fn_fail(FN_ERR_NOMEM, "out of memory planning the export");
     if (s != FN_OK) rc = fn_cli_fail("people", s);
+    /* the library an export belongs to, by its real path: one folder, one library's export (another's
+     * files would be pruned as stale by --overwrite, or taken over by the manifest) */
+    char lib[4096], had[4096];
+    if (!realpath(gpath, lib)) snprintf(lib, sizeof lib, "%s", gpath);
+    manifest_library(dir, had, sizeof had);
+    if (!rc && had[0] && strcmp(had, lib))
+        rc = fn_cli_error("people", "export: %s holds the export of another photo library (%s); nothing was "
+                          "written: export into a folder of its own", dir, had);
     if (!rc && fn_outputs_init(&o, NULL, NULL, 0, p.photos.items, p.photos.count, overwrite, err, sizeof err))
         rc = fn_cli_error("people", "export: %s", err);
     else if (!rc) have_o = 1;
@@ -393,10 +436,15 @@ static int export_all(fn_library *l, const char *gpath, const char *dir_in, int 
     }
     if (!rc && v.n == 0 && mkdir(dir, 0777) != 0 && errno != EEXIST)   /* nothing to write: the folder all the same */
         rc = fn_cli_error("people", "export: cannot create %s: %s", dir, strerror(errno));
-    int stale = !rc && overwrite ? remove_stale(&o, dir, &p) : 0;
-    if (!rc) rc = write_manifest(dir, &p);
+    fn_pathlist kept = {0};
+    int stale = !rc ? old_exports(&o, dir, &p, overwrite, &kept) : 0;
+    if (!rc) rc = write_manifest(dir, lib, &p, &kept);
     if (!rc) printf("exported %d group(s), %d face thumbnail(s) and a contact sheet per group into %s\n", v.n, faces, dir);
     if (!rc && stale) printf("removed %d file(s) of an earlier export that no group needs any more\n", stale);
+    if (!rc && kept.count)
+        printf("%d file(s) of an earlier export that no group needs any more stay: `export --overwrite` removes "
+               "them\n", kept.count);
+    fn_pathlist_free(&kept);
     if (have_o) fn_outputs_free(&o);
     free(v.id);
     free(v.name);
