@@ -976,6 +976,9 @@ static void test_export(void)
     t_facenet(&r, "people --gallery '%s' name 'Stale Again' new", ref);
     T_CHECK(r.status == 2 && strstr(r.err, "move --to new"), "name a group 'new': exit %d: %s", r.status, r.err);
     t_run_free(&r);
+    t_facenet(&r, "people --gallery '%s' name 'Stale Again' ' new '", ref);   /* stored trimmed: 'new' */
+    T_CHECK(r.status == 2 && strstr(r.err, "move --to new"), "name a group ' new ': exit %d: %s", r.status, r.err);
+    t_run_free(&r);
     /* two names that give one file name: export names both groups (it said only that a file was planned twice) */
     int64_t unnamed = 0;
     fn_library *gl = NULL;

@@ -127,6 +127,7 @@ typedef struct plan {
     int64_t *face;     /* per output: the face of a thumbnail, or -group for a sheet */
     int n, cap;
     const char *folder;
+    int nomem;         /* a walk's callback ran out of memory: the walk ends, and FN_OK does not mean whole */
 } plan;
 
 static int plan_add(plan *p, const char *path, int64_t what)
@@ -134,11 +135,11 @@ static int plan_add(plan *p, const char *path, int64_t what)
     if (p->n == p->cap) {
         int cap = p->cap ? 2 * p->cap : 64;
         int64_t *f = realloc(p->face, (size_t)cap * sizeof *f);
-        if (!f) return 1;
+        if (!f) return p->nomem = 1;
         p->face = f;
         p->cap = cap;
     }
-    if (fn_pathlist_add(&p->out, path)) return 1;
+    if (fn_pathlist_add(&p->out, path)) return p->nomem = 1;
     p->face[p->n++] = what;
     return 0;
 }
@@ -171,10 +172,10 @@ static int plan_gallery(plan *p, const char *gpath)
 static int plan_photo(void *ctx, const char *path)
 {
     plan *p = ctx;
-    return fn_pathlist_add(&p->photos, path);
+    return fn_pathlist_add(&p->photos, path) ? (p->nomem = 1) : 0;
 }
 
-typedef struct groups_vec { int64_t *id; char (*name)[FN_GALLERY_NAME_MAX]; int n, cap; } groups_vec;
+typedef struct groups_vec { int64_t *id; char (*name)[FN_GALLERY_NAME_MAX]; int n, cap, nomem; } groups_vec;
 
 static int collect_group(void *ctx, const fn_library_group *g)
 {
@@ -182,10 +183,10 @@ static int collect_group(void *ctx, const fn_library_group *g)
     if (v->n == v->cap) {
         int cap = v->cap ? 2 * v->cap : 32;
         int64_t *a = realloc(v->id, (size_t)cap * sizeof *a);
-        if (!a) return 1;
+        if (!a) return v->nomem = 1;
         v->id = a;
         char (*b)[FN_GALLERY_NAME_MAX] = realloc(v->name, (size_t)cap * sizeof *b);
-        if (!b) return 1;
+        if (!b) return v->nomem = 1;
         v->name = b;
         v->cap = cap;
     }
@@ -388,7 +389,8 @@ static int export_all(fn_library *l, const char *gpath, const char *dir_in, int 
     fn_status s = fn_library_groups(l, collect_group, &v);
     if (s == FN_OK) s = plan_export(l, dir, &v, &p);
     if (s == FN_OK) s = fn_library_files(l, plan_photo, &p);
-    if (s == FN_OK && plan_gallery(&p, gpath)) s = fn_fail(FN_ERR_NOMEM, "out of memory planning the export");
+    if (s == FN_OK && (plan_gallery(&p, gpath) || p.nomem || v.nomem))
+        s = fn_fail(FN_ERR_NOMEM, "out of memory planning the export");
     if (s != FN_OK) rc = fn_cli_fail("people", s);
     /* the library an export belongs to, by its real path: one folder, one library's export (another's
      * files would be pruned as stale by --overwrite, or taken over by the manifest) */
@@ -461,7 +463,7 @@ static int sheet_one(fn_library *l, const char *gpath, int64_t group, const char
     fn_outputs o;
     char err[4400];
     fn_status s = fn_library_files(l, plan_photo, &p);
-    if (s == FN_OK && plan_gallery(&p, gpath)) s = fn_fail(FN_ERR_NOMEM, "out of memory");
+    if (s == FN_OK && (plan_gallery(&p, gpath) || p.nomem)) s = fn_fail(FN_ERR_NOMEM, "out of memory");
     int rc = s == FN_OK ? 0 : fn_cli_fail("people", s);
     if (!rc && fn_outputs_init(&o, NULL, NULL, 0, p.photos.items, p.photos.count, overwrite, err, sizeof err))
         rc = fn_cli_error("people", "sheet: %s", err);
@@ -521,7 +523,9 @@ int fn_cmd_people(int argc, char **argv)
         break;
     }
     case 1:
-        if (!strcmp(args[1], "new")) {   /* `move --to new` would make a new group, never reach this one */
+        char wanted[FN_GALLERY_NAME_MAX];   /* " new" is stored as "new" */
+        if (fn_gallery_normalize_name(args[1], wanted, sizeof wanted, NULL) == FN_OK && !strcmp(wanted, "new")) {
+            /* `move --to new` would make a new group, never reach this one */
             rc = fn_cli_usage("people", "name: 'new' is how `move --to new` asks for a new group; give another name");
             break;
         }

@@ -518,7 +518,7 @@ fn_status fn_library_sync_person(fn_library *l, int64_t group, const char *old_n
     return sync_person(l, group, old_name, g, 1);
 }
 
-typedef struct named { int64_t *ids; int n, cap; } named;
+typedef struct named { int64_t *ids; int n, cap, nomem; } named;
 
 static int collect_named(void *ctx, const fn_library_group *gr)
 {
@@ -527,7 +527,7 @@ static int collect_named(void *ctx, const fn_library_group *gr)
     if (v->n == v->cap) {
         int cap = v->cap ? 2 * v->cap : 16;
         int64_t *p = realloc(v->ids, (size_t)cap * sizeof *p);
-        if (!p) return 1;
+        if (!p) return v->nomem = 1;
         v->ids = p;
         v->cap = cap;
     }
@@ -539,6 +539,7 @@ fn_status fn_library_sync_gallery(fn_library *l, fn_gallery *g)
 {
     named v = {0};
     fn_status r = fn_library_groups(l, collect_named, &v);
+    if (r == FN_OK && v.nomem) r = fn_fail(FN_ERR_NOMEM, "out of memory");
     for (int i = 0; r == FN_OK && i < v.n; i++) r = fn_library_sync_person(l, v.ids[i], NULL, g);
     free(v.ids);
     return r;

@@ -69,11 +69,16 @@ fn_status fn_library_contact_sheet(fn_library *l, int64_t group, int tile, int c
     FN_TRY(fn_ldb_prepare(l, "SELECT id FROM lib_faces WHERE group_id = ?1 AND not_face = 0"
                              " ORDER BY quality DESC, id", &st));
     sqlite3_bind_int64(st, 1, group);
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    int nomem = 0;
+    while (!nomem && sqlite3_step(st) == SQLITE_ROW) {
         fn_library_face f = {.id = sqlite3_column_int64(st, 0)};
-        if (collect(&d, &f)) break;
+        nomem = collect(&d, &f);
     }
     sqlite3_finalize(st);
+    if (nomem) {
+        free(d.v);
+        return fn_fail(FN_ERR_NOMEM, "contact sheet: out of memory listing the faces of group %lld", (long long)group);
+    }
     int n = max_faces > 0 && d.n > max_faces ? max_faces : d.n;
     int rows = (n + cols - 1) / cols;
     fn_status s = fn_image_alloc(out, GAP + cols * (tile + GAP), FN_SHEET_BAND + rows * (tile + GAP) + GAP, 3);
