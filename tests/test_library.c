@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #include "cli_util.h"
+#include <sqlite3.h>
+
 #include "facenet.h"
 #include "t.h"
 #include "t_jpeg.h"
@@ -498,6 +500,39 @@ static int64_t lib_files(const char *db)
     return n;
 }
 
+/* Makes the library believe the photos under `under` were on another file
+ * system (a drive mounted there): their recorded st_dev + 1. */
+static void on_other_drive(const char *db, const char *under)
+{
+    sqlite3 *d = NULL;
+    sqlite3_stmt *st = NULL;
+    char like[1400];
+    snprintf(like, sizeof like, "%s/%%", under);
+    int ok = sqlite3_open(db, &d) == SQLITE_OK &&
+             sqlite3_prepare_v2(d, "UPDATE lib_files SET dev = dev + 1 WHERE path LIKE ?1", -1, &st, NULL) == SQLITE_OK;
+    if (ok) {
+        sqlite3_bind_text(st, 1, like, -1, SQLITE_STATIC);
+        ok = sqlite3_step(st) == SQLITE_DONE && sqlite3_changes(d) > 0;
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(d);
+    T_CHECK(ok, "%s: mark the photos under %s as on another drive", db, under);
+}
+
+/* Runs one statement on the library file; the first column of its first row, or -1. */
+static int64_t lib_sql(const char *db, const char *sql)
+{
+    sqlite3 *d = NULL;
+    sqlite3_stmt *st = NULL;
+    int64_t v = -1;
+    if (sqlite3_open(db, &d) == SQLITE_OK && sqlite3_prepare_v2(d, sql, -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(d);
+    return v;
+}
+
 static void test_scan_paths(void)
 {
     if (!t_facenet_bin() || access(t_facenet_bin(), X_OK) != 0) {
@@ -546,6 +581,9 @@ static void test_scan_paths(void)
             "scan of a FIFO: exit %d after %.0f s: %s", r.status, fn_now() - t0, r.err);
     t_run_free(&r);
     /* the folder empties (the drive is unmounted): nothing is removed, and the warning says why */
+    char rsub[1300];
+    T_CHECK(realpath(sub, rsub) != NULL, "realpath %s", sub);
+    on_other_drive(db, rsub);
     char away[1300];
     snprintf(away, sizeof away, "%s/away", tmp);
     T_CHECK(rename(sub, away) == 0, "move %s away: %s", sub, strerror(errno));
@@ -561,7 +599,7 @@ static void test_scan_paths(void)
             r.out, r.err);
     t_run_free(&r);
     /* the same below the PATH: root/y empties (a drive mounted there) while root/x keeps its photo */
-    char dx[1300], dy[1300], py[1400];
+    char dx[1300], dy[1300], py[1400], ry[1400];
     snprintf(dx, sizeof dx, "%s/x", root);
     snprintf(dy, sizeof dy, "%s/y", root);
     mkdir(dx, 0777);
@@ -572,12 +610,52 @@ static void test_scan_paths(void)
     put_photo(2, 1, py);
     t_facenet(&r, "scan --gallery '%s' --models-dir '%s' '%s'", db, models, root);
     t_run_free(&r);
+    T_CHECK(realpath(dy, ry) != NULL, "realpath %s", dy);
+    on_other_drive(db, ry);
     unlink(py);
     t_facenet(&r, "scan --gallery '%s' --models-dir '%s' '%s'", db, models, root);
     T_CHECK(r.status == 0 && strstr(r.err, "--prune") && lib_files(db) == 2,
             "scan with a subfolder emptied: exit %d, %lld of 2 files kept: %s", r.status, (long long)lib_files(db), r.err);
     t_run_free(&r);
-    rmdir(dy);   /* the folder itself gone: its photos are gone too */
+    rmdir(dy);   /* a removable drive's folder goes with it (/media/USER/NAME): still away, not deleted */
+    t_facenet(&r, "scan --gallery '%s' --models-dir '%s' '%s'", db, models, root);
+    T_CHECK(r.status == 0 && strstr(r.err, "--prune") && lib_files(db) == 2,
+            "scan with a drive's folder gone: exit %d, %lld of 2 files kept: %s", r.status, (long long)lib_files(db),
+            r.err);
+    t_run_free(&r);
+    t_facenet(&r, "scan --gallery '%s' --models-dir '%s' --prune '%s'", db, models, root);
+    T_CHECK(r.status == 0 && strstr(r.out, "1 removed") && lib_files(db) == 1,
+            "scan --prune with a drive away: exit %d, %lld file(s) left: %s%s", r.status, (long long)lib_files(db), r.out,
+            r.err);
+    t_run_free(&r);
+    /* a library from before file systems were recorded: a scan records them for the photos still there */
+    lib_sql(db, "UPDATE lib_files SET dev = NULL");
+    t_facenet(&r, "scan --gallery '%s' --models-dir '%s' '%s'", db, models, root);
+    T_CHECK(r.status == 0 && lib_sql(db, "SELECT count(*) FROM lib_files WHERE dev IS NULL") == 0 &&
+                lib_sql(db, "SELECT count(*) FROM lib_files") == 1,
+            "rescan of a library without file systems recorded: exit %d, %lld without: %s", r.status,
+            (long long)lib_sql(db, "SELECT count(*) FROM lib_files WHERE dev IS NULL"), r.err);
+    t_run_free(&r);
+    /* photos the user deleted, on the disk they were on: gone, whether their folder stays empty (they were
+     * kept, as if a drive were away) or goes with them */
+    char dz[1300], pz[1400];
+    snprintf(dz, sizeof dz, "%s/z", root);
+    mkdir(dz, 0777);
+    snprintf(pz, sizeof pz, "%s/1.jpg", dz);
+    put_photo(2, 2, pz);
+    t_facenet(&r, "scan --gallery '%s' --models-dir '%s' '%s'", db, models, root);
+    t_run_free(&r);
+    unlink(pz);
+    t_facenet(&r, "scan --gallery '%s' --models-dir '%s' '%s'", db, models, root);
+    T_CHECK(r.status == 0 && strstr(r.out, "1 removed") && !strstr(r.err, "kept") && lib_files(db) == 1,
+            "scan with a subfolder emptied by the user: exit %d, %lld file(s) left: %s%s", r.status,
+            (long long)lib_files(db), r.out, r.err);
+    t_run_free(&r);
+    put_photo(2, 2, pz);
+    t_facenet(&r, "scan --gallery '%s' --models-dir '%s' '%s'", db, models, root);
+    t_run_free(&r);
+    unlink(pz);
+    rmdir(dz);   /* the folder itself gone: its photos are gone too */
     t_facenet(&r, "scan --gallery '%s' --models-dir '%s' '%s'", db, models, root);
     T_CHECK(r.status == 0 && strstr(r.out, "1 removed") && lib_files(db) == 1,
             "scan with a subfolder deleted: exit %d, %lld file(s) left: %s%s", r.status, (long long)lib_files(db), r.out,

@@ -75,9 +75,9 @@ typedef struct fn_scan_params {
     int commit_files;  /* files per transaction (0: 64; also committed every second) */
     int full_decode;   /* 1: decode every photo at full size; 0: a JPEG much larger than max_side is
                           decoded at 1/2, 1/4 or 1/8 (fn_batch_params.reduced_decode) */
-    int prune;         /* 1: a folder that now holds no photo at all loses its photos' faces too;
-                          0 (default): they are kept (fn_scan_stats.kept_missing) -- an unmounted
-                          drive or share looks just like that */
+    int prune;         /* 1: photos gone with their file system lose their faces too; 0 (default):
+                          they are kept (fn_scan_stats.kept_missing) -- an unmounted drive or
+                          share looks just like that (see fn_library_scan) */
 } fn_scan_params;
 
 void fn_scan_params_init(fn_scan_params *p);
@@ -109,7 +109,7 @@ typedef int (*fn_scan_fn)(void *user, const fn_scan_event *ev);
 
 typedef struct fn_scan_stats {
     int files, added, changed, unchanged, touched, moved, failed, removed;
-    int kept_missing;        /* photos gone from a scanned folder that now holds none: kept (prune = 0) */
+    int kept_missing;        /* photos gone with their file system (a drive away): kept (prune = 0) */
     int64_t faces_added, faces_removed;
     int stopped;             /* the callback stopped the scan */
 } fn_scan_stats;
@@ -122,10 +122,12 @@ typedef struct fn_scan_stats {
  * quality per face.  Library files under one of roots (folders or files;
  * may be NULL) that were not among files and no longer exist are removed
  * with their faces -- unless the nearest folder above one that still
- * exists holds no photo now (an empty or unmounted folder; p->prune
- * removes them anyway); the gallery person of a named group keeps them until
- * fn_library_sync_gallery (which `facenet scan` calls when faces were
- * removed or files moved).  Writes are committed every commit_files files or
+ * exists is on another file system (st_dev) than the file was: an
+ * unmounted drive's mount point, or the folder above a removable drive's
+ * (for a file stored before file systems were recorded: when that folder
+ * holds no photo now); p->prune removes them anyway.  The gallery person
+ * of a named group keeps them until fn_library_sync_gallery (which
+ * `facenet scan` calls when faces were removed or files moved).  Writes are committed every commit_files files or
  * second, so after a crash (kill -9) a re-run finds what was committed and
  * does the rest.  cb may be NULL; st may be NULL. */
 fn_status fn_library_scan(fn_library *l, fn_engine *e, const char *const *files, int n, const char *const *roots,

@@ -36,8 +36,9 @@ static const fn_cli_spec spec = {
         "Incremental: a file with the same path, size and time is not read; a changed time\n"
         "with the same content (SHA-256) is not analysed; a file moved or renamed is\n"
         "recognised by its content and keeps its faces and groups; the faces of a file that\n"
-        "is gone from the PATHs are removed -- but not when a PATH holds no photo at all any\n"
-        "more (an unmounted drive looks like that; --prune forgets them then too).  Written\n"
+        "is gone from the PATHs are removed -- but not when its nearest remaining folder is on\n"
+        "another file system than the file was (a drive not mounted: its mount point is a\n"
+        "folder of the disk beneath); --prune forgets them then too.  Written\n"
         "in transactions of 64 files (or one second): after an interruption (even kill -9)\n"
         "run it again to finish.\n"
         "Then: `facenet cluster --gallery LIB.db`, `facenet people --gallery LIB.db list`.",
@@ -206,9 +207,9 @@ int fn_cmd_scan(int argc, char **argv)
                (long long)st.faces_removed, secs, secs > 0 ? analysed / secs : 0.0);
     }
     if (st.kept_missing)
-        fprintf(stderr, "facenet scan: warning: %d photo(s) of the library are gone, but kept: they were under a "
-                "folder that holds no photo at all now (a drive not mounted?); when they are gone for good, "
-                "`facenet scan --prune` forgets them\n", st.kept_missing);
+        fprintf(stderr, "facenet scan: warning: %d photo(s) of the library are gone, but kept: they were on "
+                "another file system than the folder left where they were (a drive not mounted?); when they are "
+                "gone for good, `facenet scan --prune` forgets them\n", st.kept_missing);
     rc = 0;
 done:
     fn_library_close(l);

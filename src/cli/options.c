@@ -124,8 +124,8 @@ const fn_cli_option fn_cli_options[FN_O_COUNT] = {
                    .meaning = "a step of Euclidean distance"},
     [FN_O_FORGET_THRESHOLD] = FLAG("forget-threshold", 0, "forget the threshold --calibrate-on stored in the "
                                                            "library: this and later runs use the model's default"),
-    [FN_O_PRUNE] = FLAG("prune", 0, "also forget the photos of a PATH that now holds no photo at all (by default "
-                                     "they are kept: an unmounted drive looks like that)"),
+    [FN_O_PRUNE] = FLAG("prune", 0, "also forget the photos gone with their file system (by default they are "
+                                     "kept: a drive not mounted looks like that)"),
     [FN_O_FULL_DECODE] = FLAG("full-decode", 0, "decode every photo at full size (by default a JPEG much larger "
                                                  "than --max-side is decoded at 1/2, 1/4 or 1/8 of it)"),
     [FN_O_CALIBRATE_ON] = PATH("calibrate-on", 0, "DIR",

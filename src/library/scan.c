@@ -27,6 +27,7 @@ void fn_scan_params_init(fn_scan_params *p)
 typedef struct cand {
     const char *path;       /* absolute (owned by the scan's arrays) */
     int64_t size, mtime_ns;
+    int64_t dev;            /* the file system it is on (st_dev) */
     int64_t file_id;        /* the row of this path, 0 when new */
     char known[65];         /* its stored hash, "" when new */
 } cand;
@@ -35,6 +36,7 @@ typedef struct missing {
     int64_t id;
     char *path;
     char hash[65];
+    int64_t dev;            /* the file system it was on; -1 when not recorded (a library from before) */
     int claimed;            /* a moved file took its row */
 } missing;
 
@@ -138,7 +140,7 @@ static int under(const char *path, char *const *roots, int nroots)
 static fn_status find_missing(scan *s, char **listed, int nlisted)
 {
     sqlite3_stmt *st;
-    FN_TRY(fn_ldb_prepare(s->l, "SELECT id, path, sha256 FROM lib_files ORDER BY id", &st));
+    FN_TRY(fn_ldb_prepare(s->l, "SELECT id, path, sha256, coalesce(dev, -1) FROM lib_files ORDER BY id", &st));
     int rc, cap = 0;
     fn_status r = FN_OK;
     while (r == FN_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -156,6 +158,7 @@ static fn_status find_missing(scan *s, char **listed, int nlisted)
         m->id = sqlite3_column_int64(st, 0);
         m->path = strdup(p);
         snprintf(m->hash, sizeof m->hash, "%s", (const char *)sqlite3_column_text(st, 2));
+        m->dev = sqlite3_column_int64(st, 3);
         m->claimed = 0;
         if (!m->path) r = fn_fail(FN_ERR_NOMEM, "out of memory");
         else s->nm++;
@@ -169,7 +172,8 @@ static fn_status find_missing(scan *s, char **listed, int nlisted)
     return FN_OK;
 }
 
-static fn_status lookup(fn_library *l, sqlite3_stmt *st, cand *c, int64_t *size, int64_t *mtime, int *faces)
+static fn_status lookup(fn_library *l, sqlite3_stmt *st, cand *c, int64_t *size, int64_t *mtime, int *faces,
+                        int64_t *dev)
 {
     sqlite3_reset(st);
     sqlite3_bind_text(st, 1, c->path, -1, SQLITE_STATIC);
@@ -180,6 +184,7 @@ static fn_status lookup(fn_library *l, sqlite3_stmt *st, cand *c, int64_t *size,
         *mtime = sqlite3_column_int64(st, 2);
         snprintf(c->known, sizeof c->known, "%s", (const char *)sqlite3_column_text(st, 3));
         *faces = sqlite3_column_int(st, 4);
+        *dev = sqlite3_column_int64(st, 5);
         return FN_OK;
     }
     return rc == SQLITE_DONE ? FN_OK : fn_ldb_fail(l, "looking up a file");
@@ -208,11 +213,11 @@ static fn_status set_file(fn_library *l, cand *c, const char *hash, int w, int h
     if (c->file_id) {
         FN_TRY(exec_id(l, "DELETE FROM lib_faces WHERE file_id = ?1", c->file_id));
         FN_TRY(fn_ldb_prepare(l, "UPDATE lib_files SET size = ?2, mtime_ns = ?3, sha256 = ?4, width = ?5, height = ?6,"
-                                 " scanned_at = ?7 WHERE id = ?1", &st));
+                                 " scanned_at = ?7, dev = ?8 WHERE id = ?1", &st));
         sqlite3_bind_int64(st, 1, c->file_id);
     } else {
-        FN_TRY(fn_ldb_prepare(l, "INSERT INTO lib_files(path, size, mtime_ns, sha256, width, height, scanned_at)"
-                                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", &st));
+        FN_TRY(fn_ldb_prepare(l, "INSERT INTO lib_files(path, size, mtime_ns, sha256, width, height, scanned_at, dev)"
+                                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", &st));
         sqlite3_bind_text(st, 1, c->path, -1, SQLITE_STATIC);
     }
     sqlite3_bind_int64(st, 2, c->size);
@@ -221,6 +226,7 @@ static fn_status set_file(fn_library *l, cand *c, const char *hash, int w, int h
     sqlite3_bind_int(st, 5, w);
     sqlite3_bind_int(st, 6, h);
     sqlite3_bind_int64(st, 7, (int64_t)time(NULL));
+    sqlite3_bind_int64(st, 8, c->dev);
     fn_status s = bind_run(l, st, "storing a file");
     sqlite3_finalize(st);
     if (s == FN_OK && !c->file_id) c->file_id = sqlite3_last_insert_rowid(l->db);
@@ -262,10 +268,11 @@ static fn_status take_skipped(scan *s, cand *c, const char *hash, fn_scan_action
     *faces = 0;
     if (!strcmp(c->known, hash)) {
         sqlite3_stmt *st;
-        FN_TRY(fn_ldb_prepare(l, "UPDATE lib_files SET size = ?2, mtime_ns = ?3 WHERE id = ?1", &st));
+        FN_TRY(fn_ldb_prepare(l, "UPDATE lib_files SET size = ?2, mtime_ns = ?3, dev = ?4 WHERE id = ?1", &st));
         sqlite3_bind_int64(st, 1, c->file_id);
         sqlite3_bind_int64(st, 2, c->size);
         sqlite3_bind_int64(st, 3, c->mtime_ns);
+        sqlite3_bind_int64(st, 4, c->dev);
         fn_status r = bind_run(l, st, "updating a file");
         sqlite3_finalize(st);
         *act = FN_SCAN_TOUCHED;
@@ -282,11 +289,13 @@ static fn_status take_skipped(scan *s, cand *c, const char *hash, fn_scan_action
     if (c->file_id) FN_TRY(exec_id(l, "DELETE FROM lib_files WHERE id = ?1", c->file_id));
     sqlite3_stmt *st;
     if (m) {
-        FN_TRY(fn_ldb_prepare(l, "UPDATE lib_files SET path = ?2, size = ?3, mtime_ns = ?4 WHERE id = ?1", &st));
+        FN_TRY(fn_ldb_prepare(l, "UPDATE lib_files SET path = ?2, size = ?3, mtime_ns = ?4, dev = ?5 WHERE id = ?1",
+                              &st));
         sqlite3_bind_int64(st, 1, m->id);
         sqlite3_bind_text(st, 2, c->path, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 3, c->size);
         sqlite3_bind_int64(st, 4, c->mtime_ns);
+        sqlite3_bind_int64(st, 5, c->dev);
         fn_status r = bind_run(l, st, "moving a file");
         sqlite3_finalize(st);
         FN_TRY(r);
@@ -317,6 +326,25 @@ static fn_status take_skipped(scan *s, cand *c, const char *hash, fn_scan_action
     return r;
 }
 
+/* Unchanged files whose file system is not (or no longer) the one
+ * recorded: a library from before the records, or a drive that came back
+ * under another device number. */
+static fn_status record_devs(fn_library *l, const cand *c, int n)
+{
+    sqlite3_stmt *st = NULL;
+    FN_TRY(fn_ldb_begin(l));
+    fn_status r = fn_ldb_prepare(l, "UPDATE lib_files SET dev = ?2 WHERE id = ?1", &st);
+    for (int i = 0; r == FN_OK && i < n; i++) {
+        sqlite3_bind_int64(st, 1, c[i].file_id);
+        sqlite3_bind_int64(st, 2, c[i].dev);
+        r = bind_run(l, st, "recording a file's file system");
+    }
+    sqlite3_finalize(st);
+    if (r == FN_OK) return fn_ldb_commit(l);
+    fn_ldb_rollback(l);
+    return r;
+}
+
 #define COMMIT_FILES 64
 
 /* 1 when some listed file (listed: sorted) lies under folder dir. */
@@ -335,12 +363,14 @@ static int holds_listed(const char *dir, char **listed, int nlisted)
 }
 
 /* A missing file looks unmounted, not deleted, when the nearest folder
- * above it that still exists holds no photo now: a drive's mount point is
- * an empty folder while it is away (scanning it removed the whole library
- * with the names given), wherever it sits below the scanned PATH.  A
- * folder deleted with its photos, or photos deleted beside others, are
- * gone. */
-static int looks_unmounted(const char *path, char **listed, int nlisted)
+ * above it that still exists is on another file system than the file was:
+ * a drive's mount point is a folder of the disk beneath while the drive is
+ * away (scanning it removed the whole library with the names given), and
+ * a removable drive's folder under /media goes with it.  A file deleted,
+ * alone or with its folder, leaves a folder of its own file system.  For a
+ * file stored before file systems were recorded (dev < 0): when that
+ * folder holds no photo now. */
+static int looks_unmounted(const char *path, int64_t dev, char **listed, int nlisted)
 {
     char dir[PATH_MAX];
     snprintf(dir, sizeof dir, "%s", path);
@@ -350,7 +380,10 @@ static int looks_unmounted(const char *path, char **listed, int nlisted)
         if (sl == dir) sl[1] = '\0';
         else *sl = '\0';
         struct stat sb;
-        if (stat(dir, &sb) == 0) return S_ISDIR(sb.st_mode) && !holds_listed(dir, listed, nlisted);
+        if (stat(dir, &sb) == 0) {
+            if (!S_ISDIR(sb.st_mode)) return 0;
+            return dev >= 0 ? (int64_t)sb.st_dev != dev : !holds_listed(dir, listed, nlisted);
+        }
         if (sl == dir) return 0;
     }
 }
@@ -435,7 +468,7 @@ static fn_status run(scan *s, fn_engine *e, const fn_scan_params *p, char **root
     for (int i = 0; r == FN_OK && !s->st.stopped && i < s->nm; i++) {
         missing *m = &s->m[i];
         if (m->claimed || !under(m->path, roots, nroots)) continue;
-        if (!p->prune && looks_unmounted(m->path, listed, nlisted)) {
+        if (!p->prune && looks_unmounted(m->path, m->dev, listed, nlisted)) {
             s->st.kept_missing++;
             continue;
         }
@@ -503,7 +536,7 @@ fn_status fn_library_scan(fn_library *l, fn_engine *e, const char *const *files,
     /* the faces an unchanged file has: its event says so (it said 0) */
     if (r == FN_OK)
         r = fn_ldb_prepare(l, "SELECT id, size, mtime_ns, sha256, (SELECT count(*) FROM lib_faces WHERE file_id = "
-                              "lib_files.id) FROM lib_files WHERE path = ?1", &q);
+                              "lib_files.id), coalesce(dev, -1) FROM lib_files WHERE path = ?1", &q);
     /* 1. path, size and modification time: unchanged files are not read */
     int *state = calloc((size_t)(n ? n : 1), sizeof *state);   /* 0 candidate, 1 unchanged, 2 failed, 3 again */
     path_set seen = {0};
@@ -511,7 +544,9 @@ fn_status fn_library_scan(fn_library *l, fn_engine *e, const char *const *files,
     if (r == FN_OK && path_set_init(&seen, n)) r = fn_fail(FN_ERR_NOMEM, "out of memory");
     char **errs = calloc((size_t)(n ? n : 1), sizeof *errs);
     int *kept = calloc((size_t)(n ? n : 1), sizeof *kept);   /* an unchanged file's faces */
-    if (r == FN_OK && (!state || !errs || !kept)) r = fn_fail(FN_ERR_NOMEM, "out of memory");
+    cand *redev = calloc((size_t)(n ? n : 1), sizeof *redev);  /* unchanged files on a file system not recorded */
+    int nredev = 0;
+    if (r == FN_OK && (!state || !errs || !kept || !redev)) r = fn_fail(FN_ERR_NOMEM, "out of memory");
     for (int i = 0; r == FN_OK && i < n; i++) {
         char buf[PATH_MAX];
         struct stat sb;
@@ -534,14 +569,19 @@ fn_status fn_library_scan(fn_library *l, fn_engine *e, const char *const *files,
             continue;
         }
         sorted[nabs++] = abs[i];
-        cand c = {abs[i], (int64_t)sb.st_size, (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec, 0, ""};
-        int64_t size = -1, mtime = -1;
+        cand c = {abs[i], (int64_t)sb.st_size, (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec,
+                  (int64_t)sb.st_dev, 0, ""};
+        int64_t size = -1, mtime = -1, dev = -1;
         int had = 0;
-        r = lookup(l, q, &c, &size, &mtime, &had);
-        if (r == FN_OK && c.file_id && size == c.size && mtime == c.mtime_ns) state[i] = 1, kept[i] = had;
-        else s.c[s.nc++] = c;
+        r = lookup(l, q, &c, &size, &mtime, &had, &dev);
+        if (r == FN_OK && c.file_id && size == c.size && mtime == c.mtime_ns) {
+            state[i] = 1, kept[i] = had;
+            if (dev != c.dev) redev[nredev++] = (cand){.file_id = c.file_id, .dev = c.dev};   /* recorded below */
+        } else
+            s.c[s.nc++] = c;
     }
     sqlite3_finalize(q);
+    if (r == FN_OK && nredev) r = record_devs(l, redev, nredev);
     s.total = n - ndup;
     if (r == FN_OK) {
         qsort(sorted, (size_t)nabs, sizeof *sorted, str_cmp);
@@ -573,6 +613,7 @@ fn_status fn_library_scan(fn_library *l, fn_engine *e, const char *const *files,
     free(s.c);
     free(state);
     free(kept);
+    free(redev);
     free(errs);
     return r;
 }

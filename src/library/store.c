@@ -16,7 +16,7 @@ static const char *const schema =
     "CREATE TABLE IF NOT EXISTS lib_meta(key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS lib_files(id INTEGER PRIMARY KEY AUTOINCREMENT, path TEXT NOT NULL UNIQUE,"
     " size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, sha256 TEXT NOT NULL, width INTEGER, height INTEGER,"
-    " scanned_at INTEGER NOT NULL);"
+    " scanned_at INTEGER NOT NULL, dev INTEGER);"
     "CREATE INDEX IF NOT EXISTS lib_files_sha256 ON lib_files(sha256);"
     "CREATE TABLE IF NOT EXISTS lib_groups(id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT UNIQUE,"
     " locked INTEGER NOT NULL DEFAULT 0, owns_person INTEGER NOT NULL DEFAULT 0);"
@@ -137,6 +137,9 @@ static fn_status open_steps(fn_library *l, const fn_gallery_model *m, int readon
     } else {
         FN_TRY(fn_ldb_exec(l, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON"));
         FN_TRY(fn_ldb_exec(l, schema));
+        int64_t has_dev = 0;   /* the file system of each file (scan.c), added to libraries made before it */
+        FN_TRY(fn_ldb_int(l, "SELECT count(*) FROM pragma_table_info('lib_files') WHERE name = 'dev'", &has_dev));
+        if (!has_dev) FN_TRY(fn_ldb_exec(l, "ALTER TABLE lib_files ADD COLUMN dev INTEGER"));
     }
     char v[16];
     fn_status s = meta_get(l, "lib_meta", "schema_version", v, sizeof v);
