@@ -1073,6 +1073,24 @@ static void test_export(void)
     t_run_free(&r);
     t_facenet(&r, "people --gallery '%s' name 'A/B' 'Stale Again'", ref);
     t_run_free(&r);
+    /* a group's sheet that is another's folder ('X' and 'X.jpg'), and two names that differ only in case
+     * (one file on many drives): refused with both named, before anything is written (it stopped halfway) */
+    t_facenet(&r, "people --gallery '%s' name 'A_B' 'Stale Again.jpg'", ref);
+    t_run_free(&r);
+    t_facenet(&r, "people --gallery '%s' export --overwrite '%s'", ref, out);
+    T_CHECK(r.status == 1 && strstr(r.err, "('Stale Again')") && strstr(r.err, "('Stale Again.jpg')") &&
+                strstr(r.err, "written as Stale Again.jpg "),
+            "export of 'Stale Again' and 'Stale Again.jpg': exit %d: %s", r.status, r.err);
+    t_run_free(&r);
+    t_facenet(&r, "people --gallery '%s' name 'Stale Again.jpg' 'STALE AGAIN'", ref);
+    t_run_free(&r);
+    t_facenet(&r, "people --gallery '%s' export --overwrite '%s'", ref, out);
+    T_CHECK(r.status == 1 && strstr(r.err, "('Stale Again')") && strstr(r.err, "('STALE AGAIN')") &&
+                strstr(r.err, "differing only in case"),
+            "export of 'Stale Again' and 'STALE AGAIN': exit %d: %s", r.status, r.err);
+    t_run_free(&r);
+    t_facenet(&r, "people --gallery '%s' name 'STALE AGAIN' 'A_B'", ref);
+    t_run_free(&r);
     /* a face id given twice is one face; the list explains its '*' */
     int64_t fid = 0;
     fn_library *fl = NULL;

@@ -196,59 +196,76 @@ static int collect_group(void *ctx, const fn_library_group *g)
     return 0;
 }
 
-/* Two groups whose names give one file name ("A/B" and "A_B"): refused
- * with both named (the claim only said a file was planned twice). */
-typedef struct sheet_ref { const char *path; int64_t group; } sheet_ref;
+/* Two groups whose names give one file name ("A/B" and "A_B", "X" and
+ * "x" on a drive that ignores case) or whose sheet is the other's folder
+ * ("X.jpg" and "X": DIR/X.jpg/ and DIR/X.jpg): refused with both named
+ * (the export stopped halfway, or said only that a file was planned
+ * twice).  key: a group's sheet, or its folder when it has faces. */
+typedef struct out_ref { char key[FN_GALLERY_NAME_MAX + 40]; int group; } out_ref;
 
-static int cmp_sheet(const void *a, const void *b)
+static int cmp_ref(const void *a, const void *b)
 {
-    return strcmp(((const sheet_ref *)a)->path, ((const sheet_ref *)b)->path);
+    const out_ref *x = a, *y = b;
+    int c = strcasecmp(x->key, y->key);
+    return c ? c : strcmp(x->key, y->key);
 }
 
-static fn_status clash(const groups_vec *v, const plan *p)
+static fn_status clash(const groups_vec *v, char (*base)[FN_GALLERY_NAME_MAX + 32], const unsigned char *has_folder)
 {
-    sheet_ref *sh = malloc((size_t)(v->n ? v->n : 1) * sizeof *sh);
-    int n = 0;
-    if (!sh) return fn_fail(FN_ERR_NOMEM, "out of memory planning the export");
-    for (int i = 0; i < p->n && n < v->n; i++)
-        if (p->face[i] < 0) sh[n++] = (sheet_ref){p->out.items[i], -p->face[i]};
-    qsort(sh, (size_t)n, sizeof *sh, cmp_sheet);
+    out_ref *r = malloc((size_t)(2 * v->n + 1) * sizeof *r);
+    if (!r) return fn_fail(FN_ERR_NOMEM, "out of memory planning the export");
     fn_status s = FN_OK;
-    for (int k = 1; s == FN_OK && k < n; k++) {
-        if (strcmp(sh[k].path, sh[k - 1].path)) continue;
-        const char *na = "", *nb = "";
+    /* sheets against sheets first, so that "A/B" and "A_B" are named by their sheet */
+    for (int pass = 0; s == FN_OK && pass < 2; pass++) {
+        int n = 0;
         for (int i = 0; i < v->n; i++) {
-            if (v->id[i] == sh[k - 1].group) na = v->name[i];
-            if (v->id[i] == sh[k].group) nb = v->name[i];
+            r[n].group = i;
+            snprintf(r[n++].key, sizeof r->key, "%s.jpg", base[i]);
+            if (pass && has_folder[i]) {
+                r[n].group = i;
+                snprintf(r[n++].key, sizeof r->key, "%s", base[i]);
+            }
         }
-        const char *file = strrchr(sh[k].path, '/');
-        s = fn_fail(FN_ERR_ARG, "export: groups %lld ('%s') and %lld ('%s') would both be written as %s ('/' and '\\' "
-                    "become '_'); rename one (`facenet people name %lld NEW`)", (long long)sh[k - 1].group, na,
-                    (long long)sh[k].group, nb, file ? file + 1 : sh[k].path, (long long)sh[k].group);
+        qsort(r, (size_t)n, sizeof *r, cmp_ref);
+        for (int k = 1; s == FN_OK && k < n; k++) {
+            if (strcasecmp(r[k].key, r[k - 1].key) || r[k].group == r[k - 1].group) continue;
+            int ga = r[k - 1].group, gb = r[k].group;
+            s = fn_fail(FN_ERR_ARG, "export: groups %lld ('%s') and %lld ('%s') would both be written as %s ('/' and "
+                        "'\\' become '_'; a name differing only in case is the same file on many drives); rename one "
+                        "(`facenet people name %lld NEW`)", (long long)v->id[ga], v->name[ga], (long long)v->id[gb],
+                        v->name[gb], r[k].key, (long long)v->id[gb]);
+        }
     }
-    free(sh);
+    free(r);
     return s;
 }
 
 static fn_status plan_export(fn_library *l, const char *dir, const groups_vec *v, plan *p)
 {
-    for (int i = 0; i < v->n; i++) {
-        char base[FN_GALLERY_NAME_MAX + 32], folder[4400], sheet[4400];
+    char (*base)[FN_GALLERY_NAME_MAX + 32] = malloc((size_t)(v->n + 1) * sizeof *base);
+    unsigned char *has_folder = calloc((size_t)v->n + 1, 1);
+    fn_status s = base && has_folder ? FN_OK : fn_fail(FN_ERR_NOMEM, "out of memory planning the export");
+    for (int i = 0; s == FN_OK && i < v->n; i++) {
+        char folder[4400], sheet[4400];
         if (v->name[i][0]) {
-            snprintf(base, sizeof base, "%s", v->name[i]);
-            for (char *c = base; *c; c++) if (*c == '/' || *c == '\\') *c = '_';
-            if (base[0] == '.') base[0] = '_';   /* a person named ".." wrote into DIR's parent */
+            snprintf(base[i], sizeof base[i], "%s", v->name[i]);
+            for (char *c = base[i]; *c; c++) if (*c == '/' || *c == '\\') *c = '_';
+            if (base[i][0] == '.') base[i][0] = '_';   /* a person named ".." wrote into DIR's parent */
         } else {
-            snprintf(base, sizeof base, "group-%lld", (long long)v->id[i]);
+            snprintf(base[i], sizeof base[i], "group-%lld", (long long)v->id[i]);
         }
-        snprintf(folder, sizeof folder, "%s/%s", dir, base);
+        snprintf(folder, sizeof folder, "%s/%s", dir, base[i]);
         p->folder = folder;
-        fn_status s = fn_library_faces(l, v->id[i], plan_face, p);
-        if (s != FN_OK) return s;
-        snprintf(sheet, sizeof sheet, "%s/%s.jpg", dir, base);
-        if (plan_add(p, sheet, -v->id[i])) return fn_fail(FN_ERR_NOMEM, "out of memory planning the export");
+        int before = p->n;
+        s = fn_library_faces(l, v->id[i], plan_face, p);
+        has_folder[i] = p->n > before;
+        snprintf(sheet, sizeof sheet, "%s/%s.jpg", dir, base[i]);
+        if (s == FN_OK && plan_add(p, sheet, -v->id[i])) s = fn_fail(FN_ERR_NOMEM, "out of memory planning the export");
     }
-    return clash(v, p);
+    if (s == FN_OK) s = clash(v, base, has_folder);
+    free(base);
+    free(has_folder);
+    return s;
 }
 
 /* The export's manifest, DIR/.facenet-export: the files the last export
@@ -409,15 +426,14 @@ static int export_all(fn_library *l, const char *gpath, const char *dir_in, int 
     /* a group's folder is made, or a folder already: a file of that name stopped the export halfway, and
      * a link to a folder elsewhere was written through */
     for (int i = 0; !rc && i < p.n; i++) {
+        /* the plan is each group's thumbnails, then its sheet: a group's first thumbnail names its folder */
+        if (p.face[i] < 0 || (i > 0 && p.face[i - 1] >= 0)) continue;
         char folder[4400];
         snprintf(folder, sizeof folder, "%s", p.out.items[i]);
         char *sl = strrchr(folder, '/');
-        if (p.face[i] < 0 || !sl) continue;
+        if (!sl) continue;
         *sl = '\0';
         struct stat st;
-        if (i > 0 && p.face[i - 1] >= 0 && !strncmp(p.out.items[i - 1], folder, strlen(folder)) &&
-            p.out.items[i - 1][strlen(folder)] == '/')
-            continue;   /* the same folder as the file before */
         if (lstat(folder, &st) == 0 && !S_ISDIR(st.st_mode) && refused++ < 5)
             fprintf(stderr, "facenet people: export: %s is in the way of a group's folder (%s); export writes only "
                     "into folders of its own\n", folder, S_ISLNK(st.st_mode) ? "a link" : "not a folder");
