@@ -287,6 +287,33 @@ static void test_eval_cluster(const char *film)
     T_CHECK(r.status == 2 && strstr(r.err, "--step 0.001 is out of range"), "--step 0.001: exit %d: %s", r.status,
             r.err);
     t_run_free(&r);
+    /* a person with 257 images is one person (the header said 2 for one: a byte counter wrapped), and an
+     * image that cannot be read says why (it was only counted "without an embedding") */
+    char lab[700], a[800], b[800], link[900], src[900];
+    snprintf(lab, sizeof lab, "%s/lab257", t_tmpdir());
+    snprintf(a, sizeof a, "%s/A", lab);
+    snprintf(b, sizeof b, "%s/B", lab);
+    mkdir(lab, 0777);
+    mkdir(a, 0777);
+    mkdir(b, 0777);
+    int made = 0;
+    for (int k = 0; k < 257; k++) {
+        snprintf(link, sizeof link, "%s/%03d.jpg", a, k);
+        snprintf(src, sizeof src, "%s/Predict/Mohanlal/1.jpeg", film);
+        made += symlink(src, link) == 0;
+    }
+    for (int k = 1; k <= 2; k++) {
+        snprintf(link, sizeof link, "%s/%d.jpg", b, k);
+        snprintf(src, sizeof src, "%s/Predict/Sridevi Kapoor/%d.jpeg", film, k);
+        made += symlink(src, link) == 0;
+    }
+    snprintf(link, sizeof link, "%s/gone.jpg", b);
+    made += symlink("/nonexistent/photo.jpg", link) == 0;
+    t_facenet(&r, "eval-cluster --models-dir %s --images '%s'", models, lab);
+    T_CHECK(made == 260 && r.status == 0 && strstr(r.out, "259 images of 2 people") && strstr(r.err, "gone.jpg") &&
+                strstr(r.err, "warning"),
+            "eval-cluster on 257 + 2 images and a dangling link: exit %d: %.200s %s", r.status, r.out, r.err);
+    t_run_free(&r);
 }
 
 int main(void)

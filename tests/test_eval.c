@@ -754,6 +754,50 @@ static void test_cache(void)
     }
     T_CHECK(fn_cache_open(other, &c) == FN_ERR_DB && strstr(fn_last_error(), "not a facenet embedding cache"), "foreign: %s",
             fn_last_error());
+    /* someone else's database named as the cache is refused and left as it was: it was switched to WAL
+     * first (a mode stored in the file) */
+    char theirs[512];
+    snprintf(theirs, sizeof theirs, "%s/theirs.sqlite", t_tmpdir());
+    sqlite3 *d = NULL;
+    if (sqlite3_open(theirs, &d) == SQLITE_OK) sqlite3_exec(d, "CREATE TABLE t(x)", NULL, NULL, NULL);
+    sqlite3_close(d);
+    T_CHECK(fn_cache_open(theirs, &c) == FN_ERR_DB, "their database opened as a cache");
+    FILE *h = fopen(theirs, "rb");
+    unsigned char hdr[20] = {0};
+    if (h) (void)!fread(hdr, 1, sizeof hdr, h), fclose(h);
+    T_CHECK(hdr[18] == 1 && hdr[19] == 1, "their database's journal mode changed: header bytes 18-19 are %d %d, want 1 1 "
+            "(rollback journal)", hdr[18], hdr[19]);
+}
+
+/* Two commands sharing one cache: a put is committed at once, so the
+ * other's put does not wait on a transaction left open while images are
+ * computed (after its 10 s busy timeout it failed, and the embedding was
+ * lost).  Two handles in one process stand for the two commands. */
+static void test_cache_shared(void)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/shared.sqlite", t_tmpdir());
+    fn_cache *a = NULL, *b = NULL;
+    T_CHECK(fn_cache_open(path, &a) == FN_OK && fn_cache_open(path, &b) == FN_OK, "open twice: %s", fn_last_error());
+    if (!a || !b) {
+        fn_cache_close(a);
+        fn_cache_close(b);
+        return;
+    }
+    fn_cache_entry e;
+    float emb[512];
+    fill_entry(1, &e, emb);
+    char key[80];
+    snprintf(key, sizeof key, "sha-%064d", 1);
+    T_CHECK(fn_cache_put(a, key, "m", &e, emb) == FN_OK, "put by the first: %s", fn_last_error());
+    double t0 = fn_now();
+    fill_entry(2, &e, emb);
+    snprintf(key, sizeof key, "sha-%064d", 2);
+    T_CHECK(fn_cache_put(b, key, "m", &e, emb) == FN_OK && fn_now() - t0 < 5,
+            "put by the second beside the first: %.1f s: %s", fn_now() - t0, fn_last_error());
+    T_CHECK(check_entry(a, 2, "m") && check_entry(b, 1, "m"), "each sees the other's entry at once");
+    fn_cache_close(a);
+    fn_cache_close(b);
 }
 
 int main(void)
@@ -768,6 +812,7 @@ int main(void)
     test_calibration();
     test_histogram();
     test_svg();
+    test_cache_shared();
     test_pairs_wellformed();
     test_pairs_view2_full();
     test_pairs_malformed();

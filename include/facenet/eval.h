@@ -376,9 +376,10 @@ fn_status fn_cache_close(fn_cache *c);
  * sentence is set for a plain miss).  emb receives e->dim floats; emb_cap is
  * its room, FN_ERR_LIMIT if the stored embedding is longer. */
 fn_status fn_cache_get(fn_cache *c, const char *key, const char *model, fn_cache_entry *e, float *emb, int emb_cap);
-/* Inserts or replaces.  Writes are grouped into transactions of a few
- * hundred (committed on close or fn_cache_flush), which is what makes a
- * first evaluation run not spend its time in fsync. */
+/* Inserts or replaces, committed at once (WAL, synchronous = NORMAL: no
+ * fsync per commit), so that commands sharing the cache hold its write
+ * lock only for the write.  fn_cache_flush has nothing left to do (kept
+ * for callers that ask). */
 fn_status fn_cache_put(fn_cache *c, const char *key, const char *model, const fn_cache_entry *e, const float *emb);
 fn_status fn_cache_flush(fn_cache *c);
 
@@ -408,6 +409,8 @@ typedef struct fn_embedder {
     fn_face faces[64];        /* working memory, reused image to image */
     fn_image crops[2];
     int hits, computed;       /* cache hits; images detected and embedded now */
+    int store_errors;         /* embeddings the cache could not keep (still returned: a cache is only a cache) */
+    char store_error[512];    /* the first such error */
     int workers;              /* fn_embedder_run_many: 0 (fn_embedder_init's) decodes and detects on
                                  the bulk executor, one worker per CPU; 1 file by file (fn_embedder_run
                                  on each, the reference); N: N workers */

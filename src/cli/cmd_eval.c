@@ -385,6 +385,7 @@ int fn_cmd_eval(int argc, char **argv)
     }
     if (!rc && a.plot) rc = fn_cli_write_output("eval", &a.outs, a.plot, write_plot, &r);
     fn_outputs_free(&a.outs);
+    if (x.e) fn_cli_cache_warning("eval", &x);
     if (x.e && (s = fn_embedder_close(&x)) != FN_OK && !rc) rc = fn_cli_fail("eval", s);
     fn_folder_eval_free(&r);
     fn_pathlist_free(&pc.gallery_files);

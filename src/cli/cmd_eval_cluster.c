@@ -220,7 +220,8 @@ int fn_cmd_eval_cluster(int argc, char **argv)
     int people = 0;   /* with an image embedded: an empty folder is nobody */
     {
         unsigned char *seen = calloc((size_t)(lab.people.count ? lab.people.count : 1), 1);
-        for (int i = 0; seen && i < lab.n; i++) people += !seen[lab.truth[i]]++;
+        for (int i = 0; seen && i < lab.n; i++)
+            if (!seen[lab.truth[i]]) seen[lab.truth[i]] = 1, people++;   /* a count wrapped at 256 images */
         free(seen);
     }
     if (!json)

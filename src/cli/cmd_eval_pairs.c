@@ -416,6 +416,7 @@ int fn_cmd_eval_pairs(int argc, char **argv)
     if (!rc) report(&a, e, test, train, &s, &fig[0], a.flip ? &fig[1] : NULL, &x, fn_now() - t0);
     if (!rc && a.plot) rc = write_plot(&a.outs, a.plot, &lt[a.flip], &roc[a.flip], &fig[a.flip]);
     fn_outputs_free(&a.outs);
+    if (x.e) fn_cli_cache_warning("eval-pairs", &x);
     if (x.e && (st = fn_embedder_close(&x)) != FN_OK && !rc) rc = fn_cli_fail("eval-pairs", st);
     for (int v = 0; v < 2; v++) {
         lists_free(&lt[v]);

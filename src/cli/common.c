@@ -189,6 +189,13 @@ void fn_cli_face_edge(cJSON *rec, const fn_face *face, int w, int h)
     if (!fn_face_landmarks_inside(face, w, h)) cJSON_AddBoolToObject(rec, "landmarks_outside", 1);
 }
 
+void fn_cli_cache_warning(const char *verb, const fn_embedder *x)
+{
+    if (x && x->store_errors)
+        fprintf(stderr, "facenet %s: warning: the embedding cache could not keep %d embedding(s) (used all the same; "
+                "the next run computes them again): %s\n", verb, x->store_errors, x->store_error);
+}
+
 void fn_cli_report_skipped(const char *verb, const fn_pathlist *skipped, int json, int verbose)
 {
     for (int i = 0; i < skipped->count; i++) {

@@ -58,12 +58,15 @@ int fn_cli_fail(const char *verb, fn_status s);
 #define FN_ST_UNREADABLE "unreadable"           /* cannot be opened, or a damaged JPEG/PNG */
 #define FN_ST_UNSUPPORTED "unsupported_format"  /* not a JPEG or PNG (by name in a folder, or by content) */
 #define FN_ST_NOT_IN_PERSON_FOLDER "not_in_person_folder" /* a loose file where DIR/<person>/FILE is wanted */
-/* The status of an input that failed to load: unsupported_format when its
- * first bytes are neither JPEG's nor PNG's, else unreadable. */
 /* The columns a UTF-8 string takes in a terminal, counted as characters
  * (not bytes: "José" is 4 columns in 5 bytes), for padding tables. */
 int fn_cli_columns(const char *s);
+/* The status of an input that failed to load: unsupported_format when its
+ * first bytes are neither JPEG's nor PNG's, else unreadable. */
 const char *fn_cli_load_status(const char *path);
+/* A warning on stderr when the embedding cache could not keep some
+ * embeddings (they were used all the same; the next run computes them again). */
+void fn_cli_cache_warning(const char *verb, const fn_embedder *x);
 /* {"file": file, "status": status[, "error": error]} (error may be NULL). */
 cJSON *fn_cli_file_record(const char *file, const char *status, const char *error);
 /* After an image was read: its decoder's warning (a repaired JPEG without

@@ -81,12 +81,22 @@ int fn_cli_embed_people(const char *verb, const char *root, fn_engine *e, const 
         s = fn_embedder_run(&x, files.items[i], &r, out->x + (size_t)out->n * dim, NULL);
         fn_progress_step(&prog, files.items[i]);
         if (s != FN_OK || !r.has_emb) {
+            /* why an image has no embedding: no face is the common case, counted by the caller; a file
+             * that could not be read says why (a dangling link, a FIFO named like a photo) */
+            if (s != FN_OK && out->unreadable++ < 5) {
+                fn_progress_end(&prog);   /* clears the progress line; the next step redraws it */
+                fprintf(stderr, "facenet %s: warning: %s\n", verb, fn_last_error());
+            }
             out->missing++;
             continue;
         }
         out->truth[out->n++] = owner[i];
     }
     fn_progress_end(&prog);
+    if (out->unreadable > 5)
+        fprintf(stderr, "facenet %s: warning: %d image(s) could not be read (the first 5 named above)\n", verb,
+                out->unreadable);
+    fn_cli_cache_warning(verb, &x);
     fn_embedder_close(&x);
     free(owner);
     fn_pathlist_free(&files);

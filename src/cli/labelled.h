@@ -12,6 +12,7 @@ typedef struct fn_cli_labelled {
     float *x;             /* n x dim embeddings */
     int *truth;           /* n: index into people */
     int n, missing;       /* embedded; images without an embedding */
+    int unreadable;       /* of those missing: files that could not be read (each warned of) */
 } fn_cli_labelled;
 
 /* Embeds every image under root/<person>/ through the embedding cache

@@ -10,13 +10,11 @@
 /* 'fnec' in the SQLite header: tells our cache apart from any other database. */
 #define CACHE_APP_ID 0x666e6563
 #define CACHE_VERSION 1
-#define CACHE_BATCH 256
 
 struct fn_cache {
     sqlite3 *db;
     char *path;
     sqlite3_stmt *get, *put;
-    int pending;    /* puts inside the open transaction */
 };
 
 static const char *SCHEMA =
@@ -124,21 +122,25 @@ fn_status fn_cache_open(const char *path, fn_cache **out)
          * batch made a cluster --calibrate-on beside it fail with "database
          * is locked"), and in WAL mode a reader never waits for a writer. */
         sqlite3_busy_timeout(c->db, 10000);
-        sqlite3_exec(c->db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL);
-        if ((st = init_schema(c)) == FN_OK) st = prepare(c);
+        /* WAL only once the file is known to be ours: the mode is stored in the file, and someone
+         * else's database named by mistake was left changed.  Where WAL cannot be (some network file
+         * systems) the rollback journal serves, only slower. */
+        if ((st = init_schema(c)) == FN_OK) {
+            sqlite3_exec(c->db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL);
+            st = prepare(c);
+        }
     }
     if (st != FN_OK) { cache_release(c); return st; }
-    /* A cache can be rebuilt, so durability is traded for speed. */
-    sqlite3_exec(c->db, "PRAGMA synchronous = OFF", NULL, NULL, NULL);
+    /* In WAL mode a commit does not wait for the disk (only a checkpoint does), and a power cut loses at
+     * most the last commits, never the file (OFF risked a damaged cache, refused from then on). */
+    sqlite3_exec(c->db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
     *out = c;
     return FN_OK;
 }
 
 fn_status fn_cache_flush(fn_cache *c)
 {
-    if (!c || !c->pending) return FN_OK;
-    c->pending = 0;
-    if (sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) return db_fail(c, "cannot commit");
+    (void)c;   /* every put is committed as it is made */
     return FN_OK;
 }
 
@@ -213,9 +215,9 @@ fn_status fn_cache_put(fn_cache *c, const char *key, const char *model, const fn
     if (!e || (e->has_face && (e->dim <= 0 || e->dim > FN_CACHE_MAX_DIM || !emb)))
         return fn_fail(FN_ERR_ARG, "%s: entry %s: a face entry needs an embedding of 1..%d floats", c->path, key,
                        FN_CACHE_MAX_DIM);
-    if (!c->pending && sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-        return db_fail(c, "cannot start a transaction");
-    c->pending++;
+    /* committed at once: a transaction left open over the next images' detection held the write lock
+     * for seconds, and a second command sharing the cache gave up after its busy timeout (its
+     * embeddings were lost).  In WAL mode with synchronous = NORMAL a commit costs no fsync. */
     sqlite3_stmt *s = c->put;
     sqlite3_reset(s);
     sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
@@ -224,6 +226,5 @@ fn_status fn_cache_put(fn_cache *c, const char *key, const char *model, const fn
     fn_status st = sqlite3_step(s) == SQLITE_DONE ? FN_OK : db_fail(c, "cannot store an entry");
     sqlite3_reset(s);
     sqlite3_clear_bindings(s);
-    FN_TRY(st);
-    return c->pending >= CACHE_BATCH ? fn_cache_flush(c) : FN_OK;
+    return st;
 }

@@ -141,9 +141,10 @@ static fn_status store(fn_embedder *x, const char *hash, const fn_embed_result *
         ce.prob = r->face.prob;
         ce.dim = x->dim;
     }
-    FN_TRY(fn_cache_put(x->cache, hash, x->key_plain, &ce, r->has_face ? emb : NULL));
-    if (x->flip && r->has_face) FN_TRY(fn_cache_put(x->cache, hash, x->key_flip, &ce, emb_flip));
-    return FN_OK;
+    fn_status s = fn_cache_put(x->cache, hash, x->key_plain, &ce, r->has_face ? emb : NULL);
+    if (s == FN_OK && x->flip && r->has_face) s = fn_cache_put(x->cache, hash, x->key_flip, &ce, emb_flip);
+    if (s != FN_OK && !x->store_errors++) snprintf(x->store_error, sizeof x->store_error, "%s", fn_last_error());
+    return FN_OK;   /* the embedding stands: a cache that cannot keep it (locked, full disk) only costs time */
 }
 
 #define MAX_FACES ((int)(sizeof ((fn_embedder *)0)->faces / sizeof ((fn_embedder *)0)->faces[0]))
