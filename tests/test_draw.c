@@ -82,6 +82,11 @@ static void test_text(void)
     T_CHECK(fn_text_width("ab\nxyz1", 1) == 23 && fn_text_height("ab\nxyz1", 1) == 17, "two lines: %dx%d",
             fn_text_width("ab\nxyz1", 1), fn_text_height("ab\nxyz1", 1));
     T_CHECK(fn_text_width("caf\xc3\xa9", 1) == 23, "UTF-8 e-acute counted as %d px, want one glyph", fn_text_width("caf\xc3\xa9", 1));
+    /* a decomposed accent (NFD "Jose" + U+0301) is no glyph of its own: it was drawn as a '?' */
+    T_CHECK(fn_text_width("Jose\xcc\x81", 1) == fn_text_width("Jose", 1) &&
+                fn_text_width("x\xcc\x84y", 1) == fn_text_width("xy", 1),
+            "combining marks: NFD Jose %d px (want %d), x+macron+y %d px (want %d)", fn_text_width("Jose\xcc\x81", 1),
+            fn_text_width("Jose", 1), fn_text_width("x\xcc\x84y", 1), fn_text_width("xy", 1));
     /* names as the sheets draw them: marks stripped, typographic punctuation as ASCII, the rest '?':
      * "José Ñ — 日" is drawn exactly as "Jose N - ?" (each was a '?') */
     fn_image a = blank(120, 12), b = blank(120, 12);

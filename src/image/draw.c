@@ -45,12 +45,12 @@ void fn_draw_rect(fn_image *img, int x0, int y0, int x1, int y1, int thickness, 
     fn_draw_fill(img, x1 - t, y0, x1, y1, color);
 }
 
-/* Next glyph of text: ASCII as is, one '?' per UTF-8 sequence. */
 /* The next character as a glyph of the ASCII font: a letter with marks is
  * drawn without them and typographic punctuation as its ASCII kin
  * (utf8proc's compatibility decomposition, marks stripped, "lumped":
  * "José Ñ — 50%" is drawn "Jose N - 50%"); what has no ASCII form
- * ("日本") is '?'. */
+ * ("日本") is '?'; a combining mark on its own (the accent of a decomposed
+ * "José") is 0: nothing to draw, no room taken. */
 static int next_glyph(const char **s)
 {
     unsigned char c = (unsigned char)**s;
@@ -75,6 +75,7 @@ static int next_glyph(const char **s)
     int bound = 0;
     utf8proc_ssize_t n = utf8proc_decompose_char(cp, out, 8, UTF8PROC_COMPAT | UTF8PROC_DECOMPOSE | UTF8PROC_STRIPMARK |
                                                                   UTF8PROC_LUMP, &bound);
+    if (n == 0) return 0;   /* a mark, stripped */
     return n >= 1 && n <= 8 && out[0] > 0x1f && out[0] < 0x7f ? (int)out[0] : '?';
 }
 
@@ -85,6 +86,7 @@ int fn_text_width(const char *text, int scale)
     int best = 0, n = 0;
     while (*text) {
         int g = next_glyph(&text);
+        if (!g) continue;
         if (g == '\n') n = 0;
         else if (++n > best) best = n;
     }
@@ -117,6 +119,7 @@ void fn_draw_text(fn_image *img, int x, int y, const char *text, int scale, fn_r
     int cx = x;
     while (*text) {
         int g = next_glyph(&text);
+        if (!g) continue;
         if (g == '\n') { cx = x, y += FN_FONT_LINE * scale; continue; }
         if (cx < img->w && y < img->h && cx + FN_FONT_W * scale > 0 && y + FN_FONT_H * scale > 0)
             draw_glyph(img, cx, y, g, scale, color);
