@@ -423,6 +423,36 @@ static void test_unreadable_subfolder(void)
             WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 }
 
+/* Folders nested deeper than the walk goes: the deepest one walked to is
+ * an input by name (and fails as "a folder, not a file") — what lay below
+ * it was left out without a word. */
+static void test_deep_folders(void)
+{
+    char path[4096];
+    int n = snprintf(path, sizeof path, "%s/deep", t_tmpdir());
+    mkdir(path, 0755);
+    for (int k = 0; k < 300 && n < 3000; k++) {
+        n += snprintf(path + n, sizeof path - (size_t)n, "/d");
+        mkdir(path, 0755);
+    }
+    snprintf(path + n, sizeof path - (size_t)n, "/x.jpg");
+    FILE *f = fopen(path, "w");
+    if (f) fclose(f);
+    char root[700];
+    snprintf(root, sizeof root, "%s/deep", t_tmpdir());
+    fn_paths l = {0};
+    fn_status s = fn_list_images(root, &l, NULL);
+    int depth = 0;
+    for (const char *c = l.n == 1 ? l.items[0] + strlen(root) : ""; *c; c++) depth += *c == '/';
+    T_CHECK(s == FN_OK && l.n == 1 && depth == 256, "300 folders deep: %d input(s), the first %d levels down (want 1, "
+            "256): %s", l.n, depth, l.n ? l.items[0] : fn_last_error());
+    fn_image img = {0};
+    T_CHECK(l.n == 1 && fn_image_load(l.items[0], NULL, &img) == FN_ERR_IO && strstr(fn_last_error(), "a folder"),
+            "the deepest folder as an input: %s", fn_last_error());
+    fn_image_free(&img);
+    fn_paths_free(&l);
+}
+
 int main(void)
 {
     const char *mfn = t_models("MobileFaceNet.tflite");
@@ -432,6 +462,7 @@ int main(void)
     snprintf(models, sizeof models, "%s", dirname(tmp));
     test_case_08();
     test_unreadable_subfolder();
+    test_deep_folders();
     test_hand_made(t_shared("fixtures/film"));
     test_every_file(t_shared("fixtures/film"));
     test_executor_equals_reference(t_shared("fixtures/film"));

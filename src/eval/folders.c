@@ -64,14 +64,18 @@ static fn_status dir_names(const char *dir, fn_paths *names)
  * inode: a folder met again below itself (a symlink to an ancestor) is a
  * loop, and is not entered (it was walked 33 times, its files listed as
  * many).  A link to a folder elsewhere is followed; files reached twice
- * that way are one file to a caller that compares real paths. */
-#define LIST_DEPTH_MAX 64
+ * that way are one file to a caller that compares real paths.  A folder
+ * deeper than LIST_DEPTH_MAX below the root is not walked but listed as an
+ * input, which then fails by name ("a folder, not a file"): it was left out
+ * without a word. */
+#define LIST_DEPTH_MAX 256
 typedef struct dir_id { dev_t dev; ino_t ino; } dir_id;
 
 static fn_status list_dir(const char *dir, fn_paths *out, fn_paths *skipped, dir_id *up, int depth)
 {
     struct stat ds;
-    if (depth >= LIST_DEPTH_MAX || stat(dir, &ds) != 0) return FN_OK;
+    if (depth >= LIST_DEPTH_MAX) return paths_add(out, dir);
+    if (stat(dir, &ds) != 0) return FN_OK;
     for (int k = 0; k < depth; k++)
         if (up[k].dev == ds.st_dev && up[k].ino == ds.st_ino) return FN_OK;
     up[depth] = (dir_id){ds.st_dev, ds.st_ino};
@@ -81,15 +85,17 @@ static fn_status list_dir(const char *dir, fn_paths *out, fn_paths *skipped, dir
         fn_paths_free(&names);            /* the walk goes on (it stopped the whole command) */
         return paths_add(out, dir);
     }
+    char *path = malloc(4096);   /* not on the stack: LIST_DEPTH_MAX levels of it */
+    if (!path) s = fn_fail(FN_ERR_NOMEM, "out of memory");
     for (int i = 0; s == FN_OK && i < names.n; i++) {
-        char path[4096];
-        if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, names.items[i]) >= sizeof path) continue;
+        if ((size_t)snprintf(path, 4096, "%s/%s", dir, names.items[i]) >= 4096) continue;
         struct stat st;
         int ok = stat(path, &st) == 0;
         if (ok && S_ISDIR(st.st_mode)) s = list_dir(path, out, skipped, up, depth + 1);
         else if (has_image_ext(path)) s = paths_add(out, path);   /* a dangling link or a FIFO named x.jpg too: */
         else if (ok && skipped) s = paths_add(skipped, path);     /* the command reports why it cannot be read */
     }
+    free(path);
     fn_paths_free(&names);
     return s;
 }

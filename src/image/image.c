@@ -80,6 +80,7 @@ static fn_status read_file(const char *path, uint8_t **data, size_t *len)
     struct stat st;
     fn_status s = FN_OK;
     if (fstat(fd, &st) != 0) s = fn_fail(FN_ERR_IO, "%s: cannot stat: %s", path, strerror(errno));
+    else if (S_ISDIR(st.st_mode)) s = fn_fail(FN_ERR_IO, "%s: a folder, not a file", path);
     else if (!S_ISREG(st.st_mode)) s = fn_fail(FN_ERR_IO, "%s: not a regular file", path);
     else if (st.st_size > FN_IMAGE_MAX_FILE_BYTES)
         s = fn_fail(FN_ERR_LIMIT, "%s: file is %lld bytes, more than the limit of %lld",
