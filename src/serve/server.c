@@ -246,7 +246,8 @@ typedef struct req {
     int n_seg;
     srv_role role;
     char segbuf[1024];
-    char *raw;             /* the request's path as sent (still escaped), without the query */
+    char *raw;             /* the request's path as sent (still escaped), without the query; after the
+                              struct, in its block (uri_log) */
     int started;           /* the first call of the handler has been made */
 } req;
 
@@ -386,16 +387,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 {
     srv *s = cls;
     req *r = *con_cls;
-    if (!r) {   /* uri_log made none (out of memory) */
-        r = calloc(1, sizeof *r);
-        if (!r) return MHD_NO;
-        *con_cls = r;
-        r->t0 = fn_now();
-    }
+    if (!r) return MHD_NO;   /* uri_log made none (out of memory): the connection is closed */
     if (!r->started) {
         r->started = 1;
         srv_reply rep = {0};
-        if (check_headers(s, c, method, r->raw ? r->raw : url, r, &rep)) return send_reply(s, c, r, &rep);
+        if (check_headers(s, c, method, r->raw, r, &rep)) return send_reply(s, c, r, &rep);
         return MHD_YES;
     }
     if (r->answered) {            /* answered from the headers: the body is not read */
@@ -444,7 +440,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                   "accepts (%zu bytes, --max-body)", r->len + r->dropped, s->cfg->max_body);
         return send_reply(s, c, r, &rep);
     }
-    srv_req q = {.conn = c, .method = method, .path = r->raw ? r->raw : url, .n_seg = r->n_seg, .body = r->body, .len = r->len,
+    srv_req q = {.conn = c, .method = method, .path = r->raw, .n_seg = r->n_seg, .body = r->body, .len = r->len,
                  .role = r->role};
     memcpy(q.seg, r->seg, sizeof q.seg);
     q.ctype = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
@@ -487,8 +483,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
     if (!r) return;
     upload_done(s, r);
     free(r->body);
-    free(r->raw);
-    free(r);
+    free(r);   /* raw is in the same block */
     *con_cls = NULL;
 }
 
@@ -521,15 +516,13 @@ static void *uri_log(void *cls, const char *uri, struct MHD_Connection *c)
 {
     (void)cls;
     (void)c;
-    req *r = calloc(1, sizeof *r);
+    size_t n = strcspn(uri, "?");
+    req *r = calloc(1, sizeof *r + n + 1);   /* the path after the request, in one block */
     if (!r) return NULL;
     r->t0 = fn_now();
-    size_t n = strcspn(uri, "?");
-    r->raw = malloc(n + 1);
-    if (r->raw) {
-        memcpy(r->raw, uri, n);
-        r->raw[n] = '\0';
-    }
+    r->raw = (char *)(r + 1);
+    memcpy(r->raw, uri, n);
+    r->raw[n] = '\0';
     return r;
 }
 
