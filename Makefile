@@ -8,7 +8,7 @@ BUILD   := build
 # libfacenet's version; the soname carries the major number (0.x: any minor
 # release may change the ABI, so bump SOVERSION with it until 1.0).
 VERSION   := $(shell sed -n 's/^\#define FN_VERSION "\(.*\)"/\1/p' include/facenet/core.h)
-SOVERSION := 0
+SOVERSION := 1
 
 WARN    := -Wall -Wextra -Werror -Wno-unused-parameter
 CSTD    := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE

@@ -35,14 +35,15 @@ if [ "$(basename "$variant")" = opt ]; then
   export PKG_CONFIG_PATH=$stage/lib/pkgconfig
   check '[ "$(pkg-config --modversion facenet)" = "$(sed -n "s/^#define FN_VERSION \"\(.*\)\"/\1/p" include/facenet/core.h)" ]' \
         "pkg-config --modversion facenet says '$(pkg-config --modversion facenet 2>&1)', include/facenet/core.h another version"
+  soname=libfacenet.so.$(sed -n 's/^SOVERSION := //p' Makefile)
   for src in examples/*.c; do
     name=$(basename "$src" .c)
     # shellcheck disable=SC2046
     check 'cc -std=c11 -Wall -Wextra -Werror -o "$tmp/bin/$name" "$src" $(pkg-config --cflags --libs facenet)' \
           "$src does not build with \$(pkg-config --cflags --libs facenet)"
-    check 'readelf -d "$tmp/bin/$name" | grep -q "NEEDED.*libfacenet.so.0"' "$name is not linked to libfacenet.so.0"
-    check 'LD_LIBRARY_PATH=$stage/lib ldd "$tmp/bin/$name" | grep -q "libfacenet.so.0 => $stage/lib/"' \
-          "$name does not load the installed libfacenet.so.0"
+    check 'readelf -d "$tmp/bin/$name" | grep -q "NEEDED.*$soname"' "$name is not linked to $soname"
+    check 'LD_LIBRARY_PATH=$stage/lib ldd "$tmp/bin/$name" | grep -q "$soname => $stage/lib/"' \
+          "$name does not load the installed $soname"
     # Static: the installed libfacenet.a with pkg-config's Libs.private.
     check 'cc -std=c11 -o "$tmp/bin/${name}_static" "$src" $(pkg-config --cflags facenet) \
              $(pkg-config --static --libs facenet | sed "s/-lfacenet\b/-l:libfacenet.a/")' \

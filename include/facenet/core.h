@@ -24,7 +24,7 @@
 
 /* The library's version (the Makefile reads it from here for the soname's
  * file and facenet.pc; the CLI's `facenet version` prints it). */
-#define FN_VERSION "0.2.0"
+#define FN_VERSION "0.3.0"
 
 #ifdef __cplusplus
 extern "C" {

@@ -25,7 +25,7 @@ from .evaluation import Evaluation, Verification, default_engine, eval_pairs, ev
 from .gallery import Calibration, EnrollReport, Gallery, Match, Person, list_images, normalize_name
 from .video import Event, watch
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 __all__ = ["Engine", "Face", "Gallery", "Match", "Person", "EnrollReport", "Calibration", "Verification",
            "Evaluation", "Event", "watch", "verify", "evaluate", "eval_pairs", "distance", "annotate", "load_image", "save_image",

@@ -218,7 +218,7 @@ def _candidates():
     return [os.path.join(here, "libfacenet.so"),
             # a checkout: python/facenet/ -> build/opt/libfacenet.so
             os.path.normpath(os.path.join(here, "..", "..", "build", "opt", "libfacenet.so")),
-            "libfacenet.so.0"]   # the system's (make install), by the dynamic loader's search
+            "libfacenet.so.1"]   # the system's (make install), by the dynamic loader's search
 
 
 def find_library():
@@ -226,7 +226,7 @@ def find_library():
     library: $FACENET_LIB when set (and only it: an explicit choice that
     fails is an error, not a fallback), else libfacenet.so beside the
     package (an installed copy), else the checkout's build/opt/libfacenet.so,
-    else the system's libfacenet.so.0."""
+    else the system's libfacenet.so.1."""
     env = os.environ.get("FACENET_LIB")
     if env:
         try:
