@@ -433,6 +433,8 @@ static void test_bad_input(void)
     expect_fail("empty file", fn_image_load(tmp("empty.jpg"), NULL, &im), FN_ERR_FORMAT, "empty.jpg: file is empty");
     expect_fail("missing file", fn_image_load(tmp("nope.jpg"), NULL, &im), FN_ERR_IO, "No such file or directory");
     expect_fail("directory", fn_image_load(t_tmpdir(), NULL, &im), FN_ERR_IO, "not a regular file");
+    /* a device is refused before it is opened (opening one can act: a tape rewinds on close) */
+    expect_fail("device", fn_image_load("/dev/null", NULL, &im), FN_ERR_IO, "/dev/null: not a regular file");
     fn_image one = {1, 1, 3, (uint8_t[]){1, 2, 3}};
     expect_fail("unwritable PNG", fn_image_save_png("/nonexistent-dir/x.png", &one), FN_ERR_IO, "/nonexistent-dir/x.png: cannot create");
 }

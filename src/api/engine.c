@@ -16,6 +16,7 @@
 #include "align/align.h"
 #include "core/arena.h"
 #include "core/error.h"
+#include "core/file.h"
 #include "nn/mathlib.h"
 #include "core/sha256.h"
 #include "io/weights.h"
@@ -103,15 +104,15 @@ static fn_status model_path(const fn_engine *e, const char *file, char *out, siz
     return FN_OK;
 }
 
-/* A regular file that can be opened (non-blocking: a FIFO named as a model
- * waited for a writer forever). */
+/* A regular file that can be opened (a FIFO named as a model waited for a
+ * writer forever). */
 static int readable(const char *path)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    int fd;
     struct stat st;
-    int ok = fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
-    if (fd >= 0) close(fd);
-    return ok;
+    if (fn_open_regular(path, &fd, &st) != FN_OK) return 0;
+    close(fd);
+    return 1;
 }
 
 /* MobileFaceNet's weights: parsed and prepared on first use (fn_engine_lazy). */

@@ -2,6 +2,7 @@
  * tests/test_gallery.c. */
 #include "core/sha256.h"
 #include "core/error.h"
+#include "core/file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -187,14 +188,9 @@ fn_status fn_hash_file(const char *path, char out_hex[65])
 {
     if (!path || !out_hex) return fn_fail(FN_ERR_ARG, "fn_hash_file: path and output are required");
     out_hex[0] = '\0';
-    /* non-blocking open and regular files only: a FIFO would wait for a writer forever */
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0) return fn_fail(FN_ERR_IO, "%s: cannot open for hashing (%s)", path, strerror(errno));
+    int fd;
     struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return fn_fail(FN_ERR_IO, "%s: not a regular file", path);
-    }
+    FN_TRY(fn_open_regular(path, &fd, &st));   /* a FIFO would wait for a writer forever */
     FILE *f = fdopen(fd, "rb");
     if (!f) {
         close(fd);

@@ -10,6 +10,7 @@
 
 #include "core/arena.h"
 #include "core/error.h"
+#include "core/file.h"
 
 /* A compressed file bigger than this is not a photo we should hold in memory. */
 #define FN_IMAGE_MAX_FILE_BYTES ((off_t)1 << 30)
@@ -74,15 +75,11 @@ fn_status fn_image_decode_ex(const void *buf, size_t len, const char *name,
 static fn_status read_file(const char *path, uint8_t **data, size_t *len)
 {
     *data = NULL, *len = 0;
-    /* O_NONBLOCK: opening a FIFO would wait for a writer forever (it is then refused as not a regular file) */
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0) return fn_fail(FN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    int fd;
     struct stat st;
+    FN_TRY(fn_open_regular(path, &fd, &st));   /* a FIFO waited for a writer forever */
     fn_status s = FN_OK;
-    if (fstat(fd, &st) != 0) s = fn_fail(FN_ERR_IO, "%s: cannot stat: %s", path, strerror(errno));
-    else if (S_ISDIR(st.st_mode)) s = fn_fail(FN_ERR_IO, "%s: a folder, not a file", path);
-    else if (!S_ISREG(st.st_mode)) s = fn_fail(FN_ERR_IO, "%s: not a regular file", path);
-    else if (st.st_size > FN_IMAGE_MAX_FILE_BYTES)
+    if (st.st_size > FN_IMAGE_MAX_FILE_BYTES)
         s = fn_fail(FN_ERR_LIMIT, "%s: file is %lld bytes, more than the limit of %lld",
                     path, (long long)st.st_size, (long long)FN_IMAGE_MAX_FILE_BYTES);
     else if (st.st_size == 0) s = fn_fail(FN_ERR_FORMAT, "%s: file is empty", path);

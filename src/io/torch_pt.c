@@ -8,6 +8,7 @@
 #include "io/pickle.h"
 #include "io/zip.h"
 #include "core/error.h"
+#include "core/file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -96,13 +97,9 @@ static int name_len_for_msg(size_t n) { return (int)(n > 200 ? 200 : n); }
 
 static fn_status map_file(pt_ctx *c)
 {
-    int fd = open(c->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);   /* a FIFO: refused below, not waited on */
-    if (fd < 0) return fn_fail(FN_ERR_IO, "%s: cannot open (%s)", c->path, strerror(errno));
+    int fd;
     struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return fn_fail(FN_ERR_IO, "%s: not a regular file", c->path);
-    }
+    FN_TRY(fn_open_regular(c->path, &fd, &st));   /* a FIFO is refused, not waited on */
     c->len = (size_t)st.st_size;
     if (c->len == 0) {
         close(fd);
