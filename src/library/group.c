@@ -280,9 +280,9 @@ fn_status fn_library_cluster(fn_library *l, const fn_cluster_params *pin, float 
 
 /* ---- the gallery person of a named group ---- */
 
-typedef struct image_ids { int64_t *v; int n, cap; int nomem; } image_ids;
+typedef struct id_list { int64_t *v; int n, cap; int nomem; } id_list;   /* gallery images, groups */
 
-static int push_id(image_ids *x, int64_t id)
+static int push_id(id_list *x, int64_t id)
 {
     if (x->n == x->cap) {
         int cap = x->cap ? 2 * x->cap : 64;
@@ -295,7 +295,7 @@ static int push_id(image_ids *x, int64_t id)
     return 0;
 }
 
-typedef struct sync_ctx { fn_gallery *g; const char *name; image_ids added; fn_status s; } sync_ctx;
+typedef struct sync_ctx { fn_gallery *g; const char *name; id_list added; fn_status s; } sync_ctx;
 
 static int add_face(void *ctx, const fn_library_face *f)
 {
@@ -326,7 +326,7 @@ static int collect_image(void *ctx, const fn_gallery_image *im)
 
 /* Records the images a sync added, in the library's own transaction: the
  * gallery's (the same file) has to be over first. */
-static fn_status record_images(fn_library *l, const char *name, const image_ids *ids)
+static fn_status record_images(fn_library *l, const char *name, const id_list *ids)
 {
     if (!ids->n) return FN_OK;
     sqlite3_stmt *st = NULL;
@@ -348,7 +348,7 @@ static fn_status record_images(fn_library *l, const char *name, const image_ids 
  * person too when nothing else is left of them. */
 static fn_status drop_library_images(fn_library *l, fn_gallery *g, const char *name)
 {
-    image_ids all = {0};
+    id_list all = {0};
     fn_status r = fn_gallery_list_images(g, name, collect_image, &all);
     if (r == FN_OK && all.nomem) r = fn_fail(FN_ERR_NOMEM, "out of memory");
     unsigned char *mine = r == FN_OK ? calloc((size_t)all.n + 1, 1) : NULL;
@@ -518,30 +518,18 @@ fn_status fn_library_sync_person(fn_library *l, int64_t group, const char *old_n
     return sync_person(l, group, old_name, g, 1);
 }
 
-typedef struct named { int64_t *ids; int n, cap, nomem; } named;
-
 static int collect_named(void *ctx, const fn_library_group *gr)
 {
-    named *v = ctx;
-    if (!gr->name[0]) return 0;
-    if (v->n == v->cap) {
-        int cap = v->cap ? 2 * v->cap : 16;
-        int64_t *p = realloc(v->ids, (size_t)cap * sizeof *p);
-        if (!p) return v->nomem = 1;
-        v->ids = p;
-        v->cap = cap;
-    }
-    v->ids[v->n++] = gr->id;
-    return 0;
+    return gr->name[0] ? push_id(ctx, gr->id) : 0;
 }
 
 fn_status fn_library_sync_gallery(fn_library *l, fn_gallery *g)
 {
-    named v = {0};
+    id_list v = {0};
     fn_status r = fn_library_groups(l, collect_named, &v);
     if (r == FN_OK && v.nomem) r = fn_fail(FN_ERR_NOMEM, "out of memory");
-    for (int i = 0; r == FN_OK && i < v.n; i++) r = fn_library_sync_person(l, v.ids[i], NULL, g);
-    free(v.ids);
+    for (int i = 0; r == FN_OK && i < v.n; i++) r = fn_library_sync_person(l, v.v[i], NULL, g);
+    free(v.v);
     return r;
 }
 
