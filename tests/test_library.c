@@ -636,6 +636,32 @@ static void test_scan_paths(void)
             "rescan of a library without file systems recorded: exit %d, %lld without: %s", r.status,
             (long long)lib_sql(db, "SELECT count(*) FROM lib_files WHERE dev IS NULL"), r.err);
     t_run_free(&r);
+    /* ... and until it does, a photo gone without a record is kept when the folder left holds no photo now
+     * (the rule before the records), removed when it does */
+    char dw[1300], pw[1400], px2[1400], sql[1600];
+    snprintf(dw, sizeof dw, "%s/w", root);
+    mkdir(dw, 0777);
+    snprintf(pw, sizeof pw, "%s/1.jpg", dw);
+    put_photo(0, 1, pw);
+    snprintf(px2, sizeof px2, "%s/2.jpg", dx);
+    put_photo(0, 2, px2);
+    t_facenet(&r, "scan --gallery '%s' --models-dir '%s' '%s'", db, models, root);
+    t_run_free(&r);
+    lib_sql(db, "UPDATE lib_files SET dev = NULL");
+    unlink(pw);
+    unlink(px2);
+    t_facenet(&r, "scan --gallery '%s' --models-dir '%s' '%s'", db, models, root);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM lib_files WHERE path LIKE '%%/w/1.jpg'");
+    T_CHECK(r.status == 0 && strstr(r.out, "1 removed") && strstr(r.err, "--prune") && lib_sql(db, sql) == 1 &&
+                lib_files(db) == 2,
+            "legacy rows: an emptied folder's photo kept, one beside others removed: exit %d, %lld files: %s%s",
+            r.status, (long long)lib_files(db), r.out, r.err);
+    t_run_free(&r);
+    t_facenet(&r, "scan --gallery '%s' --models-dir '%s' --prune '%s'", db, models, root);
+    T_CHECK(r.status == 0 && lib_files(db) == 1, "legacy rows, --prune: exit %d, %lld files: %s", r.status,
+            (long long)lib_files(db), r.err);
+    t_run_free(&r);
+    rmdir(dw);
     /* photos the user deleted, on the disk they were on: gone, whether their folder stays empty (they were
      * kept, as if a drive were away) or goes with them */
     char dz[1300], pz[1400];

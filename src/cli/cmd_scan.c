@@ -98,12 +98,9 @@ int fn_cmd_scan(int argc, char **argv)
                                 "library: to forget them, scan the folder above it with --prune)", a.pos[i],
                                 strerror(errno));
     }
-    if (a.npos > 0 && fn_cli_given(&a, FN_O_MAX_SIDE)) {   /* before the gallery file is made */
-        long long side = fn_cli_int(&a, FN_O_MAX_SIDE, 0);
-        if (side != 0 && side < 64)
-            return fn_cli_usage("scan", "--max-side %lld: under 64 pixels no face can be found (0: full resolution)",
-                                side);
-    }
+    long long side = fn_cli_given(&a, FN_O_MAX_SIDE) ? fn_cli_int(&a, FN_O_MAX_SIDE, 0) : -2;
+    if (side != -2 && side != 0 && side < 64)   /* before the gallery file is made */
+        return fn_cli_usage("scan", "--max-side %lld: under 64 pixels no face can be found (0: full resolution)", side);
     fn_pathlist files = {0}, skipped = {0};
     if (fn_cli_collect_images(a.pos, a.npos, &files, &skipped) != 0) {
         fn_pathlist_free(&files);
@@ -144,14 +141,7 @@ int fn_cmd_scan(int argc, char **argv)
     fn_scan_params p;
     fn_scan_params_init(&p);
     p.full_decode = fn_cli_flag(&a, FN_O_FULL_DECODE);
-    if (fn_cli_given(&a, FN_O_MAX_SIDE)) {
-        long long side = fn_cli_int(&a, FN_O_MAX_SIDE, 0);
-        if (side != 0 && side < 64) {
-            rc = fn_cli_usage("scan", "--max-side %lld: under 64 pixels no face can be found (0: full resolution)", side);
-            goto done;
-        }
-        p.max_side = side == 0 ? -1 : (int)side;
-    }
+    if (side != -2) p.max_side = side == 0 ? -1 : (int)side;   /* given: 0 is full resolution */
     p.prune = fn_cli_flag(&a, FN_O_PRUNE);
     p.workers = (int)fn_cli_int(&a, FN_O_JOBS, 0);
     p.batch = (int)fn_cli_int(&a, FN_O_BATCH, 32);

@@ -30,6 +30,7 @@ typedef struct cand {
     int64_t dev;            /* the file system it is on (st_dev) */
     int64_t file_id;        /* the row of this path, 0 when new */
     char known[65];         /* its stored hash, "" when new */
+    int faces;              /* the faces stored for that row */
 } cand;
 
 typedef struct missing {
@@ -37,6 +38,7 @@ typedef struct missing {
     char *path;
     char hash[65];
     int64_t dev;            /* the file system it was on; -1 when not recorded (a library from before) */
+    int faces;              /* the faces stored for it */
     int claimed;            /* a moved file took its row */
 } missing;
 
@@ -140,7 +142,8 @@ static int under(const char *path, char *const *roots, int nroots)
 static fn_status find_missing(scan *s, char **listed, int nlisted)
 {
     sqlite3_stmt *st;
-    FN_TRY(fn_ldb_prepare(s->l, "SELECT id, path, sha256, coalesce(dev, -1) FROM lib_files ORDER BY id", &st));
+    FN_TRY(fn_ldb_prepare(s->l, "SELECT id, path, sha256, coalesce(dev, -1), (SELECT count(*) FROM lib_faces WHERE "
+                                   "file_id = lib_files.id) FROM lib_files ORDER BY id", &st));
     int rc, cap = 0;
     fn_status r = FN_OK;
     while (r == FN_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -159,6 +162,7 @@ static fn_status find_missing(scan *s, char **listed, int nlisted)
         m->path = strdup(p);
         snprintf(m->hash, sizeof m->hash, "%s", (const char *)sqlite3_column_text(st, 2));
         m->dev = sqlite3_column_int64(st, 3);
+        m->faces = sqlite3_column_int(st, 4);
         m->claimed = 0;
         if (!m->path) r = fn_fail(FN_ERR_NOMEM, "out of memory");
         else s->nm++;
@@ -172,8 +176,7 @@ static fn_status find_missing(scan *s, char **listed, int nlisted)
     return FN_OK;
 }
 
-static fn_status lookup(fn_library *l, sqlite3_stmt *st, cand *c, int64_t *size, int64_t *mtime, int *faces,
-                        int64_t *dev)
+static fn_status lookup(fn_library *l, sqlite3_stmt *st, cand *c, int64_t *size, int64_t *mtime, int64_t *dev)
 {
     sqlite3_reset(st);
     sqlite3_bind_text(st, 1, c->path, -1, SQLITE_STATIC);
@@ -183,7 +186,7 @@ static fn_status lookup(fn_library *l, sqlite3_stmt *st, cand *c, int64_t *size,
         *size = sqlite3_column_int64(st, 1);
         *mtime = sqlite3_column_int64(st, 2);
         snprintf(c->known, sizeof c->known, "%s", (const char *)sqlite3_column_text(st, 3));
-        *faces = sqlite3_column_int(st, 4);
+        c->faces = sqlite3_column_int(st, 4);
         *dev = sqlite3_column_int64(st, 5);
         return FN_OK;
     }
@@ -300,13 +303,7 @@ static fn_status take_skipped(scan *s, cand *c, const char *hash, fn_scan_action
         sqlite3_finalize(st);
         FN_TRY(r);
         m->claimed = 1;
-        int64_t n = 0;
-        sqlite3_stmt *q;
-        FN_TRY(fn_ldb_prepare(l, "SELECT count(*) FROM lib_faces WHERE file_id = ?1", &q));
-        sqlite3_bind_int64(q, 1, m->id);
-        if (sqlite3_step(q) == SQLITE_ROW) n = sqlite3_column_int64(q, 0);
-        sqlite3_finalize(q);
-        *faces = (int)n;
+        *faces = m->faces;
         *from = m->path;
         *act = FN_SCAN_MOVED;
         return FN_OK;
@@ -350,16 +347,16 @@ static fn_status record_devs(fn_library *l, const cand *c, int n)
 /* 1 when some listed file (listed: sorted) lies under folder dir. */
 static int holds_listed(const char *dir, char **listed, int nlisted)
 {
-    size_t n = strlen(dir);
-    int lo = 0, hi = nlisted;   /* the first listed path >= dir */
+    char prefix[PATH_MAX + 1];   /* "dir/": the paths below dir sort together from the first >= it */
+    size_t n = (size_t)snprintf(prefix, sizeof prefix, "%s%s", dir, strcmp(dir, "/") ? "/" : "");
+    if (n >= sizeof prefix) return 0;
+    int lo = 0, hi = nlisted;
     while (lo < hi) {
         int mid = (lo + hi) / 2;
-        if (strcmp(listed[mid], dir) < 0) lo = mid + 1;
+        if (strcmp(listed[mid], prefix) < 0) lo = mid + 1;
         else hi = mid;
     }
-    for (int i = lo; i < nlisted && !strncmp(listed[i], dir, n); i++)
-        if (listed[i][n] == '/' || (n == 1 && dir[0] == '/')) return 1;
-    return 0;
+    return lo < nlisted && !strncmp(listed[lo], prefix, n);
 }
 
 /* A missing file looks unmounted, not deleted, when the nearest folder
@@ -430,18 +427,8 @@ static fn_status run(scan *s, fn_engine *e, const fn_scan_params *p, char **root
             err = res->error;
         } else {
             act = c->file_id ? FN_SCAN_CHANGED : FN_SCAN_NEW;
-            if (c->file_id) {
-                int64_t old = 0;
-                sqlite3_stmt *q;
-                r = fn_ldb_prepare(l, "SELECT count(*) FROM lib_faces WHERE file_id = ?1", &q);
-                if (r == FN_OK) {
-                    sqlite3_bind_int64(q, 1, c->file_id);
-                    if (sqlite3_step(q) == SQLITE_ROW) old = sqlite3_column_int64(q, 0);
-                    sqlite3_finalize(q);
-                }
-                s->st.faces_removed += old;
-            }
-            if (r == FN_OK) r = set_file(l, c, res->hash, res->image_w, res->image_h);
+            if (c->file_id) s->st.faces_removed += c->faces;   /* the old content's faces go */
+            r = set_file(l, c, res->hash, res->image_w, res->image_h);
             if (r == FN_OK) r = store_faces(l, c->file_id, res, &faces);
             s->st.faces_added += faces;
         }
@@ -472,19 +459,12 @@ static fn_status run(scan *s, fn_engine *e, const fn_scan_params *p, char **root
             s->st.kept_missing++;
             continue;
         }
-        int64_t n = 0;
-        sqlite3_stmt *q;
-        r = fn_ldb_prepare(l, "SELECT count(*) FROM lib_faces WHERE file_id = ?1", &q);
-        if (r != FN_OK) break;
-        sqlite3_bind_int64(q, 1, m->id);
-        if (sqlite3_step(q) == SQLITE_ROW) n = sqlite3_column_int64(q, 0);
-        sqlite3_finalize(q);
         r = exec_id(l, "DELETE FROM lib_files WHERE id = ?1", m->id);
         if (r != FN_OK) break;
         s->st.removed++;
-        s->st.faces_removed += n;
+        s->st.faces_removed += m->faces;
         s->total++;
-        hold(s, m->path, FN_SCAN_REMOVED, (int)n, NULL, NULL);
+        hold(s, m->path, FN_SCAN_REMOVED, m->faces, NULL, NULL);
     }
     if (r == FN_OK) {
         r = fn_ldb_commit(l);
@@ -570,12 +550,11 @@ fn_status fn_library_scan(fn_library *l, fn_engine *e, const char *const *files,
         }
         sorted[nabs++] = abs[i];
         cand c = {abs[i], (int64_t)sb.st_size, (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec,
-                  (int64_t)sb.st_dev, 0, ""};
+                  (int64_t)sb.st_dev, 0, "", 0};
         int64_t size = -1, mtime = -1, dev = -1;
-        int had = 0;
-        r = lookup(l, q, &c, &size, &mtime, &had, &dev);
+        r = lookup(l, q, &c, &size, &mtime, &dev);
         if (r == FN_OK && c.file_id && size == c.size && mtime == c.mtime_ns) {
-            state[i] = 1, kept[i] = had;
+            state[i] = 1, kept[i] = c.faces;
             if (dev != c.dev) redev[nredev++] = (cand){.file_id = c.file_id, .dev = c.dev};   /* recorded below */
         } else
             s.c[s.nc++] = c;
