@@ -205,6 +205,15 @@ static void test_case11(void)
     T_CHECK(r.status == 0 && strstr(r.out, "Jos\xc3\xa9                             3 image(s)"),
             "text list, José's row padded by characters: %s", r.out);
     t_run_free(&r);
+    /* by columns: "日本" takes 4 (2 characters, each two columns wide), so 28 spaces too */
+    t_facenet(&r, "gallery --gallery %s rename Jos\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac", g);
+    t_run_free(&r);
+    t_facenet(&r, "gallery --gallery %s list", g);
+    T_CHECK(r.status == 0 && strstr(r.out, "\xe6\x97\xa5\xe6\x9c\xac                             3 image(s)"),
+            "text list, a CJK name's row padded by columns: %s", r.out);
+    t_run_free(&r);
+    t_facenet(&r, "gallery --gallery %s rename \xe6\x97\xa5\xe6\x9c\xac Jos\xc3\xa9", g);
+    t_run_free(&r);
     t_facenet(&r, "enroll --gallery %s --json '%s/b'", g, dir);
     T_CHECK(strstr(r.out, "\"person\":\"Jos\xc3\xa9\"") && strstr(r.out, "\"name_given\":\"Jose\xcc\x81\""),
             "JSON record: stored name and the name given: %s", r.out);

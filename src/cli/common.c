@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <utf8proc.h>
 
 int fn_pathlist_add(fn_pathlist *l, const char *path)
 {
@@ -149,7 +150,17 @@ int fn_cli_error(const char *verb, const char *fmt, ...)
 int fn_cli_columns(const char *s)
 {
     int n = 0;
-    for (const unsigned char *c = (const unsigned char *)s; *c; c++) n += (*c & 0xC0) != 0x80;
+    const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
+    while (*p) {
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t k = utf8proc_iterate(p, -1, &cp);
+        if (k <= 0) {   /* not UTF-8: a byte, a column */
+            p++, n++;
+            continue;
+        }
+        p += k;
+        n += utf8proc_charwidth(cp);   /* 2 for CJK, 0 for a combining mark */
+    }
     return n;
 }
 

@@ -58,8 +58,9 @@ int fn_cli_fail(const char *verb, fn_status s);
 #define FN_ST_UNREADABLE "unreadable"           /* cannot be opened, or a damaged JPEG/PNG */
 #define FN_ST_UNSUPPORTED "unsupported_format"  /* not a JPEG or PNG (by name in a folder, or by content) */
 #define FN_ST_NOT_IN_PERSON_FOLDER "not_in_person_folder" /* a loose file where DIR/<person>/FILE is wanted */
-/* The columns a UTF-8 string takes in a terminal, counted as characters
- * (not bytes: "José" is 4 columns in 5 bytes), for padding tables. */
+/* The columns a UTF-8 string takes in a terminal (utf8proc's character
+ * widths: "José" is 4 columns in 5 bytes, "日本" 4 in 6, a combining mark
+ * 0), for padding tables. */
 int fn_cli_columns(const char *s);
 /* The status of an input that failed to load: unsupported_format when its
  * first bytes are neither JPEG's nor PNG's, else unreadable. */
