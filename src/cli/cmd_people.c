@@ -32,16 +32,19 @@ static const fn_cli_spec spec = {
         "list: the groups, largest first, with their face count and a representative face\n"
         "(the best quality).  name: the group becomes the person NAME in the gallery, so\n"
         "`facenet identify --gallery LIB.db` and `watch` recognise them.  merge: B's faces go\n"
-        "into A (A's name stays; B's name goes, from the gallery too).  move: faces (ids from `cluster --json`) go to another group.  not-a-face:\n"
-        "faces the detector was wrong about leave their groups for good.  A named or\n"
-        "corrected group is never broken by `facenet cluster`.  sheet: a contact sheet JPEG of\n"
-        "one group (a grid of its faces, the name on top).  export: DIR/<group>/ with a\n"
-        "thumbnail per face and DIR/<group>.jpg, the contact sheet.  GROUP is an id or a name.\n"
+        "into A (A's name stays; B's goes, from the gallery too, but for photos the user\n"
+        "enrolled in B by hand).  move: faces (ids from `cluster --json`) go to another\n"
+        "group.  not-a-face: faces the detector was wrong about leave their groups for\n"
+        "good.  A named or corrected group is never broken by `facenet cluster`.  sheet: a\n"
+        "contact sheet JPEG of one group (a grid of its faces, the name on top).  export:\n"
+        "DIR/<group>/ with a thumbnail per face and DIR/<group>.jpg, the contact sheet.\n"
+        "GROUP is an id or a name.\n"
         "Files are written to a temporary name and renamed into place (a crash leaves no\n"
         "half file); one already there is not replaced without --overwrite, and then export\n"
         "writes nothing at all.  Export keeps a list of what it wrote (DIR/.facenet-export):\n"
         "with --overwrite, the files of an earlier export that no group needs any more (a\n"
-        "group renamed, merged or emptied since) are removed, and no other file.",
+        "group renamed, merged or emptied since) are removed, and no other file.  A folder\n"
+        "holds one library's export.",
     .opts = uses, .min_args = 1, .max_args = -1, .args_name = "ACTION [ARGS...]",
     .examples = (const char *const[]){"facenet people --gallery photos.db list",
                                       "facenet people --gallery photos.db sheet 3 group3.jpg",
