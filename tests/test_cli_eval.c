@@ -283,6 +283,12 @@ static void test_eval_cluster(const char *film)
             "eval-cluster --step 0.01: exit %d, %d rows (want 51), best %.4f at %.2f (want 0.9817 at 0.91): %s",
             r.status, rows, wf, wt, r.err);
     t_run_free(&r);
+    /* a step of five decimals prints five (0.60625 was printed 0.6062 or 0.6063) */
+    t_facenet(&r, "eval-cluster --models-dir %s --images '%s/Predict' --select largest --method dbscan --step 0.00625",
+              models, film);
+    T_CHECK(r.status == 0 && strstr(r.out, " 0.60625 ") && strstr(r.out, " 0.61250 "),
+            "eval-cluster --step 0.00625: exit %d: %.300s", r.status, r.out);
+    t_run_free(&r);
     t_facenet(&r, "eval-cluster --models-dir %s --images '%s/Predict' --step 0.001", models, film);
     T_CHECK(r.status == 2 && strstr(r.err, "--step 0.001 is out of range"), "--step 0.001: exit %d: %s", r.status,
             r.err);

@@ -242,8 +242,8 @@ int fn_cmd_eval_cluster(int argc, char **argv)
     family deflt = {"average", FN_CLUSTER_DEFAULT_METHOD, ratio};
     rc = 0;
     double step = fn_cli_float(&a, FN_O_STEP, 0.05);
-    int dec = 2;   /* as many decimals as the step has, 2 to 4 (0.0125: 0.6125 was printed 0.613) */
-    while (dec < 4 && fabs(step * pow(10, dec) - floor(step * pow(10, dec) + 0.5)) > 1e-6) dec++;
+    int dec = 2;   /* as many decimals as the step has, 2 to 5 (0.0125: 0.6125 was printed 0.613; 0.00625 needs 5) */
+    while (dec < 5 && fabs(step * pow(10, dec) - floor(step * pow(10, dec) + 0.5)) > 1e-6) dec++;
     float sweep[NT_MAX];
     int nt = 0;
     while (nt < NT_MAX && SWEEP_LO + nt * step <= SWEEP_HI + 1e-6) {
