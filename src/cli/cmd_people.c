@@ -156,19 +156,6 @@ static int plan_face(void *ctx, const fn_library_face *f)
     return plan_add(p, path, f->id);
 }
 
-/* The gallery file itself and SQLite's files beside it: never an output
- * either (`sheet --overwrite 1 photos.db` replaced the library with a JPEG). */
-static int plan_gallery(plan *p, const char *gpath)
-{
-    static const char *const sfx[] = {"", "-wal", "-shm", "-journal"};
-    char path[4200];
-    for (int i = 0; i < 4; i++) {
-        if ((size_t)snprintf(path, sizeof path, "%s%s", gpath, sfx[i]) >= sizeof path) continue;
-        if (fn_pathlist_add(&p->photos, path)) return 1;
-    }
-    return 0;
-}
-
 /* Every photo of the library, faces or none: never an output (a photo
  * whose only face was not-a-face, or with no face, was replaced by
  * --overwrite). */
@@ -176,6 +163,21 @@ static int plan_photo(void *ctx, const char *path)
 {
     plan *p = ctx;
     return fn_pathlist_add(&p->photos, path) ? (p->nomem = 1) : 0;
+}
+
+/* What a sheet or an export never writes over: the library's photos, the
+ * gallery file itself and SQLite's files beside it (`sheet --overwrite 1
+ * photos.db` replaced the library with a JPEG). */
+static fn_status plan_inputs(fn_library *l, const char *gpath, plan *p)
+{
+    fn_status s = fn_library_files(l, plan_photo, p);
+    if (s != FN_OK) return s;
+    static const char *const sfx[] = {"", "-wal", "-shm", "-journal"};
+    char path[4200];
+    for (int i = 0; !p->nomem && i < 4; i++)
+        if ((size_t)snprintf(path, sizeof path, "%s%s", gpath, sfx[i]) < sizeof path && fn_pathlist_add(&p->photos, path))
+            p->nomem = 1;
+    return p->nomem ? fn_fail(FN_ERR_NOMEM, "out of memory listing the library's files") : FN_OK;
 }
 
 typedef struct groups_vec { int64_t *id; char (*name)[FN_GALLERY_NAME_MAX]; int n, cap, nomem; } groups_vec;
@@ -408,9 +410,8 @@ static int export_all(fn_library *l, const char *gpath, const char *dir_in, int 
     int rc = 0, faces = 0, refused = 0, have_o = 0;
     fn_status s = fn_library_groups(l, collect_group, &v);
     if (s == FN_OK) s = plan_export(l, dir, &v, &p);
-    if (s == FN_OK) s = fn_library_files(l, plan_photo, &p);
-    if (s == FN_OK && (plan_gallery(&p, gpath) || p.nomem || v.nomem))
-        s = fn_fail(FN_ERR_NOMEM, "out of memory planning the export");
+    if (s == FN_OK && (p.nomem || v.nomem)) s = fn_fail(FN_ERR_NOMEM, "out of memory planning the export");
+    if (s == FN_OK) s = plan_inputs(l, gpath, &p);
     if (s != FN_OK) rc = fn_cli_fail("people", s);
     /* the library an export belongs to, by its real path: one folder, one library's export (another's
      * files would be pruned as stale by --overwrite, or taken over by the manifest) */
@@ -481,8 +482,7 @@ static int sheet_one(fn_library *l, const char *gpath, int64_t group, const char
     plan p = {0};
     fn_outputs o;
     char err[4400];
-    fn_status s = fn_library_files(l, plan_photo, &p);
-    if (s == FN_OK && (plan_gallery(&p, gpath) || p.nomem)) s = fn_fail(FN_ERR_NOMEM, "out of memory");
+    fn_status s = plan_inputs(l, gpath, &p);
     int rc = s == FN_OK ? 0 : fn_cli_fail("people", s);
     if (!rc && fn_outputs_init(&o, NULL, NULL, 0, p.photos.items, p.photos.count, overwrite, err, sizeof err))
         rc = fn_cli_error("people", "sheet: %s", err);
