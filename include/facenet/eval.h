@@ -473,6 +473,12 @@ fn_status fn_embedder_close(fn_embedder *x);
  * (.name) are not read.  FN_ERR_IO names a path that cannot be read. */
 typedef struct fn_paths { char **items; int n, cap; } fn_paths;
 fn_status fn_list_images(const char *path, fn_paths *out, fn_paths *skipped);
+/* The person folders of a folder-per-person tree (root/<person>/), their
+ * names sorted, appended to *people; anything else directly in root (a
+ * file, a dangling link: it names nobody) is appended to *loose by path so
+ * that it can be reported.  Hidden names are not read.  FN_ERR_IO names
+ * root when it cannot be read. */
+fn_status fn_list_people(const char *root, fn_paths *people, fn_paths *loose);
 void fn_paths_free(fn_paths *p);
 
 typedef enum fn_probe_kind {

@@ -1,6 +1,5 @@
 /* labelled.c — a folder-per-person tree embedded one face per image
  * (labelled.h). */
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,8 +8,6 @@
 
 #include "cli.h"
 #include "labelled.h"
-
-static int name_cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 void fn_cli_labelled_free(fn_cli_labelled *l)
 {
@@ -24,25 +21,20 @@ int fn_cli_embed_people(const char *verb, const char *root, fn_engine *e, const 
                         fn_miss_policy miss, const char *cache, fn_cli_labelled *out)
 {
     memset(out, 0, sizeof *out);
-    DIR *d = opendir(root);
-    if (!d)
+    fn_paths people = {0}, loose = {0};   /* a person is a folder: loose files name nobody */
+    if (fn_list_people(root, &people, &loose) != FN_OK) {
+        int why = errno;   /* opendir's */
+        fn_paths_free(&people);
+        fn_paths_free(&loose);
         return fn_cli_error(verb, "%s: cannot read the folder of labelled faces (one folder per person): %s", root,
-                            strerror(errno));
-    struct dirent *ent;
-    int loose = 0;
-    while ((ent = readdir(d))) {   /* a person is a folder: loose files name nobody */
-        char sub[4200];
-        struct stat st;
-        snprintf(sub, sizeof sub, "%s/%s", root, ent->d_name);
-        if (ent->d_name[0] == '.' || stat(sub, &st) != 0) continue;
-        if (S_ISDIR(st.st_mode)) fn_pathlist_add(&out->people, ent->d_name);
-        else loose++;
+                            strerror(why));
     }
-    closedir(d);
-    if (loose)   /* said, not silently left out */
+    for (int i = 0; i < people.n; i++) fn_pathlist_add(&out->people, people.items[i]);   /* sorted */
+    if (loose.n)   /* said, not silently left out */
         fprintf(stderr, "facenet %s: note: %d file(s) directly in %s are not read: a person is a folder of photos\n",
-                verb, loose, root);
-    if (out->people.count > 1) qsort(out->people.items, (size_t)out->people.count, sizeof *out->people.items, name_cmp);
+                verb, loose.n, root);
+    fn_paths_free(&people);
+    fn_paths_free(&loose);
     fn_pathlist files = {0};
     int *owner = NULL;
     for (int k = 0; k < out->people.count; k++) {

@@ -113,19 +113,16 @@ fn_status fn_list_images(const char *path, fn_paths *out, fn_paths *skipped)
     return list_dir(dir, out, skipped, up, 0);
 }
 
-/* The sub-directories of root, sorted (none when root is NULL). */
-/* The person folders below root, sorted; files directly in root go to
- * loose (they belong to nobody: reported, never read). */
-static fn_status person_dirs(const char *root, fn_paths *out, fn_paths *loose)
+fn_status fn_list_people(const char *root, fn_paths *people, fn_paths *loose)
 {
     fn_paths names = {0};
     fn_status s = dir_names(root, &names);
     for (int i = 0; s == FN_OK && i < names.n; i++) {
         char p[4096];
         struct stat st;
-        snprintf(p, sizeof p, "%s/%s", root, names.items[i]);
-        if (stat(p, &st) == 0 && S_ISDIR(st.st_mode)) s = paths_add(out, names.items[i]);
-        else if (stat(p, &st) == 0 && S_ISREG(st.st_mode)) s = paths_add(loose, p);
+        if ((size_t)snprintf(p, sizeof p, "%s/%s", root, names.items[i]) >= sizeof p) continue;
+        if (stat(p, &st) == 0 && S_ISDIR(st.st_mode)) s = paths_add(people, names.items[i]);
+        else if (loose) s = paths_add(loose, p);   /* a file, or a link to nothing */
     }
     fn_paths_free(&names);
     return s;
@@ -463,8 +460,8 @@ fn_status fn_folder_eval_run(fn_embedder *x, const fn_folder_eval_params *p, fn_
     out->threshold = p->threshold >= 0 ? p->threshold : fn_engine_threshold(x->e);
     out->threshold_source = p->threshold >= 0 ? FN_THRESHOLD_EXPLICIT : FN_THRESHOLD_MODEL;
     fn_paths gnames = {0}, pnames = {0};
-    fn_status s = person_dirs(p->gallery_dir, &gnames, &out->loose);
-    if (s == FN_OK) s = person_dirs(p->probe_dir, &pnames, &out->loose);
+    fn_status s = fn_list_people(p->gallery_dir, &gnames, &out->loose);
+    if (s == FN_OK) s = fn_list_people(p->probe_dir, &pnames, &out->loose);
     if (s == FN_OK) s = gather_people(&u, &gnames, &pnames);
     if (s == FN_OK) s = open_temp_gallery(&u);
     if (s == FN_OK) s = enrol(&u, &gnames);
