@@ -596,9 +596,16 @@ fn_status fn_library_merge(fn_library *l, int64_t into, int64_t from, fn_gallery
         return fn_fail(FN_ERR_ARG, "merge: group %lld is '%s', a person enrolled in the gallery by hand, who keeps "
                        "their photos; merge the other way (`facenet people merge %lld %lld`), or remove '%s' from "
                        "the gallery first", (long long)from, b, (long long)from, (long long)into, b);
-    FN_TRY(fn_ldb_begin(l));
+    /* the gallery first: should the library's transaction then fail, group B still stands, named, and is
+     * given its photos again (the other order left B's photos under both names for good) */
+    if (drop_b && g) FN_TRY(drop_library_images(l, g, b));
+    fn_status r = fn_ldb_begin(l);
+    if (r != FN_OK) {
+        if (drop_b && g) (void)sync_person(l, from, NULL, g, 0);
+        return r;
+    }
     sqlite3_stmt *st;
-    fn_status r = fn_ldb_prepare(l, "UPDATE lib_faces SET group_id = ?1 WHERE group_id = ?2", &st);
+    r = fn_ldb_prepare(l, "UPDATE lib_faces SET group_id = ?1 WHERE group_id = ?2", &st);
     if (r == FN_OK) {
         sqlite3_bind_int64(st, 1, into);
         sqlite3_bind_int64(st, 2, from);
@@ -621,12 +628,14 @@ fn_status fn_library_merge(fn_library *l, int64_t into, int64_t from, fn_gallery
         if (sqlite3_step(st) != SQLITE_DONE) r = fn_ldb_fail(l, "merging groups");
         sqlite3_finalize(st);
     }
+    if (r == FN_OK) r = fn_ldb_commit(l);
+    else fn_ldb_rollback(l);
     if (r != FN_OK) {
-        fn_ldb_rollback(l);
-        return r;
+        char why[1024];
+        snprintf(why, sizeof why, "%s", fn_last_error());
+        if (drop_b && g) (void)sync_person(l, from, NULL, g, 0);   /* B's photos back under B */
+        return fn_fail(r, "%s", why);
     }
-    FN_TRY(fn_ldb_commit(l));
-    if (drop_b && g) FN_TRY(drop_library_images(l, g, b));
     return fn_library_sync_person(l, into, NULL, g);
 }
 
