@@ -399,6 +399,25 @@ static void test_incremental(fn_engine *e)
                 fn_library_find_group(l, "Deepika P", &renamed) == FN_ERR_NOT_FOUND && dr.group == d.group,
             "removed in the gallery: 'Deepika P' has %lld images (want none); her face in group %lld (want %lld)",
             (long long)person_images(g, "Deepika P"), (long long)dr.group, (long long)d.group);
+    /* the library's person renamed (`people name`): renamed in the gallery, so a photo enrolled in it by hand
+     * goes with it (it stayed behind under the old name) */
+    float demb[192] = {0, 0, 1};
+    fn_gallery_face df = {"Dee", "/nowhere/d.jpg", "00000000000000000000000000000000000000000000000000000000"
+                                                   "00000003", {0, 0, 10, 10}, 1, demb};
+    int64_t made5 = 0;
+    T_CHECK(fn_library_move_faces(l, &v2.face, 1, 0, g, &made5) == FN_OK && made5 > 0 &&
+                fn_library_name_group(l, made5, "Dee", g) == FN_OK && fn_gallery_add(g, &df, NULL, NULL) == FN_OK &&
+                fn_library_name_group(l, made5, "Dee Two", g) == FN_OK,
+            "rename a library person with a photo enrolled by hand: %s", fn_last_error());
+    T_CHECK(person_images(g, "Dee Two") == 2 && person_images(g, "Dee") < 0,
+            "after renaming 'Dee' to 'Dee Two': %lld and %lld image(s), want 2 and none",
+            (long long)person_images(g, "Dee Two"), (long long)person_images(g, "Dee"));
+    /* ... and named after a person enrolled by hand ('By Hand'): the old person keeps only the hand-enrolled
+     * photo (the group's photos stood under both names, and `gallery check` failed) */
+    T_CHECK(fn_library_name_group(l, made5, "Varun C", g) == FN_OK, "name after a hand person: %s", fn_last_error());
+    T_CHECK(person_images(g, "Dee Two") == 1 && person_images(g, "Varun C") == 2,
+            "after naming 'Dee Two' 'Varun C': %lld and %lld image(s), want 1 (the hand-enrolled photo) and 2",
+            (long long)person_images(g, "Dee Two"), (long long)person_images(g, "Varun C"));
     fn_library_close(l);
     fn_gallery_close(g);
 }

@@ -344,6 +344,19 @@ static fn_status record_images(fn_library *l, const char *name, const id_list *i
     return r;
 }
 
+/* The records follow a person renamed (to = NULL: removed) in the gallery. */
+static fn_status rename_records(fn_library *l, const char *from, const char *to)
+{
+    sqlite3_stmt *st;
+    FN_TRY(fn_ldb_prepare(l, to ? "UPDATE OR REPLACE lib_enrolled SET person = ?2 WHERE person = ?1"
+                                : "DELETE FROM lib_enrolled WHERE person = ?1", &st));
+    sqlite3_bind_text(st, 1, from, -1, SQLITE_TRANSIENT);
+    if (to) sqlite3_bind_text(st, 2, to, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? FN_OK : fn_ldb_fail(l, "renaming the records of enrolled images");
+}
+
 /* Takes the library's images of person `name` out of the gallery, and the
  * person too when nothing else is left of them. */
 static fn_status drop_library_images(fn_library *l, fn_gallery *g, const char *name)
@@ -481,6 +494,7 @@ static fn_status follow_gallery(fn_library *l, int64_t group, fn_gallery *g, cha
         sqlite3_finalize(st);
         if (rc != SQLITE_DONE) r = fn_ldb_fail(l, "following the gallery's name of a group");
     }
+    if (r == FN_OK) r = rename_records(l, name, best >= 0 ? t->names[best] : NULL);
     if (r == FN_OK) snprintf(name, cap, "%s", best >= 0 ? t->names[best] : "");
     free(t);
     return r;
@@ -545,7 +559,8 @@ fn_status fn_library_name_group(fn_library *l, int64_t group, const char *name_i
     if (!strncmp(name, "group-", 6) && name[6] && strspn(name + 6, "0123456789") == strlen(name + 6))
         return fn_fail(FN_ERR_ARG, "'%s' is how unnamed groups are called (in exports, on contact sheets); give "
                        "another name", name);
-    FN_TRY(group_name(l, group, old, sizeof old, NULL));
+    int old_owns = 0;
+    FN_TRY(group_name(l, group, old, sizeof old, &old_owns));
     int64_t other = 0;
     sqlite3_stmt *st;
     FN_TRY(fn_ldb_prepare(l, "SELECT id FROM lib_groups WHERE name = ?1 AND id != ?2", &st));
@@ -557,19 +572,21 @@ fn_status fn_library_name_group(fn_library *l, int64_t group, const char *name_i
         return fn_fail(FN_ERR_ARG, "group %lld is already named '%s'; merge the two groups instead (`facenet people "
                        "merge %lld %lld`)", (long long)other, name, (long long)other, (long long)group);
     /* the library owns the gallery person only when it creates it */
-    int owns = 0;
+    int owns = old_owns;
     if (g && strcmp(old, name)) {
         person_probe pp = {name, 0};
         FN_TRY(fn_gallery_list(g, find_person, &pp));
-        int exists = pp.found;
-        owns = !exists;
-    } else if (g) {
-        int64_t o = 0;
-        FN_TRY(fn_ldb_prepare(l, "SELECT owns_person FROM lib_groups WHERE id = ?1", &st));
-        sqlite3_bind_int64(st, 1, group);
-        if (sqlite3_step(st) == SQLITE_ROW) o = sqlite3_column_int64(st, 0);
-        sqlite3_finalize(st);
-        owns = (int)o;
+        if (old[0] && old_owns && !pp.found) {
+            /* the library's person renamed: in the gallery too, so photos enrolled in it by hand go with it */
+            fn_status r = fn_gallery_rename_person(g, old, name);
+            if (r != FN_OK && r != FN_ERR_NOT_FOUND) return r;
+            FN_TRY(rename_records(l, old, name));
+        } else if (old[0] && old_owns) {
+            /* named after a person enrolled by hand: the old person loses the library's photos (they stood
+             * under both names, and `gallery check` failed) */
+            FN_TRY(drop_library_images(l, g, old));
+        }
+        owns = !pp.found;
     }
     FN_TRY(fn_ldb_prepare(l, "UPDATE lib_groups SET name = ?2, locked = 1, owns_person = ?3 WHERE id = ?1", &st));
     sqlite3_bind_int64(st, 1, group);
@@ -578,7 +595,7 @@ fn_status fn_library_name_group(fn_library *l, int64_t group, const char *name_i
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) return fn_ldb_fail(l, "naming a group");
-    return sync_person(l, group, old, g, 0);
+    return sync_person(l, group, NULL, g, 0);
 }
 
 fn_status fn_library_merge(fn_library *l, int64_t into, int64_t from, fn_gallery *g)
