@@ -409,11 +409,11 @@ typedef struct fn_embedder {
     fn_face faces[64];        /* working memory, reused image to image */
     fn_image crops[2];
     int hits, computed;       /* cache hits; images detected and embedded now */
-    int store_errors;         /* embeddings the cache could not keep (still returned: a cache is only a cache) */
-    char store_error[512];    /* the first such error */
     int workers;              /* fn_embedder_run_many: 0 (fn_embedder_init's) decodes and detects on
                                  the bulk executor, one worker per CPU; 1 file by file (fn_embedder_run
                                  on each, the reference); N: N workers */
+    int store_errors;         /* embeddings the cache could not keep (still returned: a cache is only a cache) */
+    char store_error[512];    /* the first such error */
 } fn_embedder;
 
 /* One image's result.  emb / emb_flip: dim floats each, L2-normalised. */

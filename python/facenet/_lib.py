@@ -140,7 +140,7 @@ class fn_embedder(Structure):
     _fields_ = [("e", c_void_p), ("cache", c_void_p), ("select", c_int), ("flip", c_int), ("miss", c_int),
                 ("dim", c_int), ("key_plain", c_char * 512), ("key_flip", c_char * 520),
                 ("faces", fn_face * 64), ("crops", fn_image * 2), ("hits", c_int), ("computed", c_int),
-                ("workers", c_int)]
+                ("workers", c_int), ("store_errors", c_int), ("store_error", c_char * 512)]
 
 
 class fn_embed_result(Structure):
