@@ -1173,6 +1173,69 @@ static void test_export(void)
     t_run_free(&r);
 }
 
+/* Writes a JPEG comment into the file, after its start marker: new bytes
+ * (a photo tool writing its tags), the same pixels. */
+static int add_jpeg_comment(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return -1;
+    static unsigned char buf[8 << 20];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    if (n < 2 || buf[0] != 0xFF || buf[1] != 0xD8) return -1;
+    static const unsigned char com[] = {0xFF, 0xFE, 0x00, 0x0C, 't', 'a', 'g', 's', ':', ' ', 'm', 'e', '!', '!'};
+    f = fopen(path, "wb");
+    if (!f) return -1;
+    int ok = fwrite(buf, 1, 2, f) == 2 && fwrite(com, 1, sizeof com, f) == sizeof com &&
+             fwrite(buf + 2, 1, n - 2, f) == n - 2;
+    return fclose(f) == 0 && ok ? 0 : -1;
+}
+
+/* A photo whose bytes change but not its pixels (tags written into it) is
+ * analysed again, and its faces keep the user's word: a face moved to a
+ * group stays there, a face marked not-a-face stays so (both were undone). */
+static void test_rewritten_tags(fn_engine *e)
+{
+    char photos[1200], p[1300], db[1300];
+    snprintf(photos, sizeof photos, "%s/tags", tmp);
+    mkdir(photos, 0777);
+    for (int k = 1; k <= 4; k++) {
+        snprintf(p, sizeof p, "%s/0_%d.jpg", photos, k);
+        put_photo(0, k, p);
+    }
+    snprintf(db, sizeof db, "%s/tags.db", tmp);
+    fn_gallery_model m = fn_gallery_model_of_engine(e);
+    fn_gallery *g = NULL;
+    fn_library *l = NULL;
+    T_CHECK(fn_gallery_open(db, &m, FN_GALLERY_CREATE, &g) == FN_OK && fn_library_open(db, &m, &l) == FN_OK,
+            "library: %s", fn_last_error());
+    if (!l || !g) return;
+    scan(e, l, photos);
+    fn_library_cluster_stats cs;
+    fn_library_cluster(l, NULL, FN_LIBRARY_SEED_QUALITY, 1, &cs);
+    first a = face_in(l, "/0_1.jpg"), b = face_in(l, "/0_2.jpg");
+    int64_t made = 0;
+    T_CHECK(a.face && b.face && fn_library_move_faces(l, &a.face, 1, 0, g, &made) == FN_OK && made > 0 &&
+                fn_library_not_a_face(l, &b.face, 1, g) == FN_OK,
+            "move a face to a new group and mark another not a face: %s", fn_last_error());
+    char pa[1300], pb[1300];
+    snprintf(pa, sizeof pa, "%s/0_1.jpg", photos);
+    snprintf(pb, sizeof pb, "%s/0_2.jpg", photos);
+    T_CHECK(add_jpeg_comment(pa) == 0 && add_jpeg_comment(pb) == 0, "write tags into two photos");
+    fn_scan_stats st = scan(e, l, photos);
+    fn_library_cluster(l, NULL, FN_LIBRARY_SEED_QUALITY, 0, &cs);
+    first a2 = face_in(l, "/0_1.jpg"), b2 = face_in(l, "/0_2.jpg");
+    fn_library_face fa, fb;
+    int ok = a2.face && b2.face && fn_library_face_get(l, a2.face, &fa) == FN_OK &&
+             fn_library_face_get(l, b2.face, &fb) == FN_OK;
+    T_CHECK(st.changed == 2 && ok && fa.group == made && fb.not_face,
+            "tags written into two photos: %d changed (want 2); the moved face in group %lld (want %lld), the "
+            "not-a-face %s", st.changed, ok ? (long long)fa.group : -1LL, (long long)made,
+            ok && fb.not_face ? "still one" : "back as a face");
+    fn_library_close(l);
+    fn_gallery_close(g);
+}
+
 int main(void)
 {
     snprintf(film, sizeof film, "%s", t_shared("fixtures/film/Predict"));
@@ -1183,6 +1246,7 @@ int main(void)
     fn_engine *e = NULL;
     if (fn_engine_new(&o, &e) != FN_OK) T_SKIP("the default models cannot be loaded: %s", fn_last_error());
     test_incremental(e);
+    test_rewritten_tags(e);
     test_kill(e);
     test_scan_forgets(e);
     test_scan_paths();

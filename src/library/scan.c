@@ -3,6 +3,7 @@
  * the writes in committed groups (include/facenet/library.h). */
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -263,6 +264,93 @@ static fn_status store_faces(fn_library *l, int64_t file_id, const fn_batch_resu
     return s;
 }
 
+/* A changed file keeps the user's word on its faces: a face found again in
+ * the same place (boxes overlapping by FN_GALLERY_SAME_FACE_IOU) with
+ * nearly the same embedding (closer than CARRY_MAX_DISTANCE, far inside
+ * any verification threshold) keeps its group, its lock and "not a face".
+ * A photo tool writing tags into the file changes its bytes, not its
+ * faces, and a rescan undid moves and not-a-face marks. */
+#define CARRY_MAX_DISTANCE 0.5f
+
+typedef struct old_face { float box[4]; int64_t group; int locked, not_face; float *emb; } old_face;
+
+static float box_iou(const float a[4], const float b[4])
+{
+    float iw = fminf(a[2], b[2]) - fmaxf(a[0], b[0]), ih = fminf(a[3], b[3]) - fmaxf(a[1], b[1]);
+    if (iw <= 0 || ih <= 0) return 0;
+    float inter = iw * ih, ua = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter;
+    return ua > 0 ? inter / ua : 0;
+}
+
+/* The faces of file_id that carry the user's word (a group, a lock or not-a-face), before they go. */
+static fn_status old_faces(fn_library *l, int64_t file_id, old_face **out, int *n)
+{
+    *out = NULL, *n = 0;
+    sqlite3_stmt *st;
+    FN_TRY(fn_ldb_prepare(l, "SELECT x1, y1, x2, y2, coalesce(group_id, 0), locked, not_face, embedding FROM lib_faces"
+                             " WHERE file_id = ?1 AND (group_id IS NOT NULL OR locked OR not_face)", &st));
+    sqlite3_bind_int64(st, 1, file_id);
+    fn_status r = FN_OK;
+    int cap = 0;
+    while (r == FN_OK && sqlite3_step(st) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 8;
+            old_face *p = realloc(*out, (size_t)cap * sizeof *p);
+            if (!p) { r = fn_fail(FN_ERR_NOMEM, "out of memory"); break; }
+            *out = p;
+        }
+        old_face *o = &(*out)[*n];
+        for (int j = 0; j < 4; j++) o->box[j] = (float)sqlite3_column_double(st, j);
+        o->group = sqlite3_column_int64(st, 4);
+        o->locked = sqlite3_column_int(st, 5);
+        o->not_face = sqlite3_column_int(st, 6);
+        o->emb = NULL;
+        if (sqlite3_column_bytes(st, 7) == (int)(l->dim * sizeof(float)) && (o->emb = malloc((size_t)l->dim * sizeof(float))))
+            memcpy(o->emb, sqlite3_column_blob(st, 7), (size_t)l->dim * sizeof(float));
+        (*n)++;
+    }
+    sqlite3_finalize(st);
+    return r;
+}
+
+static void old_faces_free(old_face *o, int n)
+{
+    for (int i = 0; i < n; i++) free(o[i].emb);
+    free(o);
+}
+
+/* After the new faces of file_id are stored: each old face's word goes to the new face that is it. */
+static fn_status carry_over(fn_library *l, int64_t file_id, const fn_batch_result *r, const old_face *o, int no)
+{
+    if (!no) return FN_OK;
+    sqlite3_stmt *st;
+    FN_TRY(fn_ldb_prepare(l, "UPDATE lib_faces SET group_id = nullif(?3, 0), locked = ?4, not_face = ?5"
+                             " WHERE file_id = ?1 AND idx = ?2", &st));
+    fn_status s = FN_OK;
+    for (int k = 0; s == FN_OK && k < no; k++) {
+        int best = -1;
+        float best_iou = (float)FN_GALLERY_SAME_FACE_IOU;
+        for (int i = 0; i < r->n_embedded; i++) {
+            float iou = box_iou(o[k].box, r->faces->faces[i].box);
+            if (iou < best_iou) continue;
+            const float *e = r->faces->emb + (size_t)i * l->dim;
+            float d2 = 0;
+            for (int j = 0; o[k].emb && j < l->dim; j++) d2 += (e[j] - o[k].emb[j]) * (e[j] - o[k].emb[j]);
+            if (!o[k].emb || d2 >= CARRY_MAX_DISTANCE * CARRY_MAX_DISTANCE) continue;
+            best = i, best_iou = iou;
+        }
+        if (best < 0) continue;
+        sqlite3_bind_int64(st, 1, file_id);
+        sqlite3_bind_int(st, 2, best);
+        sqlite3_bind_int64(st, 3, o[k].group);
+        sqlite3_bind_int(st, 4, o[k].locked);
+        sqlite3_bind_int(st, 5, o[k].not_face);
+        s = bind_run(l, st, "keeping a face's correction");
+    }
+    sqlite3_finalize(st);
+    return s;
+}
+
 /* A skipped file: touched (same content) or moved (a missing file's content). */
 static fn_status take_skipped(scan *s, cand *c, const char *hash, fn_scan_action *act, int *faces, const char **from)
 {
@@ -427,9 +515,16 @@ static fn_status run(scan *s, fn_engine *e, const fn_scan_params *p, char **root
             err = res->error;
         } else {
             act = c->file_id ? FN_SCAN_CHANGED : FN_SCAN_NEW;
-            if (c->file_id) s->st.faces_removed += c->faces;   /* the old content's faces go */
-            r = set_file(l, c, res->hash, res->image_w, res->image_h);
+            old_face *was = NULL;
+            int nwas = 0;
+            if (c->file_id) {
+                s->st.faces_removed += c->faces;   /* the old content's faces go, their corrections stay */
+                r = old_faces(l, c->file_id, &was, &nwas);
+            }
+            if (r == FN_OK) r = set_file(l, c, res->hash, res->image_w, res->image_h);
             if (r == FN_OK) r = store_faces(l, c->file_id, res, &faces);
+            if (r == FN_OK) r = carry_over(l, c->file_id, res, was, nwas);
+            old_faces_free(was, nwas);
             s->st.faces_added += faces;
         }
         if (r != FN_OK) break;
