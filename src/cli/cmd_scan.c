@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "common.h"
@@ -40,7 +41,8 @@ static const fn_cli_spec spec = {
         "another file system than the file was (a drive not mounted: its mount point is a\n"
         "folder of the disk beneath); --prune forgets them then too.  Written\n"
         "in transactions of 64 files (or one second): after an interruption (even kill -9)\n"
-        "run it again to finish.\n"
+        "run it again to finish.  A folder written by `facenet people export` (it holds\n"
+        "a .facenet-export list) is not scanned: thumbnails are not photos.\n"
         "Then: `facenet cluster --gallery LIB.db`, `facenet people --gallery LIB.db list`.",
     .opts = uses, .min_args = 1, .max_args = -1, .args_name = "PATH...",
     .examples = (const char *const[]){"facenet scan --gallery photos.db ~/Pictures",
@@ -79,6 +81,50 @@ static int on_file(void *user, const fn_scan_event *ev)
     }
     if (ev->action != FN_SCAN_REMOVED) fn_progress_step(&u->prog, ev->path);
     return 0;
+}
+
+/* 1 when a folder from dir up to / holds an export's manifest: it, and
+ * everything below it, is `facenet people export`'s output. */
+static int under_export(const char *dir)
+{
+    char d[4200], m[4300];
+    snprintf(d, sizeof d, "%s", dir);
+    for (;;) {
+        snprintf(m, sizeof m, "%s/.facenet-export", d);
+        if (access(m, F_OK) == 0) return 1;
+        char *sl = strrchr(d, '/');
+        if (!sl || sl == d) return 0;
+        *sl = '\0';
+    }
+}
+
+/* Takes out of files those inside an export (thumbnails and sheets scanned
+ * as photos put every face in the library twice, and the next export then
+ * refused its own files as inputs); returns how many.  The listing is
+ * sorted, so a folder's answer serves its files in a row. */
+static int drop_exports(fn_pathlist *files)
+{
+    char last[4200] = "", dir[4200];
+    int last_in = 0, kept = 0, dropped = 0;
+    for (int i = 0; i < files->count; i++) {
+        char *abs = realpath(files->items[i], NULL);
+        snprintf(dir, sizeof dir, "%s", abs ? abs : files->items[i]);
+        free(abs);
+        char *sl = strrchr(dir, '/');
+        if (sl) *sl = '\0';
+        if (strcmp(dir, last)) {
+            snprintf(last, sizeof last, "%s", dir);
+            last_in = sl && dir[0] && under_export(dir);
+        }
+        if (last_in) {
+            free(files->items[i]);
+            dropped++;
+        } else {
+            files->items[kept++] = files->items[i];
+        }
+    }
+    files->count = kept;
+    return dropped;
 }
 
 int fn_cmd_scan(int argc, char **argv)
@@ -122,6 +168,10 @@ int fn_cmd_scan(int argc, char **argv)
         fn_cli_report_skipped("scan", &skipped, 0, u.verbose);
     }
     fn_pathlist_free(&skipped);
+    int exported = drop_exports(&files);
+    if (exported && !u.json)
+        fprintf(stderr, "facenet scan: note: %d file(s) in folders written by `facenet people export` are not "
+                "scanned (face thumbnails and contact sheets, not photos)\n", exported);
     fn_engine *e = NULL;
     fn_gallery *g = NULL;
     fn_library *l = NULL;
