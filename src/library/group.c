@@ -357,6 +357,102 @@ static fn_status rename_records(fn_library *l, const char *from, const char *to)
     return rc == SQLITE_DONE ? FN_OK : fn_ldb_fail(l, "renaming the records of enrolled images");
 }
 
+/* The images of a person enrolled by hand (no record: not the library's),
+ * with what it takes to enrol them again under another name. */
+typedef struct hand_image {
+    int64_t id;
+    char *path, *hash;
+    float box[4], prob;
+    float *emb;
+} hand_image;
+typedef struct hand_set { fn_library *l; const char *person; hand_image *v; int n, cap; fn_status s; sqlite3_stmt *rec; int dim; } hand_set;
+
+static int collect_hand(void *ctx, const fn_gallery_image *im)
+{
+    hand_set *h = ctx;
+    sqlite3_reset(h->rec);
+    sqlite3_bind_int64(h->rec, 1, im->id);
+    sqlite3_bind_text(h->rec, 2, h->person, -1, SQLITE_STATIC);
+    if (sqlite3_step(h->rec) == SQLITE_ROW) return 0;   /* the library's */
+    if (h->n == h->cap) {
+        int cap = h->cap ? 2 * h->cap : 8;
+        hand_image *p = realloc(h->v, (size_t)cap * sizeof *p);
+        if (!p) return (h->s = fn_fail(FN_ERR_NOMEM, "out of memory")) != FN_OK;
+        h->v = p;
+        h->cap = cap;
+    }
+    hand_image *x = &h->v[h->n++];
+    memset(x, 0, sizeof *x);
+    x->id = im->id;
+    x->path = strdup(im->path ? im->path : "");
+    x->hash = strdup(im->hash_hex ? im->hash_hex : "");
+    memcpy(x->box, im->box, sizeof x->box);
+    x->prob = im->prob;
+    if (!x->path || !x->hash) h->s = fn_fail(FN_ERR_NOMEM, "out of memory");
+    return h->s != FN_OK;
+}
+
+static int hand_embedding(void *ctx, const fn_gallery_embedding *e)
+{
+    hand_set *h = ctx;
+    for (int i = 0; i < h->n; i++)
+        if (h->v[i].id == e->image_id && !h->v[i].emb) {
+            h->v[i].emb = malloc((size_t)e->dim * sizeof(float));
+            if (!h->v[i].emb) return (h->s = fn_fail(FN_ERR_NOMEM, "out of memory")) != FN_OK;
+            memcpy(h->v[i].emb, e->embedding, (size_t)e->dim * sizeof(float));
+            h->dim = e->dim;
+        }
+    return 0;
+}
+
+/* The photos enrolled by hand in `from` go to `to` (a merge, or a group
+ * named after another person: they are the same human); the library's own
+ * images are left for drop_library_images.  Nothing to do for a person of
+ * a library from before the records (all its images are the library's). */
+static fn_status move_hand_images(fn_library *l, fn_gallery *g, const char *from, const char *to)
+{
+    int64_t recorded = 0;
+    FN_TRY(fn_ldb_int(l, "SELECT count(*) FROM lib_meta WHERE key = 'enrolled_recorded'", &recorded));
+    int64_t mine = 0;
+    sqlite3_stmt *st;
+    FN_TRY(fn_ldb_prepare(l, "SELECT count(*) FROM lib_enrolled WHERE person = ?1", &st));
+    sqlite3_bind_text(st, 1, from, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW) mine = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    if (!recorded && !mine) return FN_OK;
+    hand_set h = {l, from, NULL, 0, 0, FN_OK, NULL, 0};
+    fn_status r = fn_ldb_prepare(l, "SELECT 1 FROM lib_enrolled WHERE image_id = ?1 AND person = ?2", &h.rec);
+    if (r == FN_OK) r = fn_gallery_list_images(g, from, collect_hand, &h);
+    sqlite3_finalize(h.rec);
+    if (r == FN_OK) r = h.s;
+    if (r == FN_OK && h.n) r = fn_gallery_embeddings(g, hand_embedding, &h);
+    if (r == FN_OK) r = h.s;
+    if (r == FN_OK && h.n) {
+        r = fn_gallery_begin(g);
+        for (int i = 0; r == FN_OK && i < h.n; i++) {
+            if (!h.v[i].emb) continue;
+            fn_gallery_face f = {to, h.v[i].path, h.v[i].hash, {0}, h.v[i].prob, h.v[i].emb};
+            memcpy(f.box, h.v[i].box, sizeof f.box);
+            fn_gallery_add_info info;
+            r = fn_gallery_add_ex(g, &f, FN_GALLERY_ADD_ALLOW_OTHER_PERSON, &info);
+        }
+        if (r == FN_OK) r = fn_gallery_commit(g);
+        else fn_gallery_rollback(g);
+        for (int i = 0; r == FN_OK && i < h.n; i++) {
+            if (!h.v[i].emb) continue;
+            r = fn_gallery_remove_image(g, h.v[i].id);
+            if (r == FN_ERR_NOT_FOUND) r = FN_OK;
+        }
+    }
+    for (int i = 0; i < h.n; i++) {
+        free(h.v[i].path);
+        free(h.v[i].hash);
+        free(h.v[i].emb);
+    }
+    free(h.v);
+    return r;
+}
+
 /* Takes the library's images of person `name` out of the gallery, and the
  * person too when nothing else is left of them. */
 static fn_status drop_library_images(fn_library *l, fn_gallery *g, const char *name)
@@ -582,8 +678,9 @@ fn_status fn_library_name_group(fn_library *l, int64_t group, const char *name_i
             if (r != FN_OK && r != FN_ERR_NOT_FOUND) return r;
             FN_TRY(rename_records(l, old, name));
         } else if (old[0] && old_owns) {
-            /* named after a person enrolled by hand: the old person loses the library's photos (they stood
-             * under both names, and `gallery check` failed) */
+            /* named after a person enrolled by hand: the old person's photos enrolled by hand go to that
+             * person, its library photos leave (they stood under both names, and `gallery check` failed) */
+            FN_TRY(move_hand_images(l, g, old, name));
             FN_TRY(drop_library_images(l, g, old));
         }
         owns = !pp.found;
@@ -615,7 +712,10 @@ fn_status fn_library_merge(fn_library *l, int64_t into, int64_t from, fn_gallery
                        "the gallery first", (long long)from, b, (long long)from, (long long)into, b);
     /* the gallery first: should the library's transaction then fail, group B still stands, named, and is
      * given its photos again (the other order left B's photos under both names for good) */
-    if (drop_b && g) FN_TRY(drop_library_images(l, g, b));
+    if (drop_b && g) {   /* B is A: B's photos enrolled by hand go to A */
+        FN_TRY(move_hand_images(l, g, b, a));
+        FN_TRY(drop_library_images(l, g, b));
+    }
     fn_status r = fn_ldb_begin(l);
     if (r != FN_OK) {
         if (drop_b && g) (void)sync_person(l, from, NULL, g, 0);
