@@ -1248,6 +1248,30 @@ static void test_rewritten_tags(fn_engine *e)
             "tags written into two photos: %d changed (want 2); the moved face in group %lld (want %lld), the "
             "not-a-face %s", st.changed, ok ? (long long)fa.group : -1LL, (long long)made,
             ok && fb.not_face ? "still one" : "back as a face");
+    /* a named group's only photo away for a while (its folder moved out and back): the photo comes back
+     * into the group, named; the group lost its name and the photo formed a new group */
+    T_CHECK(fn_library_name_group(l, made, "Tagged", g) == FN_OK && person_images(g, "Tagged") == 1,
+            "name the moved face's group: %s", fn_last_error());
+    char away[1300];
+    snprintf(away, sizeof away, "%s/away-0_1.jpg", tmp);
+    T_CHECK(rename(pa, away) == 0, "move %s away", pa);
+    st = scan(e, l, photos);
+    fn_library_cluster(l, NULL, FN_LIBRARY_SEED_QUALITY, 0, &cs);
+    fn_library_sync_gallery(l, g);
+    T_CHECK(st.removed == 1 && person_images(g, "Tagged") < 0, "its photo away: %d removed, 'Tagged' has %lld images",
+            st.removed, (long long)person_images(g, "Tagged"));
+    T_CHECK(rename(away, pa) == 0, "move %s back", pa);
+    st = scan(e, l, photos);
+    fn_library_cluster(l, NULL, FN_LIBRARY_SEED_QUALITY, 0, &cs);
+    fn_library_sync_gallery(l, g);
+    first a3 = face_in(l, "/0_1.jpg");
+    int64_t tagged = 0;
+    T_CHECK(st.added == 1 && st.faces_restored >= 1 && a3.group == made &&
+                fn_library_find_group(l, "Tagged", &tagged) == FN_OK && tagged == made &&
+                person_images(g, "Tagged") == 1,
+            "its photo back: %d new, %d face(s) restored, in group %lld (want %lld, 'Tagged'), 'Tagged' has %lld "
+            "image(s) (want 1)", st.added, st.faces_restored, (long long)a3.group, (long long)made,
+            (long long)person_images(g, "Tagged"));
     fn_library_close(l);
     fn_gallery_close(g);
 }

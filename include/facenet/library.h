@@ -112,6 +112,8 @@ typedef struct fn_scan_stats {
     int kept_missing;        /* photos gone with their file system (a drive away): kept (prune = 0) */
     int64_t faces_added, faces_removed;
     int stopped;             /* the callback stopped the scan */
+    int faces_restored;      /* faces of photos removed before and back now (same content) that took up
+                                their group, lock or not-a-face again */
 } fn_scan_stats;
 
 /* Scans files (n image paths, e.g. the JPEG/PNG files found under roots)
@@ -125,7 +127,11 @@ typedef struct fn_scan_stats {
  * exists is on another file system (st_dev) than the file was: an
  * unmounted drive's mount point, or the folder above a removable drive's
  * (for a file stored before file systems were recorded: when that folder
- * holds no photo now); p->prune removes them anyway.  The gallery person
+ * holds no photo now); p->prune removes them anyway.  The user's word on
+ * a removed file's faces (group, lock, not-a-face) is kept by content for
+ * a year and taken up again by a file of that content (faces matched by
+ * box overlap and embedding), as it is by a changed file's faces found
+ * again.  The gallery person
  * of a named group keeps them until fn_library_sync_gallery (which
  * `facenet scan` calls when faces were removed or files moved).  Writes are committed every commit_files files or
  * second, so after a crash (kill -9) a re-run finds what was committed and

@@ -206,7 +206,7 @@ int fn_cmd_scan(int argc, char **argv)
         rc = fn_cli_fail("scan", s);
         goto done;
     }
-    if (st.faces_removed > 0 || st.moved > 0) {
+    if (st.faces_removed > 0 || st.moved > 0 || st.faces_restored > 0) {
         /* a named group's person in the gallery loses the faces of deleted or
          * changed files (and takes moved files' new paths) now, not at the
          * next `facenet cluster`: a deleted photo must stop being recognised */

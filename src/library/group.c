@@ -562,6 +562,17 @@ static fn_status follow_gallery(fn_library *l, int64_t group, fn_gallery *g, cha
     person_probe pp = {name, 0};
     FN_TRY(fn_gallery_list(g, find_person, &pp));
     if (pp.found) return FN_OK;
+    /* absent because the library took the person out itself (the group had no face left, as when its
+     * photos were away) leaves no record of its images behind: the name stays, to be enrolled again when
+     * faces come back (it was dropped as if the user had removed the person) */
+    int64_t recorded = 0, records = 0;
+    FN_TRY(fn_ldb_int(l, "SELECT count(*) FROM lib_meta WHERE key = 'enrolled_recorded'", &recorded));
+    sqlite3_stmt *q;
+    FN_TRY(fn_ldb_prepare(l, "SELECT count(*) FROM lib_enrolled WHERE person = ?1", &q));
+    sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+    if (sqlite3_step(q) == SQLITE_ROW) records = sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    if (recorded && !records) return FN_OK;
     owner_tally *t = calloc(1, sizeof *t);
     if (!t) return fn_fail(FN_ERR_NOMEM, "out of memory");
     t->g = g;

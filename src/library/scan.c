@@ -282,14 +282,22 @@ static float box_iou(const float a[4], const float b[4])
     return ua > 0 ? inter / ua : 0;
 }
 
-/* The faces of file_id that carry the user's word (a group, a lock or not-a-face), before they go. */
-static fn_status old_faces(fn_library *l, int64_t file_id, old_face **out, int *n)
+/* The faces that carry the user's word (a group, a lock or not-a-face):
+ * those of file_id before they go, or (hash given) those remembered of a
+ * removed photo with that content. */
+static fn_status old_faces(fn_library *l, int64_t file_id, const char *hash, old_face **out, int *n)
 {
     *out = NULL, *n = 0;
     sqlite3_stmt *st;
-    FN_TRY(fn_ldb_prepare(l, "SELECT x1, y1, x2, y2, coalesce(group_id, 0), locked, not_face, embedding FROM lib_faces"
-                             " WHERE file_id = ?1 AND (group_id IS NOT NULL OR locked OR not_face)", &st));
-    sqlite3_bind_int64(st, 1, file_id);
+    if (hash) {
+        FN_TRY(fn_ldb_prepare(l, "SELECT x1, y1, x2, y2, coalesce((SELECT id FROM lib_groups WHERE id = group_id), 0),"
+                                 " locked, not_face, embedding FROM lib_gone WHERE sha256 = ?1", &st));
+        sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+    } else {
+        FN_TRY(fn_ldb_prepare(l, "SELECT x1, y1, x2, y2, coalesce(group_id, 0), locked, not_face, embedding FROM lib_faces"
+                                 " WHERE file_id = ?1 AND (group_id IS NOT NULL OR locked OR not_face)", &st));
+        sqlite3_bind_int64(st, 1, file_id);
+    }
     fn_status r = FN_OK;
     int cap = 0;
     while (r == FN_OK && sqlite3_step(st) == SQLITE_ROW) {
@@ -319,8 +327,10 @@ static void old_faces_free(old_face *o, int n)
     free(o);
 }
 
-/* After the new faces of file_id are stored: each old face's word goes to the new face that is it. */
-static fn_status carry_over(fn_library *l, int64_t file_id, const fn_batch_result *r, const old_face *o, int no)
+/* After the new faces of file_id are stored: each old face's word goes to
+ * the new face that is it; *carried counts them. */
+static fn_status carry_over(fn_library *l, int64_t file_id, const fn_batch_result *r, const old_face *o, int no,
+                            int *carried)
 {
     if (!no) return FN_OK;
     sqlite3_stmt *st;
@@ -346,7 +356,46 @@ static fn_status carry_over(fn_library *l, int64_t file_id, const fn_batch_resul
         sqlite3_bind_int(st, 4, o[k].locked);
         sqlite3_bind_int(st, 5, o[k].not_face);
         s = bind_run(l, st, "keeping a face's correction");
+        if (s == FN_OK && carried) (*carried)++;
     }
+    sqlite3_finalize(st);
+    return s;
+}
+
+/* A photo removed: the user's word on its faces is kept by content, for
+ * when it comes back (the folder was moved away and back, a drive
+ * reformatted and copied again): a named group emptied so came back as a
+ * new unnamed one.  Kept GONE_DAYS. */
+#define GONE_DAYS 365
+
+static fn_status remember_gone(fn_library *l, int64_t file_id)
+{
+    sqlite3_stmt *st;
+    FN_TRY(fn_ldb_prepare(l, "INSERT INTO lib_gone SELECT f.sha256, x1, y1, x2, y2, group_id, locked, not_face,"
+                             " embedding, strftime('%s', 'now') FROM lib_faces JOIN lib_files f ON f.id = file_id"
+                             " WHERE file_id = ?1 AND (group_id IS NOT NULL OR locked OR not_face)", &st));
+    sqlite3_bind_int64(st, 1, file_id);
+    fn_status s = bind_run(l, st, "remembering a removed photo's faces");
+    sqlite3_finalize(st);
+    return s;
+}
+
+static fn_status prune_gone(fn_library *l)
+{
+    sqlite3_stmt *st;
+    FN_TRY(fn_ldb_prepare(l, "DELETE FROM lib_gone WHERE gone_at < strftime('%s', 'now') - ?1", &st));
+    sqlite3_bind_int64(st, 1, (int64_t)GONE_DAYS * 86400);
+    fn_status s = bind_run(l, st, "forgetting long-removed photos' faces");
+    sqlite3_finalize(st);
+    return s;
+}
+
+static fn_status forget_gone(fn_library *l, const char *hash)
+{
+    sqlite3_stmt *st;
+    FN_TRY(fn_ldb_prepare(l, "DELETE FROM lib_gone WHERE sha256 = ?1", &st));
+    sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+    fn_status s = bind_run(l, st, "forgetting a removed photo's faces");
     sqlite3_finalize(st);
     return s;
 }
@@ -517,13 +566,18 @@ static fn_status run(scan *s, fn_engine *e, const fn_scan_params *p, char **root
             act = c->file_id ? FN_SCAN_CHANGED : FN_SCAN_NEW;
             old_face *was = NULL;
             int nwas = 0;
+            int back = 0;
             if (c->file_id) {
                 s->st.faces_removed += c->faces;   /* the old content's faces go, their corrections stay */
-                r = old_faces(l, c->file_id, &was, &nwas);
+                r = old_faces(l, c->file_id, NULL, &was, &nwas);
+            } else {   /* a photo removed before, back: its faces take up the user's word again */
+                r = old_faces(l, 0, res->hash, &was, &nwas);
+                back = nwas > 0;
             }
             if (r == FN_OK) r = set_file(l, c, res->hash, res->image_w, res->image_h);
             if (r == FN_OK) r = store_faces(l, c->file_id, res, &faces);
-            if (r == FN_OK) r = carry_over(l, c->file_id, res, was, nwas);
+            if (r == FN_OK) r = carry_over(l, c->file_id, res, was, nwas, back ? &s->st.faces_restored : NULL);
+            if (r == FN_OK && back) r = forget_gone(l, res->hash);
             old_faces_free(was, nwas);
             s->st.faces_added += faces;
         }
@@ -547,6 +601,7 @@ static fn_status run(scan *s, fn_engine *e, const fn_scan_params *p, char **root
     }
     fn_batch_free(b);
     /* what was under the scanned paths and is gone (and did not move) */
+    if (r == FN_OK && s->nm) r = prune_gone(l);
     for (int i = 0; r == FN_OK && !s->st.stopped && i < s->nm; i++) {
         missing *m = &s->m[i];
         if (m->claimed || !under(m->path, roots, nroots)) continue;
@@ -554,7 +609,8 @@ static fn_status run(scan *s, fn_engine *e, const fn_scan_params *p, char **root
             s->st.kept_missing++;
             continue;
         }
-        r = exec_id(l, "DELETE FROM lib_files WHERE id = ?1", m->id);
+        r = remember_gone(l, m->id);
+        if (r == FN_OK) r = exec_id(l, "DELETE FROM lib_files WHERE id = ?1", m->id);
         if (r != FN_OK) break;
         s->st.removed++;
         s->st.faces_removed += m->faces;
