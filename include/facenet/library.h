@@ -131,11 +131,11 @@ typedef struct fn_scan_stats {
  * a removed file's faces (group, lock, not-a-face) is kept by content for
  * a year and taken up again by a file of that content (faces matched by
  * box overlap and embedding), as it is by a changed file's faces found
- * again.  The gallery person
- * of a named group keeps them until fn_library_sync_gallery (which
- * `facenet scan` calls when faces were removed or files moved).  Writes are committed every commit_files files or
- * second, so after a crash (kill -9) a re-run finds what was committed and
- * does the rest.  cb may be NULL; st may be NULL. */
+ * again.  The gallery person of a named group keeps them until
+ * fn_library_sync_gallery (which `facenet scan` calls when faces were
+ * removed, restored or files moved).  Writes are committed every
+ * commit_files files or second, so after a crash (kill -9) a re-run finds
+ * what was committed and does the rest.  cb may be NULL; st may be NULL. */
 fn_status fn_library_scan(fn_library *l, fn_engine *e, const char *const *files, int n, const char *const *roots,
                           int nroots, const fn_scan_params *p, fn_scan_fn cb, void *user, fn_scan_stats *st);
 
