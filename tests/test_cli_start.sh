@@ -110,6 +110,10 @@ check 'same_json "$tmp/identify.json" "$tmp/identify_ref.json"' \
       "identify with the reference BLAS differs from OpenBLAS: $(cat "$tmp/identify_ref.err") $(diff "$tmp/identify.json" "$tmp/identify_ref.json" | head -4)"
 "${clean_env[@]}" FACENET_HIDE_LIBS=libopenblas "$cli" version > "$tmp/version_ref.out" 2>&1
 check 'grep -q "gallery search: reference BLAS" "$tmp/version_ref.out"' "version without OpenBLAS said: $(cat "$tmp/version_ref.out")"
+# --version answers as `version` does (it was an unknown command), with core.h's version
+want_version=$(sed -n 's/^#define FN_VERSION "\(.*\)"/\1/p' include/facenet/core.h)
+check '[ "$("$cli" --version 2>&1 | head -1)" = "facenet $want_version" ]' \
+      "facenet --version said: $("$cli" --version 2>&1 | head -1) (want facenet $want_version)"
 # without oneDNN: MobileFaceNet stays on its direct kernels, the same names
 # and distances (1e-5) for a whole folder; version names the missing library
 FACENET_HIDE_LIBS=libdnnl "$cli" identify --models-dir "$MODELS" --gallery "$tmp/g.db" --json "$film/Predict" \

@@ -84,8 +84,9 @@ int main(int argc, char **argv)
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 1, argv + 1);
+    const char *verb = !strcmp(argv[1], "--version") || !strcmp(argv[1], "-V") ? "version" : argv[1];
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)   /* --version: what other tools answer */
+        if (!strcmp(verb, commands[i].name)) return commands[i].run(argc - 1, argv + 1);
     fprintf(stderr, "facenet: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return 2;
