@@ -1150,7 +1150,19 @@ static void test_export(void)
                 strstr(r.err, "differing only in case"),
             "export of 'Stale Again' and 'STALE AGAIN': exit %d: %s", r.status, r.err);
     t_run_free(&r);
-    t_facenet(&r, "people --gallery '%s' name 'STALE AGAIN' 'A_B'", ref);
+    /* ... in any script: 'Élodie' and 'élodie' (ASCII case only was compared) */
+    t_facenet(&r, "people --gallery '%s' name 'STALE AGAIN' '\xc3\x89lodie'", ref);
+    t_run_free(&r);
+    t_facenet(&r, "people --gallery '%s' name 'Stale Again' '\xc3\xa9lodie'", ref);
+    t_run_free(&r);
+    t_facenet(&r, "people --gallery '%s' export --overwrite '%s'", ref, out);
+    T_CHECK(r.status == 1 && strstr(r.err, "('\xc3\x89lodie')") && strstr(r.err, "('\xc3\xa9lodie')") &&
+                strstr(r.err, "differing only in case"),
+            "export of '\xc3\x89lodie' and '\xc3\xa9lodie': exit %d: %s", r.status, r.err);
+    t_run_free(&r);
+    t_facenet(&r, "people --gallery '%s' name '\xc3\xa9lodie' 'Stale Again'", ref);
+    t_run_free(&r);
+    t_facenet(&r, "people --gallery '%s' name '\xc3\x89lodie' 'A_B'", ref);
     t_run_free(&r);
     /* a face id given twice is one face; the list explains its '*' */
     int64_t fid = 0;

@@ -5,9 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <utf8proc.h>
 
 #include "cli.h"
 #include "common.h"
@@ -205,13 +205,27 @@ static int collect_group(void *ctx, const fn_library_group *g)
  * "x" on a drive that ignores case) or whose sheet is the other's folder
  * ("X.jpg" and "X": DIR/X.jpg/ and DIR/X.jpg): refused with both named
  * (the export stopped halfway, or said only that a file was planned
- * twice).  key: a group's sheet, or its folder when it has faces. */
-typedef struct out_ref { char key[FN_GALLERY_NAME_MAX + 40]; int group; } out_ref;
+ * twice).  key: a group's sheet, or its folder when it has faces; fold:
+ * the key case-folded (Unicode's folding, utf8proc: "Élodie" and "élodie"
+ * are one name on exFAT, NTFS and APFS as much as "Emma" and "emma"). */
+typedef struct out_ref { char key[FN_GALLERY_NAME_MAX + 40], fold[4 * (FN_GALLERY_NAME_MAX + 40)]; int group; } out_ref;
+
+static void set_ref(out_ref *r, int group, const char *base, const char *ext)
+{
+    r->group = group;
+    snprintf(r->key, sizeof r->key, "%s%s", base, ext);
+    utf8proc_uint8_t *f = NULL;
+    utf8proc_ssize_t n = utf8proc_map((const utf8proc_uint8_t *)r->key, 0, &f,
+                                      UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_CASEFOLD);
+    if (n >= 0 && (size_t)n < sizeof r->fold) memcpy(r->fold, f, (size_t)n + 1);
+    else snprintf(r->fold, sizeof r->fold, "%s", r->key);   /* not UTF-8: as it is */
+    free(f);
+}
 
 static int cmp_ref(const void *a, const void *b)
 {
     const out_ref *x = a, *y = b;
-    int c = strcasecmp(x->key, y->key);
+    int c = strcmp(x->fold, y->fold);
     return c ? c : strcmp(x->key, y->key);
 }
 
@@ -224,16 +238,12 @@ static fn_status clash(const groups_vec *v, char (*base)[FN_GALLERY_NAME_MAX + 3
     for (int pass = 0; s == FN_OK && pass < 2; pass++) {
         int n = 0;
         for (int i = 0; i < v->n; i++) {
-            r[n].group = i;
-            snprintf(r[n++].key, sizeof r->key, "%s.jpg", base[i]);
-            if (pass && has_folder[i]) {
-                r[n].group = i;
-                snprintf(r[n++].key, sizeof r->key, "%s", base[i]);
-            }
+            set_ref(&r[n++], i, base[i], ".jpg");
+            if (pass && has_folder[i]) set_ref(&r[n++], i, base[i], "");
         }
         qsort(r, (size_t)n, sizeof *r, cmp_ref);
         for (int k = 1; s == FN_OK && k < n; k++) {
-            if (strcasecmp(r[k].key, r[k - 1].key) || r[k].group == r[k - 1].group) continue;
+            if (strcmp(r[k].fold, r[k - 1].fold) || r[k].group == r[k - 1].group) continue;
             int ga = r[k - 1].group, gb = r[k].group;
             s = fn_fail(FN_ERR_ARG, "export: groups %lld ('%s') and %lld ('%s') would both be written as %s ('/' and "
                         "'\\' become '_'; a name differing only in case is the same file on many drives); rename one "
