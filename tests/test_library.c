@@ -1199,6 +1199,20 @@ static void test_export(void)
             "identify --json of a photo, a missing file and a FIFO: exit %d after %.0f s: %s%s", r.status, fn_now() - t1,
             r.out, r.err);
     t_run_free(&r);
+    /* a person's photos away (a drive not mounted): the export writes everything else and says what it could
+     * not (it stopped at the first, having written some) */
+    char mo[1300], mo_away[1300], out5[1300];
+    snprintf(mo, sizeof mo, "%s/many/Mohanlal", tmp);
+    snprintf(mo_away, sizeof mo_away, "%s/Mohanlal.away", tmp);
+    snprintf(out5, sizeof out5, "%s/export5", tmp);
+    T_CHECK(rename(mo, mo_away) == 0, "move %s away: %s", mo, strerror(errno));
+    t_facenet(&r, "people --gallery '%s' export '%s'", ref, out5);
+    int sheets5 = count_files(out5, ".jpg");
+    T_CHECK(r.status == 1 && strstr(r.err, "not written: their photos cannot be read") && strstr(r.out, "exported") &&
+                sheets5 > 20,
+            "export with a person's photos away: exit %d, %d JPEG(s) written: %s%s", r.status, sheets5, r.out, r.err);
+    t_run_free(&r);
+    rename(mo_away, mo);
 }
 
 /* Writes a JPEG comment into the file, after its start marker: new bytes

@@ -44,7 +44,8 @@ static const fn_cli_spec spec = {
         "writes nothing at all.  Export keeps a list of what it wrote (DIR/.facenet-export):\n"
         "with --overwrite, the files of an earlier export that no group needs any more (a\n"
         "group renamed, merged or emptied since) are removed, and no other file.  A folder\n"
-        "holds one library's export.",
+        "holds one library's export.  A face whose photo cannot be read now (moved, on a\n"
+        "drive not mounted) is left out with a warning, and export exits 1 after the rest.",
     .opts = uses, .min_args = 1, .max_args = -1, .args_name = "ACTION [ARGS...]",
     .examples = (const char *const[]){"facenet people --gallery photos.db list",
                                       "facenet people --gallery photos.db sheet 3 group3.jpg",
@@ -417,7 +418,7 @@ static int export_all(fn_library *l, const char *gpath, const char *dir_in, int 
     plan p = {0};
     fn_outputs o;
     char err[4400];
-    int rc = 0, faces = 0, refused = 0, have_o = 0;
+    int rc = 0, faces = 0, refused = 0, have_o = 0, unread = 0;
     fn_status s = fn_library_groups(l, collect_group, &v);
     if (s == FN_OK) s = plan_export(l, dir, &v, &p);
     if (s == FN_OK && (p.nomem || v.nomem)) s = fn_fail(FN_ERR_NOMEM, "out of memory planning the export");
@@ -462,10 +463,17 @@ static int export_all(fn_library *l, const char *gpath, const char *dir_in, int 
         }
         fn_image t = {0};
         s = fn_library_face_thumb(l, p.face[i], 160, &t);
+        if (s == FN_ERR_IO || s == FN_ERR_FORMAT) {   /* its photo cannot be read now: the others are written */
+            if (unread++ < 5) fprintf(stderr, "facenet people: warning: export: %s\n", fn_last_error());
+            continue;
+        }
         rc = s == FN_OK ? fn_cli_save_image("people", &o, p.out.items[i], &t) : fn_cli_fail("people", s);
         fn_image_free(&t);
         faces += !rc;
     }
+    if (!rc && unread)
+        fprintf(stderr, "facenet people: warning: export: %d face thumbnail(s) not written: their photos cannot be "
+                "read (moved, deleted, or on a drive not mounted?)%s\n", unread, unread > 5 ? "; the first 5 named above" : "");
     if (!rc && v.n == 0 && mkdir(dir, 0777) != 0 && errno != EEXIST)   /* nothing to write: the folder all the same */
         rc = fn_cli_error("people", "export: cannot create %s: %s", dir, strerror(errno));
     fn_pathlist kept = {0};
@@ -483,7 +491,7 @@ static int export_all(fn_library *l, const char *gpath, const char *dir_in, int 
     free(p.face);
     fn_pathlist_free(&p.out);
     fn_pathlist_free(&p.photos);
-    return rc;
+    return rc ? rc : unread ? 1 : 0;   /* as identify: the rest done, exit 1 for what could not be read */
 }
 
 /* sheet GROUP FILE: one claimed output, none of the library's photos. */
