@@ -1298,6 +1298,29 @@ static void test_rewritten_tags(fn_engine *e)
             "its photo back: %d new, %d face(s) restored, in group %lld (want %lld, 'Tagged'), 'Tagged' has %lld "
             "image(s) (want 1)", st.added, st.faces_restored, (long long)a3.group, (long long)made,
             (long long)person_images(g, "Tagged"));
+    /* a face of a group that is also enrolled by hand under another person (the same photo, copied): naming
+     * the group leaves that face to the user's label (both stood, and `gallery check` failed) */
+    first c3 = face_in(l, "/0_3.jpg");
+    fn_library_face ff;
+    char hash[65] = "", path3[1300] = "";
+    float box[4] = {0}, emb3[192];
+    int got = c3.face && c3.group && fn_library_face_get(l, c3.face, &ff) == FN_OK && ff.dim == 192;
+    if (got) {
+        snprintf(hash, sizeof hash, "%s", ff.hash_hex);
+        snprintf(path3, sizeof path3, "%s", ff.path);
+        memcpy(box, ff.face.box, sizeof box);
+        memcpy(emb3, ff.embedding, sizeof emb3);
+    }
+    fn_gallery_face sf = {"Someone Else", path3, hash, {box[0], box[1], box[2], box[3]}, 1, emb3};
+    int in_g3 = 0;
+    if (got) fn_library_faces(l, c3.group, count_one, &in_g3);
+    T_CHECK(got && fn_gallery_add(g, &sf, NULL, NULL) == FN_OK && fn_library_name_group(l, c3.group, "Deepika D", g) ==
+                FN_OK, "a group with a face enrolled by hand elsewhere, named: %s", fn_last_error());
+    T_CHECK(person_images(g, "Someone Else") == 1 && person_images(g, "Deepika D") == in_g3 - 1 &&
+                fn_gallery_check(g) == FN_OK,
+            "'Someone Else' %lld image(s) (want 1), 'Deepika D' %lld (want %d), gallery check: %s",
+            (long long)person_images(g, "Someone Else"), (long long)person_images(g, "Deepika D"), in_g3 - 1,
+            fn_last_error());
     fn_library_close(l);
     fn_gallery_close(g);
 }

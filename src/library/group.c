@@ -295,8 +295,24 @@ static int push_id(id_list *x, int64_t id)
     return 0;
 }
 
-typedef struct sync_ctx { fn_gallery *g; const char *name; id_list added; fn_status s; } sync_ctx;
+typedef struct sync_ctx { fn_library *l; fn_gallery *g; const char *name; id_list added; fn_status s; } sync_ctx;
 
+/* 1 when the gallery image is one the library enrolled. */
+static int library_image(fn_library *l, int64_t image_id)
+{
+    sqlite3_stmt *st;
+    if (fn_ldb_prepare(l, "SELECT 1 FROM lib_enrolled WHERE image_id = ?1", &st) != FN_OK) return 0;
+    sqlite3_bind_int64(st, 1, image_id);
+    int yes = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return yes;
+}
+
+/* A face of the group enrolled as its person.  The same face enrolled by
+ * hand under another person is that person's: the user's label wins and
+ * the face is left out (both stood, and `gallery check` failed).  Under
+ * another person the library enrolled (a face just moved between groups,
+ * before the other group's sync) it is added all the same. */
 static int add_face(void *ctx, const fn_library_face *f)
 {
     sync_ctx *c = ctx;
@@ -304,7 +320,9 @@ static int add_face(void *ctx, const fn_library_face *f)
     fn_gallery_face gf = {c->name, f->path, f->hash_hex, {0}, f->face.prob, f->embedding};
     memcpy(gf.box, f->face.box, sizeof gf.box);
     fn_gallery_add_info info;
-    c->s = fn_gallery_add_ex(c->g, &gf, FN_GALLERY_ADD_ALLOW_OTHER_PERSON, &info);
+    c->s = fn_gallery_add_ex(c->g, &gf, 0, &info);
+    if (c->s == FN_OK && info.result == FN_GALLERY_REFUSED_OTHER_PERSON && library_image(c->l, info.other_image_id))
+        c->s = fn_gallery_add_ex(c->g, &gf, FN_GALLERY_ADD_ALLOW_OTHER_PERSON, &info);
     /* the library's own image, to take back later (a hand-enrolled one of the same file is skipped) */
     if (c->s == FN_OK && info.result == FN_GALLERY_ADDED && push_id(&c->added, info.image_id))
         c->s = fn_fail(FN_ERR_NOMEM, "out of memory");
@@ -621,7 +639,7 @@ static fn_status sync_person(fn_library *l, int64_t group, const char *old_name,
     if (old_name && *old_name && owns && strcmp(old_name, name)) FN_TRY(drop_library_images(l, g, old_name));
     if (!name[0]) return FN_OK;
     if (owns) FN_TRY(drop_library_images(l, g, name));
-    sync_ctx c = {g, name, {0}, FN_OK};
+    sync_ctx c = {l, g, name, {0}, FN_OK};
     r = fn_gallery_begin(g);
     if (r == FN_OK) {
         r = fn_library_faces(l, group, add_face, &c);
