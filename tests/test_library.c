@@ -1213,6 +1213,21 @@ static void test_export(void)
             "export with a person's photos away: exit %d, %d JPEG(s) written: %s%s", r.status, sheets5, r.out, r.err);
     t_run_free(&r);
     rename(mo_away, mo);
+    /* an export written into the photo folder itself: its files are not scanned, the photos beside them
+     * and new ones are (every photo there was taken for the export's) */
+    char many[1300], newp[1400];
+    snprintf(many, sizeof many, "%s/many", tmp);
+    t_facenet(&r, "people --gallery '%s' export '%s'", ref, many);
+    t_run_free(&r);
+    int64_t nfiles = lib_files(ref);
+    snprintf(newp, sizeof newp, "%s/new-photo.jpg", many);
+    put_photo(2, 9, newp);
+    t_facenet(&r, "scan --gallery '%s' --models-dir '%s' '%s'", ref, models, many);
+    T_CHECK(r.status == 0 && strstr(r.out, "1 new") && strstr(r.out, "0 removed") && strstr(r.err, "not scanned") &&
+                lib_files(ref) == nfiles + 1,
+            "scan of a photo folder holding an export: exit %d, %lld files (want %lld): %s%s", r.status,
+            (long long)lib_files(ref), (long long)nfiles + 1, r.out, r.err);
+    t_run_free(&r);
 }
 
 /* Writes a JPEG comment into the file, after its start marker: new bytes

@@ -41,8 +41,8 @@ static const fn_cli_spec spec = {
         "another file system than the file was (a drive not mounted: its mount point is a\n"
         "folder of the disk beneath); --prune forgets them then too.  Written\n"
         "in transactions of 64 files (or one second): after an interruption (even kill -9)\n"
-        "run it again to finish.  A folder written by `facenet people export` (it holds\n"
-        "a .facenet-export list) is not scanned: thumbnails are not photos.\n"
+        "run it again to finish.  The files `facenet people export` wrote (listed in its\n"
+        ".facenet-export) are not scanned: thumbnails are not photos.\n"
         "Then: `facenet cluster --gallery LIB.db`, `facenet people --gallery LIB.db list`.",
     .opts = uses, .min_args = 1, .max_args = -1, .args_name = "PATH...",
     .examples = (const char *const[]){"facenet scan --gallery photos.db ~/Pictures",
@@ -83,46 +83,82 @@ static int on_file(void *user, const fn_scan_event *ev)
     return 0;
 }
 
-/* 1 when a folder from dir up to / holds an export's manifest: it, and
- * everything below it, is `facenet people export`'s output. */
-static int under_export(const char *dir)
+/* The files an export wrote, as its manifest lists them (DIR/.facenet-export:
+ * "size mtime relative/path" lines), by absolute path, sorted. */
+typedef struct export_list { char dir[4200]; fn_pathlist files; } export_list;
+
+static int cmp_path(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static void load_export(const char *dir, export_list *x)
+{
+    fn_pathlist_free(&x->files);
+    snprintf(x->dir, sizeof x->dir, "%s", dir);
+    char m[4300], line[4600], path[8600];
+    snprintf(m, sizeof m, "%s/.facenet-export", dir);
+    FILE *f = fopen(m, "r");
+    while (f && fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = '\0';
+        long long size, mtime;
+        int used = 0;
+        if (line[0] == '#' || sscanf(line, "%lld %lld %n", &size, &mtime, &used) != 2 || !used) continue;
+        snprintf(path, sizeof path, "%s/%s", dir, line + used);
+        fn_pathlist_add(&x->files, path);
+    }
+    if (f) fclose(f);
+    if (x->files.count > 1) qsort(x->files.items, (size_t)x->files.count, sizeof *x->files.items, cmp_path);
+}
+
+/* The nearest folder from dir up to / that holds an export's manifest, or "". */
+static void export_above(const char *dir, char *out, size_t cap)
 {
     char d[4200], m[4300];
     snprintf(d, sizeof d, "%s", dir);
+    out[0] = '\0';
     for (;;) {
         snprintf(m, sizeof m, "%s/.facenet-export", d);
-        if (access(m, F_OK) == 0) return 1;
+        if (access(m, F_OK) == 0) {
+            snprintf(out, cap, "%s", d);
+            return;
+        }
         char *sl = strrchr(d, '/');
-        if (!sl || sl == d) return 0;
+        if (!sl || sl == d) return;
         *sl = '\0';
     }
 }
 
-/* Takes out of files those inside an export (thumbnails and sheets scanned
- * as photos put every face in the library twice, and the next export then
- * refused its own files as inputs); returns how many.  The listing is
- * sorted, so a folder's answer serves its files in a row. */
+/* Takes out of files those an export wrote, by its manifest (thumbnails and
+ * sheets scanned as photos put every face in the library twice, and the
+ * next export refused its own files as inputs); returns how many.  Only the
+ * listed files: an export written into the photo folder itself leaves the
+ * photos beside it scanned. */
 static int drop_exports(fn_pathlist *files)
 {
-    char last[4200] = "", dir[4200];
-    int last_in = 0, kept = 0, dropped = 0;
+    char last[4200] = "", dir[4200], above[4200] = "";
+    export_list x = {"", {0}};
+    int kept = 0, dropped = 0;
     for (int i = 0; i < files->count; i++) {
         char *abs = realpath(files->items[i], NULL);
-        snprintf(dir, sizeof dir, "%s", abs ? abs : files->items[i]);
+        char path[4200];
+        snprintf(path, sizeof path, "%s", abs ? abs : files->items[i]);
         free(abs);
+        snprintf(dir, sizeof dir, "%s", path);
         char *sl = strrchr(dir, '/');
         if (sl) *sl = '\0';
-        if (strcmp(dir, last)) {
+        if (strcmp(dir, last)) {   /* the listing is sorted: a folder's answer serves its files in a row */
             snprintf(last, sizeof last, "%s", dir);
-            last_in = sl && dir[0] && under_export(dir);
+            export_above(dir, above, sizeof above);
+            if (above[0] && strcmp(above, x.dir)) load_export(above, &x);
         }
-        if (last_in) {
+        const char *key = path;
+        if (above[0] && x.files.count &&
+            bsearch(&key, x.files.items, (size_t)x.files.count, sizeof *x.files.items, cmp_path)) {
             free(files->items[i]);
             dropped++;
         } else {
             files->items[kept++] = files->items[i];
         }
     }
+    fn_pathlist_free(&x.files);
     files->count = kept;
     return dropped;
 }
