@@ -224,6 +224,8 @@ static void test_incremental(fn_engine *e)
             (long long)v.group);
     T_CHECK(fn_library_name_group(l, d.group, "7", g) == FN_ERR_ARG, "a group named '7' (a group number)");
     T_CHECK(fn_library_name_group(l, d.group, "group-7", g) == FN_ERR_ARG, "a group named 'group-7' (an unnamed one's)");
+    T_CHECK(fn_library_name_group(l, d.group, "GROUP-7", g) == FN_ERR_ARG, "a group named 'GROUP-7' (one file with "
+            "'group-7' on many drives)");
     T_CHECK(fn_library_name_group(l, d.group, "Deepika", g) == FN_OK, "name: %s", fn_last_error());
     /* identify's path: the gallery names a new photo of her */
     film_photo(0, 7, src, sizeof src);

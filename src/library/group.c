@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/error.h"
 #include "library/library_impl.h"
@@ -681,7 +682,7 @@ fn_status fn_library_name_group(fn_library *l, int64_t group, const char *name_i
     if (strspn(name, "0123456789") == strlen(name))
         return fn_fail(FN_ERR_ARG, "'%s' would be read as a group number wherever a group is named; give a name "
                        "with a letter in it", name);
-    if (!strncmp(name, "group-", 6) && name[6] && strspn(name + 6, "0123456789") == strlen(name + 6))
+    if (!strncasecmp(name, "group-", 6) && name[6] && strspn(name + 6, "0123456789") == strlen(name + 6))
         return fn_fail(FN_ERR_ARG, "'%s' is how unnamed groups are called (in exports, on contact sheets); give "
                        "another name", name);
     int old_owns = 0;
