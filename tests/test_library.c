@@ -1230,6 +1230,17 @@ static void test_export(void)
             "scan of a photo folder holding an export: exit %d, %lld files (want %lld): %s%s", r.status,
             (long long)lib_files(ref), (long long)nfiles + 1, r.out, r.err);
     t_run_free(&r);
+    /* a photo replaced by another since the scan: its face is not cut from the new picture (another person's
+     * face stood in the group's export and on its sheet) */
+    char mo1[1400], out6[1300];
+    snprintf(mo1, sizeof mo1, "%s/many/Mohanlal/1.jpeg", tmp);
+    snprintf(out6, sizeof out6, "%s/export6", tmp);
+    T_CHECK(put_photo(2, 8, mo1) == 0, "copy a photo over %s", mo1);
+    t_facenet(&r, "people --gallery '%s' export '%s'", ref, out6);
+    T_CHECK(r.status == 1 && strstr(r.err, "Mohanlal/1.jpeg: changed since it was scanned") &&
+                strstr(r.err, "drawn as a red frame"),
+            "export after a photo was replaced: exit %d: %s", r.status, r.err);
+    t_run_free(&r);
 }
 
 /* Writes a JPEG comment into the file, after its start marker: new bytes

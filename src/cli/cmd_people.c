@@ -114,6 +114,12 @@ static int parse_ids(char **args, int *n, int64_t *out)
     return 0;
 }
 
+static int count_face(void *ctx, const fn_library_face *f)
+{
+    *(int *)ctx += !f->not_face;
+    return 0;
+}
+
 static int save_sheet(const fn_outputs *o, fn_library *l, int64_t group, const char *path)
 {
     fn_image img = {0};
@@ -121,6 +127,10 @@ static int save_sheet(const fn_outputs *o, fn_library *l, int64_t group, const c
     fn_status s = fn_library_contact_sheet(l, group, TILE, COLS, 0, &img, &tiles);
     int rc = s == FN_OK ? fn_cli_save_image("people", o, path, &img) : fn_cli_fail("people", s);
     fn_image_free(&img);
+    int all = 0;   /* every face is drawn (no limit given): the missing ones are frames */
+    if (!rc && fn_library_faces(l, group, count_face, &all) == FN_OK && tiles < all)
+        fprintf(stderr, "facenet people: warning: %s: %d of the group's %d faces drawn as a red frame: their photos "
+                "cannot be read now or changed since the scan (run `facenet scan`)\n", path, all - tiles, all);
     return rc;
 }
 
@@ -463,7 +473,8 @@ static int export_all(fn_library *l, const char *gpath, const char *dir_in, int 
         }
         fn_image t = {0};
         s = fn_library_face_thumb(l, p.face[i], 160, &t);
-        if (s == FN_ERR_IO || s == FN_ERR_FORMAT) {   /* its photo cannot be read now: the others are written */
+        if (s == FN_ERR_IO || s == FN_ERR_FORMAT || s == FN_ERR_MISMATCH) {   /* its photo cannot be read now, or
+                                                                           changed: the others are written */
             if (unread++ < 5) fprintf(stderr, "facenet people: warning: export: %s\n", fn_last_error());
             continue;
         }
@@ -473,7 +484,8 @@ static int export_all(fn_library *l, const char *gpath, const char *dir_in, int 
     }
     if (!rc && unread)
         fprintf(stderr, "facenet people: warning: export: %d face thumbnail(s) not written: their photos cannot be "
-                "read (moved, deleted, or on a drive not mounted?)%s\n", unread, unread > 5 ? "; the first 5 named above" : "");
+                "read (moved, deleted, on a drive not mounted?) or changed since the scan%s\n", unread,
+                unread > 5 ? "; the first 5 named above" : "");
     if (!rc && v.n == 0 && mkdir(dir, 0777) != 0 && errno != EEXIST)   /* nothing to write: the folder all the same */
         rc = fn_cli_error("people", "export: cannot create %s: %s", dir, strerror(errno));
     fn_pathlist kept = {0};

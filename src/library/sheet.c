@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "core/error.h"
 #include "library/library_impl.h"
@@ -23,6 +24,18 @@ fn_status fn_library_face_thumb(fn_library *l, int64_t face, int size, fn_image 
     if (size < 8 || size > 4096) return fn_fail(FN_ERR_ARG, "thumbnail size %d is outside 8..4096", size);
     fn_library_face f;
     FN_TRY(fn_library_face_get(l, face, &f));
+    /* the photo as scanned, or the box is cut from whatever is there now (another photo copied over it
+     * put another person's face in a named group's export) */
+    int64_t bytes = -1, mtime = -1;
+    sqlite3_stmt *st;
+    FN_TRY(fn_ldb_prepare(l, "SELECT size, mtime_ns FROM lib_files WHERE id = ?1", &st));
+    sqlite3_bind_int64(st, 1, f.file_id);
+    if (sqlite3_step(st) == SQLITE_ROW) bytes = sqlite3_column_int64(st, 0), mtime = sqlite3_column_int64(st, 1);
+    sqlite3_finalize(st);
+    struct stat sb;
+    if (stat(f.path, &sb) == 0 &&
+        ((int64_t)sb.st_size != bytes || (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec != mtime))
+        return fn_fail(FN_ERR_MISMATCH, "%s: changed since it was scanned (run `facenet scan` on it)", f.path);
     fn_image img = {0};
     FN_TRY(fn_image_load(f.path, NULL, &img));
     fn_status s = thumb_of(&img, &f.face, size, out);
