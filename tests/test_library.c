@@ -1326,6 +1326,20 @@ static void test_rewritten_tags(fn_engine *e)
             "its photo back: %d new, %d face(s) restored, in group %lld (want %lld, 'Tagged'), 'Tagged' has %lld "
             "image(s) (want 1)", st.added, st.faces_restored, (long long)a3.group, (long long)made,
             (long long)person_images(g, "Tagged"));
+    /* ... and with tags written into it while it was away: by its path, and the same face found again */
+    T_CHECK(rename(pa, away) == 0 && add_jpeg_comment(away) == 0, "move %s away and tag it", pa);
+    st = scan(e, l, photos);
+    fn_library_cluster(l, NULL, FN_LIBRARY_SEED_QUALITY, 0, &cs);
+    fn_library_sync_gallery(l, g);
+    T_CHECK(rename(away, pa) == 0, "move %s back", pa);
+    st = scan(e, l, photos);
+    fn_library_cluster(l, NULL, FN_LIBRARY_SEED_QUALITY, 0, &cs);
+    fn_library_sync_gallery(l, g);
+    first a4 = face_in(l, "/0_1.jpg");
+    T_CHECK(st.added == 1 && st.faces_restored >= 1 && a4.group == made && person_images(g, "Tagged") == 1,
+            "its photo back, tagged meanwhile: %d new, %d restored, in group %lld (want %lld), 'Tagged' has %lld "
+            "image(s)", st.added, st.faces_restored, (long long)a4.group, (long long)made,
+            (long long)person_images(g, "Tagged"));
     /* a face of a group that is also enrolled by hand under another person (the same photo, copied): naming
      * the group leaves that face to the user's label (both stood, and `gallery check` failed) */
     first c3 = face_in(l, "/0_3.jpg");

@@ -284,15 +284,18 @@ static float box_iou(const float a[4], const float b[4])
 
 /* The faces that carry the user's word (a group, a lock or not-a-face):
  * those of file_id before they go, or (hash given) those remembered of a
- * removed photo with that content. */
-static fn_status old_faces(fn_library *l, int64_t file_id, const char *hash, old_face **out, int *n)
+ * removed photo with that content or at that path (moved away, tags
+ * written into it, moved back: carry_over then checks that they are the
+ * same faces). */
+static fn_status old_faces(fn_library *l, int64_t file_id, const char *hash, const char *path, old_face **out, int *n)
 {
     *out = NULL, *n = 0;
     sqlite3_stmt *st;
     if (hash) {
         FN_TRY(fn_ldb_prepare(l, "SELECT x1, y1, x2, y2, coalesce((SELECT id FROM lib_groups WHERE id = group_id), 0),"
-                                 " locked, not_face, embedding FROM lib_gone WHERE sha256 = ?1", &st));
+                                 " locked, not_face, embedding FROM lib_gone WHERE sha256 = ?1 OR path = ?2", &st));
         sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
     } else {
         FN_TRY(fn_ldb_prepare(l, "SELECT x1, y1, x2, y2, coalesce(group_id, 0), locked, not_face, embedding FROM lib_faces"
                                  " WHERE file_id = ?1 AND (group_id IS NOT NULL OR locked OR not_face)", &st));
@@ -371,7 +374,7 @@ static fn_status carry_over(fn_library *l, int64_t file_id, const fn_batch_resul
 static fn_status remember_gone(fn_library *l, int64_t file_id)
 {
     sqlite3_stmt *st;
-    FN_TRY(fn_ldb_prepare(l, "INSERT INTO lib_gone SELECT f.sha256, x1, y1, x2, y2, group_id, locked, not_face,"
+    FN_TRY(fn_ldb_prepare(l, "INSERT INTO lib_gone SELECT f.sha256, f.path, x1, y1, x2, y2, group_id, locked, not_face,"
                              " embedding, strftime('%s', 'now') FROM lib_faces JOIN lib_files f ON f.id = file_id"
                              " WHERE file_id = ?1 AND (group_id IS NOT NULL OR locked OR not_face)", &st));
     sqlite3_bind_int64(st, 1, file_id);
@@ -390,11 +393,12 @@ static fn_status prune_gone(fn_library *l)
     return s;
 }
 
-static fn_status forget_gone(fn_library *l, const char *hash)
+static fn_status forget_gone(fn_library *l, const char *hash, const char *path)
 {
     sqlite3_stmt *st;
-    FN_TRY(fn_ldb_prepare(l, "DELETE FROM lib_gone WHERE sha256 = ?1", &st));
+    FN_TRY(fn_ldb_prepare(l, "DELETE FROM lib_gone WHERE sha256 = ?1 OR path = ?2", &st));
     sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
     fn_status s = bind_run(l, st, "forgetting a removed photo's faces");
     sqlite3_finalize(st);
     return s;
@@ -569,15 +573,15 @@ static fn_status run(scan *s, fn_engine *e, const fn_scan_params *p, char **root
             int back = 0;
             if (c->file_id) {
                 s->st.faces_removed += c->faces;   /* the old content's faces go, their corrections stay */
-                r = old_faces(l, c->file_id, NULL, &was, &nwas);
+                r = old_faces(l, c->file_id, NULL, NULL, &was, &nwas);
             } else {   /* a photo removed before, back: its faces take up the user's word again */
-                r = old_faces(l, 0, res->hash, &was, &nwas);
+                r = old_faces(l, 0, res->hash, c->path, &was, &nwas);
                 back = nwas > 0;
             }
             if (r == FN_OK) r = set_file(l, c, res->hash, res->image_w, res->image_h);
             if (r == FN_OK) r = store_faces(l, c->file_id, res, &faces);
             if (r == FN_OK) r = carry_over(l, c->file_id, res, was, nwas, back ? &s->st.faces_restored : NULL);
-            if (r == FN_OK && back) r = forget_gone(l, res->hash);
+            if (r == FN_OK && back) r = forget_gone(l, res->hash, c->path);
             old_faces_free(was, nwas);
             s->st.faces_added += faces;
         }

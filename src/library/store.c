@@ -31,10 +31,11 @@ static const char *const schema =
     "CREATE TABLE IF NOT EXISTS lib_enrolled(image_id INTEGER PRIMARY KEY, person TEXT NOT NULL);"
     /* the user's word on the faces of photos removed by a scan, by content: taken up again when the photo
      * comes back (scan.c) */
-    "CREATE TABLE IF NOT EXISTS lib_gone(sha256 TEXT NOT NULL, x1 REAL NOT NULL, y1 REAL NOT NULL,"
+    "CREATE TABLE IF NOT EXISTS lib_gone(sha256 TEXT NOT NULL, path TEXT NOT NULL, x1 REAL NOT NULL, y1 REAL NOT NULL,"
     " x2 REAL NOT NULL, y2 REAL NOT NULL, group_id INTEGER, locked INTEGER NOT NULL, not_face INTEGER NOT NULL,"
     " embedding BLOB NOT NULL, gone_at INTEGER NOT NULL);"
     "CREATE INDEX IF NOT EXISTS lib_gone_sha256 ON lib_gone(sha256);"
+    "CREATE INDEX IF NOT EXISTS lib_gone_path ON lib_gone(path);"
     /* the gallery images the library added (group.c); recorded from the start when no group had a person yet */
     "INSERT OR IGNORE INTO lib_meta(key, value) SELECT 'enrolled_recorded', '1'"
     " WHERE NOT EXISTS (SELECT 1 FROM lib_groups WHERE owns_person = 1)"
