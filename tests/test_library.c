@@ -1340,6 +1340,29 @@ static void test_rewritten_tags(fn_engine *e)
             "its photo back, tagged meanwhile: %d new, %d restored, in group %lld (want %lld), 'Tagged' has %lld "
             "image(s)", st.added, st.faces_restored, (long long)a4.group, (long long)made,
             (long long)person_images(g, "Tagged"));
+    /* the person renamed in the gallery while the group's only photo is away (only a photo enrolled by hand
+     * left in the person): the group follows the rename when the photo is back (it kept the old name, and
+     * the photo came back under it: one human under two names) */
+    float temb[192] = {0, 0, 0, 1};
+    fn_gallery_face tf = {"Tagged", "/nowhere/t.jpg", "00000000000000000000000000000000000000000000000000000000"
+                                                      "00000005", {0, 0, 10, 10}, 1, temb};
+    T_CHECK(fn_gallery_add(g, &tf, NULL, NULL) == FN_OK && rename(pa, away) == 0, "a hand photo, the photo away");
+    st = scan(e, l, photos);
+    fn_library_cluster(l, NULL, FN_LIBRARY_SEED_QUALITY, 0, &cs);
+    fn_library_sync_gallery(l, g);
+    T_CHECK(fn_gallery_rename_person(g, "Tagged", "Tagged Two") == FN_OK, "gallery rename: %s", fn_last_error());
+    fn_library_cluster(l, NULL, FN_LIBRARY_SEED_QUALITY, 0, &cs);
+    fn_library_sync_gallery(l, g);
+    T_CHECK(rename(away, pa) == 0, "move %s back", pa);
+    st = scan(e, l, photos);
+    fn_library_cluster(l, NULL, FN_LIBRARY_SEED_QUALITY, 0, &cs);
+    fn_library_sync_gallery(l, g);
+    int64_t t2 = 0;
+    T_CHECK(fn_library_find_group(l, "Tagged Two", &t2) == FN_OK && t2 == made && person_images(g, "Tagged Two") == 2 &&
+                person_images(g, "Tagged") < 0,
+            "renamed in the gallery while away: group %lld (want %lld), 'Tagged Two' %lld image(s) (want 2), 'Tagged' "
+            "%lld (want none)", (long long)t2, (long long)made, (long long)person_images(g, "Tagged Two"),
+            (long long)person_images(g, "Tagged"));
     /* a face of a group that is also enrolled by hand under another person (the same photo, copied): naming
      * the group leaves that face to the user's label (both stood, and `gallery check` failed) */
     first c3 = face_in(l, "/0_3.jpg");

@@ -302,7 +302,7 @@ typedef struct sync_ctx { fn_library *l; fn_gallery *g; const char *name; id_lis
 static int library_image(fn_library *l, int64_t image_id)
 {
     sqlite3_stmt *st;
-    if (fn_ldb_prepare(l, "SELECT 1 FROM lib_enrolled WHERE image_id = ?1", &st) != FN_OK) return 0;
+    if (fn_ldb_prepare(l, "SELECT 1 FROM lib_enrolled WHERE image_id = ?1 AND mine = 1", &st) != FN_OK) return 0;
     sqlite3_bind_int64(st, 1, image_id);
     int yes = sqlite3_step(st) == SQLITE_ROW;
     sqlite3_finalize(st);
@@ -334,7 +334,9 @@ static int add_face(void *ctx, const fn_library_face *f)
  * A person the library made (a named group's) may also hold photos the user
  * enrolled by hand (`facenet enroll`); those are the user's, and no sync,
  * merge or rename takes them away.  lib_enrolled lists the images the
- * library added (gallery image id, person).  A library from before that
+ * library added (gallery image id, person, mine = 1) and, as of the last
+ * sync, the person's others (mine = 0): where those ids are later tells a
+ * rename made in the gallery even when the group has no face to tell it.  A library from before that
  * table (no 'enrolled_recorded' in lib_meta) holds no record for a person
  * it made then, and such a person is taken as all the library's, as then. */
 
@@ -360,6 +362,90 @@ static fn_status record_images(fn_library *l, const char *name, const id_list *i
     sqlite3_finalize(st);
     if (r == FN_OK) return fn_ldb_commit(l);
     fn_ldb_rollback(l);
+    return r;
+}
+
+/* Records the person's images the library did not add (mine = 0). */
+static fn_status record_others(fn_library *l, fn_gallery *g, const char *name)
+{
+    id_list all = {0};
+    fn_status r = fn_gallery_list_images(g, name, collect_image, &all);
+    if (r == FN_ERR_NOT_FOUND) r = FN_OK;
+    if (r == FN_OK && all.nomem) r = fn_fail(FN_ERR_NOMEM, "out of memory");
+    sqlite3_stmt *st = NULL;
+    if (r == FN_OK && all.n) {
+        r = fn_ldb_begin(l);
+        if (r == FN_OK)
+            r = fn_ldb_prepare(l, "INSERT OR IGNORE INTO lib_enrolled(image_id, person, mine) VALUES (?1, ?2, 0)", &st);
+        for (int i = 0; r == FN_OK && i < all.n; i++) {
+            sqlite3_reset(st);
+            sqlite3_bind_int64(st, 1, all.v[i]);
+            sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+            if (sqlite3_step(st) != SQLITE_DONE) r = fn_ldb_fail(l, "recording a person's images");
+        }
+        sqlite3_finalize(st);
+        if (r == FN_OK) r = fn_ldb_commit(l);
+        else fn_ldb_rollback(l);
+    }
+    free(all.v);
+    return r;
+}
+
+/* Who holds most of the images recorded for `name` now ("" when nobody):
+ * the name a rename in the gallery gave them. */
+typedef struct person_names { int64_t *id; char (*name)[FN_GALLERY_NAME_MAX]; int n, cap; int nomem; } person_names;
+
+static int collect_person(void *ctx, const fn_gallery_person *p)
+{
+    person_names *v = ctx;
+    if (v->n == v->cap) {
+        int cap = v->cap ? 2 * v->cap : 64;
+        int64_t *a = realloc(v->id, (size_t)cap * sizeof *a);
+        if (!a) return v->nomem = 1;
+        v->id = a;
+        char (*b)[FN_GALLERY_NAME_MAX] = realloc(v->name, (size_t)cap * sizeof *b);
+        if (!b) return v->nomem = 1;
+        v->name = b;
+        v->cap = cap;
+    }
+    v->id[v->n] = p->id;
+    snprintf(v->name[v->n++], FN_GALLERY_NAME_MAX, "%s", p->name);
+    return 0;
+}
+
+typedef struct record_tally { sqlite3_stmt *q; const char *name; int64_t *votes_of; person_names *p; } record_tally;
+
+static int tally_record(void *ctx, const fn_gallery_image *im)
+{
+    record_tally *t = ctx;
+    sqlite3_reset(t->q);
+    sqlite3_bind_int64(t->q, 1, im->id);
+    sqlite3_bind_text(t->q, 2, t->name, -1, SQLITE_STATIC);
+    if (sqlite3_step(t->q) != SQLITE_ROW) return 0;
+    for (int i = 0; i < t->p->n; i++)
+        if (t->p->id[i] == im->person_id) t->votes_of[i]++;
+    return 0;
+}
+
+static fn_status records_owner(fn_library *l, fn_gallery *g, const char *name, char *out, size_t cap)
+{
+    out[0] = '\0';
+    person_names p = {0};
+    fn_status r = fn_gallery_list(g, collect_person, &p);
+    if (r == FN_OK && p.nomem) r = fn_fail(FN_ERR_NOMEM, "out of memory");
+    int64_t *votes = r == FN_OK ? calloc((size_t)p.n + 1, sizeof *votes) : NULL;
+    if (r == FN_OK && !votes) r = fn_fail(FN_ERR_NOMEM, "out of memory");
+    record_tally t = {NULL, name, votes, &p};
+    if (r == FN_OK) r = fn_ldb_prepare(l, "SELECT 1 FROM lib_enrolled WHERE image_id = ?1 AND person = ?2", &t.q);
+    if (r == FN_OK) r = fn_gallery_list_images(g, NULL, tally_record, &t);
+    sqlite3_finalize(t.q);
+    int best = -1;
+    for (int i = 0; r == FN_OK && i < p.n; i++)
+        if (votes[i] > 0 && (best < 0 || votes[i] > votes[best])) best = i;
+    if (best >= 0) snprintf(out, cap, "%s", p.name[best]);
+    free(votes);
+    free(p.id);
+    free(p.name);
     return r;
 }
 
@@ -434,13 +520,14 @@ static fn_status move_hand_images(fn_library *l, fn_gallery *g, const char *from
     FN_TRY(fn_ldb_int(l, "SELECT count(*) FROM lib_meta WHERE key = 'enrolled_recorded'", &recorded));
     int64_t mine = 0;
     sqlite3_stmt *st;
-    FN_TRY(fn_ldb_prepare(l, "SELECT count(*) FROM lib_enrolled WHERE person = ?1", &st));
+    FN_TRY(fn_ldb_prepare(l, "SELECT count(*) FROM lib_enrolled WHERE person = ?1 AND mine = 1", &st));
     sqlite3_bind_text(st, 1, from, -1, SQLITE_STATIC);
     if (sqlite3_step(st) == SQLITE_ROW) mine = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     if (!recorded && !mine) return FN_OK;
     hand_set h = {l, from, NULL, 0, 0, FN_OK, NULL, 0};
-    fn_status r = fn_ldb_prepare(l, "SELECT 1 FROM lib_enrolled WHERE image_id = ?1 AND person = ?2", &h.rec);
+    fn_status r = fn_ldb_prepare(l, "SELECT 1 FROM lib_enrolled WHERE image_id = ?1 AND person = ?2 AND mine = 1",
+                                 &h.rec);
     if (r == FN_OK) r = fn_gallery_list_images(g, from, collect_hand, &h);
     sqlite3_finalize(h.rec);
     if (r == FN_OK) r = h.s;
@@ -483,7 +570,8 @@ static fn_status drop_library_images(fn_library *l, fn_gallery *g, const char *n
     if (r == FN_OK && !mine) r = fn_fail(FN_ERR_NOMEM, "out of memory");
     int n_mine = 0;
     sqlite3_stmt *st = NULL;
-    if (r == FN_OK) r = fn_ldb_prepare(l, "SELECT 1 FROM lib_enrolled WHERE image_id = ?1 AND person = ?2", &st);
+    if (r == FN_OK)
+        r = fn_ldb_prepare(l, "SELECT 1 FROM lib_enrolled WHERE image_id = ?1 AND person = ?2 AND mine = 1", &st);
     for (int i = 0; r == FN_OK && i < all.n; i++) {
         sqlite3_reset(st);
         sqlite3_bind_int64(st, 1, all.v[i]);
@@ -494,7 +582,8 @@ static fn_status drop_library_images(fn_library *l, fn_gallery *g, const char *n
     int64_t recorded = 1;   /* 0: a library from before the records, whose people are all its own */
     if (r == FN_OK && n_mine == 0)
         r = fn_ldb_int(l, "SELECT count(*) FROM lib_meta WHERE key = 'enrolled_recorded'", &recorded);
-    if (r == FN_OK && (n_mine == all.n || !recorded)) {
+    int whole = r == FN_OK && (n_mine == all.n || !recorded);
+    if (whole) {
         r = fn_gallery_remove_person(g, name, NULL);
         if (r == FN_ERR_NOT_FOUND) r = FN_OK;
     } else
@@ -509,6 +598,7 @@ static fn_status drop_library_images(fn_library *l, fn_gallery *g, const char *n
         if (sqlite3_step(st) != SQLITE_DONE) r = fn_ldb_fail(l, "forgetting enrolled images");
         sqlite3_finalize(st);
     }
+    if (r == FN_OK && !whole) r = record_others(l, g, name);   /* what is left: the user's */
     free(mine);
     free(all.v);
     return r;
@@ -595,7 +685,11 @@ static fn_status follow_gallery(fn_library *l, int64_t group, fn_gallery *g, cha
     owner_tally *t = calloc(1, sizeof *t);
     if (!t) return fn_fail(FN_ERR_NOMEM, "out of memory");
     t->g = g;
-    fn_status r = fn_library_faces(l, group, tally_owner, t);
+    /* where the recorded images are now (they keep their ids through a rename), else who holds the
+     * group's files (a library from before the records) */
+    fn_status r = records ? records_owner(l, g, name, t->names[0], sizeof t->names[0]) : FN_OK;
+    if (r == FN_OK && t->names[0][0]) t->count[0] = 1, t->n = 1;
+    else if (r == FN_OK) r = fn_library_faces(l, group, tally_owner, t);
     if (r == FN_OK) r = t->s;
     int best = -1;
     for (int i = 0; r == FN_OK && i < t->n; i++)
@@ -649,6 +743,7 @@ static fn_status sync_person(fn_library *l, int64_t group, const char *old_name,
         else fn_gallery_rollback(g);
     }
     if (r == FN_OK) r = record_images(l, name, &c.added);
+    if (r == FN_OK) r = record_others(l, g, name);   /* photos enrolled by hand since, known by id */
     free(c.added.v);
     return r;
 }

@@ -28,7 +28,8 @@ static const char *const schema =
     " locked INTEGER NOT NULL DEFAULT 0, not_face INTEGER NOT NULL DEFAULT 0);"
     "CREATE INDEX IF NOT EXISTS lib_faces_file ON lib_faces(file_id);"
     "CREATE INDEX IF NOT EXISTS lib_faces_group ON lib_faces(group_id);"
-    "CREATE TABLE IF NOT EXISTS lib_enrolled(image_id INTEGER PRIMARY KEY, person TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS lib_enrolled(image_id INTEGER PRIMARY KEY, person TEXT NOT NULL,"
+    " mine INTEGER NOT NULL DEFAULT 1);"
     /* the user's word on the faces of photos removed by a scan, by content: taken up again when the photo
      * comes back (scan.c) */
     "CREATE TABLE IF NOT EXISTS lib_gone(sha256 TEXT NOT NULL, path TEXT NOT NULL, x1 REAL NOT NULL, y1 REAL NOT NULL,"
