@@ -37,7 +37,8 @@ static const fn_cli_spec spec = {
         "group.  not-a-face: faces the detector was wrong about leave their groups for\n"
         "good.  A named or corrected group is never broken by `facenet cluster`.  sheet: a\n"
         "contact sheet JPEG of one group (a grid of its faces, the name on top).  export:\n"
-        "DIR/<group>/ with a thumbnail per face and DIR/<group>.jpg, the contact sheet.\n"
+        "DIR/<group>/ with a thumbnail per face and DIR/<group>.jpg, the contact sheet (what\n"
+        "a FAT or NTFS drive cannot hold in a name -- / \\ : * ? \" < > | -- becomes '_').\n"
         "GROUP is an id or a name.\n"
         "Files are written to a temporary name and renamed into place (a crash leaves no\n"
         "half file); one already there is not replaced without --overwrite, and then export\n"
@@ -256,10 +257,10 @@ static fn_status clash(const groups_vec *v, char (*base)[FN_GALLERY_NAME_MAX + 3
         for (int k = 1; s == FN_OK && k < n; k++) {
             if (strcmp(r[k].fold, r[k - 1].fold) || r[k].group == r[k - 1].group) continue;
             int ga = r[k - 1].group, gb = r[k].group;
-            s = fn_fail(FN_ERR_ARG, "export: groups %lld ('%s') and %lld ('%s') would both be written as %s ('/' and "
-                        "'\\' become '_'; a name differing only in case is the same file on many drives); rename one "
-                        "(`facenet people name %lld NEW`)", (long long)v->id[ga], v->name[ga], (long long)v->id[gb],
-                        v->name[gb], r[k].key, (long long)v->id[gb]);
+            s = fn_fail(FN_ERR_ARG, "export: groups %lld ('%s') and %lld ('%s') would both be written as %s "
+                        "(/ \\ : * ? \" < > | and a trailing dot become '_'; a name differing only in case is the "
+                        "same file on many drives); rename one (`facenet people name %lld NEW`)", (long long)v->id[ga],
+                        v->name[ga], (long long)v->id[gb], v->name[gb], r[k].key, (long long)v->id[gb]);
         }
     }
     free(r);
@@ -275,7 +276,12 @@ static fn_status plan_export(fn_library *l, const char *dir, const groups_vec *v
         char folder[4400], sheet[4400];
         if (v->name[i][0]) {
             snprintf(base[i], sizeof base[i], "%s", v->name[i]);
-            for (char *c = base[i]; *c; c++) if (*c == '/' || *c == '\\') *c = '_';
+            /* a file name on any drive: what FAT, exFAT and NTFS cannot hold becomes '_' (the export is
+             * often for a USB stick), and a trailing dot or space, which they drop */
+            for (char *c = base[i]; *c; c++)
+                if (strchr("/\\:*?\"<>|", *c)) *c = '_';
+            size_t n = strlen(base[i]);
+            while (n > 0 && (base[i][n - 1] == '.' || base[i][n - 1] == ' ')) base[i][--n] = '_';
             if (base[i][0] == '.') base[i][0] = '_';   /* a person named ".." wrote into DIR's parent */
         } else {
             snprintf(base[i], sizeof base[i], "group-%lld", (long long)v->id[i]);
