@@ -345,19 +345,23 @@ static int collect_image(void *ctx, const fn_gallery_image *im)
     return push_id(ctx, im->id);
 }
 
-/* Records the images a sync added, in the library's own transaction: the
+/* Records ids as the person's images: the library's own (mine = 1,
+ * replacing any older record) or the others it found there (mine = 0,
+ * never over a record of its own), in the library's own transaction: the
  * gallery's (the same file) has to be over first. */
-static fn_status record_images(fn_library *l, const char *name, const id_list *ids)
+static fn_status record_ids(fn_library *l, const char *name, const id_list *ids, int mine)
 {
     if (!ids->n) return FN_OK;
     sqlite3_stmt *st = NULL;
     FN_TRY(fn_ldb_begin(l));
-    fn_status r = fn_ldb_prepare(l, "INSERT OR REPLACE INTO lib_enrolled(image_id, person) VALUES (?1, ?2)", &st);
+    fn_status r = fn_ldb_prepare(l, mine ? "INSERT OR REPLACE INTO lib_enrolled(image_id, person, mine) VALUES (?1, ?2, 1)"
+                                         : "INSERT OR IGNORE INTO lib_enrolled(image_id, person, mine) VALUES (?1, ?2, 0)",
+                                 &st);
     for (int i = 0; r == FN_OK && i < ids->n; i++) {
         sqlite3_reset(st);
         sqlite3_bind_int64(st, 1, ids->v[i]);
         sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-        if (sqlite3_step(st) != SQLITE_DONE) r = fn_ldb_fail(l, "recording the images enrolled");
+        if (sqlite3_step(st) != SQLITE_DONE) r = fn_ldb_fail(l, "recording a person's images");
     }
     sqlite3_finalize(st);
     if (r == FN_OK) return fn_ldb_commit(l);
@@ -372,23 +376,16 @@ static fn_status record_others(fn_library *l, fn_gallery *g, const char *name)
     fn_status r = fn_gallery_list_images(g, name, collect_image, &all);
     if (r == FN_ERR_NOT_FOUND) r = FN_OK;
     if (r == FN_OK && all.nomem) r = fn_fail(FN_ERR_NOMEM, "out of memory");
-    sqlite3_stmt *st = NULL;
-    if (r == FN_OK && all.n) {
-        r = fn_ldb_begin(l);
-        if (r == FN_OK)
-            r = fn_ldb_prepare(l, "INSERT OR IGNORE INTO lib_enrolled(image_id, person, mine) VALUES (?1, ?2, 0)", &st);
-        for (int i = 0; r == FN_OK && i < all.n; i++) {
-            sqlite3_reset(st);
-            sqlite3_bind_int64(st, 1, all.v[i]);
-            sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-            if (sqlite3_step(st) != SQLITE_DONE) r = fn_ldb_fail(l, "recording a person's images");
-        }
-        sqlite3_finalize(st);
-        if (r == FN_OK) r = fn_ldb_commit(l);
-        else fn_ldb_rollback(l);
-    }
+    if (r == FN_OK) r = record_ids(l, name, &all, 0);
     free(all.v);
     return r;
+}
+
+/* 1 when the library has recorded its images from the start (0: a library
+ * from before the records, whose people are all its own). */
+static fn_status records_kept(fn_library *l, int64_t *yes)
+{
+    return fn_ldb_int(l, "SELECT count(*) FROM lib_meta WHERE key = 'enrolled_recorded'", yes);
 }
 
 /* Who holds most of the images recorded for `name` now ("" when nobody):
@@ -517,7 +514,7 @@ static int hand_embedding(void *ctx, const fn_gallery_embedding *e)
 static fn_status move_hand_images(fn_library *l, fn_gallery *g, const char *from, const char *to)
 {
     int64_t recorded = 0;
-    FN_TRY(fn_ldb_int(l, "SELECT count(*) FROM lib_meta WHERE key = 'enrolled_recorded'", &recorded));
+    FN_TRY(records_kept(l, &recorded));
     int64_t mine = 0;
     sqlite3_stmt *st;
     FN_TRY(fn_ldb_prepare(l, "SELECT count(*) FROM lib_enrolled WHERE person = ?1 AND mine = 1", &st));
@@ -581,7 +578,7 @@ static fn_status drop_library_images(fn_library *l, fn_gallery *g, const char *n
     sqlite3_finalize(st);
     int64_t recorded = 1;   /* 0: a library from before the records, whose people are all its own */
     if (r == FN_OK && n_mine == 0)
-        r = fn_ldb_int(l, "SELECT count(*) FROM lib_meta WHERE key = 'enrolled_recorded'", &recorded);
+        r = records_kept(l, &recorded);
     int whole = r == FN_OK && (n_mine == all.n || !recorded);
     if (whole) {
         r = fn_gallery_remove_person(g, name, NULL);
@@ -675,7 +672,7 @@ static fn_status follow_gallery(fn_library *l, int64_t group, fn_gallery *g, cha
      * photos were away) leaves no record of its images behind: the name stays, to be enrolled again when
      * faces come back (it was dropped as if the user had removed the person) */
     int64_t recorded = 0, records = 0;
-    FN_TRY(fn_ldb_int(l, "SELECT count(*) FROM lib_meta WHERE key = 'enrolled_recorded'", &recorded));
+    FN_TRY(records_kept(l, &recorded));
     sqlite3_stmt *q;
     FN_TRY(fn_ldb_prepare(l, "SELECT count(*) FROM lib_enrolled WHERE person = ?1", &q));
     sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
@@ -742,7 +739,7 @@ static fn_status sync_person(fn_library *l, int64_t group, const char *old_name,
         if (r == FN_OK) r = fn_gallery_commit(g);
         else fn_gallery_rollback(g);
     }
-    if (r == FN_OK) r = record_images(l, name, &c.added);
+    if (r == FN_OK) r = record_ids(l, name, &c.added, 1);
     if (r == FN_OK) r = record_others(l, g, name);   /* photos enrolled by hand since, known by id */
     free(c.added.v);
     return r;
