@@ -14,5 +14,13 @@ fi
 export SHARED=${SHARED:-$(cd .. && pwd)/shared} MODELS=${MODELS:-$PWD/models}
 export FACENET_LIB=${FACENET_LIB:-$PWD/build/opt/libfacenet.so}
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
-# -rs: every skip with its reason (the missing path or package)
-exec "$PY" -m pytest -q -rs -p no:cacheprovider python/tests
+# -rs: every skip with its reason (the missing path or package).  The suite
+# takes under a minute; one that hangs is stopped (with what it started) at
+# PY_TEST_TIMEOUT seconds and fails, instead of holding up the whole run.
+limit=${PY_TEST_TIMEOUT:-1200}
+timeout --kill-after=10 "$limit" "$PY" -m pytest -q -rs -p no:cacheprovider python/tests
+rc=$?
+case $rc in
+  124|137) echo "FAIL  python tests: timed out, stopped after ${limit}s (PY_TEST_TIMEOUT)";;
+esac
+exit $rc

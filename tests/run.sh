@@ -20,17 +20,25 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 pass=0; fail=0; skip=0; partial=0; failed=(); skipped=()
 
+# A test that runs longer than this many seconds has hung: it is stopped,
+# with every process it started (timeout kills its whole process group), and
+# reported FAIL, so one hang costs minutes, not the whole run.  The slowest
+# test takes about 4 minutes under ASan on 2 cores.
+TEST_TIMEOUT=${TEST_TIMEOUT:-900}
+
 # run_one NAME CMD... — runs one test, prints its line, sets $verdict
 # (ok|partial|skip|FAIL) and leaves its output in $tmp/log.
 run_one() {
   local name=$1; shift
   local start rc secs n
   start=$(date +%s)
-  "$@" > "$tmp/log" 2>&1
+  timeout --kill-after=10 "$TEST_TIMEOUT" "$@" > "$tmp/log" 2>&1
   rc=$?
   secs=$(( $(date +%s) - start ))
   n=$(grep -c '^not checked:' "$tmp/log")
   case $rc in
+    124|137) verdict=FAIL; echo "FAIL  $name (timed out: stopped after ${secs}s, the limit is TEST_TIMEOUT=${TEST_TIMEOUT}s)"
+       tail -n 40 "$tmp/log" | sed 's/^/      /';;
     0) if [ "$n" -gt 0 ]; then
          verdict=partial
          echo "ok    $name (${secs}s; partial: $n not checked: $(grep -m1 '^not checked:' "$tmp/log" | cut -c14-)$([ "$n" -gt 1 ] && echo "; +$((n-1)) more"))"
@@ -40,6 +48,17 @@ run_one() {
     77) verdict=skip; echo "skip  $name: $(grep -m1 '^SKIP' "$tmp/log" || echo "(exit 77, no SKIP line)")";;
     *) verdict=FAIL; echo "FAIL  $name (exit $rc, ${secs}s)"; tail -n 40 "$tmp/log" | sed 's/^/      /';;
   esac
+}
+
+# gone PID — the process has ended (a zombie nobody reaps counts as ended)
+# within 2 s: a signal is delivered asynchronously.
+gone() {
+  local i
+  for i in 1 2 3 4 5 6 7 8 9 10; do
+    { [ -r "/proc/$1/stat" ] && ! grep -q ') Z ' "/proc/$1/stat" 2> /dev/null; } || return 0
+    sleep 0.2
+  done
+  return 1
 }
 
 # The harness self-test: each case of tests/selftest/harness_cases.c with the
@@ -60,7 +79,18 @@ selftest() {
       sed 's/^/      /' "$tmp/selftest.out"
     fi
   done
-  [ $bad -eq 0 ] && echo "ok    harness self-test (6 cases: a failed check then a skip is reported FAIL; checks then a skip is partial; no check is a skip)"
+  # A hung test is stopped at the limit, FAIL, and what it started is gone too.
+  local grandchild
+  TEST_TIMEOUT=2 run_one "selftest/hang" "$bin" hang > "$tmp/selftest.out"
+  grandchild=$(sed -n 's/^grandchild //p' "$tmp/log")
+  if [ "$verdict" != FAIL ]; then
+    bad=1; echo "FAIL  harness self-test: case hang was reported '$verdict', must be 'FAIL' (timed out):"
+    sed 's/^/      /' "$tmp/selftest.out"
+  elif [ -z "$grandchild" ] || ! gone "$grandchild"; then
+    bad=1; echo "FAIL  harness self-test: case hang left its child process '${grandchild:-?}' running after the timeout"
+    [ -n "$grandchild" ] && kill -9 "$grandchild" 2> /dev/null
+  fi
+  [ $bad -eq 0 ] && echo "ok    harness self-test (7 cases: a failed check then a skip is reported FAIL; checks then a skip is partial; no check is a skip; a hang is stopped, with its children, and FAIL)"
   return $bad
 }
 

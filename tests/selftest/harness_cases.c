@@ -1,11 +1,15 @@
 /* harness_cases.c — deliberately broken tests that prove the harness.
  * tests/run.sh builds this, runs each case the way it runs a real test and
  * asserts its verdict: a failed check followed by any kind of skip must be
- * reported FAIL, never "skip".  Not part of the suite's own counts.
+ * reported FAIL, never "skip"; a test that hangs (case hang: it and a child
+ * of its own sleep for good) must be stopped with its child and reported
+ * FAIL.  Not part of the suite's own counts.
  */
 #include "t.h"
 
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 int main(int argc, char **argv)
 {
@@ -27,6 +31,14 @@ int main(int argc, char **argv)
         t_shared("fixtures/missing.npy");
     } else if (!strcmp(c, "not-checked-only")) {       /* expected: skip */
         t_shared_or("fixtures/missing.npy", "the only check");
+    } else if (!strcmp(c, "hang")) {                   /* expected: FAIL (timed out) */
+        pid_t pid = fork();
+        if (pid == 0) {
+            for (;;) pause();
+        }
+        printf("grandchild %ld\n", (long)pid);
+        fflush(stdout);
+        for (;;) pause();
     } else {
         fprintf(stderr, "usage: harness_cases CASE\n");
         return 2;
