@@ -763,8 +763,46 @@ static void test_scan_forgets(fn_engine *e)
     T_CHECK(r.status == 0 && strstr(r.out, want), "scan --json: exit %d; no record starting %s in: %s", r.status, want,
             r.out);
     t_run_free(&r);
-    t_facenet(&r, "cluster --gallery '%s' --models-dir '%s'", db, models);
+    /* --dry-run: the faces and counts a run would give, nothing written; oracle: the real run that follows */
+    t_run dry;
+    t_facenet(&dry, "cluster --gallery '%s' --models-dir '%s' --dry-run --json", db, models);
+    T_CHECK(dry.status == 0, "cluster --dry-run: exit %d: %s", dry.status, dry.err);
+    {
+        fn_library *l0 = NULL;
+        int64_t grouped0 = -1;
+        if (fn_library_open(db, NULL, &l0) == FN_OK) {
+            grouped0 = 0;
+            for (int64_t id = 1; id < 1000; id++) {
+                fn_library_face ff;
+                if (fn_library_face_get(l0, id, &ff) == FN_OK && ff.group) grouped0++;
+            }
+            fn_library_close(l0);
+        }
+        T_CHECK(grouped0 == 0, "cluster --dry-run put %lld faces in groups", (long long)grouped0);
+    }
+    t_facenet(&r, "cluster --gallery '%s' --models-dir '%s' --json", db, models);
     T_CHECK(r.status == 0, "cluster: exit %d: %s", r.status, r.err);
+    {
+        int nd = t_count_lines(dry.out), nr = t_count_lines(r.out);
+        const char *ds = strstr(dry.out, "{\"summary\""), *rs = strstr(r.out, "{\"summary\"");
+        /* the face records (all lines before the summary) are the same, byte for byte */
+        T_CHECK(nd == nr && nd > 2 && ds && rs && ds - dry.out == rs - r.out &&
+                    !strncmp(dry.out, r.out, (size_t)(ds - dry.out)),
+                "cluster --dry-run's faces differ from the run's (%d and %d lines):\n%s\n--- run:\n%s", nd, nr, dry.out,
+                r.out);
+        cJSON *a = t_json_line(dry.out, nd - 1), *b = t_json_line(r.out, nr - 1);
+        static const char *const keys[] = {"faces", "joined", "grouped", "new_groups", "noise", "kept", "groups"};
+        for (int k = 0; a && b && k < 7; k++) {
+            cJSON *x = cJSON_GetObjectItem(a, keys[k]), *y = cJSON_GetObjectItem(b, keys[k]);
+            T_CHECK(x && y && x->valuedouble == y->valuedouble, "cluster --dry-run's %s %g, the run's %g", keys[k],
+                    x ? x->valuedouble : -1, y ? y->valuedouble : -1);
+        }
+        T_CHECK(a && b && cJSON_IsTrue(cJSON_GetObjectItem(a, "dry_run")) && cJSON_IsFalse(cJSON_GetObjectItem(b, "dry_run")),
+                "dry_run true, then false: %s / %s", dry.out, r.out);
+        cJSON_Delete(a);
+        cJSON_Delete(b);
+    }
+    t_run_free(&dry);
     t_run_free(&r);
     /* cluster's options: no threshold of 0, not both --threshold and --calibrate-on, no tuning on loose photos
      * (each file was taken for a person of one face, and the tuned 0.60 stored) */
@@ -912,6 +950,18 @@ static void test_export(void)
     snprintf(cmd0, sizeof cmd0, "cp -r '%s/%s' '%s/%s' '%s/%s' '%s'/", film, people[0], film, people[1], film,
              people[2], lab);
     if (system(cmd0) != 0) T_SKIP("cannot copy the Film photos");
+    /* with --dry-run nothing is stored */
+    t_facenet(&r, "cluster --gallery '%s' --models-dir '%s' --calibrate-on '%s' --dry-run", ref, models, lab);
+    T_CHECK(r.status == 0 && strstr(r.out, "not stored (--dry-run)") && strstr(r.out, "dry run, nothing changed"),
+            "calibrate-on --dry-run: exit %d, %s %s", r.status, r.out, r.err);
+    t_run_free(&r);
+    if (fn_library_open(ref, NULL, &l) == FN_OK) {
+        float none = 0;
+        fn_cluster_method nm;
+        T_CHECK(fn_library_get_cluster_threshold(l, &none, &nm) == FN_ERR_NOT_FOUND,
+                "calibrate-on --dry-run stored a threshold (%.3f)", none);
+        fn_library_close(l);
+    }
     t_facenet(&r, "cluster --gallery '%s' --models-dir '%s' --calibrate-on '%s' --json", ref, models, lab);
     cJSON *cal = t_json_line(r.out, 0);
     cJSON *thr = cal ? cJSON_GetObjectItem(cal, "threshold") : NULL, *np = cal ? cJSON_GetObjectItem(cal, "people") : NULL;

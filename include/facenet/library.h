@@ -199,6 +199,16 @@ typedef struct fn_library_cluster_stats {
 fn_status fn_library_cluster(fn_library *l, const fn_cluster_params *p, float min_quality, int full,
                              fn_library_cluster_stats *st);
 
+/* What fn_library_cluster would do, with nothing written: the same run in
+ * a transaction that is rolled back.  Before the rollback each face (as
+ * fn_library_faces(l, -1, ...) gives it: in id order) is passed to fn with
+ * the group it would be in; a group the run would make has the id a real
+ * run makes next (the library's next free group id).  fn may be NULL;
+ * st as fn_library_cluster's.  `facenet cluster --dry-run`. */
+fn_status fn_library_cluster_preview(fn_library *l, const fn_cluster_params *p, float min_quality, int full,
+                                     fn_library_cluster_stats *st,
+                                     int (*fn)(void *ctx, const fn_library_face *f), void *ctx);
+
 /* The clustering threshold stored with the library (by `facenet cluster
  * --calibrate-on DIR`, fn_cluster_tune on labelled faces), used by cluster
  * when no threshold is given.  get: FN_ERR_NOT_FOUND when none is stored;

@@ -19,6 +19,8 @@ static const fn_cli_use uses[] = {
     FN_USE(FN_O_FORGET_THRESHOLD),
     FN_USE_D(FN_O_MIN_QUALITY, "0.25", NULL),
     FN_USE(FN_O_RECLUSTER),
+    FN_USE_H(FN_O_DRY_RUN, "say what would change (and with --json, each face's group-to-be), change nothing: no "
+             "group, gallery person or stored threshold is written"),
     FN_USE_H(FN_O_JSON, "JSON Lines: one object per face {file, box, cluster, face} (cluster null: in no group)"),
     FN_CLI_MODEL_USES,
     FN_USE_END};
@@ -26,7 +28,7 @@ static const fn_cli_use uses[] = {
 static const fn_cli_spec spec = {
     .verb = "cluster",
     .usage = (const char *const[]){"--gallery LIB.db [--method M] [--threshold T | --calibrate-on DIR | --forget-threshold]"
-                                   " [--recluster] [--json]",
+                                   " [--recluster] [--dry-run] [--json]",
                                    NULL},
     .description =
         "Groups the library's faces into people without being told how many there are.\n"
@@ -41,18 +43,38 @@ static const fn_cli_spec spec = {
         "--calibrate-on DIR tunes the threshold on faces you have labelled, one folder per\n"
         "person: they are clustered at 21 thresholds around the model's default (0.60 to\n"
         "1.10 for MobileFaceNet) and the one of best BCubed F1 is stored in the library,\n"
-        "which later runs use when no --threshold is given (--forget-threshold drops it).",
+        "which later runs use when no --threshold is given (--forget-threshold drops it).\n"
+        "--dry-run shows what a run would do (try --recluster or a threshold first).",
     .opts = uses, .min_args = 0, .max_args = 0, .args_name = "",
     .examples = (const char *const[]){"facenet cluster --gallery photos.db",
                                       "facenet cluster --gallery photos.db --json | head",
+                                      "facenet cluster --gallery photos.db --recluster -t 0.85 --dry-run",
                                       "facenet cluster --gallery photos.db --calibrate-on labelled/", NULL},
     .exits = NULL,
 };
 
+/* Distinct groups among the faces seen (a dry run counts the groups it would leave). */
+typedef struct seen_groups { int64_t *v; int n, cap; int json; } seen_groups;
+
+static void see_group(seen_groups *g, int64_t id)
+{
+    for (int i = 0; i < g->n; i++) if (g->v[i] == id) return;
+    if (g->n == g->cap) {
+        int cap = g->cap ? 2 * g->cap : 64;
+        int64_t *v = realloc(g->v, (size_t)cap * sizeof *v);
+        if (!v) return;   /* a count short by the rest: only the dry run's summary reads it */
+        g->v = v;
+        g->cap = cap;
+    }
+    g->v[g->n++] = id;
+}
+
 static int print_face(void *ctx, const fn_library_face *f)
 {
-    (void)ctx;
+    seen_groups *sg = ctx;
     if (f->not_face) return 0;
+    if (sg && f->group) see_group(sg, f->group);
+    if (sg && !sg->json) return 0;
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "file", f->path);
     cJSON_AddItemToObject(o, "box", fn_cli_box(f->face.box));
@@ -68,6 +90,7 @@ static int print_face(void *ctx, const fn_library_face *f)
  * p->method and stored in the library.  Returns 0, or 1 after the error. */
 static int tune(const fn_cli_args *a, fn_cli_engine *ce, fn_engine *e, fn_library *l, fn_cluster_params *p)
 {
+    int dry = fn_cli_flag(a, FN_O_DRY_RUN);
     enum { NT = 21 };
     float t[NT];
     fn_cluster_scores sc[NT];
@@ -90,7 +113,7 @@ static int tune(const fn_cli_args *a, fn_cli_engine *ce, fn_engine *e, fn_librar
                       : fn_fail(FN_ERR_ARG, "%s: %d faces of %d people, %d same-person pairs; tuning needs faces of at "
                                 "least 2 people and a person with 2 or more", dir, lab.n, people, pairs);
     free(per);
-    if (s == FN_OK) s = fn_library_set_cluster_threshold(l, p->threshold, p->method);
+    if (s == FN_OK && !dry) s = fn_library_set_cluster_threshold(l, p->threshold, p->method);
     int bi = 0;
     for (int i = 0; s == FN_OK && i < NT; i++) if (t[i] == p->threshold) bi = i;
     if (s == FN_OK && fn_cli_flag(a, FN_O_JSON)) {
@@ -105,13 +128,13 @@ static int tune(const fn_cli_args *a, fn_cli_engine *ce, fn_engine *e, fn_librar
         cJSON_AddNumberToObject(o, "bcubed_precision", sc[bi].bcubed_precision);
         cJSON_AddNumberToObject(o, "bcubed_recall", sc[bi].bcubed_recall);
         cJSON_AddNumberToObject(o, "bcubed_f1", sc[bi].bcubed_f1);
-        cJSON_AddBoolToObject(o, "stored", 1);
+        cJSON_AddBoolToObject(o, "stored", !dry);
         fn_cli_emit(o);
     } else if (s == FN_OK) {
         printf("tuned on %d faces of %d people in %s (%d images without a face): %s at %.3f, BCubed F1 %.4f "
-               "(precision %.4f, recall %.4f); stored in the library\n", lab.n, lab.people.count, dir, lab.missing,
+               "(precision %.4f, recall %.4f); %s\n", lab.n, lab.people.count, dir, lab.missing,
                fn_cluster_method_name(p->method), p->threshold, sc[bi].bcubed_f1, sc[bi].bcubed_precision,
-               sc[bi].bcubed_recall);
+               sc[bi].bcubed_recall, dry ? "not stored (--dry-run)" : "stored in the library");
     }
     fn_cli_labelled_free(&lab);
     return s == FN_OK ? 0 : fn_cli_fail("cluster", s);
@@ -152,10 +175,15 @@ int fn_cmd_cluster(int argc, char **argv)
     float stored = 0;
     fn_cluster_method smethod = p.method;
     int stored_one = s == FN_OK && fn_library_get_cluster_threshold(l, &stored, &smethod) == FN_OK;
-    const char *forgot = stored_one ? "--threshold; the stored one forgotten" : "--threshold; none was stored";
+    const char *forgot = !stored_one                           ? "--threshold; none was stored"
+                         : fn_cli_flag(&a, FN_O_DRY_RUN) ? "--threshold; the stored one not forgotten (--dry-run)"
+                                                         : "--threshold; the stored one forgotten";
+    int dry = fn_cli_flag(&a, FN_O_DRY_RUN);
     if (s == FN_OK && fn_cli_flag(&a, FN_O_FORGET_THRESHOLD)) {
-        s = fn_library_set_cluster_threshold(l, 0, p.method);
-        tsource = stored_one ? "the model's default; the stored one forgotten" : "the model's default; none was stored";
+        if (!dry) s = fn_library_set_cluster_threshold(l, 0, p.method);
+        tsource = !stored_one ? "the model's default; none was stored"
+                  : dry       ? "the model's default; the stored one not forgotten (--dry-run)"
+                              : "the model's default; the stored one forgotten";
         stored_one = 0;
     }
     char why[160];
@@ -172,7 +200,7 @@ int fn_cmd_cluster(int argc, char **argv)
             rc = 1;
             goto done;
         }
-        tsource = "tuned now, stored";
+        tsource = dry ? "tuned now, not stored (--dry-run)" : "tuned now, stored";
     } else if (s == FN_OK && stored_one && (!fn_cli_given(&a, FN_O_METHOD) || smethod == p.method)) {
         p.threshold = stored;
         p.method = smethod;
@@ -181,19 +209,25 @@ int fn_cmd_cluster(int argc, char **argv)
     float minq = (float)fn_cli_float(&a, FN_O_MIN_QUALITY, FN_LIBRARY_SEED_QUALITY);
     fn_library_cluster_stats st = {0};
     double t0 = fn_now();
-    if (s == FN_OK) s = fn_library_cluster(l, &p, minq, fn_cli_flag(&a, FN_O_RECLUSTER), &st);
+    seen_groups sg = {.json = fn_cli_flag(&a, FN_O_JSON)};
+    if (s == FN_OK && dry)   /* the faces are printed (JSON) and their groups counted before the rollback */
+        s = fn_library_cluster_preview(l, &p, minq, fn_cli_flag(&a, FN_O_RECLUSTER), &st, print_face, &sg);
+    else if (s == FN_OK) s = fn_library_cluster(l, &p, minq, fn_cli_flag(&a, FN_O_RECLUSTER), &st);
     double secs = fn_now() - t0;
-    if (s == FN_OK) s = fn_library_sync_gallery(l, g);
+    if (s == FN_OK && !dry) s = fn_library_sync_gallery(l, g);
     if (s != FN_OK) {
+        free(sg.v);
         rc = fn_cli_fail("cluster", s);
         goto done;
     }
-    int64_t groups = 0;
-    fn_library_count(l, NULL, NULL, &groups);
+    int64_t groups = sg.n;
+    if (!dry) fn_library_count(l, NULL, NULL, &groups);
+    free(sg.v);
     if (fn_cli_flag(&a, FN_O_JSON)) {
-        s = fn_library_faces(l, -1, print_face, NULL);
+        if (!dry) s = fn_library_faces(l, -1, print_face, NULL);
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "summary", "cluster");
+        cJSON_AddBoolToObject(o, "dry_run", dry);
         cJSON_AddStringToObject(o, "method", fn_cluster_method_name(p.method));
         cJSON_AddNumberToObject(o, "threshold", p.threshold);
         cJSON_AddStringToObject(o, "threshold_source", tsource);
@@ -209,9 +243,11 @@ int fn_cmd_cluster(int argc, char **argv)
         cJSON_AddNumberToObject(o, "seconds", secs);
         fn_cli_emit(o);
     } else {
-        printf("%d face(s): %d joined existing groups, %d formed %d new group(s), %d in no group, %d kept; "
-               "%lld group(s) in all (%s at %.3f, %s; %.2f s)\n", st.faces, st.joined, st.grouped, st.new_groups,
-               st.noise, st.kept, (long long)groups, fn_cluster_method_name(p.method), p.threshold, tsource, secs);
+        printf("%s%d face(s): %d %s existing groups, %d %s %d new group(s), %d %s, %d kept; "
+               "%lld group(s) %s (%s at %.3f, %s; %.2f s)\n", dry ? "dry run, nothing changed: " : "", st.faces,
+               st.joined, dry ? "would join" : "joined", st.grouped, dry ? "would form" : "formed", st.new_groups,
+               st.noise, dry ? "would be in no group" : "in no group", st.kept, (long long)groups,
+               dry ? "with faces after it" : "in all", fn_cluster_method_name(p.method), p.threshold, tsource, secs);
         int64_t faces = 0;
         if (s == FN_OK && fn_library_count(l, NULL, &faces, NULL) == FN_OK && faces == 0)
             printf("no faces in the library yet: `facenet scan --gallery %s PHOTOS...` finds them first\n", gpath);

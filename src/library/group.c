@@ -250,8 +250,11 @@ static fn_status full_run(fn_library *l, fset *s, const fn_cluster_params *p, fl
     return r;
 }
 
-fn_status fn_library_cluster(fn_library *l, const fn_cluster_params *pin, float min_quality, int full,
-                             fn_library_cluster_stats *out)
+/* fn_library_cluster, and with preview set fn_library_cluster_preview: the
+ * faces are shown to fn inside the transaction, which is then rolled back. */
+static fn_status cluster_run(fn_library *l, const fn_cluster_params *pin, float min_quality, int full,
+                             fn_library_cluster_stats *out, int preview,
+                             int (*fn)(void *ctx, const fn_library_face *f), void *ctx)
 {
     fn_cluster_params p;
     if (pin) p = *pin;
@@ -272,11 +275,25 @@ fn_status fn_library_cluster(fn_library *l, const fn_cluster_params *pin, float 
     if (r == FN_OK)
         r = fn_ldb_exec(l, "DELETE FROM lib_groups WHERE locked = 0 AND id NOT IN"
                            " (SELECT group_id FROM lib_faces WHERE group_id IS NOT NULL AND not_face = 0)");
-    if (r == FN_OK) r = fn_ldb_commit(l);
+    if (r == FN_OK && preview && fn) r = fn_library_faces(l, -1, fn, ctx);
+    if (r == FN_OK && !preview) r = fn_ldb_commit(l);
     else fn_ldb_rollback(l);
     fset_free(&s);
     if (out) *out = st;
     return r;
+}
+
+fn_status fn_library_cluster(fn_library *l, const fn_cluster_params *p, float min_quality, int full,
+                             fn_library_cluster_stats *st)
+{
+    return cluster_run(l, p, min_quality, full, st, 0, NULL, NULL);
+}
+
+fn_status fn_library_cluster_preview(fn_library *l, const fn_cluster_params *p, float min_quality, int full,
+                                     fn_library_cluster_stats *st,
+                                     int (*fn)(void *ctx, const fn_library_face *f), void *ctx)
+{
+    return cluster_run(l, p, min_quality, full, st, 1, fn, ctx);
 }
 
 /* ---- the gallery person of a named group ---- */
