@@ -15,6 +15,13 @@
  * an OpenMP library (torch) was imported first.  Setting
  * it from C inside main is too late (libgomp has started); nothing else is
  * needed, the library works with either policy.
+ *
+ * fork().  libgomp's threads do not survive a fork, and a child's first
+ * parallel region would wait for them for good.  So the library, when
+ * loaded, registers a fork handler (pthread_atfork) that gives the child one
+ * compute thread: a forked worker (Python's multiprocessing "fork" Pool)
+ * computes correctly on one core each.  Workers made without fork (Python's
+ * "spawn" context, exec) get every core.  test_fork checks it.
  */
 #ifndef FACENET_CORE_H
 #define FACENET_CORE_H

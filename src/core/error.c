@@ -1,8 +1,24 @@
 #include "core/error.h"
 
+#include <omp.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+
+/* libgomp's thread pool does not survive fork(): the child inherits the
+ * pool's bookkeeping but not its threads, so the first parallel region of a
+ * child whose parent had computed waits for good (Python's multiprocessing
+ * "fork" Pool hung so).  In the child the forking thread's OpenMP thread
+ * count becomes 1 before anything else runs; every team size of the library
+ * comes from omp_get_max_threads(), so no region asks the dead pool for a
+ * worker.  A handler, no state: registered once when the library is loaded. */
+static void fork_child_one_thread(void) { omp_set_num_threads(1); }
+
+__attribute__((constructor)) static void fork_handler_register(void)
+{
+    pthread_atfork(NULL, NULL, fork_child_one_thread);
+}
 
 /* Thread-local so that handles used from different threads never see each
  * other's failures; it holds only the last sentence, never program state. */
