@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import os
+import threading
 from ctypes import (CFUNCTYPE, POINTER, Structure, c_char, c_char_p, c_double, c_float, c_int, c_int64,
                     c_size_t, c_ubyte, c_uint8, c_void_p)
 
@@ -385,7 +387,77 @@ def pystr(b) -> str:
 class Handle:
     """Base of the classes that own a library handle: `with` closes it, and so
     does garbage collection (errors there are not raised: the interpreter
-    may be shutting down).  Subclasses define close()."""
+    may be shutting down).  Subclasses call _gate_init() first thing in
+    __init__, run every use of the handle inside a call (the @in_call
+    decorator, or `with self._call():`) and define close() as
+    `if self._close_begin(): <free the handle>`.
+
+    One object may serve several threads, so a close() in one thread may come
+    while other threads are inside calls: calls enter and leave under a lock
+    (a count of calls in progress); close() marks the object closed (new
+    calls raise InvalidArgument "this <Kind> is closed"), waits until the
+    calls in progress have left, and only then is the handle freed."""
+
+    _kind = "handle"   # named in the errors: "this Engine is closed"
+
+    def _gate_init(self) -> None:
+        self._gate = threading.Condition(threading.Lock())
+        self._calls = 0                    # calls in progress, all threads
+        self._closed = False
+        self._mine = threading.local()     # .depth: calls in progress on this thread
+
+    def _closed_error(self):
+        from .errors import InvalidArgument
+        return InvalidArgument(f"this {self._kind} is closed")
+
+    def _enter(self) -> None:
+        with self._gate:
+            # a call made inside a call of this thread goes on: the outer one
+            # holds the handle, and it should finish as it began
+            if self._closed and not getattr(self._mine, "depth", 0):
+                raise self._closed_error()
+            self._calls += 1
+        self._mine.depth = getattr(self._mine, "depth", 0) + 1
+
+    def _in_call(self) -> bool:
+        """Whether this thread is inside a call of this object (the handle is
+        valid until it leaves)."""
+        return getattr(self._mine, "depth", 0) > 0
+
+    def _leave(self) -> None:
+        self._mine.depth -= 1
+        with self._gate:
+            self._calls -= 1
+            if self._calls == 0:
+                self._gate.notify_all()
+
+    def _call(self) -> "_Call":
+        """`with self._call():` — the handle stays valid inside (close waits)."""
+        return _Call(self)
+
+    @property
+    def closed(self) -> bool:
+        """True once close() has been called."""
+        return getattr(self, "_closed", True)
+
+    def _close_begin(self) -> bool:
+        """Mark closed and wait until no call is in progress; True for the
+        close() that should free the handle (False when already closed, or
+        when construction failed before _gate_init)."""
+        gate = getattr(self, "_gate", None)
+        if gate is None:
+            return False
+        if getattr(self._mine, "depth", 0):
+            from .errors import InvalidArgument
+            # it would wait for itself forever (e.g. close() from a progress callback)
+            raise InvalidArgument(f"this {self._kind} cannot be closed from inside one of its own calls")
+        with gate:
+            if self._closed:
+                return False
+            self._closed = True
+            while self._calls:
+                gate.wait()
+        return True
 
     def close(self) -> None:  # pragma: no cover - every subclass defines it
         raise NotImplementedError
@@ -401,3 +473,29 @@ class Handle:
             self.close()
         except Exception:
             pass
+
+
+class _Call:
+    __slots__ = ("h",)
+
+    def __init__(self, h: Handle):
+        self.h = h
+
+    def __enter__(self):
+        self.h._enter()
+        return self.h
+
+    def __exit__(self, *exc):
+        self.h._leave()
+
+
+def in_call(fn):
+    """Decorator: the method runs as one call of its Handle (see Handle)."""
+    @functools.wraps(fn)
+    def call(self, *args, **kwargs):
+        self._enter()
+        try:
+            return fn(self, *args, **kwargs)
+        finally:
+            self._leave()
+    return call

@@ -103,7 +103,8 @@ class Engine(_lib.Handle):
     Thread safety: one Engine may be used from several threads at once.  The
     library is called through ctypes.CDLL, which releases the GIL for the
     whole foreign call, so detection and embedding in two Python threads run
-    in parallel.
+    in parallel.  close() waits for the calls other threads have in
+    progress; calls after it raise InvalidArgument ("this Engine is closed").
 
     Errors: FileError / FormatError / ModelError naming the model or cascade
     file that cannot be used; InvalidArgument for an option out of range.
@@ -116,6 +117,7 @@ class Engine(_lib.Handle):
                  factor: Optional[float] = None, edge_retry: bool = True, cascade: Optional[str] = None,
                  haar_reduce: bool = False, embedder_only: bool = False, detector_only: bool = False,
                  video: bool = False):
+        self._gate_init()
         self._e = None
         if detector not in DETECTORS:
             raise InvalidArgument(f"detector must be one of {sorted(DETECTORS)}; got {detector!r}")
@@ -152,11 +154,15 @@ class Engine(_lib.Handle):
         self.model = model
         self.detector = detector
 
+    _kind = "Engine"
+
     # ------------------------------------------------------------ properties
     @property
     def handle(self) -> ctypes.c_void_p:
-        if self._e is None:
-            raise InvalidArgument("this Engine is closed")
+        """The fn_engine pointer: use it inside `with engine._call():` (close()
+        waits for the calls in progress before freeing it)."""
+        if self._e is None or (self._closed and not self._in_call()):
+            raise self._closed_error()
         return self._e
 
     @property
@@ -165,21 +171,25 @@ class Engine(_lib.Handle):
         return os.fsdecode(self._keep[0])
 
     @property
+    @_lib.in_call
     def dim(self) -> int:
         """Embedding length: 192 (MobileFaceNet), 512 (InceptionResnetV1); 0 when detector_only."""
         return _lib.lib.fn_engine_dim(self.handle)
 
     @property
+    @_lib.in_call
     def input_size(self) -> int:
         """Side in pixels of the aligned crop the model takes (112 or 160)."""
         return _lib.lib.fn_engine_input_size(self.handle)
 
     @property
+    @_lib.in_call
     def model_id(self) -> str:
         """Identity of the weights and preprocessing; galleries are keyed by it."""
         return _lib.pystr(_lib.lib.fn_engine_model_id(self.handle))
 
     @property
+    @_lib.in_call
     def threshold(self) -> float:
         """The model's default decision threshold on the Euclidean distance of
         L2-normalised embeddings (0..2; same person when distance <= it),
@@ -187,6 +197,7 @@ class Engine(_lib.Handle):
         return float(_lib.lib.fn_engine_threshold(self.handle))
 
     # ----------------------------------------------------------------- calls
+    @_lib.in_call
     def detect(self, image: ImageLike, bgr: bool = False, max_faces: int = _lib.FN_FACES_MAX) -> List[Face]:
         """Faces in image, most probable first (at most max_faces).
 
@@ -199,6 +210,7 @@ class Engine(_lib.Handle):
         with to_cimage(image, bgr) as c:
             return self._detect(c, max_faces)[0]
 
+    @_lib.in_call
     def _detect(self, c: CImage, max_faces: int = _lib.FN_FACES_MAX):
         buf = (_lib.fn_face * max(1, max_faces))()
         n = ctypes.c_int()
@@ -207,6 +219,7 @@ class Engine(_lib.Handle):
         k = min(n.value, max_faces)
         return [Face._from_c(buf[i]) for i in range(k)], buf, k
 
+    @_lib.in_call
     def embed(self, image: ImageLike, faces: Optional[Sequence[Face]] = None, bgr: bool = False) -> np.ndarray:
         """Embeddings of the faces of image: a float32 array (n, dim), each row
         L2-normalised (distances between rows are Euclidean, 0..2).
@@ -219,6 +232,7 @@ class Engine(_lib.Handle):
         with to_cimage(image, bgr) as c:
             return self._embed(c, faces)[1]
 
+    @_lib.in_call
     def _embed(self, c: CImage, faces: Optional[Sequence[Face]] = None):
         if faces is None:
             found, buf, n = self._detect(c)
@@ -232,6 +246,7 @@ class Engine(_lib.Handle):
                                           emb.ctypes.data_as(ctypes.POINTER(ctypes.c_float))), c.path)
         return found, emb
 
+    @_lib.in_call
     def embed_aligned(self, crops) -> np.ndarray:
         """Embeddings of faces that are already aligned crops: crops is an
         array (n, s, s, 3) uint8 or a sequence of (s, s, 3) images (any
@@ -253,6 +268,7 @@ class Engine(_lib.Handle):
             ci.close()
         return emb
 
+    @_lib.in_call
     def align(self, image: ImageLike, face: Face, bgr: bool = False) -> np.ndarray:
         """The aligned crop the model is fed for face: (s, s, 3) uint8 RGB,
         s = input_size."""
@@ -265,6 +281,7 @@ class Engine(_lib.Handle):
             out.close()
             return a
 
+    @_lib.in_call
     def refine(self, image: ImageLike, box: Sequence[float], bgr: bool = False) -> Face:
         """O-Net alone on a box found elsewhere (x1, y1, x2, y2 in pixels): the
         Face with O-Net's probability, refined box and 5 landmarks, ready to
@@ -276,6 +293,7 @@ class Engine(_lib.Handle):
             check(_lib.lib.fn_refine_face(self.handle, ctypes.byref(c.img), b, ctypes.byref(f)))
             return Face._from_c(f)
 
+    @_lib.in_call
     def embedding(self, image: ImageLike, select: str = "prob", bgr: bool = False) -> Optional[np.ndarray]:
         """The embedding (dim,) of one chosen face of image, or None when
         there is none.  select: "prob" (most probable), "largest", or
@@ -290,15 +308,18 @@ class Engine(_lib.Handle):
             return self._embed(c, [found[k]])[1][0]
 
     def close(self) -> None:
-        """Free the models (the Engine is unusable afterwards)."""
-        if self._e is not None:
+        """Free the models (the Engine is unusable afterwards: every call
+        raises InvalidArgument "this Engine is closed").  Waits for the calls
+        other threads have in progress; closing twice does nothing."""
+        if self._close_begin() and self._e is not None:
             _lib.lib.fn_engine_free(self._e)
             self._e = None
 
     def __repr__(self):
-        if self._e is None:
+        try:
+            return f"<facenet.Engine model={self.model!r} detector={self.detector!r} dim={self.dim}>"
+        except InvalidArgument:
             return "<facenet.Engine closed>"
-        return f"<facenet.Engine model={self.model!r} detector={self.detector!r} dim={self.dim}>"
 
 
 def distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -151,6 +151,11 @@ def evaluate(gallery_dir: str | os.PathLike, probe_dir: str | os.PathLike, unkno
     e = engine or default_engine()
     if select not in SELECT:
         raise InvalidArgument(f"select must be one of {sorted(SELECT)}; got {select!r}")
+    with e._call():   # the embedder holds the engine's pointer: close() waits for the run
+        return _evaluate(e, gallery_dir, probe_dir, unknown_dir, threshold, select, cache, work_dir, progress)
+
+
+def _evaluate(e, gallery_dir, probe_dir, unknown_dir, threshold, select, cache, work_dir, progress):
     x = _lib.fn_embedder()
     check(_lib.lib.fn_embedder_init(ctypes.byref(x), e.handle, ctypes.byref(e._opts), SELECT[select], 0,
                                     _lib.FN_MISS_SKIP, _lib.cstr(cache)))
@@ -206,6 +211,11 @@ def eval_pairs(pairs_file: str | os.PathLike, image_root: str | os.PathLike, eng
     (float64 array) and same (bool array) of the pairs used.
     FormatError names a malformed line of the pairs file."""
     e = engine or default_engine()
+    with e._call():   # the embedder holds the engine's pointer: close() waits for the run
+        return _eval_pairs(pairs_file, image_root, e, select, miss, flip, far, cache)
+
+
+def _eval_pairs(pairs_file, image_root, e, select, miss, flip, far, cache):
     pp = ctypes.POINTER(_lib.fn_pairs)()
     check(_lib.lib.fn_pairs_load(_lib.cstr(os.fspath(pairs_file)), ctypes.byref(pp)))
     x = _lib.fn_embedder()

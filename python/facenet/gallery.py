@@ -126,28 +126,34 @@ class Gallery(_lib.Handle):
       first needed.
     Thread safety: identify may be called from several threads at once
     (each thread gets its own search scratch); writes are serialised by the
-    library.  Use as a context manager or call close().
+    library.  Use as a context manager or call close(): it waits for the
+    calls other threads have in progress, and every call after it raises
+    InvalidArgument ("this Gallery is closed"; the file is never reopened).
     Errors: GalleryError (not a gallery, damaged), MismatchError, FileError.
     """
 
     def __init__(self, path: str | os.PathLike, engine: Optional[Engine] = None, readonly: bool = False,
                  create: bool = True):
+        self._gate_init()
         self._g = None
         self.path = os.fspath(path)
         self._engine = engine
         self._readonly = readonly
         self._create = create and not readonly
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()      # _scratches, opening, the default engine
         self._local = threading.local()
         self._scratches = []
         if engine is not None:
             self._open(engine)
 
+    _kind = "Gallery"
+
     def _open(self, engine: Optional[Engine]):
-        model = _lib.lib.fn_gallery_model_of_engine(engine.handle if engine else None)
-        flags = (_lib.FN_GALLERY_READONLY if self._readonly else 0) | (_lib.FN_GALLERY_CREATE if self._create else 0)
-        g = ctypes.c_void_p()
-        check(_lib.lib.fn_gallery_open(_lib.cstr(self.path), ctypes.byref(model), flags, ctypes.byref(g)))
+        with engine._call():
+            model = _lib.lib.fn_gallery_model_of_engine(engine.handle)
+            flags = (_lib.FN_GALLERY_READONLY if self._readonly else 0) | (_lib.FN_GALLERY_CREATE if self._create else 0)
+            g = ctypes.c_void_p()
+            check(_lib.lib.fn_gallery_open(_lib.cstr(self.path), ctypes.byref(model), flags, ctypes.byref(g)))
         self._g = g
 
     @property
@@ -155,15 +161,28 @@ class Gallery(_lib.Handle):
         """The Engine that embeds for this gallery (a default Engine() when
         none was given, made on first use)."""
         if self._engine is None:
-            self._engine = Engine()
+            with self._lock:
+                if self._engine is None:
+                    if self._closed:
+                        raise self._closed_error()
+                    self._engine = Engine()
         return self._engine
 
     @property
     def handle(self) -> ctypes.c_void_p:
+        """The fn_gallery pointer, opened on first use (with the engine's
+        model: another model's gallery is refused).  Use it inside
+        `with gallery._call():` (close() waits for the calls in progress
+        before freeing it).  A closed Gallery is never reopened."""
+        if self._closed and not self._in_call():
+            raise self._closed_error()
         if self._g is None:
-            self._open(self.engine)   # with the engine's model: another model's gallery is refused
+            with self._lock:
+                if self._g is None:
+                    self._open(self.engine)
         return self._g
 
+    @_lib.in_call
     def _scratch(self) -> ctypes.c_void_p:
         s = getattr(self._local, "scratch", None)
         if s is None or getattr(self._local, "owner", None) is not self._g:
@@ -175,6 +194,7 @@ class Gallery(_lib.Handle):
         return s
 
     # ------------------------------------------------------------- enrolment
+    @_lib.in_call
     def add(self, name: str, image: ImageLike, face: Optional[Face] = None, bgr: bool = False,
             allow_other_person: bool = False) -> str:
         """Enrol one face of image under name: face, else the most probable
@@ -186,6 +206,7 @@ class Gallery(_lib.Handle):
         with to_cimage(image, bgr) as c:
             return self._add(normalize_name(name), c, face, allow_other_person)[0]
 
+    @_lib.in_call
     def _add(self, name: str, c: CImage, face: Optional[Face], allow_other: bool):
         h = _hash_of(c)
         have = ctypes.c_int()
@@ -214,6 +235,7 @@ class Gallery(_lib.Handle):
             return "duplicate", "already enrolled"
         return "added", detail
 
+    @_lib.in_call
     def enroll(self, folder: str | os.PathLike, allow_other_person: bool = False) -> EnrollReport:
         """Enrol a folder holding one folder per person (folder/<name>/*.jpg,
         .jpeg, .png, read recursively), as `facenet enroll` does: each image's
@@ -263,15 +285,18 @@ class Gallery(_lib.Handle):
         return rep
 
     # -------------------------------------------------------- identification
+    @_lib.in_call
     def threshold_for(self, threshold: Optional[float] = None):
         """(threshold, source): the explicit one when given, else the
         gallery's calibrated one, else the model's default; source is
         "explicit", "gallery (calibrated)" or "model default"."""
         src = ctypes.c_int()
-        t = _lib.lib.fn_decision_threshold(self.handle, self.engine.handle,
-                                           -1.0 if threshold is None else float(threshold), ctypes.byref(src))
+        with self.engine._call() as e:
+            t = _lib.lib.fn_decision_threshold(self.handle, e.handle,
+                                               -1.0 if threshold is None else float(threshold), ctypes.byref(src))
         return float(t), _lib.FN_THRESHOLD_SOURCES[src.value]
 
+    @_lib.in_call
     def identify(self, image: ImageLike, threshold: Optional[float] = None, allow_repeats: bool = False,
                  bgr: bool = False) -> List[Match]:
         """Who is in image: one Match per detected face, most probable face
@@ -285,6 +310,7 @@ class Gallery(_lib.Handle):
             faces, emb = self.engine._embed(c)
         return self.identify_embeddings(emb, faces, threshold, allow_repeats)
 
+    @_lib.in_call
     def identify_embeddings(self, emb: np.ndarray, faces: Optional[List[Face]] = None,
                             threshold: Optional[float] = None, allow_repeats: bool = False) -> List[Match]:
         """identify for embeddings already computed: emb (n, dim) float32, the
@@ -318,6 +344,7 @@ class Gallery(_lib.Handle):
         return res
 
     # -------------------------------------------------------------- managing
+    @_lib.in_call
     def people(self) -> List[Person]:
         """Everyone enrolled, in name order, with their number of images."""
         out: List[Person] = []
@@ -330,15 +357,18 @@ class Gallery(_lib.Handle):
         check(_lib.lib.fn_gallery_list(self.handle, visit, None))
         return out
 
+    @_lib.in_call
     def __len__(self) -> int:
         people, images = ctypes.c_int64(), ctypes.c_int64()
         check(_lib.lib.fn_gallery_count(self.handle, ctypes.byref(people), ctypes.byref(images)))
         return int(people.value)
 
+    @_lib.in_call
     def __contains__(self, name: str) -> bool:
         n = normalize_name(name)
         return any(p.name == n for p in self.people())
 
+    @_lib.in_call
     def remove(self, name: str) -> int:
         """Remove a person with all their images; returns how many images
         went.  NotFound when there is no such person."""
@@ -347,6 +377,7 @@ class Gallery(_lib.Handle):
                                                 ctypes.byref(removed)))
         return int(removed.value)
 
+    @_lib.in_call
     def rename(self, old: str, new: str) -> None:
         """Rename a person.  NotFound when old is missing; InvalidArgument
         when new already exists."""
@@ -354,6 +385,7 @@ class Gallery(_lib.Handle):
                                                 new.encode("utf-8", "surrogateescape")))
 
     @property
+    @_lib.in_call
     def threshold(self) -> Optional[float]:
         """The calibrated threshold stored in the gallery, or None."""
         t = ctypes.c_float()
@@ -364,9 +396,11 @@ class Gallery(_lib.Handle):
         return float(t.value)
 
     @threshold.setter
+    @_lib.in_call
     def threshold(self, value: float) -> None:
         check(_lib.lib.fn_gallery_set_threshold(self.handle, float(value)))
 
+    @_lib.in_call
     def calibrate(self, far: float = _lib.FN_CALIB_DEFAULT_FAR, store: bool = True) -> Calibration:
         """A decision threshold from the gallery's own genuine (same person)
         and impostor (different people) pairs: the largest whose false accept
@@ -388,18 +422,23 @@ class Gallery(_lib.Handle):
             _lib.lib.fn_calib_free(ctypes.byref(c))
 
     def close(self) -> None:
-        """Close the file (and free every thread's search scratch)."""
+        """Close the file (and free every thread's search scratch).  Waits
+        for the calls other threads have in progress; afterwards every call
+        raises InvalidArgument "this Gallery is closed".  Closing twice does
+        nothing; the Engine is not closed (it may serve others)."""
+        if not self._close_begin():
+            return
         with self._lock:
             for s in self._scratches:
                 _lib.lib.fn_gallery_scratch_free(s)
             self._scratches = []
-        self._local = threading.local()
-        if self._g is not None:
-            _lib.lib.fn_gallery_close(self._g)
-            self._g = None
+            self._local = threading.local()
+            if self._g is not None:
+                _lib.lib.fn_gallery_close(self._g)
+                self._g = None
 
     def __repr__(self):
-        return f"<facenet.Gallery {self.path!r}>"
+        return f"<facenet.Gallery {self.path!r}{' closed' if self.closed else ''}>"
 
 
 def list_images(path: str | os.PathLike) -> List[str]:

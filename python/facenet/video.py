@@ -77,7 +77,12 @@ def watch(source: Union[int, str, os.PathLike], gallery: Gallery, engine: Option
         p.threshold = gallery.threshold_for(threshold)[0]
         if every is not None:
             p.every = int(every)
-        check(_lib.lib.fn_watcher_new(engine.handle, gallery.handle, ctypes.byref(p), ctypes.byref(w)))
+        # the watcher keeps both pointers: each use of it is a call of both
+        # (not the whole generator: close() in the loop would wait for itself),
+        # so a Gallery or Engine closed meanwhile makes the next frame raise
+        # "this ... is closed" instead of reading freed memory
+        with engine._call(), gallery._call():
+            check(_lib.lib.fn_watcher_new(engine.handle, gallery.handle, ctypes.byref(p), ctypes.byref(w)))
         frame_p = ctypes.POINTER(_lib.fn_image)()
         t, eof = ctypes.c_double(), ctypes.c_int()
         ev_p = ctypes.POINTER(_lib.fn_track_event)()
@@ -87,18 +92,20 @@ def watch(source: Union[int, str, os.PathLike], gallery: Gallery, engine: Option
             check(_lib.lib.fn_video_read(v, ctypes.byref(frame_p), ctypes.byref(t), ctypes.byref(eof)))
             if eof.value:
                 break
-            check(_lib.lib.fn_watcher_frame(w, frame_p, t.value, ctypes.byref(ev_p), ctypes.byref(n)))
+            with engine._call(), gallery._call():
+                check(_lib.lib.fn_watcher_frame(w, frame_p, t.value, ctypes.byref(ev_p), ctypes.byref(n)))
             events = _events(ev_p, n.value)
             f = frame_p.contents
             size = f.w * f.h * f.c
             arr = np.frombuffer((ctypes.c_uint8 * size).from_address(ctypes.addressof(f.data.contents)),
                                 dtype=np.uint8).reshape(f.h, f.w, f.c).copy()
             if draw:
-                with to_cimage(arr) as c:   # points into arr: drawn in place
+                with to_cimage(arr) as c, engine._call(), gallery._call():   # points into arr: drawn in place
                     _lib.lib.fn_watcher_draw(w, ctypes.byref(c.img), 0)
             last_t, count = t.value, count + 1
             yield arr, events
-        _lib.lib.fn_watcher_finish(w, last_t, ctypes.byref(ev_p), ctypes.byref(n))
+        with engine._call(), gallery._call():
+            _lib.lib.fn_watcher_finish(w, last_t, ctypes.byref(ev_p), ctypes.byref(n))
         yield None, _events(ev_p, n.value)
     finally:
         if w:
