@@ -114,6 +114,34 @@ def _hash_of(c: CImage) -> str:
     return hashlib.sha256(np.ascontiguousarray(a).tobytes()).hexdigest()
 
 
+def _embeddings(emb, dim: int, what: str = "embeddings") -> np.ndarray:
+    """emb as a C-contiguous float32 (n, dim) array: an (n, dim) array or one
+    (dim,) embedding of finite numbers.  The library reads dim floats per
+    row, so any other shape would be read past its end or cut; the errors
+    are the HTTP API's ("embeddings[0]: expected an array of 192 numbers
+    (this model's embedding length), got 128")."""
+    try:
+        a = np.asarray(emb)
+    except ValueError:   # ragged rows
+        raise InvalidArgument(f"{what}: expected an (n, {dim}) array of numbers; got rows of different lengths") from None
+    if a.dtype.kind not in "biuf":
+        raise InvalidArgument(f"{what}: expected an (n, {dim}) array of numbers; got an array of {a.dtype}")
+    if a.ndim == 1:
+        a = a[None]
+    if a.ndim != 2:
+        raise InvalidArgument(f"{what}: expected an (n, {dim}) array (n faces of one picture) or one ({dim},) "
+                              f"embedding; got shape {np.shape(emb)}")
+    if a.shape[1] != dim:
+        raise InvalidArgument(f"{what}[0]: expected an array of {dim} numbers (this model's embedding length), "
+                              f"got {a.shape[1]}")
+    a = np.ascontiguousarray(a, dtype=np.float32)
+    bad = ~np.isfinite(a)
+    if bad.any():
+        i, j = np.argwhere(bad)[0]
+        raise InvalidArgument(f"{what}[{i}]: element {j} is not a finite number")
+    return a
+
+
 class Gallery(_lib.Handle):
     """A face gallery: who is enrolled, from which images, their embeddings;
     one SQLite file at path (created when missing unless readonly).
@@ -310,15 +338,26 @@ class Gallery(_lib.Handle):
             faces, emb = self.engine._embed(c)
         return self.identify_embeddings(emb, faces, threshold, allow_repeats)
 
+    @property
+    @_lib.in_call
+    def dim(self) -> int:
+        """The length of the gallery's embeddings (its model's)."""
+        return int(_lib.lib.fn_gallery_model_of(self.handle).dim)
+
     @_lib.in_call
     def identify_embeddings(self, emb: np.ndarray, faces: Optional[List[Face]] = None,
                             threshold: Optional[float] = None, allow_repeats: bool = False) -> List[Match]:
-        """identify for embeddings already computed: emb (n, dim) float32, the
-        n faces of one picture (named jointly)."""
-        emb = np.ascontiguousarray(emb, dtype=np.float32)
-        if emb.ndim == 1:
-            emb = emb[None]
+        """identify for embeddings already computed: emb an (n, dim) array, the
+        n faces of one picture (named jointly), or one (dim,) embedding; dim
+        is the gallery's (Gallery.dim), the values finite (as Engine.embed
+        gives them: float32, L2-normalised).  faces: None, or the n Faces the
+        rows belong to (set as Match.face).  InvalidArgument otherwise."""
+        emb = _embeddings(emb, self.dim)
         n = emb.shape[0]
+        if faces is not None:
+            faces = list(faces)
+            if len(faces) != n:
+                raise InvalidArgument(f"faces: {len(faces)} given for {n} embeddings (one Face per row, or None)")
         if n == 0:
             return []
         if n > _lib.FN_FACES_MAX:

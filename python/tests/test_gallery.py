@@ -89,3 +89,41 @@ def test_gallery_without_an_engine_uses_the_default_model():
             assert [x.name for x in g.people()] == ["Mohanlal"]
             assert g.threshold_for()[1] == "model default"
             assert g.identify(film_photo("Mohanlal", 2))[0].name == "Mohanlal"
+
+
+def test_identify_embeddings_checks_the_shape_and_values():
+    """The library reads the gallery's dim floats per row: any other width
+    was read past the array's end (128) or cut (512) without a word."""
+    with tempfile.TemporaryDirectory() as d, facenet.Gallery(os.path.join(d, "g.db"), engine()) as g:
+        g.add("Mohanlal", film_photo("Mohanlal", 1))
+        emb = engine().embed(film_photo("Mohanlal", 2))
+        dim = engine().dim
+        assert g.dim == dim == 192
+        want = [(m.name, m.distance) for m in g.identify_embeddings(emb)]
+        assert want[0][0] == "Mohanlal"
+        # one (dim,) embedding, float64, a list: the same answer
+        assert [(m.name, m.distance) for m in g.identify_embeddings(emb[0])] == want
+        assert [(m.name, m.distance) for m in g.identify_embeddings(emb.astype(np.float64))] == want
+        assert [(m.name, m.distance) for m in g.identify_embeddings(emb.tolist())] == want
+        assert g.identify_embeddings(np.empty((0, dim), np.float32)) == []
+        for bad, msg in [(np.zeros((2, 128), np.float32), "embeddings[0]: expected an array of 192 numbers "
+                          "(this model's embedding length), got 128"),
+                         (np.zeros((1, 512), np.float32), "embeddings[0]: expected an array of 192 numbers "
+                          "(this model's embedding length), got 512"),
+                         (np.zeros(128, np.float32), "got 128"),
+                         (emb[None], "embeddings: expected an (n, 192) array (n faces of one picture) or one (192,) "
+                          "embedding; got shape (1, 1, 192)"),
+                         (np.array([["a"] * dim]), "expected an (n, 192) array of numbers; got an array of <U1"),
+                         ([[0.0] * dim, [0.0] * 5], "rows of different lengths")]:
+            with pytest.raises(facenet.InvalidArgument) as e:
+                g.identify_embeddings(bad)
+            assert msg in str(e.value)
+        x = emb.copy()
+        x[0, 7] = np.nan
+        with pytest.raises(facenet.InvalidArgument, match=r"^embeddings\[0\]: element 7 is not a finite number$"):
+            g.identify_embeddings(x)
+        x[0, 7] = np.inf
+        with pytest.raises(facenet.InvalidArgument, match=r"element 7 is not a finite number"):
+            g.identify_embeddings(x)
+        with pytest.raises(facenet.InvalidArgument, match=r"^faces: 2 given for 1 embeddings"):
+            g.identify_embeddings(emb, faces=engine().detect(film_photo("Mohanlal", 2)) * 2)
