@@ -31,7 +31,7 @@ from typing import Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from . import evaluation
+from . import _checks, evaluation
 from ._image import load_image
 from .engine import Engine, Face
 
@@ -144,7 +144,9 @@ def face_distance(face_encodings: Iterable[np.ndarray], face_to_compare: np.ndar
 
 def compare_faces(known_face_encodings, face_encoding_to_check, tolerance: Optional[float] = None) -> List[bool]:
     """For each known encoding: distance <= tolerance.  tolerance None: the
-    model's threshold (TOLERANCE, 1.09 for MobileFaceNet)."""
+    model's threshold (TOLERANCE, 1.09 for MobileFaceNet); else a distance
+    in (0, 2] (InvalidArgument otherwise, as facenet's thresholds)."""
+    tolerance = _checks.threshold(tolerance, "tolerance")
     if tolerance is None:
         tolerance = globals()["tolerance"]()
     elif tolerance == 0.6:

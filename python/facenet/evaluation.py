@@ -11,7 +11,7 @@ from typing import List, Optional
 
 import numpy as np
 
-from . import _lib
+from . import _checks, _lib
 from ._image import ImageLike
 from .engine import SELECT, Engine
 from .errors import InvalidArgument, NoFaceError, check
@@ -46,8 +46,10 @@ def verify(a: ImageLike, b: ImageLike, engine: Optional[Engine] = None, threshol
            select: str = "prob") -> Verification:
     """Same person or not: the distance between the chosen face of a and of b
     (select: "prob", "largest" or "center") against threshold (None: the
-    model's default, chosen on LFW DevTrain), as `facenet verify`.
-    NoFaceError names the image without a face."""
+    model's default, chosen on LFW DevTrain; else a distance in (0, 2]), as
+    `facenet verify`.  NoFaceError names the image without a face;
+    InvalidArgument a threshold out of range (NaN included)."""
+    threshold = _checks.threshold(threshold)
     e = engine or default_engine()
     ea = e.embedding(a, select)
     if ea is None:
@@ -55,7 +57,7 @@ def verify(a: ImageLike, b: ImageLike, engine: Optional[Engine] = None, threshol
     eb = e.embedding(b, select)
     if eb is None:
         raise NoFaceError(f"{_name(b)}: no face found")
-    t = e.threshold if threshold is None else float(threshold)
+    t = e.threshold if threshold is None else threshold
     d = float(_lib.lib.fn_distance(ea.ctypes.data_as(ctypes.POINTER(ctypes.c_float)),
                                    eb.ctypes.data_as(ctypes.POINTER(ctypes.c_float)), e.dim))
     return Verification(d <= t, d, t)
@@ -144,10 +146,12 @@ def evaluate(gallery_dir: str | os.PathLike, probe_dir: str | os.PathLike, unkno
     gallery_dir/<person>/ images into a temporary gallery (each image's
     chosen face, select), then identify every probe_dir/<person>/ image
     (and unknown_dir's, people known not to be enrolled) by its nearest
-    person.  threshold: the open-set threshold (None: the model's).
+    person.  threshold: the open-set threshold (None: the model's; else a
+    distance in (0, 2], InvalidArgument otherwise).
     cache: an embedding cache file (None: none).  progress: called as
     progress(stage, done, total, file).  NotFound when no face could be
     enrolled at all; unreadable images are reported in the result."""
+    threshold = _checks.threshold(threshold)
     e = engine or default_engine()
     if select not in SELECT:
         raise InvalidArgument(f"select must be one of {sorted(SELECT)}; got {select!r}")
@@ -162,7 +166,7 @@ def _evaluate(e, gallery_dir, probe_dir, unknown_dir, threshold, select, cache, 
     p = _lib.fn_folder_eval_params()
     p.gallery_dir, p.probe_dir = _lib.cstr(os.fspath(gallery_dir)), _lib.cstr(os.fspath(probe_dir))
     p.unknown_dir = _lib.cstr(unknown_dir)
-    p.threshold = -1.0 if threshold is None else float(threshold)
+    p.threshold = -1.0 if threshold is None else threshold
     p.work_dir = _lib.cstr(work_dir)
     if progress is not None:
         cb = _lib.fn_eval_progress(lambda ctx, stage, done, total, f:

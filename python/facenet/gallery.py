@@ -12,7 +12,7 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
-from . import _lib
+from . import _checks, _lib
 from ._image import CImage, ImageLike, to_cimage
 from .engine import Engine, Face
 from .errors import FacenetError, InvalidArgument, NoFaceError, check, error_for
@@ -317,11 +317,13 @@ class Gallery(_lib.Handle):
     def threshold_for(self, threshold: Optional[float] = None):
         """(threshold, source): the explicit one when given, else the
         gallery's calibrated one, else the model's default; source is
-        "explicit", "gallery (calibrated)" or "model default"."""
+        "explicit", "gallery (calibrated)" or "model default".
+        InvalidArgument for a threshold outside (0, 2] (NaN included)."""
+        threshold = _checks.threshold(threshold)
         src = ctypes.c_int()
         with self.engine._call() as e:
             t = _lib.lib.fn_decision_threshold(self.handle, e.handle,
-                                               -1.0 if threshold is None else float(threshold), ctypes.byref(src))
+                                               -1.0 if threshold is None else threshold, ctypes.byref(src))
         return float(t), _lib.FN_THRESHOLD_SOURCES[src.value]
 
     @_lib.in_call
@@ -330,7 +332,8 @@ class Gallery(_lib.Handle):
         """Who is in image: one Match per detected face, most probable face
         first.  A face is named its nearest person when the distance is at
         most threshold (None: the gallery's calibrated threshold, else the
-        model's), and the faces of one picture are named jointly so that a
+        model's; else a distance in (0, 2], InvalidArgument otherwise),
+        and the faces of one picture are named jointly so that a
         person names at most one face (allow_repeats=True: each face its
         nearest person).  The same names and distances as
         `facenet identify --json`.  NotFound for an empty gallery."""
@@ -426,7 +429,8 @@ class Gallery(_lib.Handle):
     @property
     @_lib.in_call
     def threshold(self) -> Optional[float]:
-        """The calibrated threshold stored in the gallery, or None."""
+        """The calibrated threshold stored in the gallery, or None.  Set it
+        to a distance in (0, 2] (InvalidArgument otherwise)."""
         t = ctypes.c_float()
         s = _lib.lib.fn_gallery_get_threshold(self.handle, ctypes.byref(t))
         if s == _lib.STATUS_NAMES.index("FN_ERR_NOT_FOUND"):
@@ -437,7 +441,7 @@ class Gallery(_lib.Handle):
     @threshold.setter
     @_lib.in_call
     def threshold(self, value: float) -> None:
-        check(_lib.lib.fn_gallery_set_threshold(self.handle, float(value)))
+        check(_lib.lib.fn_gallery_set_threshold(self.handle, _checks.distance(value)))
 
     @_lib.in_call
     def calibrate(self, far: float = _lib.FN_CALIB_DEFAULT_FAR, store: bool = True) -> Calibration:

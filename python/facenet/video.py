@@ -55,8 +55,9 @@ def watch(source: Union[int, str, os.PathLike], gallery: Gallery, engine: Option
       None makes one with `detector` ("haar", as the classic webcam notebook
       and `facenet watch`; or "mtcnn") tuned for video, with the gallery's
       model.  threshold: None = the gallery's calibrated one, else the
-      model's.  every: with MTCNN, full detection every N frames (tracking
-      between).  realtime: read a file at its own rate, dropping frames
+      model's; else a distance in (0, 2] (InvalidArgument otherwise, at
+      the first frame).  every: with MTCNN, full detection every N frames
+      (tracking between).  realtime: read a file at its own rate, dropping frames
       when slower (a live source always does).
     frame: HxWx3 uint8 RGB, a copy the caller may keep, with the tracks'
       boxes and names drawn when draw=True.  events: this frame's Events;

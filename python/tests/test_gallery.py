@@ -127,3 +127,56 @@ def test_identify_embeddings_checks_the_shape_and_values():
             g.identify_embeddings(x)
         with pytest.raises(facenet.InvalidArgument, match=r"^faces: 2 given for 1 embeddings"):
             g.identify_embeddings(emb, faces=engine().detect(film_photo("Mohanlal", 2)) * 2)
+
+
+_RANGE = ("it is a Euclidean distance between L2-normalised embeddings, above 0, up to 2 "
+          "(d = sqrt(2 − 2·cos); 1.09 ≈ cosine 0.41)")
+
+
+def test_thresholds_outside_0_2_are_refused_everywhere():
+    """A negative or NaN threshold fell back to the default silently, 5 named
+    everyone, verify(threshold=nan) answered threshold=nan: every taker of a
+    threshold now refuses what the CLI, the HTTP API and the setter refuse,
+    in the CLI's words."""
+    a, b = film_photo("Mohanlal", 1), film_photo("Mohanlal", 2)
+    cases = [(-0.5, "threshold -0.5 is out of range: "), (0, "threshold 0 is out of range: "),
+             (5, "threshold 5 is out of range: "), (2.0001, "threshold 2.0001 is out of range: "),
+             (float("nan"), "threshold nan is not a number: "), (float("-inf"), "threshold -inf is not a finite "
+                                                                   "number in range: "),
+             (float("inf"), "threshold inf is not a finite number in range: "), ("1.0", "threshold '1.0' is not a number: "),
+             (True, "threshold True is not a number: ")]
+    with tempfile.TemporaryDirectory() as d, facenet.Gallery(os.path.join(d, "g.db"), engine()) as g:
+        g.add("Mohanlal", a)
+        emb = engine().embed(b)
+        takers = {"identify": lambda t: g.identify(b, threshold=t),
+                  "identify_embeddings": lambda t: g.identify_embeddings(emb, threshold=t),
+                  "threshold_for": lambda t: g.threshold_for(t),
+                  "setter": lambda t: setattr(g, "threshold", t),
+                  "verify": lambda t: facenet.verify(a, a, engine=engine(), threshold=t),
+                  "evaluate": lambda t: facenet.evaluate("/nonexistent", "/nonexistent", engine=engine(), threshold=t),
+                  "watch": lambda t: next(facenet.watch(a, g, engine=engine(), threshold=t))}
+        for what, call in takers.items():
+            for t, msg in cases:
+                with pytest.raises(facenet.InvalidArgument) as e:
+                    call(t)
+                assert str(e.value) == msg + _RANGE, f"{what}({t!r})"
+        with pytest.raises(facenet.InvalidArgument, match=r"^threshold None is not a number"):
+            g.threshold = None
+        assert g.threshold is None                       # nothing was stored
+        # the ends of the range are taken
+        assert g.identify(b, threshold=2)[0].threshold == 2.0
+        assert g.threshold_for(2) == (2.0, "explicit")
+        assert g.threshold_for(1e-6)[0] == pytest.approx(1e-6)
+        assert g.threshold_for(np.float32(1.25)) == (1.25, "explicit")
+        v = facenet.verify(a, a, engine=engine(), threshold=2)
+        assert v.same and v.threshold == 2.0
+
+
+def test_compat_tolerance_is_a_threshold_too():
+    import facenet.compat as fr
+    fr.set_engine(engine())
+    enc = engine().embed(film_photo("Mohanlal", 1))[0]
+    assert fr.compare_faces([enc], enc, tolerance=2) == [True]
+    for t in (-1, float("nan"), 3):
+        with pytest.raises(facenet.InvalidArgument, match=r"^tolerance .* it is a Euclidean distance"):
+            fr.compare_faces([enc], enc, tolerance=t)

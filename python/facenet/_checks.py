@@ -1,0 +1,69 @@
+"""Checks of the values a caller passes, before they reach the library, in
+the CLI's words (src/cli/options.c) where the CLI takes the same value:
+"min_face 0 is out of range: it is the side of the smallest face looked
+for, in pixels, 12 to 10000 (MTCNN's P-Net sees 12x12 windows, ...)"."""
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Optional
+
+from .errors import InvalidArgument
+
+
+def _range_text(lo: float, hi: float, lo_open: bool, hi_open: bool) -> str:
+    # as options.c's range_text
+    if not lo_open and not hi_open:
+        return f"{lo:g} to {hi:g}"
+    if lo_open and not hi_open:
+        return f"above {lo:g}, up to {hi:g}"
+    if not lo_open:
+        return f"from {lo:g}, below {hi:g}"
+    return f"between {lo:g} and {hi:g}, both excluded"
+
+
+def _shown(v) -> str:
+    if isinstance(v, numbers.Integral) and not isinstance(v, bool):
+        return str(int(v))
+    if isinstance(v, numbers.Real) and not isinstance(v, bool):
+        return repr(float(v))
+    return repr(v)
+
+
+def number(name: str, v, lo: float, hi: float, meaning: str, note: str = "", lo_open: bool = False,
+           hi_open: bool = False, whole: bool = False) -> float:
+    """v as a float (int when whole), or InvalidArgument in the CLI's words:
+    "<name> <v> is out of range: it is <meaning>, <range> <note>"."""
+    def error(problem):
+        return InvalidArgument(f"{name} {_shown(v)} {problem}: it is {meaning}, "
+                               f"{_range_text(lo, hi, lo_open, hi_open)}{' ' + note if note else ''}")
+    if isinstance(v, bool) or not isinstance(v, numbers.Real):
+        raise error("is not a whole number" if whole else "is not a number")
+    if whole and not isinstance(v, numbers.Integral):
+        raise error("is not a whole number")
+    f = float(v)
+    if math.isnan(f):
+        raise error("is not a number")
+    if math.isinf(f):
+        raise error("is not a finite number in range")
+    if not ((f > lo if lo_open else f >= lo) and (f < hi if hi_open else f <= hi)):
+        raise error("is out of range")
+    return int(v) if whole else f
+
+
+_DISTANCE = "a Euclidean distance between L2-normalised embeddings"
+_DISTANCE_NOTE = "(d = sqrt(2 − 2·cos); 1.09 ≈ cosine 0.41)"
+
+
+def distance(v, name: str = "threshold") -> float:
+    """A decision threshold on the distance: in (0, 2], as the HTTP API and
+    fn_gallery_set_threshold take (distances of unit vectors lie in [0, 2]);
+    anything else, NaN and infinities included, is InvalidArgument."""
+    return number(name, v, 0, 2, _DISTANCE, _DISTANCE_NOTE, lo_open=True)
+
+
+def threshold(v, name: str = "threshold") -> Optional[float]:
+    """None (the default: the gallery's calibrated threshold, else the
+    model's) or a distance(): a negative or NaN value no longer falls back
+    to the default silently, nor does 5 name everyone."""
+    return None if v is None else distance(v, name)
