@@ -23,6 +23,8 @@ def _range_text(lo: float, hi: float, lo_open: bool, hi_open: bool) -> str:
 
 
 def _shown(v) -> str:
+    if isinstance(v, (tuple, list)):
+        return "(" + ", ".join(_shown(x) for x in v) + ("," if len(v) == 1 else "") + ")"
     if isinstance(v, numbers.Integral) and not isinstance(v, bool):
         return str(int(v))
     if isinstance(v, numbers.Real) and not isinstance(v, bool):
@@ -31,11 +33,12 @@ def _shown(v) -> str:
 
 
 def number(name: str, v, lo: float, hi: float, meaning: str, note: str = "", lo_open: bool = False,
-           hi_open: bool = False, whole: bool = False) -> float:
+           hi_open: bool = False, whole: bool = False, shown: Optional[str] = None) -> float:
     """v as a float (int when whole), or InvalidArgument in the CLI's words:
-    "<name> <v> is out of range: it is <meaning>, <range> <note>"."""
+    "<name> <v> is out of range: it is <meaning>, <range> <note>" (shown:
+    what to show for v, e.g. the whole list it is one item of)."""
     def error(problem):
-        return InvalidArgument(f"{name} {_shown(v)} {problem}: it is {meaning}, "
+        return InvalidArgument(f"{name} {shown or _shown(v)} {problem}: it is {meaning}, "
                                f"{_range_text(lo, hi, lo_open, hi_open)}{' ' + note if note else ''}")
     if isinstance(v, bool) or not isinstance(v, numbers.Real):
         raise error("is not a whole number" if whole else "is not a number")
@@ -67,3 +70,31 @@ def threshold(v, name: str = "threshold") -> Optional[float]:
     model's) or a distance(): a negative or NaN value no longer falls back
     to the default silently, nor does 5 name everyone."""
     return None if v is None else distance(v, name)
+
+
+# fn_engine's options, with options.c's ranges and words
+def min_face(v) -> float:
+    return number("min_face", v, 12, 10000, "the side of the smallest face looked for, in pixels",
+                  "(MTCNN's P-Net sees 12x12 windows, so nothing smaller can be found)")
+
+
+def factor(v) -> float:
+    return number("factor", v, 0.1, 0.99, "the ratio between the sizes of successive pyramid levels",
+                  "(closer to 1: more levels, slower, finds more sizes)", lo_open=True, hi_open=True)
+
+
+def mtcnn_thresholds(v) -> tuple:
+    meaning = "three face probabilities, one per MTCNN stage"
+    items = None
+    if not isinstance(v, (str, bytes)):
+        try:
+            items = list(v)
+        except TypeError:
+            pass
+    if items is None or len(items) != 3:
+        raise InvalidArgument(f"thresholds {_shown(v)}: wants 3 numbers: {meaning}, each 0 to 1")
+    return tuple(number("thresholds", x, 0, 1, meaning, shown=_shown(items)) for x in items)
+
+
+def threads(v) -> int:
+    return number("threads", v, 1, 256, "a number of compute threads", whole=True)

@@ -9,7 +9,7 @@ from typing import Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from . import _lib
+from . import _checks, _lib
 from ._image import CImage, ImageLike, to_cimage
 from .errors import InvalidArgument, check
 
@@ -93,8 +93,11 @@ class Engine(_lib.Handle):
       thread).  For every thread, set OMP_NUM_THREADS before importing
       facenet.  None: leave the OpenMP default (one per core).
     models_dir: the bundle's folder (default: $FACENET_MODELS, else the
-      checkout's models/).  min_face: smallest face in pixels (20).
-    thresholds: MTCNN's P-, R-, O-Net thresholds (0.6, 0.7, 0.7).
+      checkout's models/).  min_face: smallest face in pixels (20; 12 to
+      10000).  factor: MTCNN's pyramid scale factor (0.709; between 0.1
+      and 0.99, both excluded).
+    thresholds: MTCNN's P-, R-, O-Net thresholds (0.6, 0.7, 0.7; three
+      numbers, each 0 to 1).  threads: 1 to 256.
     embedder_only / detector_only: load one half only.
     video: tune a Haar engine for watching video as `facenet watch` does
       (fn_watch_engine_options: coarser scan at about 640x480, O-Net's boxes,
@@ -107,7 +110,8 @@ class Engine(_lib.Handle):
     progress; calls after it raise InvalidArgument ("this Engine is closed").
 
     Errors: FileError / FormatError / ModelError naming the model or cascade
-    file that cannot be used; InvalidArgument for an option out of range.
+    file that cannot be used; InvalidArgument for an option out of range,
+    naming it and its range in the CLI's words (`facenet detect --help`).
     Use as a context manager or call close() to free the models early.
     """
 
@@ -121,10 +125,18 @@ class Engine(_lib.Handle):
         self._e = None
         if detector not in DETECTORS:
             raise InvalidArgument(f"detector must be one of {sorted(DETECTORS)}; got {detector!r}")
+        # checked here, as the CLI does: out of range they failed at the first
+        # detection blaming the photo, or found nothing without a word
         if threads is not None:
-            if int(threads) < 1:
-                raise InvalidArgument(f"threads must be at least 1; got {threads}")
-            _set_omp_threads(int(threads))
+            threads = _checks.threads(threads)
+        if min_face is not None:
+            min_face = _checks.min_face(min_face)
+        if thresholds is not None:
+            thresholds = _checks.mtcnn_thresholds(thresholds)
+        if factor is not None:
+            factor = _checks.factor(factor)
+        if threads is not None:
+            _set_omp_threads(threads)
         o = _lib.fn_options()
         _lib.lib.fn_options_init(ctypes.byref(o))
         # the strings live as long as the engine (fn_options holds pointers)
