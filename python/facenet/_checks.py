@@ -98,3 +98,16 @@ def mtcnn_thresholds(v) -> tuple:
 
 def threads(v) -> int:
     return number("threads", v, 1, 256, "a number of compute threads", whole=True)
+
+
+def person_name(v, what: str = "name") -> bytes:
+    """A person's name as the library's char *: TypeError naming the argument
+    when it is not a str (None and bytes raised AttributeError), and a NUL
+    refused as the library refuses the other control characters (its C
+    string would end there: 'a\\x00b' was stored as 'a')."""
+    if not isinstance(v, str):
+        raise TypeError(f"{what} must be a str (a person's name); got {type(v).__name__}")
+    if "\x00" in v:
+        shown = v.replace("\x00", "\\x00")
+        raise InvalidArgument(f"person name '{shown}' contains a control character (U+0000)")
+    return v.encode("utf-8", "surrogateescape")

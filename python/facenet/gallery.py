@@ -93,11 +93,12 @@ class Calibration:
 
 def normalize_name(name: str) -> str:
     """A person's name as galleries store it: Unicode NFC, no surrounding
-    white space.  InvalidArgument / LimitError say what is wrong."""
+    white space.  InvalidArgument / LimitError say what is wrong (a control
+    character, NUL included; empty; too long); TypeError when name is not a
+    str."""
     out = ctypes.create_string_buffer(_lib.FN_GALLERY_NAME_MAX)
     changed = ctypes.c_int()
-    check(_lib.lib.fn_gallery_normalize_name(name.encode("utf-8", "surrogateescape"), out, len(out),
-                                              ctypes.byref(changed)))
+    check(_lib.lib.fn_gallery_normalize_name(_checks.person_name(name), out, len(out), ctypes.byref(changed)))
     return out.value.decode("utf-8")
 
 
@@ -231,8 +232,9 @@ class Gallery(_lib.Handle):
         another person; allow_other_person=True adds it anyway).
         NoFaceError when the image has no face; InvalidArgument for a bad
         name (see normalize_name)."""
+        name = normalize_name(name)   # before the image is read: a bad name costs nothing
         with to_cimage(image, bgr) as c:
-            return self._add(normalize_name(name), c, face, allow_other_person)[0]
+            return self._add(name, c, face, allow_other_person)[0]
 
     @_lib.in_call
     def _add(self, name: str, c: CImage, face: Optional[Face], allow_other: bool):
@@ -415,16 +417,15 @@ class Gallery(_lib.Handle):
         """Remove a person with all their images; returns how many images
         went.  NotFound when there is no such person."""
         removed = ctypes.c_int64()
-        check(_lib.lib.fn_gallery_remove_person(self.handle, name.encode("utf-8", "surrogateescape"),
-                                                ctypes.byref(removed)))
+        check(_lib.lib.fn_gallery_remove_person(self.handle, _checks.person_name(name), ctypes.byref(removed)))
         return int(removed.value)
 
     @_lib.in_call
     def rename(self, old: str, new: str) -> None:
         """Rename a person.  NotFound when old is missing; InvalidArgument
         when new already exists."""
-        check(_lib.lib.fn_gallery_rename_person(self.handle, old.encode("utf-8", "surrogateescape"),
-                                                new.encode("utf-8", "surrogateescape")))
+        check(_lib.lib.fn_gallery_rename_person(self.handle, _checks.person_name(old, "old"),
+                                                _checks.person_name(new, "new")))
 
     @property
     @_lib.in_call

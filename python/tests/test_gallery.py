@@ -180,3 +180,37 @@ def test_compat_tolerance_is_a_threshold_too():
     for t in (-1, float("nan"), 3):
         with pytest.raises(facenet.InvalidArgument, match=r"^tolerance .* it is a Euclidean distance"):
             fr.compare_faces([enc], enc, tolerance=t)
+
+
+def test_names_with_nul_or_of_another_type_are_refused():
+    """'a\\x00b' was stored as 'a' (the C string ends at the NUL); None and
+    bytes raised AttributeError."""
+    a = film_photo("Mohanlal", 1)
+    with tempfile.TemporaryDirectory() as d, facenet.Gallery(os.path.join(d, "g.db"), engine()) as g:
+        g.add("a", a)
+        with pytest.raises(facenet.InvalidArgument) as e:
+            g.add("a\x00b", film_photo("Mohanlal", 2))
+        assert str(e.value) == "person name 'a\\x00b' contains a control character (U+0000)"
+        with pytest.raises(facenet.InvalidArgument) as e:   # the library's own wording, for U+000A
+            g.add("a\nb", film_photo("Mohanlal", 2))
+        assert "contains a control character (U+000A)" in str(e.value)
+        with pytest.raises(facenet.InvalidArgument, match=r"contains a control character \(U\+0000\)"):
+            facenet.normalize_name("\x00")
+        with pytest.raises(facenet.InvalidArgument, match=r"U\+0000"):
+            g.remove("a\x00b")                             # would have removed 'a'
+        with pytest.raises(facenet.InvalidArgument, match=r"U\+0000"):
+            g.rename("a\x00b", "c")
+        with pytest.raises(facenet.InvalidArgument, match=r"U\+0000"):
+            g.rename("a", "c\x00d")
+        assert [(p.name, p.images) for p in g.people()] == [("a", 1)]
+        for call, msg in [(lambda: g.add(None, a), "name must be a str (a person's name); got NoneType"),
+                          (lambda: g.add(b"x", a), "name must be a str (a person's name); got bytes"),
+                          (lambda: facenet.normalize_name(b"x"), "name must be a str (a person's name); got bytes"),
+                          (lambda: g.remove(None), "name must be a str (a person's name); got NoneType"),
+                          (lambda: g.rename(None, "x"), "old must be a str (a person's name); got NoneType"),
+                          (lambda: g.rename("a", 3), "new must be a str (a person's name); got int"),
+                          (lambda: None in g, "name must be a str (a person's name); got NoneType")]:
+            with pytest.raises(TypeError) as e:
+                call()
+            assert str(e.value) == msg
+        assert [(p.name, p.images) for p in g.people()] == [("a", 1)]
