@@ -372,12 +372,18 @@ def last_error() -> str:
 
 
 def cstr(s) -> bytes | None:
-    """A str or path as the library's char * (UTF-8 / the file system's bytes)."""
+    """A str or path as the library's char * (UTF-8 / the file system's bytes).
+    InvalidArgument for a NUL in it: the C string would end there, and
+    "g.db\\x00x" would open g.db (Python's own open() refuses it too)."""
     if s is None:
         return None
-    if isinstance(s, bytes):
-        return s
-    return os.fsencode(s)
+    b = s if isinstance(s, bytes) else os.fsencode(s)
+    if b"\0" in b:
+        from .errors import InvalidArgument
+        shown = os.fsdecode(b).replace("\x00", "\\x00")
+        raise InvalidArgument(f"'{shown}' contains a NUL character (U+0000): the library would read it "
+                              "only up to there")
+    return b
 
 
 def pystr(b) -> str:

@@ -140,3 +140,15 @@ def test_embeddings_are_normalised_and_distances_in_range():
     assert 0 < d <= 2
     v = facenet.verify(film_photo("Mohanlal", 1), film_photo("Nazriya", 1), engine=engine())
     assert abs(v.distance - d) < 1e-5 and v.threshold == pytest.approx(engine().threshold)
+
+
+def test_paths_with_nul_are_refused_not_cut():
+    """The library gets paths as C strings: 'g.db\\x00x' opened g.db."""
+    path = film_photo("Mohanlal", 1)
+    with pytest.raises(facenet.InvalidArgument) as e:
+        facenet.load_image(path + "\x00.png")
+    assert str(e.value) == f"'{path}\\x00.png' contains a NUL character (U+0000): the library would read it only up to there"
+    with tempfile.TemporaryDirectory() as d:
+        with pytest.raises(facenet.InvalidArgument, match=r"contains a NUL character \(U\+0000\)"):
+            facenet.Gallery(os.path.join(d, "g.db\x00x"), engine())
+        assert os.listdir(d) == []
