@@ -9,7 +9,7 @@ over the libfacenet C library (ctypes; no compiler needed).
             print(m.name or "unknown", round(m.distance, 3), m.face.box)
 
 Images are accepted as a path, encoded bytes, a numpy HxWx3 uint8 array
-(RGB; bgr=True for OpenCV's order) or a PIL image.  Embeddings are float32
+(RGB; bgr=True for OpenCV's order; HxW or HxWx1: gray) or a PIL image.  Embeddings are float32
 numpy arrays (n, dim), L2-normalised; distances are Euclidean on them
 (0..2).  Errors raise facenet.FacenetError subclasses carrying the
 library's sentence.  The GIL is released during every library call, and

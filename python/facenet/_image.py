@@ -1,6 +1,6 @@
 """Images in, as the library's fn_image: a path, encoded bytes, a numpy
-HxWx3 uint8 array (RGB, or BGR with bgr=True), a gray HxW array, or a PIL
-image.  A C-contiguous RGB uint8 array is passed without a copy."""
+HxWx3 uint8 array (RGB, or BGR with bgr=True; HxWx4: alpha dropped), a gray
+HxW or HxWx1 array (as OpenCV and PIL give), or a PIL image.  A C-contiguous RGB uint8 array is passed without a copy."""
 from __future__ import annotations
 
 import ctypes
@@ -60,18 +60,21 @@ class CImage:
 
 
 def _from_array(a: np.ndarray, bgr: bool, out: CImage) -> CImage:
-    if a.ndim == 2:                       # gray: the detector wants RGB
-        a = np.repeat(a[:, :, None], 3, axis=2)
-    if a.ndim != 3 or a.shape[2] not in (3, 4):
-        raise InvalidArgument(f"an image array must be HxWx3 (RGB) or HxW (gray), uint8; got shape {a.shape}")
+    shape = a.shape                       # as given, for the errors
+    if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] not in (1, 3, 4)):
+        raise InvalidArgument(f"an image array must be HxWx3 (RGB) or HxW / HxWx1 (gray), uint8; got shape {shape}")
     if a.dtype != np.uint8:
         raise InvalidArgument(f"an image array must be uint8 (0..255); got {a.dtype}")
+    if shape[0] < 1 or shape[1] < 1:
+        raise InvalidArgument(f"an image array must not be empty; got shape {shape}")
+    if a.ndim == 3 and a.shape[2] == 1:   # gray with a channel axis (OpenCV's IMREAD_GRAYSCALE[..., None], PIL "L")
+        a = a[:, :, 0]
+    if a.ndim == 2:                       # gray: the detector wants RGB
+        a = np.repeat(a[:, :, None], 3, axis=2)
     if a.shape[2] == 4:
         a = a[:, :, :3]                   # alpha is not used
     if bgr:
         a = a[:, :, ::-1]
-    if a.shape[0] < 1 or a.shape[1] < 1:
-        raise InvalidArgument(f"an image array must not be empty; got shape {a.shape}")
     a = np.ascontiguousarray(a)           # no copy when it already is
     out._keep = a
     out.img.w, out.img.h, out.img.c = a.shape[1], a.shape[0], 3

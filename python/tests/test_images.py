@@ -64,6 +64,19 @@ def test_gray_array_is_taken_as_rgb():
     rgb = facenet.load_image(path)
     gray = rgb[:, :, 1].copy()
     assert np.array_equal(engine().embed(gray), engine().embed(np.dstack([gray] * 3)))
+    # HxWx1, as OpenCV (a gray image with its channel axis) and np.asarray of a PIL "L" image give it
+    assert np.array_equal(engine().embed(gray[:, :, None]), engine().embed(gray))
+    assert engine().embed(gray[:, :, None]).shape[0] >= 1
+
+
+def test_empty_array_error_shows_the_shape_given():
+    for shape in [(0, 0), (0, 0, 3), (0, 5, 1), (5, 0, 4)]:
+        with pytest.raises(facenet.InvalidArgument) as e:
+            engine().detect(np.zeros(shape, np.uint8))
+        assert str(e.value) == f"an image array must not be empty; got shape {shape}"
+    with pytest.raises(facenet.InvalidArgument) as e:
+        engine().detect(np.zeros((4, 4, 2), np.uint8))
+    assert str(e.value) == "an image array must be HxWx3 (RGB) or HxW / HxWx1 (gray), uint8; got shape (4, 4, 2)"
 
 
 def test_missing_file_raises_file_error_naming_it():
