@@ -111,3 +111,19 @@ def person_name(v, what: str = "name") -> bytes:
         shown = v.replace("\x00", "\\x00")
         raise InvalidArgument(f"person name '{shown}' contains a control character (U+0000)")
     return v.encode("utf-8", "surrogateescape")
+
+
+def box(v, name: str = "box") -> tuple:
+    """A face box: exactly 4 finite numbers x1, y1, x2, y2 (pixels).  A box
+    of 3 was padded with 0 by ctypes, one of 5 raised IndexError."""
+    items = None
+    if not isinstance(v, (str, bytes)):
+        try:
+            items = list(v)
+        except TypeError:
+            pass
+    if (items is None or len(items) != 4
+            or not all(isinstance(x, numbers.Real) and not isinstance(x, bool) and math.isfinite(x) for x in items)):
+        raise InvalidArgument(f"{name} {_shown(items if items is not None else v)}: wants 4 finite numbers: "
+                              "x1, y1, x2, y2 in pixels")
+    return tuple(float(x) for x in items)

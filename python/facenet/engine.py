@@ -33,12 +33,16 @@ class Face:
         lm = np.array([[f.landmarks[i][0], f.landmarks[i][1]] for i in range(5)], dtype=np.float32)
         return cls(tuple(float(v) for v in f.box), float(f.prob), lm)
 
-    def _to_c(self) -> "_lib.fn_face":
+    def _to_c(self, what: str = "face") -> "_lib.fn_face":
+        """The fn_face; InvalidArgument (naming what) when this Face was made
+        by hand with a box that is not 4 numbers or landmarks not 5 points."""
         f = _lib.fn_face()
-        for i in range(4):
-            f.box[i] = self.box[i]
+        f.box[:] = _checks.box(self.box, f"{what}.box")
         f.prob = self.prob
-        lm = np.asarray(self.landmarks, dtype=np.float32).reshape(5, 2)
+        lm = np.asarray(self.landmarks, dtype=np.float32)
+        if lm.size != 10:
+            raise InvalidArgument(f"{what}.landmarks: wants 5 points (x, y); got shape {lm.shape}")
+        lm = lm.reshape(5, 2)
         for i in range(5):
             f.landmarks[i][0], f.landmarks[i][1] = float(lm[i, 0]), float(lm[i, 1])
         return f
@@ -251,7 +255,10 @@ class Engine(_lib.Handle):
         else:
             found = list(faces)
             n = len(found)
-            buf = (_lib.fn_face * max(1, n))(*[f._to_c() for f in found])
+            for i, f in enumerate(found):
+                if not isinstance(f, Face):
+                    raise InvalidArgument(f"faces[{i}]: wants a Face (from detect or refine); got {type(f).__name__}")
+            buf = (_lib.fn_face * max(1, n))(*[f._to_c(f"faces[{i}]") for i, f in enumerate(found)])
         emb = np.empty((n, self.dim), dtype=np.float32)
         if n:
             check(_lib.lib.fn_embed_faces(self.handle, ctypes.byref(c.img), buf, n,
@@ -287,6 +294,8 @@ class Engine(_lib.Handle):
         with to_cimage(image, bgr) as c:
             out = CImage()
             out._owned = True
+            if not isinstance(face, Face):
+                raise InvalidArgument(f"face: wants a Face (from detect or refine); got {type(face).__name__}")
             f = face._to_c()
             check(_lib.lib.fn_align_face(self.handle, ctypes.byref(c.img), ctypes.byref(f), ctypes.byref(out.img)))
             a = out.to_numpy()
@@ -298,10 +307,10 @@ class Engine(_lib.Handle):
         """O-Net alone on a box found elsewhere (x1, y1, x2, y2 in pixels): the
         Face with O-Net's probability, refined box and 5 landmarks, ready to
         align and embed.  No threshold is applied.  InvalidArgument when the
-        box does not overlap the image."""
+        box is not 4 finite numbers or does not overlap the image."""
+        b = (ctypes.c_float * 4)(*_checks.box(box))
         with to_cimage(image, bgr) as c:
             f = _lib.fn_face()
-            b = (ctypes.c_float * 4)(*[float(v) for v in box])
             check(_lib.lib.fn_refine_face(self.handle, ctypes.byref(c.img), b, ctypes.byref(f)))
             return Face._from_c(f)
 

@@ -165,3 +165,27 @@ def test_paths_with_nul_are_refused_not_cut():
         with pytest.raises(facenet.InvalidArgument, match=r"contains a NUL character \(U\+0000\)"):
             facenet.Gallery(os.path.join(d, "g.db\x00x"), engine())
         assert os.listdir(d) == []
+
+
+def test_boxes_and_faces_must_be_whole():
+    """refine((1, 2, 3)) ran O-Net on (1, 2, 3, 0): ctypes pads a short array
+    with zeros.  A hand-made Face with such a box raised IndexError."""
+    path = film_photo("Mohanlal", 1)
+    f = engine().detect(path)[0]
+    assert engine().refine(path, list(f.box)).prob > 0.5       # a list, numpy floats: fine
+    assert engine().refine(path, np.array(f.box)).prob > 0.5
+    for box, shown in [((1, 2, 3), "(1, 2, 3)"), ((1, 2, 3, 4, 5), "(1, 2, 3, 4, 5)"),
+                       ((1, 2, float("nan"), 4), "(1, 2, nan, 4)"), ((1, 2, "3", 4), "(1, 2, '3', 4)"),
+                       (7, "7")]:
+        with pytest.raises(facenet.InvalidArgument) as e:
+            engine().refine(path, box)
+        assert str(e.value) == f"box {shown}: wants 4 finite numbers: x1, y1, x2, y2 in pixels"
+    bad = facenet.Face((1.0, 2.0, 3.0), 0.9, f.landmarks)
+    with pytest.raises(facenet.InvalidArgument, match=r"^faces\[1\]\.box \(1\.0, 2\.0, 3\.0\): wants 4 finite"):
+        engine().embed(path, faces=[f, bad])
+    with pytest.raises(facenet.InvalidArgument, match=r"^face\.box \(1\.0, 2\.0, 3\.0\): wants 4 finite"):
+        engine().align(path, bad)
+    with pytest.raises(facenet.InvalidArgument, match=r"^faces\[0\]\.landmarks: wants 5 points"):
+        engine().embed(path, faces=[facenet.Face(f.box, 0.9, np.zeros((4, 2), np.float32))])
+    with pytest.raises(facenet.InvalidArgument, match=r"^faces\[0\]: wants a Face \(from detect or refine\); got tuple"):
+        engine().embed(path, faces=[f.box])
