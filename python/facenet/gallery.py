@@ -15,7 +15,7 @@ import numpy as np
 from . import _checks, _lib
 from ._image import CImage, ImageLike, to_cimage
 from .engine import Engine, Face
-from .errors import FacenetError, InvalidArgument, NoFaceError, check, error_for
+from .errors import FacenetError, FileError, InvalidArgument, NoFaceError, NotFound, check, error_for
 
 _FP = ctypes.POINTER(ctypes.c_float)
 
@@ -272,15 +272,20 @@ class Gallery(_lib.Handle):
         most probable face under the folder's name; images already enrolled
         for that person are skipped by content (SHA-256).  Files that cannot
         be read or have no face are reported in the result, not raised.
-        FileError when folder cannot be read; NotFound when it holds no
-        person folders."""
+        FileError when folder does not exist or cannot be read;
+        InvalidArgument when it is not a directory (a file); NotFound when
+        it holds no person folders.  The sentences are the CLI's."""
         root = os.fspath(folder)
+        _lib.cstr(root)   # a NUL is refused
         if not os.path.isdir(root):
-            raise InvalidArgument(f"{root} is not a directory (it should hold one folder per person)")
-        names = sorted((d for d in os.listdir(root) if not d.startswith(".") and
-                        os.path.isdir(os.path.join(root, d))), key=lambda s: os.fsencode(s))
+            cls = InvalidArgument if os.path.exists(root) else FileError
+            raise cls(f"{root} is not a directory (it should hold one folder per person)")
+        try:
+            names = sorted((d for d in os.listdir(root) if not d.startswith(".") and
+                            os.path.isdir(os.path.join(root, d))), key=lambda s: os.fsencode(s))
+        except OSError as e:
+            raise FileError(f"{root}: cannot be read ({e.strerror})") from None
         if not names:
-            from .errors import NotFound
             raise NotFound(f"{root} holds no person folders")
         rep = EnrollReport()
         for folder_name in names:

@@ -214,3 +214,29 @@ def test_names_with_nul_or_of_another_type_are_refused():
                 call()
             assert str(e.value) == msg
         assert [(p.name, p.images) for p in g.people()] == [("a", 1)]
+
+
+def test_enroll_errors_are_what_the_docstring_says():
+    with tempfile.TemporaryDirectory() as d, facenet.Gallery(os.path.join(d, "g.db"), engine()) as g:
+        missing = os.path.join(d, "nonexistent")
+        with pytest.raises(facenet.FileError) as e:
+            g.enroll(missing)
+        assert str(e.value) == f"{missing} is not a directory (it should hold one folder per person)"
+        assert isinstance(e.value, OSError)
+        with pytest.raises(facenet.InvalidArgument) as e:
+            g.enroll(film_photo("Mohanlal", 1))              # a file
+        assert str(e.value) == f"{film_photo('Mohanlal', 1)} is not a directory (it should hold one folder per person)"
+        empty = os.path.join(d, "empty")
+        os.mkdir(empty)
+        with pytest.raises(facenet.NotFound, match="holds no person folders"):
+            g.enroll(empty)
+        if os.geteuid() != 0:                                # root reads any directory
+            os.chmod(empty, 0)
+            try:
+                with pytest.raises(facenet.FileError, match=r"cannot be read \(Permission denied\)"):
+                    g.enroll(empty)
+            finally:
+                os.chmod(empty, 0o700)
+        assert len(g) == 0
+        doc = facenet.Gallery.enroll.__doc__
+        assert "FileError when folder does not exist" in doc and "InvalidArgument when it is not a directory" in doc
