@@ -34,6 +34,7 @@ import numpy as np
 from . import _checks, evaluation
 from ._image import load_image
 from .engine import Engine, Face
+from .errors import InvalidArgument
 
 _engine: Optional[Engine] = None
 
@@ -134,12 +135,35 @@ def face_encodings(face_image, known_face_locations: Optional[Sequence[Location]
 
 def face_distance(face_encodings: Iterable[np.ndarray], face_to_compare: np.ndarray) -> np.ndarray:
     """Euclidean distance of each encoding to face_to_compare (0..2 on these
-    unit vectors; compare with tolerance(), not face_recognition's 0.6)."""
-    enc = np.asarray(list(face_encodings) if not isinstance(face_encodings, np.ndarray) else face_encodings,
-                     dtype=np.float32)
+    unit vectors; compare with tolerance(), not face_recognition's 0.6).
+    InvalidArgument when the encodings are not all of one length: dlib's
+    128-d encodings (from face_recognition) cannot be mixed with these."""
+    try:
+        enc = np.asarray(list(face_encodings) if not isinstance(face_encodings, np.ndarray) else face_encodings,
+                         dtype=np.float32)
+    except ValueError:   # rows of different lengths
+        lengths = sorted({np.size(e) for e in face_encodings})
+        raise InvalidArgument(_mixed(lengths)) from None
     if enc.size == 0:
         return np.empty((0,))
-    return np.linalg.norm(enc - np.asarray(face_to_compare, dtype=np.float32), axis=1)
+    x = np.asarray(face_to_compare, dtype=np.float32)
+    if x.ndim == 2 and x.shape[0] == 1:
+        x = x[0]
+    if enc.ndim != 2 or x.ndim != 1:
+        raise InvalidArgument(f"face_distance wants a list of encodings and one encoding; got shapes {enc.shape} "
+                              f"and {x.shape}")
+    if enc.shape[1] != x.shape[0]:
+        raise InvalidArgument(_mixed(sorted({enc.shape[1], x.shape[0]})))
+    return np.linalg.norm(enc - x, axis=1)
+
+
+def _mixed(lengths) -> str:
+    dim = _e().dim
+    dlib = [n for n in lengths if n == 128 and n != dim]
+    if dlib:
+        return (f"128-d encodings (dlib's, from face_recognition) cannot be mixed with this model's {dim}-d ones: "
+                "encode those faces again with facenet.compat.face_encodings")
+    return (f"encodings of {' and '.join(str(n) for n in lengths)} numbers cannot be compared: this model's have {dim}")
 
 
 def compare_faces(known_face_encodings, face_encoding_to_check, tolerance: Optional[float] = None) -> List[bool]:

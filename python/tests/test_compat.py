@@ -46,3 +46,21 @@ def test_locations_from_elsewhere_get_landmarks():
     enc = fr.face_encodings(img, [moved])[0]
     assert enc.shape == (engine().dim,)
     assert float(facenet.distance(enc, fr.face_encodings(img)[0])) < 0.5
+
+
+def test_dlib_encodings_are_not_mixed_with_these():
+    import pytest
+    fr.set_engine(engine())
+    enc = fr.face_encodings(fr.load_image_file(film_photo("Mohanlal", 1)))[0]
+    msg = (r"^128-d encodings \(dlib's, from face_recognition\) cannot be mixed with this model's 192-d ones: "
+           r"encode those faces again with facenet.compat.face_encodings$")
+    with pytest.raises(facenet.InvalidArgument, match=msg):
+        fr.compare_faces([np.zeros(128)], enc)
+    with pytest.raises(facenet.InvalidArgument, match=msg):
+        fr.face_distance([enc], np.zeros(128))
+    with pytest.raises(facenet.InvalidArgument, match=msg):
+        fr.face_distance([enc, np.zeros(128)], enc)        # a list mixing both
+    with pytest.raises(facenet.InvalidArgument, match=r"^encodings of 100 and 192 numbers cannot be compared"):
+        fr.face_distance([np.zeros(100)], enc)
+    assert fr.face_distance([enc], enc[None]).tolist() == [0.0]   # (1, dim): one encoding still
+    assert fr.face_distance([], enc).shape == (0,)
