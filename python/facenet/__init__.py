@@ -13,7 +13,10 @@ Images are accepted as a path, encoded bytes, a numpy HxWx3 uint8 array
 numpy arrays (n, dim), L2-normalised; distances are Euclidean on them
 (0..2).  Errors raise facenet.FacenetError subclasses carrying the
 library's sentence.  The GIL is released during every library call, and
-Engine and Gallery may be shared by threads.
+Engine and Gallery may be shared by threads: close() waits for the calls in
+progress, and any call after it raises InvalidArgument ("this Engine is
+closed").  Values are checked before they reach the library, with the CLI's
+ranges and words (thresholds in (0, 2], Engine's options, names, shapes).
 """
 from ._image import annotate, load_image, save_image
 from ._lib import LIB_PATH
