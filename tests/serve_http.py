@@ -194,6 +194,11 @@ st, j, _ = call("GET", "/v1/people/Nobody%20Here/faces")
 check(st == 404 and "no person named 'Nobody Here'" in j["error"], "unknown person: %s %s" % (st, j))
 st, j, _ = call("PATCH", "/v1/people/Nobody", b'{"name":"X"}', "application/json")
 check(st == 404, "renaming an unknown person: %s" % st)
+# enrolling another photo of someone who does not exist creates no one (it made "Nobody Here")
+st, j, _ = call("POST", "/v1/people/Nobody%20Here/faces", b"x", "image/jpeg", key="enroll")
+check(st == 404 and "no person named 'Nobody Here'" in j["error"], "enrolling an unknown person: %s %s" % (st, j))
+st, j, _ = call("GET", "/v1/people", key="recognize")
+check(st == 200 and all(p["name"] != "Nobody Here" for p in j["people"]), "'Nobody Here' was created: %s" % j)
 st, j, _ = call("GET", "/v1/nothing")
 check(st == 404 and "no such endpoint" in j["error"], "unknown endpoint: %s %s" % (st, j))
 st, j, h = call("PUT", "/v1/identify", b"x")
@@ -346,6 +351,13 @@ if have_film:
     check(st == 201 and j["result"] == "added", "create a person: %s %s" % (st, j))
     st, j, _ = call("POST", "/v1/people/Probe%20Person/faces", buf.getvalue(), "image/jpeg", key="enroll")
     check(st == 200 and j["result"] == "duplicate", "enrol the same file again: %s %s" % (st, j))
+    # creating a person whose name is taken is a 409 (it added the photo to them); so is their face for a new name
+    st, j, _ = call("POST", "/v1/people?name=" + urllib.parse.quote("Probe Person"), read(probes[0]), "image/jpeg",
+                    key="enroll")
+    check(st == 409 and "'Probe Person' already exists" in j["error"] and "/faces" in j["error"],
+          "create a person whose name is taken: %s %s" % (st, j))
+    st, j, _ = call("POST", "/v1/people/Nobody%20Else/faces", read(probes[0]), "image/jpeg", key="enroll")
+    check(st == 404 and "no person named 'Nobody Else'" in j["error"], "enrol a face as an unknown person: %s %s" % (st, j))
     st, j, _ = call("POST", "/v1/identify", buf.getvalue(), "image/jpeg", key="recognize")
     identify_200 += st == 200
     check(st == 200 and j["faces"][0]["name"] == "Probe Person" and j["faces"][0]["distance"] < 1e-3,
@@ -465,6 +477,11 @@ for p in ["/v1/detect", "/v1/embed", "/v1/identify", "/v1/verify", "/v1/people",
           "/v1/people/{name}/faces", "/v1/people/{name}/faces/{id}", "/v1/calibrate", "/v1/health", "/metrics",
           "/v1/live", "/v1/live/{session}", "/v1/live/{session}/frames"]:
     check(p in paths, "openapi.json lacks %s" % p)
+# the statuses each handler answers are listed (enrol-another-photo listed 201/400/401/403/413/503 only)
+for p, m, codes in [("/v1/people/{name}/faces", "post", ["200", "201", "404", "409", "422"]),
+                    ("/v1/people", "post", ["201", "409", "422"])]:
+    got = paths.get(p, {}).get(m, {}).get("responses", {})
+    check(all(c in got for c in codes), "openapi.json: %s %s lists %s, lacks some of %s" % (m.upper(), p, sorted(got), codes))
 
 stopping = True
 srv.send_signal(signal.SIGTERM)

@@ -57,10 +57,47 @@ static const char *added_name(fn_gallery_added a)
     return a == FN_GALLERY_ADDED ? "added" : a == FN_GALLERY_SKIPPED_DUPLICATE ? "duplicate" : "refused";
 }
 
-/* Enrol the most probable face of image part p as person; the reply is 201
- * (added), 200 (this person already had this file), 409 (another person's
- * face), 422 (no face). */
-static void enrol(srv *s, const char *person, const srv_part *p, srv_reply *out)
+typedef struct person_find { const char *name; int found; int64_t images; } person_find;
+
+static int find_person(void *ctx, const fn_gallery_person *p)
+{
+    person_find *f = ctx;
+    if (strcmp(p->name, f->name)) return 0;
+    f->found = 1;
+    f->images = p->n_images;
+    return 1;
+}
+
+/* What an edit wants of the person it names. */
+typedef enum person_want { PERSON_ANY, PERSON_EXISTS, PERSON_NEW } person_want;
+
+/* 0 when the person named norm is as want says; else 1 after the reply:
+ * 404 for a person missing, 409 for a name taken (or the gallery's error). */
+static int person_check(srv *s, const char *norm, person_want want, srv_reply *out)
+{
+    person_find pf = {norm, 0, 0};
+    fn_status st = fn_gallery_list(s->g, find_person, &pf);
+    if (st != FN_OK) { srv_fail(out, st); return 1; }
+    if (want == PERSON_EXISTS && !pf.found) {
+        srv_error(out, 404, "no person named '%s' in the gallery (POST /v1/people?name=NAME creates one with a first "
+                            "photo)", norm);
+        return 1;
+    }
+    if (want == PERSON_NEW && pf.found) {
+        srv_error(out, 409, "a person named '%s' already exists (POST /v1/people/{name}/faces adds a photo to them)",
+                  norm);
+        return 1;
+    }
+    return 0;
+}
+
+/* Enrol the most probable face of image part p as person, who must exist
+ * (PERSON_EXISTS: enrol another photo) or must not (PERSON_NEW: create);
+ * checked again under enrol_lock, so a person deleted or created meanwhile
+ * is not re-made or merged.  The reply is 201 (added), 200 (this person
+ * already had this file), 404 / 409 (the person missing / the name taken),
+ * 409 (another person's face), 422 (no face). */
+static void enrol(srv *s, const char *person, person_want want, const srv_part *p, srv_reply *out)
 {
     srv_faces f;
     if (srv_run_faces(s, p, "the uploaded image", 1, FN_FACES_MAX, 1, &f, out)) return;
@@ -75,6 +112,12 @@ static void enrol(srv *s, const char *person, const srv_part *p, srv_reply *out)
     /* The face and its thumbnail in one transaction: a kill -9 leaves both
      * or neither, and the 201 goes out only after the commit. */
     pthread_mutex_lock(&s->enrol_lock);
+    if (person_check(s, person, want, out)) {
+        pthread_mutex_unlock(&s->enrol_lock);
+        free(thumb);
+        srv_faces_free(&f);
+        return;
+    }
     fn_status st = fn_gallery_begin(s->g);
     int begun = st == FN_OK;   /* a refused begin has nothing to roll back (and its error must stay) */
     if (st == FN_OK) st = fn_gallery_add_ex(s->g, &gf, 0, &info);
@@ -116,33 +159,15 @@ static int add_person(void *ctx, const fn_gallery_person *p)
     return 0;
 }
 
-typedef struct person_find { const char *name; int found; int64_t images; } person_find;
-
-static int find_person(void *ctx, const fn_gallery_person *p)
-{
-    person_find *f = ctx;
-    if (strcmp(p->name, f->name)) return 0;
-    f->found = 1;
-    f->images = p->n_images;
-    return 1;
-}
-
-/* The stored spelling of name, and whether that person exists.  0, or 1
- * after a reply (400 for a name the gallery cannot hold, 404 when missing
- * and must_exist). */
-static int person_of(srv *s, const char *raw, char norm[FN_GALLERY_NAME_MAX], int must_exist, srv_reply *out)
+/* The stored spelling of name, and whether that person is as want says.
+ * 0, or 1 after a reply (400 for a name the gallery cannot hold, else
+ * person_check's). */
+static int person_of(srv *s, const char *raw, char norm[FN_GALLERY_NAME_MAX], person_want want, srv_reply *out)
 {
     int changed;
     fn_status st = fn_gallery_normalize_name(raw, norm, FN_GALLERY_NAME_MAX, &changed);
     if (st != FN_OK) { srv_fail(out, st); return 1; }
-    person_find pf = {norm, 0, 0};
-    st = fn_gallery_list(s->g, find_person, &pf);
-    if (st != FN_OK) { srv_fail(out, st); return 1; }
-    if (must_exist && !pf.found) {
-        srv_error(out, 404, "no person named '%s' in the gallery", norm);
-        return 1;
-    }
-    return 0;
+    return person_check(s, norm, want, out);
 }
 
 typedef struct faces_ctx { srv *s; cJSON *arr; int64_t only; int64_t found; } faces_ctx;
@@ -197,16 +222,17 @@ static void remove_image(srv *s, int64_t id, srv_reply *out)
 
 static void faces(srv *s, const srv_req *r, const char *person, srv_reply *out)
 {
+    char norm[FN_GALLERY_NAME_MAX];
+    /* enrolling another photo needs the person: a 404 before the image is decoded */
+    if (person_of(s, person, norm, PERSON_EXISTS, out)) return;
     if (!strcmp(r->method, "POST")) {
         srv_inputs in;
         if (srv_read_inputs(r, &in, out)) return;
         const srv_part *p = srv_image_part(&in, NULL, 0);
         if (!p || in.json) { srv_error(out, 400, "no image in the request (a JPEG or PNG body, or a multipart file part)"); return; }
-        enrol(s, person, p, out);
+        enrol(s, norm, PERSON_EXISTS, p, out);
         return;
     }
-    char norm[FN_GALLERY_NAME_MAX];
-    if (person_of(s, person, norm, 1, out)) return;
     int64_t only = 0;
     if (r->n_seg == 4) {
         char *end;
@@ -270,12 +296,12 @@ void srv_people(srv *s, const srv_req *r, srv_reply *out)
                                 "body with a name field and an image file)");
             return;
         }
-        if (person_of(s, name, norm, 0, out)) return;
-        enrol(s, norm, p, out);
+        if (person_of(s, name, norm, PERSON_NEW, out)) return;
+        enrol(s, norm, PERSON_NEW, p, out);
         return;
     }
     char norm[FN_GALLERY_NAME_MAX];
-    if (person_of(s, r->seg[1], norm, 1, out)) return;
+    if (person_of(s, r->seg[1], norm, PERSON_EXISTS, out)) return;
     if (!strcmp(r->method, "DELETE")) {
         cJSON *ids = cJSON_CreateArray();
         faces_ctx all = {s, ids, 0, 0};

@@ -118,12 +118,17 @@ $('enrol-go').addEventListener('click', async () => {
   if (!name) { showError('enrol: give a name'); return; }
   if (!stream) { showError('enrol: start the camera on the Live tab first'); return; }
   log.textContent = '';
+  // creating a person whose name is taken is refused (409): frames for
+  // someone already in the gallery are added to them once the user says so
+  let exists = false;
+  try { exists = (await api('GET', '/v1/people')).people.some((p) => p.name === name); } catch (e) { /* the POST says why */ }
+  if (exists && !confirm(name + ' is already in the gallery: add these frames to them?')) return;
   let added = 0;
   for (let i = 0; i < n; i++) {
     const li = document.createElement('li');
     try {
       const blob = await frameBlob();
-      const path = added ? '/v1/people/' + encodeURIComponent(name) + '/faces' : '/v1/people?name=' + encodeURIComponent(name);
+      const path = added || exists ? '/v1/people/' + encodeURIComponent(name) + '/faces' : '/v1/people?name=' + encodeURIComponent(name);
       const r = await api('POST', path, blob, 'image/jpeg');
       added += r.result === 'added' ? 1 : 0;
       li.textContent = 'frame ' + (i + 1) + ': ' + r.result + ' (p=' + r.prob.toFixed(3) + ')';
