@@ -31,6 +31,13 @@ int srv_read_inputs(const srv_req *r, srv_inputs *in, srv_reply *out)
             return 1;
         }
         in->multipart = 1;
+        for (int i = 0; i < in->n; i++) {   /* a text field is used as a C string: a NUL would cut it */
+            const srv_part *p = &in->parts[i];
+            if (!p->filename[0] && strncmp(p->type, "image/", 6) && memchr(p->data, '\0', p->len)) {
+                srv_error(out, 400, "the multipart field '%s' contains a control character (U+0000)", p->name);
+                return 1;
+            }
+        }
         return 0;
     }
     if (r->len == 0) {
@@ -59,7 +66,7 @@ const char *srv_field(const srv_req *r, const srv_inputs *in, const char *name, 
 {
     for (int i = 0; in->multipart && i < in->n; i++) {
         const srv_part *p = &in->parts[i];
-        if (!strcmp(p->name, name) && !p->filename[0]) {
+        if (!strcmp(p->name, name) && !p->filename[0] && strncmp(p->type, "image/", 6)) {
             size_t n = p->len < cap - 1 ? p->len : cap - 1;
             memcpy(buf, p->data, n);
             buf[n] = '\0';
@@ -239,11 +246,35 @@ static int json_embedding(const cJSON *a, int dim, float *v, const char *what, s
     return 0;
 }
 
+/* Whether a JSON text has a string with \u0000 in it: cJSON decodes it
+ * into a NUL that ends the C string (a rename to "Ann\u0000Evil" named the
+ * person "Ann").  Scanned on the raw text, escapes followed one by one, so
+ * "\\u0000" (a backslash, then u0000) is not one; a raw NUL byte is. */
+static int json_has_nul(const unsigned char *t, size_t n)
+{
+    int in_string = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!in_string) { in_string = t[i] == '"'; continue; }
+        if (t[i] == '"') in_string = 0;
+        else if (t[i] == '\0') return 1;   /* not JSON, but cut the same way */
+        else if (t[i] == '\\' && i + 1 < n) {
+            if (t[i + 1] == 'u' && i + 5 < n && !memcmp(t + i + 2, "0000", 4)) return 1;
+            i++;   /* the escaped character (a \uXXXX's digits are plain characters after it) */
+        }
+    }
+    return 0;
+}
+
 cJSON *srv_parse_json(const srv_req *r, srv_reply *out)
 {
     cJSON *j = cJSON_ParseWithLength((const char *)r->body, r->len);
     if (!j || !cJSON_IsObject(j)) {
         srv_error(out, 400, "the body is not a JSON object%s", j ? "" : " (malformed JSON)");
+        cJSON_Delete(j);
+        return NULL;
+    }
+    if (json_has_nul(r->body, r->len)) {
+        srv_error(out, 400, "a string of the JSON body contains a control character (U+0000)");
         cJSON_Delete(j);
         return NULL;
     }

@@ -13,7 +13,8 @@
 
 #define FN_MHD_FUNCTIONS(X)                                                                               \
     X(MHD_add_response_header) X(MHD_create_response_from_buffer) X(MHD_destroy_response)                  \
-    X(MHD_get_daemon_info) X(MHD_http_unescape) X(MHD_lookup_connection_value) X(MHD_queue_response)      \
+    X(MHD_get_connection_values_n) X(MHD_get_daemon_info) X(MHD_http_unescape) X(MHD_lookup_connection_value) \
+    X(MHD_queue_response)                                                                                 \
     X(MHD_start_daemon) X(MHD_stop_daemon)
 
 #define FN_MHD_MEMBER(name) __typeof__(&name) name;
@@ -30,6 +31,7 @@ extern fn_mhd_lib fn_srv_mhd;   /* filled by fn_srv_mhd_load, read-only after */
 #define MHD_add_response_header (fn_srv_mhd.MHD_add_response_header)
 #define MHD_create_response_from_buffer (fn_srv_mhd.MHD_create_response_from_buffer)
 #define MHD_destroy_response (fn_srv_mhd.MHD_destroy_response)
+#define MHD_get_connection_values_n (fn_srv_mhd.MHD_get_connection_values_n)
 #define MHD_get_daemon_info (fn_srv_mhd.MHD_get_daemon_info)
 #define MHD_http_unescape (fn_srv_mhd.MHD_http_unescape)
 #define MHD_lookup_connection_value (fn_srv_mhd.MHD_lookup_connection_value)

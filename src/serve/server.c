@@ -303,6 +303,23 @@ static enum MHD_Result send_reply(srv *s, struct MHD_Connection *c, req *r, srv_
     return ok;
 }
 
+/* A query argument whose name or value holds a NUL (%00): a C string would
+ * end there ("a%00b" named a person "a"), so the request is refused. */
+typedef struct nul_arg { char name[64]; int found; } nul_arg;
+
+static enum MHD_Result find_nul_arg(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
+                                    const char *value, size_t value_size)
+{
+    nul_arg *a = cls;
+    (void)kind;
+    if (memchr(key, '\0', key_size) || (value && memchr(value, '\0', value_size))) {
+        snprintf(a->name, sizeof a->name, "%s", key);
+        a->found = 1;
+        return MHD_NO;
+    }
+    return MHD_YES;
+}
+
 /* What can be decided from the headers alone: route, method, key, size. */
 static int check_headers(srv *s, struct MHD_Connection *c, const char *method, const char *url, req *r,
                          srv_reply *rep)
@@ -311,6 +328,13 @@ static int check_headers(srv *s, struct MHD_Connection *c, const char *method, c
     if (s->cfg->cors_origin && is(method, "OPTIONS")) {
         rep->status = 204;
         rep->text = "";
+        return 1;
+    }
+    nul_arg na = {"", 0};
+    MHD_get_connection_values_n(c, MHD_GET_ARGUMENT_KIND, find_nul_arg, &na);
+    if (na.found || strstr(url, "%00")) {   /* url is the path as sent, still escaped */
+        if (na.found) srv_error(rep, 400, "the query argument '%s' contains a control character (U+0000)", na.name);
+        else srv_error(rep, 400, "the path contains a control character (U+0000, sent as %%00)");
         return 1;
     }
     if (r->rm.route == R_OTHER) {
