@@ -72,7 +72,8 @@ with open(os.path.join(tmp, "keys.txt"), "w") as f:
 log = open(os.path.join(tmp, "server.log"), "w+")
 srv = subprocess.Popen([BIN, "serve", "--gallery", gallery, "--models-dir", MODELS, "--listen", "127.0.0.1:0",
                         "--keys", os.path.join(tmp, "keys.txt"), "--max-body", "3000000", "--max-pixels", "4000000",
-                        "--max-busy", "2", "--timeout", "4"], stderr=log, env=env)
+                        "--max-busy", "2", "--timeout", "4", "--max-per-ip", "16", "--request-timeout", "6"],
+                       stderr=log, env=env)
 port = None
 for _ in range(600):
     log.seek(0)
@@ -281,6 +282,52 @@ r = raw(b"POST /v1/identify HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n", tim
 check(time.time() - t0 < 9, "a client stalled mid-headers was kept %.1f s (--timeout 4)" % (time.time() - t0))
 st, j, _ = call("GET", "/v1/health", key=None)
 check(st == 200, "health after the vanished and stalled clients: %s" % st)
+
+# a client sending its body a byte a second is never idle for --timeout (4 s): --request-timeout (6 s) closes it
+s1 = socket.create_connection(("127.0.0.1", port), timeout=20)
+s1.sendall(b"POST /v1/identify HTTP/1.1\r\nHost: x\r\nX-API-Key: " + KEYS["admin"].encode() +
+           b"\r\nContent-Type: image/jpeg\r\nContent-Length: 1000\r\n\r\n")
+t0, sent, reply = time.time(), 0, b""
+try:
+    while time.time() - t0 < 20:
+        s1.sendall(b"\xff")
+        sent += 1
+        s1.settimeout(1)
+        try:
+            chunk = s1.recv(4096)
+            if not chunk:
+                break
+            reply += chunk
+        except socket.timeout:
+            pass
+except (BrokenPipeError, ConnectionResetError):
+    pass
+s1.close()
+cut = time.time() - t0
+check(cut < 10 and not reply.startswith(b"HTTP/1.1 2"),
+      "a body trickled a byte a second was kept %.1f s (%d bytes; --request-timeout 6): %r" % (cut, sent, reply[:80]))
+
+# connections held from one address: past --max-per-ip (16) that address is refused, others are not
+# (256 held connections locked every client out)
+def refused(src):
+    try:
+        r = socket.create_connection(("127.0.0.1", port), timeout=10, source_address=(src, 0))
+        r.sendall(b"GET /v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        out = r.recv(4096)
+        r.close()
+        return not out.startswith(b"HTTP/1.1 200")
+    except OSError:
+        return True
+
+held = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(16)]
+time.sleep(0.5)
+check(refused("127.0.0.1"), "a 17th connection from 127.0.0.1 was served (--max-per-ip 16)")
+check(not refused("127.0.0.2"), "a client at 127.0.0.2 was refused while 127.0.0.1 held 16 connections")
+for h in held:
+    h.close()
+time.sleep(0.5)
+st, j, _ = call("GET", "/v1/health", key=None)
+check(st == 200, "health after the held connections closed: %s" % st)
 
 # ------------------------------------------------------------- recognition
 if have_film:

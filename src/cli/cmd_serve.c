@@ -24,6 +24,8 @@ static const fn_cli_use uses[] = {
     FN_USE_D(FN_O_MAX_BUSY, "8", NULL),
     FN_USE_D(FN_O_TIMEOUT, "30", NULL),
     FN_USE_T(FN_O_WORKERS, "a thread per connection", NULL),
+    FN_USE_D(FN_O_MAX_PER_IP, "64", NULL),
+    FN_USE_D(FN_O_REQUEST_TIMEOUT, "120", NULL),
     FN_USE_T(FN_O_THRESHOLD, "the gallery's calibrated one, else the model's",
              "Euclidean distance above which a face is unknown (a request's ?threshold= overrides it)"),
     FN_CLI_ENGINE_USES,
@@ -38,7 +40,11 @@ static const fn_cli_spec spec = {
         "faces; /v1/calibrate; GET /v1/health, /metrics, /v1/openapi.json) and the web page (GET /: live\n"
         "webcam recognition, enrolment from the webcam, the gallery, identify a photo), one engine and\n"
         "gallery shared by every connection's thread.  Bodies over --max-body get 413, images over --max-pixels\n"
-        "413 before decoding, more than --max-busy requests computing 503 with Retry-After.  With --keys,\n"
+        "413 before decoding, more than --max-busy requests computing 503 with Retry-After.  Connections:\n"
+        "256 at once, at most --max-per-ip of them from one address (more are closed at once; behind a\n"
+        "reverse proxy every client has the proxy's address, so raise it there); one idle --timeout\n"
+        "seconds is closed, and so is one whose request body is still arriving --request-timeout seconds\n"
+        "after its request line.  With --keys,\n"
         "every API request needs a key (X-API-Key or Authorization: Bearer) whose role allows it:\n"
         "recognize (detect, embed, identify, verify, list), enroll (+ add, rename, remove faces),\n"
         "admin (+ delete people, calibrate, /metrics).",
@@ -97,6 +103,8 @@ int fn_cmd_serve(int argc, char **argv)
     c.max_busy = (int)fn_cli_int(&a, FN_O_MAX_BUSY, c.max_busy);
     c.timeout_s = (int)fn_cli_int(&a, FN_O_TIMEOUT, c.timeout_s);
     c.workers = (int)fn_cli_int(&a, FN_O_WORKERS, c.workers);
+    c.max_per_ip = (int)fn_cli_int(&a, FN_O_MAX_PER_IP, c.max_per_ip);
+    c.request_timeout_s = (int)fn_cli_int(&a, FN_O_REQUEST_TIMEOUT, c.request_timeout_s);
     c.threshold = (float)fn_cli_float(&a, FN_O_THRESHOLD, -1);
     c.select = ce.select;
     fn_engine *e = NULL;

@@ -150,6 +150,12 @@ const fn_cli_option fn_cli_options[FN_O_COUNT] = {
                       .help = "close a connection idle this many seconds (slow clients)", .meaning = "seconds"},
     [FN_O_WORKERS] = {.name = "workers", .kind = FN_ARG_INT, .metavar = "N", .min = 1, .max = 256,
                       .help = "a pool of N HTTP threads instead of a thread per connection", .meaning = "a number of threads"},
+    [FN_O_MAX_PER_IP] = {.name = "max-per-ip", .kind = FN_ARG_INT, .metavar = "N", .min = 1, .max = 256,
+                         .help = "connections held at once from one client address (of 256 in all); more are "
+                                 "closed at once", .meaning = "a number of connections"},
+    [FN_O_REQUEST_TIMEOUT] = {.name = "request-timeout", .kind = FN_ARG_INT, .metavar = "S", .min = 1, .max = 86400,
+                              .help = "close a connection whose request body has not all arrived S seconds after "
+                                      "its request line (a client trickling bytes)", .meaning = "seconds"},
 };
 
 /* ---- values ---------------------------------------------------------- */

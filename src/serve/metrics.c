@@ -8,7 +8,8 @@
 
 #include "srv.h"
 
-const int srv_codes[SRV_CODES] = {200, 201, 204, 400, 401, 403, 404, 405, 409, 413, 415, 422, 500, 503};
+const int srv_codes[SRV_CODES] = {200, 201, 204, 400, 401, 403, 404, 405, 408, 409, 413, 415, 422, 500,
+                                   503};
 const double srv_buckets[SRV_BUCKETS] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30};
 static const char *const route_names[R_COUNT] = {"detect", "embed", "identify", "verify", "people", "faces",
                                                  "calibrate", "live", "health", "metrics", "openapi", "static", "other"};

@@ -24,6 +24,8 @@ typedef struct fn_srv_config {
     int64_t max_pixels;         /* per image, checked from the header before decoding */
     int max_busy;               /* requests computing at once; beyond: 503 + Retry-After */
     int timeout_s;              /* idle connection timeout */
+    int max_per_ip;             /* connections held at once from one client address */
+    int request_timeout_s;      /* a request's body must have arrived this long after its request line */
     int workers;                /* 0: a thread per connection (default); N: a pool of N threads */
     float threshold;            /* < 0: the gallery's calibrated one, else the model's */
     fn_select select;           /* which face verify and enrol take */

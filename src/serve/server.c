@@ -16,6 +16,8 @@
 
 #include "srv.h"
 
+#define SRV_CONNECTIONS 256   /* connections held at once, from every address together */
+
 void fn_srv_config_init(fn_srv_config *c)
 {
     memset(c, 0, sizeof *c);
@@ -25,6 +27,8 @@ void fn_srv_config_init(fn_srv_config *c)
     c->max_pixels = 40 * 1000 * 1000;
     c->max_busy = 8;
     c->timeout_s = 30;
+    c->max_per_ip = 64;          /* of SRV_CONNECTIONS: one address cannot lock everyone else out */
+    c->request_timeout_s = 120;  /* 16 MiB (--max-body's default) at about 1.1 Mbit/s */
     c->workers = 0;
     c->threshold = -1;
     c->select = FN_SELECT_PROB;
@@ -415,12 +419,28 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (!r->started) {
         r->started = 1;
         srv_reply rep = {0};
+        if (fn_now() - r->t0 > s->cfg->request_timeout_s) {   /* headers sent a byte at a time */
+            rep.close = 1;
+            srv_error(&rep, 408, "the request's headers took longer than %d s (--request-timeout)",
+                      s->cfg->request_timeout_s);
+            return send_reply(s, c, r, &rep);
+        }
         if (check_headers(s, c, method, r->raw, r, &rep)) return send_reply(s, c, r, &rep);
         return MHD_YES;
     }
     if (r->answered) {            /* answered from the headers: the body is not read */
         *upload_size = 0;
         return MHD_YES;
+    }
+    if (*upload_size && fn_now() - r->t0 > s->cfg->request_timeout_s) {
+        /* --timeout cuts a connection idle that long, not one trickling a
+         * byte every few seconds: each such client would hold its
+         * connection (and its thread) for as long as it likes.  libmicrohttpd
+         * 0.9.75 cannot queue a reply in the middle of a body, so the
+         * connection is closed; the metrics count it as a 408. */
+        srv_metrics_record(s, r->rm.route, 408, fn_now() - r->t0);
+        upload_done(s, r);
+        return MHD_NO;
     }
     if (*upload_size) {
         size_t n = *upload_size;
@@ -647,7 +667,8 @@ int fn_srv_run(const fn_srv_config *cfg)
                          MHD_OPTION_URI_LOG_CALLBACK, uri_log, NULL,
                          MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
                          MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->timeout_s,
-                         MHD_OPTION_CONNECTION_LIMIT, (unsigned)256,
+                         MHD_OPTION_CONNECTION_LIMIT, (unsigned)SRV_CONNECTIONS,
+                         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->max_per_ip,
                          MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
                          MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
                          MHD_OPTION_ARRAY, extra,

@@ -21,7 +21,7 @@ typedef enum srv_route {
     R_OPENAPI, R_STATIC, R_OTHER, R_COUNT
 } srv_route;
 
-#define SRV_CODES 14
+#define SRV_CODES 15
 extern const int srv_codes[SRV_CODES];   /* status codes counted one by one (constant table) */
 #define SRV_BUCKETS 12
 extern const double srv_buckets[SRV_BUCKETS];   /* latency histogram bounds, seconds (constant) */
