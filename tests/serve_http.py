@@ -124,9 +124,13 @@ def call(method, path, body=None, ctype=None, key="admin", headers=None):
     except urllib.error.HTTPError as e:
         data, status, hdrs = e.read(), e.code, e.headers
     try:
-        return status, json.loads(data), hdrs
+        j = json.loads(data)
     except ValueError:
         return status, data, hdrs
+    # where the gallery lies on the server is never sent ("/tmp/.../g.db: query 0 is zero ...")
+    if isinstance(j, dict) and isinstance(j.get("error"), str):
+        check(tmp not in j["error"], "%s %s: the reply names the gallery's path: %s" % (method, path, j["error"]))
+    return status, j, hdrs
 
 
 def multipart(fields):
@@ -182,6 +186,11 @@ st, j, _ = call("POST", "/v1/detect", b"", "image/jpeg")
 check(st == 400 and "no body" in j["error"], "empty body: %s %s" % (st, j))
 st, j, _ = call("POST", "/v1/identify", b"{not json", "application/json")
 check(st == 400 and "malformed JSON" in j["error"], "bad JSON: %s %s" % (st, j))
+st, j, _ = call("POST", "/v1/identify", json.dumps({"embeddings": [[1e300] * 192]}).encode(), "application/json")
+check(st == 400 and "element 0 is not a finite number" in j["error"], "an embedding of 1e300s (no float): %s %s" % (st, j))
+if not have_film:   # the library's sentence names the gallery: its base name is sent
+    st, j, _ = call("POST", "/v1/identify", json.dumps({"embeddings": [[0.1] * 192]}).encode(), "application/json")
+    check(st == 404 and j["error"].startswith("g.db: "), "identify in an empty gallery: %s %s" % (st, j))
 st, j, _ = call("POST", "/v1/identify", json.dumps({"embeddings": [[0.1] * 12]}).encode(), "application/json")
 check(st == 400 and "192 numbers" in j["error"], "short embedding: %s %s" % (st, j))
 body, ct = multipart([("image", b"x")])

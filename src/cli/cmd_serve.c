@@ -116,6 +116,7 @@ int fn_cmd_serve(int argc, char **argv)
     }
     c.engine = e;
     c.gallery = g;
+    c.gallery_path = fn_cli_str(&a, FN_O_GALLERY);
     rc = fn_srv_run(&c);
     fn_gallery_close(g);
     fn_engine_free(e);

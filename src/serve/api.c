@@ -231,12 +231,15 @@ static int json_embedding(const cJSON *a, int dim, float *v, const char *what, s
     double norm = 0;
     const cJSON *x;
     cJSON_ArrayForEach(x, a) {
-        if (!cJSON_IsNumber(x) || !isfinite(x->valuedouble)) {
-            srv_error(out, 400, "%s: element %d is not a finite number", what, i);
+        /* 1e300 is a finite double but no float: it became inf, then NaN */
+        if (!cJSON_IsNumber(x) || !isfinite(x->valuedouble) || !isfinite((float)x->valuedouble)) {
+            srv_error(out, 400, "%s: element %d is not a finite number (of a 32-bit float's range, below 3.4e38)",
+                      what, i);
             return 1;
         }
-        v[i++] = (float)x->valuedouble;
-        norm += x->valuedouble * x->valuedouble;
+        v[i] = (float)x->valuedouble;
+        norm += (double)v[i] * v[i];
+        i++;
     }
     if (!(norm > 0)) {
         srv_error(out, 400, "%s: the embedding is all zeros", what);

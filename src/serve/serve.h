@@ -15,6 +15,7 @@
 typedef struct fn_srv_config {
     fn_engine *engine;          /* shared by every worker (thread-safe handle) */
     fn_gallery *gallery;        /* opened writable; shared likewise */
+    const char *gallery_path;   /* as opened (file or URL): kept out of what clients are sent */
     const char *host;           /* "127.0.0.1" (default), "::1", "0.0.0.0", ... */
     int port;                   /* 0: any free port (printed at start) */
     const char *keys_path;      /* NULL: no keys (allowed on loopback only) */

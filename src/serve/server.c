@@ -280,10 +280,67 @@ static void add_common_headers(srv *s, struct MHD_Response *resp, const srv_repl
     if (rep->status == 401) MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
 }
 
+/* s with every occurrence of from replaced by to (malloc'd), NULL when
+ * from does not occur (or out of memory). */
+static char *replace_all(const char *s, const char *from, const char *to)
+{
+    size_t fl = strlen(from), tl = strlen(to), n = 0;
+    if (!fl) return NULL;
+    for (const char *p = strstr(s, from); p; p = strstr(p + fl, from)) n++;
+    if (!n) return NULL;
+    char *out = malloc(strlen(s) + n * tl + 1), *o = out;
+    if (!out) return NULL;
+    for (const char *p = s, *q; (q = strstr(p, from)); p = q + fl) {
+        memcpy(o, p, (size_t)(q - p));
+        o += q - p;
+        memcpy(o, to, tl);
+        o += tl;
+        if (!strstr(q + fl, from)) strcpy(o, q + fl);
+    }
+    return out;
+}
+
+/* The library names the gallery by its path in its sentences (right for
+ * the CLI's user); a client of the server is told its base name instead
+ * ("/srv/data/people.db: query 0 ..." went out as such). */
+static void hide_paths(const srv *s, cJSON *j)
+{
+    cJSON *x;
+    cJSON_ArrayForEach(x, j) {
+        if (!cJSON_IsString(x)) continue;
+        for (int i = 0; i < 3; i++) {
+            char *t = s->hide[i] ? replace_all(x->valuestring, s->hide[i], s->shown) : NULL;
+            if (t) cJSON_SetValuestring(x, t);
+            free(t);
+        }
+    }
+}
+
+/* Fills s->hide and s->shown from the gallery's path (see srv). */
+static void paths_to_hide(srv *s, const char *path)
+{
+    if (!path || !*path) return;
+    if (fn_gallery_is_url(path)) {
+        snprintf(s->shown, sizeof s->shown, "the gallery");
+        s->hide[0] = strdup(path);
+        /* as the library prints it: scheme://user:***@host... */
+        const char *sch = strstr(path, "://"), *at = sch ? strchr(sch + 3, '@') : NULL;
+        const char *colon = sch && at ? memchr(sch + 3, ':', (size_t)(at - (sch + 3))) : NULL;
+        if (colon && (s->hide[1] = malloc(strlen(path) + 4)))
+            sprintf(s->hide[1], "%.*s***%s", (int)(colon + 1 - path), path, at);
+        return;
+    }
+    const char *slash = strrchr(path, '/');
+    snprintf(s->shown, sizeof s->shown, "%s", slash ? slash + 1 : path);
+    s->hide[0] = realpath(path, NULL);   /* the longer first: it may hold the one given */
+    s->hide[1] = strdup(path);
+}
+
 static enum MHD_Result send_reply(srv *s, struct MHD_Connection *c, req *r, srv_reply *rep)
 {
     struct MHD_Response *resp;
     if (rep->json) {
+        hide_paths(s, rep->json);
         char *text = cJSON_PrintUnformatted(rep->json);
         cJSON_Delete(rep->json);
         rep->json = NULL;
@@ -601,6 +658,7 @@ int fn_srv_run(const fn_srv_config *cfg)
     s->e = cfg->engine;
     s->g = cfg->gallery;
     s->started = fn_now();
+    paths_to_hide(s, cfg->gallery_path);
     s->omp_threads = omp_get_max_threads();   /* OMP_NUM_THREADS, else the cores */
     pthread_mutex_init(&s->m.lock, NULL);
     pthread_mutex_init(&s->sessions_lock, NULL);
@@ -704,6 +762,7 @@ out:
     free(cert);
     free(key);
     free(s->keys);
+    for (int i = 0; i < 3; i++) free(s->hide[i]);
     for (int i = 0; i < SRV_SESSIONS; i++) pthread_mutex_destroy(&s->sessions[i].lock);
     pthread_mutex_destroy(&s->m.lock);
     pthread_mutex_destroy(&s->sessions_lock);

@@ -66,6 +66,12 @@ typedef struct srv {
     srv_session sessions[SRV_SESSIONS];
     int omp_threads;              /* OpenMP team of a request computing alone */
     pthread_mutex_t enrol_lock;   /* gallery edits, one at a time: each is one transaction (people.c) */
+    /* The gallery's names in the library's sentences (its path as given,
+     * the absolute one; a URL as the library prints it, password hidden)
+     * and what a client is told instead (the file's base name, or "the
+     * gallery"); NULL where none. */
+    char *hide[3];
+    char shown[256];
 } srv;
 
 /* What a handler sees of the request. */
