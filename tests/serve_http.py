@@ -460,6 +460,9 @@ if have_film:
         st, j, _ = call("POST", "/v1/identify", buf.getvalue(), "image/jpeg", key="recognize")
         identify_200 += st == 200
         check(st == 200 and j["faces"][0]["name"] != "Renamed Probe", "the deleted face no longer names: %s" % j.get("faces"))
+        # a person whose faces were all removed is listed with 0 images: verify says so (it said "no person named")
+        st, j, _ = call("POST", "/v1/verify?person=Renamed%20Probe", buf.getvalue(), "image/jpeg", key="recognize")
+        check(st == 409 and "'Renamed Probe' has no images" in j["error"], "verify against a person with 0 images: %s %s" % (st, j))
     st, j, _ = call("DELETE", "/v1/people/Renamed%20Probe")
     check(st == 200 and j["removed"] == "Renamed Probe", "delete the person: %s %s" % (st, j))
     st, j, _ = call("GET", "/v1/people/Renamed%20Probe/faces")

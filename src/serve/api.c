@@ -388,6 +388,15 @@ void srv_identify(srv *s, const srv_req *r, srv_reply *out)
 
 /* -------------------------------------------------------------- verify */
 
+typedef struct person_seen { const char *name; int found; } person_seen;
+
+static int person_listed(void *ctx, const fn_gallery_person *p)
+{
+    person_seen *f = ctx;
+    f->found = !strcmp(p->name, f->name);
+    return f->found;
+}
+
 typedef struct person_min { const char *person; const float *q; int dim; float best; int64_t n; } person_min;
 
 static int nearest_of_person(void *ctx, const fn_gallery_embedding *e)
@@ -469,8 +478,17 @@ void srv_verify(srv *s, const srv_req *r, srv_reply *out)
         person_min pm = {norm, a, dim, INFINITY, 0};
         if (st == FN_OK) st = fn_gallery_embeddings(s->g, nearest_of_person, &pm);
         if (st != FN_OK) { srv_fail(out, st); free(a); cJSON_Delete(res); return; }
-        if (!pm.n) {
-            srv_error(out, 404, "no person named '%s' in the gallery", norm);
+        person_seen seen = {norm, 0};
+        if (!pm.n && (st = fn_gallery_list(s->g, person_listed, &seen)) != FN_OK) {
+            srv_fail(out, st);
+            free(a);
+            cJSON_Delete(res);
+            return;
+        }
+        if (!pm.n) {   /* a person whose faces were all removed stays, listed with 0 images */
+            if (seen.found)
+                srv_error(out, 409, "'%s' has no images to compare with (POST /v1/people/{name}/faces adds one)", norm);
+            else srv_error(out, 404, "no person named '%s' in the gallery", norm);
             free(a);
             cJSON_Delete(res);
             return;
