@@ -473,6 +473,10 @@ if have_film:
     check(st == 200 and j["faces"] and all(f["source"] and "/" not in f["source"] for f in j["faces"]),
           "sources of %s's faces: %s" % (person0, [f.get("source") for f in j.get("faces", [])]))
 
+    # a face id out of range is no id (it was clamped: "no face 9223372036854775807")
+    st, j, _ = call("DELETE", "/v1/people/%s/faces/99999999999999999999999" % urllib.parse.quote(person0), key="enroll")
+    check(st == 400 and "not a face id" in j["error"], "a face id out of range: %s %s" % (st, j))
+
     # a name with '/' and '%' is one path segment, unescaped once (AC%2FDC was split in two; %25 unescaped twice)
     odd = "AC/DC 100%25"
     q = urllib.parse.quote(odd, safe="")

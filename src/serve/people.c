@@ -7,6 +7,7 @@
  * Every edit holds enrol_lock; an enrolment (the face and its thumbnail)
  * and a person's removal (with their thumbnails) are one transaction each,
  * so a kill -9 leaves both or neither. */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -236,8 +237,9 @@ static void faces(srv *s, const srv_req *r, const char *person, srv_reply *out)
     int64_t only = 0;
     if (r->n_seg == 4) {
         char *end;
-        only = strtoll(r->seg[3], &end, 10);
-        if (*end || only <= 0) { srv_error(out, 400, "%s: not a face id (a positive whole number)", r->seg[3]); return; }
+        errno = 0;
+        only = strtoll(r->seg[3], &end, 10);   /* one out of range was clamped: "no face 9223372036854775807" */
+        if (errno || end == r->seg[3] || *end || only <= 0) { srv_error(out, 400, "%s: not a face id (a positive whole number)", r->seg[3]); return; }
     }
     cJSON *arr = cJSON_CreateArray();
     faces_ctx c = {s, !strcmp(r->method, "GET") ? arr : NULL, only, 0};
