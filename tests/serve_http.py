@@ -98,6 +98,15 @@ check(r.returncode == 1 and r.stderr.strip().splitlines() == [
       "a second server on port %d: exit %d, said: %r" % (port, r.returncode, r.stderr))
 
 
+# a keys file line with a third word is refused, naming the line (the word was dropped)
+with open(os.path.join(tmp, "keys-extra.txt"), "w") as f:
+    f.write("recognize %s\nadmin %s extra\n" % (KEYS["recognize"], KEYS["admin"]))
+r = subprocess.run([BIN, "serve", "--gallery", gallery, "--models-dir", MODELS, "--listen", "127.0.0.1:0",
+                    "--keys", os.path.join(tmp, "keys-extra.txt")], capture_output=True, text=True, env=env, timeout=120)
+check(r.returncode == 1 and "keys-extra.txt:2: expected `ROLE KEY`, two words" in r.stderr,
+      "a keys line with an extra word: exit %d, said: %r" % (r.returncode, r.stderr))
+
+
 def server_died():
     """The server's own words when it exited before the test stopped it."""
     if srv.poll() is not None and not stopping:

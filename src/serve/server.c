@@ -102,11 +102,13 @@ static int load_keys(srv *s, const char *path)
     int lineno = 0, rc = 0;
     while (!rc && fgets(line, sizeof line, f)) {
         lineno++;
-        char role[32], key[512];
+        char role[32], key[512], extra[2];
         char *p = line + strspn(line, " \t");
         if (*p == '#' || *p == '\n' || *p == '\r' || !*p) continue;
-        if (sscanf(p, "%31s %511s", role, key) != 2) {
-            fprintf(stderr, "facenet serve: %s:%d: expected `ROLE KEY` (ROLE: recognize, enroll or admin)\n", path, lineno);
+        /* a third word is refused, not dropped: `admin KEY extra` may be a key with a space in it */
+        if (sscanf(p, "%31s %511s %1s", role, key, extra) != 2) {
+            fprintf(stderr, "facenet serve: %s:%d: expected `ROLE KEY`, two words (ROLE: recognize, enroll or admin)\n",
+                    path, lineno);
             rc = 1;
             break;
         }
