@@ -281,6 +281,11 @@ check(st == 200, "health after the oversized chunked bodies: %s" % st)
 for path in ["/../../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/v1/../../etc/passwd", "/web/index.html", "/..%2fMakefile"]:
     r = raw(("GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" % path).encode())
     check(r.startswith(b"HTTP/1.1 404") and b"root:" not in r, "traversal %s: %r" % (path, r[:60]))
+# HEAD is answered as GET without a body (health checkers use it; it was a 405)
+for path in ["/v1/health", "/v1/openapi.json"]:
+    r = raw(("HEAD %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" % path).encode())
+    head, _, rest = r.partition(b"\r\n\r\n")
+    check(r.startswith(b"HTTP/1.1 200") and b"application/json" in head and rest == b"", "HEAD %s: %r" % (path, r[:300]))
 r = raw(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
 check(r.startswith(b"HTTP/1.1 200") and b"<html" in r.lower(), "the page at /: %r" % r[:80])
 

@@ -204,7 +204,10 @@ static route_match route_of(const char *method, const char *url, const char **se
     route_match rm = {R_OTHER, ROLE_NONE, 0, NULL, 0};
     *n_seg = 0;
     if (strncmp(url, "/v1/", 4)) {
-        if (is(url, "/metrics")) { rm = (route_match){R_METRICS, ROLE_ADMIN, 0, "GET", is(method, "GET")}; return rm; }
+        if (is(url, "/metrics")) {
+            rm = (route_match){R_METRICS, ROLE_ADMIN, 0, "GET, HEAD", is(method, "GET") || is(method, "HEAD")};
+            return rm;
+        }
         rm = (route_match){R_STATIC, ROLE_NONE, 0, "GET, HEAD", is(method, "GET") || is(method, "HEAD")};
         return rm;
     }
@@ -212,25 +215,27 @@ static route_match route_of(const char *method, const char *url, const char **se
     *n_seg = n < 0 ? 0 : n;
     if (n <= 0) return rm;
     const char *a = seg[0];
-    int post = is(method, "POST"), get = is(method, "GET");
+    /* HEAD is answered as GET, without the body (libmicrohttpd drops it):
+     * health checkers use it */
+    int post = is(method, "POST"), get = is(method, "GET") || is(method, "HEAD");
     if (n == 1 && is(a, "detect")) rm = (route_match){R_DETECT, ROLE_RECOGNIZE, 1, "POST", post};
     else if (n == 1 && is(a, "embed")) rm = (route_match){R_EMBED, ROLE_RECOGNIZE, 1, "POST", post};
     else if (n == 1 && is(a, "identify")) rm = (route_match){R_IDENTIFY, ROLE_RECOGNIZE, 1, "POST", post};
     else if (n == 1 && is(a, "verify")) rm = (route_match){R_VERIFY, ROLE_RECOGNIZE, 1, "POST", post};
     else if (n == 1 && is(a, "calibrate")) rm = (route_match){R_CALIBRATE, ROLE_ADMIN, 1, "POST", post};
-    else if (n == 1 && is(a, "health")) rm = (route_match){R_HEALTH, ROLE_NONE, 0, "GET", get};
-    else if (n == 1 && is(a, "openapi.json")) rm = (route_match){R_OPENAPI, ROLE_NONE, 0, "GET", get};
+    else if (n == 1 && is(a, "health")) rm = (route_match){R_HEALTH, ROLE_NONE, 0, "GET, HEAD", get};
+    else if (n == 1 && is(a, "openapi.json")) rm = (route_match){R_OPENAPI, ROLE_NONE, 0, "GET, HEAD", get};
     else if (is(a, "live") && n == 1) rm = (route_match){R_LIVE, ROLE_RECOGNIZE, 0, "POST", post};
     else if (is(a, "live") && n == 2) rm = (route_match){R_LIVE, ROLE_RECOGNIZE, 0, "DELETE", is(method, "DELETE")};
     else if (is(a, "live") && n == 3 && is(seg[2], "frames"))
         rm = (route_match){R_LIVE, ROLE_RECOGNIZE, 1, "POST", post};
     else if (is(a, "people") && n == 1)
-        rm = (route_match){R_PEOPLE, post ? ROLE_ENROLL : ROLE_RECOGNIZE, post, "GET, POST", get || post};
+        rm = (route_match){R_PEOPLE, post ? ROLE_ENROLL : ROLE_RECOGNIZE, post, "GET, HEAD, POST", get || post};
     else if (is(a, "people") && n == 2)
         rm = (route_match){R_PEOPLE, is(method, "DELETE") ? ROLE_ADMIN : ROLE_ENROLL, 0, "PATCH, DELETE",
                            is(method, "PATCH") || is(method, "DELETE")};
     else if (is(a, "people") && n == 3 && is(seg[2], "faces"))
-        rm = (route_match){R_FACES, get ? ROLE_RECOGNIZE : ROLE_ENROLL, post, "GET, POST, DELETE",
+        rm = (route_match){R_FACES, get ? ROLE_RECOGNIZE : ROLE_ENROLL, post, "GET, HEAD, POST, DELETE",
                            get || post || is(method, "DELETE")};
     else if (is(a, "people") && n == 4 && is(seg[2], "faces"))
         rm = (route_match){R_FACES, ROLE_ENROLL, 0, "DELETE", is(method, "DELETE")};
@@ -543,7 +548,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                   "accepts (%zu bytes, --max-body)", r->len + r->dropped, s->cfg->max_body);
         return send_reply(s, c, r, &rep);
     }
-    srv_req q = {.conn = c, .method = method, .path = r->raw, .n_seg = r->n_seg, .body = r->body, .len = r->len,
+    srv_req q = {.conn = c, .method = is(method, "HEAD") ? "GET" : method, .path = r->raw, .n_seg = r->n_seg, .body = r->body, .len = r->len,
                  .role = r->role};
     memcpy(q.seg, r->seg, sizeof q.seg);
     q.ctype = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
