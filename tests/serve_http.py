@@ -589,6 +589,9 @@ text = log.read()
 check(rc == 0, "the server's exit after SIGTERM: %d\n%s" % (rc, text[-3000:]))
 for k in KEYS.values():
     check(k not in text, "a key appears in the server's log")
+# clients that went away (and connections the server closed on purpose) are not logged, a line each
+quiet = [l for l in text.splitlines() if "closed by remote side" in l or "reported internal error" in l]
+check(not quiet, "ordinary disconnects logged: %s" % quiet[:3])
 # HTTPS with --tls-cert/--tls-key (a self-signed certificate made here)
 import shutil, ssl
 if shutil.which("openssl"):

@@ -640,13 +640,28 @@ static void *uri_log(void *cls, const char *uri, struct MHD_Connection *c)
  * it runs, each goes to stderr under facenet's prefix. */
 typedef struct srv_mhd_log { char last[512]; int started; } srv_mhd_log;
 
+/* What libmicrohttpd says of a client that went away, or of a connection
+ * the handler chose to close (MHD_NO: --request-timeout, an endless
+ * chunked body): ordinary, and a line each filled the log (270 in a test). */
+static int ordinary(const char *msg)
+{
+    static const char *const quiet[] = {"closed by remote side", "Connection reset", "Broken pipe",
+                                        "Socket disconnected", "Error receiving data", "Failed to send data",
+                                        "Application reported internal error"};
+    for (size_t i = 0; i < sizeof quiet / sizeof quiet[0]; i++)
+        if (strstr(msg, quiet[i])) return 1;
+    return 0;
+}
+
 static void mhd_logger(void *cls, const char *fmt, va_list ap)
 {
     srv_mhd_log *l = cls;
     char msg[512];
     vsnprintf(msg, sizeof msg, fmt, ap);
     msg[strcspn(msg, "\n")] = '\0';
-    if (__atomic_load_n(&l->started, __ATOMIC_ACQUIRE)) fprintf(stderr, "facenet serve: libmicrohttpd: %s\n", msg);
+    if (__atomic_load_n(&l->started, __ATOMIC_ACQUIRE)) {
+        if (!ordinary(msg)) fprintf(stderr, "facenet serve: libmicrohttpd: %s\n", msg);
+    }
     else snprintf(l->last, sizeof l->last, "%s", msg);
 }
 
