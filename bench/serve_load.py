@@ -54,6 +54,11 @@ def pct(xs, p):
 def phase(name, clients, mix_enrol=0, path="/v1/identify", method="POST", body=img, duration=DURATION, to=None,
           pid_of=None, named=True):
     to = to or port
+    if mix_enrol:   # .../faces adds to a person who exists (404 otherwise): make them first (409: already there)
+        c = http.client.HTTPConnection("127.0.0.1", to, timeout=120)
+        c.request("POST", "/v1/people?name=Bench%20Person", body=enrols[-1], headers={"Content-Type": "image/jpeg"})
+        c.getresponse().read()
+        c.close()
     lat, errors, counter = [], [0], [0]
     lock = threading.Lock()
     stop = time.time() + duration

@@ -79,6 +79,18 @@ def faces_path(person):
     return "/v1/people/%s/faces" % urllib.parse.quote(person)
 
 
+def enrol(port, person, body):
+    """Adds a photo to person, creating them with it when they are new: .../faces
+    answers 404 for an unknown person, POST /v1/people?name= 409 for a known
+    one, and the other client may create them in between."""
+    st, j = call(port, "POST", faces_path(person), body)
+    if st == 404:
+        st, j = call(port, "POST", "/v1/people?name=%s" % urllib.parse.quote(person), body)
+        if st == 409:
+            st, j = call(port, "POST", faces_path(person), body)
+    return st, j
+
+
 # the stream: photo k of every person in turn, so both clients enrol all the time
 people = sorted(os.listdir(PREDICT))
 stream = []
@@ -101,7 +113,7 @@ def client(port, answered, in_flight):
             nxt[0] += 1
             in_flight.add(path)
         try:
-            st, j = call(port, "POST", faces_path(person), open(path, "rb").read())
+            st, j = enrol(port, person, open(path, "rb").read())
         except Exception:   # the server died under this request
             return
         with lock:
@@ -169,7 +181,7 @@ def kill_round(rnd, kill_after):
     for path in sorted(in_flight):
         person = os.path.basename(os.path.dirname(path))
         before = by_person.get(person, 0)
-        st, j = call(port, "POST", faces_path(person), open(path, "rb").read())
+        st, j = enrol(port, person, open(path, "rb").read())
         committed = j.get("result") == "duplicate"
         print("round %d: in flight at the kill: %s/%s: %s" % (rnd, person, os.path.basename(path),
                                                                "committed" if committed else "not committed"))

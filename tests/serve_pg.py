@@ -164,7 +164,16 @@ def identify(s, path):
 
 
 def enrol(s, person, data, timeout=120):
-    return call(s, "POST", "/v1/people/%s/faces" % urllib.parse.quote(person), data, "image/jpeg", timeout=timeout)
+    """Adds a photo to person, creating them with it when they are new
+    (.../faces answers 404 for an unknown person, POST /v1/people?name= 409
+    for a known one; another server may create them in between)."""
+    path = "/v1/people/%s/faces" % urllib.parse.quote(person)
+    st, j, h = call(s, "POST", path, data, "image/jpeg", timeout=timeout)
+    if st == 404:
+        st, j, h = call(s, "POST", "/v1/people?name=%s" % urllib.parse.quote(person), data, "image/jpeg", timeout=timeout)
+        if st == 409:
+            st, j, h = call(s, "POST", path, data, "image/jpeg", timeout=timeout)
+    return st, j, h
 
 
 def faces_of(s, person):
