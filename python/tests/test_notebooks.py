@@ -68,3 +68,21 @@ def test_accuracy_on_the_prediction_set():
     assert re.search(r"^Mohanlal\s+2\s+10\s+\d+", out, re.M), out
     wrong = int(re.search(r"misidentified: (\d+)", out).group(1))
     assert out.count("[display: Image") >= wrong
+
+
+def test_notebooks_are_valid_nbformat_4_5():
+    """Each cell has its id (nbformat 4.5; Jupyter warned MissingIDFieldWarning on
+    every run), unique in its notebook; the JSON schema itself is nbformat's, when installed."""
+    for name in sorted(os.listdir(NB)):
+        if not name.endswith(".ipynb"):
+            continue
+        nb = json.load(open(os.path.join(NB, name), encoding="utf-8"))
+        assert (nb["nbformat"], nb["nbformat_minor"]) >= (4, 5), name
+        ids = [c.get("id") for c in nb["cells"]]
+        assert all(i and re.fullmatch(r"[A-Za-z0-9_-]{1,64}", i) for i in ids), (name, ids)
+        assert len(set(ids)) == len(ids), (name, ids)
+        try:
+            import nbformat
+        except ImportError:
+            continue
+        nbformat.validate(nbformat.reads(json.dumps(nb), as_version=4))
