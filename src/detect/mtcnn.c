@@ -542,10 +542,12 @@ static fn_status detect_padded(fn_mtcnn *m, const uint8_t *rgb, int width, int h
 {
     int pad = (int)lround(p->edge_pad * (width < height ? width : height));
     if (pad < 1) return FN_OK;
-    if (width + 2 * pad > MAX_SIDE || height + 2 * pad > MAX_SIDE ||
-        (size_t)(width + 2 * pad) * (size_t)(height + 2 * pad) > MAX_PIXELS)
-        return FN_OK;   /* no room to pad: the first pass stands */
     int pw = width + 2 * pad, ph = height + 2 * pad;
+    double s = 12.0 / p->min_face;   /* plan_scales' first scale: its pyramid must fit too */
+    if (pw > MAX_SIDE || ph > MAX_SIDE || (size_t)pw * (size_t)ph > MAX_PIXELS ||
+        (double)pw * s * (double)ph * s > MAX_SCALE_PIXELS)
+        return FN_OK;   /* no room to pad: the first pass stands (a 20000x20000 photo without a face failed
+                         * naming the padded 30000x30000 instead of finding none) */
     FN_TRY(buf_need(&m->padded, (size_t)pw * ph * 3));
     pad_gray(rgb, width, height, stride, pad, m->padded.p);
     int n = 0;
