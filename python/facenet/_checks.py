@@ -83,14 +83,19 @@ def factor(v) -> float:
                   "(closer to 1: more levels, slower, finds more sizes)", lo_open=True, hi_open=True)
 
 
+def _items(v) -> Optional[list]:
+    """v's items as a list when v is a sequence of values (not a string), else None."""
+    if isinstance(v, (str, bytes)):
+        return None
+    try:
+        return list(v)
+    except TypeError:
+        return None
+
+
 def mtcnn_thresholds(v) -> tuple:
     meaning = "three face probabilities, one per MTCNN stage"
-    items = None
-    if not isinstance(v, (str, bytes)):
-        try:
-            items = list(v)
-        except TypeError:
-            pass
+    items = _items(v)
     if items is None or len(items) != 3:
         raise InvalidArgument(f"thresholds {_shown(v)}: wants 3 numbers: {meaning}, each 0 to 1")
     return tuple(number("thresholds", x, 0, 1, meaning, shown=_shown(items)) for x in items)
@@ -116,12 +121,7 @@ def person_name(v, what: str = "name") -> bytes:
 def box(v, name: str = "box") -> tuple:
     """A face box: exactly 4 finite numbers x1, y1, x2, y2 (pixels).  A box
     of 3 was padded with 0 by ctypes, one of 5 raised IndexError."""
-    items = None
-    if not isinstance(v, (str, bytes)):
-        try:
-            items = list(v)
-        except TypeError:
-            pass
+    items = _items(v)
     if (items is None or len(items) != 4
             or not all(isinstance(x, numbers.Real) and not isinstance(x, bool) and math.isfinite(x) for x in items)):
         raise InvalidArgument(f"{name} {_shown(items if items is not None else v)}: wants 4 finite numbers: "

@@ -32,57 +32,51 @@ def _run(script: str) -> subprocess.CompletedProcess:
                           timeout=300)
 
 
-def test_engine_closed_while_threads_embed():
-    engine()
-    r = _run("""
-        e = facenet.Engine(models_dir=MODELS)
-        img = facenet.load_image(F)
-        want = e.embed(img)
+def _close_while_threads_use(setup: str, call: str, handle: str, calls_before: int) -> str:
+    """setup, then two threads repeating `assert call` until it raises, and
+    handle.close() once calls_before calls have passed: the exceptions the
+    threads ended with, as "Type: message" (the process must not crash)."""
+    r = _run(textwrap.dedent(setup) + textwrap.dedent(f"""
         errors, done = [], [0]
         def loop():
             try:
                 while True:
-                    assert (e.embed(img) == want).all()
+                    assert {call}
                     done[0] += 1
             except Exception as x:
                 errors.append(x)
         ts = [threading.Thread(target=loop) for _ in range(2)]
         for t in ts: t.start()
-        while done[0] < 2: time.sleep(0.01)
-        e.close()
+        while done[0] < {calls_before}: time.sleep(0.001)
+        {handle}.close()
         for t in ts: t.join()
-        print([f"{type(x).__name__}: {x}" for x in errors])
-        """)
+        print([f"{{type(x).__name__}}: {{x}}" for x in errors])
+        """))
     assert r.returncode == 0, f"exit {r.returncode}: {r.stderr[-2000:]}"
-    assert r.stdout.strip() == str(["InvalidArgument: this Engine is closed"] * 2)
+    return r.stdout.strip()
+
+
+def test_engine_closed_while_threads_embed():
+    engine()
+    out = _close_while_threads_use("""
+        e = facenet.Engine(models_dir=MODELS)
+        img = facenet.load_image(F)
+        want = e.embed(img)
+        """, "(e.embed(img) == want).all()", "e", 2)
+    assert out == str(["InvalidArgument: this Engine is closed"] * 2)
 
 
 def test_gallery_closed_while_threads_identify():
     engine()
-    r = _run("""
+    out = _close_while_threads_use("""
         e = facenet.Engine(models_dir=MODELS)
         import tempfile
         d = tempfile.mkdtemp()
         g = facenet.Gallery(os.path.join(d, "g.db"), e)
         g.add("Mohanlal", F)
         emb = e.embed(F)
-        errors, done = [], [0]
-        def loop():
-            try:
-                while True:
-                    assert g.identify_embeddings(emb)[0].name == "Mohanlal"
-                    done[0] += 1
-            except Exception as x:
-                errors.append(x)
-        ts = [threading.Thread(target=loop) for _ in range(2)]
-        for t in ts: t.start()
-        while done[0] < 50: time.sleep(0.001)
-        g.close()
-        for t in ts: t.join()
-        print([f"{type(x).__name__}: {x}" for x in errors])
-        """)
-    assert r.returncode == 0, f"exit {r.returncode}: {r.stderr[-2000:]}"
-    assert r.stdout.strip() == str(["InvalidArgument: this Gallery is closed"] * 2)
+        """, 'g.identify_embeddings(emb)[0].name == "Mohanlal"', "g", 50)
+    assert out == str(["InvalidArgument: this Gallery is closed"] * 2)
 
 
 def test_close_waits_for_the_call_in_progress():
