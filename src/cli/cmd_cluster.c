@@ -53,12 +53,12 @@ static const fn_cli_spec spec = {
     .exits = NULL,
 };
 
-/* Distinct groups among the faces seen (a dry run counts the groups it would leave). */
+/* The groups of the faces seen, one entry per face (a dry run counts the
+ * distinct ones it would leave: distinct_groups, sorted once at the end). */
 typedef struct seen_groups { int64_t *v; int n, cap; int json; } seen_groups;
 
 static void see_group(seen_groups *g, int64_t id)
 {
-    for (int i = 0; i < g->n; i++) if (g->v[i] == id) return;
     if (g->n == g->cap) {
         int cap = g->cap ? 2 * g->cap : 64;
         int64_t *v = realloc(g->v, (size_t)cap * sizeof *v);
@@ -67,6 +67,20 @@ static void see_group(seen_groups *g, int64_t id)
         g->cap = cap;
     }
     g->v[g->n++] = id;
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static int64_t distinct_groups(seen_groups *g)
+{
+    qsort(g->v, (size_t)g->n, sizeof *g->v, cmp_id);
+    int64_t k = 0;
+    for (int i = 0; i < g->n; i++) k += i == 0 || g->v[i] != g->v[i - 1];
+    return k;
 }
 
 static int print_face(void *ctx, const fn_library_face *f)
@@ -220,7 +234,7 @@ int fn_cmd_cluster(int argc, char **argv)
         rc = fn_cli_fail("cluster", s);
         goto done;
     }
-    int64_t groups = sg.n;
+    int64_t groups = dry ? distinct_groups(&sg) : 0;
     if (!dry) fn_library_count(l, NULL, NULL, &groups);
     free(sg.v);
     if (fn_cli_flag(&a, FN_O_JSON)) {
